@@ -1,0 +1,235 @@
+/* build.c: `onnxcc build`: emit C into a temporary folder, run the C compiler, place the binary. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "codegen/codegen.h"
+#include "codegen/embedded.h"
+
+#ifndef ONNXCC_BUILD_CFLAGS
+#define ONNXCC_BUILD_CFLAGS ""
+#endif
+
+extern char **environ;
+
+#define MAX_ARGS 512
+
+typedef struct Args {
+    char *v[MAX_ARGS + 1];
+    int n;
+    char *owned[MAX_ARGS];
+    int n_owned;
+} Args;
+
+static void add(Args *a, const char *s)
+{
+    IR_ASSERT(a->n < MAX_ARGS);
+    a->v[a->n++] = (char *)s;
+    a->v[a->n] = NULL;
+}
+
+static void addf(Args *a, const char *fmt, const char *s1, const char *s2)
+{
+    char buf[8400];
+    if (snprintf(buf, sizeof buf, fmt, s1, s2) >= (int)sizeof buf)
+        buf[0] = 0;
+    char *p = strdup(buf);
+    IR_ASSERT(p && a->n_owned < MAX_ARGS);
+    a->owned[a->n_owned++] = p;
+    add(a, p);
+}
+
+/* Splits a flags string on spaces (no quoting: flags with spaces are rare). */
+static void add_split(Args *a, const char *s)
+{
+    while (s && *s) {
+        while (*s == ' ')
+            s++;
+        const char *e = s;
+        while (*e && *e != ' ')
+            e++;
+        if (e > s) {
+            char *p = strndup(s, (size_t)(e - s));
+            IR_ASSERT(p && a->n_owned < MAX_ARGS);
+            a->owned[a->n_owned++] = p;
+            add(a, p);
+        }
+        s = e;
+    }
+}
+
+static void args_free(Args *a)
+{
+    for (int i = 0; i < a->n_owned; i++)
+        free(a->owned[i]);
+}
+
+/* The prebuilt runtime library sits next to the compiler in its build
+ * folder; reusing it keeps a build to one small compile. */
+static int find_runtime_lib(char *out, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return -1;
+    *slash = 0;
+    if (snprintf(out, len, "%s/libonnxcc_rt.a", exe) >= (int)len)
+        return -1;
+    return access(out, R_OK) == 0 ? 0 : -1;
+}
+
+static void remove_tree(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            remove_tree(p);
+        else
+            unlink(p);
+    }
+    closedir(dp);
+    rmdir(dir);
+}
+
+static int exists(const char *dir, const char *name, const char *suffix)
+{
+    char p[PATH_MAX];
+    if (snprintf(p, sizeof p, "%s/%s%s", dir, name, suffix) >= (int)sizeof p)
+        return 0;
+    return access(p, F_OK) == 0;
+}
+
+static int run(Args *a, int verbose, Diag *d)
+{
+    if (verbose) {
+        for (int i = 0; i < a->n; i++)
+            fprintf(stderr, "%s%s", i ? " " : "", a->v[i]);
+        fputc('\n', stderr);
+    }
+    pid_t pid;
+    int rc = posix_spawnp(&pid, a->v[0], NULL, NULL, a->v, environ);
+    if (rc)
+        return ir_error(d, "cannot run the C compiler '%s': %s", a->v[0], strerror(rc));
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return ir_error(d, "waiting for '%s' failed", a->v[0]);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return ir_error(d, "the C compiler '%s' failed on the generated code (exit %d); "
+                        "rerun with --keep -v to see the sources and command",
+                        a->v[0], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return 0;
+}
+
+static int copy_file(const char *from, const char *to, Diag *d)
+{
+    char tmp[PATH_MAX + 8];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", to) >= (int)sizeof tmp)
+        return ir_error(d, "path too long: '%s'", to);
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(tmp, "wb") : NULL;
+    int ok = in && out;
+    char buf[1 << 16];
+    size_t n;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    ok = ok && !ferror(in);
+    if (in)
+        fclose(in);
+    if (out)
+        ok = (fclose(out) == 0) && ok;
+    if (!ok || rename(tmp, to)) {
+        remove(tmp);
+        return ir_error(d, "cannot write '%s'", to);
+    }
+    return 0;
+}
+
+int cg_build(Graph *g, const CgOptions *opts, const BuildOptions *b, Diag *d)
+{
+    const char *tdir = getenv("TMPDIR");
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s/onnxcc-XXXXXX", tdir && *tdir ? tdir : "/tmp");
+    if (!mkdtemp(tmp))
+        return ir_error(d, "cannot create a temporary folder: %s", strerror(errno));
+    char lib[PATH_MAX];
+    int have_lib = find_runtime_lib(lib, sizeof lib) == 0;
+    CgOptions o = *opts;
+    o.out_dir = tmp;
+    o.with_main = 1;
+    o.with_runtime = !have_lib;
+    char name[64];
+    cg_ident(name, sizeof name, o.name ? o.name : "model");
+
+    int rc = cgc_emit(g, &o, d);
+    Args a = {0};
+    char out_tmp[PATH_MAX + 8];
+    if (snprintf(out_tmp, sizeof out_tmp, "%s.tmp", b->output) >= (int)sizeof out_tmp)
+        rc = ir_error(d, "path too long: '%s'", b->output);
+    if (rc == 0) {
+        const char *cc = b->cc ? b->cc : getenv("ONNXCC_CC");
+        add(&a, cc && *cc ? cc : "cc");
+        add(&a, "-std=c99");
+        add(&a, "-O2");
+        add_split(&a, ONNXCC_BUILD_CFLAGS);
+        add_split(&a, b->cflags ? b->cflags : getenv("ONNXCC_CFLAGS"));
+        addf(&a, "-I%s%s", tmp, "");
+        addf(&a, "-I%s%s", tmp, "/runtime");
+        addf(&a, "%s/%s.c", tmp, name);
+        addf(&a, "%s/%s", tmp, "main.c");
+        if (exists(tmp, name, "_weights.S")) {
+            addf(&a, "%s/%s_weights.S", tmp, name);
+            addf(&a, "-Wa,-I%s%s", tmp, "");
+        }
+        if (have_lib) {
+            add(&a, lib);
+        } else {
+            for (const EmbeddedFile *f = cg_runtime_files; f->name; f++) {
+                size_t n = strlen(f->name);
+                if (n > 2 && !strcmp(f->name + n - 2, ".c"))
+                    addf(&a, "%s/runtime/%s", tmp, f->name);
+            }
+        }
+        add(&a, "-lm");
+        add(&a, "-o");
+        add(&a, out_tmp);
+        rc = run(&a, b->verbose, d);
+    }
+    if (rc == 0 && exists(tmp, name, ".bin") && !exists(tmp, name, "_weights.S")) {
+        char from[PATH_MAX], to[PATH_MAX];
+        if (snprintf(from, sizeof from, "%s/%s.bin", tmp, name) >= (int)sizeof from ||
+            snprintf(to, sizeof to, "%s.bin", b->output) >= (int)sizeof to)
+            rc = ir_error(d, "path too long: '%s'", b->output);
+        else
+            rc = copy_file(from, to, d);
+    }
+    if (rc == 0 && rename(out_tmp, b->output))
+        rc = ir_error(d, "cannot write '%s': %s", b->output, strerror(errno));
+    if (rc)
+        remove(out_tmp);
+    args_free(&a);
+    if (b->keep)
+        fprintf(stderr, "onnxcc: generated sources kept in %s\n", tmp);
+    else
+        remove_tree(tmp);
+    return rc;
+}

@@ -1,0 +1,397 @@
+/* emit_c.c: the C99 emitter: NAME.h (the API) and NAME.c (one call per node into the runtime). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/codegen.h"
+
+typedef struct Ctx {
+    const Graph *g;
+    const CgOptions *o;
+    const WeightsLayout *w;
+    int mode;                    /* WEIGHTS_C, WEIGHTS_OBJ or WEIGHTS_FILE */
+    char name[64];               /* C prefix */
+    char NAME[64];               /* macro prefix */
+} Ctx;
+
+static const char *base_name(const char *path)
+{
+    const char *s = path ? strrchr(path, '/') : NULL;
+    return s ? s + 1 : (path ? path : "");
+}
+
+static int input_index(const Graph *g, const Value *v)
+{
+    for (int i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i] == v)
+            return i;
+    return -1;
+}
+
+static int output_index(const Graph *g, const Value *v)
+{
+    for (int i = 0; i < g->n_outputs; i++)
+        if (g->outputs[i] == v)
+            return i;
+    return -1;
+}
+
+/* The C expression for where value v lives at run time. */
+static void value_ptr(const Ctx *c, const Value *v, char *buf, size_t len)
+{
+    int k;
+    if (!v)
+        snprintf(buf, len, "NULL");
+    else if ((k = output_index(c->g, v)) >= 0 && !v->data)
+        snprintf(buf, len, "out[%d]", k);
+    else if ((k = input_index(c->g, v)) >= 0)
+        snprintf(buf, len, "in[%d]", k);
+    else if (v->data && c->mode == WEIGHTS_C)
+        snprintf(buf, len, "%s_w%d", c->name, v->id);
+    else if (v->data)
+        snprintf(buf, len, "(W + %lld)", (long long)c->w->offset[v->id]);
+    else
+        snprintf(buf, len, "(A + %lld)", (long long)v->offset);
+}
+
+static void emit_desc(Emitter *e, const Value *v)
+{
+    RtTensorDesc t;
+    ir_desc(v, &t);
+    emitf(e, "{%d, %d, {", t.dtype, t.rank);
+    for (int i = 0; i < t.rank; i++)
+        emitf(e, "%s%lld", i ? ", " : "", (long long)t.dims[i]);
+    emitf(e, "%s}}", t.rank ? "" : "0");
+}
+
+static void emit_type_comment(Emitter *e, const Value *v)
+{
+    emitf(e, "%s[", rt_dtype_name(v->dtype));
+    for (int i = 0; i < v->rank; i++)
+        emitf(e, "%s%lld", i ? "," : "", (long long)v->dims[i]);
+    emitf(e, "]");
+}
+
+static int runs(const Node *n)
+{
+    return !n->dead && !ir_node_is_constant(n);
+}
+
+/* The constant parameter block of node k, printed from what its infer set. */
+static void emit_call_desc(Emitter *e, const Node *n, int k)
+{
+    emitf(e, "/* node '%s' (%s) */\n", n->name, n->op_type);
+    emitf(e, "static const RtTensorDesc n%d_in[%d] = {", k, n->n_in ? n->n_in : 1);
+    for (int i = 0; i < n->n_in; i++) {
+        emitf(e, "%s", i ? ", " : "");
+        emit_desc(e, n->in[i]);
+    }
+    emitf(e, "%s};\n", n->n_in ? "" : "{0, 0, {0}}");
+    emitf(e, "static const RtTensorDesc n%d_out[%d] = {", k, n->n_out);
+    for (int i = 0; i < n->n_out; i++) {
+        emitf(e, "%s", i ? ", " : "");
+        emit_desc(e, n->out[i]);
+    }
+    emitf(e, "};\n");
+    if (n->n_ints) {
+        emitf(e, "static const int64_t n%d_i[%d] = {", k, n->n_ints);
+        for (int i = 0; i < n->n_ints; i++) {
+            if (n->ints[i] == INT64_MIN)
+                emitf(e, "%sINT64_MIN", i ? ", " : "");
+            else
+                emitf(e, "%s%lld", i ? ", " : "", (long long)n->ints[i]);
+        }
+        emitf(e, "};\n");
+    }
+    if (n->n_floats) {
+        emitf(e, "static const float n%d_f[%d] = {", k, n->n_floats);
+        for (int i = 0; i < n->n_floats; i++) {
+            char buf[64];
+            cg_float_literal(buf, sizeof buf, n->floats[i], 0);
+            emitf(e, "%s%s", i ? ", " : "", buf);
+        }
+        emitf(e, "};\n");
+    }
+    emitf(e, "static const RtCall n%d = {%d, %d, n%d_in, n%d_out, %d, %d, ", k, n->n_in, n->n_out,
+          k, k, n->n_ints, n->n_floats);
+    if (n->n_ints)
+        emitf(e, "n%d_i, ", k);
+    else
+        emitf(e, "NULL, ");
+    if (n->n_floats)
+        emitf(e, "n%d_f};\n\n", k);
+    else
+        emitf(e, "NULL};\n\n");
+}
+
+static void emit_call(Emitter *e, const Ctx *c, const Node *n, int k)
+{
+    char buf[128];
+    emitf(e, "    /* node '%s' (%s) */\n    {\n", n->name, n->op_type);
+    emitf(e, "        const void *i_[%d] = {", n->n_in ? n->n_in : 1);
+    for (int i = 0; i < n->n_in; i++) {
+        value_ptr(c, n->in[i], buf, sizeof buf);
+        emitf(e, "%s%s", i ? ", " : "", buf);
+    }
+    emitf(e, "%s};\n        void *o_[%d] = {", n->n_in ? "" : "NULL", n->n_out);
+    for (int i = 0; i < n->n_out; i++) {
+        value_ptr(c, n->out[i], buf, sizeof buf);
+        emitf(e, "%s%s", i ? ", " : "", buf);
+    }
+    emitf(e, "};\n        if ((rc = %s(&n%d, i_, o_)) != 0)\n            return rc;\n    }\n",
+          ir_ops[n->op].kernel_name, k);
+}
+
+/* Graph outputs the node schedule does not write: constants, inputs, and a
+ * value listed twice as an output. */
+static void emit_output_copies(Emitter *e, const Ctx *c)
+{
+    const Graph *g = c->g;
+    char buf[128];
+    for (int k = 0; k < g->n_outputs; k++) {
+        const Value *v = g->outputs[k];
+        int first = output_index(g, v);
+        if (!v->data && input_index(g, v) < 0 && first == k)
+            continue;
+        if (first != k && !v->data)
+            snprintf(buf, sizeof buf, "out[%d]", first);
+        else
+            value_ptr(c, v, buf, sizeof buf);
+        emitf(e, "    memcpy(out[%d], %s, %zu); /* output '%s' */\n", k, buf, ir_nbytes(v),
+              v->name);
+    }
+}
+
+static void param_name(char *buf, size_t len, const Value *v, int is_out, int k)
+{
+    char id[96];
+    cg_ident(id, sizeof id, v->name);
+    snprintf(buf, len, "%s", id);
+    (void)is_out;
+    (void)k;
+}
+
+static void emit_prototype(Emitter *e, const Ctx *c)
+{
+    const Graph *g = c->g;
+    char p[128];
+    emitf(e, "int %s_run(%s_ctx *ctx", c->name, c->name);
+    for (int i = 0; i < g->n_inputs; i++) {
+        param_name(p, sizeof p, g->inputs[i], 0, i);
+        emitf(e, ", const %s *%s", cg_ctype(g->inputs[i]->dtype), p);
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        param_name(p, sizeof p, g->outputs[i], 1, i);
+        /* two names sanitizing alike would collide: number outputs that clash */
+        int clash = 0;
+        for (int j = 0; j < g->n_inputs; j++)
+            clash |= !strcmp(g->inputs[j]->name, g->outputs[i]->name);
+        for (int j = 0; j < i; j++)
+            clash |= !strcmp(g->outputs[j]->name, g->outputs[i]->name);
+        emitf(e, ", %s *%s%s", cg_ctype(g->outputs[i]->dtype), p, clash ? "_out" : "");
+        if (clash)
+            emitf(e, "%d", i);
+    }
+    emitf(e, ")");
+}
+
+static int emit_header(const Ctx *c, Diag *d)
+{
+    const Graph *g = c->g;
+    Emitter e;
+    char file[96];
+    snprintf(file, sizeof file, "%s.h", c->name);
+    if (cg_open(&e, c->o->out_dir, file, d) < 0)
+        return -1;
+    emitf(&e, "/* %s.h: generated by onnxcc %s from %s; do not edit. */\n", c->name,
+          ONNXCC_VERSION, base_name(c->o->model_path));
+    emitf(&e, "#ifndef %s_H\n#define %s_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n"
+              "#include \"onnxcc_rt.h\"\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n",
+          c->NAME, c->NAME);
+    emitf(&e, "/* Scratch memory one run needs: the whole arena, sized at compile time. */\n");
+    emitf(&e, "#define %s_ARENA_BYTES %lld\n", c->NAME, (long long)g->arena_bytes);
+    emitf(&e, "#define %s_WEIGHTS_BYTES %zu\n", c->NAME, c->w->total);
+    emitf(&e, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n\n", c->NAME, g->n_inputs,
+          c->NAME, g->n_outputs);
+    for (int pass = 0; pass < 2; pass++) {
+        int n = pass ? g->n_outputs : g->n_inputs;
+        for (int i = 0; i < n; i++) {
+            const Value *v = pass ? g->outputs[i] : g->inputs[i];
+            const char *kind = pass ? "OUTPUT" : "INPUT";
+            emitf(&e, "/* %s %d: '%s' ", pass ? "output" : "input", i, v->name);
+            emit_type_comment(&e, v);
+            emitf(&e, " */\n#define %s_%s_%d_NAME \"%s\"\n", c->NAME, kind, i, v->name);
+            emitf(&e, "#define %s_%s_%d_SIZE %lld /* elements */\n", c->NAME, kind, i,
+                  (long long)ir_numel(v));
+        }
+    }
+    emitf(&e, "\ntypedef struct %s_ctx {\n"
+              "    void *arena; /* %s_ARENA_BYTES bytes, 64-byte aligned; NULL: the static arena */\n"
+              "} %s_ctx;\n\n",
+          c->name, c->NAME, c->name);
+    emitf(&e, "/* Loads the weights file (built with --weights file; NULL: %s_weights_path).\n"
+              " * Call once before %s_run; with embedded weights it does nothing. */\n"
+              "int %s_init(const char *weights_path);\n"
+              "extern const char *%s_weights_path;\n\n",
+          c->name, c->name, c->name, c->name);
+    emitf(&e, "/* One inference. ctx NULL uses the static arena (one caller at a time).\n"
+              " * Returns 0, or an RT_E* status from onnxcc_rt.h. */\n");
+    emit_prototype(&e, c);
+    emitf(&e, ";\n\n/* The same model, described for generic host code (rt_main, tools). */\n"
+              "extern const RtModel %s_model;\n\n#ifdef __cplusplus\n}\n#endif\n#endif\n",
+          c->name);
+    return cg_close(&e, d);
+}
+
+static void emit_weights_decl(Emitter *e, const Ctx *c)
+{
+    const char *n = c->name;
+    if (c->mode == WEIGHTS_C) {
+        cg_emit_weights_c(e, c->g, c->w, n);
+        emitf(e, "\nconst char *%s_weights_path = NULL;\n"
+                 "int %s_init(const char *weights_path)\n{\n    (void)weights_path;\n"
+                 "    return 0;\n}\n\n", n, n);
+    } else if (c->mode == WEIGHTS_OBJ) {
+        emitf(e, "/* weights: %d constants, %zu bytes, linked in from %s.bin (%s_weights.S) */\n"
+                 "extern const unsigned char %s_weights[];\n#define W %s_weights\n\n"
+                 "const char *%s_weights_path = NULL;\n"
+                 "int %s_init(const char *weights_path)\n{\n    (void)weights_path;\n"
+                 "    return 0;\n}\n\n", c->w->count, c->w->total, n, n, n, n, n, n);
+    } else {
+        emitf(e, "/* weights: %d constants, %zu bytes, loaded once from %s.bin */\n"
+                 "static unsigned char %s_weights[%zu] ONNXCC_ALIGN;\n#define W %s_weights\n"
+                 "static int %s_loaded;\nconst char *%s_weights_path = \"%s.bin\";\n\n"
+                 "int %s_init(const char *weights_path)\n{\n"
+                 "    int rc = rt_weights_load(weights_path ? weights_path : %s_weights_path,\n"
+                 "                             %s_weights, %zu, 0x%016llxull);\n"
+                 "    %s_loaded = rc == 0;\n    return rc;\n}\n\n",
+              c->w->count, c->w->total, n, n, c->w->total ? c->w->total : 1, n, n, n, n, n, n, n,
+              c->w->total, (unsigned long long)c->w->checksum, n);
+    }
+}
+
+static int emit_source(const Ctx *c, Diag *d)
+{
+    const Graph *g = c->g;
+    const char *n = c->name;
+    Emitter e;
+    char file[96];
+    snprintf(file, sizeof file, "%s.c", n);
+    if (cg_open(&e, c->o->out_dir, file, d) < 0)
+        return -1;
+    int live = 0;
+    for (int k = 0; k < g->n_nodes; k++)
+        live += runs(g->nodes[k]);
+    emitf(&e, "/* %s.c: generated by onnxcc %s from %s: %d nodes, arena %lld bytes,\n"
+              " * weights %zu bytes. Each node is one call into the runtime's kernels with a\n"
+              " * constant parameter block; every buffer is a fixed offset in one arena. */\n",
+          n, ONNXCC_VERSION, base_name(c->o->model_path), live, (long long)g->arena_bytes,
+          c->w->total);
+    emitf(&e, "#include <math.h>\n#include <string.h>\n\n#include \"%s.h\"\n\n", n);
+    emitf(&e, "#if defined(__GNUC__)\n#define ONNXCC_ALIGN __attribute__((aligned(64)))\n"
+              "#else\n#define ONNXCC_ALIGN\n#endif\n\n");
+    emitf(&e, "static unsigned char %s_arena[%lld] ONNXCC_ALIGN;\n\n", n,
+          (long long)(g->arena_bytes ? g->arena_bytes : 1));
+    emit_weights_decl(&e, c);
+    for (int k = 0; k < g->n_nodes; k++)
+        if (runs(g->nodes[k]))
+            emit_call_desc(&e, g->nodes[k], k);
+    emitf(&e, "static int %s_graph(void *arena, const void *const *in, void *const *out)\n{\n"
+              "    unsigned char *A = arena ? (unsigned char *)arena : %s_arena;\n"
+              "    int rc = 0;\n    (void)A;\n    (void)in;\n    (void)out;\n",
+          n, n);
+    if (c->mode == WEIGHTS_FILE)
+        emitf(&e, "    if (!%s_loaded)\n        return RT_EIO; /* %s_init was not called */\n", n,
+              n);
+    for (int k = 0; k < g->n_nodes; k++)
+        if (runs(g->nodes[k]))
+            emit_call(&e, c, g->nodes[k], k);
+    emit_output_copies(&e, c);
+    emitf(&e, "    return rc;\n}\n\n");
+    emit_prototype(&e, c);
+    emitf(&e, "\n{\n    const void *in[%d] = {", g->n_inputs ? g->n_inputs : 1);
+    char p[128];
+    for (int i = 0; i < g->n_inputs; i++) {
+        param_name(p, sizeof p, g->inputs[i], 0, i);
+        emitf(&e, "%s%s", i ? ", " : "", p);
+    }
+    emitf(&e, "%s};\n    void *out[%d] = {", g->n_inputs ? "" : "NULL",
+          g->n_outputs ? g->n_outputs : 1);
+    for (int i = 0; i < g->n_outputs; i++) {
+        param_name(p, sizeof p, g->outputs[i], 1, i);
+        int clash = 0;
+        for (int j = 0; j < g->n_inputs; j++)
+            clash |= !strcmp(g->inputs[j]->name, g->outputs[i]->name);
+        for (int j = 0; j < i; j++)
+            clash |= !strcmp(g->outputs[j]->name, g->outputs[i]->name);
+        emitf(&e, "%s%s", i ? ", " : "", p);
+        if (clash)
+            emitf(&e, "_out%d", i);
+    }
+    emitf(&e, "%s};\n    return %s_graph(ctx ? ctx->arena : NULL, in, out);\n}\n\n",
+          g->n_outputs ? "" : "NULL", n);
+    for (int pass = 0; pass < 2; pass++) {
+        int cnt = pass ? g->n_outputs : g->n_inputs;
+        emitf(&e, "static const RtIO %s_%s[%d] = {\n", n, pass ? "outputs" : "inputs",
+              cnt ? cnt : 1);
+        for (int i = 0; i < cnt; i++) {
+            const Value *v = pass ? g->outputs[i] : g->inputs[i];
+            emitf(&e, "    {\"%s\", ", v->name);
+            emit_desc(&e, v);
+            emitf(&e, "},\n");
+        }
+        emitf(&e, "%s};\n", cnt ? "" : "    {NULL, 0, 0, {0}}\n");
+    }
+    emitf(&e, "\nconst RtModel %s_model = {\"%s\", %d, %d, %s_inputs, %s_outputs, %lld,\n"
+              "                            %s_init, %s_graph};\n",
+          n, n, g->n_inputs, g->n_outputs, n, n, (long long)g->arena_bytes, n, n);
+    return cg_close(&e, d);
+}
+
+static int emit_incbin(const Ctx *c, Diag *d)
+{
+    Emitter e;
+    char file[96];
+    snprintf(file, sizeof file, "%s_weights.S", c->name);
+    if (cg_open(&e, c->o->out_dir, file, d) < 0)
+        return -1;
+    emitf(&e, "/* %s_weights.S: links %s.bin into the binary (generated by onnxcc). */\n"
+              "    .section .rodata\n    .balign 64\n    .globl %s_weights\n%s_weights:\n"
+              "    .incbin \"%s.bin\"\n"
+              "#if defined(__linux__) && defined(__ELF__)\n"
+              "    .section .note.GNU-stack,\"\",%%progbits\n#endif\n",
+          c->name, c->name, c->name, c->name, c->name);
+    return cg_close(&e, d);
+}
+
+int cgc_emit(Graph *g, const CgOptions *o, Diag *d)
+{
+    Ctx c = {g, o, NULL, o->weights, "", ""};
+    WeightsLayout w;
+    cg_ident(c.name, sizeof c.name, o->name ? o->name : "model");
+    cg_upper(c.NAME, sizeof c.NAME, c.name);
+    cg_weights_layout(g, &w);
+    c.w = &w;
+    if (c.mode == WEIGHTS_AUTO)
+        c.mode = w.total <= WEIGHTS_C_AUTO_LIMIT ? WEIGHTS_C : WEIGHTS_OBJ;
+    for (int i = 0; i < g->n_values; i++) {
+        const Value *v = g->values[i];
+        if (w.offset[i] >= 0 && (v->dtype == RT_STRING || !rt_dtype_size(v->dtype))) {
+            cg_weights_free(&w);
+            return ir_error(d, "constant '%s' has dtype %s, which generated code cannot hold",
+                            v->name, rt_dtype_name(v->dtype));
+        }
+    }
+    char bin[96];
+    snprintf(bin, sizeof bin, "%s.bin", c.name);
+    int rc = emit_header(&c, d);
+    if (rc == 0)
+        rc = emit_source(&c, d);
+    if (rc == 0 && c.mode != WEIGHTS_C)
+        rc = cg_write_weights_bin(g, &w, o->out_dir, bin, d);
+    if (rc == 0 && c.mode == WEIGHTS_OBJ)
+        rc = emit_incbin(&c, d);
+    if (rc == 0)
+        rc = cgc_emit_project(g, o, c.mode, d);
+    cg_weights_free(&w);
+    return rc;
+}

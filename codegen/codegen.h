@@ -1,0 +1,75 @@
+/* codegen.h: the internal header of onnxcc's code generators: options, emitter, weights layout. */
+#ifndef ONNXCC_CODEGEN_H
+#define ONNXCC_CODEGEN_H
+
+#include "ir/ir.h"
+
+enum { WEIGHTS_AUTO, WEIGHTS_C, WEIGHTS_OBJ, WEIGHTS_FILE };
+
+/* Below this many bytes of weights, WEIGHTS_AUTO picks C arrays. */
+#define WEIGHTS_C_AUTO_LIMIT ((size_t)1 << 20)
+
+typedef struct CgOptions {
+    const char *name;            /* C prefix of every generated symbol, e.g. "model" */
+    const char *out_dir;         /* folder to write into (created if missing) */
+    int weights;                 /* WEIGHTS_* */
+    int with_main;               /* write main.c (the standalone binary) */
+    int with_runtime;            /* copy the runtime's sources and a Makefile */
+    const char *model_path;      /* the .onnx file, named in comments */
+} CgOptions;
+
+/* One output file being written: text goes to path.tmp, renamed on success. */
+typedef struct Emitter {
+    FILE *f;
+    char path[4096];
+    char tmp[4200];
+    int failed;
+} Emitter;
+
+int cg_open(Emitter *e, const char *dir, const char *file, Diag *d);
+void emitf(Emitter *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cg_write_bytes(Emitter *e, const void *p, size_t n);
+int cg_close(Emitter *e, Diag *d);  /* renames into place; removes the temp on failure */
+void cg_abort(Emitter *e);          /* drops a file being written */
+
+/* Where the constants live in the weights blob (64-byte aligned offsets). */
+typedef struct WeightsLayout {
+    int64_t *offset;             /* per value id; -1 for non-constants or unused ones */
+    size_t total;                /* bytes */
+    uint64_t checksum;           /* FNV-1a of the blob, checked when loaded from a file */
+    int count;                   /* number of constants */
+} WeightsLayout;
+
+/* codegen/weights.c */
+int cg_weights_layout(const Graph *g, WeightsLayout *w);
+void cg_weights_free(WeightsLayout *w);
+/* Writes the blob (WEIGHTS_OBJ, WEIGHTS_FILE) or the C arrays (WEIGHTS_C). */
+int cg_write_weights_bin(const Graph *g, const WeightsLayout *w, const char *dir,
+                         const char *file, Diag *d);
+void cg_emit_weights_c(Emitter *e, const Graph *g, const WeightsLayout *w, const char *name);
+
+/* codegen/names.c */
+/* A C identifier from any string: [A-Za-z0-9_], no leading digit, no keyword. */
+void cg_ident(char *out, size_t len, const char *s);
+void cg_upper(char *out, size_t len, const char *s);
+const char *cg_ctype(int dtype);     /* element type in generated C: "float", "int64_t" ... */
+/* A C literal that round-trips the float exactly ("1.5f", "-INFINITY", "NAN"). */
+void cg_float_literal(char *buf, size_t len, double v, int is_double);
+
+/* codegen/c/emit_c.c: model.c and model.h */
+int cgc_emit(Graph *g, const CgOptions *o, Diag *d);
+
+/* codegen/c/project.c: main.c, Makefile, runtime sources */
+int cgc_emit_project(const Graph *g, const CgOptions *o, int weights_mode, Diag *d);
+
+/* codegen/build.c: `onnxcc build`: emit into a temporary folder and run cc */
+typedef struct BuildOptions {
+    const char *output;          /* the executable to write */
+    const char *cc;              /* compiler command; NULL: $ONNXCC_CC or "cc" */
+    const char *cflags;          /* extra flags; NULL: $ONNXCC_CFLAGS */
+    int keep;                    /* keep the temporary folder (printed) */
+    int verbose;                 /* print the cc command */
+} BuildOptions;
+int cg_build(Graph *g, const CgOptions *o, const BuildOptions *b, Diag *d);
+
+#endif

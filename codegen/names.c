@@ -1,0 +1,72 @@
+/* names.c: C identifiers, C types and exact literals for generated code. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "codegen/codegen.h"
+
+static const char *const keywords[] = {
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
+    "union", "unsigned", "void", "volatile", "while", "ctx", "rc", "in", "out", "main", NULL};
+
+void cg_ident(char *out, size_t len, const char *s)
+{
+    size_t k = 0;
+    if (len < 4)
+        return;
+    if (!isalpha((unsigned char)s[0]) && s[0] != '_')
+        out[k++] = '_';
+    for (; *s && k + 2 < len; s++)
+        out[k++] = isalnum((unsigned char)*s) ? *s : '_';
+    out[k] = 0;
+    for (int i = 0; keywords[i]; i++)
+        if (!strcmp(out, keywords[i]) && k + 2 < len) {
+            out[k++] = '_';
+            out[k] = 0;
+        }
+}
+
+void cg_upper(char *out, size_t len, const char *s)
+{
+    cg_ident(out, len, s);
+    for (char *p = out; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+}
+
+const char *cg_ctype(int dtype)
+{
+    switch (dtype) {
+    case RT_F32: return "float";
+    case RT_F64: return "double";
+    case RT_I8: return "int8_t";
+    case RT_I16: return "int16_t";
+    case RT_I32: return "int32_t";
+    case RT_I64: return "int64_t";
+    case RT_U8: case RT_BOOL: return "uint8_t";
+    case RT_U16: case RT_F16: case RT_BF16: return "uint16_t";
+    case RT_U32: return "uint32_t";
+    case RT_U64: return "uint64_t";
+    default: return "void";
+    }
+}
+
+void cg_float_literal(char *buf, size_t len, double v, int is_double)
+{
+    if (isnan(v)) {
+        snprintf(buf, len, "NAN");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(buf, len, "%sINFINITY", v < 0 ? "-" : "");
+        return;
+    }
+    /* 9 significant digits round-trip any float, 17 any double */
+    snprintf(buf, len, is_double ? "%.17g" : "%.9g", v);
+    if (!strpbrk(buf, ".e"))
+        strncat(buf, ".0", len - strlen(buf) - 1);
+    if (!is_double)
+        strncat(buf, "f", len - strlen(buf) - 1);
+}

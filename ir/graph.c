@@ -1,0 +1,381 @@
+/* graph.c: the graph's arena, values, nodes, attribute getters and shape helpers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+/* One graph (with its subgraphs) allocates from a chain of blocks freed at once.
+ * The total is capped so a hostile model cannot make the compiler allocate
+ * without bound. */
+#define BLOCK_SIZE (1u << 20)
+#define ARENA_CAP ((size_t)16 << 30)
+
+struct ArenaBlock {
+    ArenaBlock *next;
+    size_t used, size;
+    size_t total;                /* bytes in this block and all before it */
+    _Alignas(16) unsigned char data[];
+};
+
+static Graph *root_of(Graph *g)
+{
+    while (g->parent)
+        g = g->parent;
+    return g;
+}
+
+void *ir_alloc(Graph *g, size_t n)
+{
+    g = root_of(g);
+    n = (n + 15) & ~(size_t)15;
+    ArenaBlock *b = g->mem;
+    if (!b || b->size - b->used < n) {
+        size_t total = b ? b->total : 0;
+        size_t size = n > BLOCK_SIZE / 4 ? n : BLOCK_SIZE;
+        if (n > ARENA_CAP || total + size > ARENA_CAP)
+            return NULL;
+        ArenaBlock *nb = malloc(sizeof *nb + size);
+        if (!nb)
+            return NULL;
+        nb->size = size;
+        nb->used = 0;
+        nb->total = total + size;
+        if (size > BLOCK_SIZE / 4 && b) {
+            /* a large block goes behind the current one, which keeps its free space */
+            nb->next = b->next;
+            b->next = nb;
+            nb->used = n;
+            memset(nb->data, 0, n);
+            return nb->data;
+        }
+        nb->next = b;
+        g->mem = b = nb;
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+char *ir_strdup(Graph *g, const char *s)
+{
+    size_t n = strlen(s);
+    char *p = ir_alloc(g, n + 1);
+    IR_ASSERT(p);
+    memcpy(p, s, n + 1);
+    return p;
+}
+
+Graph *ir_graph_new(Graph *parent)
+{
+    Graph *g = calloc(1, sizeof *g);
+    IR_ASSERT(g);
+    g->parent = parent;
+    g->name = "";
+    return g;
+}
+
+void ir_graph_free(Graph *g)
+{
+    if (!g)
+        return;
+    /* subgraphs own their arrays but allocate from the root's arena: free them
+     * while the nodes that hold them are still readable */
+    for (int i = 0; i < g->n_nodes; i++) {
+        Node *n = g->nodes[i];
+        for (int j = 0; j < n->n_attrs; j++) {
+            Attr *a = &n->attrs[j];
+            if (a->type == AT_GRAPH)
+                ir_graph_free(a->g);
+            else if (a->type == AT_GRAPHS)
+                for (int k = 0; k < a->n; k++)
+                    ir_graph_free(a->gs[k]);
+        }
+    }
+    free(g->nodes);
+    free(g->values);
+    free(g->inputs);
+    free(g->outputs);
+    ArenaBlock *b = g->mem;
+    while (b) {
+        ArenaBlock *next = b->next;
+        free(b);
+        b = next;
+    }
+    free(g);
+}
+
+static void *grow(void *arr, int *cap, size_t elem)
+{
+    int nc = *cap ? *cap * 2 : 64;
+    void *p = realloc(arr, (size_t)nc * elem);
+    IR_ASSERT(p);
+    *cap = nc;
+    return p;
+}
+
+Value *ir_value_new(Graph *g, const char *name)
+{
+    Value *v = ir_alloc(g, sizeof *v);
+    IR_ASSERT(v);
+    if (g->n_values == g->cap_values)
+        g->values = grow(g->values, &g->cap_values, sizeof *g->values);
+    v->id = g->n_values;
+    g->values[g->n_values++] = v;
+    if (name) {
+        v->name = ir_strdup(g, name);
+    } else {
+        char buf[32];
+        snprintf(buf, sizeof buf, "_t%d", v->id);
+        v->name = ir_strdup(g, buf);
+    }
+    v->rank = -1;
+    v->offset = -1;
+    return v;
+}
+
+Node *ir_node_new(Graph *g, const char *op_type, const char *domain, const char *name,
+                  int n_in, int n_out)
+{
+    Node *n = ir_alloc(g, sizeof *n);
+    IR_ASSERT(n);
+    n->op_type = ir_strdup(g, op_type);
+    n->domain = ir_strdup(g, domain ? domain : "");
+    if (name && name[0]) {
+        n->name = ir_strdup(g, name);
+    } else {
+        char buf[96];
+        snprintf(buf, sizeof buf, "%.64s_%d", op_type, g->n_nodes);
+        n->name = ir_strdup(g, buf);
+    }
+    n->op = ir_op_lookup(n->domain, op_type);
+    n->opset = ir_opset(g, n->domain);
+    n->n_in = n_in;
+    n->n_out = n_out;
+    n->in = ir_alloc(g, sizeof(Value *) * (size_t)(n_in + 1));
+    n->out = ir_alloc(g, sizeof(Value *) * (size_t)(n_out + 1));
+    IR_ASSERT(n->in && n->out);
+    if (g->n_nodes == g->cap_nodes)
+        g->nodes = grow(g->nodes, &g->cap_nodes, sizeof *g->nodes);
+    g->nodes[g->n_nodes++] = n;
+    return n;
+}
+
+Value *ir_value_find(Graph *g, const char *name)
+{
+    for (int i = g->n_values - 1; i >= 0; i--)
+        if (!strcmp(g->values[i]->name, name))
+            return g->values[i];
+    return NULL;
+}
+
+int64_t ir_opset(const Graph *g, const char *domain)
+{
+    while (g->parent && g->n_opsets == 0)
+        g = g->parent;
+    int dflt = !domain || !domain[0] || !strcmp(domain, "ai.onnx");
+    for (int i = 0; i < g->n_opsets; i++) {
+        const char *od = g->opsets[i].domain;
+        int odflt = !od || !od[0] || !strcmp(od, "ai.onnx");
+        if (dflt ? odflt : (od && !strcmp(od, domain)))
+            return g->opsets[i].version;
+    }
+    return 0;
+}
+
+int ir_shape_known(const Value *v)
+{
+    if (!v || v->rank < 0 || v->dtype == RT_UNDEF)
+        return 0;
+    for (int i = 0; i < v->rank; i++)
+        if (v->dims[i] < 0)
+            return 0;
+    return 1;
+}
+
+int ir_node_is_constant(const Node *n)
+{
+    for (int i = 0; i < n->n_out; i++)
+        if (n->out[i] && !n->out[i]->data)
+            return 0;
+    return 1;
+}
+
+int64_t ir_numel(const Value *v)
+{
+    if (!ir_shape_known(v))
+        return -1;
+    int64_t n = 1;
+    for (int i = 0; i < v->rank; i++)
+        n *= v->dims[i];
+    return n;
+}
+
+size_t ir_nbytes(const Value *v)
+{
+    int64_t n = ir_numel(v);
+    return n < 0 ? 0 : (size_t)n * rt_dtype_size(v->dtype);
+}
+
+void ir_desc(const Value *v, RtTensorDesc *t)
+{
+    memset(t, 0, sizeof *t);
+    if (!v)
+        return;
+    t->dtype = v->dtype;
+    t->rank = v->rank < 0 ? 0 : v->rank;
+    for (int i = 0; i < t->rank; i++)
+        t->dims[i] = v->dims[i];
+}
+
+void *ir_value_alloc_data(Graph *g, Value *v)
+{
+    size_t n = ir_nbytes(v);
+    v->data = ir_alloc(g, n ? n : 1);
+    return v->data;
+}
+
+int ir_set_out(Node *n, int i, int dtype, int rank, const int64_t *dims)
+{
+    IR_ASSERT(i < n->n_out && rank >= 0 && rank <= IR_MAX_RANK);
+    Value *v = n->out[i];
+    if (!v)
+        return 0;
+    v->dtype = dtype;
+    v->rank = rank;
+    for (int k = 0; k < rank; k++)
+        v->dims[k] = dims[k];
+    return 0;
+}
+
+void ir_param_int(Node *n, int64_t v)
+{
+    IR_ASSERT(n->n_ints < IR_MAX_INTS);
+    n->ints[n->n_ints++] = v;
+}
+
+void ir_param_float(Node *n, float v)
+{
+    IR_ASSERT(n->n_floats < IR_MAX_FLOATS);
+    n->floats[n->n_floats++] = v;
+}
+
+int ir_broadcast(int ra, const int64_t *a, int rb, const int64_t *b, int *r, int64_t *out)
+{
+    int rr = ra > rb ? ra : rb;
+    for (int i = 0; i < rr; i++) {
+        int ia = i - (rr - ra), ib = i - (rr - rb);
+        int64_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
+        if (da == db || db == 1)
+            out[i] = da;
+        else if (da == 1)
+            out[i] = db;
+        else
+            return -1;
+    }
+    *r = rr;
+    return 0;
+}
+
+int ir_const_ints(const Value *v, int64_t *out, int max)
+{
+    if (!v || !v->data || !ir_shape_known(v))
+        return -1;
+    int64_t n = ir_numel(v);
+    if (n > max)
+        return -1;
+    switch (v->dtype) {
+    case RT_I8: case RT_I16: case RT_I32: case RT_I64:
+    case RT_U8: case RT_U16: case RT_U32: case RT_U64: case RT_BOOL:
+        break;
+    default:
+        return -1;
+    }
+    for (int64_t i = 0; i < n; i++)
+        out[i] = rt_load_i64(v->data, v->dtype, i);
+    return (int)n;
+}
+
+int ir_err_not_const(Diag *d, const Node *n, int i)
+{
+    const Value *v = n->in[i];
+    if (v && v->is_input)
+        snprintf(d->need_const, sizeof d->need_const, "%s", v->name);
+    if (v && v->is_input)
+        return ir_node_error(d, n, "input %d ('%s') decides an output shape, so it must be known "
+                             "at compile time: bind it with --const %s=FILE", i, v->name, v->name);
+    return ir_node_error(d, n, "input %d ('%s') decides an output shape but is not a "
+                         "compile-time constant", i, v ? v->name : "");
+}
+
+int ir_const_scalar(const Value *v, double *out)
+{
+    if (!v || !v->data || ir_numel(v) != 1)
+        return -1;
+    *out = rt_load_f64(v->data, v->dtype, 0);
+    return 0;
+}
+
+const Attr *ir_attr(const Node *n, const char *name)
+{
+    for (int i = 0; i < n->n_attrs; i++)
+        if (!strcmp(n->attrs[i].name, name))
+            return &n->attrs[i];
+    return NULL;
+}
+
+int64_t ir_attr_int(const Node *n, const char *name, int64_t def)
+{
+    const Attr *a = ir_attr(n, name);
+    return a && a->type == AT_INT ? a->i : def;
+}
+
+float ir_attr_float(const Node *n, const char *name, float def)
+{
+    const Attr *a = ir_attr(n, name);
+    if (a && a->type == AT_FLOAT)
+        return a->f;
+    if (a && a->type == AT_INT)
+        return (float)a->i;
+    return def;
+}
+
+const char *ir_attr_str(const Node *n, const char *name, const char *def)
+{
+    const Attr *a = ir_attr(n, name);
+    return a && a->type == AT_STRING ? a->s : def;
+}
+
+int ir_attr_ints(const Node *n, const char *name, int64_t *out, int max)
+{
+    const Attr *a = ir_attr(n, name);
+    if (!a || (a->type != AT_INTS && a->type != AT_INT))
+        return -1;
+    if (a->type == AT_INT) {
+        if (max >= 1)
+            out[0] = a->i;
+        return 1;
+    }
+    int k = a->n < max ? a->n : max;
+    for (int i = 0; i < k; i++)
+        out[i] = a->ints[i];
+    return a->n;
+}
+
+int ir_attr_floats(const Node *n, const char *name, float *out, int max)
+{
+    const Attr *a = ir_attr(n, name);
+    if (!a || a->type != AT_FLOATS)
+        return -1;
+    int k = a->n < max ? a->n : max;
+    for (int i = 0; i < k; i++)
+        out[i] = a->floats[i];
+    return a->n;
+}
+
+int ir_axis(int64_t a, int r)
+{
+    if (a < -r || a >= (r > 0 ? r : 1))
+        return -1;
+    return (int)(a < 0 ? a + r : a);
+}

@@ -1,0 +1,127 @@
+/* interp.c: the interpreter: runs IR nodes with the runtime's kernels (folding, `onnxcc run`). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+static int call_kernel(Node *n, const void **in, void **out, Diag *d)
+{
+    RtTensorDesc din[n->n_in + 1], dout[n->n_out + 1];
+    for (int i = 0; i < n->n_in; i++)
+        ir_desc(n->in[i], &din[i]);
+    for (int i = 0; i < n->n_out; i++)
+        ir_desc(n->out[i], &dout[i]);
+    RtCall c = {n->n_in, n->n_out, din, dout, n->n_ints, n->n_floats, n->ints, n->floats};
+    RtKernel k = ir_ops[n->op].kernel;
+    IR_ASSERT(k);
+    int rc = k(&c, in, out);
+    if (rc == RT_EDTYPE)
+        return ir_node_error(d, n, "no kernel path for dtype %s",
+                             rt_dtype_name(n->in[0] ? n->in[0]->dtype : RT_UNDEF));
+    if (rc)
+        return ir_node_error(d, n, "kernel %s failed with status %d", ir_ops[n->op].kernel_name,
+                             rc);
+    return 0;
+}
+
+int ir_eval_node(Graph *g, Node *n, Diag *d)
+{
+    IR_ASSERT(n->op >= 0 && ir_ops[n->op].kernel);
+    const void *in[n->n_in + 1];
+    void *out[n->n_out + 1];
+    for (int i = 0; i < n->n_in; i++) {
+        in[i] = n->in[i] ? n->in[i]->data : NULL;
+        IR_ASSERT(!n->in[i] || in[i]);
+    }
+    for (int i = 0; i < n->n_out; i++) {
+        out[i] = NULL;
+        if (n->out[i]) {
+            out[i] = ir_value_alloc_data(g, n->out[i]);
+            if (!out[i])
+                return ir_node_error(d, n, "out of memory folding output '%s'",
+                                     n->out[i]->name);
+        }
+    }
+    if (call_kernel(n, in, out, d) < 0) {
+        for (int i = 0; i < n->n_out; i++)
+            if (n->out[i])
+                n->out[i]->data = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Buffers of one interpreter run: constants point at their data, everything
+ * else is malloc'ed here and freed at the end. */
+int ir_run(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d)
+{
+    int rc = -1;
+    memset(outputs, 0, sizeof *outputs * (size_t)g->n_outputs);
+    void **buf = calloc((size_t)g->n_values + 1, sizeof *buf);
+    char *owned = calloc((size_t)g->n_values + 1, 1);
+    if (!buf || !owned) {
+        ir_error(d, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < g->n_inputs; i++) {
+        const Value *v = g->inputs[i];
+        if (inputs[i].nbytes != ir_nbytes(v)) {
+            ir_error(d, "input '%s': expected %zu bytes, got %zu", v->name, ir_nbytes(v),
+                     inputs[i].nbytes);
+            goto done;
+        }
+        buf[v->id] = inputs[i].data;
+    }
+    for (int i = 0; i < g->n_values; i++)
+        if (g->values[i]->data)
+            buf[i] = g->values[i]->data;
+    for (int k = 0; k < g->n_nodes; k++) {
+        Node *n = g->nodes[k];
+        if (n->dead || ir_node_is_constant(n))
+            continue;
+        const void *in[n->n_in + 1];
+        void *out[n->n_out + 1];
+        for (int i = 0; i < n->n_in; i++) {
+            in[i] = n->in[i] ? buf[n->in[i]->id] : NULL;
+            IR_ASSERT(!n->in[i] || in[i] || ir_nbytes(n->in[i]) == 0);
+        }
+        for (int i = 0; i < n->n_out; i++) {
+            out[i] = NULL;
+            Value *v = n->out[i];
+            if (!v)
+                continue;
+            buf[v->id] = out[i] = malloc(ir_nbytes(v) ? ir_nbytes(v) : 1);
+            owned[v->id] = 1;
+            if (!out[i]) {
+                ir_error(d, "out of memory");
+                goto done;
+            }
+        }
+        if (call_kernel(n, in, out, d) < 0)
+            goto done;
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        const Value *v = g->outputs[i];
+        RtTensor *t = &outputs[i];
+        memset(t, 0, sizeof *t);
+        ir_desc(v, &t->desc);
+        snprintf(t->name, sizeof t->name, "%s", v->name);
+        t->nbytes = ir_nbytes(v);
+        t->data = malloc(t->nbytes ? t->nbytes : 1);
+        if (!t->data) {
+            ir_error(d, "out of memory");
+            goto done;
+        }
+        if (t->nbytes)
+            memcpy(t->data, buf[v->id], t->nbytes);
+    }
+    rc = 0;
+done:
+    if (buf && owned)
+        for (int i = 0; i < g->n_values; i++)
+            if (owned[i])
+                free(buf[i]);
+    free(buf);
+    free(owned);
+    return rc;
+}

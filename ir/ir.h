@@ -1,0 +1,293 @@
+/* ir.h: the internal header of onnxcc's compiler: IR types, op table, graph API, passes. */
+#ifndef ONNXCC_IR_H
+#define ONNXCC_IR_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../runtime/onnxcc_rt.h"
+#include "../runtime/rt_internal.h"
+
+#define ONNXCC_VERSION "0.1.0"
+
+#define IR_MAX_RANK RT_MAX_RANK
+#define IR_MAX_INTS 128  /* kernel integer parameters per node */
+#define IR_MAX_FLOATS 16 /* kernel float parameters per node */
+
+typedef struct Graph Graph;
+typedef struct Node Node;
+typedef struct Value Value;
+
+/* A broken invariant of onnxcc itself (never bad input): report and abort. */
+#define IR_ASSERT(c) ((c) ? (void)0 : ir_assert_fail(#c, __FILE__, __LINE__))
+void ir_assert_fail(const char *cond, const char *file, int line);
+
+/* ---- diagnostics (ir/diag.c) ----
+ * Bad input is reported here, never by exit(): the first error is kept as
+ * one line "<file>: <what and where>". */
+typedef struct Diag {
+    const char *file;  /* the model path, prefixed to every message */
+    char msg[1024];    /* the first error reported */
+    int n_errors;      /* how many were reported */
+    char need_const[128]; /* a graph input whose value decides a shape (ir_err_not_const) */
+} Diag;
+
+int ir_error(Diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "<file>: node 'NAME' (OpType): <message>"; returns -1 for `return ir_node_error(...)`. */
+int ir_node_error(Diag *d, const Node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- attributes ---- */
+typedef enum AttrType {  /* ONNX AttributeProto.AttributeType numbers */
+    AT_UNDEF = 0,
+    AT_FLOAT = 1,
+    AT_INT = 2,
+    AT_STRING = 3,
+    AT_TENSOR = 4,
+    AT_GRAPH = 5,
+    AT_FLOATS = 6,
+    AT_INTS = 7,
+    AT_STRINGS = 8,
+    AT_TENSORS = 9,
+    AT_GRAPHS = 10,
+    AT_SPARSE_TENSOR = 11,
+    AT_SPARSE_TENSORS = 12,
+    AT_TYPE_PROTO = 13,
+    AT_TYPE_PROTOS = 14
+} AttrType;
+
+/* A constant tensor held by an attribute (Constant's value, a TENSOR attr). */
+typedef struct Tensor {
+    int32_t dtype;               /* RtDType */
+    int32_t rank;
+    int64_t dims[IR_MAX_RANK];
+    void *data;                  /* dense, row-major; arena-owned */
+    size_t nbytes;
+} Tensor;
+
+typedef struct Attr {
+    const char *name;
+    AttrType type;
+    int64_t i;                   /* AT_INT */
+    float f;                     /* AT_FLOAT */
+    const char *s;               /* AT_STRING (NUL-terminated; s_len bytes) */
+    size_t s_len;
+    int n;                       /* element count of a list attr */
+    int64_t *ints;               /* AT_INTS */
+    float *floats;               /* AT_FLOATS */
+    const char **strings;        /* AT_STRINGS */
+    Tensor *t;                   /* AT_TENSOR (AT_TENSORS: t[0..n)) */
+    Graph *g;                    /* AT_GRAPH */
+    Graph **gs;                  /* AT_GRAPHS: gs[0..n) */
+} Attr;
+
+/* ---- values, nodes, graphs ---- */
+struct Value {
+    const char *name;
+    int32_t dtype;               /* RtDType; RT_UNDEF until inferred */
+    int32_t rank;                /* -1 while unknown */
+    int64_t dims[IR_MAX_RANK];   /* -1 for a dim not yet bound */
+    const char *dim_param[IR_MAX_RANK]; /* symbolic name of a free dim, or NULL */
+    void *data;                  /* contents when known at compile time */
+    Node *producer;              /* NULL for inputs and constants */
+    int is_input;                /* a graph input the caller provides */
+    int is_output;               /* a graph output */
+    int is_initializer;          /* came from an ONNX initializer */
+    int64_t offset;              /* arena byte offset from the planner; -1 if none */
+    int id;                      /* index in Graph.values */
+};
+
+/* An op implementation: a row of the op table. */
+typedef int (*OpInfer)(Graph *g, Node *n, Diag *d);
+
+struct Node {
+    const char *name;            /* ONNX node name (may be synthesized) */
+    const char *op_type;         /* ONNX op_type as written */
+    const char *domain;          /* "" for the default domain */
+    int op;                      /* OpKind, or OP_UNKNOWN */
+    int64_t opset;               /* version of its domain the model imports */
+    int n_in, n_out;
+    Value **in;                  /* in[i] NULL for an omitted optional input */
+    Value **out;                 /* out[i] NULL for an omitted optional output */
+    int n_attrs;
+    Attr *attrs;
+    int n_ints, n_floats;        /* kernel parameters, set by the op's infer */
+    int64_t ints[IR_MAX_INTS];
+    float floats[IR_MAX_FLOATS];
+    int dead;                    /* removed by a pass; skipped everywhere */
+};
+
+typedef struct OpsetImport {
+    const char *domain;
+    int64_t version;
+} OpsetImport;
+
+typedef struct ArenaBlock ArenaBlock;
+
+struct Graph {
+    ArenaBlock *mem;             /* every allocation of the graph (and subgraphs) */
+    const char *name;
+    const char *path;            /* model file, for diagnostics and external data */
+    Node **nodes;                /* in topological order */
+    int n_nodes, cap_nodes;
+    Value **values;
+    int n_values, cap_values;
+    Value **inputs;              /* graph inputs in order (initializers excluded) */
+    int n_inputs;
+    Value **outputs;
+    int n_outputs;
+    OpsetImport opsets[16];
+    int n_opsets;
+    Graph *parent;               /* enclosing graph of a subgraph, else NULL */
+    int64_t ir_version;
+    const char *producer_name;
+    int64_t arena_bytes;         /* set by pass_plan: scratch bytes one run needs */
+};
+
+/* ---- the op table (ir/optable.c, ir/ops.def) ---- */
+enum {
+    OP_UNKNOWN = -1,
+#define OP(id, domain, name, infer, kernel) OP_##id,
+#include "ops.def"
+#undef OP
+    OP_COUNT
+};
+
+typedef struct OpInfo {
+    const char *name;            /* ONNX op_type */
+    const char *domain;          /* "" for ai.onnx */
+    OpInfer infer;               /* shapes, dtypes and kernel parameters */
+    RtKernel kernel;             /* NULL: outputs are always compile-time constants */
+    const char *kernel_name;     /* the kernel's C name, for emitters */
+} OpInfo;
+
+extern const OpInfo ir_ops[OP_COUNT];
+int ir_op_lookup(const char *domain, const char *op_type);
+
+#define OP(id, domain, name, infer, kernel) int infer(Graph *g, Node *n, Diag *d);
+#include "ops.def"
+#undef OP
+
+/* ---- graph API (ir/graph.c) ---- */
+Graph *ir_graph_new(Graph *parent);
+void ir_graph_free(Graph *g);
+void *ir_alloc(Graph *g, size_t n);                 /* zeroed; NULL only past the size cap */
+char *ir_strdup(Graph *g, const char *s);
+Value *ir_value_new(Graph *g, const char *name);   /* name NULL: synthesized */
+Node *ir_node_new(Graph *g, const char *op_type, const char *domain, const char *name,
+                  int n_in, int n_out);
+Value *ir_value_find(Graph *g, const char *name);  /* linear; frontends keep their own map */
+int64_t ir_opset(const Graph *g, const char *domain); /* 0 if not imported */
+
+int64_t ir_numel(const Value *v);                   /* -1 if the shape is unknown */
+size_t ir_nbytes(const Value *v);
+void ir_desc(const Value *v, RtTensorDesc *t);      /* zeroed desc for NULL */
+int ir_shape_known(const Value *v);
+/* A node runs only if some output is not a compile-time constant. */
+int ir_node_is_constant(const Node *n);
+void *ir_value_alloc_data(Graph *g, Value *v);      /* zeroed, sized by v's type */
+/* Sets output i's type; returns 0. */
+int ir_set_out(Node *n, int i, int dtype, int rank, const int64_t *dims);
+void ir_param_int(Node *n, int64_t v);
+void ir_param_float(Node *n, float v);
+/* NumPy broadcasting of two shapes; -1 if incompatible. */
+int ir_broadcast(int ra, const int64_t *a, int rb, const int64_t *b, int *r, int64_t *out);
+/* Reads a constant integer tensor (any int dtype); count, or -1 if not constant
+ * or larger than max. */
+int ir_const_ints(const Value *v, int64_t *out, int max);
+/* The error for an input that decides a shape but is not known at compile time. */
+int ir_err_not_const(Diag *d, const Node *n, int i);
+/* Reads a constant scalar as double; 0 if constant, -1 otherwise. */
+int ir_const_scalar(const Value *v, double *out);
+
+/* attribute getters (return def when absent) */
+const Attr *ir_attr(const Node *n, const char *name);
+int64_t ir_attr_int(const Node *n, const char *name, int64_t def);
+float ir_attr_float(const Node *n, const char *name, float def);
+const char *ir_attr_str(const Node *n, const char *name, const char *def);
+/* copies up to max ints; returns the count, or -1 if absent */
+int ir_attr_ints(const Node *n, const char *name, int64_t *out, int max);
+int ir_attr_floats(const Node *n, const char *name, float *out, int max);
+
+/* Turns negative axis a into a non-negative one for rank r; -1 if out of range. */
+int ir_axis(int64_t a, int r);
+
+/* ---- printer and verifier (ir/print.c, ir/verify.c) ---- */
+void ir_print(const Graph *g, FILE *f);
+int ir_verify(const Graph *g, Diag *d);
+
+/* ---- interpreter (ir/interp.c) ---- */
+/* Runs node n's kernel on its inputs' compile-time data and stores the
+ * outputs' data. Requires every present input to have data. */
+int ir_eval_node(Graph *g, Node *n, Diag *d);
+/* Runs the whole graph on the given inputs (graph-input order); fills outputs
+ * (malloc'ed data; the caller frees them with rt_tensor_free, even on failure). */
+int ir_run(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d);
+
+/* ---- frontend (frontend/onnx_load.c) ---- */
+Graph *onnx_load(const char *path, Diag *d);
+Graph *onnx_load_buffer(const void *buf, size_t len, const char *path, Diag *d);
+
+/* ---- binding free dims and inputs (ir/bind.c) ---- */
+typedef struct Binding {
+    const char *name;            /* an input name (shape/const) or a dim_param (dim) */
+    int kind;                    /* BIND_SHAPE, BIND_DIM, BIND_CONST */
+    int rank;
+    int64_t dims[IR_MAX_RANK];   /* BIND_SHAPE */
+    int64_t value;               /* BIND_DIM */
+    const char *file;            /* BIND_CONST: a tensor file */
+} Binding;
+enum { BIND_SHAPE, BIND_DIM, BIND_CONST };
+int ir_bind(Graph *g, const Binding *b, int n, Diag *d);
+
+/* ---- preparing a model for a command (ir/prepare.c) ---- */
+/* A sample input file: its shape binds the input's free dims, and if the
+ * input decides an output shape, its value is compiled in. name NULL: the
+ * next graph input not named by another sample. */
+typedef struct Sample {
+    const char *name;
+    const char *file;
+    int compiled_in;             /* out: the value became a constant of the model */
+    int input_index;             /* out: index in the loaded model's inputs */
+} Sample;
+struct PassCtx;
+/* Loads path, applies bindings and samples, runs the -O pipeline. NULL with
+ * a diagnostic on failure. */
+Graph *ir_prepare(const char *path, const Binding *b, int nb, Sample *s, int ns, int opt_level,
+                  struct PassCtx *ctx);
+
+/* ---- passes: one file each under passes/, registered in passes/pipeline.c ---- */
+typedef struct PassCtx {
+    Diag *d;
+    int opt_level;               /* 0..3; -O0 keeps every buffer apart */
+    int verify;                  /* run ir_verify after every pass */
+    const char *dump_after;      /* print the IR after this pass, or NULL */
+    FILE *dump;
+} PassCtx;
+
+typedef int (*PassFn)(Graph *g, PassCtx *ctx);
+typedef struct PassInfo {
+    const char *name;
+    PassFn fn;
+    const char *what;            /* one line for --list-passes */
+} PassInfo;
+
+extern const PassInfo ir_passes[];
+extern const int ir_n_passes;
+int ir_run_pipeline(Graph *g, int opt_level, PassCtx *ctx);
+int ir_run_pass(Graph *g, const char *name, PassCtx *ctx);
+
+/* passes/shape.c */
+int pass_shape(Graph *g, PassCtx *ctx);
+/* passes/fold.c */
+int pass_fold(Graph *g, PassCtx *ctx);
+/* passes/dce.c */
+int pass_dce(Graph *g, PassCtx *ctx);
+/* passes/noop.c */
+int pass_noop(Graph *g, PassCtx *ctx);
+/* passes/plan.c */
+int pass_plan(Graph *g, PassCtx *ctx);
+
+#endif

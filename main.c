@@ -1,0 +1,336 @@
+/* main.c: the onnxcc command line: compile, build, run, inspect. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "codegen/codegen.h"
+#include "ir/ir.h"
+
+#define MAX_ITEMS 256
+
+typedef struct Opts {
+    const char *cmd;
+    const char *model;
+    const char *output;          /* -o */
+    const char *name;            /* --name */
+    const char *out_dir;         /* run --out */
+    const char *dump_after;
+    const char *cc, *cflags;
+    int npy, keep, verbose, verify, no_main;
+    int opt_level;
+    int weights;
+    Binding bind[MAX_ITEMS];
+    int n_bind;
+    Sample samples[MAX_ITEMS];
+    int n_samples;
+} Opts;
+
+static const char usage[] =
+    "usage: onnxcc COMMAND MODEL.onnx [SAMPLE_INPUT...] [options]\n"
+    "\n"
+    "commands:\n"
+    "  compile MODEL -o DIR     write DIR/NAME.c, NAME.h, main.c, runtime/ and a Makefile\n"
+    "  build   MODEL -o BIN     compile and link a standalone executable\n"
+    "  run     MODEL INPUT...   run the model in the interpreter (for checking)\n"
+    "  inspect MODEL            print the IR after the passes\n"
+    "\n"
+    "Inputs are tensor files (.pb ONNX TensorProto or .npy), in graph-input order\n"
+    "or as NAME=FILE. For compile/build/inspect, sample inputs bind the inputs'\n"
+    "shapes; an input that decides an output shape has its value compiled in.\n"
+    "\n"
+    "options:\n"
+    "  -o PATH                  output folder (compile) or executable (build)\n"
+    "  --name NAME              C prefix of generated symbols (default: model)\n"
+    "  --shape NAME=1x3x224x224 bind an input's shape\n"
+    "  --dim NAME=VALUE         bind a symbolic dimension, e.g. --dim batch=1\n"
+    "  --const NAME=FILE        compile an input's value in as a constant\n"
+    "  --weights c|obj|file     weights as C arrays, a linked blob, or NAME.bin\n"
+    "                           loaded at start-up (default: c below 1 MiB, else obj)\n"
+    "  -O0 .. -O3               optimization level (default -O2; -O0: shape inference only)\n"
+    "  --out DIR, --npy         run: write output_K.pb (or .npy) into DIR\n"
+    "  --dump-after PASS        print the IR after the named pass\n"
+    "  --list-passes            list the passes and exit\n"
+    "  --verify                 check the IR after every pass\n"
+    "  --cc CC, --cflags FLAGS  build: the C compiler and extra flags\n"
+    "  --keep, -v               build: keep the generated sources; print the cc command\n"
+    "  --no-main                compile: no main.c\n"
+    "  --help, --version\n";
+
+static int fail(const char *fmt, const char *a)
+{
+    fprintf(stderr, "onnxcc: ");
+    fprintf(stderr, fmt, a);
+    fputc('\n', stderr);
+    return 2;
+}
+
+/* "NAME=1x3x224x224" */
+static int parse_shape(const char *arg, Binding *b)
+{
+    const char *eq = strrchr(arg, '=');
+    if (!eq || eq == arg)
+        return -1;
+    b->name = strndup(arg, (size_t)(eq - arg));
+    b->kind = BIND_SHAPE;
+    b->rank = 0;
+    const char *p = eq + 1;
+    if (!strcmp(p, "scalar"))
+        return 0;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || v < 0 || errno || b->rank == IR_MAX_RANK)
+            return -1;
+        b->dims[b->rank++] = v;
+        if (*end == 'x' || *end == ',')
+            end++;
+        else if (*end)
+            return -1;
+        p = end;
+    }
+    return b->rank ? 0 : -1;
+}
+
+static int parse_kv(const char *arg, Binding *b, int kind)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || !eq[1])
+        return -1;
+    b->name = strndup(arg, (size_t)(eq - arg));
+    b->kind = kind;
+    if (kind == BIND_CONST) {
+        b->file = eq + 1;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    b->value = strtoll(eq + 1, &end, 10);
+    return *end || errno || b->value < 0 ? -1 : 0;
+}
+
+static int parse_args(int argc, char **argv, Opts *o)
+{
+    o->opt_level = 2;
+    o->weights = WEIGHTS_AUTO;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_ARG()                                                            \
+    do {                                                                      \
+        if (!next)                                                            \
+            return fail("%s needs a value", a);                               \
+        i++;                                                                  \
+    } while (0)
+        if (!strcmp(a, "-o")) {
+            NEED_ARG();
+            o->output = next;
+        } else if (!strcmp(a, "--name")) {
+            NEED_ARG();
+            o->name = next;
+        } else if (!strcmp(a, "--out")) {
+            NEED_ARG();
+            o->out_dir = next;
+        } else if (!strcmp(a, "--shape") || !strcmp(a, "--dim") || !strcmp(a, "--const")) {
+            NEED_ARG();
+            if (o->n_bind == MAX_ITEMS)
+                return fail("too many bindings at '%s'", next);
+            Binding *b = &o->bind[o->n_bind++];
+            int bad = a[2] == 's' ? parse_shape(next, b)
+                      : a[2] == 'd' ? parse_kv(next, b, BIND_DIM)
+                                    : parse_kv(next, b, BIND_CONST);
+            if (bad)
+                return fail(a[2] == 's' ? "bad --shape '%s' (expected NAME=1x3x224x224)"
+                            : a[2] == 'd' ? "bad --dim '%s' (expected NAME=VALUE)"
+                                          : "bad --const '%s' (expected NAME=FILE)", next);
+        } else if (!strcmp(a, "--weights")) {
+            NEED_ARG();
+            if (!strcmp(next, "c"))
+                o->weights = WEIGHTS_C;
+            else if (!strcmp(next, "obj"))
+                o->weights = WEIGHTS_OBJ;
+            else if (!strcmp(next, "file"))
+                o->weights = WEIGHTS_FILE;
+            else
+                return fail("bad --weights '%s' (expected c, obj or file)", next);
+        } else if (!strcmp(a, "--dump-after")) {
+            NEED_ARG();
+            o->dump_after = next;
+        } else if (!strcmp(a, "--cc")) {
+            NEED_ARG();
+            o->cc = next;
+        } else if (!strcmp(a, "--cflags")) {
+            NEED_ARG();
+            o->cflags = next;
+        } else if (!strcmp(a, "--npy")) {
+            o->npy = 1;
+        } else if (!strcmp(a, "--keep")) {
+            o->keep = 1;
+        } else if (!strcmp(a, "-v")) {
+            o->verbose = 1;
+        } else if (!strcmp(a, "--verify")) {
+            o->verify = 1;
+        } else if (!strcmp(a, "--no-main")) {
+            o->no_main = 1;
+        } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
+            o->opt_level = a[2] - '0';
+        } else if (a[0] == '-' && a[1]) {
+            return fail("unknown option '%s' (see onnxcc --help)", a);
+        } else if (!o->model) {
+            o->model = a;
+        } else {
+            if (o->n_samples == MAX_ITEMS)
+                return fail("too many inputs at '%s'", a);
+            Sample *s = &o->samples[o->n_samples++];
+            const char *eq = strchr(a, '=');
+            /* NAME=FILE, unless the whole argument is an existing file */
+            struct stat st;
+            if (eq && stat(a, &st) != 0) {
+                s->name = strndup(a, (size_t)(eq - a));
+                s->file = eq + 1;
+            } else {
+                s->file = a;
+            }
+        }
+#undef NEED_ARG
+    }
+    if (!o->model)
+        return fail("%s: no model given (see onnxcc --help)", o->cmd);
+    return 0;
+}
+
+static void free_opts(Opts *o)
+{
+    for (int i = 0; i < o->n_bind; i++)
+        free((char *)o->bind[i].name);
+    for (int i = 0; i < o->n_samples; i++)
+        free((char *)o->samples[i].name);
+}
+
+static void print_output(const RtTensor *t)
+{
+    int64_t n = rt_numel(&t->desc);
+    printf("%s: %s[", t->name, rt_dtype_name(t->desc.dtype));
+    for (int i = 0; i < t->desc.rank; i++)
+        printf("%s%lld", i ? "," : "", (long long)t->desc.dims[i]);
+    printf("] = {");
+    for (int64_t i = 0; i < n && i < 10; i++) {
+        if (t->desc.dtype == RT_F32 || t->desc.dtype == RT_F64 || t->desc.dtype == RT_F16 ||
+            t->desc.dtype == RT_BF16)
+            printf("%s%g", i ? ", " : "", rt_load_f64(t->data, t->desc.dtype, i));
+        else
+            printf("%s%lld", i ? ", " : "", (long long)rt_load_i64(t->data, t->desc.dtype, i));
+    }
+    printf("%s}\n", n > 10 ? ", ..." : "");
+}
+
+static int cmd_run(Graph *g, Opts *o, Diag *d)
+{
+    RtTensor *in = calloc((size_t)g->n_inputs + 1, sizeof *in);
+    RtTensor *out = calloc((size_t)g->n_outputs + 1, sizeof *out);
+    int rc = 0;
+    char err[600];
+    for (int i = 0; i < g->n_inputs && rc == 0; i++) {
+        int k;
+        for (k = 0; k < o->n_samples; k++)
+            if (o->samples[k].input_index == i)
+                break;
+        if (k == o->n_samples) {
+            rc = ir_error(d, "missing input '%s'", g->inputs[i]->name);
+        } else if (rt_tensor_read(o->samples[k].file, &in[i], err, sizeof err)) {
+            rc = ir_error(d, "%s", err);
+        }
+    }
+    if (rc == 0)
+        rc = ir_run(g, in, out, d);
+    if (rc == 0 && o->out_dir && mkdir(o->out_dir, 0777) && errno != EEXIST)
+        rc = ir_error(d, "cannot create '%s': %s", o->out_dir, strerror(errno));
+    for (int i = 0; i < g->n_outputs && rc == 0; i++) {
+        if (!o->out_dir) {
+            print_output(&out[i]);
+            continue;
+        }
+        char path[4200];
+        snprintf(path, sizeof path, "%s/output_%d.%s", o->out_dir, i, o->npy ? "npy" : "pb");
+        if ((o->npy ? rt_tensor_write_npy : rt_tensor_write_pb)(path, &out[i]))
+            rc = ir_error(d, "cannot write '%s'", path);
+    }
+    for (int i = 0; i < g->n_inputs; i++)
+        rt_tensor_free(&in[i]);
+    for (int i = 0; i < g->n_outputs; i++)
+        rt_tensor_free(&out[i]);
+    free(in);
+    free(out);
+    return rc;
+}
+
+static void note_compiled_in(const Opts *o)
+{
+    for (int k = 0; k < o->n_samples; k++)
+        if (o->samples[k].compiled_in)
+            fprintf(stderr, "onnxcc: note: the value of %s decides a shape; it is compiled in "
+                    "and the input is no longer taken\n", o->samples[k].file);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("onnxcc %s\n", ONNXCC_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--list-passes")) {
+        for (int i = 0; i < ir_n_passes; i++)
+            printf("%-8s %s\n", ir_passes[i].name, ir_passes[i].what);
+        return 0;
+    }
+    Opts o;
+    memset(&o, 0, sizeof o);
+    o.cmd = argv[1];
+    int known = !strcmp(o.cmd, "compile") || !strcmp(o.cmd, "build") || !strcmp(o.cmd, "run") ||
+                !strcmp(o.cmd, "inspect");
+    if (!known)
+        return fail("unknown command '%s' (see onnxcc --help)", o.cmd);
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            return 0;
+        }
+    int rc = parse_args(argc, argv, &o);
+    if (rc) {
+        free_opts(&o);
+        return rc;
+    }
+    if ((!strcmp(o.cmd, "compile") || !strcmp(o.cmd, "build")) && !o.output) {
+        free_opts(&o);
+        return fail("%s needs -o", o.cmd);
+    }
+    Diag d = {0};
+    d.file = o.model;
+    PassCtx ctx = {&d, 0, o.verify, o.dump_after, stdout};
+    Graph *g = ir_prepare(o.model, o.bind, o.n_bind, o.samples, o.n_samples, o.opt_level, &ctx);
+    rc = g ? 0 : -1;
+    if (g && strcmp(o.cmd, "run"))
+        note_compiled_in(&o);
+    CgOptions cg = {o.name ? o.name : "model", o.output, o.weights, !o.no_main, 1, o.model};
+    if (rc == 0 && !strcmp(o.cmd, "run")) {
+        rc = cmd_run(g, &o, &d);
+    } else if (rc == 0 && !strcmp(o.cmd, "inspect")) {
+        ir_print(g, stdout);
+    } else if (rc == 0 && !strcmp(o.cmd, "compile")) {
+        rc = cgc_emit(g, &cg, &d);
+    } else if (rc == 0 && !strcmp(o.cmd, "build")) {
+        BuildOptions b = {o.output, o.cc, o.cflags, o.keep, o.verbose};
+        rc = cg_build(g, &cg, &b, &d);
+    }
+    if (rc)
+        fprintf(stderr, "onnxcc: %s\n", d.msg[0] ? d.msg : "failed");
+    ir_graph_free(g);
+    free_opts(&o);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,78 @@
+/* noop.c: removes nodes that copy their input unchanged (Identity, same-type Cast, same-shape Reshape...). */
+#include <string.h>
+
+#include "ir.h"
+
+static int same_type(const Value *a, const Value *b)
+{
+    if (a->dtype != b->dtype || a->rank != b->rank)
+        return 0;
+    return !memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank);
+}
+
+static int is_noop(const Node *n)
+{
+    switch (n->op) {
+    case OP_IDENTITY: case OP_DROPOUT: case OP_CAST: case OP_RESHAPE: case OP_FLATTEN:
+    case OP_SQUEEZE: case OP_UNSQUEEZE: case OP_EXPAND:
+        break;
+    default:
+        return 0;
+    }
+    if (!n->in[0] || !n->out[0] || !same_type(n->in[0], n->out[0]))
+        return 0;
+    return 1;
+}
+
+static int used_by_live_node(const Graph *g, const Value *v)
+{
+    for (int k = 0; k < g->n_nodes; k++) {
+        const Node *n = g->nodes[k];
+        if (n->dead)
+            continue;
+        for (int i = 0; i < n->n_in; i++)
+            if (n->in[i] == v)
+                return 1;
+    }
+    return 0;
+}
+
+/* pass_noop: requires pass_shape; keeps the graph valid and graph output
+ * names unchanged. A no-op feeding a graph output is removed only when its
+ * input can take over the output's name (a plain intermediate). */
+int pass_noop(Graph *g, PassCtx *ctx)
+{
+    (void)ctx;
+    int changes = 0;
+    for (int k = 0; k < g->n_nodes; k++) {
+        Node *n = g->nodes[k];
+        if (n->dead || ir_node_is_constant(n) || !is_noop(n))
+            continue;
+        Value *in = n->in[0], *out = n->out[0];
+        int extra_used = 0;
+        for (int i = 1; i < n->n_out; i++)
+            if (n->out[i] && (n->out[i]->is_output || used_by_live_node(g, n->out[i])))
+                extra_used = 1;
+        if (extra_used)
+            continue;
+        if (out->is_output) {
+            if (in->is_input || in->is_output || in->data || !in->producer)
+                continue;
+            for (int i = 0; i < g->n_outputs; i++)
+                if (g->outputs[i] == out)
+                    g->outputs[i] = in;
+            in->is_output = 1;
+            in->name = out->name;
+            out->is_output = 0;
+        }
+        for (int j = k + 1; j < g->n_nodes; j++) {
+            Node *m = g->nodes[j];
+            for (int i = 0; i < m->n_in; i++)
+                if (m->in[i] == out)
+                    m->in[i] = in;
+        }
+        n->dead = 1;
+        changes++;
+    }
+    return changes;
+}

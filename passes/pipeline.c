@@ -1,0 +1,54 @@
+/* pipeline.c: the pass registry and the -O0..-O3 pipelines, with verification and IR dumps between passes. */
+#include <string.h>
+
+#include "ir.h"
+
+const PassInfo ir_passes[] = {
+    {"shape", pass_shape, "infer static dtypes and shapes; compute shape subgraphs"},
+    {"fold", pass_fold, "evaluate nodes whose inputs are all constant"},
+    {"noop", pass_noop, "remove Identity, same-type Cast, same-shape Reshape and kin"},
+    {"dce", pass_dce, "remove nodes no graph output depends on"},
+    {"plan", pass_plan, "assign arena offsets by liveness (reuse and in-place)"},
+};
+const int ir_n_passes = (int)(sizeof ir_passes / sizeof ir_passes[0]);
+
+/* Each pipeline is a list of pass names; "plan" always ends it because the
+ * emitters need offsets. -O0 keeps only what code generation requires. */
+static const char *const pipelines[4][8] = {
+    {"shape", "plan", NULL},
+    {"shape", "fold", "dce", "plan", NULL},
+    {"shape", "fold", "noop", "dce", "plan", NULL},
+    {"shape", "fold", "noop", "dce", "plan", NULL},
+};
+
+int ir_run_pass(Graph *g, const char *name, PassCtx *ctx)
+{
+    for (int i = 0; i < ir_n_passes; i++) {
+        if (strcmp(ir_passes[i].name, name))
+            continue;
+        int rc = ir_passes[i].fn(g, ctx);
+        if (rc < 0)
+            return rc;
+        if (ctx->verify && ir_verify(g, ctx->d) < 0)
+            return -1;
+        if (ctx->dump_after && !strcmp(ctx->dump_after, name)) {
+            fprintf(ctx->dump, "# IR after pass '%s' (%d changes)\n", name, rc);
+            ir_print(g, ctx->dump);
+        }
+        return rc;
+    }
+    return ir_error(ctx->d, "unknown pass '%s'", name);
+}
+
+int ir_run_pipeline(Graph *g, int opt_level, PassCtx *ctx)
+{
+    if (opt_level < 0)
+        opt_level = 0;
+    if (opt_level > 3)
+        opt_level = 3;
+    ctx->opt_level = opt_level;
+    for (const char *const *p = pipelines[opt_level]; *p; p++)
+        if (ir_run_pass(g, *p, ctx) < 0)
+            return -1;
+    return 0;
+}

@@ -1,0 +1,126 @@
+/* plan.c: the memory planner: one arena, an offset per intermediate, reuse by liveness. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+#define ALIGN 64
+
+/* A buffer: one or more values sharing storage (a reshape-like copy shares
+ * its input's buffer), live from the first write to the last read. */
+typedef struct Buf {
+    int64_t size;                /* bytes, rounded up to ALIGN */
+    int first, last;             /* node steps, inclusive */
+    int64_t offset;
+    int placed;
+} Buf;
+
+static int in_arena(const Value *v)
+{
+    return v && !v->data && !v->is_input && !v->is_output;
+}
+
+/* Reshape-like ops copy bytes unchanged, so their output can be the same
+ * memory as their input (rt_copy skips the copy when the pointers match). */
+static int aliases_input(const Node *n)
+{
+    return n->op >= 0 && ir_ops[n->op].kernel == rt_copy && n->n_in >= 1 &&
+           in_arena(n->in[0]) && in_arena(n->out[0]) &&
+           ir_nbytes(n->in[0]) == ir_nbytes(n->out[0]);
+}
+
+static int by_size_desc(const void *a, const void *b)
+{
+    const Buf *x = *(Buf *const *)a, *y = *(Buf *const *)b;
+    if (x->size != y->size)
+        return x->size < y->size ? 1 : -1;
+    return x->first - y->first;
+}
+
+static int overlap(const Buf *a, const Buf *b)
+{
+    return a->first <= b->last && b->first <= a->last;
+}
+
+/* Lowest offset where b fits beside every placed buffer alive at the same time. */
+static int64_t place(Buf *b, Buf **placed, int n_placed)
+{
+    int64_t off = 0;
+    for (;;) {
+        int moved = 0;
+        for (int i = 0; i < n_placed; i++) {
+            Buf *p = placed[i];
+            if (!overlap(b, p))
+                continue;
+            if (off < p->offset + p->size && p->offset < off + b->size) {
+                off = p->offset + p->size;
+                moved = 1;
+            }
+        }
+        if (!moved)
+            return off;
+    }
+}
+
+/* pass_plan: requires pass_shape (and runs last: it reads which nodes are
+ * live); gives every intermediate value an arena offset such that no two
+ * values alive at the same step overlap, and sets g->arena_bytes. Graph
+ * inputs, outputs and constants live outside the arena. At -O0 every
+ * buffer gets its own space. */
+int pass_plan(Graph *g, PassCtx *ctx)
+{
+    int nv = g->n_values;
+    int *buf_of = malloc(sizeof(int) * (size_t)(nv + 1));
+    Buf *bufs = calloc((size_t)nv + 1, sizeof *bufs);
+    Buf **order = calloc((size_t)nv + 1, sizeof *order);
+    IR_ASSERT(buf_of && bufs && order);
+    int nb = 0, step = 0;
+    for (int i = 0; i < nv; i++) {
+        buf_of[i] = -1;
+        g->values[i]->offset = -1;
+    }
+    for (int k = 0; k < g->n_nodes; k++) {
+        Node *n = g->nodes[k];
+        if (n->dead || ir_node_is_constant(n))
+            continue;
+        for (int i = 0; i < n->n_in; i++) {
+            Value *v = n->in[i];
+            if (v && v->id < nv && g->values[v->id] == v && buf_of[v->id] >= 0)
+                bufs[buf_of[v->id]].last = step;
+        }
+        for (int i = 0; i < n->n_out; i++) {
+            Value *v = n->out[i];
+            if (!in_arena(v))
+                continue;
+            if (i == 0 && ctx->opt_level > 0 && aliases_input(n)) {
+                buf_of[v->id] = buf_of[n->in[0]->id];
+                bufs[buf_of[v->id]].last = step;
+                continue;
+            }
+            Buf *b = &bufs[nb];
+            b->size = ((int64_t)ir_nbytes(v) + ALIGN - 1) / ALIGN * ALIGN;
+            b->first = b->last = step;
+            buf_of[v->id] = nb++;
+        }
+        step++;
+    }
+    for (int i = 0; i < nb; i++)
+        order[i] = &bufs[i];
+    qsort(order, (size_t)nb, sizeof *order, by_size_desc);
+    int64_t total = 0;
+    for (int i = 0; i < nb; i++) {
+        Buf *b = order[i];
+        b->offset = ctx->opt_level > 0 ? place(b, order, i) : total;
+        b->placed = 1;
+        if (b->offset + b->size > total)
+            total = b->offset + b->size;
+    }
+    for (int i = 0; i < nv; i++)
+        if (buf_of[i] >= 0)
+            g->values[i]->offset = bufs[buf_of[i]].offset;
+    g->arena_bytes = total;
+    free(buf_of);
+    free(bufs);
+    free(order);
+    return 0;
+}

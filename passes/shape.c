@@ -1,0 +1,93 @@
+/* shape.c: shape inference: every value gets a static dtype and shape, shape subgraphs become constants. */
+#include <string.h>
+
+#include "ir.h"
+
+/* Outputs up to this many elements are computed at compile time when all
+ * their inputs are known: this is what turns Shape -> Gather -> Concat ->
+ * Reshape chains into constants, so every shape stays static. Larger
+ * constant computations are left to pass_fold. */
+#define SHAPE_EVAL_LIMIT 4096
+
+static int check_input(Value *v, Diag *d)
+{
+    if (v->dtype == RT_UNDEF)
+        return ir_error(d, "input '%s' has no tensor type", v->name);
+    if (v->rank < 0)
+        return ir_error(d, "input '%s' has an unknown rank: bind it with --shape %s=D0xD1x...",
+                        v->name, v->name);
+    for (int i = 0; i < v->rank; i++) {
+        if (v->dims[i] >= 0)
+            continue;
+        if (v->dim_param[i])
+            return ir_error(d, "input '%s': dimension %d is the free dimension '%s': bind it "
+                            "with --dim %s=N or --shape %s=...", v->name, i, v->dim_param[i],
+                            v->dim_param[i], v->name);
+        return ir_error(d, "input '%s': dimension %d is unknown: bind it with --shape %s=...",
+                        v->name, i, v->name);
+    }
+    return 0;
+}
+
+static int small_enough(const Node *n)
+{
+    int64_t total = 0;
+    for (int i = 0; i < n->n_out; i++)
+        if (n->out[i])
+            total += ir_numel(n->out[i]);
+    return total <= SHAPE_EVAL_LIMIT;
+}
+
+static int inputs_constant(const Node *n)
+{
+    for (int i = 0; i < n->n_in; i++)
+        if (n->in[i] && !n->in[i]->data)
+            return 0;
+    return 1;
+}
+
+/* pass_shape: requires every graph input to be typed (after ir_bind);
+ * leaves every live value with a known dtype and static shape, and every
+ * node with its kernel parameters. Fails on the first unsupported op. */
+int pass_shape(Graph *g, PassCtx *ctx)
+{
+    Diag *d = ctx->d;
+    int evaluated = 0;
+    for (int i = 0; i < g->n_inputs; i++)
+        if (check_input(g->inputs[i], d) < 0)
+            return -1;
+    for (int k = 0; k < g->n_nodes; k++) {
+        Node *n = g->nodes[k];
+        if (n->dead)
+            continue;
+        if (n->op == OP_UNKNOWN)
+            return ir_node_error(d, n, "not supported");
+        for (int i = 0; i < n->n_in; i++) {
+            Value *v = n->in[i];
+            if (v && !ir_shape_known(v))
+                return ir_node_error(d, n, "input %d ('%s') has no known type or shape", i,
+                                     v->name);
+        }
+        n->n_ints = n->n_floats = 0;
+        if (ir_ops[n->op].infer(g, n, d) < 0)
+            return -1;
+        for (int i = 0; i < n->n_out; i++) {
+            Value *v = n->out[i];
+            if (v && !ir_shape_known(v))
+                return ir_node_error(d, n, "output %d ('%s') has no inferred shape", i, v->name);
+            if (v && ir_numel(v) > ((int64_t)1 << 40))
+                return ir_node_error(d, n, "output %d ('%s') has %lld elements", i, v->name,
+                                     (long long)ir_numel(v));
+        }
+        if (ir_node_is_constant(n) || !ir_ops[n->op].kernel || !inputs_constant(n) ||
+            !small_enough(n))
+            continue;
+        if (ir_eval_node(g, n, d) < 0)
+            return -1;
+        evaluated++;
+    }
+    for (int i = 0; i < g->n_outputs; i++)
+        if (!ir_shape_known(g->outputs[i]))
+            return ir_error(d, "output '%s' is not produced by any node", g->outputs[i]->name);
+    return evaluated;
+}

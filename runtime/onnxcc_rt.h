@@ -1,0 +1,135 @@
+/* onnxcc_rt.h: the public header of the onnxcc runtime (kernels, model descriptor, tensor I/O). */
+#ifndef ONNXCC_RT_H
+#define ONNXCC_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RT_MAX_RANK 8
+
+/* Element types. The values are ONNX's TensorProto.DataType numbers, so a
+ * model's dtype field needs no translation anywhere. */
+typedef enum RtDType {
+    RT_UNDEF = 0,
+    RT_F32 = 1,
+    RT_U8 = 2,
+    RT_I8 = 3,
+    RT_U16 = 4,
+    RT_I16 = 5,
+    RT_I32 = 6,
+    RT_I64 = 7,
+    RT_STRING = 8,
+    RT_BOOL = 9,
+    RT_F16 = 10,
+    RT_F64 = 11,
+    RT_U32 = 12,
+    RT_U64 = 13,
+    RT_BF16 = 16,
+    RT_DTYPE_END = 17
+} RtDType;
+
+/* Status codes returned by every runtime function; 0 is success. */
+enum {
+    RT_OK = 0,
+    RT_EINVAL = 1,  /* bad parameters (a compiler bug or a corrupted call) */
+    RT_EDTYPE = 2,  /* the kernel has no path for this dtype */
+    RT_EIO = 3,     /* a file could not be read or written */
+    RT_EFORMAT = 4, /* a tensor file is malformed or does not match */
+    RT_ENOMEM = 5   /* a caller-provided buffer is too small */
+};
+
+/* The static type of one tensor a kernel reads or writes. */
+typedef struct RtTensorDesc {
+    int32_t dtype;               /* RtDType; RT_UNDEF marks an omitted optional input */
+    int32_t rank;                /* 0 for a scalar */
+    int64_t dims[RT_MAX_RANK];   /* extent of each axis */
+} RtTensorDesc;
+
+/* Everything a kernel needs to know about one node, fixed at compile time.
+ * ints/floats hold the op's attributes after the compiler resolved them;
+ * their layout is documented beside each kernel's prototype below. */
+typedef struct RtCall {
+    int32_t n_in;                /* number of input descriptors */
+    int32_t n_out;               /* number of output descriptors */
+    const RtTensorDesc *in;      /* input types, n_in entries */
+    const RtTensorDesc *out;     /* output types, n_out entries */
+    int32_t n_ints;              /* number of integer parameters */
+    int32_t n_floats;            /* number of float parameters */
+    const int64_t *ints;         /* integer parameters */
+    const float *floats;         /* float parameters */
+} RtCall;
+
+/* Every kernel has this signature. in[i] is NULL for an omitted optional input. */
+typedef int (*RtKernel)(const RtCall *c, const void *const *in, void *const *out);
+
+/* ---- dtype helpers (rt_dtype.c) ---- */
+size_t rt_dtype_size(int dtype);              /* bytes per element; 0 if unknown */
+const char *rt_dtype_name(int dtype);         /* "float32", "int64", ... */
+int64_t rt_numel(const RtTensorDesc *t);      /* product of dims; 1 for a scalar */
+float rt_f16_to_f32(uint16_t h);
+uint16_t rt_f32_to_f16(float f);              /* round to nearest even */
+float rt_bf16_to_f32(uint16_t h);
+uint16_t rt_f32_to_bf16(float f);             /* round to nearest even */
+
+/* ---- kernels ----
+ * Each family's prototypes and parameter layouts live in its own section,
+ * added by the file that implements it (runtime/k_*.c). */
+#include "onnxcc_rt_kernels.h"
+
+/* ---- model descriptor: what generated code exports for a host program ---- */
+typedef struct RtIO {
+    const char *name;            /* graph input/output name */
+    int32_t dtype;               /* RtDType */
+    int32_t rank;
+    int64_t dims[RT_MAX_RANK];
+} RtIO;
+
+typedef struct RtModel {
+    const char *name;            /* model name given to the compiler */
+    int32_t n_in, n_out;         /* graph inputs and outputs */
+    const RtIO *in, *out;        /* their static types */
+    size_t arena_bytes;          /* scratch memory one run needs */
+    /* Loads weights when they live in a separate file (NULL path: the
+     * default next to the binary); a no-op for embedded weights. */
+    int (*init)(const char *weights_path);
+    /* One inference; arena NULL means the model's own static arena. */
+    int (*run)(void *arena, const void *const *in, void *const *out);
+} RtModel;
+
+/* ---- tensor files (io_pb.c, io_npy.c) ----
+ * A loaded tensor; data is malloc'ed by the reader (tools and the binary
+ * driver only: not the inference path). */
+typedef struct RtTensor {
+    RtTensorDesc desc;
+    char name[128];              /* TensorProto.name; empty for .npy */
+    void *data;
+    size_t nbytes;
+} RtTensor;
+
+/* Read a .pb (ONNX TensorProto) or .npy file, chosen by content. On error
+ * returns non-zero and writes one line to err (if err_len > 0). */
+int rt_tensor_read(const char *path, RtTensor *t, char *err, size_t err_len);
+int rt_tensor_write_pb(const char *path, const RtTensor *t);
+int rt_tensor_write_npy(const char *path, const RtTensor *t);
+void rt_tensor_free(RtTensor *t);
+
+/* ---- weights loaded from a file (rt_weights.c), for --weights file ----
+ * Reads exactly `size` bytes into buf and checks the FNV-1a checksum the
+ * compiler recorded, so a stale or foreign file is refused. */
+int rt_weights_load(const char *path, void *buf, size_t size, uint64_t checksum);
+
+/* ---- timing (rt_time.c) ---- */
+double rt_now_ms(void);        /* monotonic clock in milliseconds */
+
+/* ---- the standalone binary's driver (rt_main.c): parses argv per the
+ * binary contract (inputs as files, --out DIR, --npy, --bench N) ---- */
+int rt_main(int argc, char **argv, const RtModel *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,9 @@
+/* onnxcc_rt_kernels.h: the kernel prototypes, one header per op family. */
+#ifndef ONNXCC_RT_KERNELS_H
+#define ONNXCC_RT_KERNELS_H
+
+#include "k_elementwise.h"
+#include "k_nn.h"
+#include "k_movement.h"
+
+#endif

@@ -1,0 +1,227 @@
+/* rt_dtype.c: element types: sizes, names, half-precision conversions, generic access. */
+#include <math.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+size_t rt_dtype_size(int dtype)
+{
+    switch (dtype) {
+    case RT_F32: case RT_I32: case RT_U32: return 4;
+    case RT_F64: case RT_I64: case RT_U64: return 8;
+    case RT_F16: case RT_BF16: case RT_I16: case RT_U16: return 2;
+    case RT_I8: case RT_U8: case RT_BOOL: return 1;
+    default: return 0;
+    }
+}
+
+const char *rt_dtype_name(int dtype)
+{
+    switch (dtype) {
+    case RT_F32: return "float32";
+    case RT_F64: return "float64";
+    case RT_F16: return "float16";
+    case RT_BF16: return "bfloat16";
+    case RT_I8: return "int8";
+    case RT_I16: return "int16";
+    case RT_I32: return "int32";
+    case RT_I64: return "int64";
+    case RT_U8: return "uint8";
+    case RT_U16: return "uint16";
+    case RT_U32: return "uint32";
+    case RT_U64: return "uint64";
+    case RT_BOOL: return "bool";
+    case RT_STRING: return "string";
+    default: return "undefined";
+    }
+}
+
+int64_t rt_numel(const RtTensorDesc *t)
+{
+    int64_t n = 1;
+    for (int i = 0; i < t->rank; i++)
+        n *= t->dims[i];
+    return n;
+}
+
+void rt_strides(const RtTensorDesc *t, int64_t *strides)
+{
+    int64_t s = 1;
+    for (int i = t->rank - 1; i >= 0; i--) {
+        strides[i] = s;
+        s *= t->dims[i];
+    }
+}
+
+int rt_broadcast_strides(const RtTensorDesc *in, const RtTensorDesc *out, int64_t *strides)
+{
+    int64_t own[RT_MAX_RANK];
+    int off = out->rank - in->rank;
+    if (off < 0)
+        return -1;
+    rt_strides(in, own);
+    for (int i = 0; i < out->rank; i++) {
+        if (i < off) {
+            strides[i] = 0;
+            continue;
+        }
+        int64_t d = in->dims[i - off];
+        if (d == out->dims[i])
+            strides[i] = d == 1 ? 0 : own[i - off];
+        else if (d == 1)
+            strides[i] = 0;
+        else
+            return -1;
+    }
+    return 0;
+}
+
+/* IEEE 754 binary16 <-> binary32, bit-exact, round to nearest even. */
+float rt_f16_to_f32(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f;
+    uint32_t man = h & 0x3ff;
+    uint32_t bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else { /* subnormal: renormalize */
+            exp = 127 - 15 + 1;
+            while (!(man & 0x400)) {
+                man <<= 1;
+                exp--;
+            }
+            man &= 0x3ff;
+            bits = sign | (exp << 23) | (man << 13);
+        }
+    } else if (exp == 0x1f) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+uint16_t rt_f32_to_f16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    uint32_t exp = (x >> 23) & 0xff;
+    uint32_t man = x & 0x7fffff;
+    if (exp == 0xff) /* inf or nan (keep nan quiet) */
+        return sign | 0x7c00 | (man ? 0x200 | (man >> 13) : 0);
+    int e = (int)exp - 127 + 15;
+    if (e >= 0x1f)
+        return sign | 0x7c00;
+    if (e <= 0) {
+        if (e < -10)
+            return sign;
+        man |= 0x800000;
+        int shift = 14 - e;
+        uint32_t half = man >> shift;
+        uint32_t rem = man & ((1u << shift) - 1);
+        uint32_t mid = 1u << (shift - 1);
+        if (rem > mid || (rem == mid && (half & 1)))
+            half++;
+        return sign | (uint16_t)half;
+    }
+    uint32_t half = ((uint32_t)e << 10) | (man >> 13);
+    uint32_t rem = man & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (half & 1)))
+        half++; /* may carry into the exponent, which is still correct */
+    return sign | (uint16_t)half;
+}
+
+float rt_bf16_to_f32(uint16_t h)
+{
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+uint16_t rt_f32_to_bf16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7fffffff) > 0x7f800000)
+        return (uint16_t)((x >> 16) | 0x40);
+    x += 0x7fff + ((x >> 16) & 1);
+    return (uint16_t)(x >> 16);
+}
+
+double rt_load_f64(const void *p, int dtype, int64_t i)
+{
+    switch (dtype) {
+    case RT_F32: return ((const float *)p)[i];
+    case RT_F64: return ((const double *)p)[i];
+    case RT_F16: return rt_f16_to_f32(((const uint16_t *)p)[i]);
+    case RT_BF16: return rt_bf16_to_f32(((const uint16_t *)p)[i]);
+    case RT_U64: return (double)((const uint64_t *)p)[i];
+    default: return (double)rt_load_i64(p, dtype, i);
+    }
+}
+
+void rt_store_f64(void *p, int dtype, int64_t i, double v)
+{
+    switch (dtype) {
+    case RT_F32: ((float *)p)[i] = (float)v; break;
+    case RT_F64: ((double *)p)[i] = v; break;
+    case RT_F16: ((uint16_t *)p)[i] = rt_f32_to_f16((float)v); break;
+    case RT_BF16: ((uint16_t *)p)[i] = rt_f32_to_bf16((float)v); break;
+    case RT_BOOL: ((uint8_t *)p)[i] = v != 0; break;
+    default:
+        /* float -> int conversion truncates toward zero, as C and ONNX Cast do;
+         * out-of-range values are clamped instead of being undefined. */
+        if (isnan(v))
+            v = 0;
+        if (dtype == RT_U64 && v >= 9.2233720368547758e18)
+            ((uint64_t *)p)[i] = v >= 1.8446744073709552e19 ? UINT64_MAX : (uint64_t)v;
+        else if (v >= 9.2233720368547758e18)
+            rt_store_i64(p, dtype, i, INT64_MAX);
+        else if (v <= -9.2233720368547758e18)
+            rt_store_i64(p, dtype, i, INT64_MIN);
+        else
+            rt_store_i64(p, dtype, i, (int64_t)v);
+    }
+}
+
+int64_t rt_load_i64(const void *p, int dtype, int64_t i)
+{
+    switch (dtype) {
+    case RT_I8: return ((const int8_t *)p)[i];
+    case RT_I16: return ((const int16_t *)p)[i];
+    case RT_I32: return ((const int32_t *)p)[i];
+    case RT_I64: return ((const int64_t *)p)[i];
+    case RT_U8: case RT_BOOL: return ((const uint8_t *)p)[i];
+    case RT_U16: return ((const uint16_t *)p)[i];
+    case RT_U32: return ((const uint32_t *)p)[i];
+    case RT_U64: return (int64_t)((const uint64_t *)p)[i];
+    case RT_F32: return (int64_t)((const float *)p)[i];
+    case RT_F64: return (int64_t)((const double *)p)[i];
+    case RT_F16: return (int64_t)rt_f16_to_f32(((const uint16_t *)p)[i]);
+    case RT_BF16: return (int64_t)rt_bf16_to_f32(((const uint16_t *)p)[i]);
+    default: return 0;
+    }
+}
+
+/* Integer stores wrap modulo 2^bits, as C conversions to unsigned types do. */
+void rt_store_i64(void *p, int dtype, int64_t i, int64_t v)
+{
+    switch (dtype) {
+    case RT_I8: ((int8_t *)p)[i] = (int8_t)(uint8_t)v; break;
+    case RT_I16: ((int16_t *)p)[i] = (int16_t)(uint16_t)v; break;
+    case RT_I32: ((int32_t *)p)[i] = (int32_t)(uint32_t)v; break;
+    case RT_I64: ((int64_t *)p)[i] = v; break;
+    case RT_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
+    case RT_BOOL: ((uint8_t *)p)[i] = v != 0; break;
+    case RT_U16: ((uint16_t *)p)[i] = (uint16_t)v; break;
+    case RT_U32: ((uint32_t *)p)[i] = (uint32_t)v; break;
+    case RT_U64: ((uint64_t *)p)[i] = (uint64_t)v; break;
+    default: rt_store_f64(p, dtype, i, (double)v); break;
+    }
+}
