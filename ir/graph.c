@@ -40,10 +40,11 @@ void *ir_alloc(Graph *g, size_t n)
         nb->size = size;
         nb->used = 0;
         nb->total = total + size;
-        if (size > BLOCK_SIZE / 4 && b) {
+        if (n > BLOCK_SIZE / 4 && b) {
             /* a large block goes behind the current one, which keeps its free space */
             nb->next = b->next;
             b->next = nb;
+            b->total += size;
             nb->used = n;
             memset(nb->data, 0, n);
             return nb->data;

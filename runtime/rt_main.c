@@ -1,0 +1,522 @@
+/* rt_main.c: the standalone binary's driver: argv, input files, one run, outputs or a summary. */
+#define _POSIX_C_SOURCE 200112L
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#ifdef _WIN32
+#include <direct.h>
+#define make_dir(p) _mkdir(p)
+#else
+#define make_dir(p) mkdir((p), 0777)
+#endif
+
+#include "rt_internal.h"
+
+/* Kernels may assume cache-line alignment of every buffer they get. */
+#define ALIGN 64
+/* Values shown per output in the summary. */
+#define SHOW 8
+
+/* One 64-byte aligned block; raw is what free() takes. C99 has no
+ * aligned_alloc, and this is the driver, not the inference path. */
+typedef struct Block {
+    void *raw;
+    void *p;
+} Block;
+
+typedef struct Driver {
+    const RtModel *m;
+    const char *prog;            /* program name for messages */
+    const char *out_dir;         /* --out, NULL to print a summary */
+    const char *weights;         /* --weights, NULL for the model's default */
+    int npy;                     /* --npy */
+    long bench;                  /* --bench N, 0 without */
+    const char **files;          /* per graph input, NULL until given */
+    Block *in, *out;             /* per graph input / output */
+    Block arena;
+    double *samples;             /* bench latencies */
+    double lat[3];               /* bench min, median, mean */
+} Driver;
+
+static int fail(const Driver *dr, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", dr->prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+static int block_alloc(Block *b, size_t n)
+{
+    /* never size 0, so every buffer the model sees is a real pointer */
+    if (n > SIZE_MAX - ALIGN)
+        return -1;
+    b->raw = malloc(n + ALIGN);
+    if (!b->raw)
+        return -1;
+    b->p = (void *)(((uintptr_t)b->raw + ALIGN - 1) & ~(uintptr_t)(ALIGN - 1));
+    memset(b->p, 0, n ? n : 1);
+    return 0;
+}
+
+static void type_str(char *s, size_t n, int dtype, int rank, const int64_t *dims)
+{
+    size_t k = (size_t)snprintf(s, n, "%s[", rt_dtype_name(dtype));
+    for (int i = 0; i < rank && k < n; i++)
+        k += (size_t)snprintf(s + k, n - k, i ? ",%lld" : "%lld", (long long)dims[i]);
+    if (k < n)
+        snprintf(s + k, n - k, "]");
+}
+
+/* Bytes of one graph input/output; 0 with *ok = 0 if its type is unusable. */
+static size_t io_bytes(const RtIO *io, int *ok)
+{
+    size_t n = rt_dtype_size(io->dtype);
+    *ok = n && io->rank >= 0 && io->rank <= RT_MAX_RANK;
+    for (int i = 0; *ok && i < io->rank; i++) {
+        if (io->dims[i] < 0 || (io->dims[i] && n > SIZE_MAX / (uint64_t)io->dims[i]))
+            *ok = 0;
+        else
+            n *= (size_t)io->dims[i];
+    }
+    return *ok ? n : 0;
+}
+
+static void usage(const Driver *dr)
+{
+    const RtModel *m = dr->m;
+    char ts[256];
+    printf("usage: %s [--out DIR] [--npy] [--bench N] [--weights FILE] INPUT...\n"
+           "Runs the model '%s' once on the given inputs.\n\n"
+           "  INPUT           a .pb (ONNX TensorProto) or .npy file, in input order,\n"
+           "                  or NAME=FILE\n"
+           "  --out DIR       write each output to DIR/output_K.pb (DIR is created);\n"
+           "                  without it, print a summary of each output\n"
+           "  --npy           write .npy files instead of .pb (with --out)\n"
+           "  --bench N       after one warm-up run, time N runs and print the latency\n"
+           "  --weights FILE  load the weights from FILE instead of the default\n"
+           "  --help          show this help\n\ninputs:\n",
+           dr->prog, m->name ? m->name : "");
+    for (int i = 0; i < m->n_in; i++) {
+        type_str(ts, sizeof ts, m->in[i].dtype, m->in[i].rank, m->in[i].dims);
+        printf("  %d  %s  %s\n", i, m->in[i].name, ts);
+    }
+    printf("outputs:\n");
+    for (int k = 0; k < m->n_out; k++) {
+        type_str(ts, sizeof ts, m->out[k].dtype, m->out[k].rank, m->out[k].dims);
+        printf("  %d  %s  %s\n", k, m->out[k].name, ts);
+    }
+}
+
+/* "--flag VALUE" or "--flag=VALUE"; returns 1 and the value if arg is flag. */
+static int opt_value(const Driver *dr, int argc, char **argv, int *i, const char *flag,
+                     const char **val, int *err)
+{
+    size_t n = strlen(flag);
+    const char *a = argv[*i];
+    if (strncmp(a, flag, n) != 0 || (a[n] != 0 && a[n] != '='))
+        return 0;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+    } else if (*i + 1 < argc) {
+        *val = argv[++*i];
+    } else {
+        *err = fail(dr, "%s needs a value (see --help)", flag);
+        return 1;
+    }
+    if (!**val)
+        *err = fail(dr, "%s needs a non-empty value", flag);
+    return 1;
+}
+
+static int input_index(const RtModel *m, const char *name, size_t len)
+{
+    for (int i = 0; i < m->n_in; i++)
+        if (m->in[i].name && strlen(m->in[i].name) == len && !strncmp(m->in[i].name, name, len))
+            return i;
+    return -1;
+}
+
+/* Parses argv. Returns 0 to go on, 1 on error, 2 after --help. */
+static int parse_args(Driver *dr, int argc, char **argv)
+{
+    const RtModel *m = dr->m;
+    int npos = 0, opts = 1, err = 0;
+    const char **pos = malloc(sizeof *pos * (size_t)(argc > 0 ? argc : 1));
+    if (!pos)
+        return fail(dr, "out of memory");
+    for (int i = 1; i < argc && !err; i++) {
+        const char *a = argv[i], *v = NULL, *eq;
+        if (opts && a[0] == '-' && a[1]) {
+            if (!strcmp(a, "--")) {
+                opts = 0;
+            } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+                free(pos);
+                usage(dr);
+                return 2;
+            } else if (!strcmp(a, "--npy")) {
+                dr->npy = 1;
+            } else if (opt_value(dr, argc, argv, &i, "--out", &v, &err)) {
+                dr->out_dir = v;
+            } else if (opt_value(dr, argc, argv, &i, "--weights", &v, &err)) {
+                dr->weights = v;
+            } else if (opt_value(dr, argc, argv, &i, "--bench", &v, &err)) {
+                char *end;
+                if (err)
+                    break;
+                errno = 0;
+                dr->bench = strtol(v, &end, 10);
+                if (*end || errno || dr->bench < 1 || dr->bench > 1000000000L)
+                    err = fail(dr, "--bench needs a positive number of runs, got '%s'", v);
+            } else {
+                err = fail(dr, "unknown option '%s' (see --help)", a);
+            }
+            continue;
+        }
+        /* NAME=FILE when NAME is an input; otherwise a positional file */
+        eq = strchr(a, '=');
+        if (eq) {
+            int k = input_index(m, a, (size_t)(eq - a));
+            FILE *f;
+            if (k >= 0) {
+                if (dr->files[k])
+                    err = fail(dr, "input '%s' given twice", m->in[k].name);
+                dr->files[k] = eq + 1;
+                continue;
+            }
+            /* a file whose name holds '=' is still a file; otherwise a typo'd name */
+            f = fopen(a, "rb");
+            if (!f) {
+                err = fail(dr, "'%s': the model has no input named '%.*s'", a,
+                           (int)(eq - a), a);
+                continue;
+            }
+            fclose(f);
+        }
+        pos[npos++] = a;
+    }
+    for (int i = 0, k = 0; i < npos && !err; i++) {
+        while (k < m->n_in && dr->files[k])
+            k++;
+        if (k == m->n_in) {
+            err = fail(dr, "too many inputs: '%s' is one more than the model's %d", pos[i],
+                       m->n_in);
+            break;
+        }
+        dr->files[k] = pos[i];
+    }
+    free(pos);
+    for (int k = 0; k < m->n_in && !err; k++) {
+        if (!dr->files[k]) {
+            char ts[256];
+            type_str(ts, sizeof ts, m->in[k].dtype, m->in[k].rank, m->in[k].dims);
+            err = fail(dr, "missing input '%s' (expected %s)", m->in[k].name, ts);
+        }
+    }
+    if (!err && dr->npy && !dr->out_dir)
+        err = fail(dr, "--npy needs --out DIR");
+    return err;
+}
+
+/* Reads, checks and copies every input into its aligned buffer. */
+static int load_inputs(Driver *dr)
+{
+    const RtModel *m = dr->m;
+    char err[512], want[256], got[256];
+    for (int k = 0; k < m->n_in; k++) {
+        const RtIO *io = &m->in[k];
+        RtTensor t;
+        int ok, same;
+        size_t n = io_bytes(io, &ok);
+        if (!ok)
+            return fail(dr, "input '%s' has an unusable type in the model", io->name);
+        if (rt_tensor_read(dr->files[k], &t, err, sizeof err))
+            return fail(dr, "input '%s': %s", io->name, err);
+        same = t.desc.dtype == io->dtype && t.desc.rank == io->rank;
+        for (int i = 0; same && i < io->rank; i++)
+            same = t.desc.dims[i] == io->dims[i];
+        if (!same) {
+            type_str(want, sizeof want, io->dtype, io->rank, io->dims);
+            type_str(got, sizeof got, t.desc.dtype, t.desc.rank, t.desc.dims);
+            rt_tensor_free(&t);
+            return fail(dr, "input '%s' (%s): expected %s, got %s", io->name, dr->files[k],
+                        want, got);
+        }
+        if (block_alloc(&dr->in[k], n)) {
+            rt_tensor_free(&t);
+            return fail(dr, "out of memory for input '%s'", io->name);
+        }
+        if (n)
+            memcpy(dr->in[k].p, t.data, n);
+        rt_tensor_free(&t);
+    }
+    return 0;
+}
+
+static const char *status_str(int rc)
+{
+    switch (rc) {
+    case RT_EINVAL: return "invalid parameters";
+    case RT_EDTYPE: return "unsupported dtype";
+    case RT_EIO: return "I/O error";
+    case RT_EFORMAT: return "malformed data";
+    case RT_ENOMEM: return "buffer too small";
+    default: return "error";
+    }
+}
+
+/* mkdir -p: creates each missing component of dir. */
+static int make_dirs(const char *dir)
+{
+    size_t n = strlen(dir);
+    struct stat st;
+    char *p = malloc(n + 1);
+    if (!p)
+        return -1;
+    memcpy(p, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != 0)
+            continue;
+        p[i] = 0;
+        if (make_dir(p) != 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        p[i] = i < n ? '/' : 0;
+    }
+    free(p);
+    if (stat(dir, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+static char *out_path(const Driver *dr, int k)
+{
+    size_t n = strlen(dr->out_dir) + 32;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/output_%d.%s", dr->out_dir, k, dr->npy ? "npy" : "pb");
+    return p;
+}
+
+/* Writes every output file; on a failure removes those already written, so
+ * a directory never holds a partial set that looks complete. */
+static int write_outputs(const Driver *dr)
+{
+    const RtModel *m = dr->m;
+    if (make_dirs(dr->out_dir))
+        return fail(dr, "cannot create '%s': %s", dr->out_dir, strerror(errno));
+    for (int k = 0; k < m->n_out; k++) {
+        const RtIO *io = &m->out[k];
+        RtTensor t;
+        int ok, rc;
+        char *path = out_path(dr, k);
+        if (!path)
+            return fail(dr, "out of memory");
+        memset(&t, 0, sizeof t);
+        t.desc.dtype = io->dtype;
+        t.desc.rank = io->rank;
+        memcpy(t.desc.dims, io->dims, sizeof t.desc.dims);
+        if (io->name)
+            snprintf(t.name, sizeof t.name, "%s", io->name);
+        t.nbytes = io_bytes(io, &ok);
+        t.data = dr->out[k].p;
+        errno = 0;
+        rc = dr->npy ? rt_tensor_write_npy(path, &t) : rt_tensor_write_pb(path, &t);
+        if (rc) {
+            int e = errno;
+            for (int j = 0; j < k; j++) {
+                char *q = out_path(dr, j);
+                if (q)
+                    remove(q);
+                free(q);
+            }
+            if (rc == RT_EDTYPE)
+                fail(dr, "cannot write %s output '%s' as %s; use .pb", rt_dtype_name(io->dtype),
+                     io->name, dr->npy ? ".npy" : ".pb");
+            else
+                fail(dr, "cannot write '%s': %s", path, e ? strerror(e) : status_str(rc));
+            free(path);
+            return 1;
+        }
+        free(path);
+    }
+    return 0;
+}
+
+static void print_value(const void *p, int dtype, int64_t i)
+{
+    if (rt_is_float(dtype))
+        printf("%.6g", rt_load_f64(p, dtype, i));
+    else if (dtype == RT_U64)
+        printf("%llu", (unsigned long long)((const uint64_t *)p)[i]);
+    else
+        printf("%lld", (long long)rt_load_i64(p, dtype, i));
+}
+
+/* What a user wants to see without --out: the type, the first values, and
+ * for a vector of scores (1-D or [1,C]) the winning class. */
+static void print_summary(const Driver *dr)
+{
+    const RtModel *m = dr->m;
+    char ts[256];
+    for (int k = 0; k < m->n_out; k++) {
+        const RtIO *io = &m->out[k];
+        const void *p = dr->out[k].p;
+        RtTensorDesc d;
+        int64_t n, best = -1;
+        double bv = 0;
+        d.dtype = io->dtype;
+        d.rank = io->rank;
+        memcpy(d.dims, io->dims, sizeof d.dims);
+        n = rt_numel(&d);
+        type_str(ts, sizeof ts, io->dtype, io->rank, io->dims);
+        printf("%s: %s = [", io->name, ts);
+        for (int64_t i = 0; i < n && i < SHOW; i++) {
+            fputs(i ? ", " : "", stdout);
+            print_value(p, io->dtype, i);
+        }
+        fputs(n > SHOW ? ", ...]\n" : "]\n", stdout);
+        if (io->dtype == RT_BOOL || n < 1 ||
+            !(io->rank == 1 || (io->rank == 2 && io->dims[0] == 1)))
+            continue;
+        for (int64_t i = 0; i < n; i++) {
+            double v = rt_load_f64(p, io->dtype, i);
+            if (v == v && (best < 0 || v > bv)) { /* NaN never wins */
+                best = i;
+                bv = v;
+            }
+        }
+        if (best >= 0) {
+            printf("  argmax: %lld (", (long long)best);
+            print_value(p, io->dtype, best);
+            printf(")\n");
+        }
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int bench(Driver *dr, const void *const *in, void *const *out)
+{
+    long n = dr->bench;
+    double sum = 0, med;
+    dr->samples = malloc(sizeof *dr->samples * (size_t)n);
+    if (!dr->samples)
+        return fail(dr, "out of memory");
+    for (long i = 0; i < n; i++) {
+        double t0 = rt_now_ms();
+        int rc = dr->m->run(dr->arena.p, in, out);
+        dr->samples[i] = rt_now_ms() - t0;
+        if (rc)
+            return fail(dr, "inference failed in timed run %ld: %s (code %d)", i + 1,
+                        status_str(rc), rc);
+        sum += dr->samples[i];
+    }
+    qsort(dr->samples, (size_t)n, sizeof *dr->samples, cmp_double);
+    med = n % 2 ? dr->samples[n / 2] : (dr->samples[n / 2 - 1] + dr->samples[n / 2]) / 2;
+    dr->lat[0] = dr->samples[0];
+    dr->lat[1] = med;
+    dr->lat[2] = sum / (double)n;
+    return 0;
+}
+
+static int drive(Driver *dr, int argc, char **argv)
+{
+    const RtModel *m = dr->m;
+    const void **in;
+    void **out;
+    int rc = parse_args(dr, argc, argv);
+    if (rc)
+        return rc == 2 ? 0 : 1;
+    if (load_inputs(dr))
+        return 1;
+    for (int k = 0; k < m->n_out; k++) {
+        int ok;
+        size_t n = io_bytes(&m->out[k], &ok);
+        if (!ok)
+            return fail(dr, "output '%s' has an unusable type in the model", m->out[k].name);
+        if (block_alloc(&dr->out[k], n))
+            return fail(dr, "out of memory for output '%s'", m->out[k].name);
+    }
+    if (block_alloc(&dr->arena, m->arena_bytes))
+        return fail(dr, "out of memory for the %zu-byte arena", m->arena_bytes);
+    in = malloc(sizeof *in * (size_t)(m->n_in + 1));
+    out = malloc(sizeof *out * (size_t)(m->n_out + 1));
+    if (!in || !out) {
+        free((void *)in);
+        free(out);
+        return fail(dr, "out of memory");
+    }
+    for (int k = 0; k < m->n_in; k++)
+        in[k] = dr->in[k].p;
+    for (int k = 0; k < m->n_out; k++)
+        out[k] = dr->out[k].p;
+    rc = 0;
+    if (m->init && (rc = m->init(dr->weights)) != 0)
+        rc = fail(dr, "cannot load the weights%s%s: %s (code %d)", dr->weights ? " from " : "",
+                  dr->weights ? dr->weights : "", status_str(rc), rc);
+    else if (!m->init && dr->weights)
+        rc = fail(dr, "--weights: this model embeds its weights");
+    /* the first run doubles as the benchmark's warm-up */
+    if (!rc && (rc = m->run(dr->arena.p, in, out)) != 0)
+        rc = fail(dr, "inference failed: %s (code %d)", status_str(rc), rc);
+    if (!rc && dr->bench)
+        rc = bench(dr, in, out);
+    if (!rc && dr->out_dir)
+        rc = write_outputs(dr);
+    else if (!rc)
+        print_summary(dr);
+    if (!rc && dr->bench)
+        printf("latency: min %.3f ms, median %.3f ms, mean %.3f ms over %ld runs\n", dr->lat[0],
+               dr->lat[1], dr->lat[2], dr->bench);
+    free((void *)in);
+    free(out);
+    return rc;
+}
+
+int rt_main(int argc, char **argv, const RtModel *m)
+{
+    Driver dr;
+    int rc;
+    memset(&dr, 0, sizeof dr);
+    dr.m = m;
+    dr.prog = "model_bin";
+    if (argc > 0 && argv[0] && argv[0][0]) {
+        const char *s = strrchr(argv[0], '/');
+        dr.prog = s ? s + 1 : argv[0];
+    }
+    dr.files = calloc((size_t)m->n_in + 1, sizeof *dr.files);
+    dr.in = calloc((size_t)m->n_in + 1, sizeof *dr.in);
+    dr.out = calloc((size_t)m->n_out + 1, sizeof *dr.out);
+    if (!dr.files || !dr.in || !dr.out)
+        rc = fail(&dr, "out of memory");
+    else
+        rc = drive(&dr, argc, argv);
+    for (int k = 0; dr.in && k < m->n_in; k++)
+        free(dr.in[k].raw);
+    for (int k = 0; dr.out && k < m->n_out; k++)
+        free(dr.out[k].raw);
+    free(dr.arena.raw);
+    free(dr.samples);
+    free((void *)dr.files);
+    free(dr.in);
+    free(dr.out);
+    fflush(stdout);
+    return rc;
+}

@@ -1,0 +1,534 @@
+/* conformance.c: runs ONNX's conformance cases through the interpreter and the compiled binary. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "codegen/codegen.h"
+#include "ir/ir.h"
+
+/* A case is a folder with model.onnx and test_data_set_N/{input,output}_K.pb,
+ * the layout of ONNX's own backend test data (and of tests/models). */
+
+#define MAX_CASES 4096
+#define MAX_IO 64
+#define CASE_TIMEOUT_S 300
+
+enum { ST_PASS, ST_FAIL, ST_UNSUPPORTED };
+static const char *const st_name[] = {"pass", "FAIL", "unsupported"};
+
+typedef struct Case {
+    char dir[1024];              /* the case folder */
+    char id[256];                /* "suite/case" */
+    int status;
+    char reason[512];
+} Case;
+
+typedef struct Config {
+    int jobs;
+    int binary;                  /* also build and run the binary */
+    double rtol, atol;
+    const char *workdir;
+} Config;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int file_exists(const char *p)
+{
+    return access(p, R_OK) == 0;
+}
+
+/* Files named PREFIX_K.pb in dir, K = 0, 1, ... while they exist. */
+static int count_files(const char *dir, const char *prefix)
+{
+    char p[1400];
+    int k = 0;
+    for (;; k++) {
+        snprintf(p, sizeof p, "%s/%s_%d.pb", dir, prefix, k);
+        if (!file_exists(p))
+            return k;
+    }
+}
+
+static int close_enough(const RtTensor *want, const RtTensor *got, double rtol, double atol,
+                        char *why, size_t len)
+{
+    if (want->desc.dtype != got->desc.dtype) {
+        snprintf(why, len, "dtype %s, expected %s", rt_dtype_name(got->desc.dtype),
+                 rt_dtype_name(want->desc.dtype));
+        return 0;
+    }
+    int same = want->desc.rank == got->desc.rank;
+    for (int i = 0; same && i < want->desc.rank; i++)
+        same = want->desc.dims[i] == got->desc.dims[i];
+    if (!same) {
+        snprintf(why, len, "shape differs (rank %d vs expected %d)", got->desc.rank,
+                 want->desc.rank);
+        return 0;
+    }
+    int64_t n = rt_numel(&want->desc);
+    int fl = rt_is_float(want->desc.dtype);
+    for (int64_t i = 0; i < n; i++) {
+        if (fl) {
+            double a = rt_load_f64(got->data, got->desc.dtype, i);
+            double b = rt_load_f64(want->data, want->desc.dtype, i);
+            if (isnan(a) && isnan(b))
+                continue;
+            if (isinf(a) || isinf(b) ? a == b : fabs(a - b) <= atol + rtol * fabs(b))
+                continue;
+            snprintf(why, len, "element %lld: got %.9g, expected %.9g", (long long)i, a, b);
+            return 0;
+        }
+        int64_t a = rt_load_i64(got->data, got->desc.dtype, i);
+        int64_t b = rt_load_i64(want->data, want->desc.dtype, i);
+        if (a != b) {
+            snprintf(why, len, "element %lld: got %lld, expected %lld", (long long)i,
+                     (long long)a, (long long)b);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int classify(const char *msg)
+{
+    return strstr(msg, "not supported") ? ST_UNSUPPORTED : ST_FAIL;
+}
+
+/* Per-case tolerance override: a file "tolerance" holding "rtol R atol A". */
+static void case_tolerance(const char *dir, double *rtol, double *atol)
+{
+    char p[1200];
+    snprintf(p, sizeof p, "%s/tolerance", dir);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return;
+    double r, a;
+    if (fscanf(f, "rtol %lf atol %lf", &r, &a) == 2)
+        *rtol = r, *atol = a;
+    fclose(f);
+}
+
+static int spawn_wait(char **argv)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        FILE *null = fopen("/dev/null", "w");
+        if (null)
+            dup2(fileno(null), 1);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+/* Runs one data set through the interpreter (and the binary): 0 if all
+ * outputs match, else fills reason. */
+static int run_set(Graph *g, Sample *s, int ns, const char *set, const char *bin,
+                   const char *outdir, double rtol, double atol, char *reason, size_t len)
+{
+    int n_out = count_files(set, "output");
+    if (n_out != g->n_outputs) {
+        snprintf(reason, len, "%d reference outputs, the model has %d", n_out, g->n_outputs);
+        return -1;
+    }
+    RtTensor in[MAX_IO], want[MAX_IO], got[MAX_IO];
+    memset(in, 0, sizeof in);
+    memset(want, 0, sizeof want);
+    memset(got, 0, sizeof got);
+    char err[600], path[1400];
+    int rc = 0;
+    for (int k = 0; k < ns && rc == 0; k++) {
+        if (s[k].compiled_in)
+            continue;
+        snprintf(path, sizeof path, "%s/input_%d.pb", set, k);
+        if (rt_tensor_read(path, &in[s[k].input_index], err, sizeof err))
+            rc = -1, snprintf(reason, len, "%s", err);
+    }
+    for (int k = 0; k < n_out && rc == 0; k++) {
+        snprintf(path, sizeof path, "%s/output_%d.pb", set, k);
+        if (rt_tensor_read(path, &want[k], err, sizeof err))
+            rc = -1, snprintf(reason, len, "%s", err);
+    }
+    Diag d = {0};
+    if (rc == 0 && ir_run(g, in, got, &d) < 0)
+        rc = -1, snprintf(reason, len, "interpreter: %s", d.msg);
+    for (int k = 0; k < n_out && rc == 0; k++)
+        if (!close_enough(&want[k], &got[k], rtol, atol, err, sizeof err))
+            rc = -1, snprintf(reason, len, "interpreter output %d: %s", k, err);
+    for (int k = 0; k < g->n_outputs; k++)
+        rt_tensor_free(&got[k]);
+    if (rc == 0 && bin) {
+        char *argv[MAX_IO + 8];
+        char files[MAX_IO][1400];
+        int na = 0;
+        argv[na++] = (char *)bin;
+        for (int k = 0; k < ns; k++) {
+            if (s[k].compiled_in)
+                continue;
+            snprintf(files[k], sizeof files[k], "%s/input_%d.pb", set, k);
+            argv[na++] = files[k];
+        }
+        argv[na++] = "--out";
+        argv[na++] = (char *)outdir;
+        argv[na] = NULL;
+        int st = spawn_wait(argv);
+        if (st)
+            rc = -1, snprintf(reason, len, "binary exited with status %d", st);
+        for (int k = 0; k < n_out && rc == 0; k++) {
+            snprintf(path, sizeof path, "%s/output_%d.pb", outdir, k);
+            if (rt_tensor_read(path, &got[k], err, sizeof err))
+                rc = -1, snprintf(reason, len, "binary: %s", err);
+            else if (!close_enough(&want[k], &got[k], rtol, atol, err, sizeof err))
+                rc = -1, snprintf(reason, len, "binary output %d: %s", k, err);
+            rt_tensor_free(&got[k]);
+        }
+    }
+    for (int k = 0; k < MAX_IO; k++) {
+        rt_tensor_free(&in[k]);
+        rt_tensor_free(&want[k]);
+    }
+    return rc;
+}
+
+static void run_case(Case *c, const Config *cfg, int idx)
+{
+    char set0[1200], model[1200];
+    snprintf(set0, sizeof set0, "%s/test_data_set_0", c->dir);
+    snprintf(model, sizeof model, "%s/model.onnx", c->dir);
+    int ns = count_files(set0, "input");
+    if (ns > MAX_IO) {
+        c->status = ST_UNSUPPORTED;
+        snprintf(c->reason, sizeof c->reason, "more than %d inputs", MAX_IO);
+        return;
+    }
+    Sample s[MAX_IO];
+    char files[MAX_IO][1300];
+    memset(s, 0, sizeof s);
+    for (int k = 0; k < ns; k++) {
+        snprintf(files[k], sizeof files[k], "%s/input_%d.pb", set0, k);
+        s[k].file = files[k];
+    }
+    Diag d = {0};
+    d.file = c->id;
+    PassCtx ctx = {&d, 0, 1, NULL, NULL};
+    Graph *g = ir_prepare(model, NULL, 0, s, ns, 2, &ctx);
+    if (!g) {
+        c->status = classify(d.msg);
+        snprintf(c->reason, sizeof c->reason, "%s", d.msg);
+        return;
+    }
+    double rtol = cfg->rtol, atol = cfg->atol;
+    case_tolerance(c->dir, &rtol, &atol);
+    char work[1024], bin[1100], outdir[1100];
+    snprintf(work, sizeof work, "%s/%d", cfg->workdir, idx);
+    snprintf(bin, sizeof bin, "%s/model_bin", work);
+    snprintf(outdir, sizeof outdir, "%s/out", work);
+    mkdir(work, 0777);
+    mkdir(outdir, 0777);
+    c->status = ST_PASS;
+    if (cfg->binary) {
+        CgOptions o = {"model", NULL, WEIGHTS_AUTO, 1, 0, model};
+        BuildOptions b = {bin, NULL, NULL, 0, 0};
+        if (cg_build(g, &o, &b, &d) < 0) {
+            c->status = classify(d.msg);
+            snprintf(c->reason, sizeof c->reason, "build: %s", d.msg);
+        }
+    }
+    for (int set = 0; c->status == ST_PASS; set++) {
+        char dir[1300];
+        snprintf(dir, sizeof dir, "%s/test_data_set_%d", c->dir, set);
+        if (!is_dir(dir))
+            break;
+        if (run_set(g, s, ns, dir, cfg->binary ? bin : NULL, outdir, rtol, atol, c->reason,
+                    sizeof c->reason) < 0)
+            c->status = ST_FAIL;
+    }
+    ir_graph_free(g);
+}
+
+static int collect(const char *root, Case *cases, int n)
+{
+    DIR *dp = opendir(root);
+    if (!dp)
+        return n;
+    char *names[MAX_CASES];
+    int k = 0;
+    struct dirent *de;
+    while ((de = readdir(dp)) && k < MAX_CASES)
+        if (de->d_name[0] != '.')
+            names[k++] = strdup(de->d_name);
+    closedir(dp);
+    qsort(names, (size_t)k, sizeof *names, cmp_str);
+    const char *suite = strrchr(root, '/');
+    suite = suite && suite[1] ? suite + 1 : root;
+    for (int i = 0; i < k; i++) {
+        char p[1200];
+        snprintf(p, sizeof p, "%s/%s/model.onnx", root, names[i]);
+        if (n < MAX_CASES && file_exists(p)) {
+            Case *c = &cases[n++];
+            memset(c, 0, sizeof *c);
+            snprintf(c->dir, sizeof c->dir, "%s/%s", root, names[i]);
+            snprintf(c->id, sizeof c->id, "%s/%s", suite, names[i]);
+        }
+        free(names[i]);
+    }
+    return n;
+}
+
+/* Each case runs in its own child process, so a crash or a hang in one is
+ * reported as that case's failure instead of ending the run. */
+static void run_all(Case *cases, int n, const Config *cfg)
+{
+    pid_t *pids = calloc((size_t)n, sizeof *pids);
+    int next = 0, running = 0, done = 0;
+    while (done < n) {
+        while (running < cfg->jobs && next < n) {
+            pid_t pid = fork();
+            if (pid == 0) {
+                alarm(CASE_TIMEOUT_S);
+                run_case(&cases[next], cfg, next);
+                char p[1100];
+                snprintf(p, sizeof p, "%s/%d.result", cfg->workdir, next);
+                FILE *f = fopen(p, "w");
+                if (f) {
+                    fprintf(f, "%d\n%s\n", cases[next].status, cases[next].reason);
+                    fclose(f);
+                }
+                _exit(0);
+            }
+            pids[next++] = pid;
+            running++;
+        }
+        int status;
+        pid_t pid = wait(&status);
+        if (pid < 0)
+            break;
+        running--;
+        done++;
+        int i;
+        for (i = 0; i < next && pids[i] != pid; i++)
+            ;
+        if (i == next)
+            continue;
+        Case *c = &cases[i];
+        char p[1100];
+        snprintf(p, sizeof p, "%s/%d.result", cfg->workdir, i);
+        FILE *f = fopen(p, "r");
+        if (WIFSIGNALED(status) || !f) {
+            c->status = ST_FAIL;
+            snprintf(c->reason, sizeof c->reason, "%s (signal %d)",
+                     WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? "timed out"
+                                                                         : "crashed",
+                     WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        } else {
+            if (fscanf(f, "%d\n", &c->status) != 1)
+                c->status = ST_FAIL;
+            if (!fgets(c->reason, sizeof c->reason, f))
+                c->reason[0] = 0;
+            c->reason[strcspn(c->reason, "\n")] = 0;
+        }
+        if (f)
+            fclose(f);
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "%s/%d", cfg->workdir, i);
+        snprintf(p, sizeof p, "%s/out", cmd);
+        DIR *dp = opendir(p);
+        if (dp) {
+            struct dirent *de;
+            while ((de = readdir(dp))) {
+                char q[1400];
+                snprintf(q, sizeof q, "%s/%s", p, de->d_name);
+                if (de->d_name[0] != '.')
+                    unlink(q);
+            }
+            closedir(dp);
+        }
+        rmdir(p);
+        snprintf(p, sizeof p, "%s/model_bin", cmd);
+        unlink(p);
+        snprintf(p, sizeof p, "%s/model_bin.bin", cmd);
+        unlink(p);
+        rmdir(cmd);
+        snprintf(p, sizeof p, "%s/%d.result", cfg->workdir, i);
+        unlink(p);
+    }
+    free(pids);
+}
+
+static const char usage[] =
+    "usage: onnxcc_conformance [options] SUITE_DIR...\n"
+    "  --expect FILE   cases that must pass; exit 1 if any of them does not\n"
+    "  --write FILE    write the cases that passed (to refresh the expect list)\n"
+    "  --report FILE   write a markdown table of every case that did not pass\n"
+    "  --filter TEXT   only cases whose id contains TEXT\n"
+    "  --jobs N        parallel cases (default 2)\n"
+    "  --no-binary     interpreter only\n"
+    "  -v              print every case\n";
+
+int main(int argc, char **argv)
+{
+    Config cfg = {2, 1, 1e-3, 1e-5, NULL};
+    const char *expect = NULL, *write = NULL, *report = NULL, *filter = NULL;
+    int verbose = 0;
+    static Case cases[MAX_CASES];
+    int n = 0;
+    const char *suites[64];
+    int n_suites = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--expect") && i + 1 < argc)
+            expect = argv[++i];
+        else if (!strcmp(a, "--write") && i + 1 < argc)
+            write = argv[++i];
+        else if (!strcmp(a, "--report") && i + 1 < argc)
+            report = argv[++i];
+        else if (!strcmp(a, "--filter") && i + 1 < argc)
+            filter = argv[++i];
+        else if (!strcmp(a, "--jobs") && i + 1 < argc)
+            cfg.jobs = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
+        else if (!strcmp(a, "--no-binary"))
+            cfg.binary = 0;
+        else if (!strcmp(a, "-v"))
+            verbose = 1;
+        else if (a[0] == '-') {
+            fputs(usage, stderr);
+            return 2;
+        } else if (n_suites < 64) {
+            suites[n_suites++] = a;
+        }
+    }
+    if (!n_suites) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    for (int i = 0; i < n_suites; i++) {
+        if (!is_dir(suites[i])) {
+            fprintf(stderr, "onnxcc_conformance: no such suite folder '%s'\n", suites[i]);
+            return 2;
+        }
+        n = collect(suites[i], cases, n);
+    }
+    if (filter) {
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            if (strstr(cases[i].id, filter))
+                cases[m++] = cases[i];
+        n = m;
+    }
+    char work[] = "/tmp/onnxcc-conf-XXXXXX";
+    if (!mkdtemp(work)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    cfg.workdir = work;
+    run_all(cases, n, &cfg);
+    rmdir(work);
+
+    /* summary per suite */
+    int total[3] = {0};
+    for (int i = 0; i < n;) {
+        size_t sl = strcspn(cases[i].id, "/");
+        int cnt[3] = {0};
+        int j = i;
+        for (; j < n && !strncmp(cases[j].id, cases[i].id, sl) && cases[j].id[sl] == '/'; j++) {
+            cnt[cases[j].status]++;
+            if (verbose || cases[j].status == ST_FAIL)
+                printf("%-11s %s%s%s\n", st_name[cases[j].status], cases[j].id,
+                       cases[j].reason[0] ? ": " : "", cases[j].reason);
+        }
+        printf("suite %.*s: %d passed, %d failed, %d unsupported\n", (int)sl, cases[i].id,
+               cnt[0], cnt[1], cnt[2]);
+        for (int k = 0; k < 3; k++)
+            total[k] += cnt[k];
+        i = j;
+    }
+    int regressions = 0;
+    if (expect) {
+        FILE *f = fopen(expect, "r");
+        if (!f) {
+            fprintf(stderr, "onnxcc_conformance: cannot read '%s'\n", expect);
+            return 2;
+        }
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\r\n")] = 0;
+            if (!line[0] || line[0] == '#')
+                continue;
+            if (filter && !strstr(line, filter))
+                continue;
+            int in_run = 0; /* only the suites given on this command line */
+            for (int i = 0; i < n_suites; i++) {
+                const char *b = strrchr(suites[i], '/');
+                b = b && b[1] ? b + 1 : suites[i];
+                size_t bl = strlen(b);
+                in_run |= !strncmp(line, b, bl) && line[bl] == '/';
+            }
+            if (!in_run)
+                continue;
+            int found = 0;
+            for (int i = 0; i < n; i++)
+                if (!strcmp(cases[i].id, line)) {
+                    found = 1;
+                    if (cases[i].status != ST_PASS) {
+                        regressions++;
+                        printf("REGRESSION  %s: %s\n", line, cases[i].reason);
+                    }
+                }
+            if (!found) {
+                regressions++;
+                printf("REGRESSION  %s: case not found\n", line);
+            }
+        }
+        fclose(f);
+    }
+    if (write) {
+        FILE *f = fopen(write, "w");
+        for (int i = 0; f && i < n; i++)
+            if (cases[i].status == ST_PASS)
+                fprintf(f, "%s\n", cases[i].id);
+        if (f)
+            fclose(f);
+    }
+    if (report) {
+        FILE *f = fopen(report, "w");
+        if (f) {
+            fprintf(f, "| case | status | reason |\n|---|---|---|\n");
+            for (int i = 0; i < n; i++)
+                if (cases[i].status != ST_PASS) {
+                    fprintf(f, "| %s | %s | ", cases[i].id, st_name[cases[i].status]);
+                    for (const char *p = cases[i].reason; *p; p++)
+                        fputs(*p == '|' ? "\\|" : (char[2]){*p, 0}, f);
+                    fprintf(f, " |\n");
+                }
+            fclose(f);
+        }
+    }
+    printf("conformance: %d passed, %d failed, %d unsupported, %d regressions\n", total[0],
+           total[1], total[2], regressions);
+    return regressions ? 1 : 0;
+}

@@ -1,0 +1,88 @@
+/* test_codegen.c: the emitted folder builds on its own with make, in every weights mode, and computes the right answer. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "codegen/codegen.h"
+
+#ifndef ONNXCC_SOURCE_DIR
+#define ONNXCC_SOURCE_DIR "."
+#endif
+
+#define EXAMPLE ONNXCC_SOURCE_DIR "/examples/digits"
+
+static const char *const modes[] = {"c", "obj", "file"};
+
+static double max_diff(const RtTensor *a, const RtTensor *b)
+{
+    if (a->desc.dtype != RT_F32 || b->desc.dtype != RT_F32 || a->nbytes != b->nbytes)
+        return INFINITY;
+    double m = 0;
+    for (size_t i = 0; i < a->nbytes / 4; i++) {
+        double d = fabs(((float *)a->data)[i] - ((float *)b->data)[i]);
+        m = d > m ? d : m;
+    }
+    return m;
+}
+
+/* Compiles the digits example with one weights mode, builds it with the
+ * generated Makefile and checks the output against PyTorch's logits. */
+static void check_mode(int mode, const char *work)
+{
+    const char *ex = EXAMPLE;
+    char dir[512], cmd[2048], out[600];
+    snprintf(dir, sizeof dir, "%s/%s", work, modes[mode - WEIGHTS_C]);
+    Diag d = {0};
+    d.file = "digits.onnx";
+    PassCtx ctx = {&d, 0, 1, NULL, NULL};
+    Sample s = {NULL, EXAMPLE "/samples/digit_7_0.pb", 0, 0};
+    Graph *g = ir_prepare(EXAMPLE "/digits.onnx", NULL, 0, &s, 1, 2, &ctx);
+    CHECK_TRUE(g != NULL);
+    if (!g) {
+        fprintf(stderr, "%s\n", d.msg);
+        return;
+    }
+    CgOptions o = {"digits", dir, mode, 1, 1, "digits.onnx"};
+    CHECK(0, cgc_emit(g, &o, &d));
+    ir_graph_free(g);
+    snprintf(cmd, sizeof cmd, "make -s -C %s >/dev/null", dir);
+    CHECK(0, system(cmd));
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(cmd, sizeof cmd, "cd %s && ./digits %s/samples/digit_7_0.pb --out out", dir, ex);
+    CHECK(0, system(cmd));
+    RtTensor want, got;
+    char err[256];
+    snprintf(cmd, sizeof cmd, "%s/out/output_0.pb", dir);
+    CHECK(0, rt_tensor_read(EXAMPLE "/samples/expected/digit_7_0.pb", &want, err, sizeof err));
+    CHECK(0, rt_tensor_read(cmd, &got, err, sizeof err));
+    CHECK_TRUE(max_diff(&want, &got) < 1e-4);
+    rt_tensor_free(&want);
+    rt_tensor_free(&got);
+    char path[700];
+    snprintf(path, sizeof path, "%s/digits.bin", dir);
+    CHECK(mode != WEIGHTS_C, access(path, F_OK) == 0);
+    if (mode == WEIGHTS_FILE) {
+        /* a weights file from another model (here: truncated) is refused */
+        snprintf(cmd, sizeof cmd, "cd %s && truncate -s -4 digits.bin && "
+                 "./digits %s/samples/digit_7_0.pb >/dev/null 2>&1", dir, ex);
+        CHECK_TRUE(system(cmd) != 0);
+    }
+}
+
+int main(void)
+{
+    char work[] = "/tmp/onnxcc-test-codegen-XXXXXX";
+    if (!mkdtemp(work))
+        return 2;
+    for (int m = WEIGHTS_C; m <= WEIGHTS_FILE; m++)
+        check_mode(m, work);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", work);
+    CHECK(0, system(cmd));
+    return CHECK_DONE();
+}

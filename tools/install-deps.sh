@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# install-deps.sh: installs the Debian 12 packages onnxcc builds and tests with (as root).
+set -euo pipefail
+# build: compiler, CMake, protobuf-c and ONNX's onnx.proto
+build_pkgs="gcc make cmake protobuf-c-compiler libprotobuf-c-dev libonnx-dev"
+# tests: ONNX's conformance data, valgrind, and PyTorch for the model tests' reference outputs
+test_pkgs="libonnx-testdata valgrind python3-onnx python3-numpy python3-torch python3-torchvision"
+want="$build_pkgs"
+[ "${1:-}" = "--tests" ] && want="$build_pkgs $test_pkgs"
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "onnxcc: installing$missing"
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# test.sh: the whole test suite: release build + ctest, the same under ASan/UBSan, valgrind on the compiler.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/install-deps.sh --tests
+jobs=$(nproc)
+
+echo "== release build"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-Werror >/dev/null
+cmake --build build -j"$jobs" >/dev/null
+echo "== model tests: exporting reference models with PyTorch"
+/usr/bin/python3 tests/models/make_models.py build/models >/dev/null
+ctest --test-dir build --output-on-failure -j1
+
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DONNXCC_SANITIZE=ON -DCMAKE_C_FLAGS=-Werror >/dev/null
+cmake --build build-asan -j"$jobs" >/dev/null
+mkdir -p build-asan && ln -sfn ../build/models build-asan/models
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j1
+
+echo "== valgrind: the compiler on conformance models"
+tests/valgrind.sh build/onnxcc
