@@ -72,22 +72,34 @@ static void args_free(Args *a)
         free(a->owned[i]);
 }
 
-/* The prebuilt runtime library sits next to the compiler in its build
- * folder; reusing it keeps a build to one small compile. */
+/* The prebuilt runtime library: $ONNXCC_RT_LIB, else next to the compiler,
+ * else in the build folder the compiler came from. Reusing it keeps a build
+ * to one small compile. */
 static int find_runtime_lib(char *out, size_t len)
 {
+    const char *env = getenv("ONNXCC_RT_LIB");
+    if (env && *env) {
+        if (snprintf(out, len, "%s", env) >= (int)len)
+            return -1;
+        return access(out, R_OK) == 0 ? 0 : -1;
+    }
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = 0;
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return -1;
-    *slash = 0;
-    if (snprintf(out, len, "%s/libonnxcc_rt.a", exe) >= (int)len)
-        return -1;
-    return access(out, R_OK) == 0 ? 0 : -1;
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            if (snprintf(out, len, "%s/libonnxcc_rt.a", exe) < (int)len && access(out, R_OK) == 0)
+                return 0;
+        }
+    }
+#ifdef ONNXCC_BUILD_DIR
+    if (snprintf(out, len, "%s/libonnxcc_rt.a", ONNXCC_BUILD_DIR) < (int)len &&
+        access(out, R_OK) == 0)
+        return 0;
+#endif
+    return -1;
 }
 
 static void remove_tree(const char *dir)

@@ -335,9 +335,12 @@ static int emit_source(const Ctx *c, Diag *d)
               cnt ? cnt : 1);
         for (int i = 0; i < cnt; i++) {
             const Value *v = pass ? g->outputs[i] : g->inputs[i];
-            emitf(&e, "    {\"%s\", ", v->name);
-            emit_desc(&e, v);
-            emitf(&e, "},\n");
+            RtTensorDesc t;
+            ir_desc(v, &t);
+            emitf(&e, "    {\"%s\", %d, %d, {", v->name, t.dtype, t.rank);
+            for (int k = 0; k < t.rank; k++)
+                emitf(&e, "%s%lld", k ? ", " : "", (long long)t.dims[k]);
+            emitf(&e, "%s}},\n", t.rank ? "" : "0");
         }
         emitf(&e, "%s};\n", cnt ? "" : "    {NULL, 0, 0, {0}}\n");
     }

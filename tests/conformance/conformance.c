@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,16 @@ typedef struct Config {
     const char *workdir;
 } Config;
 
+/* snprintf that may truncate by design (paths and one-line reasons). */
+static void fmt(char *buf, size_t len, const char *f, ...) __attribute__((format(printf, 3, 4)));
+static void fmt(char *buf, size_t len, const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    vsnprintf(buf, len, f, ap);
+    va_end(ap);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -60,7 +71,7 @@ static int count_files(const char *dir, const char *prefix)
     char p[1400];
     int k = 0;
     for (;; k++) {
-        snprintf(p, sizeof p, "%s/%s_%d.pb", dir, prefix, k);
+        fmt(p, sizeof p, "%s/%s_%d.pb", dir, prefix, k);
         if (!file_exists(p))
             return k;
     }
@@ -70,7 +81,7 @@ static int close_enough(const RtTensor *want, const RtTensor *got, double rtol, 
                         char *why, size_t len)
 {
     if (want->desc.dtype != got->desc.dtype) {
-        snprintf(why, len, "dtype %s, expected %s", rt_dtype_name(got->desc.dtype),
+        fmt(why, len, "dtype %s, expected %s", rt_dtype_name(got->desc.dtype),
                  rt_dtype_name(want->desc.dtype));
         return 0;
     }
@@ -78,7 +89,7 @@ static int close_enough(const RtTensor *want, const RtTensor *got, double rtol, 
     for (int i = 0; same && i < want->desc.rank; i++)
         same = want->desc.dims[i] == got->desc.dims[i];
     if (!same) {
-        snprintf(why, len, "shape differs (rank %d vs expected %d)", got->desc.rank,
+        fmt(why, len, "shape differs (rank %d vs expected %d)", got->desc.rank,
                  want->desc.rank);
         return 0;
     }
@@ -92,13 +103,13 @@ static int close_enough(const RtTensor *want, const RtTensor *got, double rtol, 
                 continue;
             if (isinf(a) || isinf(b) ? a == b : fabs(a - b) <= atol + rtol * fabs(b))
                 continue;
-            snprintf(why, len, "element %lld: got %.9g, expected %.9g", (long long)i, a, b);
+            fmt(why, len, "element %lld: got %.9g, expected %.9g", (long long)i, a, b);
             return 0;
         }
         int64_t a = rt_load_i64(got->data, got->desc.dtype, i);
         int64_t b = rt_load_i64(want->data, want->desc.dtype, i);
         if (a != b) {
-            snprintf(why, len, "element %lld: got %lld, expected %lld", (long long)i,
+            fmt(why, len, "element %lld: got %lld, expected %lld", (long long)i,
                      (long long)a, (long long)b);
             return 0;
         }
@@ -115,7 +126,7 @@ static int classify(const char *msg)
 static void case_tolerance(const char *dir, double *rtol, double *atol)
 {
     char p[1200];
-    snprintf(p, sizeof p, "%s/tolerance", dir);
+    fmt(p, sizeof p, "%s/tolerance", dir);
     FILE *f = fopen(p, "r");
     if (!f)
         return;
@@ -153,7 +164,7 @@ static int run_set(Graph *g, Sample *s, int ns, const char *set, const char *bin
 {
     int n_out = count_files(set, "output");
     if (n_out != g->n_outputs) {
-        snprintf(reason, len, "%d reference outputs, the model has %d", n_out, g->n_outputs);
+        fmt(reason, len, "%d reference outputs, the model has %d", n_out, g->n_outputs);
         return -1;
     }
     RtTensor in[MAX_IO], want[MAX_IO], got[MAX_IO];
@@ -165,21 +176,21 @@ static int run_set(Graph *g, Sample *s, int ns, const char *set, const char *bin
     for (int k = 0; k < ns && rc == 0; k++) {
         if (s[k].compiled_in)
             continue;
-        snprintf(path, sizeof path, "%s/input_%d.pb", set, k);
+        fmt(path, sizeof path, "%s/input_%d.pb", set, k);
         if (rt_tensor_read(path, &in[s[k].input_index], err, sizeof err))
-            rc = -1, snprintf(reason, len, "%s", err);
+            rc = -1, fmt(reason, len, "%s", err);
     }
     for (int k = 0; k < n_out && rc == 0; k++) {
-        snprintf(path, sizeof path, "%s/output_%d.pb", set, k);
+        fmt(path, sizeof path, "%s/output_%d.pb", set, k);
         if (rt_tensor_read(path, &want[k], err, sizeof err))
-            rc = -1, snprintf(reason, len, "%s", err);
+            rc = -1, fmt(reason, len, "%s", err);
     }
     Diag d = {0};
     if (rc == 0 && ir_run(g, in, got, &d) < 0)
-        rc = -1, snprintf(reason, len, "interpreter: %s", d.msg);
+        rc = -1, fmt(reason, len, "interpreter: %s", d.msg);
     for (int k = 0; k < n_out && rc == 0; k++)
         if (!close_enough(&want[k], &got[k], rtol, atol, err, sizeof err))
-            rc = -1, snprintf(reason, len, "interpreter output %d: %s", k, err);
+            rc = -1, fmt(reason, len, "interpreter output %d: %s", k, err);
     for (int k = 0; k < g->n_outputs; k++)
         rt_tensor_free(&got[k]);
     if (rc == 0 && bin) {
@@ -190,7 +201,7 @@ static int run_set(Graph *g, Sample *s, int ns, const char *set, const char *bin
         for (int k = 0; k < ns; k++) {
             if (s[k].compiled_in)
                 continue;
-            snprintf(files[k], sizeof files[k], "%s/input_%d.pb", set, k);
+            fmt(files[k], sizeof files[k], "%s/input_%d.pb", set, k);
             argv[na++] = files[k];
         }
         argv[na++] = "--out";
@@ -198,13 +209,13 @@ static int run_set(Graph *g, Sample *s, int ns, const char *set, const char *bin
         argv[na] = NULL;
         int st = spawn_wait(argv);
         if (st)
-            rc = -1, snprintf(reason, len, "binary exited with status %d", st);
+            rc = -1, fmt(reason, len, "binary exited with status %d", st);
         for (int k = 0; k < n_out && rc == 0; k++) {
-            snprintf(path, sizeof path, "%s/output_%d.pb", outdir, k);
+            fmt(path, sizeof path, "%s/output_%d.pb", outdir, k);
             if (rt_tensor_read(path, &got[k], err, sizeof err))
-                rc = -1, snprintf(reason, len, "binary: %s", err);
+                rc = -1, fmt(reason, len, "binary: %s", err);
             else if (!close_enough(&want[k], &got[k], rtol, atol, err, sizeof err))
-                rc = -1, snprintf(reason, len, "binary output %d: %s", k, err);
+                rc = -1, fmt(reason, len, "binary output %d: %s", k, err);
             rt_tensor_free(&got[k]);
         }
     }
@@ -218,36 +229,35 @@ static int run_set(Graph *g, Sample *s, int ns, const char *set, const char *bin
 static void run_case(Case *c, const Config *cfg, int idx)
 {
     char set0[1200], model[1200];
-    snprintf(set0, sizeof set0, "%s/test_data_set_0", c->dir);
-    snprintf(model, sizeof model, "%s/model.onnx", c->dir);
+    fmt(set0, sizeof set0, "%s/test_data_set_0", c->dir);
+    fmt(model, sizeof model, "%s/model.onnx", c->dir);
     int ns = count_files(set0, "input");
     if (ns > MAX_IO) {
         c->status = ST_UNSUPPORTED;
-        snprintf(c->reason, sizeof c->reason, "more than %d inputs", MAX_IO);
+        fmt(c->reason, sizeof c->reason, "more than %d inputs", MAX_IO);
         return;
     }
     Sample s[MAX_IO];
     char files[MAX_IO][1300];
     memset(s, 0, sizeof s);
     for (int k = 0; k < ns; k++) {
-        snprintf(files[k], sizeof files[k], "%s/input_%d.pb", set0, k);
+        fmt(files[k], sizeof files[k], "%s/input_%d.pb", set0, k);
         s[k].file = files[k];
     }
     Diag d = {0};
-    d.file = c->id;
     PassCtx ctx = {&d, 0, 1, NULL, NULL};
     Graph *g = ir_prepare(model, NULL, 0, s, ns, 2, &ctx);
     if (!g) {
         c->status = classify(d.msg);
-        snprintf(c->reason, sizeof c->reason, "%s", d.msg);
+        fmt(c->reason, sizeof c->reason, "%s", d.msg);
         return;
     }
     double rtol = cfg->rtol, atol = cfg->atol;
     case_tolerance(c->dir, &rtol, &atol);
     char work[1024], bin[1100], outdir[1100];
-    snprintf(work, sizeof work, "%s/%d", cfg->workdir, idx);
-    snprintf(bin, sizeof bin, "%s/model_bin", work);
-    snprintf(outdir, sizeof outdir, "%s/out", work);
+    fmt(work, sizeof work, "%s/%d", cfg->workdir, idx);
+    fmt(bin, sizeof bin, "%s/model_bin", work);
+    fmt(outdir, sizeof outdir, "%s/out", work);
     mkdir(work, 0777);
     mkdir(outdir, 0777);
     c->status = ST_PASS;
@@ -256,12 +266,12 @@ static void run_case(Case *c, const Config *cfg, int idx)
         BuildOptions b = {bin, NULL, NULL, 0, 0};
         if (cg_build(g, &o, &b, &d) < 0) {
             c->status = classify(d.msg);
-            snprintf(c->reason, sizeof c->reason, "build: %s", d.msg);
+            fmt(c->reason, sizeof c->reason, "build: %s", d.msg);
         }
     }
     for (int set = 0; c->status == ST_PASS; set++) {
         char dir[1300];
-        snprintf(dir, sizeof dir, "%s/test_data_set_%d", c->dir, set);
+        fmt(dir, sizeof dir, "%s/test_data_set_%d", c->dir, set);
         if (!is_dir(dir))
             break;
         if (run_set(g, s, ns, dir, cfg->binary ? bin : NULL, outdir, rtol, atol, c->reason,
@@ -288,12 +298,12 @@ static int collect(const char *root, Case *cases, int n)
     suite = suite && suite[1] ? suite + 1 : root;
     for (int i = 0; i < k; i++) {
         char p[1200];
-        snprintf(p, sizeof p, "%s/%s/model.onnx", root, names[i]);
+        fmt(p, sizeof p, "%s/%s/model.onnx", root, names[i]);
         if (n < MAX_CASES && file_exists(p)) {
             Case *c = &cases[n++];
             memset(c, 0, sizeof *c);
-            snprintf(c->dir, sizeof c->dir, "%s/%s", root, names[i]);
-            snprintf(c->id, sizeof c->id, "%s/%s", suite, names[i]);
+            fmt(c->dir, sizeof c->dir, "%s/%s", root, names[i]);
+            fmt(c->id, sizeof c->id, "%s/%s", suite, names[i]);
         }
         free(names[i]);
     }
@@ -313,7 +323,7 @@ static void run_all(Case *cases, int n, const Config *cfg)
                 alarm(CASE_TIMEOUT_S);
                 run_case(&cases[next], cfg, next);
                 char p[1100];
-                snprintf(p, sizeof p, "%s/%d.result", cfg->workdir, next);
+                fmt(p, sizeof p, "%s/%d.result", cfg->workdir, next);
                 FILE *f = fopen(p, "w");
                 if (f) {
                     fprintf(f, "%d\n%s\n", cases[next].status, cases[next].reason);
@@ -337,11 +347,11 @@ static void run_all(Case *cases, int n, const Config *cfg)
             continue;
         Case *c = &cases[i];
         char p[1100];
-        snprintf(p, sizeof p, "%s/%d.result", cfg->workdir, i);
+        fmt(p, sizeof p, "%s/%d.result", cfg->workdir, i);
         FILE *f = fopen(p, "r");
         if (WIFSIGNALED(status) || !f) {
             c->status = ST_FAIL;
-            snprintf(c->reason, sizeof c->reason, "%s (signal %d)",
+            fmt(c->reason, sizeof c->reason, "%s (signal %d)",
                      WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? "timed out"
                                                                          : "crashed",
                      WIFSIGNALED(status) ? WTERMSIG(status) : 0);
@@ -355,26 +365,26 @@ static void run_all(Case *cases, int n, const Config *cfg)
         if (f)
             fclose(f);
         char cmd[1200];
-        snprintf(cmd, sizeof cmd, "%s/%d", cfg->workdir, i);
-        snprintf(p, sizeof p, "%s/out", cmd);
+        fmt(cmd, sizeof cmd, "%s/%d", cfg->workdir, i);
+        fmt(p, sizeof p, "%s/out", cmd);
         DIR *dp = opendir(p);
         if (dp) {
             struct dirent *de;
             while ((de = readdir(dp))) {
                 char q[1400];
-                snprintf(q, sizeof q, "%s/%s", p, de->d_name);
+                fmt(q, sizeof q, "%s/%s", p, de->d_name);
                 if (de->d_name[0] != '.')
                     unlink(q);
             }
             closedir(dp);
         }
         rmdir(p);
-        snprintf(p, sizeof p, "%s/model_bin", cmd);
+        fmt(p, sizeof p, "%s/model_bin", cmd);
         unlink(p);
-        snprintf(p, sizeof p, "%s/model_bin.bin", cmd);
+        fmt(p, sizeof p, "%s/model_bin.bin", cmd);
         unlink(p);
         rmdir(cmd);
-        snprintf(p, sizeof p, "%s/%d.result", cfg->workdir, i);
+        fmt(p, sizeof p, "%s/%d.result", cfg->workdir, i);
         unlink(p);
     }
     free(pids);

@@ -1,0 +1,26 @@
+/* frontend.h: internals shared by the ONNX frontend's files (onnx_load.c, onnx_tensor.c). */
+#ifndef ONNXCC_FRONTEND_H
+#define ONNXCC_FRONTEND_H
+
+#include "ir.h"
+#include "onnx/onnx.pb-c.h"
+
+/* Where a TensorProto sits in the model, so its errors name it. */
+typedef struct TensorSrc {
+    Graph *g;                    /* allocates the decoded data */
+    Diag *d;
+    const Node *node;            /* the node of an attribute tensor, else NULL */
+    const char *what;            /* "initializer 'W'" or "attribute 'value'" */
+    const char *dir;             /* the model's folder for external data; NULL if unknown */
+} TensorSrc;
+
+/* onnx_tensor.c */
+/* Decodes tp into t (dense, row-major, little-endian host order, data in
+ * src->g's arena). Every storage form ONNX allows; 0, or -1 with a diagnostic. */
+int onnx_tensor_decode(const TensorSrc *src, const Onnx__TensorProto *tp, Tensor *t);
+/* "float32[2,2]"; "float32" for a scalar. */
+const char *onnx_type_str(int dtype, int rank, const int64_t *dims, char *buf, size_t n);
+/* The ONNX name of a dtype onnxcc cannot hold ("string", "complex64"), for messages. */
+const char *onnx_dtype_name(int dtype);
+
+#endif

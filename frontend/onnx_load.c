@@ -1,0 +1,633 @@
+/* onnx_load.c: the ONNX frontend: reads a ModelProto and builds the IR graph (with subgraphs). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "frontend.h"
+
+#define MAX_FILE ((uint64_t)4 << 30)  /* protobuf itself stops at 2 GiB; weights go external */
+#define MAX_NESTING 100               /* message depth: ~30 levels of subgraphs */
+#define MAX_NODE_ARITY 65535
+#define MAX_NODE_ATTRS 1024           /* duplicate names are checked pairwise */
+
+/* ---- names → values: one open-addressing table per graph scope ----
+ * A subgraph's scope chains to its enclosing one, so a name from an outer
+ * graph resolves to the outer Value itself (onnx/IR.md, "Names Within a Graph"). */
+typedef struct Scope Scope;
+struct Scope {
+    Scope *parent;
+    Value **slot;                /* cap entries, NULL when free */
+    size_t cap, n;
+};
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+static Value *scope_local(const Scope *sc, const char *name)
+{
+    if (!sc->cap)
+        return NULL;
+    for (size_t i = hash_str(name) & (sc->cap - 1);; i = (i + 1) & (sc->cap - 1)) {
+        Value *v = sc->slot[i];
+        if (!v || !strcmp(v->name, name))
+            return v;
+    }
+}
+
+static Value *scope_find(const Scope *sc, const char *name)
+{
+    for (; sc; sc = sc->parent) {
+        Value *v = scope_local(sc, name);
+        if (v)
+            return v;
+    }
+    return NULL;
+}
+
+static void put(Value **slot, size_t cap, Value *v)
+{
+    size_t i = hash_str(v->name) & (cap - 1);
+    while (slot[i])
+        i = (i + 1) & (cap - 1);
+    slot[i] = v;
+}
+
+/* Adds v (whose name is not yet in sc); -1 when out of memory. */
+static int scope_add(Scope *sc, Value *v)
+{
+    if (2 * (sc->n + 1) > sc->cap) {
+        size_t cap = sc->cap ? sc->cap * 2 : 64;
+        Value **slot = calloc(cap, sizeof *slot);
+        if (!slot)
+            return -1;
+        for (size_t i = 0; i < sc->cap; i++)
+            if (sc->slot[i])
+                put(slot, cap, sc->slot[i]);
+        free(sc->slot);
+        sc->slot = slot;
+        sc->cap = cap;
+    }
+    put(sc->slot, sc->cap, v);
+    sc->n++;
+    return 0;
+}
+
+/* ---- loading ---- */
+typedef struct Ctx {
+    Diag *d;
+    const char *path;            /* arena copy of the model path, or NULL */
+    char *dir;                   /* the model's folder for external data (malloc'ed) */
+} Ctx;
+
+static const char *str(const char *s)
+{
+    return s ? s : "";
+}
+
+static int oom(Ctx *c)
+{
+    return ir_error(c->d, "out of memory while loading the model");
+}
+
+/* Applies a TypeProto to v. strict: a graph input or output, whose type must be one
+ * onnxcc can hold; otherwise (value_info) a type onnxcc cannot use is just ignored. */
+static int apply_type(Ctx *c, Graph *g, Value *v, const Onnx__TypeProto *tp, const char *role,
+                      int strict)
+{
+    if (!tp || tp->value_case == ONNX__TYPE_PROTO__VALUE__NOT_SET)
+        return 0;
+    const char *kind = NULL;
+    switch (tp->value_case) {
+    case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE: kind = "sequence"; break;
+    case ONNX__TYPE_PROTO__VALUE_MAP_TYPE: kind = "map"; break;
+    case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE: kind = "optional"; break;
+    case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE: kind = "sparse tensor"; break;
+    case ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE: break;
+    default: kind = "unknown"; break;
+    }
+    if (kind)
+        return strict ? ir_error(c->d, "%s '%s': %s types are not supported", role, v->name,
+                                 kind) : 0;
+    const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+    int dt = tt->has_elem_type ? tt->elem_type : RT_UNDEF;
+    if (dt != RT_UNDEF && !rt_dtype_size(dt))
+        return strict ? ir_error(c->d, "%s '%s': dtype %s (%d) is not supported", role,
+                                 v->name, onnx_dtype_name(dt), dt) : 0;
+    const Onnx__TensorShapeProto *sh = tt->shape;
+    if (sh && sh->n_dim > IR_MAX_RANK)
+        return strict ? ir_error(c->d, "%s '%s': rank %zu exceeds onnxcc's limit of %d", role,
+                                 v->name, sh->n_dim, IR_MAX_RANK) : 0;
+    v->dtype = dt;
+    v->rank = sh ? (int32_t)sh->n_dim : -1;
+    for (int i = 0; i < v->rank; i++) {
+        const Onnx__TensorShapeProto__Dimension *dim = sh->dim[i];
+        v->dims[i] = -1;
+        v->dim_param[i] = NULL;
+        if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+            dim->dim_value >= 0)
+            v->dims[i] = dim->dim_value;
+        else if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+                 dim->dim_param && dim->dim_param[0])
+            v->dim_param[i] = ir_strdup(g, dim->dim_param);
+    }
+    return 0;
+}
+
+static int decode_graph(Ctx *c, const Onnx__GraphProto *gp, Graph *g, Scope *outer);
+
+/* Attribute kind from the field that is set, for exporters that leave `type` UNDEFINED. */
+static int guess_attr_type(const Onnx__AttributeProto *ap)
+{
+    if (ap->t) return AT_TENSOR;
+    if (ap->g) return AT_GRAPH;
+    if (ap->sparse_tensor) return AT_SPARSE_TENSOR;
+    if (ap->tp) return AT_TYPE_PROTO;
+    if (ap->has_s) return AT_STRING;
+    if (ap->has_i) return AT_INT;
+    if (ap->has_f) return AT_FLOAT;
+    if (ap->n_floats) return AT_FLOATS;
+    if (ap->n_ints) return AT_INTS;
+    if (ap->n_strings) return AT_STRINGS;
+    if (ap->n_tensors) return AT_TENSORS;
+    if (ap->n_graphs) return AT_GRAPHS;
+    if (ap->n_sparse_tensors) return AT_SPARSE_TENSORS;
+    if (ap->n_type_protos) return AT_TYPE_PROTOS;
+    return AT_UNDEF;
+}
+
+static char *copy_bytes(Graph *g, const ProtobufCBinaryData *b)
+{
+    char *s = ir_alloc(g, b->len + 1);
+    if (s && b->len)
+        memcpy(s, b->data, b->len);
+    return s;
+}
+
+/* An array of n elements of size sz from the arena; NULL (after reporting) if too big. */
+static void *alloc_array(Ctx *c, Graph *g, size_t n, size_t sz)
+{
+    void *p = n <= SIZE_MAX / sz / 2 ? ir_alloc(g, n * sz + 1) : NULL;
+    if (!p)
+        oom(c);
+    return p;
+}
+
+static int decode_subgraph(Ctx *c, Scope *sc, Graph *g, const Onnx__GraphProto *gp,
+                           Graph **slot)
+{
+    /* the slot is filled first so ir_graph_free finds a half-decoded subgraph */
+    *slot = ir_graph_new(g);
+    return decode_graph(c, gp, *slot, sc);
+}
+
+static int decode_attr(Ctx *c, Scope *sc, Graph *g, Node *n, int idx,
+                       const Onnx__AttributeProto *ap)
+{
+    Attr *a = &n->attrs[idx];
+    const char *name = str(ap->name);
+    if (!name[0])
+        return ir_node_error(c->d, n, "attribute %d has no name", idx);
+    for (int k = 0; k < idx; k++)
+        if (!strcmp(n->attrs[k].name, name))
+            return ir_node_error(c->d, n, "attribute '%s' appears twice", name);
+    a->name = ir_strdup(g, name);
+    /* an OR is at least the largest count */
+    size_t most = ap->n_floats | ap->n_ints | ap->n_strings | ap->n_tensors | ap->n_graphs;
+    if (most > INT32_MAX / 2)
+        return ir_node_error(c->d, n, "attribute '%s' has too many elements", name);
+    int type = ap->has_type ? (int)ap->type : AT_UNDEF;
+    if (type == AT_UNDEF)
+        type = guess_attr_type(ap);
+    char what[160];
+    snprintf(what, sizeof what, "attribute '%.128s'", name);
+    TensorSrc ts = {g, c->d, n, what, c->dir};
+    switch (type) {
+    case AT_FLOAT:
+        a->f = ap->f;
+        break;
+    case AT_INT:
+        a->i = ap->i;
+        break;
+    case AT_STRING:
+        if (!(a->s = copy_bytes(g, &ap->s)))
+            return oom(c);
+        a->s_len = ap->s.len;
+        break;
+    case AT_TENSOR:
+        if (!ap->t)
+            return ir_node_error(c->d, n, "attribute '%s' is a tensor but holds none", name);
+        if (!(a->t = alloc_array(c, g, 1, sizeof *a->t)))
+            return -1;
+        if (onnx_tensor_decode(&ts, ap->t, a->t))
+            return -1;
+        break;
+    case AT_GRAPH:
+        if (!ap->g)
+            return ir_node_error(c->d, n, "attribute '%s' is a graph but holds none", name);
+        a->type = AT_GRAPH;
+        if (decode_subgraph(c, sc, g, ap->g, &a->g))
+            return -1;
+        break;
+    case AT_FLOATS:
+        if (!(a->floats = alloc_array(c, g, ap->n_floats, sizeof *a->floats)))
+            return -1;
+        if (ap->n_floats)
+            memcpy(a->floats, ap->floats, ap->n_floats * sizeof *a->floats);
+        a->n = (int)ap->n_floats;
+        break;
+    case AT_INTS:
+        if (!(a->ints = alloc_array(c, g, ap->n_ints, sizeof *a->ints)))
+            return -1;
+        if (ap->n_ints)
+            memcpy(a->ints, ap->ints, ap->n_ints * sizeof *a->ints);
+        a->n = (int)ap->n_ints;
+        break;
+    case AT_STRINGS:
+        if (!(a->strings = alloc_array(c, g, ap->n_strings, sizeof *a->strings)))
+            return -1;
+        for (size_t k = 0; k < ap->n_strings; k++)
+            if (!(a->strings[k] = copy_bytes(g, &ap->strings[k])))
+                return oom(c);
+        a->n = (int)ap->n_strings;
+        break;
+    case AT_TENSORS:
+        if (!(a->t = alloc_array(c, g, ap->n_tensors, sizeof *a->t)))
+            return -1;
+        for (size_t k = 0; k < ap->n_tensors; k++)
+            if (onnx_tensor_decode(&ts, ap->tensors[k], &a->t[k]))
+                return -1;
+        a->n = (int)ap->n_tensors;
+        break;
+    case AT_GRAPHS:
+        if (!(a->gs = alloc_array(c, g, ap->n_graphs, sizeof *a->gs)))
+            return -1;
+        a->n = (int)ap->n_graphs;
+        a->type = AT_GRAPHS;
+        for (size_t k = 0; k < ap->n_graphs; k++)
+            if (decode_subgraph(c, sc, g, ap->graphs[k], &a->gs[k]))
+                return -1;
+        break;
+    case AT_SPARSE_TENSOR: case AT_SPARSE_TENSORS:
+        return ir_node_error(c->d, n, "attribute '%s': sparse tensor attributes are not "
+                             "supported", name);
+    case AT_TYPE_PROTO: case AT_TYPE_PROTOS:
+        return ir_node_error(c->d, n, "attribute '%s': type attributes are not supported",
+                             name);
+    case AT_UNDEF:
+        return ir_node_error(c->d, n, "attribute '%s' has no value", name);
+    default:
+        return ir_node_error(c->d, n, "attribute '%s' has unknown type %d", name, type);
+    }
+    a->type = (AttrType)type;
+    return 0;
+}
+
+static int decode_node(Ctx *c, Scope *sc, Graph *g, const Onnx__NodeProto *np, size_t idx)
+{
+    const char *op_type = str(np->op_type);
+    if (!op_type[0])
+        return ir_error(c->d, "node %zu ('%s') has no op_type", idx, str(np->name));
+    if (np->n_input > MAX_NODE_ARITY || np->n_output > MAX_NODE_ARITY ||
+        np->n_attribute > MAX_NODE_ATTRS)
+        return ir_error(c->d, "node '%s' (%s): too many inputs, outputs or attributes",
+                        str(np->name), op_type);
+    Node *n = ir_node_new(g, op_type, str(np->domain), np->name, (int)np->n_input,
+                          (int)np->n_output);
+    for (size_t i = 0; i < np->n_input; i++) {
+        const char *name = str(np->input[i]);
+        if (!name[0])
+            continue;
+        if (!(n->in[i] = scope_find(sc, name)))
+            return ir_node_error(c->d, n, "input '%s' is not produced by any earlier node or "
+                                 "graph input", name);
+    }
+    /* attributes before outputs: a subgraph sees what is defined before its node */
+    if (np->n_attribute) {
+        if (!(n->attrs = alloc_array(c, g, np->n_attribute, sizeof *n->attrs)))
+            return -1;
+        n->n_attrs = (int)np->n_attribute;
+        for (size_t i = 0; i < np->n_attribute; i++)
+            if (decode_attr(c, sc, g, n, (int)i, np->attribute[i]))
+                return -1;
+    }
+    for (size_t i = 0; i < np->n_output; i++) {
+        const char *name = str(np->output[i]);
+        if (!name[0])
+            continue;
+        if (scope_local(sc, name))
+            return ir_node_error(c->d, n, "output '%s' is already defined by an earlier node, "
+                                 "input or initializer", name);
+        Value *v = ir_value_new(g, name);
+        v->producer = n;
+        n->out[i] = v;
+        if (scope_add(sc, v))
+            return oom(c);
+    }
+    return 0;
+}
+
+static int decode_initializers(Ctx *c, Scope *sc, Graph *g, const Onnx__GraphProto *gp)
+{
+    for (size_t i = 0; i < gp->n_initializer; i++) {
+        const Onnx__TensorProto *tp = gp->initializer[i];
+        const char *name = str(tp->name);
+        if (!name[0])
+            return ir_error(c->d, "initializer %zu has no name", i);
+        if (scope_local(sc, name))
+            return ir_error(c->d, "initializer '%s' is defined twice", name);
+        char what[160];
+        snprintf(what, sizeof what, "initializer '%.128s'", name);
+        TensorSrc ts = {g, c->d, NULL, what, c->dir};
+        Tensor t;
+        if (onnx_tensor_decode(&ts, tp, &t))
+            return -1;
+        Value *v = ir_value_new(g, name);
+        v->dtype = t.dtype;
+        v->rank = t.rank;
+        memcpy(v->dims, t.dims, sizeof v->dims);
+        v->data = t.data;
+        v->is_initializer = 1;
+        if (scope_add(sc, v))
+            return oom(c);
+    }
+    if (gp->n_sparse_initializer)
+        return ir_error(c->d, "sparse initializer '%s' is not supported",
+                        gp->sparse_initializer[0]->values
+                            ? str(gp->sparse_initializer[0]->values->name) : "");
+    return 0;
+}
+
+static int decode_inputs(Ctx *c, Scope *sc, Graph *g, const Onnx__GraphProto *gp)
+{
+    if (!(g->inputs = calloc(gp->n_input + 1, sizeof *g->inputs)))
+        return oom(c);
+    for (size_t i = 0; i < gp->n_input; i++) {
+        const Onnx__ValueInfoProto *vi = gp->input[i];
+        const char *name = str(vi->name);
+        if (!name[0])
+            return ir_error(c->d, "graph input %zu has no name", i);
+        Value *v = scope_local(sc, name);
+        /* IR version < 4 lists initializers among the inputs: a constant with a
+         * default the caller could override; onnxcc keeps it constant. */
+        if (v && v->is_initializer)
+            continue;
+        if (v)
+            return ir_error(c->d, "graph input '%s' is listed twice", name);
+        v = ir_value_new(g, name);
+        v->is_input = 1;
+        if (apply_type(c, g, v, vi->type, "input", 1))
+            return -1;
+        g->inputs[g->n_inputs++] = v;
+        if (scope_add(sc, v))
+            return oom(c);
+    }
+    return 0;
+}
+
+static int decode_outputs(Ctx *c, Scope *sc, Graph *g, const Onnx__GraphProto *gp)
+{
+    if (!(g->outputs = calloc(gp->n_output + 1, sizeof *g->outputs)))
+        return oom(c);
+    for (size_t i = 0; i < gp->n_output; i++) {
+        const Onnx__ValueInfoProto *vi = gp->output[i];
+        const char *name = str(vi->name);
+        if (!name[0])
+            return ir_error(c->d, "graph output %zu has no name", i);
+        Value *v = scope_local(sc, name);
+        if (!v && scope_find(sc, name)) {
+            /* A subgraph may return a value of an enclosing graph; an Identity keeps
+             * every graph's outputs its own values. */
+            Node *n = ir_node_new(g, "Identity", "", NULL, 1, 1);
+            n->in[0] = scope_find(sc, name);
+            v = n->out[0] = ir_value_new(g, name);
+            v->producer = n;
+            if (scope_add(sc, v))
+                return oom(c);
+        }
+        if (!v)
+            return ir_error(c->d, "graph output '%s' is not produced by any node, input or "
+                            "initializer", name);
+        Value tmp = *v;
+        if (apply_type(c, g, &tmp, vi->type, "output", 1))
+            return -1;
+        /* the declared type is a hint for computed values; inference overwrites it */
+        if (v->producer && v->dtype == RT_UNDEF)
+            *v = tmp;
+        v->is_output = 1;
+        g->outputs[g->n_outputs++] = v;
+    }
+    for (size_t i = 0; i < gp->n_value_info; i++) {
+        const Onnx__ValueInfoProto *vi = gp->value_info[i];
+        Value *v = scope_local(sc, str(vi->name));
+        if (v && v->producer && v->dtype == RT_UNDEF && v->rank < 0)
+            apply_type(c, g, v, vi->type, "value_info", 0);
+    }
+    return 0;
+}
+
+/* Builds g from gp; outer is the enclosing graph's scope for a subgraph. */
+static int decode_graph(Ctx *c, const Onnx__GraphProto *gp, Graph *g, Scope *outer)
+{
+    Scope sc = {outer, NULL, 0, 0};
+    g->name = ir_strdup(g, str(gp->name));
+    g->path = c->path;
+    int rc = -1;
+    if (decode_initializers(c, &sc, g, gp) || decode_inputs(c, &sc, g, gp))
+        goto out;
+    for (size_t i = 0; i < gp->n_node; i++)
+        if (decode_node(c, &sc, g, gp->node[i], i))
+            goto out;
+    rc = decode_outputs(c, &sc, g, gp);
+out:
+    free(sc.slot);
+    return rc;
+}
+
+/* ---- protobuf nesting guard ----
+ * protobuf-c unpacks nested messages recursively with no depth limit, so a small
+ * hostile file of nested subgraphs could exhaust the stack. This walks the wire
+ * format with the generated descriptors first and refuses deep nesting. */
+static int read_varint(const uint8_t *p, size_t len, size_t *i, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64 && *i < len; shift += 7) {
+        uint8_t b = p[(*i)++];
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 if nesting stays within MAX_NESTING; malformed input is left to protobuf-c. */
+static int nesting_ok(const uint8_t *p, size_t len, const ProtobufCMessageDescriptor *desc,
+                      int depth)
+{
+    if (depth > MAX_NESTING)
+        return 0;
+    size_t i = 0;
+    while (i < len) {
+        uint64_t tag, l;
+        if (!read_varint(p, len, &i, &tag))
+            return 1;
+        switch (tag & 7) {
+        case 0:
+            if (!read_varint(p, len, &i, &l))
+                return 1;
+            break;
+        case 1:
+            i += 8;
+            break;
+        case 5:
+            i += 4;
+            break;
+        case 2: {
+            if (!read_varint(p, len, &i, &l) || l > len - i)
+                return 1;
+            const ProtobufCFieldDescriptor *f =
+                tag >> 3 <= UINT32_MAX
+                    ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3))
+                    : NULL;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+                !nesting_ok(p + i, (size_t)l, f->descriptor, depth + 1))
+                return 0;
+            i += (size_t)l;
+            break;
+        }
+        default:
+            return 1;
+        }
+    }
+    return 1;
+}
+
+/* ---- entry points ---- */
+
+static char *dir_of(const char *path)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (!slash)
+        return path ? strdup(".") : NULL;
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, path, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+static int load_model(Ctx *c, const Onnx__ModelProto *mp, Graph *g)
+{
+    Diag *d = c->d;
+    if (!mp->has_ir_version)
+        return ir_error(d, "not a valid ONNX model (no ir_version)");
+    if (!mp->graph)
+        return ir_error(d, "not a valid ONNX model (no graph)");
+    g->ir_version = mp->ir_version;
+    g->producer_name = ir_strdup(g, str(mp->producer_name));
+    if (mp->n_opset_import > sizeof g->opsets / sizeof g->opsets[0])
+        return ir_error(d, "the model imports %zu opsets; onnxcc handles at most %zu",
+                        mp->n_opset_import, sizeof g->opsets / sizeof g->opsets[0]);
+    for (size_t i = 0; i < mp->n_opset_import; i++) {
+        const Onnx__OperatorSetIdProto *os = mp->opset_import[i];
+        if (!os->has_version)
+            return ir_error(d, "opset_import of domain '%s' has no version", str(os->domain));
+        g->opsets[g->n_opsets].domain = ir_strdup(g, str(os->domain));
+        g->opsets[g->n_opsets++].version = os->version;
+    }
+    /* IR versions 1-2 predate opset_import; their ops are opset 1 */
+    if (!g->n_opsets) {
+        g->opsets[0].domain = "";
+        g->opsets[0].version = 1;
+        g->n_opsets = 1;
+    }
+    return decode_graph(c, mp->graph, g, NULL);
+}
+
+/* Loads from buf; owned (if not NULL) is freed as soon as protobuf-c has copied
+ * what it needs, so a large model is not held twice. */
+static Graph *load_bytes(const void *buf, size_t len, const char *path, Diag *d, void *owned)
+{
+    Onnx__ModelProto *mp = NULL;
+    if ((uint64_t)len > MAX_FILE)
+        ir_error(d, "the model is %zu bytes; onnxcc reads models up to 4 GiB (store large "
+                 "weights as external data)", len);
+    else if (len == 0)
+        ir_error(d, "not a valid ONNX model (the file is empty)");
+    else if (!nesting_ok(buf, len, &onnx__model_proto__descriptor, 0))
+        ir_error(d, "not a valid ONNX model (messages nested deeper than %d levels)",
+                 MAX_NESTING);
+    else if (!(mp = onnx__model_proto__unpack(NULL, len, buf)))
+        ir_error(d, "not a valid ONNX model (protobuf parse failed)");
+    free(owned);
+    if (!mp)
+        return NULL;
+    Graph *g = ir_graph_new(NULL);
+    Ctx c = {d, path ? ir_strdup(g, path) : NULL, dir_of(path)};
+    int rc = path && !c.dir ? oom(&c) : load_model(&c, mp, g);
+    free(c.dir);
+    onnx__model_proto__free_unpacked(mp, NULL);
+    if (rc) {
+        ir_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+Graph *onnx_load_buffer(const void *buf, size_t len, const char *path, Diag *d)
+{
+    if (!d->file)
+        d->file = path;
+    return load_bytes(buf, len, path, d, NULL);
+}
+
+Graph *onnx_load(const char *path, Diag *d)
+{
+    if (!d->file)
+        d->file = path;
+    struct stat st;
+    if (stat(path, &st)) {
+        ir_error(d, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ir_error(d, "not a regular file");
+        return NULL;
+    }
+    if ((uint64_t)st.st_size > MAX_FILE) {
+        ir_error(d, "the model is %lld bytes; onnxcc reads models up to 4 GiB (store large "
+                 "weights as external data)", (long long)st.st_size);
+        return NULL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        ir_error(d, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    size_t len = (size_t)st.st_size;
+    void *buf = malloc(len ? len : 1);
+    if (!buf) {
+        fclose(f);
+        ir_error(d, "out of memory reading %zu bytes", len);
+        return NULL;
+    }
+    size_t got = fread(buf, 1, len, f);
+    int err = ferror(f);
+    fclose(f);
+    if (err || got != len) {
+        free(buf);
+        ir_error(d, "read error (got %zu of %zu bytes)", got, len);
+        return NULL;
+    }
+    return load_bytes(buf, len, path, d, buf);
+}

@@ -1,0 +1,312 @@
+/* onnx_tensor.c: decodes ONNX TensorProtos (raw, typed and external storage) into dense arrays. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "frontend.h"
+
+const char *onnx_dtype_name(int dtype)
+{
+    /* TensorProto.DataType numbers onnxcc has no element type for */
+    switch (dtype) {
+    case 8: return "string";
+    case 14: return "complex64";
+    case 15: return "complex128";
+    case 17: return "float8e4m3fn";
+    case 18: return "float8e4m3fnuz";
+    case 19: return "float8e5m2";
+    case 20: return "float8e5m2fnuz";
+    case 21: return "uint4";
+    case 22: return "int4";
+    case 23: return "float4e2m1";
+    default: return rt_dtype_size(dtype) ? rt_dtype_name(dtype) : "unknown";
+    }
+}
+
+const char *onnx_type_str(int dtype, int rank, const int64_t *dims, char *buf, size_t n)
+{
+    size_t k = (size_t)snprintf(buf, n, "%s", onnx_dtype_name(dtype));
+    for (int i = 0; i < rank && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? "," : "[", (long long)dims[i]);
+    if (rank > 0 && k < n)
+        snprintf(buf + k, n - k, "]");
+    return buf;
+}
+
+static int terr(const TensorSrc *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int terr(const TensorSrc *s, const char *fmt, ...)
+{
+    char buf[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (s->node)
+        return ir_node_error(s->d, s->node, "%s: %s", s->what, buf);
+    return ir_error(s->d, "%s: %s", s->what, buf);
+}
+
+/* ONNX stores raw_data and external data little-endian (onnx.proto, TensorProto.raw_data). */
+static void to_host_order(void *p, size_t nbytes, size_t es)
+{
+    const uint16_t probe = 1;
+    if (*(const uint8_t *)&probe == 1 || es == 1)
+        return;
+    uint8_t *b = p;
+    for (size_t i = 0; i + es <= nbytes; i += es)
+        for (size_t j = 0; j < es / 2; j++) {
+            uint8_t x = b[i + j];
+            b[i + j] = b[i + es - 1 - j];
+            b[i + es - 1 - j] = x;
+        }
+}
+
+/* Kernels may rely on bools being exactly 0 or 1. */
+static void normalize_bool(uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = p[i] != 0;
+}
+
+static void *alloc_data(const TensorSrc *s, Tensor *t, const char *ty)
+{
+    void *p = ir_alloc(s->g, t->nbytes ? t->nbytes : 1);
+    if (!p)
+        terr(s, "%s needs %zu bytes, past onnxcc's 16 GiB limit on constants", ty, t->nbytes);
+    t->data = p;
+    return p;
+}
+
+/* ---- external data (onnx/external_data_helper.py: keys location, offset, length) ---- */
+
+static int parse_size(const char *s, int64_t *out)
+{
+    int64_t v = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* The location must stay inside the model's folder: a model is untrusted input and
+ * must not make the compiler read arbitrary files. */
+static int escapes_folder(const char *loc)
+{
+    if (loc[0] == '/' || loc[0] == '\\' || (loc[0] && loc[1] == ':'))
+        return 1;
+    const char *p = loc;
+    while (*p) {
+        size_t n = strcspn(p, "/\\");
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return 2;
+        p += n;
+        if (*p)
+            p++;
+    }
+    return 0;
+}
+
+static int read_external(const TensorSrc *s, const Onnx__TensorProto *tp, Tensor *t,
+                         const char *ty)
+{
+    const char *loc = NULL, *off_s = NULL, *len_s = NULL;
+    for (size_t i = 0; i < tp->n_external_data; i++) {
+        const Onnx__StringStringEntryProto *e = tp->external_data[i];
+        if (!e->key || !e->value)
+            continue;
+        if (!strcmp(e->key, "location"))
+            loc = e->value;
+        else if (!strcmp(e->key, "offset"))
+            off_s = e->value;
+        else if (!strcmp(e->key, "length"))
+            len_s = e->value;
+    }
+    if (!loc || !loc[0])
+        return terr(s, "external data has no location");
+    int esc = escapes_folder(loc);
+    if (esc == 1)
+        return terr(s, "external data location '%s' is an absolute path; it must be "
+                    "relative to the model's folder", loc);
+    if (esc == 2)
+        return terr(s, "external data location '%s' leaves the model's folder", loc);
+    if (!s->dir)
+        return terr(s, "external data '%s' needs the model's file path to be found", loc);
+    int64_t off = 0, len = -1;
+    if (off_s && parse_size(off_s, &off))
+        return terr(s, "external data offset '%s' is not a non-negative integer", off_s);
+    if (len_s && parse_size(len_s, &len))
+        return terr(s, "external data length '%s' is not a non-negative integer", len_s);
+
+    char full[4096];
+    if ((size_t)snprintf(full, sizeof full, "%s/%s", s->dir, loc) >= sizeof full)
+        return terr(s, "external data path '%s' is too long", loc);
+    struct stat st;
+    if (stat(full, &st))
+        return terr(s, "external data file '%s' cannot be opened: %s", full, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return terr(s, "external data file '%s' is not a regular file", full);
+    int64_t fsize = (int64_t)st.st_size;
+    if (off > fsize)
+        return terr(s, "external data offset %lld is past the end of '%s' (%lld bytes)",
+                    (long long)off, full, (long long)fsize);
+    if (len >= 0) {
+        if (len > fsize - off)
+            return terr(s, "external data file '%s' has %lld bytes, fewer than offset %lld + "
+                        "length %lld", full, (long long)fsize, (long long)off, (long long)len);
+        if ((uint64_t)len != t->nbytes)
+            return terr(s, "external data length is %lld bytes, expected %zu for %s",
+                        (long long)len, t->nbytes, ty);
+    } else if ((uint64_t)(fsize - off) < t->nbytes) {
+        return terr(s, "external data file '%s' has %lld bytes after offset %lld, expected "
+                    "%zu for %s", full, (long long)(fsize - off), (long long)off, t->nbytes, ty);
+    }
+
+    if (!alloc_data(s, t, ty))
+        return -1;
+    FILE *f = fopen(full, "rb");
+    if (!f)
+        return terr(s, "external data file '%s' cannot be opened: %s", full, strerror(errno));
+    int ok = fseeko(f, (off_t)off, SEEK_SET) == 0 && fread(t->data, 1, t->nbytes, f) == t->nbytes;
+    fclose(f);
+    if (!ok)
+        return terr(s, "reading %zu bytes at offset %lld of external data file '%s' failed",
+                    t->nbytes, (long long)off, full);
+    return 0;
+}
+
+/* ---- typed fields (onnx.proto: which repeated field carries which data_type) ---- */
+
+static size_t typed_count(const Onnx__TensorProto *tp, int dt, const char **field)
+{
+    switch (dt) {
+    case RT_F32: *field = "float_data"; return tp->n_float_data;
+    case RT_F64: *field = "double_data"; return tp->n_double_data;
+    case RT_I64: *field = "int64_data"; return tp->n_int64_data;
+    case RT_U32: case RT_U64: *field = "uint64_data"; return tp->n_uint64_data;
+    /* int32_data also carries the narrower ints, bool, and the bits of float16/bfloat16 */
+    default: *field = "int32_data"; return tp->n_int32_data;
+    }
+}
+
+static void copy_typed(const Onnx__TensorProto *tp, int dt, void *dst, size_t n)
+{
+    if (!n)
+        return; /* the field's array is NULL then */
+    switch (dt) {
+    case RT_F32: memcpy(dst, tp->float_data, n * 4); break;
+    case RT_F64: memcpy(dst, tp->double_data, n * 8); break;
+    case RT_I64: memcpy(dst, tp->int64_data, n * 8); break;
+    case RT_U64: memcpy(dst, tp->uint64_data, n * 8); break;
+    case RT_I32: memcpy(dst, tp->int32_data, n * 4); break;
+    case RT_U32:
+        for (size_t i = 0; i < n; i++)
+            ((uint32_t *)dst)[i] = (uint32_t)tp->uint64_data[i];
+        break;
+    case RT_I16:
+        for (size_t i = 0; i < n; i++)
+            ((int16_t *)dst)[i] = (int16_t)tp->int32_data[i];
+        break;
+    case RT_U16: case RT_F16: case RT_BF16:
+        for (size_t i = 0; i < n; i++)
+            ((uint16_t *)dst)[i] = (uint16_t)tp->int32_data[i];
+        break;
+    case RT_I8:
+        for (size_t i = 0; i < n; i++)
+            ((int8_t *)dst)[i] = (int8_t)tp->int32_data[i];
+        break;
+    case RT_U8:
+        for (size_t i = 0; i < n; i++)
+            ((uint8_t *)dst)[i] = (uint8_t)tp->int32_data[i];
+        break;
+    case RT_BOOL:
+        for (size_t i = 0; i < n; i++)
+            ((uint8_t *)dst)[i] = tp->int32_data[i] != 0;
+        break;
+    default:
+        IR_ASSERT(0);
+    }
+}
+
+int onnx_tensor_decode(const TensorSrc *s, const Onnx__TensorProto *tp, Tensor *t)
+{
+    memset(t, 0, sizeof *t);
+    int dt = tp->has_data_type ? tp->data_type : RT_UNDEF;
+    size_t es = rt_dtype_size(dt);
+    if (dt == RT_UNDEF)
+        return terr(s, "tensor has no data_type");
+    if (!es)
+        return terr(s, "dtype %s (%d) is not supported", onnx_dtype_name(dt), dt);
+    if (tp->n_dims > IR_MAX_RANK)
+        return terr(s, "rank %zu exceeds onnxcc's limit of %d", tp->n_dims, IR_MAX_RANK);
+    if (tp->segment)
+        return terr(s, "segmented tensors are not supported");
+    t->dtype = dt;
+    t->rank = (int32_t)tp->n_dims;
+    int has_zero = 0;
+    for (int i = 0; i < t->rank; i++) {
+        if (tp->dims[i] < 0)
+            return terr(s, "dim %d is negative (%lld)", i, (long long)tp->dims[i]);
+        t->dims[i] = tp->dims[i];
+        has_zero |= t->dims[i] == 0;
+    }
+    char ty[256];
+    onnx_type_str(dt, t->rank, t->dims, ty, sizeof ty);
+    /* the byte count must fit int64 and size_t; a zero dim makes any shape empty */
+    int64_t numel = 1;
+    if (!has_zero) {
+        int64_t lim = INT64_MAX / (int64_t)es;
+        if ((uint64_t)lim > SIZE_MAX / es)
+            lim = (int64_t)(SIZE_MAX / es);
+        for (int i = 0; i < t->rank; i++) {
+            if (numel > lim / t->dims[i])
+                return terr(s, "%s has more elements than onnxcc can address", ty);
+            numel *= t->dims[i];
+        }
+    } else {
+        numel = 0;
+    }
+    t->nbytes = (size_t)numel * es;
+
+    int external = tp->has_data_location &&
+                   tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    if (external) {
+        if (read_external(s, tp, t, ty))
+            return -1;
+    } else if (tp->has_raw_data) {
+        if (tp->raw_data.len != t->nbytes)
+            return terr(s, "raw_data has %zu bytes, expected %zu for %s", tp->raw_data.len,
+                        t->nbytes, ty);
+        if (!alloc_data(s, t, ty))
+            return -1;
+        if (t->nbytes)
+            memcpy(t->data, tp->raw_data.data, t->nbytes);
+    } else {
+        const char *field;
+        size_t cnt = typed_count(tp, dt, &field);
+        if (cnt != (uint64_t)numel) {
+            size_t any = tp->n_float_data + tp->n_double_data + tp->n_int32_data +
+                         tp->n_int64_data + tp->n_uint64_data + tp->n_string_data;
+            if (!any)
+                return terr(s, "no data (expected %lld values for %s)", (long long)numel, ty);
+            return terr(s, "%s has %zu values, expected %lld for %s", field, cnt,
+                        (long long)numel, ty);
+        }
+        if (!alloc_data(s, t, ty))
+            return -1;
+        copy_typed(tp, dt, t->data, cnt);
+        return 0;
+    }
+    to_host_order(t->data, t->nbytes, es);
+    if (dt == RT_BOOL)
+        normalize_bool(t->data, t->nbytes);
+    return 0;
+}

@@ -1,0 +1,301 @@
+/* conv.c: shapes and kernel parameters of Conv, ConvTranspose and the pooling ops. */
+#include <string.h>
+
+#include "ir.h"
+
+#define MAX_SP 3 /* spatial axes the kernels handle */
+
+enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
+
+/* The window attributes Conv, ConvTranspose and the pools share. */
+typedef struct Window {
+    int nsp;                     /* spatial axes */
+    int auto_pad;                /* PAD_* */
+    int64_t k[MAX_SP], st[MAX_SP], dil[MAX_SP], pb[MAX_SP], pe[MAX_SP];
+} Window;
+
+static const Value *input(const Node *n, int i)
+{
+    return i < n->n_in ? n->in[i] : NULL;
+}
+
+/* Reads an INTS attribute of exactly len values into out, or fills def. */
+static int ints_attr(Diag *d, const Node *n, const char *name, int len, int64_t def,
+                     int64_t min, int64_t *out)
+{
+    int64_t v[2 * MAX_SP];
+    int k = ir_attr_ints(n, name, v, 2 * MAX_SP);
+    if (k < 0) {
+        for (int i = 0; i < len; i++)
+            out[i] = def;
+        return 0;
+    }
+    if (k != len)
+        return ir_node_error(d, n, "attribute '%s' has %d values, expected %d", name, k, len);
+    for (int i = 0; i < len; i++) {
+        if (v[i] < min)
+            return ir_node_error(d, n, "attribute '%s' has value %lld (must be >= %lld)", name,
+                                 (long long)v[i], (long long)min);
+        out[i] = v[i];
+    }
+    return 0;
+}
+
+/* Reads kernel_shape (or takes wk, the weight's spatial extent), strides,
+ * dilations, pads and auto_pad for an input of rank nsp + 2. */
+static int read_window(Diag *d, const Node *n, int nsp, const int64_t *wk, Window *w)
+{
+    if (nsp < 1 || nsp > MAX_SP)
+        return ir_node_error(d, n, "%d spatial axes are not supported (1 to %d)", nsp, MAX_SP);
+    w->nsp = nsp;
+    int64_t ks[MAX_SP];
+    int has_k = ir_attr(n, "kernel_shape") != NULL;
+    if (has_k && ints_attr(d, n, "kernel_shape", nsp, 1, 1, ks))
+        return -1;
+    if (!has_k && !wk)
+        return ir_node_error(d, n, "attribute 'kernel_shape' is required");
+    for (int i = 0; i < nsp; i++) {
+        if (has_k && wk && ks[i] != wk[i])
+            return ir_node_error(d, n, "kernel_shape[%d] = %lld but the weight has %lld", i,
+                                 (long long)ks[i], (long long)wk[i]);
+        w->k[i] = has_k ? ks[i] : wk[i];
+        if (w->k[i] < 1)
+            return ir_node_error(d, n, "kernel extent %d is %lld", i, (long long)w->k[i]);
+    }
+    int64_t pads[2 * MAX_SP];
+    if (ints_attr(d, n, "strides", nsp, 1, 1, w->st) ||
+        ints_attr(d, n, "dilations", nsp, 1, 1, w->dil) ||
+        ints_attr(d, n, "pads", 2 * nsp, 0, 0, pads))
+        return -1;
+    for (int i = 0; i < nsp; i++) {
+        w->pb[i] = pads[i];
+        w->pe[i] = pads[nsp + i];
+    }
+    const char *ap = ir_attr_str(n, "auto_pad", "NOTSET");
+    if (!strcmp(ap, "NOTSET") || !ap[0])
+        w->auto_pad = PAD_NOTSET;
+    else if (!strcmp(ap, "SAME_UPPER"))
+        w->auto_pad = PAD_SAME_UPPER;
+    else if (!strcmp(ap, "SAME_LOWER"))
+        w->auto_pad = PAD_SAME_LOWER;
+    else if (!strcmp(ap, "VALID"))
+        w->auto_pad = PAD_VALID;
+    else
+        return ir_node_error(d, n, "auto_pad '%s' is not one of NOTSET, SAME_UPPER, SAME_LOWER, "
+                             "VALID", ap);
+    if (w->auto_pad == PAD_VALID)
+        for (int i = 0; i < nsp; i++)
+            w->pb[i] = w->pe[i] = 0;
+    return 0;
+}
+
+/* Output extents of a forward window (Conv, pools) over in[0..nsp); resolves
+ * SAME padding into w->pb/pe. ceil_mode applies to explicit padding only. */
+static int forward_extents(Diag *d, const Node *n, Window *w, const int64_t *in, int ceil_mode,
+                           int64_t *out)
+{
+    for (int i = 0; i < w->nsp; i++) {
+        int64_t ext = (w->k[i] - 1) * w->dil[i] + 1;
+        if (w->auto_pad == PAD_SAME_UPPER || w->auto_pad == PAD_SAME_LOWER) {
+            out[i] = (in[i] + w->st[i] - 1) / w->st[i];
+            int64_t total = (out[i] - 1) * w->st[i] + ext - in[i];
+            if (total < 0)
+                total = 0;
+            w->pb[i] = w->auto_pad == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            w->pe[i] = total - w->pb[i];
+        } else {
+            int64_t span = in[i] + w->pb[i] + w->pe[i] - ext;
+            if (span < 0)
+                return ir_node_error(d, n, "the window (extent %lld) is larger than the padded "
+                                     "input (%lld) on spatial axis %d", (long long)ext,
+                                     (long long)(in[i] + w->pb[i] + w->pe[i]), i);
+            out[i] = (ceil_mode ? (span + w->st[i] - 1) / w->st[i] : span / w->st[i]) + 1;
+            /* the last window must start inside the input or its begin padding */
+            if (ceil_mode && (out[i] - 1) * w->st[i] >= in[i] + w->pb[i])
+                out[i]--;
+        }
+    }
+    return 0;
+}
+
+static void param_window(Node *n, const Window *w, int with_kernel, int with_end)
+{
+    if (with_kernel)
+        for (int i = 0; i < w->nsp; i++)
+            ir_param_int(n, w->k[i]);
+    for (int i = 0; i < w->nsp; i++)
+        ir_param_int(n, w->st[i]);
+    for (int i = 0; i < w->nsp; i++)
+        ir_param_int(n, w->dil[i]);
+    for (int i = 0; i < w->nsp; i++)
+        ir_param_int(n, w->pb[i]);
+    if (with_end)
+        for (int i = 0; i < w->nsp; i++)
+            ir_param_int(n, w->pe[i]);
+}
+
+/* X, W (same float dtype, same rank >= 3) and optional bias of extent nb. */
+static int check_xwb(Diag *d, const Node *n, int64_t nb)
+{
+    const Value *x = input(n, 0), *w = input(n, 1), *b = input(n, 2);
+    if (!x || !w)
+        return ir_node_error(d, n, "input %d is missing", x ? 1 : 0);
+    if (!rt_is_float(x->dtype))
+        return ir_node_error(d, n, "dtype %s is not supported (float types only)",
+                             rt_dtype_name(x->dtype));
+    if (w->dtype != x->dtype)
+        return ir_node_error(d, n, "W has dtype %s, X has %s", rt_dtype_name(w->dtype),
+                             rt_dtype_name(x->dtype));
+    if (x->rank < 3 || w->rank != x->rank)
+        return ir_node_error(d, n, "X (rank %d) and W (rank %d) must have the same rank >= 3",
+                             x->rank, w->rank);
+    if (b && (b->dtype != x->dtype || b->rank != 1 || b->dims[0] != nb))
+        return ir_node_error(d, n, "bias must be a 1-D %s tensor of %lld values",
+                             rt_dtype_name(x->dtype), (long long)nb);
+    return 0;
+}
+
+/* ---- Conv ---- */
+
+int ir_infer_conv(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    const Value *x = input(n, 0), *w = input(n, 1);
+    if (check_xwb(d, n, w ? w->dims[0] : 0))
+        return -1;
+    int64_t group = ir_attr_int(n, "group", 1);
+    if (group < 1 || x->dims[1] != w->dims[1] * group || w->dims[0] % group)
+        return ir_node_error(d, n, "channels do not match: X has %lld, W is %lldx%lld, group "
+                             "%lld", (long long)x->dims[1], (long long)w->dims[0],
+                             (long long)w->dims[1], (long long)group);
+    Window win;
+    int64_t dims[IR_MAX_RANK];
+    if (read_window(d, n, x->rank - 2, w->dims + 2, &win) ||
+        forward_extents(d, n, &win, x->dims + 2, 0, dims + 2))
+        return -1;
+    dims[0] = x->dims[0];
+    dims[1] = w->dims[0];
+    ir_param_int(n, group);
+    ir_param_int(n, win.nsp);
+    param_window(n, &win, 0, 0);
+    return ir_set_out(n, 0, x->dtype, x->rank, dims);
+}
+
+/* ---- ConvTranspose ---- */
+
+/* Python's floor division, which the ONNX reference uses for the pads an
+ * output_shape implies (they may be negative). */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+int ir_infer_conv_transpose(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    const Value *x = input(n, 0), *w = input(n, 1);
+    int64_t group = ir_attr_int(n, "group", 1);
+    if (check_xwb(d, n, w ? w->dims[1] * group : 0))
+        return -1;
+    if (group < 1 || x->dims[1] != w->dims[0] || w->dims[0] % group)
+        return ir_node_error(d, n, "channels do not match: X has %lld, W has %lld, group %lld",
+                             (long long)x->dims[1], (long long)w->dims[0], (long long)group);
+    Window win;
+    int nsp = x->rank - 2;
+    if (read_window(d, n, nsp, w->dims + 2, &win))
+        return -1;
+    int64_t opad[MAX_SP], oshape[MAX_SP + 2], dims[IR_MAX_RANK];
+    if (ints_attr(d, n, "output_padding", nsp, 0, 0, opad))
+        return -1;
+    int nos = ir_attr_ints(n, "output_shape", oshape, MAX_SP + 2);
+    if (nos >= 0 && nos != nsp && nos != nsp + 2)
+        return ir_node_error(d, n, "output_shape has %d values, expected %d", nos, nsp);
+    const int64_t *os = nos == nsp + 2 ? oshape + 2 : oshape;
+    for (int i = 0; i < nsp; i++) {
+        int64_t in = x->dims[2 + i], ext = (win.k[i] - 1) * win.dil[i] + 1;
+        int64_t full = win.st[i] * (in - 1) + opad[i] + ext;
+        int64_t o;
+        if (nos >= 0 || win.auto_pad == PAD_SAME_UPPER || win.auto_pad == PAD_SAME_LOWER) {
+            o = nos >= 0 ? os[i] : in * win.st[i];
+            /* ONNX Operators.md ConvTranspose: total padding split with the
+             * extra unit at the end for SAME_UPPER, at the start otherwise */
+            int64_t total = full - o;
+            if (win.auto_pad == PAD_SAME_UPPER) {
+                win.pb[i] = floor_div(total, 2);
+                win.pe[i] = total - win.pb[i];
+            } else {
+                win.pe[i] = floor_div(total, 2);
+                win.pb[i] = total - win.pe[i];
+            }
+        } else {
+            o = full - win.pb[i] - win.pe[i];
+        }
+        if (o < 1)
+            return ir_node_error(d, n, "output extent %lld on spatial axis %d", (long long)o, i);
+        dims[2 + i] = o;
+    }
+    dims[0] = x->dims[0];
+    dims[1] = w->dims[1] * group;
+    ir_param_int(n, group);
+    ir_param_int(n, nsp);
+    param_window(n, &win, 0, 0);
+    return ir_set_out(n, 0, x->dtype, x->rank, dims);
+}
+
+/* ---- MaxPool, AveragePool ---- */
+
+int ir_infer_pool(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    const Value *x = input(n, 0);
+    if (!x)
+        return ir_node_error(d, n, "input 0 is missing");
+    int is_max = n->op == OP_MAX_POOL;
+    int ok = rt_is_float(x->dtype) || (is_max && (x->dtype == RT_I8 || x->dtype == RT_U8));
+    if (!ok)
+        return ir_node_error(d, n, "dtype %s is not supported", rt_dtype_name(x->dtype));
+    if (x->rank < 3)
+        return ir_node_error(d, n, "X must have rank >= 3 (N, C, D1, ...), got %d", x->rank);
+    Window win;
+    int64_t dims[IR_MAX_RANK];
+    int ceil_mode = ir_attr_int(n, "ceil_mode", 0) != 0;
+    if (read_window(d, n, x->rank - 2, NULL, &win) ||
+        forward_extents(d, n, &win, x->dims + 2, ceil_mode, dims + 2))
+        return -1;
+    dims[0] = x->dims[0];
+    dims[1] = x->dims[1];
+    int64_t storage = ir_attr_int(n, "storage_order", 0);
+    if (storage != 0 && storage != 1)
+        return ir_node_error(d, n, "storage_order must be 0 or 1");
+    if (n->n_out > 1 && n->out[1]) {
+        if (!is_max || n->n_out > 2)
+            return ir_node_error(d, n, "has %d outputs", n->n_out);
+        ir_set_out(n, 1, RT_I64, x->rank, dims);
+    }
+    ir_param_int(n, is_max ? RT_POOL_MAX : RT_POOL_AVG);
+    ir_param_int(n, win.nsp);
+    ir_param_int(n, ir_attr_int(n, "count_include_pad", 0) != 0);
+    ir_param_int(n, storage);
+    param_window(n, &win, 1, 1);
+    return ir_set_out(n, 0, x->dtype, x->rank, dims);
+}
+
+/* ---- GlobalAveragePool, GlobalMaxPool ---- */
+
+int ir_infer_global_pool(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    const Value *x = input(n, 0);
+    if (!x)
+        return ir_node_error(d, n, "input 0 is missing");
+    if (!rt_is_float(x->dtype))
+        return ir_node_error(d, n, "dtype %s is not supported", rt_dtype_name(x->dtype));
+    if (x->rank < 2)
+        return ir_node_error(d, n, "X must have rank >= 2 (N, C, ...), got %d", x->rank);
+    int64_t dims[IR_MAX_RANK];
+    for (int i = 0; i < x->rank; i++)
+        dims[i] = i < 2 ? x->dims[i] : 1;
+    ir_param_int(n, n->op == OP_GLOBAL_MAX_POOL ? RT_POOL_MAX : RT_POOL_AVG);
+    return ir_set_out(n, 0, x->dtype, x->rank, dims);
+}

@@ -1,0 +1,27 @@
+/* movement.h: helpers shared by the movement family's infer files (movement.c, resize.c, ...). */
+#ifndef ONNXCC_OPS_MOVEMENT_H
+#define ONNXCC_OPS_MOVEMENT_H
+
+#include "ir.h"
+
+/* Input i, or NULL when the node has fewer inputs or it is omitted. */
+static inline const Value *mv_input(const Node *n, int i)
+{
+    return i < n->n_in ? n->in[i] : NULL;
+}
+
+/* Reports unless input i is present with a static shape and a movable dtype. */
+int mv_need_input(Diag *d, const Node *n, int i);
+int mv_is_int(int dtype);
+/* A constant integer list given as input i: its length, -1 if the input is
+ * omitted, -2 after reporting (not constant, not integer, longer than max). */
+int mv_const_list(Diag *d, const Node *n, int i, int64_t *out, int max);
+/* The same for an INTS attribute: -1 if absent, -2 after reporting. */
+int mv_attr_list(Diag *d, const Node *n, const char *name, int64_t *out, int max);
+/* The element count of dims, reporting negative dims and int64 overflow. */
+int mv_numel(Diag *d, const Node *n, int r, const int64_t *dims, int64_t *out);
+/* Normalizes k axes against rank r into mark[0..r) (1 = listed), reporting
+ * out-of-range and repeated axes. */
+int mv_axes(Diag *d, const Node *n, const int64_t *axes, int k, int r, int *mark);
+
+#endif

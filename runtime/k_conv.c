@@ -1,0 +1,469 @@
+/* k_conv.c: Conv (implicit-im2col GEMM, 1x1 GEMM, direct depthwise) and ConvTranspose. */
+#include <string.h>
+
+#include "rt_internal.h"
+
+/* Let gcc fuse multiply-adds even under -std=c99 (see k_gemm.c). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define CONTRACT __attribute__((optimize("fp-contract=fast")))
+#else
+#define CONTRACT
+#endif
+
+/* The spatial geometry of one call, padded to 3 axes (d, h, w): 1-D and 2-D
+ * convolutions are 3-D ones with leading unit axes. */
+typedef struct Geom {
+    int64_t n, groups;
+    int64_t cin, cout;           /* channels per group */
+    int64_t in[3], k[3], out[3];
+    int64_t st[3], dil[3], pad[3];
+} Geom;
+
+static int64_t prod3(const int64_t *v)
+{
+    return v[0] * v[1] * v[2];
+}
+
+/* x/y are the convolution's input/output as seen by Conv: for ConvTranspose
+ * x is the (larger) output and y the input, so one geometry serves both. */
+static int read_geom(const RtCall *c, int transpose, Geom *g)
+{
+    const RtTensorDesc *x = &c->in[0], *w = &c->in[1], *y = &c->out[0];
+    if (c->n_ints < 2)
+        return RT_EINVAL;
+    int64_t groups = c->ints[0];
+    int nsp = (int)c->ints[1];
+    if (nsp < 1 || nsp > 3 || c->n_ints < 2 + 3 * nsp || groups < 1 || x->rank != nsp + 2 ||
+        w->rank != nsp + 2 || y->rank != nsp + 2)
+        return RT_EINVAL;
+    g->n = x->dims[0];
+    g->groups = groups;
+    if (transpose) {
+        g->cin = y->dims[1] / groups;
+        g->cout = x->dims[1] / groups;
+    } else {
+        g->cin = x->dims[1] / groups;
+        g->cout = y->dims[1] / groups;
+    }
+    for (int i = 0; i < 3; i++) {
+        int s = i - (3 - nsp); /* spatial axis, or negative for a padding axis */
+        g->in[i] = s < 0 ? 1 : (transpose ? y : x)->dims[2 + s];
+        g->out[i] = s < 0 ? 1 : (transpose ? x : y)->dims[2 + s];
+        g->k[i] = s < 0 ? 1 : w->dims[2 + s];
+        g->st[i] = s < 0 ? 1 : c->ints[2 + s];
+        g->dil[i] = s < 0 ? 1 : c->ints[2 + nsp + s];
+        g->pad[i] = s < 0 ? 0 : c->ints[2 + 2 * nsp + s];
+        if (g->st[i] < 1 || g->dil[i] < 1)
+            return RT_EINVAL;
+    }
+    return RT_OK;
+}
+
+/* ---- implicit im2col: B[k][j] with k = (ci, kd, kh, kw) and j = (od, oh, ow) ---- */
+
+typedef struct Im2col {
+    const Geom *g;
+    const float *x;              /* the group's first input channel */
+} Im2col;
+
+/* Smallest q >= 0 with 0 <= i0 + q*s, and one past the largest with i0 + q*s < lim. */
+static void clip_range(int64_t i0, int64_t s, int64_t lim, int64_t len, int64_t *lo,
+                       int64_t *hi)
+{
+    int64_t a = i0 < 0 ? (-i0 + s - 1) / s : 0;
+    int64_t b = i0 >= lim ? 0 : (lim - 1 - i0) / s + 1;
+    if (b > len)
+        b = len;
+    if (a > b)
+        a = b;
+    *lo = a;
+    *hi = b;
+}
+
+/* Copies one panel row of nr floats; fixed sizes for the panel widths
+ * k_gemm.c uses, so the compiler inlines them. */
+static void copy_panel_row(float *d, const float *t, int nr)
+{
+    switch (nr) {
+    case 8: memcpy(d, t, 8 * sizeof(float)); break;
+    case 16: memcpy(d, t, 16 * sizeof(float)); break;
+    case 32: memcpy(d, t, 32 * sizeof(float)); break;
+    default: memcpy(d, t, (size_t)nr * sizeof(float)); break;
+    }
+}
+
+/* Packs im2col rows [k0, k0+kc) x columns [j0, j0+nc). Each row of the
+ * block is first assembled in a small buffer from runs of columns that lie
+ * in one output row (contiguous input when the stride is 1), then split into
+ * the nr-wide panels; per-run bounds are computed once per block, so the
+ * per-row work has no divisions. */
+static void pack_im2col(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
+                        float *dst)
+{
+    const Im2col *ic = src;
+    const Geom *g = ic->g;
+    enum { CH = 128, MAXSEG = CH + 2, MAXKW = 16 };
+    int64_t seg_pos[MAXSEG], seg_len[MAXSEG], seg_d[MAXSEG], seg_h[MAXSEG], seg_w[MAXSEG];
+    int16_t seg_lo[MAXSEG][MAXKW], seg_hi[MAXSEG][MAXKW];
+    float t[CH + 32];
+    int64_t sw = g->st[2], plane = g->in[0] * g->in[1] * g->in[2];
+    int cached = g->k[2] <= MAXKW;
+    int64_t ch = nr <= 32 ? CH / nr * nr : nr; /* columns per chunk, whole panels */
+    for (int64_t c0 = 0; c0 < nc; c0 += ch) {
+        int64_t cn = nc - c0 < ch ? nc - c0 : ch;
+        int64_t cw = (cn + nr - 1) / nr * nr;
+        int ns = 0;
+        for (int64_t done = 0, j = j0 + c0; done < cn && ns < MAXSEG; ns++) {
+            int64_t ow = j % g->out[2], q = j / g->out[2];
+            int64_t len = g->out[2] - ow < cn - done ? g->out[2] - ow : cn - done;
+            seg_pos[ns] = done;
+            seg_len[ns] = len;
+            seg_w[ns] = ow * sw - g->pad[2];
+            seg_h[ns] = (q % g->out[1]) * g->st[1] - g->pad[1];
+            seg_d[ns] = (q / g->out[1]) * g->st[0] - g->pad[0];
+            for (int64_t kw = 0; cached && kw < g->k[2]; kw++) {
+                int64_t lo, hi;
+                clip_range(seg_w[ns] + kw * g->dil[2], sw, g->in[2], len, &lo, &hi);
+                seg_lo[ns][kw] = (int16_t)lo;
+                seg_hi[ns][kw] = (int16_t)hi;
+            }
+            done += len;
+            j += len;
+        }
+        for (int64_t q = cn; q < cw; q++)
+            t[q] = 0;
+        int64_t kw = k0 % g->k[2], r = k0 / g->k[2];
+        int64_t kh = r % g->k[1];
+        r /= g->k[1];
+        int64_t kd = r % g->k[0], ci = r / g->k[0];
+        float *d = dst + c0 * kc;
+        for (int64_t p = 0; p < kc; p++) {
+            const float *xc = ic->x + ci * plane;
+            for (int s = 0; s < ns; s++) {
+                float *ts = t + seg_pos[s];
+                int64_t len = seg_len[s];
+                int64_t id = seg_d[s] + kd * g->dil[0], ih = seg_h[s] + kh * g->dil[1];
+                int64_t iw0 = seg_w[s] + kw * g->dil[2], lo = 0, hi = 0;
+                if (id >= 0 && id < g->in[0] && ih >= 0 && ih < g->in[1]) {
+                    if (cached) {
+                        lo = seg_lo[s][kw];
+                        hi = seg_hi[s][kw];
+                    } else {
+                        clip_range(iw0, sw, g->in[2], len, &lo, &hi);
+                    }
+                }
+                const float *xr = xc + (id * g->in[1] + ih) * g->in[2];
+                for (int64_t q = 0; q < lo; q++)
+                    ts[q] = 0;
+                if (sw == 1)
+                    for (int64_t q = lo; q < hi; q++)
+                        ts[q] = xr[iw0 + q];
+                else
+                    for (int64_t q = lo; q < hi; q++)
+                        ts[q] = xr[iw0 + q * sw];
+                for (int64_t q = hi; q < len; q++)
+                    ts[q] = 0;
+            }
+            for (int64_t q = 0; q < cw; q += nr)
+                copy_panel_row(d + q * kc + p * nr, t + q, nr);
+            if (++kw == g->k[2]) {
+                kw = 0;
+                if (++kh == g->k[1]) {
+                    kh = 0;
+                    if (++kd == g->k[0]) {
+                        kd = 0;
+                        ci++;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* 3x3 taps of one output row over the interior columns [lo, hi), where every
+ * tap is inside the input: nine fused multiply-adds per output, vectorized
+ * along the row. x0..x2 are the input rows (a zero-weight row stands in for
+ * one in the padding) and o the input column of tap 0 for output 0. */
+CONTRACT static void dw3_row(float *restrict y, const float *x0, const float *x1,
+                             const float *x2, const float *w, int64_t lo, int64_t hi, int64_t s,
+                             int64_t o)
+{
+    const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
+    const float w6 = w[6], w7 = w[7], w8 = w[8];
+    if (s == 1) {
+        for (int64_t q = lo; q < hi; q++) {
+            int64_t i = q + o;
+            y[q] += w0 * x0[i] + w1 * x0[i + 1] + w2 * x0[i + 2] + w3 * x1[i] +
+                    w4 * x1[i + 1] + w5 * x1[i + 2] + w6 * x2[i] + w7 * x2[i + 1] +
+                    w8 * x2[i + 2];
+        }
+    } else {
+        for (int64_t q = lo; q < hi; q++) {
+            int64_t i = q * s + o;
+            y[q] += w0 * x0[i] + w1 * x0[i + 1] + w2 * x0[i + 2] + w3 * x1[i] +
+                    w4 * x1[i + 1] + w5 * x1[i + 2] + w6 * x2[i] + w7 * x2[i + 1] +
+                    w8 * x2[i + 2];
+        }
+    }
+}
+
+/* The common depthwise case: 2-D, 3x3, undilated along the row. */
+static int dw3_ok(const Geom *g)
+{
+    return g->in[0] == 1 && g->k[0] == 1 && g->k[1] == 3 && g->k[2] == 3 && g->dil[2] == 1;
+}
+
+/* One output column near the border: the taps that land inside the row. */
+static float dw3_edge(const float *const *rows, const float *w, int64_t i0, int64_t lim)
+{
+    float acc = 0;
+    for (int kw = 0; kw < 3; kw++) {
+        int64_t iw = i0 + kw;
+        if (iw >= 0 && iw < lim)
+            acc += w[kw] * rows[0][iw] + w[3 + kw] * rows[1][iw] + w[6 + kw] * rows[2][iw];
+    }
+    return acc;
+}
+
+static void conv_dw3(const Geom *g, const float *x, const float *wm, float *ym)
+{
+    int64_t W = g->in[2], OW = g->out[2], sw = g->st[2], o = -g->pad[2], lo, hi;
+    /* interior: 0 <= q*sw + o and q*sw + o + 2 < W */
+    clip_range(o, sw, W - 2, OW, &lo, &hi);
+    for (int64_t oh = 0; oh < g->out[1]; oh++) {
+        float *yr = ym + oh * OW;
+        const float *rows[3];
+        float w[9];
+        for (int kh = 0; kh < 3; kh++) {
+            int64_t ih = oh * g->st[1] - g->pad[1] + kh * g->dil[1];
+            int in = ih >= 0 && ih < g->in[1];
+            rows[kh] = x + (in ? ih : 0) * W;
+            for (int kw = 0; kw < 3; kw++)
+                w[kh * 3 + kw] = in ? wm[kh * 3 + kw] : 0;
+        }
+        dw3_row(yr, rows[0], rows[1], rows[2], w, lo, hi, sw, o);
+        for (int64_t q = 0; q < lo; q++)
+            yr[q] += dw3_edge(rows, w, q * sw + o, W);
+        for (int64_t q = hi > lo ? hi : lo; q < OW; q++)
+            yr[q] += dw3_edge(rows, w, q * sw + o, W);
+    }
+}
+
+/* Depthwise-style groups (one input channel each): direct loops over output
+ * rows, whose inner loop is a strided axpy over the clipped valid range. */
+CONTRACT static void conv_depthwise(const Geom *g, const float *x, const float *w, float *y)
+{
+    enum { MAXK = 32 };
+    int64_t kk = prod3(g->k), so = prod3(g->out), sw = g->st[2];
+    int64_t lo[MAXK], hi[MAXK];
+    int cached = g->k[2] <= MAXK;
+    for (int64_t kw = 0; cached && kw < g->k[2]; kw++)
+        clip_range(kw * g->dil[2] - g->pad[2], sw, g->in[2], g->out[2], &lo[kw], &hi[kw]);
+    for (int64_t m = 0; m < g->cout; m++) {
+        const float *wm = w + m * kk;
+        float *ym = y + m * so;
+        if (dw3_ok(g)) {
+            conv_dw3(g, x, wm, ym);
+            continue;
+        }
+        for (int64_t od = 0; od < g->out[0]; od++)
+            for (int64_t oh = 0; oh < g->out[1]; oh++) {
+                float *yr = ym + (od * g->out[1] + oh) * g->out[2];
+                for (int64_t kd = 0; kd < g->k[0]; kd++) {
+                    int64_t id = od * g->st[0] - g->pad[0] + kd * g->dil[0];
+                    if (id < 0 || id >= g->in[0])
+                        continue;
+                    for (int64_t kh = 0; kh < g->k[1]; kh++) {
+                        int64_t ih = oh * g->st[1] - g->pad[1] + kh * g->dil[1];
+                        if (ih < 0 || ih >= g->in[1])
+                            continue;
+                        const float *xr = x + (id * g->in[1] + ih) * g->in[2];
+                        for (int64_t kw = 0; kw < g->k[2]; kw++) {
+                            float wv = wm[(kd * g->k[1] + kh) * g->k[2] + kw];
+                            int64_t iw0 = kw * g->dil[2] - g->pad[2], a, b;
+                            if (cached) {
+                                a = lo[kw];
+                                b = hi[kw];
+                            } else {
+                                clip_range(iw0, sw, g->in[2], g->out[2], &a, &b);
+                            }
+                            if (sw == 1) {
+                                for (int64_t q = a; q < b; q++)
+                                    yr[q] += wv * xr[iw0 + q];
+                            } else {
+                                for (int64_t q = a; q < b; q++)
+                                    yr[q] += wv * xr[iw0 + q * sw];
+                            }
+                        }
+                    }
+                }
+            }
+    }
+}
+
+static void fill_bias(float *y, const float *bias, int64_t rows, int64_t cols)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        float b = bias ? bias[r] : 0;
+        for (int64_t j = 0; j < cols; j++)
+            y[r * cols + j] = b;
+    }
+}
+
+static int conv_f32(const Geom *g, const float *x, const float *w, const float *bias, float *y)
+{
+    int64_t si = prod3(g->in), so = prod3(g->out), kdim = g->cin * prod3(g->k);
+    int pointwise = prod3(g->k) == 1;
+    for (int i = 0; i < 3; i++)
+        pointwise &= g->st[i] == 1 && g->pad[i] == 0 && g->in[i] == g->out[i];
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t gr = 0; gr < g->groups; gr++) {
+            const float *xg = x + (n * g->groups + gr) * g->cin * si;
+            const float *wg = w + gr * g->cout * kdim;
+            const float *bg = bias ? bias + gr * g->cout : NULL;
+            float *yg = y + (n * g->groups + gr) * g->cout * so;
+            float beta = bias ? 1 : 0;
+            if (bias)
+                fill_bias(yg, bg, g->cout, so);
+            if (g->cin == 1) {
+                if (!bias)
+                    fill_bias(yg, NULL, g->cout, so);
+                conv_depthwise(g, xg, wg, yg);
+            } else if (pointwise) {
+                rt_sgemm(0, 0, g->cout, so, g->cin, 1, wg, kdim, xg, si, beta, yg, so);
+            } else {
+                Im2col ic = {g, xg};
+                rt_sgemm_pack(0, g->cout, so, kdim, 1, wg, kdim, pack_im2col, &ic, beta, yg, so);
+            }
+        }
+    return RT_OK;
+}
+
+/* ConvTranspose: col = W_g^T * X_g in bounded tiles, each scattered (col2im)
+ * into the output, which starts as the bias. */
+static int conv_transpose_f32(const Geom *g, const float *x, const float *w, const float *bias,
+                              float *y)
+{
+    enum { CAP = 8192, SC = 256 };
+    float col[CAP];
+    /* here g->in is the transposed conv's output and g->out its input */
+    int64_t sy = prod3(g->in), sx = prod3(g->out), kk = prod3(g->k);
+    int64_t rows = g->cin * kk; /* output channels of a group times kernel size */
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t gr = 0; gr < g->groups; gr++) {
+            const float *xg = x + (n * g->groups + gr) * g->cout * sx;
+            const float *wg = w + gr * g->cout * rows;
+            float *yg = y + (n * g->groups + gr) * g->cin * sy;
+            fill_bias(yg, bias ? bias + gr * g->cin : NULL, g->cin, sy);
+            int64_t sc = sx < SC ? sx : SC, rc = CAP / sc < rows ? CAP / sc : rows;
+            for (int64_t s0 = 0; s0 < sx; s0 += sc) {
+                int64_t ns = sx - s0 < sc ? sx - s0 : sc;
+                for (int64_t r0 = 0; r0 < rows; r0 += rc) {
+                    int64_t nrow = rows - r0 < rc ? rows - r0 : rc;
+                    rt_sgemm(1, 0, nrow, ns, g->cout, 1, wg + r0, rows, xg + s0, sx, 0, col, ns);
+                    for (int64_t r = 0; r < nrow; r++) {
+                        int64_t rr = r0 + r, kw = rr % g->k[2], t = rr / g->k[2];
+                        int64_t kh = t % g->k[1];
+                        t /= g->k[1];
+                        int64_t kd = t % g->k[0], m = t / g->k[0];
+                        float *ym = yg + m * sy;
+                        const float *cr = col + r * ns;
+                        for (int64_t s = 0; s < ns; s++) {
+                            int64_t ss = s0 + s, iw = ss % g->out[2], u = ss / g->out[2];
+                            int64_t ih = u % g->out[1], id = u / g->out[1];
+                            int64_t od = id * g->st[0] - g->pad[0] + kd * g->dil[0];
+                            int64_t oh = ih * g->st[1] - g->pad[1] + kh * g->dil[1];
+                            int64_t ow = iw * g->st[2] - g->pad[2] + kw * g->dil[2];
+                            if (od < 0 || od >= g->in[0] || oh < 0 || oh >= g->in[1] || ow < 0 ||
+                                ow >= g->in[2])
+                                continue;
+                            ym[(od * g->in[1] + oh) * g->in[2] + ow] += cr[s];
+                        }
+                    }
+                }
+            }
+        }
+    return RT_OK;
+}
+
+/* Any float dtype, through double: the reference both fast paths agree with. */
+static int conv_generic(const Geom *g, int transpose, int dt, const void *x, const void *w,
+                        const void *bias, void *y)
+{
+    if (!rt_is_float(dt))
+        return RT_EDTYPE;
+    int64_t si = prod3(g->in), so = prod3(g->out), kk = prod3(g->k);
+    /* accumulate in the output as doubles would need scratch; instead loop over
+     * outputs of Conv, and for ConvTranspose over outputs with a gather */
+    int64_t ny = transpose ? si : so, cy = transpose ? g->cin : g->cout;
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t gr = 0; gr < g->groups; gr++)
+            for (int64_t m = 0; m < cy; m++)
+                for (int64_t o = 0; o < ny; o++) {
+                    int64_t p[3] = {o / (g->out[1] * g->out[2]), o / g->out[2] % g->out[1],
+                                    o % g->out[2]};
+                    if (transpose) {
+                        p[0] = o / (g->in[1] * g->in[2]);
+                        p[1] = o / g->in[2] % g->in[1];
+                        p[2] = o % g->in[2];
+                    }
+                    double s = bias ? rt_load_f64(bias, dt, gr * cy + m) : 0;
+                    int64_t cx = transpose ? g->cout : g->cin;
+                    for (int64_t ci = 0; ci < cx; ci++)
+                        for (int64_t kq = 0; kq < kk; kq++) {
+                            int64_t kv[3] = {kq / (g->k[1] * g->k[2]), kq / g->k[2] % g->k[1],
+                                             kq % g->k[2]};
+                            int64_t ip[3], ok = 1;
+                            for (int a = 0; a < 3 && ok; a++) {
+                                if (!transpose) {
+                                    ip[a] = p[a] * g->st[a] - g->pad[a] + kv[a] * g->dil[a];
+                                    ok = ip[a] >= 0 && ip[a] < g->in[a];
+                                } else {
+                                    int64_t num = p[a] + g->pad[a] - kv[a] * g->dil[a];
+                                    ok = num >= 0 && num % g->st[a] == 0 &&
+                                         num / g->st[a] < g->out[a];
+                                    ip[a] = ok ? num / g->st[a] : 0;
+                                }
+                            }
+                            if (!ok)
+                                continue;
+                            int64_t xi, wi;
+                            if (!transpose) {
+                                xi = ((n * g->groups + gr) * g->cin + ci) * si +
+                                     (ip[0] * g->in[1] + ip[1]) * g->in[2] + ip[2];
+                                wi = ((gr * g->cout + m) * g->cin + ci) * kk + kq;
+                            } else {
+                                xi = ((n * g->groups + gr) * g->cout + ci) * so +
+                                     (ip[0] * g->out[1] + ip[1]) * g->out[2] + ip[2];
+                                wi = ((gr * g->cout + ci) * g->cin + m) * kk + kq;
+                            }
+                            s += rt_load_f64(x, dt, xi) * rt_load_f64(w, dt, wi);
+                        }
+                    rt_store_f64(y, dt, ((n * g->groups + gr) * cy + m) * ny + o, s);
+                }
+    return RT_OK;
+}
+
+static int run(const RtCall *c, const void *const *in, void *const *out, int transpose)
+{
+    Geom g;
+    int rc = read_geom(c, transpose, &g);
+    if (rc)
+        return rc;
+    int dt = c->in[0].dtype;
+    const void *bias = c->n_in > 2 && c->in[2].dtype != RT_UNDEF ? in[2] : NULL;
+    if (dt == RT_F32)
+        return transpose ? conv_transpose_f32(&g, in[0], in[1], bias, out[0])
+                         : conv_f32(&g, in[0], in[1], bias, out[0]);
+    return conv_generic(&g, transpose, dt, in[0], in[1], bias, out[0]);
+}
+
+int rt_conv(const RtCall *c, const void *const *in, void *const *out)
+{
+    return run(c, in, out, 0);
+}
+
+int rt_conv_transpose(const RtCall *c, const void *const *in, void *const *out)
+{
+    return run(c, in, out, 1);
+}

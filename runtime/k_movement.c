@@ -1,0 +1,935 @@
+/* k_movement.c: data-movement kernels: copy, transpose, concat, slice, gather, pad, tile... */
+#include <string.h>
+
+#include "rt_internal.h"
+
+/* A strided view may split every axis in two (Tile's [repeat, extent]). */
+#define MAXD (2 * RT_MAX_RANK)
+
+typedef unsigned char byte;
+
+/* Writes n copies of the esz-byte element at elem to dst, doubling the
+ * filled prefix so any element size costs O(log n) memcpy calls. */
+static void fill_elems(byte *dst, const void *elem, size_t esz, int64_t n)
+{
+    if (n <= 0)
+        return;
+    memcpy(dst, elem, esz);
+    size_t done = esz, total = (size_t)n * esz;
+    while (done < total) {
+        size_t k = done < total - done ? done : total - done;
+        memcpy(dst + done, dst, k);
+        done += k;
+    }
+}
+
+/* dst[i] = src[i * s] for n elements of esz bytes. The constant-size memcpy
+ * calls compile to plain loads and stores without breaking aliasing rules. */
+static void gather_run(byte *dst, const byte *src, size_t esz, int64_t n, int64_t s)
+{
+#define RUN(E)                                                                 \
+    for (int64_t i = 0; i < n; i++)                                            \
+        memcpy(dst + i * (E), src + i * s * (E), (E));                         \
+    break
+    switch (esz) {
+    case 1: RUN(1);
+    case 2: RUN(2);
+    case 4: RUN(4);
+    case 8: RUN(8);
+    default:
+        for (int64_t i = 0; i < n; i++)
+            memcpy(dst + i * (int64_t)esz, src + i * s * (int64_t)esz, esz);
+    }
+#undef RUN
+}
+
+/* The transposition case of copy_strided: the output's last axis is strided
+ * in the source while source-contiguous axis p lies further out. Copying
+ * square tiles keeps both sides in cache. */
+static void copy_tiled(byte *dst, const byte *src, size_t esz, int r, const int64_t *dims,
+                       const int64_t *st, int p)
+{
+    enum { T = 16 };
+    int64_t ost[MAXD], s = 1;
+    for (int k = r - 1; k >= 0; k--) {
+        ost[k] = s;
+        s *= dims[k];
+    }
+    int64_t P = dims[p], Q = dims[r - 1], sq = st[r - 1], op = ost[p];
+    int64_t outer = 1, idx[MAXD] = {0}, so = 0, doff = 0;
+    for (int k = 0; k < r - 1; k++)
+        if (k != p)
+            outer *= dims[k];
+    for (int64_t o = 0; o < outer; o++) {
+        const byte *sb = src + so * (int64_t)esz;
+        byte *db = dst + doff * (int64_t)esz;
+        for (int64_t i0 = 0; i0 < P; i0 += T) {
+            int64_t i1 = i0 + T < P ? i0 + T : P;
+            for (int64_t j0 = 0; j0 < Q; j0 += T) {
+                int64_t j1 = j0 + T < Q ? j0 + T : Q;
+#define TILE(E)                                                                \
+    for (int64_t i = i0; i < i1; i++)                                          \
+        for (int64_t j = j0; j < j1; j++)                                      \
+            memcpy(db + (i * op + j) * (E), sb + (i + j * sq) * (E), (E));     \
+    break
+                switch (esz) {
+                case 1: TILE(1);
+                case 2: TILE(2);
+                case 4: TILE(4);
+                case 8: TILE(8);
+                default:
+                    for (int64_t i = i0; i < i1; i++)
+                        for (int64_t j = j0; j < j1; j++)
+                            memcpy(db + (i * op + j) * (int64_t)esz,
+                                   sb + (i + j * sq) * (int64_t)esz, esz);
+                }
+#undef TILE
+            }
+        }
+        for (int k = r - 2; k >= 0; k--) {
+            if (k == p)
+                continue;
+            so += st[k];
+            doff += ost[k];
+            if (++idx[k] < dims[k])
+                break;
+            so -= st[k] * dims[k];
+            doff -= ost[k] * dims[k];
+            idx[k] = 0;
+        }
+    }
+}
+
+/* The engine of most movement kernels: writes the row-major block of extents
+ * dims to dst contiguously, reading the element at index (i_0, .., i_{n-1})
+ * from src + sum(i_k * st[k]) elements. Strides may be negative (Slice with
+ * negative steps) or zero (Expand). Axes of extent 1 are dropped and axes
+ * that stay adjacent in src are merged first, so most cases reduce to a few
+ * long memcpy runs. */
+static void copy_strided(byte *dst, const byte *src, size_t esz, int rank,
+                         const int64_t *dims_in, const int64_t *st_in)
+{
+    int64_t dims[MAXD], st[MAXD];
+    int r = 0;
+    for (int k = 0; k < rank; k++) {
+        if (dims_in[k] == 0)
+            return;
+        if (dims_in[k] == 1)
+            continue;
+        if (r > 0 && st[r - 1] == st_in[k] * dims_in[k]) {
+            dims[r - 1] *= dims_in[k];
+            st[r - 1] = st_in[k];
+        } else {
+            dims[r] = dims_in[k];
+            st[r] = st_in[k];
+            r++;
+        }
+    }
+    if (r == 0) {
+        memcpy(dst, src, esz);
+        return;
+    }
+    int64_t inner = dims[r - 1], s = st[r - 1];
+    if (s != 0 && s != 1 && inner >= 4) {
+        for (int p = 0; p < r - 1; p++)
+            if (st[p] == 1 && dims[p] >= 4) {
+                copy_tiled(dst, src, esz, r, dims, st, p);
+                return;
+            }
+    }
+    int64_t outer = 1, idx[MAXD] = {0}, so = 0;
+    for (int k = 0; k < r - 1; k++)
+        outer *= dims[k];
+    size_t run = (size_t)inner * esz;
+    for (int64_t o = 0; o < outer; o++) {
+        const byte *sp = src + so * (int64_t)esz;
+        if (s == 1)
+            memcpy(dst, sp, run);
+        else if (s == 0)
+            fill_elems(dst, sp, esz, inner);
+        else
+            gather_run(dst, sp, esz, inner, s);
+        dst += run;
+        for (int k = r - 2; k >= 0; k--) {
+            so += st[k];
+            if (++idx[k] < dims[k])
+                break;
+            so -= st[k] * dims[k];
+            idx[k] = 0;
+        }
+    }
+}
+
+static int64_t prod(const int64_t *d, int from, int to)
+{
+    int64_t p = 1;
+    for (int k = from; k < to; k++)
+        p *= d[k];
+    return p;
+}
+
+int rt_copy(const RtCall *c, const void *const *in, void *const *out)
+{
+    size_t esz = rt_dtype_size(c->out[0].dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    size_t n = (size_t)rt_numel(&c->out[0]) * esz;
+    if (n && in[0] != out[0])
+        memcpy(out[0], in[0], n);
+    return RT_OK;
+}
+
+int rt_dropout(const RtCall *c, const void *const *in, void *const *out)
+{
+    int rc = rt_copy(c, in, out);
+    if (rc || c->n_out < 2 || !out[1] || c->out[1].dtype == RT_UNDEF)
+        return rc;
+    const RtTensorDesc *m = &c->out[1];
+    byte one[8];
+    size_t esz = rt_dtype_size(m->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    rt_store_f64(one, m->dtype, 0, 1.0);
+    fill_elems(out[1], one, esz, rt_numel(m));
+    return RT_OK;
+}
+
+int rt_transpose(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0], *y = &c->out[0];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    if (c->n_ints != x->rank || y->rank != x->rank)
+        return RT_EINVAL;
+    int64_t xs[RT_MAX_RANK], st[RT_MAX_RANK];
+    rt_strides(x, xs);
+    for (int k = 0; k < x->rank; k++) {
+        int64_t p = c->ints[k];
+        if (p < 0 || p >= x->rank || y->dims[k] != x->dims[p])
+            return RT_EINVAL;
+        st[k] = xs[p];
+    }
+    copy_strided(out[0], in[0], esz, x->rank, y->dims, st);
+    return RT_OK;
+}
+
+int rt_concat(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *y = &c->out[0];
+    size_t esz = rt_dtype_size(y->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    if (c->n_ints < 1 || c->ints[0] < 0 || c->ints[0] >= y->rank)
+        return RT_EINVAL;
+    int axis = (int)c->ints[0];
+    int64_t outer = prod(y->dims, 0, axis), inner = prod(y->dims, axis + 1, y->rank);
+    size_t row = (size_t)(y->dims[axis] * inner) * esz, off = 0;
+    byte *d = out[0];
+    for (int i = 0; i < c->n_in; i++) {
+        if (!in[i] || c->in[i].dtype == RT_UNDEF)
+            continue;
+        size_t part = (size_t)(c->in[i].dims[axis] * inner) * esz;
+        if (off + part > row)
+            return RT_EINVAL;
+        const byte *s = in[i];
+        if (part)
+            for (int64_t o = 0; o < outer; o++)
+                memcpy(d + (size_t)o * row + off, s + (size_t)o * part, part);
+        off += part;
+    }
+    return off == row ? RT_OK : RT_EINVAL;
+}
+
+int rt_split(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    if (c->n_ints < 1 || c->ints[0] < 0 || c->ints[0] >= x->rank)
+        return RT_EINVAL;
+    int axis = (int)c->ints[0];
+    int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis + 1, x->rank);
+    size_t row = (size_t)(x->dims[axis] * inner) * esz, off = 0;
+    const byte *s = in[0];
+    for (int i = 0; i < c->n_out; i++) {
+        if (!out[i] || c->out[i].dtype == RT_UNDEF)
+            return RT_EINVAL;
+        size_t part = (size_t)(c->out[i].dims[axis] * inner) * esz;
+        if (off + part > row)
+            return RT_EINVAL;
+        byte *d = out[i];
+        if (part)
+            for (int64_t o = 0; o < outer; o++)
+                memcpy(d + (size_t)o * part, s + (size_t)o * row + off, part);
+        off += part;
+    }
+    return RT_OK;
+}
+
+int rt_slice(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0], *y = &c->out[0];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    if (c->n_ints != 2 * x->rank || y->rank != x->rank)
+        return RT_EINVAL;
+    if (rt_numel(y) == 0)
+        return RT_OK;
+    int64_t xs[RT_MAX_RANK], st[RT_MAX_RANK], base = 0;
+    rt_strides(x, xs);
+    for (int k = 0; k < x->rank; k++) {
+        int64_t start = c->ints[2 * k], step = c->ints[2 * k + 1];
+        int64_t last = start + (y->dims[k] - 1) * step;
+        if (start < 0 || start >= x->dims[k] || last < 0 || last >= x->dims[k])
+            return RT_EINVAL;
+        base += start * xs[k];
+        st[k] = xs[k] * step;
+    }
+    copy_strided(out[0], (const byte *)in[0] + base * (int64_t)esz, esz, x->rank, y->dims, st);
+    return RT_OK;
+}
+
+int rt_gather(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0], *ix = &c->in[1];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    if (c->n_ints < 1 || c->ints[0] < 0 || c->ints[0] >= x->rank)
+        return RT_EINVAL;
+    int axis = (int)c->ints[0];
+    int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis + 1, x->rank);
+    int64_t n = rt_numel(ix), dim = x->dims[axis];
+    size_t run = (size_t)inner * esz;
+    const byte *s = in[0];
+    byte *d = out[0];
+    for (int64_t o = 0; o < outer; o++) {
+        const byte *so = s + (size_t)(o * dim) * run;
+        for (int64_t j = 0; j < n; j++) {
+            int64_t i = ix->dtype == RT_I64 ? ((const int64_t *)in[1])[j]
+                      : ix->dtype == RT_I32 ? ((const int32_t *)in[1])[j]
+                      : rt_load_i64(in[1], ix->dtype, j);
+            if (i < 0)
+                i += dim;
+            if (i < 0 || i >= dim)
+                return RT_EINVAL;
+            if (run == 4)
+                memcpy(d, so + i * 4, 4);
+            else
+                memcpy(d, so + (size_t)i * run, run);
+            d += run;
+        }
+    }
+    return RT_OK;
+}
+
+/* Writes one element holding the fill value of rt_fill's ints[0]. */
+static void fill_value(byte *elem, int dtype, int64_t v)
+{
+    if (rt_is_float(dtype)) {
+        double f;
+        memcpy(&f, &v, sizeof f);
+        rt_store_f64(elem, dtype, 0, f);
+    } else {
+        rt_store_i64(elem, dtype, 0, v);
+    }
+}
+
+int rt_fill(const RtCall *c, const void *const *in, void *const *out)
+{
+    (void)in;
+    const RtTensorDesc *y = &c->out[0];
+    size_t esz = rt_dtype_size(y->dtype);
+    if (!esz || esz > 8)
+        return RT_EDTYPE;
+    byte elem[8];
+    fill_value(elem, y->dtype, c->n_ints > 0 ? c->ints[0] : 0);
+    fill_elems(out[0], elem, esz, rt_numel(y));
+    return RT_OK;
+}
+
+/* Index into an axis of extent d for padded coordinate i (ONNX Pad modes:
+ * reflect mirrors without repeating the edge, as numpy.pad does, periodically
+ * for pads wider than the axis); -1 means "the constant". */
+static int64_t pad_map(int mode, int64_t i, int64_t d)
+{
+    if (i >= 0 && i < d)
+        return i;
+    if (d <= 0)
+        return -1;
+    switch (mode) {
+    case RT_PAD_EDGE:
+        return i < 0 ? 0 : d - 1;
+    case RT_PAD_REFLECT: {
+        if (d == 1)
+            return 0;
+        int64_t period = 2 * (d - 1), m = i % period;
+        if (m < 0)
+            m += period;
+        return m < d ? m : period - m;
+    }
+    case RT_PAD_WRAP: {
+        int64_t m = i % d;
+        return m < 0 ? m + d : m;
+    }
+    default:
+        return -1;
+    }
+}
+
+int rt_pad(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0], *y = &c->out[0];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz || esz > 8)
+        return RT_EDTYPE;
+    int r = x->rank;
+    if (c->n_ints != 1 + r || y->rank != r)
+        return RT_EINVAL;
+    int mode = (int)c->ints[0];
+    byte val[8] = {0};
+    if (c->n_in > 2 && in[2] && c->in[2].dtype == x->dtype && rt_numel(&c->in[2]) > 0)
+        memcpy(val, in[2], esz);
+    else if (c->n_floats > 0)
+        rt_store_f64(val, x->dtype, 0, c->floats[0]);
+    if (rt_numel(y) == 0)
+        return RT_OK;
+    if (r == 0) {
+        memcpy(out[0], in[0], esz);
+        return RT_OK;
+    }
+    /* per axis: the kept input range [cb, cb + dd) after cropping negative
+     * pads, and the (non-negative) padding before it */
+    int64_t cb[RT_MAX_RANK], dd[RT_MAX_RANK], bb[RT_MAX_RANK], xs[RT_MAX_RANK];
+    for (int k = 0; k < r; k++) {
+        int64_t b = c->ints[1 + k], e = y->dims[k] - x->dims[k] - b;
+        cb[k] = b < 0 ? -b : 0;
+        dd[k] = x->dims[k] - cb[k] - (e < 0 ? -e : 0);
+        bb[k] = b < 0 ? 0 : b;
+        if (dd[k] < 0 || (dd[k] == 0 && mode != RT_PAD_CONSTANT))
+            return RT_EINVAL;
+    }
+    rt_strides(x, xs);
+    int64_t od = y->dims[r - 1], lo = bb[r - 1], hi = lo + dd[r - 1];
+    if (lo > od)
+        lo = od;
+    if (hi > od)
+        hi = od;
+    int64_t rows = rt_numel(y) / od, idx[RT_MAX_RANK] = {0};
+    const byte *src = in[0];
+    byte *dst = out[0];
+    for (int64_t row = 0; row < rows; row++) {
+        int64_t so = 0;
+        int constant = 0;
+        for (int k = 0; k < r - 1; k++) {
+            int64_t i = pad_map(mode, idx[k] - bb[k], dd[k]);
+            if (i < 0) {
+                constant = 1;
+                break;
+            }
+            so += (cb[k] + i) * xs[k];
+        }
+        if (constant) {
+            fill_elems(dst, val, esz, od);
+        } else {
+            const byte *sp = src + (so + cb[r - 1]) * (int64_t)esz;
+            if (mode == RT_PAD_CONSTANT) {
+                fill_elems(dst, val, esz, lo);
+                fill_elems(dst + hi * (int64_t)esz, val, esz, od - hi);
+            } else {
+                for (int64_t o = 0; o < lo; o++)
+                    memcpy(dst + o * (int64_t)esz,
+                           sp + pad_map(mode, o - bb[r - 1], dd[r - 1]) * (int64_t)esz, esz);
+                for (int64_t o = hi; o < od; o++)
+                    memcpy(dst + o * (int64_t)esz,
+                           sp + pad_map(mode, o - bb[r - 1], dd[r - 1]) * (int64_t)esz, esz);
+            }
+            if (hi > lo)
+                memcpy(dst + lo * (int64_t)esz, sp, (size_t)(hi - lo) * esz);
+        }
+        dst += od * (int64_t)esz;
+        for (int k = r - 2; k >= 0; k--) {
+            if (++idx[k] < y->dims[k])
+                break;
+            idx[k] = 0;
+        }
+    }
+    return RT_OK;
+}
+
+int rt_expand(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0], *y = &c->out[0];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    int64_t st[RT_MAX_RANK];
+    if (rt_broadcast_strides(x, y, st))
+        return RT_EINVAL;
+    if (y->rank == 0) {
+        memcpy(out[0], in[0], esz);
+        return RT_OK;
+    }
+    copy_strided(out[0], in[0], esz, y->rank, y->dims, st);
+    return RT_OK;
+}
+
+/* Tile is a broadcast over a view of the output as [repeat_k, extent_k]
+ * pairs, in which each repeat axis has stride 0 in the input. */
+int rt_tile(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0], *y = &c->out[0];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    if (y->rank != x->rank)
+        return RT_EINVAL;
+    if (x->rank == 0) {
+        memcpy(out[0], in[0], esz);
+        return RT_OK;
+    }
+    int64_t xs[RT_MAX_RANK], dims[MAXD], st[MAXD];
+    rt_strides(x, xs);
+    for (int k = 0; k < x->rank; k++) {
+        if (x->dims[k] == 0 || y->dims[k] % x->dims[k])
+            return y->dims[k] == 0 ? RT_OK : RT_EINVAL;
+        dims[2 * k] = y->dims[k] / x->dims[k];
+        st[2 * k] = 0;
+        dims[2 * k + 1] = x->dims[k];
+        st[2 * k + 1] = xs[k];
+    }
+    copy_strided(out[0], in[0], esz, 2 * x->rank, dims, st);
+    return RT_OK;
+}
+
+/* DepthToSpace as a 6-D transposition of in[0] = [N, C, H, W]:
+ * DCR reads C as [b, b, C'] and CRD as [C', b, b]; the output [N, C', H, b, W, b]. */
+int rt_depth_to_space(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    if (x->rank != 4 || c->n_ints < 2 || c->ints[0] < 1)
+        return RT_EINVAL;
+    int64_t b = c->ints[0], N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t Co = C / (b * b), hw = H * W;
+    int64_t dims[6] = {N, Co, H, b, W, b}, st[6];
+    st[0] = C * hw;
+    st[2] = W;
+    st[4] = 1;
+    if (c->ints[1] == 0) {        /* DCR: channel = (i * b + j) * C' + c */
+        st[1] = hw;
+        st[3] = b * Co * hw;
+        st[5] = Co * hw;
+    } else {                      /* CRD: channel = c * b * b + i * b + j */
+        st[1] = b * b * hw;
+        st[3] = b * hw;
+        st[5] = hw;
+    }
+    copy_strided(out[0], in[0], esz, 6, dims, st);
+    return RT_OK;
+}
+
+/* SpaceToDepth: out [N, C*b*b, H/b, W/b], channel (i * b + j) * C + c reads
+ * in[n, c, h * b + i, w * b + j]. */
+int rt_space_to_depth(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    if (x->rank != 4 || c->n_ints < 1 || c->ints[0] < 1)
+        return RT_EINVAL;
+    int64_t b = c->ints[0], N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t dims[6] = {N, b, b, C, H / b, W / b};
+    int64_t st[6] = {C * H * W, W, 1, H * W, b * W, b};
+    copy_strided(out[0], in[0], esz, 6, dims, st);
+    return RT_OK;
+}
+
+/* Reads element i of an index tensor and resolves a negative index against
+ * extent dim; -1 when out of range. */
+static int64_t load_index(const void *p, int dtype, int64_t i, int64_t dim)
+{
+    int64_t v = dtype == RT_I64 ? ((const int64_t *)p)[i] : rt_load_i64(p, dtype, i);
+    if (v < 0)
+        v += dim;
+    return v < 0 || v >= dim ? -1 : v;
+}
+
+int rt_gather_elements(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0], *ix = &c->in[1];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    int r = x->rank;
+    if (c->n_ints < 1 || c->ints[0] < 0 || c->ints[0] >= r || ix->rank != r)
+        return RT_EINVAL;
+    int axis = (int)c->ints[0];
+    int64_t xs[RT_MAX_RANK], idx[RT_MAX_RANK] = {0}, n = rt_numel(ix);
+    rt_strides(x, xs);
+    const byte *s = in[0];
+    byte *d = out[0];
+    for (int64_t e = 0; e < n; e++) {
+        int64_t i = load_index(in[1], ix->dtype, e, x->dims[axis]);
+        if (i < 0)
+            return RT_EINVAL;
+        int64_t off = 0;
+        for (int k = 0; k < r; k++)
+            off += (k == axis ? i : idx[k]) * xs[k];
+        memcpy(d + e * (int64_t)esz, s + off * (int64_t)esz, esz);
+        for (int k = r - 1; k >= 0; k--) {
+            if (++idx[k] < ix->dims[k])
+                break;
+            idx[k] = 0;
+        }
+    }
+    return RT_OK;
+}
+
+/* dst op= src for one element under a scatter reduction. */
+static void scatter_one(byte *dst, const byte *src, int dtype, size_t esz, int red)
+{
+    if (red == RT_SCATTER_NONE) {
+        memcpy(dst, src, esz);
+        return;
+    }
+    if (rt_is_float(dtype)) {
+        double a = rt_load_f64(dst, dtype, 0), b = rt_load_f64(src, dtype, 0);
+        double v = red == RT_SCATTER_ADD ? a + b : red == RT_SCATTER_MUL ? a * b
+                 : red == RT_SCATTER_MAX ? (a > b ? a : b) : (a < b ? a : b);
+        rt_store_f64(dst, dtype, 0, v);
+    } else {
+        int64_t a = rt_load_i64(dst, dtype, 0), b = rt_load_i64(src, dtype, 0);
+        int64_t v = red == RT_SCATTER_ADD ? (int64_t)((uint64_t)a + (uint64_t)b)
+                  : red == RT_SCATTER_MUL ? (int64_t)((uint64_t)a * (uint64_t)b)
+                  : red == RT_SCATTER_MAX ? (a > b ? a : b) : (a < b ? a : b);
+        rt_store_i64(dst, dtype, 0, v);
+    }
+}
+
+int rt_scatter_elements(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0], *ix = &c->in[1];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    int r = x->rank;
+    if (c->n_ints < 2 || c->ints[0] < 0 || c->ints[0] >= r || ix->rank != r)
+        return RT_EINVAL;
+    int axis = (int)c->ints[0], red = (int)c->ints[1];
+    memcpy(out[0], in[0], (size_t)rt_numel(x) * esz);
+    int64_t xs[RT_MAX_RANK], idx[RT_MAX_RANK] = {0}, n = rt_numel(ix);
+    rt_strides(x, xs);
+    const byte *u = in[2];
+    byte *d = out[0];
+    for (int64_t e = 0; e < n; e++) {
+        int64_t i = load_index(in[1], ix->dtype, e, x->dims[axis]);
+        if (i < 0)
+            return RT_EINVAL;
+        int64_t off = 0;
+        for (int k = 0; k < r; k++)
+            off += (k == axis ? i : idx[k]) * xs[k];
+        scatter_one(d + off * (int64_t)esz, u + e * (int64_t)esz, x->dtype, esz, red);
+        for (int k = r - 1; k >= 0; k--) {
+            if (++idx[k] < ix->dims[k])
+                break;
+            idx[k] = 0;
+        }
+    }
+    return RT_OK;
+}
+
+/* GatherND (ONNX): indices [B.., M.., q] address slices of data [B.., D..]
+ * whose first q axes after the batch_dims batch axes are indexed. */
+int rt_gather_nd(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0], *ix = &c->in[1];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    int bd = c->n_ints > 0 ? (int)c->ints[0] : 0;
+    if (ix->rank < 1)
+        return RT_EINVAL;
+    int q = (int)ix->dims[ix->rank - 1];
+    if (bd < 0 || bd + q > x->rank || bd > ix->rank - 1)
+        return RT_EINVAL;
+    int64_t xs[RT_MAX_RANK];
+    rt_strides(x, xs);
+    int64_t batch = prod(x->dims, 0, bd);
+    int64_t per_batch = prod(ix->dims, bd, ix->rank - 1);
+    int64_t slice = prod(x->dims, bd + q, x->rank);
+    int64_t xbatch = prod(x->dims, bd, x->rank);
+    size_t run = (size_t)slice * esz;
+    const byte *s = in[0];
+    byte *d = out[0];
+    for (int64_t b = 0; b < batch; b++) {
+        for (int64_t j = 0; j < per_batch; j++) {
+            int64_t base = (b * per_batch + j) * q, off = b * xbatch;
+            for (int k = 0; k < q; k++) {
+                int64_t i = load_index(in[1], ix->dtype, base + k, x->dims[bd + k]);
+                if (i < 0)
+                    return RT_EINVAL;
+                off += i * xs[bd + k];
+            }
+            memcpy(d, s + off * (int64_t)esz, run);
+            d += run;
+        }
+    }
+    return RT_OK;
+}
+
+int rt_scatter_nd(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0], *ix = &c->in[1];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    int red = c->n_ints > 0 ? (int)c->ints[0] : 0;
+    if (ix->rank < 1)
+        return RT_EINVAL;
+    int q = (int)ix->dims[ix->rank - 1];
+    if (q > x->rank)
+        return RT_EINVAL;
+    memcpy(out[0], in[0], (size_t)rt_numel(x) * esz);
+    int64_t xs[RT_MAX_RANK];
+    rt_strides(x, xs);
+    int64_t n = prod(ix->dims, 0, ix->rank - 1), slice = prod(x->dims, q, x->rank);
+    const byte *u = in[2];
+    byte *d = out[0];
+    for (int64_t j = 0; j < n; j++) {
+        int64_t off = 0;
+        for (int k = 0; k < q; k++) {
+            int64_t i = load_index(in[1], ix->dtype, j * q + k, x->dims[k]);
+            if (i < 0)
+                return RT_EINVAL;
+            off += i * xs[k];
+        }
+        for (int64_t e = 0; e < slice; e++)
+            scatter_one(d + (off + e) * (int64_t)esz, u + (j * slice + e) * (int64_t)esz,
+                        x->dtype, esz, red);
+    }
+    return RT_OK;
+}
+
+int rt_trilu(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    if (x->rank < 2 || c->n_ints < 1)
+        return RT_EINVAL;
+    int upper = (int)c->ints[0];
+    int64_t k = 0;
+    if (c->n_in > 1 && in[1] && c->in[1].dtype != RT_UNDEF)
+        k = rt_load_i64(in[1], c->in[1].dtype, 0);
+    int64_t R = x->dims[x->rank - 2], C = x->dims[x->rank - 1];
+    int64_t mats = prod(x->dims, 0, x->rank - 2);
+    const byte *s = in[0];
+    byte *d = out[0];
+    for (int64_t m = 0; m < mats; m++) {
+        for (int64_t i = 0; i < R; i++) {
+            for (int64_t j = 0; j < C; j++) {
+                /* upper keeps j - i >= k, lower keeps j - i <= k */
+                int keep = upper ? j - i >= k : j - i <= k;
+                if (keep)
+                    memcpy(d, s, esz);
+                else
+                    memset(d, 0, esz);
+                d += esz;
+                s += esz;
+            }
+        }
+    }
+    return RT_OK;
+}
+
+int rt_cumsum(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    if (c->n_ints < 2 || c->n_in < 2 || !in[1])
+        return RT_EINVAL;
+    int r = x->rank;
+    int64_t a = rt_load_i64(in[1], c->in[1].dtype, 0);
+    if (a < 0)
+        a += r;
+    if (a < 0 || a >= r)
+        return RT_EINVAL;
+    int axis = (int)a, excl = (int)c->ints[0], rev = (int)c->ints[1];
+    int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis + 1, r);
+    int64_t n = x->dims[axis];
+    int fl = rt_is_float(x->dtype);
+    for (int64_t o = 0; o < outer; o++) {
+        for (int64_t i = 0; i < inner; i++) {
+            double accf = 0;
+            int64_t acci = 0;
+            for (int64_t t = 0; t < n; t++) {
+                int64_t j = rev ? n - 1 - t : t;
+                int64_t e = (o * n + j) * inner + i;
+                if (fl) {
+                    double v = rt_load_f64(in[0], x->dtype, e);
+                    if (!excl)
+                        accf += v;
+                    rt_store_f64(out[0], x->dtype, e, accf);
+                    if (excl)
+                        accf += v;
+                } else {
+                    int64_t v = rt_load_i64(in[0], x->dtype, e);
+                    if (!excl)
+                        acci = (int64_t)((uint64_t)acci + (uint64_t)v);
+                    rt_store_i64(out[0], x->dtype, e, acci);
+                    if (excl)
+                        acci = (int64_t)((uint64_t)acci + (uint64_t)v);
+                }
+            }
+        }
+    }
+    return RT_OK;
+}
+
+int rt_onehot(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *ix = &c->in[0], *y = &c->out[0];
+    size_t esz = rt_dtype_size(y->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    if (c->n_ints < 1 || c->ints[0] < 0 || c->ints[0] >= y->rank || c->n_in < 3)
+        return RT_EINVAL;
+    int axis = (int)c->ints[0];
+    int64_t depth = y->dims[axis];
+    int64_t outer = prod(y->dims, 0, axis), inner = prod(y->dims, axis + 1, y->rank);
+    const byte *vals = in[2];
+    byte *d = out[0];
+    fill_elems(d, vals, esz, rt_numel(y));
+    for (int64_t o = 0; o < outer; o++) {
+        for (int64_t i = 0; i < inner; i++) {
+            int64_t e = o * inner + i;
+            /* indices may be float; ONNX casts them to integers */
+            int64_t v = rt_is_float(ix->dtype) ? (int64_t)rt_load_f64(in[0], ix->dtype, e)
+                                               : rt_load_i64(in[0], ix->dtype, e);
+            if (v < 0)
+                v += depth;
+            if (v < 0 || v >= depth)
+                continue;   /* out of range: the whole row stays off_value */
+            memcpy(d + ((o * depth + v) * inner + i) * (int64_t)esz, vals + esz, esz);
+        }
+    }
+    return RT_OK;
+}
+
+int rt_eyelike(const RtCall *c, const void *const *in, void *const *out)
+{
+    (void)in;
+    const RtTensorDesc *y = &c->out[0];
+    size_t esz = rt_dtype_size(y->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    if (y->rank != 2)
+        return RT_EINVAL;
+    int64_t k = c->n_ints > 0 ? c->ints[0] : 0, R = y->dims[0], C = y->dims[1];
+    memset(out[0], 0, (size_t)(R * C) * esz);
+    byte one[8];
+    rt_store_f64(one, y->dtype, 0, 1.0);
+    for (int64_t i = 0; i < R; i++) {
+        int64_t j = i + k;
+        if (j >= 0 && j < C)
+            memcpy((byte *)out[0] + (i * C + j) * (int64_t)esz, one, esz);
+    }
+    return RT_OK;
+}
+
+int rt_range(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *y = &c->out[0];
+    int dt = y->dtype;
+    if (!rt_dtype_size(dt) || c->n_in < 3)
+        return RT_EDTYPE;
+    int64_t n = rt_numel(y);
+    if (rt_is_float(dt)) {
+        double s = rt_load_f64(in[0], dt, 0), delta = rt_load_f64(in[2], dt, 0);
+        for (int64_t i = 0; i < n; i++)
+            rt_store_f64(out[0], dt, i, s + (double)i * delta);
+    } else {
+        int64_t s = rt_load_i64(in[0], dt, 0), delta = rt_load_i64(in[2], dt, 0);
+        for (int64_t i = 0; i < n; i++)
+            rt_store_i64(out[0], dt, i, s + i * delta);
+    }
+    return RT_OK;
+}
+
+/* Compress: the slices along axis whose condition (in[1], read at run time)
+ * is true; the output extent says how many there must be. */
+int rt_compress(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0], *cd = &c->in[1], *y = &c->out[0];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    if (c->n_ints < 1 || c->ints[0] >= x->rank)
+        return RT_EINVAL;
+    int axis = (int)c->ints[0];
+    int64_t outer = 1, inner = 1, dim = rt_numel(x), want = rt_numel(y);
+    if (axis >= 0) {
+        outer = prod(x->dims, 0, axis);
+        inner = prod(x->dims, axis + 1, x->rank);
+        dim = x->dims[axis];
+        want = y->dims[axis];
+    }
+    int64_t n = rt_numel(cd), kept = 0;
+    if (n > dim)
+        n = dim;
+    for (int64_t j = 0; j < n; j++)
+        kept += rt_load_i64(in[1], cd->dtype, j) != 0;
+    if (kept != want)
+        return RT_EINVAL;
+    size_t run = (size_t)inner * esz;
+    const byte *s = in[0];
+    byte *d = out[0];
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < n; j++)
+            if (rt_load_i64(in[1], cd->dtype, j)) {
+                memcpy(d, s + (size_t)(o * dim + j) * run, run);
+                d += run;
+            }
+    return RT_OK;
+}
+
+int rt_reverse_sequence(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0], *sl = &c->in[1];
+    size_t esz = rt_dtype_size(x->dtype);
+    if (!esz)
+        return RT_EDTYPE;
+    int r = x->rank;
+    if (c->n_ints < 2 || r < 2)
+        return RT_EINVAL;
+    int ba = (int)c->ints[0], ta = (int)c->ints[1];
+    if (ba < 0 || ba >= r || ta < 0 || ta >= r || ba == ta || rt_numel(sl) != x->dims[ba])
+        return RT_EINVAL;
+    int64_t xs[RT_MAX_RANK], idx[RT_MAX_RANK] = {0}, n = rt_numel(x), T = x->dims[ta];
+    rt_strides(x, xs);
+    const byte *s = in[0];
+    byte *d = out[0];
+    for (int64_t e = 0; e < n; e++) {
+        int64_t len = rt_load_i64(in[1], sl->dtype, idx[ba]), t = idx[ta];
+        if (len < 0 || len > T)
+            return RT_EINVAL;
+        int64_t src = e + (t < len ? (len - 1 - 2 * t) * xs[ta] : 0);
+        memcpy(d + e * (int64_t)esz, s + src * (int64_t)esz, esz);
+        for (int k = r - 1; k >= 0; k--) {
+            if (++idx[k] < x->dims[k])
+                break;
+            idx[k] = 0;
+        }
+    }
+    return RT_OK;
+}

@@ -1,0 +1,186 @@
+/* k_pool.c: MaxPool, AveragePool, GlobalMaxPool and GlobalAveragePool kernels. */
+#include <math.h>
+
+#include "rt_internal.h"
+
+/* Spatial geometry padded to 3 axes (d, h, w), as in k_conv.c. */
+typedef struct PoolGeom {
+    int mode, include_pad, col_major;
+    int64_t planes;              /* N * C */
+    int64_t in[3], out[3], k[3], st[3], dil[3], pb[3], pe[3];
+} PoolGeom;
+
+static int read_geom(const RtCall *c, PoolGeom *g)
+{
+    const RtTensorDesc *x = &c->in[0], *y = &c->out[0];
+    if (c->n_ints < 4)
+        return RT_EINVAL;
+    int nsp = (int)c->ints[1];
+    if (nsp < 1 || nsp > 3 || c->n_ints < 4 + 5 * nsp || x->rank != nsp + 2 ||
+        y->rank != nsp + 2)
+        return RT_EINVAL;
+    g->mode = (int)c->ints[0];
+    g->include_pad = (int)c->ints[2];
+    g->col_major = (int)c->ints[3];
+    g->planes = x->dims[0] * x->dims[1];
+    const int64_t *p = c->ints + 4;
+    for (int i = 0; i < 3; i++) {
+        int s = i - (3 - nsp);
+        g->in[i] = s < 0 ? 1 : x->dims[2 + s];
+        g->out[i] = s < 0 ? 1 : y->dims[2 + s];
+        g->k[i] = s < 0 ? 1 : p[s];
+        g->st[i] = s < 0 ? 1 : p[nsp + s];
+        g->dil[i] = s < 0 ? 1 : p[2 * nsp + s];
+        g->pb[i] = s < 0 ? 0 : p[3 * nsp + s];
+        g->pe[i] = s < 0 ? 0 : p[4 * nsp + s];
+        if (g->k[i] < 1 || g->st[i] < 1 || g->dil[i] < 1)
+            return RT_EINVAL;
+    }
+    return RT_OK;
+}
+
+/* The kernel taps [lo, hi) of a window starting at s that land inside [0, lim). */
+static void taps(int64_t s, int64_t dil, int64_t k, int64_t lim, int64_t *lo, int64_t *hi)
+{
+    int64_t a = s < 0 ? (-s + dil - 1) / dil : 0;
+    int64_t b = s >= lim ? 0 : (lim - 1 - s) / dil + 1;
+    if (b > k)
+        b = k;
+    *lo = a;
+    *hi = a > b ? a : b;
+}
+
+/* Window positions counted by count_include_pad: those inside the padded
+ * extent [-pb, lim + pe), as ONNX Runtime and PyTorch count them. */
+static int64_t padded_taps(int64_t s, int64_t dil, int64_t k, int64_t lim, int64_t pb,
+                           int64_t pe)
+{
+    int64_t lo, hi;
+    taps(s + pb, dil, k, lim + pb + pe, &lo, &hi);
+    return hi - lo;
+}
+
+static int pool(const PoolGeom *g, int dt, const void *x, void *y, int64_t *ind)
+{
+    const float *xf = dt == RT_F32 ? x : NULL;
+    float *yf = dt == RT_F32 ? y : NULL;
+    int64_t si = g->in[0] * g->in[1] * g->in[2], so = g->out[0] * g->out[1] * g->out[2];
+    for (int64_t pl = 0; pl < g->planes; pl++)
+        for (int64_t o = 0; o < so; o++) {
+            int64_t op[3] = {o / (g->out[1] * g->out[2]), o / g->out[2] % g->out[1],
+                             o % g->out[2]};
+            int64_t s[3], lo[3], hi[3];
+            for (int a = 0; a < 3; a++) {
+                s[a] = op[a] * g->st[a] - g->pb[a];
+                taps(s[a], g->dil[a], g->k[a], g->in[a], &lo[a], &hi[a]);
+            }
+            double acc = g->mode == RT_POOL_MAX ? -HUGE_VAL : 0;
+            int64_t best = -1, count = 0;
+            for (int64_t kd = lo[0]; kd < hi[0]; kd++)
+                for (int64_t kh = lo[1]; kh < hi[1]; kh++) {
+                    int64_t id = s[0] + kd * g->dil[0], ih = s[1] + kh * g->dil[1];
+                    int64_t row = pl * si + (id * g->in[1] + ih) * g->in[2];
+                    for (int64_t kw = lo[2]; kw < hi[2]; kw++) {
+                        int64_t i = row + s[2] + kw * g->dil[2];
+                        double v = xf ? xf[i] : rt_load_f64(x, dt, i);
+                        if (g->mode == RT_POOL_AVG) {
+                            acc += v;
+                        } else if (v > acc || best < 0) {
+                            acc = v;
+                            best = i;
+                        }
+                        count++;
+                    }
+                }
+            if (g->mode == RT_POOL_AVG) {
+                if (g->include_pad) {
+                    count = 1;
+                    for (int a = 0; a < 3; a++)
+                        count *= padded_taps(s[a], g->dil[a], g->k[a], g->in[a], g->pb[a],
+                                             g->pe[a]);
+                }
+                acc = count ? acc / (double)count : 0;
+            }
+            if (yf)
+                yf[pl * so + o] = (float)acc;
+            else
+                rt_store_f64(y, dt, pl * so + o, acc);
+            if (ind) {
+                int64_t r = best < 0 ? 0 : best - pl * si;
+                if (g->col_major) {
+                    /* the first spatial axis fastest; padding axes have extent 1 */
+                    int64_t w = r % g->in[2], h = r / g->in[2] % g->in[1];
+                    int64_t d = r / (g->in[1] * g->in[2]);
+                    r = d + g->in[0] * (h + g->in[1] * w);
+                }
+                ind[pl * so + o] = pl * si + r;
+            }
+        }
+    return RT_OK;
+}
+
+int rt_pool(const RtCall *c, const void *const *in, void *const *out)
+{
+    PoolGeom g;
+    int rc = read_geom(c, &g);
+    if (rc)
+        return rc;
+    int dt = c->in[0].dtype;
+    if (!rt_is_float(dt) && dt != RT_I8 && dt != RT_U8 && dt != RT_I32 && dt != RT_I64)
+        return RT_EDTYPE;
+    int64_t *ind = c->n_out > 1 && c->out[1].dtype == RT_I64 ? out[1] : NULL;
+    return pool(&g, dt, in[0], out[0], ind);
+}
+
+int rt_global_pool(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0];
+    if (c->n_ints < 1 || x->rank < 2)
+        return RT_EINVAL;
+    int mode = (int)c->ints[0], dt = x->dtype;
+    int64_t planes = x->dims[0] * x->dims[1], sz = rt_numel(x) / (planes ? planes : 1);
+    if (!rt_is_float(dt))
+        return RT_EDTYPE;
+    if (dt == RT_F32) {
+        const float *xf = in[0];
+        float *yf = out[0];
+        for (int64_t p = 0; p < planes; p++) {
+            const float *xp = xf + p * sz;
+            float acc[8];
+            for (int t = 0; t < 8; t++)
+                acc[t] = mode == RT_POOL_MAX ? -HUGE_VALF : 0;
+            int64_t i = 0;
+            if (mode == RT_POOL_MAX) {
+                for (; i + 8 <= sz; i += 8)
+                    for (int t = 0; t < 8; t++)
+                        acc[t] = xp[i + t] > acc[t] ? xp[i + t] : acc[t];
+                for (; i < sz; i++)
+                    acc[0] = xp[i] > acc[0] ? xp[i] : acc[0];
+                float m = acc[0];
+                for (int t = 1; t < 8; t++)
+                    m = acc[t] > m ? acc[t] : m;
+                yf[p] = m;
+            } else {
+                for (; i + 8 <= sz; i += 8)
+                    for (int t = 0; t < 8; t++)
+                        acc[t] += xp[i + t];
+                for (; i < sz; i++)
+                    acc[0] += xp[i];
+                float s = 0;
+                for (int t = 0; t < 8; t++)
+                    s += acc[t];
+                yf[p] = s / (float)sz;
+            }
+        }
+        return RT_OK;
+    }
+    for (int64_t p = 0; p < planes; p++) {
+        double acc = mode == RT_POOL_MAX ? -HUGE_VAL : 0;
+        for (int64_t i = 0; i < sz; i++) {
+            double v = rt_load_f64(in[0], dt, p * sz + i);
+            acc = mode == RT_POOL_MAX ? (v > acc ? v : acc) : acc + v;
+        }
+        rt_store_f64(out[0], dt, p, mode == RT_POOL_MAX ? acc : acc / (double)sz);
+    }
+    return RT_OK;
+}
