@@ -53,6 +53,11 @@ void cg_emit_weights_c(Emitter *e, const Graph *g, const WeightsLayout *w, const
 void cg_ident(char *out, size_t len, const char *s);
 void cg_upper(char *out, size_t len, const char *s);
 const char *cg_ctype(int dtype);     /* element type in generated C: "float", "int64_t" ... */
+const char *cg_dtype_enum(int dtype); /* "RT_F32", ... */
+/* Model text made safe inside a C comment / a C string literal (returns buf). */
+const char *cg_comment(char *buf, size_t len, const char *s);
+const char *cg_cstr(char *buf, size_t len, const char *s);
+#define CG_TEXT 2048 /* buffer size for cg_comment and cg_cstr */
 /* A C literal that round-trips the float exactly ("1.5f", "-INFINITY", "NAN"). */
 void cg_float_literal(char *buf, size_t len, double v, int is_double);
 

@@ -53,6 +53,61 @@ const char *cg_ctype(int dtype)
     }
 }
 
+/* Names come from the model file, so they may hold anything: inside a
+ * comment, "*" + "/" would end it; inside a string, quotes, backslashes and
+ * "??" trigraphs (live in -std=c99) would change its meaning. */
+const char *cg_comment(char *buf, size_t len, const char *s)
+{
+    size_t k = 0;
+    for (; *s && k + 3 < len; s++) {
+        unsigned char ch = (unsigned char)*s;
+        buf[k++] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+        if (ch == '*' && s[1] == '/')
+            buf[k++] = ' ';
+    }
+    buf[k] = 0;
+    return buf;
+}
+
+const char *cg_cstr(char *buf, size_t len, const char *s)
+{
+    size_t k = 0;
+    for (; *s && k + 5 < len; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\' || ch == '?') {
+            buf[k++] = '\\';
+            buf[k++] = (char)ch;
+        } else if (ch < 0x20 || ch >= 0x7f) {
+            k += (size_t)snprintf(buf + k, len - k, "\\%03o", ch);
+        } else {
+            buf[k++] = (char)ch;
+        }
+    }
+    buf[k] = 0;
+    return buf;
+}
+
+const char *cg_dtype_enum(int dtype)
+{
+    switch (dtype) {
+    case RT_F32: return "RT_F32";
+    case RT_F64: return "RT_F64";
+    case RT_F16: return "RT_F16";
+    case RT_BF16: return "RT_BF16";
+    case RT_I8: return "RT_I8";
+    case RT_I16: return "RT_I16";
+    case RT_I32: return "RT_I32";
+    case RT_I64: return "RT_I64";
+    case RT_U8: return "RT_U8";
+    case RT_U16: return "RT_U16";
+    case RT_U32: return "RT_U32";
+    case RT_U64: return "RT_U64";
+    case RT_BOOL: return "RT_BOOL";
+    case RT_STRING: return "RT_STRING";
+    default: return "RT_UNDEF";
+    }
+}
+
 void cg_float_literal(char *buf, size_t len, double v, int is_double)
 {
     if (isnan(v)) {

@@ -134,7 +134,8 @@ void cg_emit_weights_c(Emitter *e, const Graph *g, const WeightsLayout *w, const
             continue;
         const Value *v = g->values[i];
         int64_t n = ir_numel(v);
-        emitf(e, "/* '%s': %s[", v->name, rt_dtype_name(v->dtype));
+        char t[CG_TEXT];
+        emitf(e, "/* '%s': %s[", cg_comment(t, sizeof t, v->name), rt_dtype_name(v->dtype));
         for (int k = 0; k < v->rank; k++)
             emitf(e, "%s%lld", k ? "," : "", (long long)v->dims[k]);
         emitf(e, "] */\nstatic const %s %s_w%d[%lld] ONNXCC_ALIGN = {", cg_ctype(v->dtype), name, i,

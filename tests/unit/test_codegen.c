@@ -50,7 +50,7 @@ static void check_mode(int mode, const char *work)
     CgOptions o = {"digits", dir, mode, 1, 1, "digits.onnx"};
     CHECK(0, cgc_emit(g, &o, &d));
     ir_graph_free(g);
-    snprintf(cmd, sizeof cmd, "make -s -C %s >/dev/null", dir);
+    snprintf(cmd, sizeof cmd, "make -s -j2 -C %s >/dev/null", dir);
     CHECK(0, system(cmd));
     snprintf(out, sizeof out, "%s/out", dir);
     snprintf(cmd, sizeof cmd, "cd %s && ./digits %s/samples/digit_7_0.pb --out out", dir, ex);
@@ -74,6 +74,38 @@ static void check_mode(int mode, const char *work)
     }
 }
 
+/* Names are model data: a comment terminator, quotes, backslashes or a
+ * trigraph in them must not change the generated C. */
+static void check_hostile_names(const char *work)
+{
+    const char *dir = ONNXCC_SOURCE_DIR "/tests/data";
+    char bin[512], cmd[2048], out[600];
+    snprintf(bin, sizeof bin, "%s/hostile", work);
+    Diag d = {0};
+    PassCtx ctx = {&d, 0, 1, NULL, NULL};
+    Graph *g = ir_prepare(ONNXCC_SOURCE_DIR "/tests/data/hostile_names.onnx", NULL, 0, NULL, 0, 2,
+                          &ctx);
+    CHECK_TRUE(g != NULL);
+    if (!g)
+        return;
+    CgOptions o = {"model", NULL, WEIGHTS_AUTO, 1, 0, "hostile */ \"name\".onnx"};
+    BuildOptions b = {bin, NULL, "-Werror", 0, 0};
+    CHECK(0, cg_build(g, &o, &b, &d));
+    ir_graph_free(g);
+    snprintf(out, sizeof out, "%s/hostile_out", work);
+    snprintf(cmd, sizeof cmd, "%s %s/hostile_names_input.pb --out %s", bin, dir, out);
+    CHECK(0, system(cmd));
+    RtTensor t;
+    char err[256];
+    snprintf(cmd, sizeof cmd, "%s/output_0.pb", out);
+    CHECK(0, rt_tensor_read(cmd, &t, err, sizeof err));
+    CHECK(6, (int)rt_numel(&t.desc));
+    if (t.data && rt_numel(&t.desc) == 6)
+        for (int i = 0; i < 6; i++)
+            CHECK_NEAR(2.0 * i, ((float *)t.data)[i], 0);
+    rt_tensor_free(&t);
+}
+
 int main(void)
 {
     char work[] = "/tmp/onnxcc-test-codegen-XXXXXX";
@@ -81,6 +113,7 @@ int main(void)
         return 2;
     for (int m = WEIGHTS_C; m <= WEIGHTS_FILE; m++)
         check_mode(m, work);
+    check_hostile_names(work);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", work);
     CHECK(0, system(cmd));
