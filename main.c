@@ -19,6 +19,7 @@ typedef struct Opts {
     const char *dump_after;
     const char *cc, *cflags;
     int npy, keep, verbose, verify, no_main;
+    int generic;                 /* --target generic */
     int opt_level;
     int weights;
     Binding bind[MAX_ITEMS];
@@ -53,6 +54,8 @@ static const char usage[] =
     "  --dump-after PASS        print the IR after the named pass\n"
     "  --list-passes            list the passes and exit\n"
     "  --verify                 check the IR after every pass\n"
+    "  --target native|generic  native (default): use this machine's vector units\n"
+    "                           (-march=native); generic: portable code\n"
     "  --cc CC, --cflags FLAGS  build: the C compiler and extra flags\n"
     "  --keep, -v               build: keep the generated sources; print the cc command\n"
     "  --no-main                compile: no main.c\n"
@@ -155,6 +158,12 @@ static int parse_args(int argc, char **argv, Opts *o)
                 o->weights = WEIGHTS_FILE;
             else
                 return fail("bad --weights '%s' (expected c, obj or file)", next);
+        } else if (!strcmp(a, "--target")) {
+            NEED_ARG();
+            if (!strcmp(next, "native") || !strcmp(next, "generic"))
+                o->generic = next[0] == 'g';
+            else
+                return fail("bad --target '%s' (expected native or generic)", next);
         } else if (!strcmp(a, "--dump-after")) {
             NEED_ARG();
             o->dump_after = next;
@@ -317,7 +326,9 @@ int main(int argc, char **argv)
     rc = g ? 0 : -1;
     if (g && strcmp(o.cmd, "run"))
         note_compiled_in(&o);
-    CgOptions cg = {o.name ? o.name : "model", o.output, o.weights, !o.no_main, 1, o.model};
+    CgOptions cg = {.name = o.name ? o.name : "model", .out_dir = o.output, .weights = o.weights,
+                    .with_main = !o.no_main, .with_runtime = 1, .model_path = o.model,
+                    .generic = o.generic};
     if (rc == 0 && !strcmp(o.cmd, "run")) {
         rc = cmd_run(g, &o, &d);
     } else if (rc == 0 && !strcmp(o.cmd, "inspect")) {
@@ -325,7 +336,8 @@ int main(int argc, char **argv)
     } else if (rc == 0 && !strcmp(o.cmd, "compile")) {
         rc = cgc_emit(g, &cg, &d);
     } else if (rc == 0 && !strcmp(o.cmd, "build")) {
-        BuildOptions b = {o.output, o.cc, o.cflags, o.keep, o.verbose};
+        BuildOptions b = {.output = o.output, .cc = o.cc, .cflags = o.cflags,
+                          .generic = o.generic, .keep = o.keep, .verbose = o.verbose};
         rc = cg_build(g, &cg, &b, &d);
     }
     if (rc)

@@ -72,11 +72,12 @@ static void args_free(Args *a)
         free(a->owned[i]);
 }
 
-/* The prebuilt runtime library: $ONNXCC_RT_LIB, else next to the compiler,
+/* The prebuilt runtime library for the target: $ONNXCC_RT_LIB, else next to the compiler,
  * else in the build folder the compiler came from. Reusing it keeps a build
  * to one small compile. */
-static int find_runtime_lib(char *out, size_t len)
+static int find_runtime_lib(char *out, size_t len, int generic)
 {
+    const char *lib = generic ? "libonnxcc_rt_generic.a" : "libonnxcc_rt_native.a";
     const char *env = getenv("ONNXCC_RT_LIB");
     if (env && *env) {
         if (snprintf(out, len, "%s", env) >= (int)len)
@@ -90,13 +91,12 @@ static int find_runtime_lib(char *out, size_t len)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = 0;
-            if (snprintf(out, len, "%s/libonnxcc_rt.a", exe) < (int)len && access(out, R_OK) == 0)
+            if (snprintf(out, len, "%s/%s", exe, lib) < (int)len && access(out, R_OK) == 0)
                 return 0;
         }
     }
 #ifdef ONNXCC_BUILD_DIR
-    if (snprintf(out, len, "%s/libonnxcc_rt.a", ONNXCC_BUILD_DIR) < (int)len &&
-        access(out, R_OK) == 0)
+    if (snprintf(out, len, "%s/%s", ONNXCC_BUILD_DIR, lib) < (int)len && access(out, R_OK) == 0)
         return 0;
 #endif
     return -1;
@@ -184,7 +184,7 @@ int cg_build(Graph *g, const CgOptions *opts, const BuildOptions *b, Diag *d)
     if (!mkdtemp(tmp))
         return ir_error(d, "cannot create a temporary folder: %s", strerror(errno));
     char lib[PATH_MAX];
-    int have_lib = find_runtime_lib(lib, sizeof lib) == 0;
+    int have_lib = find_runtime_lib(lib, sizeof lib, b->generic) == 0;
     CgOptions o = *opts;
     o.out_dir = tmp;
     o.with_main = 1;
@@ -201,7 +201,10 @@ int cg_build(Graph *g, const CgOptions *opts, const BuildOptions *b, Diag *d)
         const char *cc = b->cc ? b->cc : getenv("ONNXCC_CC");
         add(&a, cc && *cc ? cc : "cc");
         add(&a, "-std=c99");
-        add(&a, "-O2");
+        add(&a, "-O3");
+        add(&a, "-fno-math-errno");
+        if (!b->generic)
+            add(&a, "-march=native");
         add_split(&a, ONNXCC_BUILD_CFLAGS);
         add_split(&a, b->cflags ? b->cflags : getenv("ONNXCC_CFLAGS"));
         addf(&a, "-I%s%s", tmp, "");

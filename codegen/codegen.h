@@ -16,6 +16,7 @@ typedef struct CgOptions {
     int with_main;               /* write main.c (the standalone binary) */
     int with_runtime;            /* copy the runtime's sources and a Makefile */
     const char *model_path;      /* the .onnx file, named in comments */
+    int generic;                 /* --target generic: the Makefile adds no -march=native */
 } CgOptions;
 
 /* One output file being written: text goes to path.tmp, renamed on success. */
@@ -72,6 +73,7 @@ typedef struct BuildOptions {
     const char *output;          /* the executable to write */
     const char *cc;              /* compiler command; NULL: $ONNXCC_CC or "cc" */
     const char *cflags;          /* extra flags; NULL: $ONNXCC_CFLAGS */
+    int generic;                 /* --target generic: portable code, no -march=native */
     int keep;                    /* keep the temporary folder (printed) */
     int verbose;                 /* print the cc command */
 } BuildOptions;

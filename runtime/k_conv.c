@@ -1,13 +1,15 @@
 /* k_conv.c: Conv (implicit-im2col GEMM, 1x1 GEMM, direct depthwise) and ConvTranspose. */
+#include <math.h>
 #include <string.h>
 
 #include "rt_internal.h"
 
-/* Let gcc fuse multiply-adds even under -std=c99 (see k_gemm.c). */
+/* Hot loops opt in to FMA contraction and gcc's full vectorizer cost model
+ * (see k_gemm.c). */
 #if defined(__GNUC__) && !defined(__clang__)
-#define CONTRACT __attribute__((optimize("fp-contract=fast")))
+#define HOT __attribute__((optimize("fp-contract=fast", "vect-cost-model=dynamic")))
 #else
-#define CONTRACT
+#define HOT
 #endif
 
 /* The spatial geometry of one call, padded to 3 axes (d, h, w): 1-D and 2-D
@@ -17,7 +19,15 @@ typedef struct Geom {
     int64_t cin, cout;           /* channels per group */
     int64_t in[3], k[3], out[3];
     int64_t st[3], dil[3], pad[3];
+    int clamp;                   /* a fused activation clamps the output to [lo, hi] */
+    float lo, hi;
 } Geom;
+
+static float clampf(float v, float lo, float hi)
+{
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
+}
 
 static int64_t prod3(const int64_t *v)
 {
@@ -56,6 +66,11 @@ static int read_geom(const RtCall *c, int transpose, Geom *g)
         if (g->st[i] < 1 || g->dil[i] < 1)
             return RT_EINVAL;
     }
+    g->clamp = c->n_ints > 2 + 3 * nsp && c->ints[2 + 3 * nsp];
+    if (g->clamp && c->n_floats < 2)
+        return RT_EINVAL;
+    g->lo = g->clamp ? c->floats[0] : -HUGE_VALF;
+    g->hi = g->clamp ? c->floats[1] : HUGE_VALF;
     return RT_OK;
 }
 
@@ -82,7 +97,7 @@ static void clip_range(int64_t i0, int64_t s, int64_t lim, int64_t len, int64_t 
 
 /* Copies one panel row of nr floats; fixed sizes for the panel widths
  * k_gemm.c uses, so the compiler inlines them. */
-static void copy_panel_row(float *d, const float *t, int nr)
+HOT static void copy_panel_row(float *d, const float *t, int nr)
 {
     switch (nr) {
     case 8: memcpy(d, t, 8 * sizeof(float)); break;
@@ -97,8 +112,8 @@ static void copy_panel_row(float *d, const float *t, int nr)
  * in one output row (contiguous input when the stride is 1), then split into
  * the nr-wide panels; per-run bounds are computed once per block, so the
  * per-row work has no divisions. */
-static void pack_im2col(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
-                        float *dst)
+HOT static void pack_im2col(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                            int nr, float *dst)
 {
     const Im2col *ic = src;
     const Geom *g = ic->g;
@@ -180,92 +195,154 @@ static void pack_im2col(const void *src, int64_t k0, int64_t kc, int64_t j0, int
     }
 }
 
-/* 3x3 taps of one output row over the interior columns [lo, hi), where every
- * tap is inside the input: nine fused multiply-adds per output, vectorized
- * along the row. x0..x2 are the input rows (a zero-weight row stands in for
- * one in the padding) and o the input column of tap 0 for output 0. */
-CONTRACT static void dw3_row(float *restrict y, const float *x0, const float *x1,
-                             const float *x2, const float *w, int64_t lo, int64_t hi, int64_t s,
-                             int64_t o)
-{
-    const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
-    const float w6 = w[6], w7 = w[7], w8 = w[8];
-    if (s == 1) {
-        for (int64_t q = lo; q < hi; q++) {
-            int64_t i = q + o;
-            y[q] += w0 * x0[i] + w1 * x0[i + 1] + w2 * x0[i + 2] + w3 * x1[i] +
-                    w4 * x1[i + 1] + w5 * x1[i + 2] + w6 * x2[i] + w7 * x2[i + 1] +
-                    w8 * x2[i + 2];
-        }
-    } else {
-        for (int64_t q = lo; q < hi; q++) {
-            int64_t i = q * s + o;
-            y[q] += w0 * x0[i] + w1 * x0[i + 1] + w2 * x0[i + 2] + w3 * x1[i] +
-                    w4 * x1[i + 1] + w5 * x1[i + 2] + w6 * x2[i] + w7 * x2[i + 1] +
-                    w8 * x2[i + 2];
-        }
-    }
-}
-
 /* The common depthwise case: 2-D, 3x3, undilated along the row. */
 static int dw3_ok(const Geom *g)
 {
     return g->in[0] == 1 && g->k[0] == 1 && g->k[1] == 3 && g->k[2] == 3 && g->dil[2] == 1;
 }
 
-/* One output column near the border: the taps that land inside the row. */
-static float dw3_edge(const float *const *rows, const float *w, int64_t i0, int64_t lim)
+/* Capacity (floats) of one padded input row of conv_dw3; wider rows take the
+ * generic depthwise path. */
+#define DW_ROW 1024
+
+/* Nine multiply-adds per output over three zero-padded input rows, vectorized
+ * along the row: for stride 2 each row is stored as its even columns then its
+ * odd columns (half apart), so all reads stay contiguous. */
+HOT static void dw3_row(float *restrict y, int64_t n, const float *r0, const float *r1,
+                        const float *r2, const float *w, float b, int64_t s, int64_t half,
+                        float lo, float hi)
 {
-    float acc = 0;
-    for (int kw = 0; kw < 3; kw++) {
-        int64_t iw = i0 + kw;
-        if (iw >= 0 && iw < lim)
-            acc += w[kw] * rows[0][iw] + w[3 + kw] * rows[1][iw] + w[6 + kw] * rows[2][iw];
+    const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
+    const float w6 = w[6], w7 = w[7], w8 = w[8];
+    if (s == 1) {
+        for (int64_t q = 0; q < n; q++)
+            y[q] = clampf(b + w0 * r0[q] + w1 * r0[q + 1] + w2 * r0[q + 2] + w3 * r1[q] +
+                          w4 * r1[q + 1] + w5 * r1[q + 2] + w6 * r2[q] + w7 * r2[q + 1] +
+                          w8 * r2[q + 2], lo, hi);
+    } else if (s == 2) {
+        const float *o0 = r0 + half, *o1 = r1 + half, *o2 = r2 + half;
+        for (int64_t q = 0; q < n; q++)
+            y[q] = clampf(b + w0 * r0[q] + w1 * o0[q] + w2 * r0[q + 1] + w3 * r1[q] +
+                          w4 * o1[q] + w5 * r1[q + 1] + w6 * r2[q] + w7 * o2[q] +
+                          w8 * r2[q + 1], lo, hi);
+    } else {
+        for (int64_t q = 0; q < n; q++) {
+            int64_t i = q * s;
+            y[q] = clampf(b + w0 * r0[i] + w1 * r0[i + 1] + w2 * r0[i + 2] + w3 * r1[i] +
+                          w4 * r1[i + 1] + w5 * r1[i + 2] + w6 * r2[i] + w7 * r2[i + 1] +
+                          w8 * r2[i + 2], lo, hi);
+        }
     }
-    return acc;
 }
 
-static void conv_dw3(const Geom *g, const float *x, const float *wm, float *ym)
+/* Input row xr (W columns) with pl zeros before it and zeros after, pw long;
+ * for stride 2 split into even columns [0, half) and odd ones [half, 2 half). */
+HOT static void dw3_pad_row(const float *xr, int64_t W, int64_t pl, int64_t pw, int64_t s,
+                            int64_t half, float *tmp, float *dst)
 {
-    int64_t W = g->in[2], OW = g->out[2], sw = g->st[2], o = -g->pad[2], lo, hi;
-    /* interior: 0 <= q*sw + o and q*sw + o + 2 < W */
-    clip_range(o, sw, W - 2, OW, &lo, &hi);
-    for (int64_t oh = 0; oh < g->out[1]; oh++) {
-        float *yr = ym + oh * OW;
-        const float *rows[3];
-        float w[9];
-        for (int kh = 0; kh < 3; kh++) {
-            int64_t ih = oh * g->st[1] - g->pad[1] + kh * g->dil[1];
-            int in = ih >= 0 && ih < g->in[1];
-            rows[kh] = x + (in ? ih : 0) * W;
-            for (int kw = 0; kw < 3; kw++)
-                w[kh * 3 + kw] = in ? wm[kh * 3 + kw] : 0;
+    float *p = s == 2 ? tmp : dst;
+    int64_t a = pl < pw ? pl : pw, e = pl + W < pw ? pl + W : pw;
+    for (int64_t j = 0; j < a; j++)
+        p[j] = 0;
+    for (int64_t j = a; j < e; j++)
+        p[j] = xr[j - pl];
+    for (int64_t j = e > a ? e : a; j < pw; j++)
+        p[j] = 0;
+    if (s == 2)
+        for (int64_t j = 0; j < half; j++) {
+            dst[j] = p[2 * j];
+            dst[half + j] = p[2 * j + 1];
         }
-        dw3_row(yr, rows[0], rows[1], rows[2], w, lo, hi, sw, o);
-        for (int64_t q = 0; q < lo; q++)
-            yr[q] += dw3_edge(rows, w, q * sw + o, W);
-        for (int64_t q = hi > lo ? hi : lo; q < OW; q++)
-            yr[q] += dw3_edge(rows, w, q * sw + o, W);
+}
+
+/* One output channel. Padded input rows are kept in a ring of three (the
+ * window's height), so each is built once even when output rows share it. */
+HOT static void dw3_channel(const Geom *g, const float *x, const float *wm, float b,
+                            float *ym, int64_t pw, int64_t half, float (*ring)[DW_ROW],
+                            const float *zero, float *tmp)
+{
+    int64_t W = g->in[2], OW = g->out[2], s = g->st[2];
+    int64_t tag[3] = {INT64_MIN, INT64_MIN, INT64_MIN}; /* input row held by each slot */
+    for (int64_t oh = 0; oh < g->out[1]; oh++) {
+        const float *rows[3];
+        int64_t need[3];
+        for (int kh = 0; kh < 3; kh++)
+            need[kh] = oh * g->st[1] - g->pad[1] + kh * g->dil[1];
+        for (int kh = 0; kh < 3; kh++) {
+            int64_t ih = need[kh];
+            rows[kh] = zero;
+            if (ih < 0 || ih >= g->in[1])
+                continue;
+            int slot = -1;
+            for (int r = 0; r < 3; r++)
+                if (tag[r] == ih)
+                    slot = r;
+            for (int r = 0; r < 3 && slot < 0; r++)
+                if (tag[r] != need[0] && tag[r] != need[1] && tag[r] != need[2]) {
+                    slot = r;
+                    tag[r] = ih;
+                    dw3_pad_row(x + ih * W, W, g->pad[2], pw, s, half, tmp, ring[r]);
+                }
+            rows[kh] = ring[slot];
+        }
+        dw3_row(ym + oh * OW, OW, rows[0], rows[1], rows[2], wm, b, s, half, g->lo, g->hi);
     }
+}
+
+/* 3x3 depthwise over zero-padded rows, so no output column needs bounds
+ * checks; returns 0 (nothing done) for rows wider than DW_ROW. */
+HOT static int conv_dw3(const Geom *g, const float *x, const float *w, const float *bias,
+                        float *y)
+{
+    int64_t OW = g->out[2], s = g->st[2];
+    int64_t pw = (OW - 1) * s + 3, half = s == 2 ? (pw + 1) / 2 : 0;
+    if (pw + 1 > DW_ROW || 2 * half > DW_ROW)
+        return 0;
+    float ring[3][DW_ROW], zero[DW_ROW], tmp[DW_ROW];
+    for (int64_t j = 0; j < pw + 1; j++)
+        zero[j] = 0;
+    for (int64_t m = 0; m < g->cout; m++)
+        dw3_channel(g, x, w + 9 * m, bias ? bias[m] : 0, y + m * OW * g->out[1], pw, half,
+                    ring, zero, tmp);
+    return 1;
+}
+
+static void fill_bias(float *y, const float *bias, int64_t rows, int64_t cols)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        float b = bias ? bias[r] : 0;
+        for (int64_t j = 0; j < cols; j++)
+            y[r * cols + j] = b;
+    }
+}
+
+/* The fused activation as a pass of its own, for the paths without an epilogue. */
+HOT static void clamp_all(const Geom *g, float *y, int64_t n)
+{
+    for (int64_t i = 0; g->clamp && i < n; i++)
+        y[i] = clampf(y[i], g->lo, g->hi);
 }
 
 /* Depthwise-style groups (one input channel each): direct loops over output
- * rows, whose inner loop is a strided axpy over the clipped valid range. */
-CONTRACT static void conv_depthwise(const Geom *g, const float *x, const float *w, float *y)
+ * rows; 3x3 windows in one pass per row, others as strided axpys over the
+ * clipped valid range. */
+HOT static void conv_depthwise(const Geom *g, const float *x, const float *w,
+                               const float *bias, float *y)
 {
     enum { MAXK = 32 };
     int64_t kk = prod3(g->k), so = prod3(g->out), sw = g->st[2];
     int64_t lo[MAXK], hi[MAXK];
     int cached = g->k[2] <= MAXK;
+    if (dw3_ok(g) && conv_dw3(g, x, w, bias, y))
+        return;
     for (int64_t kw = 0; cached && kw < g->k[2]; kw++)
         clip_range(kw * g->dil[2] - g->pad[2], sw, g->in[2], g->out[2], &lo[kw], &hi[kw]);
     for (int64_t m = 0; m < g->cout; m++) {
         const float *wm = w + m * kk;
         float *ym = y + m * so;
-        if (dw3_ok(g)) {
-            conv_dw3(g, x, wm, ym);
-            continue;
-        }
+        float bm = bias ? bias[m] : 0;
+        for (int64_t q = 0; q < so; q++)
+            ym[q] = bm;
         for (int64_t od = 0; od < g->out[0]; od++)
             for (int64_t oh = 0; oh < g->out[1]; oh++) {
                 float *yr = ym + (od * g->out[1] + oh) * g->out[2];
@@ -298,15 +375,7 @@ CONTRACT static void conv_depthwise(const Geom *g, const float *x, const float *
                     }
                 }
             }
-    }
-}
-
-static void fill_bias(float *y, const float *bias, int64_t rows, int64_t cols)
-{
-    for (int64_t r = 0; r < rows; r++) {
-        float b = bias ? bias[r] : 0;
-        for (int64_t j = 0; j < cols; j++)
-            y[r * cols + j] = b;
+        clamp_all(g, ym, so);
     }
 }
 
@@ -322,18 +391,15 @@ static int conv_f32(const Geom *g, const float *x, const float *w, const float *
             const float *wg = w + gr * g->cout * kdim;
             const float *bg = bias ? bias + gr * g->cout : NULL;
             float *yg = y + (n * g->groups + gr) * g->cout * so;
-            float beta = bias ? 1 : 0;
-            if (bias)
-                fill_bias(yg, bg, g->cout, so);
             if (g->cin == 1) {
-                if (!bias)
-                    fill_bias(yg, NULL, g->cout, so);
-                conv_depthwise(g, xg, wg, yg);
+                conv_depthwise(g, xg, wg, bg, yg);
             } else if (pointwise) {
-                rt_sgemm(0, 0, g->cout, so, g->cin, 1, wg, kdim, xg, si, beta, yg, so);
+                rt_sgemm_bias(0, 0, g->cout, so, g->cin, 1, wg, kdim, xg, si, 0, bg, g->lo,
+                              g->hi, yg, so);
             } else {
                 Im2col ic = {g, xg};
-                rt_sgemm_pack(0, g->cout, so, kdim, 1, wg, kdim, pack_im2col, &ic, beta, yg, so);
+                rt_sgemm_pack(0, g->cout, so, kdim, 1, wg, kdim, pack_im2col, &ic, 0, bg, g->lo,
+                              g->hi, yg, so);
             }
         }
     return RT_OK;
@@ -341,10 +407,10 @@ static int conv_f32(const Geom *g, const float *x, const float *w, const float *
 
 /* ConvTranspose: col = W_g^T * X_g in bounded tiles, each scattered (col2im)
  * into the output, which starts as the bias. */
-static int conv_transpose_f32(const Geom *g, const float *x, const float *w, const float *bias,
-                              float *y)
+HOT static int conv_transpose_f32(const Geom *g, const float *x, const float *w,
+                                  const float *bias, float *y)
 {
-    enum { CAP = 8192, SC = 256 };
+    enum { CAP = 4096, SC = 256 };
     float col[CAP];
     /* here g->in is the transposed conv's output and g->out its input */
     int64_t sy = prod3(g->in), sx = prod3(g->out), kk = prod3(g->k);
@@ -382,6 +448,7 @@ static int conv_transpose_f32(const Geom *g, const float *x, const float *w, con
                     }
                 }
             }
+            clamp_all(g, yg, g->cin * sy);
         }
     return RT_OK;
 }
@@ -439,6 +506,8 @@ static int conv_generic(const Geom *g, int transpose, int dt, const void *x, con
                             }
                             s += rt_load_f64(x, dt, xi) * rt_load_f64(w, dt, wi);
                         }
+                    if (g->clamp)
+                        s = s < g->lo ? g->lo : s > g->hi ? g->hi : s;
                     rt_store_f64(y, dt, ((n * g->groups + gr) * cy + m) * ny + o, s);
                 }
     return RT_OK;

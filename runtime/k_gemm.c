@@ -1,15 +1,15 @@
 /* k_gemm.c: the shared float32 GEMM behind MatMul, Gemm, Conv and ConvTranspose. */
+#include <math.h>
 #include <string.h>
 
 #include "rt_internal.h"
 
-/* Goto/BLIS blocking: C is computed in MR x NR register tiles from a KC x NR
- * panel of B (kept in L1) and an MR x KC sliver of A. An MC x KC block of A
- * (L2) stays packed while KC x NC blocks of B stream past it, so for M <= MC
- * (the output channels of most convolutions, a transformer's tokens) both
- * operands are packed exactly once; B (the expensive im2col side) is packed
- * again only per further MC rows. The buffers live on the stack, so the
- * kernel never allocates and its frame stays under 224 KiB.
+/* Goto/BLIS-style blocking: C is computed in MR x NR register tiles from a
+ * KC x NR panel of B (kept in L1) and MR rows of A. B is packed in KC x NC
+ * blocks into a stack buffer (64 KiB, so the kernel never allocates), exactly
+ * once per call: that is the expensive side for Conv (im2col). A is read in
+ * place: its rows are walked by broadcast loads either way, and skipping the
+ * copy pays off where N is small (the 7x7 maps of late conv layers).
  *
  * The register tile is 6 rows x 2 vectors: 12 accumulators, 2 B vectors and
  * one broadcast A value fit the 16 registers of SSE/AVX2 (and leave room on
@@ -25,9 +25,6 @@
 #define NR (2 * VL)
 #ifndef KC
 #define KC 256
-#endif
-#ifndef MC
-#define MC 144
 #endif
 #ifndef NC
 #define NC 64
@@ -46,13 +43,14 @@ typedef float VecF __attribute__((vector_size(VL * 4)));
 #define HAVE_VEC 0
 #endif
 
-/* gcc does not fuse a*b+c into FMA under -std=c99 (fp-contract=off) and
- * ignores #pragma STDC FP_CONTRACT; the kernel opts in, as BLAS libraries do.
- * clang contracts within an expression by default. */
+/* The hot loops opt in to what gcc's defaults for onnxcc's builds leave out:
+ * fusing a*b+c into FMA (off under -std=c99, and #pragma STDC FP_CONTRACT is
+ * ignored) and the full vectorizer cost model (-O2 vectorizes only loops that
+ * need no epilogue). clang contracts within an expression by default. */
 #if defined(__GNUC__) && !defined(__clang__)
-#define CONTRACT __attribute__((optimize("fp-contract=fast")))
+#define HOT __attribute__((optimize("fp-contract=fast", "vect-cost-model=dynamic")))
 #else
-#define CONTRACT
+#define HOT
 #endif
 
 static int64_t min64(int64_t a, int64_t b)
@@ -60,33 +58,53 @@ static int64_t min64(int64_t a, int64_t b)
     return a < b ? a : b;
 }
 
-/* C[m x n] = alpha * acc + beta * C, for the top-left m x n of a tile. beta == 0
- * never reads C, so C may hold garbage (BLAS semantics). */
-static void store_tile(const float *acc, float *c, int64_t ldc, int m, int n, float alpha,
-                       float beta)
+/* What one block of the K loop adds to C: C = alpha * acc + beta * C + bias[i]
+ * on the first block, C += alpha * acc on the others (beta 1, bias NULL), and
+ * on the last block a clamp to [lo, hi] (a fused Relu or Clip).
+ * beta == 0 never reads C, so C may hold garbage (BLAS semantics). */
+typedef struct Epi {
+    float alpha, beta;
+    const float *bias;           /* per row of C, or NULL */
+    int clamp;                   /* apply [lo, hi] (last K block only) */
+    float lo, hi;
+} Epi;
+
+/* NaN stays NaN: both comparisons are false. */
+static float clampf(float v, float lo, float hi)
+{
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
+}
+
+static void store_tile(const float *acc, float *c, int64_t ldc, int m, int n, const Epi *e)
 {
     for (int i = 0; i < m; i++) {
         const float *t = acc + i * NR;
         float *ci = c + i * ldc;
-        if (beta == 0) {
+        float b = e->bias ? e->bias[i] : 0;
+        if (e->beta == 0) {
             for (int j = 0; j < n; j++)
-                ci[j] = alpha * t[j];
-        } else if (beta == 1) {
-            for (int j = 0; j < n; j++)
-                ci[j] += alpha * t[j];
+                ci[j] = e->alpha * t[j] + b;
         } else {
             for (int j = 0; j < n; j++)
-                ci[j] = alpha * t[j] + beta * ci[j];
+                ci[j] = e->alpha * t[j] + e->beta * ci[j] + b;
         }
+        for (int j = 0; e->clamp && j < n; j++)
+            ci[j] = clampf(ci[j], e->lo, e->hi);
     }
 }
 
-/* The register-blocked kernel: a is kc x MR (packed column by column), b is
- * kc x NR (packed row by row); both are zero-padded, so partial tiles compute
- * garbage-free and only the store is clipped. */
-CONTRACT static void micro(int64_t kc, const float *restrict a, const float *restrict b, float *c,
-                  int64_t ldc, int m, int n, float alpha, float beta)
+/* The register-blocked kernel: C[m x n] from A(i, p) = a0[i * sa + p * sp],
+ * read in place, and b, kc x NR packed row by row and zero-padded past n.
+ * A partial tile computes a full one and clips the store. */
+HOT static void micro(int64_t kc, const float *restrict a0, int64_t sa, int64_t sp,
+                      const float *restrict b, float *c, int64_t ldc, int m, int n,
+                      const Epi *e)
 {
+    /* rows past m repeat the last one: computed, never stored */
+    const float *ar[MR];
+    for (int i = 0; i < MR; i++)
+        ar[i] = a0 + (i < m ? i : m - 1) * sa;
 #if HAVE_VEC
     VecF acc[MR][2];
 #pragma GCC unroll 8
@@ -94,22 +112,41 @@ CONTRACT static void micro(int64_t kc, const float *restrict a, const float *res
         acc[i][0] = (VecF){0};
         acc[i][1] = (VecF){0};
     }
+    if (n <= VL) {
+        /* a narrow last panel (e.g. the 49 columns of a 7x7 feature map):
+         * only the first vector of each row carries columns */
+        for (int64_t p = 0; p < kc; p++) {
+            VecF b0;
+            memcpy(&b0, b + p * NR, sizeof b0);
+#pragma GCC unroll 8
+            for (int i = 0; i < MR; i++)
+                acc[i][0] += b0 * ar[i][p * sp];
+        }
+        ALIGNED float t[MR * NR];
+        memcpy(t, acc, sizeof t);
+        store_tile(t, c, ldc, m, n, e);
+        return;
+    }
     for (int64_t p = 0; p < kc; p++) {
         VecF b0, b1;
         memcpy(&b0, b + p * NR, sizeof b0);
         memcpy(&b1, b + p * NR + VL, sizeof b1);
 #pragma GCC unroll 8
         for (int i = 0; i < MR; i++) {
-            const float ai = a[p * MR + i];
+            const float ai = ar[i][p * sp];
             acc[i][0] += b0 * ai;
             acc[i][1] += b1 * ai;
         }
     }
-    if (m == MR && n == NR && (beta == 0 || beta == 1)) {
+    if (m == MR && n == NR && (e->beta == 0 || e->beta == 1)) {
 #pragma GCC unroll 8
         for (int i = 0; i < MR; i++) {
-            VecF c0 = acc[i][0] * alpha, c1 = acc[i][1] * alpha;
-            if (beta == 1) {
+            VecF c0 = acc[i][0] * e->alpha, c1 = acc[i][1] * e->alpha;
+            if (e->bias) {
+                c0 += e->bias[i];
+                c1 += e->bias[i];
+            }
+            if (e->beta == 1) {
                 VecF o0, o1;
                 memcpy(&o0, c + i * ldc, sizeof o0);
                 memcpy(&o1, c + i * ldc + VL, sizeof o1);
@@ -118,66 +155,38 @@ CONTRACT static void micro(int64_t kc, const float *restrict a, const float *res
             }
             memcpy(c + i * ldc, &c0, sizeof c0);
             memcpy(c + i * ldc + VL, &c1, sizeof c1);
+            /* (C has no vector ?:, so the clamp goes through the stored row) */
+            for (int j = 0; e->clamp && j < NR; j++)
+                c[i * ldc + j] = clampf(c[i * ldc + j], e->lo, e->hi);
         }
         return;
     }
     ALIGNED float t[MR * NR];
     memcpy(t, acc, sizeof t);
-    store_tile(t, c, ldc, m, n, alpha, beta);
+    store_tile(t, c, ldc, m, n, e);
 #else
     float acc[MR * NR];
     for (int i = 0; i < MR * NR; i++)
         acc[i] = 0;
     for (int64_t p = 0; p < kc; p++)
         for (int i = 0; i < MR; i++) {
-            const float ai = a[p * MR + i];
+            const float ai = ar[i][p * sp];
             for (int j = 0; j < NR; j++)
                 acc[i * NR + j] += ai * b[p * NR + j];
         }
-    store_tile(acc, c, ldc, m, n, alpha, beta);
+    store_tile(acc, c, ldc, m, n, e);
 #endif
 }
 
-/* Packs A[i0 .. i0+mc) x [p0 .. p0+kc) (A^T when trans) into MR-row slivers. */
-static void pack_a(int trans, const float *a, int64_t lda, int64_t i0, int64_t mc, int64_t p0,
-                   int64_t kc, float *dst)
-{
-    for (int64_t ir = 0; ir < mc; ir += MR) {
-        int mr = (int)min64(MR, mc - ir);
-        if (trans) {
-            for (int64_t p = 0; p < kc; p++) {
-                const float *src = a + (p0 + p) * lda + i0 + ir;
-                float *d = dst + p * MR;
-                int i = 0;
-                for (; i < mr; i++)
-                    d[i] = src[i];
-                for (; i < MR; i++)
-                    d[i] = 0;
-            }
-        } else {
-            int i = 0;
-            for (; i < mr; i++) {
-                const float *src = a + (i0 + ir + i) * lda + p0;
-                for (int64_t p = 0; p < kc; p++)
-                    dst[p * MR + i] = src[p];
-            }
-            for (; i < MR; i++)
-                for (int64_t p = 0; p < kc; p++)
-                    dst[p * MR + i] = 0;
-        }
-        dst += MR * kc;
-    }
-}
-
-/* A plain (possibly transposed) B operand for rt_sgemm. */
+/* A plain (possibly transposed) B operand. */
 typedef struct PlainB {
     const float *b;
     int64_t ldb;
     int trans;
 } PlainB;
 
-static void pack_plain_b(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
-                         int nr, float *dst)
+HOT static void pack_plain_b(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                             int nr, float *dst)
 {
     const PlainB *pb = src;
     for (int64_t jr = 0; jr < nc; jr += nr) {
@@ -196,8 +205,8 @@ static void pack_plain_b(const void *src, int64_t k0, int64_t kc, int64_t j0, in
             for (int64_t p = 0; p < kc; p++) {
                 const float *s = pb->b + (k0 + p) * pb->ldb + j0 + jr;
                 float *d = dst + p * nr;
-                if (n == nr) {
-                    memcpy(d, s, sizeof(float) * (size_t)nr);
+                if (n == nr && nr == NR) {
+                    memcpy(d, s, sizeof(float) * NR);
                 } else {
                     int j = 0;
                     for (; j < n; j++)
@@ -211,73 +220,57 @@ static void pack_plain_b(const void *src, int64_t k0, int64_t kc, int64_t j0, in
     }
 }
 
-static void scale_c(int64_t m, int64_t n, float beta, float *c, int64_t ldc)
+/* K == 0: the product is empty, C = clamp(beta * C + bias). */
+static void no_product(int64_t m, int64_t n, float beta, const float *bias, float lo, float hi,
+                       float *c, int64_t ldc)
 {
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++)
-            c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
+            c[i * ldc + j] = clampf((beta == 0 ? 0 : beta * c[i * ldc + j]) +
+                                    (bias ? bias[i] : 0), lo, hi);
 }
 
-/* One packed MC x KC block of A times one packed KC x NC block of B. */
-static void macro(int64_t kc, int64_t mc, int64_t nc, const float *ap, const float *bp, float *c,
-                  int64_t ldc, float alpha, float beta)
+/* All m rows of A (A(i, p) = a[i * sa + p * sp], offset to the block's first
+ * column) times one packed KC x NC block of B. */
+static void macro(int64_t kc, int64_t m, int64_t nc, const float *a, int64_t sa, int64_t sp,
+                  const float *bp, float *c, int64_t ldc, const Epi *e)
 {
     for (int64_t jr = 0; jr < nc; jr += NR)
-        for (int64_t ir = 0; ir < mc; ir += MR)
-            micro(kc, ap + ir * kc, bp + jr * kc, c + ir * ldc + jr, ldc,
-                  (int)min64(MR, mc - ir), (int)min64(NR, nc - jr), alpha, beta);
+        for (int64_t ir = 0; ir < m; ir += MR) {
+            Epi ei = *e;
+            ei.bias = e->bias ? e->bias + ir : NULL;
+            micro(kc, a + ir * sa, sa, sp, bp + jr * kc, c + ir * ldc + jr, ldc,
+                  (int)min64(MR, m - ir), (int)min64(NR, nc - jr), &ei);
+        }
 }
 
 void rt_sgemm_pack(int trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                   int64_t lda, RtPackB pack_b, const void *b_src, float beta, float *c,
-                   int64_t ldc)
+                   int64_t lda, RtPackB pack_b, const void *b_src, float beta,
+                   const float *bias, float lo, float hi, float *c, int64_t ldc)
 {
     if (m <= 0 || n <= 0)
         return;
     if (k <= 0) {
-        scale_c(m, n, beta, c, ldc);
+        no_product(m, n, beta, bias, lo, hi, c, ldc);
         return;
     }
-    ALIGNED float ap[MC * KC];
     ALIGNED float bp[KC * NC];
-    /* Pack each operand once where possible: keep A's block while B streams
-     * (B repacked per MC rows) or B's block while A streams (A repacked per
-     * NC columns), whichever copies less; B counts double, as im2col packing
-     * costs more than A's plain copy. */
-    int64_t cost_a_stays = m * k + (m + MC - 1) / MC * 2 * k * n;
-    int64_t cost_b_stays = 2 * k * n + (n + NC - 1) / NC * m * k;
-    if (cost_a_stays <= cost_b_stays) {
+    int64_t sa = trans_a ? 1 : lda, sp = trans_a ? lda : 1;
+    int clamp = lo > -HUGE_VALF || hi < HUGE_VALF;
+    for (int64_t jc = 0; jc < n; jc += NC) {
+        int64_t nc = min64(NC, n - jc);
         for (int64_t pc = 0; pc < k; pc += KC) {
             int64_t kc = min64(KC, k - pc);
-            for (int64_t ic = 0; ic < m; ic += MC) {
-                int64_t mc = min64(MC, m - ic);
-                pack_a(trans_a, a, lda, ic, mc, pc, kc, ap);
-                for (int64_t jc = 0; jc < n; jc += NC) {
-                    int64_t nc = min64(NC, n - jc);
-                    pack_b(b_src, pc, kc, jc, nc, NR, bp);
-                    macro(kc, mc, nc, ap, bp, c + ic * ldc + jc, ldc, alpha, pc ? 1 : beta);
-                }
-            }
-        }
-    } else {
-        for (int64_t jc = 0; jc < n; jc += NC) {
-            int64_t nc = min64(NC, n - jc);
-            for (int64_t pc = 0; pc < k; pc += KC) {
-                int64_t kc = min64(KC, k - pc);
-                pack_b(b_src, pc, kc, jc, nc, NR, bp);
-                for (int64_t ic = 0; ic < m; ic += MC) {
-                    int64_t mc = min64(MC, m - ic);
-                    pack_a(trans_a, a, lda, ic, mc, pc, kc, ap);
-                    macro(kc, mc, nc, ap, bp, c + ic * ldc + jc, ldc, alpha, pc ? 1 : beta);
-                }
-            }
+            Epi e = {alpha, pc ? 1 : beta, pc ? NULL : bias, clamp && pc + kc >= k, lo, hi};
+            pack_b(b_src, pc, kc, jc, nc, NR, bp);
+            macro(kc, m, nc, a + pc * sp, sa, sp, bp, c + jc, ldc, &e);
         }
     }
 }
 
 /* Dot product with 16 independent partial sums, which vectorizes without
  * reassociating a single float sum. */
-static float dot(const float *x, const float *y, int64_t n)
+HOT static float dot(const float *x, const float *y, int64_t n)
 {
     float s[16] = {0};
     int64_t k = 0;
@@ -292,10 +285,12 @@ static float dot(const float *x, const float *y, int64_t n)
     return r;
 }
 
-/* y[0..n) = alpha * sum_k x[k * incx] * B[k * ldb + j] + beta * y, in column
- * chunks so the accumulators stay in a small local array. */
-static void gemv_rows(int64_t n, int64_t k, float alpha, const float *x, int64_t incx,
-                      const float *b, int64_t ldb, float beta, float *y, int64_t incy)
+/* y[j * incy] = clamp(alpha * sum_k x[k * incx] * B[k * ldb + j] + beta * y +
+ * bias[j * incb]) for j < n, in column chunks so the accumulators stay in a
+ * small local array. */
+HOT static void gemv_rows(int64_t n, int64_t k, float alpha, const float *x, int64_t incx,
+                          const float *b, int64_t ldb, float beta, const float *bias,
+                          int64_t incb, float lo, float hi, float *y, int64_t incy)
 {
     enum { CH = 256 };
     float acc[CH];
@@ -311,44 +306,54 @@ static void gemv_rows(int64_t n, int64_t k, float alpha, const float *x, int64_t
         }
         for (int64_t j = 0; j < nc; j++) {
             float *yj = y + (j0 + j) * incy;
-            *yj = beta == 0 ? alpha * acc[j] : alpha * acc[j] + beta * *yj;
+            float v = alpha * acc[j] + (bias ? bias[(j0 + j) * incb] : 0);
+            *yj = clampf(beta == 0 ? v : v + beta * *yj, lo, hi);
         }
     }
+}
+
+void rt_sgemm_bias(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                   const float *bias, float lo, float hi, float *c, int64_t ldc)
+{
+    if (m <= 0 || n <= 0)
+        return;
+    if (k <= 0) {
+        no_product(m, n, beta, bias, lo, hi, c, ldc);
+        return;
+    }
+    /* Matrix-vector shapes gain nothing from packing (each element is used once). */
+    if (m == 1 && !trans_b) {
+        gemv_rows(n, k, alpha, a, trans_a ? lda : 1, b, ldb, beta, bias, 0, lo, hi, c, 1);
+        return;
+    }
+    if (n == 1 && trans_a) {
+        gemv_rows(m, k, alpha, b, trans_b ? 1 : ldb, a, lda, beta, bias, 1, lo, hi, c, ldc);
+        return;
+    }
+    if (m == 1 && trans_b && (!trans_a || lda == 1)) {
+        for (int64_t j = 0; j < n; j++) {
+            float s = alpha * dot(a, b + j * ldb, k) + (bias ? bias[0] : 0);
+            c[j] = clampf(beta == 0 ? s : s + beta * c[j], lo, hi);
+        }
+        return;
+    }
+    if (n == 1 && !trans_a && (trans_b || ldb == 1)) {
+        for (int64_t i = 0; i < m; i++) {
+            float s = alpha * dot(a + i * lda, b, k) + (bias ? bias[i] : 0);
+            c[i * ldc] = clampf(beta == 0 ? s : s + beta * c[i * ldc], lo, hi);
+        }
+        return;
+    }
+    PlainB pb = {b, ldb, trans_b};
+    rt_sgemm_pack(trans_a, m, n, k, alpha, a, lda, pack_plain_b, &pb, beta, bias, lo, hi, c,
+                  ldc);
 }
 
 void rt_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
               int64_t ldc)
 {
-    if (m <= 0 || n <= 0)
-        return;
-    if (k <= 0) {
-        scale_c(m, n, beta, c, ldc);
-        return;
-    }
-    /* Matrix-vector shapes gain nothing from packing (each element is used once). */
-    if (m == 1 && !trans_b) {
-        gemv_rows(n, k, alpha, a, trans_a ? lda : 1, b, ldb, beta, c, 1);
-        return;
-    }
-    if (n == 1 && trans_a) {
-        gemv_rows(m, k, alpha, b, trans_b ? 1 : ldb, a, lda, beta, c, ldc);
-        return;
-    }
-    if (m == 1 && trans_b && (!trans_a || lda == 1)) {
-        for (int64_t j = 0; j < n; j++) {
-            float s = alpha * dot(a, b + j * ldb, k);
-            c[j] = beta == 0 ? s : s + beta * c[j];
-        }
-        return;
-    }
-    if (n == 1 && !trans_a && (trans_b || ldb == 1)) {
-        for (int64_t i = 0; i < m; i++) {
-            float s = alpha * dot(a + i * lda, b, k);
-            c[i * ldc] = beta == 0 ? s : s + beta * c[i * ldc];
-        }
-        return;
-    }
-    PlainB pb = {b, ldb, trans_b};
-    rt_sgemm_pack(trans_a, m, n, k, alpha, a, lda, pack_plain_b, &pb, beta, c, ldc);
+    rt_sgemm_bias(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, NULL, -HUGE_VALF,
+                  HUGE_VALF, c, ldc);
 }

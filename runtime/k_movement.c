@@ -8,12 +8,29 @@
 
 typedef unsigned char byte;
 
-/* Writes n copies of the esz-byte element at elem to dst, doubling the
- * filled prefix so any element size costs O(log n) memcpy calls. */
+/* Writes n copies of the esz-byte element at elem to dst: a plain loop for
+ * the common sizes, else doubling the filled prefix so any element size costs
+ * O(log n) memcpy calls. */
 static void fill_elems(byte *dst, const void *elem, size_t esz, int64_t n)
 {
     if (n <= 0)
         return;
+#define FILL(T)                                                                \
+    do {                                                                       \
+        T v_;                                                                  \
+        memcpy(&v_, elem, sizeof v_);                                          \
+        for (int64_t i = 0; i < n; i++)                                        \
+            memcpy(dst + i * (int64_t)sizeof v_, &v_, sizeof v_);              \
+        return;                                                                \
+    } while (0)
+    switch (esz) {
+    case 1: memset(dst, *(const byte *)elem, (size_t)n); return;
+    case 2: FILL(uint16_t);
+    case 4: FILL(uint32_t);
+    case 8: FILL(uint64_t);
+    default: break;
+    }
+#undef FILL
     memcpy(dst, elem, esz);
     size_t done = esz, total = (size_t)n * esz;
     while (done < total) {
@@ -49,7 +66,7 @@ static void gather_run(byte *dst, const byte *src, size_t esz, int64_t n, int64_
 static void copy_tiled(byte *dst, const byte *src, size_t esz, int r, const int64_t *dims,
                        const int64_t *st, int p)
 {
-    enum { T = 16 };
+    enum { T = 32 };
     int64_t ost[MAXD], s = 1;
     for (int k = r - 1; k >= 0; k--) {
         ost[k] = s;

@@ -10,15 +10,21 @@
 void rt_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
               int64_t ldc);
+/* The same plus bias[i] on every element of row i (bias NULL: none), then
+ * each element clamped to [lo, hi] (-HUGE_VALF, HUGE_VALF: no clamp). */
+void rt_sgemm_bias(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                   const float *bias, float lo, float hi, float *c, int64_t ldc);
 
 /* Writes rows [k0, k0+kc) x columns [j0, j0+nc) of a virtual K x N matrix B to
- * dst as ceil(nc/nr) panels, each kc x nr row-major, zero-padded past nc. */
+ * dst as ceil(nc/nr) panels, each kc x nr row-major, zero-padded past nc
+ * (nr <= 32). */
 typedef void (*RtPackB)(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
                         float *dst);
-/* rt_sgemm whose B is produced by pack_b(b_src, ...): Conv's implicit im2col. */
+/* rt_sgemm_bias whose B is produced by pack_b(b_src, ...): Conv's implicit im2col. */
 void rt_sgemm_pack(int trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                   int64_t lda, RtPackB pack_b, const void *b_src, float beta, float *c,
-                   int64_t ldc);
+                   int64_t lda, RtPackB pack_b, const void *b_src, float beta,
+                   const float *bias, float lo, float hi, float *c, int64_t ldc);
 
 /* ---- MatMul, Gemm (k_matmul.c) ---- */
 /* MatMul: no parameters; NumPy matmul (1-D operands, broadcast batch dims)
@@ -32,7 +38,8 @@ int rt_gemm(const RtCall *c, const void *const *in, void *const *out);
 /* ---- Conv, ConvTranspose (k_conv.c) ----
  * X [N, C, s1..s_nsp], optional bias B [M], nsp = 1..3.
  * ints [group, nsp, strides[nsp], dilations[nsp], pads_begin[nsp]]; kernel and
- * output extents come from the descriptors.
+ * output extents come from the descriptors. Optionally one more int, 1, and
+ * floats [lo, hi] clamp the output (a fused Relu: [0, FLT_MAX]; Clip).
  * Conv: W [M, C/group, k...]. ConvTranspose: W [C, M/group, k...], output
  * extents already include output_padding/output_shape; pads_begin may be
  * negative (an output_shape larger than the natural one). */
@@ -76,8 +83,9 @@ enum {
     RT_REDUCE_SUM_SQUARE
 };
 /* Reduce*: ints [op, mask]; bit i of mask set reduces input axis i (keepdims
- * only changes the output descriptor). mask 0 copies the input. Empty
- * reductions give the op's identity (sum 0, prod 1, max -inf, ...). */
+ * only changes the output descriptor). mask 0 reduces over no axes (each
+ * element alone: a copy, |x| for L2, ...). Empty reductions give the op's
+ * identity (sum 0, prod 1, max -inf, ...). */
 int rt_reduce(const RtCall *c, const void *const *in, void *const *out);
 /* ArgMax, ArgMin: int64 output; ints [is_min, axis (non-negative), select_last_index]. */
 int rt_argmax(const RtCall *c, const void *const *in, void *const *out);

@@ -5,6 +5,14 @@
 
 #include "rt_internal.h"
 
+/* Hot loops opt in to FMA contraction and gcc's full vectorizer cost model
+ * (see k_gemm.c). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((optimize("fp-contract=fast", "vect-cost-model=dynamic")))
+#else
+#define HOT
+#endif
+
 static int64_t prod(const int64_t *d, int from, int to)
 {
     int64_t p = 1;
@@ -14,13 +22,14 @@ static int64_t prod(const int64_t *d, int from, int to)
 }
 
 /* y[i] = x[i] * a + b over one plane; the float32 path every norm ends in. */
-static void affine_f32(const float *x, float *y, int64_t n, float a, float b)
+HOT static void affine_f32(const float *x, float *y, int64_t n, float a, float b)
 {
     for (int64_t i = 0; i < n; i++)
         y[i] = x[i] * a + b;
 }
 
-static void affine_any(int dt, const void *x, void *y, int64_t off, int64_t n, double a, double b)
+HOT static void affine_any(int dt, const void *x, void *y, int64_t off, int64_t n, double a,
+                           double b)
 {
     if (dt == RT_F32) {
         affine_f32((const float *)x + off, (float *)y + off, n, (float)a, (float)b);
@@ -32,7 +41,8 @@ static void affine_any(int dt, const void *x, void *y, int64_t off, int64_t n, d
 
 /* Mean and population variance of n elements, two-pass for accuracy (float32
  * sums with 8 independent lanes, so the loop vectorizes). */
-static void moments(int dt, const void *x, int64_t off, int64_t n, double *mean, double *var)
+HOT static void moments(int dt, const void *x, int64_t off, int64_t n, double *mean,
+                        double *var)
 {
     if (dt == RT_F32) {
         const float *xf = (const float *)x + off;
@@ -73,7 +83,7 @@ static void moments(int dt, const void *x, int64_t off, int64_t n, double *mean,
 
 /* ---- BatchNormalization ---- */
 
-int rt_batchnorm(const RtCall *c, const void *const *in, void *const *out)
+HOT int rt_batchnorm(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0];
     int dt = x->dtype;
@@ -113,7 +123,7 @@ int rt_batchnorm(const RtCall *c, const void *const *in, void *const *out)
 
 /* ---- InstanceNormalization ---- */
 
-int rt_instancenorm(const RtCall *c, const void *const *in, void *const *out)
+HOT int rt_instancenorm(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0];
     int dt = x->dtype;
@@ -147,7 +157,7 @@ static int64_t bcast_index(int64_t i, const RtTensorDesc *inner, const int64_t *
     return r;
 }
 
-int rt_layernorm(const RtCall *c, const void *const *in, void *const *out)
+HOT int rt_layernorm(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0];
     int dt = x->dtype;
@@ -208,7 +218,7 @@ int rt_layernorm(const RtCall *c, const void *const *in, void *const *out)
  * Cody-Waite reduction x = n*ln2 + r, Cephes' degree-6 polynomial for e^r,
  * 2^n built in the exponent bits. Relative error < 1e-7 over [-87, 88];
  * inputs are clamped to that range (softmax only feeds it x - max <= 0). */
-static float exp_fast(float x)
+HOT static float exp_fast(float x)
 {
     x = x < -87.3365f ? -87.3365f : x;
     x = x > 88.7228f ? 88.7228f : x;
@@ -229,7 +239,7 @@ static float exp_fast(float x)
 
 /* One float32 row of n contiguous elements; 8 independent lanes keep the
  * max and sum loops vectorizable. */
-static void softmax_row(int kind, const float *x, float *y, int64_t n)
+HOT static void softmax_row(int kind, const float *x, float *y, int64_t n)
 {
     if (kind == RT_HARDMAX) {
         int64_t arg = 0;
@@ -278,7 +288,7 @@ static void softmax_row(int kind, const float *x, float *y, int64_t n)
     }
 }
 
-int rt_softmax(const RtCall *c, const void *const *in, void *const *out)
+HOT int rt_softmax(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0];
     int dt = x->dtype;

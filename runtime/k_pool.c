@@ -3,6 +3,14 @@
 
 #include "rt_internal.h"
 
+/* Hot loops opt in to FMA contraction and gcc's full vectorizer cost model
+ * (see k_gemm.c). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((optimize("fp-contract=fast", "vect-cost-model=dynamic")))
+#else
+#define HOT
+#endif
+
 /* Spatial geometry padded to 3 axes (d, h, w), as in k_conv.c. */
 typedef struct PoolGeom {
     int mode, include_pad, col_major;
@@ -40,7 +48,7 @@ static int read_geom(const RtCall *c, PoolGeom *g)
 }
 
 /* The kernel taps [lo, hi) of a window starting at s that land inside [0, lim). */
-static void taps(int64_t s, int64_t dil, int64_t k, int64_t lim, int64_t *lo, int64_t *hi)
+HOT static void taps(int64_t s, int64_t dil, int64_t k, int64_t lim, int64_t *lo, int64_t *hi)
 {
     int64_t a = s < 0 ? (-s + dil - 1) / dil : 0;
     int64_t b = s >= lim ? 0 : (lim - 1 - s) / dil + 1;
@@ -50,10 +58,21 @@ static void taps(int64_t s, int64_t dil, int64_t k, int64_t lim, int64_t *lo, in
     *hi = a > b ? a : b;
 }
 
+/* The outputs q in [lo, hi) (of n) whose tap at i0 + q*s lands inside [0, lim). */
+HOT static void taps_out(int64_t i0, int64_t s, int64_t lim, int64_t n, int64_t *lo, int64_t *hi)
+{
+    int64_t a = i0 < 0 ? (-i0 + s - 1) / s : 0;
+    int64_t b = i0 >= lim ? 0 : (lim - 1 - i0) / s + 1;
+    if (b > n)
+        b = n;
+    *lo = a;
+    *hi = a > b ? a : b;
+}
+
 /* Window positions counted by count_include_pad: those inside the padded
  * extent [-pb, lim + pe), as ONNX Runtime and PyTorch count them. */
-static int64_t padded_taps(int64_t s, int64_t dil, int64_t k, int64_t lim, int64_t pb,
-                           int64_t pe)
+HOT static int64_t padded_taps(int64_t s, int64_t dil, int64_t k, int64_t lim, int64_t pb,
+                               int64_t pe)
 {
     int64_t lo, hi;
     taps(s + pb, dil, k, lim + pb + pe, &lo, &hi);
@@ -119,6 +138,72 @@ static int pool(const PoolGeom *g, int dt, const void *x, void *y, int64_t *ind)
     return RT_OK;
 }
 
+/* float32 without Indices: whole output rows at a time. For each input row
+ * and kernel column the clipped range of outputs is one (strided) vectorizable
+ * loop; the average's divisor is counted the same way, per output column. */
+HOT static void pool_f32(const PoolGeom *g, const float *x, float *y)
+{
+    enum { CH = 256 };
+    float acc[CH], cnt[CH];
+    int is_max = g->mode == RT_POOL_MAX;
+    int64_t si = g->in[0] * g->in[1] * g->in[2], W = g->in[2], OW = g->out[2];
+    int64_t sw = g->st[2], dw = g->dil[2];
+    for (int64_t pl = 0; pl < g->planes; pl++)
+        for (int64_t od = 0; od < g->out[0]; od++)
+            for (int64_t oh = 0; oh < g->out[1]; oh++) {
+                int64_t sd = od * g->st[0] - g->pb[0], sh = oh * g->st[1] - g->pb[1];
+                int64_t d0, d1, h0, h1;
+                taps(sd, g->dil[0], g->k[0], g->in[0], &d0, &d1);
+                taps(sh, g->dil[1], g->k[1], g->in[1], &h0, &h1);
+                double rows = (double)(d1 - d0) * (double)(h1 - h0);
+                if (g->include_pad)
+                    rows = (double)padded_taps(sd, g->dil[0], g->k[0], g->in[0], g->pb[0],
+                                               g->pe[0]) *
+                           (double)padded_taps(sh, g->dil[1], g->k[1], g->in[1], g->pb[1],
+                                               g->pe[1]);
+                float *yr = y + ((pl * g->out[0] + od) * g->out[1] + oh) * OW;
+                for (int64_t q0 = 0; q0 < OW; q0 += CH) {
+                    int64_t nq = OW - q0 < CH ? OW - q0 : CH;
+                    for (int64_t q = 0; q < nq; q++) {
+                        acc[q] = is_max ? -HUGE_VALF : 0;
+                        cnt[q] = 0;
+                    }
+                    for (int64_t kw = 0; kw < g->k[2]; kw++) {
+                        /* outputs q0 + [lo, hi) whose tap kw lands in the row */
+                        int64_t i0 = (q0 * sw - g->pb[2]) + kw * dw, lo, hi;
+                        taps_out(i0, sw, W, nq, &lo, &hi);
+                        for (int64_t kd = d0; kd < d1; kd++)
+                            for (int64_t kh = h0; kh < h1; kh++) {
+                                const float *xr = x + pl * si +
+                                                  ((sd + kd * g->dil[0]) * g->in[1] + sh +
+                                                   kh * g->dil[1]) * W;
+                                if (is_max)
+                                    for (int64_t q = lo; q < hi; q++) {
+                                        float v = xr[i0 + q * sw];
+                                        acc[q] = v > acc[q] ? v : acc[q];
+                                    }
+                                else
+                                    for (int64_t q = lo; q < hi; q++)
+                                        acc[q] += xr[i0 + q * sw];
+                            }
+                        if (!is_max) {
+                            if (g->include_pad)
+                                taps_out(i0 + g->pb[2], sw, W + g->pb[2] + g->pe[2], nq, &lo,
+                                         &hi);
+                            for (int64_t q = lo; q < hi; q++)
+                                cnt[q] += 1;
+                        }
+                    }
+                    if (is_max)
+                        for (int64_t q = 0; q < nq; q++)
+                            yr[q0 + q] = acc[q];
+                    else
+                        for (int64_t q = 0; q < nq; q++)
+                            yr[q0 + q] = cnt[q] * rows > 0 ? acc[q] / (float)(cnt[q] * rows) : 0;
+                }
+            }
+}
+
 int rt_pool(const RtCall *c, const void *const *in, void *const *out)
 {
     PoolGeom g;
@@ -129,10 +214,14 @@ int rt_pool(const RtCall *c, const void *const *in, void *const *out)
     if (!rt_is_float(dt) && dt != RT_I8 && dt != RT_U8 && dt != RT_I32 && dt != RT_I64)
         return RT_EDTYPE;
     int64_t *ind = c->n_out > 1 && c->out[1].dtype == RT_I64 ? out[1] : NULL;
+    if (dt == RT_F32 && !ind) {
+        pool_f32(&g, in[0], out[0]);
+        return RT_OK;
+    }
     return pool(&g, dt, in[0], out[0], ind);
 }
 
-int rt_global_pool(const RtCall *c, const void *const *in, void *const *out)
+HOT int rt_global_pool(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0];
     if (c->n_ints < 1 || x->rank < 2)

@@ -26,11 +26,11 @@ typedef struct Taps {
 } Taps;
 
 /* Output coordinates whose taps are computed at once along the last axis;
- * bounds the stack the kernel uses. */
-#define CHUNK 128
-/* Products of taps of the outer resized axes; the compiler rejects models
- * that would need more (cubic on more than five axes). */
-#define MAXPAIRS 256
+ * bounds the stack the kernel uses (under 20 KB in all). */
+#define CHUNK 256
+/* Products of taps of the outer resampled axes; the compiler rejects models
+ * that would need more (cubic on more than four axes). */
+#define MAXPAIRS 64
 
 static double bits_f64(int64_t v)
 {
@@ -180,12 +180,42 @@ typedef struct Pair {
     double w;
 } Pair;
 
-static void row_nearest(byte *dst, const byte *src, size_t esz, const Taps *tx, int64_t nx,
+/* The taps of CHUNK consecutive output coordinates of the last axis, laid
+ * out so the row loops below vectorize: every coordinate gets T taps, the
+ * unused ones with weight 0 on a valid index. */
+typedef struct Chunk {
+    int T;                       /* taps per coordinate, 1..4 */
+    int any_outside;             /* some coordinate takes the extrapolation value */
+    unsigned char outside[CHUNK];
+    int32_t idx[4][CHUNK];       /* the compiler keeps resampled extents below 2^31 */
+    float wf[4][CHUNK];
+} Chunk;
+
+static void build_chunk(const Params *p, const Axis *a, int64_t x0, int64_t nx, Chunk *ch)
+{
+    ch->T = 1;
+    ch->any_outside = 0;
+    for (int64_t j = 0; j < nx; j++) {
+        Taps t;
+        taps(p, a, x0 + j, &t);
+        ch->outside[j] = !t.n;
+        ch->any_outside |= !t.n;
+        if (t.n > ch->T)
+            ch->T = t.n;
+        for (int b = 0; b < 4; b++) {
+            ch->idx[b][j] = (int32_t)(b < t.n ? t.idx[b] : t.n ? t.idx[0] : 0);
+            ch->wf[b][j] = b < t.n ? (float)t.w[b] : 0;
+        }
+    }
+}
+
+static void row_nearest(byte *dst, const byte *src, size_t esz, const Chunk *ch, int64_t nx,
                         const byte *extrap)
 {
+    const int32_t *ix = ch->idx[0];
 #define NEAREST(E)                                                             \
     for (int64_t j = 0; j < nx; j++)                                           \
-        memcpy(dst + j * (E), tx[j].n ? src + tx[j].idx[0] * (E) : extrap, (E)); \
+        memcpy(dst + j * (E), src + ix[j] * (E), (E));                         \
     break
     switch (esz) {
     case 1: NEAREST(1);
@@ -194,52 +224,157 @@ static void row_nearest(byte *dst, const byte *src, size_t esz, const Taps *tx, 
     case 8: NEAREST(8);
     default:
         for (int64_t j = 0; j < nx; j++)
-            memcpy(dst + j * (int64_t)esz,
-                   tx[j].n ? src + tx[j].idx[0] * (int64_t)esz : extrap, esz);
+            memcpy(dst + j * (int64_t)esz, src + ix[j] * (int64_t)esz, esz);
     }
 #undef NEAREST
+    if (ch->any_outside)
+        for (int64_t j = 0; j < nx; j++)
+            if (ch->outside[j])
+                memcpy(dst + j * (int64_t)esz, extrap, esz);
 }
 
-static void row_f32(float *dst, const float *src, const Pair *pr, int np, const Taps *tx,
-                    int64_t nx, float extrap)
+/* Source rows already resampled along the last axis, for the chunk being
+ * written: consecutive output rows mostly share their source rows. */
+typedef struct RowCache {
+    int next;                    /* slot to replace next (round robin) */
+    int valid[4];
+    int64_t off[4];
+    float h[4][CHUNK];
+} RowCache;
+
+static void hrow_f32(float *restrict h, const float *restrict s, const Chunk *ch, int64_t nx)
 {
-    for (int64_t j = 0; j < nx; j++) {
-        const Taps *t = &tx[j];
-        if (!t->n) {
-            dst[j] = extrap;
-            continue;
-        }
-        float acc = 0;
-        for (int a = 0; a < np; a++) {
-            const float *s = src + pr[a].off;
-            float v = 0;
-            for (int b = 0; b < t->n; b++)
-                v += (float)t->w[b] * s[t->idx[b]];
-            acc += (float)pr[a].w * v;
-        }
-        dst[j] = acc;
+    const int32_t *i0 = ch->idx[0], *i1 = ch->idx[1], *i2 = ch->idx[2], *i3 = ch->idx[3];
+    const float *w0 = ch->wf[0], *w1 = ch->wf[1], *w2 = ch->wf[2], *w3 = ch->wf[3];
+    switch (ch->T) {
+    case 1:
+        for (int64_t j = 0; j < nx; j++)
+            h[j] = w0[j] * s[i0[j]];
+        break;
+    case 2:
+        for (int64_t j = 0; j < nx; j++)
+            h[j] = w0[j] * s[i0[j]] + w1[j] * s[i1[j]];
+        break;
+    default:
+        for (int64_t j = 0; j < nx; j++)
+            h[j] = w0[j] * s[i0[j]] + w1[j] * s[i1[j]] + w2[j] * s[i2[j]] + w3[j] * s[i3[j]];
     }
+}
+
+/* The resampled source row at off; *pinned marks the slots the current
+ * output row uses, which must not be replaced while it is written. */
+static const float *hrow_cached(RowCache *rc, const float *src, int64_t off, const Chunk *ch,
+                                int64_t nx, int *pinned)
+{
+    for (int k = 0; k < 4; k++)
+        if (rc->valid[k] && rc->off[k] == off) {
+            *pinned |= 1 << k;
+            return rc->h[k];
+        }
+    int k = rc->next;
+    while (*pinned & (1 << k))
+        k = (k + 1) & 3;
+    rc->next = (k + 1) & 3;
+    rc->valid[k] = 1;
+    rc->off[k] = off;
+    *pinned |= 1 << k;
+    hrow_f32(rc->h[k], src + off, ch, nx);
+    return rc->h[k];
+}
+
+/* dst[j] = sum over source rows a of w_a * (row a resampled along the last
+ * axis)[j]: separable, so each source row is resampled once per chunk. */
+static void row_f32(float *restrict dst, const float *src, const Pair *pr, int np,
+                    const Chunk *ch, int64_t nx, float extrap, RowCache *rc)
+{
+    int pin = 0;
+    if (np == 1) {
+        const float *h = hrow_cached(rc, src, pr[0].off, ch, nx, &pin);
+        float wa = (float)pr[0].w;
+        for (int64_t j = 0; j < nx; j++)
+            dst[j] = wa * h[j];
+    } else if (np == 2) {
+        const float *h0 = hrow_cached(rc, src, pr[0].off, ch, nx, &pin);
+        const float *h1 = hrow_cached(rc, src, pr[1].off, ch, nx, &pin);
+        float wa = (float)pr[0].w, wb = (float)pr[1].w;
+        for (int64_t j = 0; j < nx; j++)
+            dst[j] = wa * h0[j] + wb * h1[j];
+    } else if (np <= 4) {
+        const float *h[4];
+        float w[4] = {0, 0, 0, 0};
+        for (int a = 0; a < 4; a++) {
+            /* taps are never more than 4, so these rows fit the cache together */
+            h[a] = a < np ? hrow_cached(rc, src, pr[a].off, ch, nx, &pin) : NULL;
+            w[a] = a < np ? (float)pr[a].w : 0;
+        }
+        if (np == 3)
+            for (int64_t j = 0; j < nx; j++)
+                dst[j] = w[0] * h[0][j] + w[1] * h[1][j] + w[2] * h[2][j];
+        else
+            for (int64_t j = 0; j < nx; j++)
+                dst[j] = w[0] * h[0][j] + w[1] * h[1][j] + w[2] * h[2][j] + w[3] * h[3][j];
+    } else {
+        float acc[CHUNK], hb[CHUNK];
+        memset(acc, 0, sizeof acc);
+        for (int a = 0; a < np; a++) {
+            hrow_f32(hb, src + pr[a].off, ch, nx);
+            float wa = (float)pr[a].w;
+            for (int64_t j = 0; j < nx; j++)
+                acc[j] += wa * hb[j];
+        }
+        memcpy(dst, acc, (size_t)nx * sizeof *dst);
+    }
+    if (ch->any_outside)
+        for (int64_t j = 0; j < nx; j++)
+            if (ch->outside[j])
+                dst[j] = extrap;
 }
 
 /* float16, bfloat16 and float64 go through double. */
 static void row_generic(byte *dst, const byte *src, int dt, const Pair *pr, int np,
-                        const Taps *tx, int64_t nx, double extrap)
+                        const Chunk *ch, int64_t nx, double extrap)
 {
     for (int64_t j = 0; j < nx; j++) {
-        const Taps *t = &tx[j];
         double acc = 0;
-        if (!t->n) {
+        if (ch->outside[j]) {
             acc = extrap;
         } else {
             for (int a = 0; a < np; a++) {
                 double v = 0;
-                for (int b = 0; b < t->n; b++)
-                    v += t->w[b] * rt_load_f64(src, dt, pr[a].off + t->idx[b]);
+                for (int b = 0; b < ch->T; b++)
+                    v += ch->wf[b][j] * rt_load_f64(src, dt, pr[a].off + ch->idx[b][j]);
                 acc += pr[a].w * v;
             }
         }
         rt_store_f64(dst, dt, j, acc);
     }
+}
+
+/* The source rows (offsets within the block) and weights one output row
+ * mixes: the product of the taps of the resampled axes before the last.
+ * Returns their count, 0 if the row lies outside the crop box, -1 if there
+ * are more than MAXPAIRS. */
+static int row_pairs(const Params *p, const Axis *ax, int a0, int r, const int64_t *idx,
+                     const int64_t *xs, Pair *pr)
+{
+    int np = 1;
+    pr[0].off = 0;
+    pr[0].w = 1;
+    for (int k = a0; k < r - 1; k++) {
+        Taps t;
+        taps(p, &ax[k], idx[k], &t);
+        if (!t.n)
+            return 0;
+        if (np * t.n > MAXPAIRS)
+            return -1;
+        for (int a = np - 1; a >= 0; a--)
+            for (int b = t.n - 1; b >= 0; b--) {
+                Pair q = {pr[a].off + t.idx[b] * xs[k], pr[a].w * t.w[b]};
+                pr[a * t.n + b] = q;
+            }
+        np *= t.n;
+    }
+    return np;
 }
 
 int rt_resize(const RtCall *c, const void *const *in, void *const *out)
@@ -290,52 +425,50 @@ int rt_resize(const RtCall *c, const void *const *in, void *const *out)
     }
     rt_strides(x, xs);
     int64_t W = y->dims[r - 1], rows = yblock / W;
-    Taps tx[CHUNK];
-    Pair pr[MAXPAIRS];
-    for (int64_t x0 = 0; x0 < W; x0 += CHUNK) {
-        int64_t nx = W - x0 < CHUNK ? W - x0 : CHUNK;
-        for (int64_t j = 0; j < nx; j++)
-            taps(&p, &ax[r - 1], x0 + j, &tx[j]);
-        int64_t idx[RT_MAX_RANK] = {0};
-        for (int64_t row = 0; row < rows; row++) {
-            /* the source rows this output row mixes, with their weights */
-            int np = 1, outside = 0;
-            pr[0].off = 0;
-            pr[0].w = 1;
-            for (int k = a0; k < r - 1 && !outside; k++) {
-                Taps t;
-                taps(&p, &ax[k], idx[k], &t);
-                if (!t.n) {
-                    outside = 1;
-                    break;
-                }
-                if (np * t.n > MAXPAIRS)
+    Chunk ch;
+    RowCache rc;
+    Pair pr[MAXPAIRS], prev[MAXPAIRS];
+    /* equal chunks, so none is left with a few columns and all the per-row work */
+    int64_t nchunks = (W + CHUNK - 1) / CHUNK, csize = (W + nchunks - 1) / nchunks;
+    for (int64_t x0 = 0; x0 < W; x0 += csize) {
+        int64_t nx = W - x0 < csize ? W - x0 : csize;
+        build_chunk(&p, &ax[r - 1], x0, nx, &ch);
+        for (int64_t b = 0; b < batch; b++) {
+            const byte *src = (const byte *)in[0] + b * xblock * (int64_t)esz;
+            byte *base = (byte *)out[0] + (b * yblock + x0) * (int64_t)esz, *last = NULL;
+            int64_t idx[RT_MAX_RANK] = {0};
+            int nprev = 0;
+            rc.next = 0;
+            rc.valid[0] = rc.valid[1] = rc.valid[2] = rc.valid[3] = 0;
+            for (int64_t row = 0; row < rows; row++) {
+                byte *dst = base + row * W * (int64_t)esz;
+                int np = row_pairs(&p, ax, a0, r, idx, xs, pr);
+                if (np < 0)
                     return RT_EINVAL;
-                for (int a = np - 1; a >= 0; a--)
-                    for (int b = t.n - 1; b >= 0; b--) {
-                        Pair q = {pr[a].off + t.idx[b] * xs[k], pr[a].w * t.w[b]};
-                        pr[a * t.n + b] = q;
-                    }
-                np *= t.n;
-            }
-            for (int64_t b = 0; b < batch; b++) {
-                const byte *src = (const byte *)in[0] + b * xblock * (int64_t)esz;
-                byte *dst = (byte *)out[0] + (b * yblock + row * W + x0) * (int64_t)esz;
-                if (outside) {
+                if (np == 0) {
                     for (int64_t j = 0; j < nx; j++)
                         memcpy(dst + j * (int64_t)esz, extrap, esz);
+                } else if (last && np == nprev && !memcmp(pr, prev, sizeof *pr * (size_t)np)) {
+                    /* e.g. nearest upsampling repeats source rows */
+                    memcpy(dst, last, (size_t)nx * esz);
                 } else if (p.mode == RT_RESIZE_NEAREST) {
-                    row_nearest(dst, src + pr[0].off * (int64_t)esz, esz, tx, nx, extrap);
+                    row_nearest(dst, src + pr[0].off * (int64_t)esz, esz, &ch, nx, extrap);
                 } else if (dt == RT_F32) {
-                    row_f32((float *)dst, (const float *)src, pr, np, tx, nx, c->floats[1]);
+                    row_f32((float *)dst, (const float *)src, pr, np, &ch, nx, c->floats[1],
+                            &rc);
                 } else {
-                    row_generic(dst, src, dt, pr, np, tx, nx, c->floats[1]);
+                    row_generic(dst, src, dt, pr, np, &ch, nx, c->floats[1]);
                 }
-            }
-            for (int k = r - 2; k >= a0; k--) {
-                if (++idx[k] < y->dims[k])
-                    break;
-                idx[k] = 0;
+                if (np) {
+                    memcpy(prev, pr, sizeof *pr * (size_t)np);
+                    nprev = np;
+                    last = dst;
+                }
+                for (int k = r - 2; k >= a0; k--) {
+                    if (++idx[k] < y->dims[k])
+                        break;
+                    idx[k] = 0;
+                }
             }
         }
     }

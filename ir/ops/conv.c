@@ -1,4 +1,5 @@
 /* conv.c: shapes and kernel parameters of Conv, ConvTranspose and the pooling ops. */
+#include <float.h>
 #include <string.h>
 
 #include "ir.h"
@@ -157,6 +158,31 @@ static int check_xwb(Diag *d, const Node *n, int64_t nb)
 
 /* ---- Conv ---- */
 
+/* FusedConv (com.microsoft, what ONNX Runtime's fusions produce and a fusion
+ * pass can target): Conv followed by an activation, which the kernel applies
+ * as a clamp of its output. */
+static int fused_activation(Diag *d, Node *n)
+{
+    const char *act = ir_attr_str(n, "activation", NULL);
+    if (!act)
+        return 0;
+    if (n->n_in > 3 && n->in[3])
+        return ir_node_error(d, n, "the fused sum input Z is not supported");
+    float lo, hi = FLT_MAX, p[2];
+    if (!strcmp(act, "Relu")) {
+        lo = 0;
+    } else if (!strcmp(act, "Clip") && ir_attr_floats(n, "activation_params", p, 2) == 2) {
+        lo = p[0];
+        hi = p[1];
+    } else {
+        return ir_node_error(d, n, "fused activation '%s' is not supported (Relu, Clip)", act);
+    }
+    ir_param_int(n, 1);
+    ir_param_float(n, lo);
+    ir_param_float(n, hi);
+    return 0;
+}
+
 int ir_infer_conv(Graph *g, Node *n, Diag *d)
 {
     (void)g;
@@ -178,18 +204,12 @@ int ir_infer_conv(Graph *g, Node *n, Diag *d)
     ir_param_int(n, group);
     ir_param_int(n, win.nsp);
     param_window(n, &win, 0, 0);
+    if (fused_activation(d, n) < 0)
+        return -1;
     return ir_set_out(n, 0, x->dtype, x->rank, dims);
 }
 
 /* ---- ConvTranspose ---- */
-
-/* Python's floor division, which the ONNX reference uses for the pads an
- * output_shape implies (they may be negative). */
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
 
 int ir_infer_conv_transpose(Graph *g, Node *n, Diag *d)
 {
@@ -219,13 +239,20 @@ int ir_infer_conv_transpose(Graph *g, Node *n, Diag *d)
         if (nos >= 0 || win.auto_pad == PAD_SAME_UPPER || win.auto_pad == PAD_SAME_LOWER) {
             o = nos >= 0 ? os[i] : in * win.st[i];
             /* ONNX Operators.md ConvTranspose: total padding split with the
-             * extra unit at the end for SAME_UPPER, at the start otherwise */
+             * extra unit at the end for SAME_UPPER, at the start otherwise.
+             * A negative total (the target exceeds the natural extent): an
+             * output_shape is reached by zeros at the end, SAME keeps the
+             * natural extent, both as ONNX Runtime does. */
             int64_t total = full - o;
-            if (win.auto_pad == PAD_SAME_UPPER) {
-                win.pb[i] = floor_div(total, 2);
+            if (total < 0) {
+                win.pb[i] = 0;
+                win.pe[i] = nos >= 0 ? total : 0;
+                o = full - win.pe[i];
+            } else if (win.auto_pad == PAD_SAME_UPPER) {
+                win.pb[i] = total / 2;
                 win.pe[i] = total - win.pb[i];
             } else {
-                win.pe[i] = floor_div(total, 2);
+                win.pe[i] = total / 2;
                 win.pb[i] = total - win.pe[i];
             }
         } else {

@@ -194,10 +194,9 @@ int ir_infer_layernorm(Graph *g, Node *n, Diag *d)
     int64_t sd[IR_MAX_RANK];
     for (int i = 0; i < x->rank; i++)
         sd[i] = i < axis ? x->dims[i] : 1;
-    /* statistics are kept in the stash type, float32, or wider for float64 */
-    int st = x->dtype == RT_F64 ? RT_F64 : RT_F32;
+    /* Mean and InvStdDev have the stash type (float32) whatever X's type */
     for (int i = 1; i < n->n_out && i < 3; i++)
-        ir_set_out(n, i, st, x->rank, sd);
+        ir_set_out(n, i, RT_F32, x->rank, sd);
     if (n->n_out > 3)
         return ir_node_error(d, n, "has %d outputs; at most 3", n->n_out);
     ir_param_int(n, axis);

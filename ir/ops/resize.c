@@ -154,6 +154,8 @@ int ir_infer_resize(Graph *g, Node *n, Diag *d)
     for (int i = 0; i < na; i++) {
         int k = ir_axis(axes[i], r);
         double in = (double)x->dims[k];
+        if (x->dims[k] > INT32_MAX)
+            return ir_node_error(d, n, "axis %d is too long to resample", k);
         if (nroi >= 0) {
             r0[k] = roi[i];
             r1[k] = roi[na + i];
@@ -199,7 +201,7 @@ int ir_infer_resize(Graph *g, Node *n, Diag *d)
                    coord != RT_COORD_TF_CROP_AND_RESIZE && coord != RT_COORD_TF_HALF_PIXEL_FOR_NN;
         if (!same)
             pairs *= taps;
-        if (pairs > 256)
+        if (pairs > 64)
             return ir_node_error(d, n, "resampling this many axes in mode '%s' is not "
                                  "supported", ms);
     }

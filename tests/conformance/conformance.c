@@ -306,8 +306,9 @@ static void run_case(Case *c, const Config *cfg, int idx)
     mkdir(outdir, 0777);
     c->status = ST_PASS;
     if (cfg->binary) {
-        CgOptions o = {"model", NULL, WEIGHTS_AUTO, 1, 0, model};
-        BuildOptions b = {bin, NULL, NULL, 0, 0};
+        CgOptions o = {.name = "model", .weights = WEIGHTS_AUTO, .with_main = 1,
+                       .model_path = model};
+        BuildOptions b = {.output = bin};
         if (cg_build(g, &o, &b, &d) < 0) {
             c->status = classify(d.msg);
             fmt(c->reason, sizeof c->reason, "build: %s", d.msg);

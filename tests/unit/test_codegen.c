@@ -47,7 +47,8 @@ static void check_mode(int mode, const char *work)
         fprintf(stderr, "%s\n", d.msg);
         return;
     }
-    CgOptions o = {"digits", dir, mode, 1, 1, "digits.onnx"};
+    CgOptions o = {.name = "digits", .out_dir = dir, .weights = mode, .with_main = 1,
+                   .with_runtime = 1, .model_path = "digits.onnx"};
     CHECK(0, cgc_emit(g, &o, &d));
     ir_graph_free(g);
     snprintf(cmd, sizeof cmd, "make -s -j2 -C %s >/dev/null", dir);
@@ -88,8 +89,9 @@ static void check_hostile_names(const char *work)
     CHECK_TRUE(g != NULL);
     if (!g)
         return;
-    CgOptions o = {"model", NULL, WEIGHTS_AUTO, 1, 0, "hostile */ \"name\".onnx"};
-    BuildOptions b = {bin, NULL, "-Werror", 0, 0};
+    CgOptions o = {.name = "model", .weights = WEIGHTS_AUTO, .with_main = 1,
+                   .model_path = "hostile */ \"name\".onnx"};
+    BuildOptions b = {.output = bin, .cflags = "-Werror", .generic = 1};
     CHECK(0, cg_build(g, &o, &b, &d));
     ir_graph_free(g);
     snprintf(out, sizeof out, "%s/hostile_out", work);

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "onnxcc_rt.h"
+#include "ir.h"
 
 static RtTensorDesc desc(int dtype, int rank, const int64_t *dims)
 {
@@ -330,6 +330,273 @@ static void test_depth_to_space(void)
     CHECK_TRUE(same_f32(z, x, N * C * H * W, 0));
 }
 
+static void test_indexing(void)
+{
+    /* GatherElements axis 1 (ONNX example) */
+    float x[4] = {1, 2, 3, 4}, y[6];
+    int64_t ix[6] = {0, 0, 1, 0}, d22[2] = {2, 2}, one = 1;
+    RtTensorDesc ge[2] = {desc(RT_F32, 2, d22), desc(RT_I64, 2, d22)}, go = desc(RT_F32, 2, d22);
+    RtCall c = call(2, ge, 1, &go, 1, &one, 0, NULL);
+    const void *in[3] = {x, ix, NULL};
+    void *out[1] = {y};
+    CHECK(RT_OK, rt_gather_elements(&c, in, out));
+    float e1[4] = {1, 1, 4, 3};
+    CHECK_TRUE(same_f32(y, e1, 4, 0));
+
+    /* ScatterElements axis 1, reduction add with a repeated index */
+    float data[5] = {1, 2, 3, 4, 5}, upd[2] = {1.1f, 2.1f}, so[5];
+    int64_t si[2] = {1, 1}, d15[2] = {1, 5}, d12[2] = {1, 2}, sp[2] = {1, RT_SCATTER_ADD};
+    RtTensorDesc se[3] = {desc(RT_F32, 2, d15), desc(RT_I64, 2, d12), desc(RT_F32, 2, d12)};
+    RtTensorDesc seo = desc(RT_F32, 2, d15);
+    RtCall cs = call(3, se, 1, &seo, 2, sp, 0, NULL);
+    const void *sin[3] = {data, si, upd};
+    void *sout[1] = {so};
+    CHECK(RT_OK, rt_scatter_elements(&cs, sin, sout));
+    float e2[5] = {1, 5.2f, 3, 4, 5};
+    CHECK_TRUE(same_f32(so, e2, 5, 1e-6f));
+
+    /* GatherND with batch_dims 1 */
+    float nd[8] = {0, 1, 2, 3, 4, 5, 6, 7}, ndo[4];
+    int64_t ndi[2] = {1, 0}, d222[3] = {2, 2, 2}, d21[2] = {2, 1};
+    RtTensorDesc gn[2] = {desc(RT_F32, 3, d222), desc(RT_I64, 2, d21)}, gno = desc(RT_F32, 2, d22);
+    RtCall cg = call(2, gn, 1, &gno, 1, &one, 0, NULL);
+    const void *gin[2] = {nd, ndi};
+    void *gout[1] = {ndo};
+    CHECK(RT_OK, rt_gather_nd(&cg, gin, gout));
+    float e3[4] = {2, 3, 4, 5};
+    CHECK_TRUE(same_f32(ndo, e3, 4, 0));
+
+    /* ScatterND (ONNX example 1) */
+    float sd[8] = {1, 2, 3, 4, 5, 6, 7, 8}, su[4] = {9, 10, 11, 12}, sdo[8];
+    int64_t sdi[4] = {4, 3, 1, 7}, d8[1] = {8}, d41[2] = {4, 1}, d4[1] = {4}, none = 0;
+    RtTensorDesc sn[3] = {desc(RT_F32, 1, d8), desc(RT_I64, 2, d41), desc(RT_F32, 1, d4)};
+    RtTensorDesc sno = desc(RT_F32, 1, d8);
+    RtCall csn = call(3, sn, 1, &sno, 1, &none, 0, NULL);
+    const void *snin[3] = {sd, sdi, su};
+    void *snout[1] = {sdo};
+    CHECK(RT_OK, rt_scatter_nd(&csn, snin, snout));
+    float e4[8] = {1, 11, 3, 10, 9, 6, 7, 12};
+    CHECK_TRUE(same_f32(sdo, e4, 8, 0));
+}
+
+static void test_misc(void)
+{
+    /* Trilu: upper with k = 0, lower with k = -1 */
+    float m[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, t[9];
+    int64_t d33[2] = {3, 3}, d1[1] = {1}, upper = 1, lower = 0, km1 = -1;
+    RtTensorDesc ti[2] = {desc(RT_F32, 2, d33), desc(RT_I64, 0, d1)}, to = desc(RT_F32, 2, d33);
+    const void *in[2] = {m, NULL};
+    void *out[1] = {t};
+    RtCall c = call(1, ti, 1, &to, 1, &upper, 0, NULL);
+    CHECK(RT_OK, rt_trilu(&c, in, out));
+    float e1[9] = {1, 2, 3, 0, 5, 6, 0, 0, 9};
+    CHECK_TRUE(same_f32(t, e1, 9, 0));
+    in[1] = &km1;
+    RtCall c2 = call(2, ti, 1, &to, 1, &lower, 0, NULL);
+    CHECK(RT_OK, rt_trilu(&c2, in, out));
+    float e2[9] = {0, 0, 0, 4, 0, 0, 7, 8, 0};
+    CHECK_TRUE(same_f32(t, e2, 9, 0));
+
+    /* CumSum exclusive and reverse on int32 */
+    int32_t v[5] = {1, 2, 3, 4, 5}, cs[5];
+    int64_t d5[1] = {5}, axis0 = 0, flags[2] = {1, 1};
+    RtTensorDesc ci[2] = {desc(RT_I32, 1, d5), desc(RT_I64, 0, d1)}, co = desc(RT_I32, 1, d5);
+    const void *cin[2] = {v, &axis0};
+    void *cout[1] = {cs};
+    RtCall cc = call(2, ci, 1, &co, 2, flags, 0, NULL);
+    CHECK(RT_OK, rt_cumsum(&cc, cin, cout));
+    CHECK(14, cs[0]);
+    CHECK(9, cs[2]);
+    CHECK(0, cs[4]);
+
+    /* OneHot: indices [1, -1], depth 3, values [0, 5] */
+    int64_t oi[2] = {1, -1}, d2[1] = {2}, d23[2] = {2, 3}, last = 1;
+    float depth = 3, vals[2] = {0, 5}, oh[6];
+    RtTensorDesc oin[3] = {desc(RT_I64, 1, d2), desc(RT_F32, 0, d1), desc(RT_F32, 1, d2)};
+    RtTensorDesc oo = desc(RT_F32, 2, d23);
+    const void *ohin[3] = {oi, &depth, vals};
+    void *ohout[1] = {oh};
+    RtCall co2 = call(3, oin, 1, &oo, 1, &last, 0, NULL);
+    CHECK(RT_OK, rt_onehot(&co2, ohin, ohout));
+    float e3[6] = {0, 5, 0, 0, 0, 5};
+    CHECK_TRUE(same_f32(oh, e3, 6, 0));
+
+    /* EyeLike 2x3, k = 1 */
+    RtCall ce = call(1, &oo, 1, &oo, 1, &upper, 0, NULL);
+    CHECK(RT_OK, rt_eyelike(&ce, NULL, ohout));
+    float e4[6] = {0, 1, 0, 0, 0, 1};
+    CHECK_TRUE(same_f32(oh, e4, 6, 0));
+
+    /* Range int32 10, 7, 4 */
+    int32_t start = 10, limit = 2, delta = -3, rg[3];
+    int64_t d3[1] = {3};
+    RtTensorDesc ri[3] = {desc(RT_I32, 0, d1), desc(RT_I32, 0, d1), desc(RT_I32, 0, d1)};
+    RtTensorDesc ro = desc(RT_I32, 1, d3);
+    const void *rin[3] = {&start, &limit, &delta};
+    void *rout[1] = {rg};
+    RtCall cr = call(3, ri, 1, &ro, 0, NULL, 0, NULL);
+    CHECK(RT_OK, rt_range(&cr, rin, rout));
+    CHECK(4, rg[2]);
+
+    /* Compress axis 0 with condition [0 1 1] */
+    float cx[6] = {1, 2, 3, 4, 5, 6}, cy[4];
+    uint8_t cond[3] = {0, 1, 1};
+    int64_t d32[2] = {3, 2}, d22[2] = {2, 2};
+    RtTensorDesc cpi[2] = {desc(RT_F32, 2, d32), desc(RT_BOOL, 1, d3)}, cpo = desc(RT_F32, 2, d22);
+    const void *cpin[2] = {cx, cond};
+    void *cpout[1] = {cy};
+    RtCall ccp = call(2, cpi, 1, &cpo, 1, &axis0, 0, NULL);
+    CHECK(RT_OK, rt_compress(&ccp, cpin, cpout));
+    float e5[4] = {3, 4, 5, 6};
+    CHECK_TRUE(same_f32(cy, e5, 4, 0));
+    cond[0] = 1;
+    CHECK(RT_EINVAL, rt_compress(&ccp, cpin, cpout));
+
+    /* ReverseSequence (ONNX example, time_axis 0, batch_axis 1) */
+    float rx[16], ry[16];
+    for (int i = 0; i < 16; i++)
+        rx[i] = (float)((i % 4) * 4 + i / 4);
+    int64_t lens[4] = {4, 3, 2, 1}, d44[2] = {4, 4}, d4[1] = {4}, axes[2] = {1, 0};
+    RtTensorDesc rsi[2] = {desc(RT_F32, 2, d44), desc(RT_I64, 1, d4)}, rso = desc(RT_F32, 2, d44);
+    const void *rsin[2] = {rx, lens};
+    void *rsout[1] = {ry};
+    RtCall crs = call(2, rsi, 1, &rso, 2, axes, 0, NULL);
+    CHECK(RT_OK, rt_reverse_sequence(&crs, rsin, rsout));
+    float e6[16] = {3, 6, 9, 12, 2, 5, 8, 13, 1, 4, 10, 14, 0, 7, 11, 15};
+    CHECK_TRUE(same_f32(ry, e6, 16, 0));
+}
+
+/* ---- shape inference of the family, through the op table ---- */
+
+static Value *val(Graph *g, const char *name, int dtype, int rank, const int64_t *dims)
+{
+    Value *v = ir_value_new(g, name);
+    v->dtype = dtype;
+    v->rank = rank;
+    for (int i = 0; i < rank; i++)
+        v->dims[i] = dims[i];
+    return v;
+}
+
+static Value *const_i64(Graph *g, const char *name, int n, const int64_t *data)
+{
+    int64_t len = n;
+    Value *v = val(g, name, RT_I64, 1, &len);
+    int64_t *p = ir_value_alloc_data(g, v);
+    memcpy(p, data, sizeof *p * (size_t)n);
+    return v;
+}
+
+static Node *node(Graph *g, const char *op, int n_in, Value **in, int n_out)
+{
+    Node *n = ir_node_new(g, op, "", NULL, n_in, n_out);
+    for (int i = 0; i < n_in; i++)
+        n->in[i] = in[i];
+    for (int i = 0; i < n_out; i++)
+        n->out[i] = ir_value_new(g, NULL);
+    return n;
+}
+
+static int infer(Graph *g, Node *n, Diag *d)
+{
+    n->n_ints = n->n_floats = 0;
+    return ir_ops[n->op].infer(g, n, d);
+}
+
+static void set_attr_ints(Graph *g, Node *n, const char *name, int k, const int64_t *v)
+{
+    n->attrs = ir_alloc(g, sizeof *n->attrs);
+    n->n_attrs = 1;
+    n->attrs[0].name = name;
+    n->attrs[0].type = AT_INTS;
+    n->attrs[0].n = k;
+    n->attrs[0].ints = ir_alloc(g, sizeof(int64_t) * (size_t)k);
+    memcpy(n->attrs[0].ints, v, sizeof(int64_t) * (size_t)k);
+}
+
+static void test_infer(void)
+{
+    Graph *g = ir_graph_new(NULL);
+    g->opsets[0].domain = "";
+    g->opsets[0].version = 13;
+    g->n_opsets = 1;
+    Diag d = {0};
+
+    /* Reshape [2,3,4] by [0, -1]: 0 copies, -1 takes the rest */
+    int64_t xd[3] = {2, 3, 4}, sh[2] = {0, -1};
+    Value *x = val(g, "x", RT_F32, 3, xd);
+    Value *in[5] = {x, const_i64(g, "s", 2, sh)};
+    Node *n = node(g, "Reshape", 2, in, 1);
+    CHECK(0, infer(g, n, &d));
+    CHECK(2, n->out[0]->rank);
+    CHECK(12, n->out[0]->dims[1]);
+    int64_t bad[2] = {5, -1};
+    in[1] = const_i64(g, "s2", 2, bad);
+    n = node(g, "Reshape", 2, in, 1);
+    CHECK(-1, infer(g, n, &d));
+    CHECK_STR_CONTAINS(d.msg, "cannot reshape 24 elements");
+
+    /* Slice with clamped starts/ends and a negative step: x[-1:-100:-2] on
+     * axis 2 (extent 4) -> indices 3, 1 */
+    int64_t st[1] = {-1}, en[1] = {-100}, ax[1] = {2}, sp[1] = {-2};
+    Value *sin[5] = {x, const_i64(g, "st", 1, st), const_i64(g, "en", 1, en),
+                     const_i64(g, "ax", 1, ax), const_i64(g, "sp", 1, sp)};
+    n = node(g, "Slice", 5, sin, 1);
+    CHECK(0, infer(g, n, &d));
+    CHECK(2, n->out[0]->dims[2]);
+    CHECK(6, n->n_ints);
+    CHECK(3, n->ints[4]);
+    CHECK(-2, n->ints[5]);
+
+    /* a non-constant shape input asks for --const */
+    Value *dyn = val(g, "dyn", RT_I64, 1, (int64_t[]){2});
+    dyn->is_input = 1;
+    Value *din[2] = {x, dyn};
+    n = node(g, "Expand", 2, din, 1);
+    Diag d2 = {0};
+    CHECK(-1, infer(g, n, &d2));
+    CHECK_STR_CONTAINS(d2.msg, "--const dyn=FILE");
+
+    /* Transpose rejects a perm that is not a permutation */
+    Node *t = node(g, "Transpose", 1, in, 1);
+    set_attr_ints(g, t, "perm", 3, (int64_t[]){0, 0, 1});
+    Diag d3 = {0};
+    CHECK(-1, infer(g, t, &d3));
+    CHECK_STR_CONTAINS(d3.msg, "not a permutation");
+
+    /* Pad opset 13: begin (0, 1, -1), end (1, 0, 2) */
+    int64_t pads[6] = {0, 1, -1, 1, 0, 2};
+    Value *pin[2] = {x, const_i64(g, "p", 6, pads)};
+    n = node(g, "Pad", 2, pin, 1);
+    CHECK(0, infer(g, n, &d));
+    CHECK(3, n->out[0]->dims[0]);
+    CHECK(4, n->out[0]->dims[1]);
+    CHECK(5, n->out[0]->dims[2]);
+
+    /* Shape with start/end is folded to data at opset 15 */
+    g->opsets[0].version = 15;
+    n = node(g, "Shape", 1, in, 1);
+    n->attrs = ir_alloc(g, sizeof *n->attrs);
+    n->n_attrs = 1;
+    n->attrs[0].name = "start";
+    n->attrs[0].type = AT_INT;
+    n->attrs[0].i = -2;
+    CHECK(0, infer(g, n, &d));
+    CHECK(2, n->out[0]->dims[0]);
+    CHECK(3, ((int64_t *)n->out[0]->data)[0]);
+    CHECK(4, ((int64_t *)n->out[0]->data)[1]);
+
+    /* Resize with sizes: [1,1,2,4] -> sizes [1,1,3,6] */
+    int64_t rd[4] = {1, 1, 2, 4}, sz[4] = {1, 1, 3, 6};
+    Value *rin[4] = {val(g, "r", RT_F32, 4, rd), NULL, NULL, const_i64(g, "sz", 4, sz)};
+    n = node(g, "Resize", 4, rin, 1);
+    CHECK(0, infer(g, n, &d));
+    CHECK(3, n->out[0]->dims[2]);
+    CHECK(6, n->out[0]->dims[3]);
+    CHECK(RT_RESIZE_HEAD + 4 * RT_RESIZE_PER_AXIS, n->n_ints);
+    ir_graph_free(g);
+}
+
 int main(void)
 {
     test_transpose();
@@ -340,5 +607,8 @@ int main(void)
     test_pad();
     test_resize();
     test_depth_to_space();
+    test_indexing();
+    test_misc();
+    test_infer();
     return CHECK_DONE();
 }

@@ -1,4 +1,4 @@
-/* test_k_nn.c: unit tests of the nn kernels (GEMM, MatMul, Gemm, Conv, pools, norms, reductions). */
+/* test_k_nn.c: unit tests of the nn kernels (GEMM, MatMul, Gemm, Conv, pools, norms, reduce). */
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -75,8 +75,24 @@ static void test_sgemm_case(int ta, int tb, int m, int n, int k, float alpha, fl
     if (beta == 0) /* beta 0 must not read C: poison it */
         for (int i = 0; i < m * ldc; i++)
             c1[i] = NAN;
-    rt_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c1, ldc);
+    /* odd-numbered cases add a per-row bias and a clamp through rt_sgemm_bias */
+    static int count;
+    float *bias = NULL;
+    if (count++ & 1) {
+        bias = malloc(sizeof(float) * (size_t)m);
+        fill(bias, m, 4);
+        rt_sgemm_bias(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, -0.5f, 0.75f, c1,
+                      ldc);
+    } else {
+        rt_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c1, ldc);
+    }
     naive_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c2, ldc);
+    for (int i = 0; bias && i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float v = c2[i * ldc + j] + bias[i];
+            c2[i * ldc + j] = v < -0.5f ? -0.5f : v > 0.75f ? 0.75f : v;
+        }
+    free(bias);
     double e = 0;
     for (int i = 0; i < m; i++)
         e = fmax(e, max_err(c1 + i * ldc, c2 + i * ldc, n));
@@ -93,7 +109,9 @@ static void test_sgemm_case(int ta, int tb, int m, int n, int k, float alpha, fl
 static void test_sgemm(void)
 {
     static const int sizes[][3] = {{17, 33, 65}, {1, 40, 19}, {23, 1, 31}, {6, 16, 256},
-                                   {100, 200, 300}, {7, 9, 1}, {3, 4, 5}, {97, 95, 257}};
+                                   {100, 200, 300}, {7, 9, 1}, {3, 4, 5}, {97, 95, 257},
+                                   {160, 70, 20}, {5, 300, 600}, {1, 1, 7}, {4, 3, 0},
+                                   {300, 40, 50}};
     for (unsigned s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
         for (int ta = 0; ta < 2; ta++)
             for (int tb = 0; tb < 2; tb++) {
@@ -109,7 +127,8 @@ static void test_matmul(void)
 {
     /* [2,3] x [3,2], values checked by hand */
     float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {7, 8, 9, 10, 11, 12}, y[4];
-    RtTensorDesc di[2] = {desc(RT_F32, 2, 2, 3), desc(RT_F32, 2, 3, 2)}, dy = desc(RT_F32, 2, 2, 2);
+    RtTensorDesc di[2] = {desc(RT_F32, 2, 2, 3), desc(RT_F32, 2, 3, 2)};
+    RtTensorDesc dy = desc(RT_F32, 2, 2, 2);
     const void *in[2] = {a, b};
     void *out[1] = {y};
     CHECK(RT_OK, call(rt_matmul, 2, di, 1, &dy, 0, NULL, 0, NULL, in, out));
@@ -197,7 +216,7 @@ static void test_gemm(void)
 /* ---- Conv, ConvTranspose: float32 fast paths against the float64 reference ---- */
 
 typedef struct ConvCase {
-    int transpose, nsp, n, cin, cout, group, bias;
+    int transpose, nsp, n, cin, cout, group, bias, clamp;
     int in[3], k[3], st[3], dil[3], pad[3], out[3];
 } ConvCase;
 
@@ -219,7 +238,8 @@ static void test_conv_case(const ConvCase *t)
         dw.dims[1] = t->cin / t->group;
     }
     db.dims[0] = cy;
-    int64_t ints[2 + 9];
+    int64_t ints[2 + 9 + 1];
+    float fl[2] = {-0.3f, 0.4f}; /* a fused Clip, on the cases that ask */
     ints[0] = t->group;
     ints[1] = nsp;
     for (int i = 0; i < nsp; i++) {
@@ -230,6 +250,9 @@ static void test_conv_case(const ConvCase *t)
         ints[2 + nsp + i] = t->dil[i];
         ints[2 + 2 * nsp + i] = t->pad[i];
     }
+    int ni = 2 + 3 * nsp;
+    if (t->clamp)
+        ints[ni++] = 1;
     int64_t nx = rt_numel(&dx), nw = rt_numel(&dw), ny = rt_numel(&dy);
     float *x = malloc(sizeof(float) * (size_t)nx), *w = malloc(sizeof(float) * (size_t)nw);
     float *b = malloc(sizeof(float) * (size_t)cy), *y = malloc(sizeof(float) * (size_t)ny);
@@ -249,13 +272,13 @@ static void test_conv_case(const ConvCase *t)
     int nin = t->bias ? 3 : 2;
     const void *in[3] = {x, w, b};
     void *out[1] = {y};
-    CHECK(RT_OK, call(k, nin, din, 1, &dy, 2 + 3 * nsp, ints, 0, NULL, in, out));
+    CHECK(RT_OK, call(k, nin, din, 1, &dy, ni, ints, 2, fl, in, out));
     din[0].dtype = din[1].dtype = din[2].dtype = RT_F64;
     RtTensorDesc dy2 = dy;
     dy2.dtype = RT_F64;
     const void *in2[3] = {x2, w2, b2};
     void *out2[1] = {y2};
-    CHECK(RT_OK, call(k, nin, din, 1, &dy2, 2 + 3 * nsp, ints, 0, NULL, in2, out2));
+    CHECK(RT_OK, call(k, nin, din, 1, &dy2, ni, ints, 2, fl, in2, out2));
     double e = 0;
     for (int64_t i = 0; i < ny; i++)
         e = fmax(e, fabs(y[i] - y2[i]));
@@ -316,7 +339,7 @@ static void test_conv(void)
     };
     for (unsigned i = 0; i < sizeof cs / sizeof cs[0]; i++) {
         ConvCase t = {0, cs[i].nsp, cs[i].n, cs[i].cin, cs[i].cout, cs[i].group, cs[i].bias,
-                      {0}, {0}, {0}, {0}, {0}, {0}};
+                      (int)(i & 1), {0}, {0}, {0}, {0}, {0}, {0}};
         for (int a = 0; a < t.nsp; a++) {
             t.in[a] = cs[i].in[a];
             t.k[a] = cs[i].k[a];
