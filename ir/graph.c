@@ -297,16 +297,38 @@ int ir_const_ints(const Value *v, int64_t *out, int max)
     return (int)n;
 }
 
+/* The first graph input (without a value) that v is computed from; *budget
+ * bounds the walk, since a DAG can have exponentially many paths. */
+static const Value *input_ancestor(const Value *v, int *budget)
+{
+    if (!v || v->data || --*budget < 0)
+        return NULL;
+    if (v->is_input)
+        return v;
+    const Node *p = v->producer;
+    for (int i = 0; p && i < p->n_in; i++) {
+        const Value *a = input_ancestor(p->in[i], budget);
+        if (a)
+            return a;
+    }
+    return NULL;
+}
+
 int ir_err_not_const(Diag *d, const Node *n, int i)
 {
     const Value *v = n->in[i];
-    if (v && v->is_input)
-        snprintf(d->need_const, sizeof d->need_const, "%s", v->name);
-    if (v && v->is_input)
+    int budget = 1000;
+    const Value *src = input_ancestor(v, &budget);
+    if (!src)
+        return ir_node_error(d, n, "input %d ('%s') decides an output shape but is not a "
+                             "compile-time constant", i, v ? v->name : "");
+    snprintf(d->need_const, sizeof d->need_const, "%s", src->name);
+    if (src == v)
         return ir_node_error(d, n, "input %d ('%s') decides an output shape, so it must be known "
                              "at compile time: bind it with --const %s=FILE", i, v->name, v->name);
-    return ir_node_error(d, n, "input %d ('%s') decides an output shape but is not a "
-                         "compile-time constant", i, v ? v->name : "");
+    return ir_node_error(d, n, "input %d ('%s') decides an output shape and is computed from "
+                         "graph input '%s': bind it with --const %s=FILE", i, v->name, src->name,
+                         src->name);
 }
 
 int ir_const_scalar(const Value *v, double *out)
