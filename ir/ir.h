@@ -287,6 +287,8 @@ int pass_fold(Graph *g, PassCtx *ctx);
 int pass_dce(Graph *g, PassCtx *ctx);
 /* passes/noop.c */
 int pass_noop(Graph *g, PassCtx *ctx);
+/* passes/fuse.c */
+int pass_fuse(Graph *g, PassCtx *ctx);
 /* passes/plan.c */
 int pass_plan(Graph *g, PassCtx *ctx);
 

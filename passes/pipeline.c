@@ -7,6 +7,7 @@ const PassInfo ir_passes[] = {
     {"shape", pass_shape, "infer static dtypes and shapes; compute shape subgraphs"},
     {"fold", pass_fold, "evaluate nodes whose inputs are all constant"},
     {"noop", pass_noop, "remove Identity, same-type Cast, same-shape Reshape and kin"},
+    {"fuse", pass_fuse, "fuse Conv + Relu/Clip into FusedConv"},
     {"dce", pass_dce, "remove nodes no graph output depends on"},
     {"plan", pass_plan, "assign arena offsets by liveness (reuse and in-place)"},
 };
@@ -17,8 +18,8 @@ const int ir_n_passes = (int)(sizeof ir_passes / sizeof ir_passes[0]);
 static const char *const pipelines[4][8] = {
     {"shape", "plan", NULL},
     {"shape", "fold", "dce", "plan", NULL},
-    {"shape", "fold", "noop", "dce", "plan", NULL},
-    {"shape", "fold", "noop", "dce", "plan", NULL},
+    {"shape", "fold", "noop", "fuse", "dce", "plan", NULL},
+    {"shape", "fold", "noop", "fuse", "dce", "plan", NULL},
 };
 
 int ir_run_pass(Graph *g, const char *name, PassCtx *ctx)
