@@ -468,11 +468,7 @@ int rt_pad(const RtCall *c, const void *const *in, void *const *out)
                 memcpy(dst + lo * (int64_t)esz, sp, (size_t)(hi - lo) * esz);
         }
         dst += od * (int64_t)esz;
-        for (int k = r - 2; k >= 0; k--) {
-            if (++idx[k] < y->dims[k])
-                break;
-            idx[k] = 0;
-        }
+        rt_index_next(idx, y->dims, r - 1);
     }
     return RT_OK;
 }
@@ -600,11 +596,7 @@ int rt_gather_elements(const RtCall *c, const void *const *in, void *const *out)
         for (int k = 0; k < r; k++)
             off += (k == axis ? i : idx[k]) * xs[k];
         memcpy(d + e * (int64_t)esz, s + off * (int64_t)esz, esz);
-        for (int k = r - 1; k >= 0; k--) {
-            if (++idx[k] < ix->dims[k])
-                break;
-            idx[k] = 0;
-        }
+        rt_index_next(idx, ix->dims, r);
     }
     return RT_OK;
 }
@@ -653,11 +645,7 @@ int rt_scatter_elements(const RtCall *c, const void *const *in, void *const *out
         for (int k = 0; k < r; k++)
             off += (k == axis ? i : idx[k]) * xs[k];
         scatter_one(d + off * (int64_t)esz, u + e * (int64_t)esz, x->dtype, esz, red);
-        for (int k = r - 1; k >= 0; k--) {
-            if (++idx[k] < ix->dims[k])
-                break;
-            idx[k] = 0;
-        }
+        rt_index_next(idx, ix->dims, r);
     }
     return RT_OK;
 }
@@ -942,11 +930,7 @@ int rt_reverse_sequence(const RtCall *c, const void *const *in, void *const *out
             return RT_EINVAL;
         int64_t src = e + (t < len ? (len - 1 - 2 * t) * xs[ta] : 0);
         memcpy(d + e * (int64_t)esz, s + src * (int64_t)esz, esz);
-        for (int k = r - 1; k >= 0; k--) {
-            if (++idx[k] < x->dims[k])
-                break;
-            idx[k] = 0;
-        }
+        rt_index_next(idx, x->dims, r);
     }
     return RT_OK;
 }

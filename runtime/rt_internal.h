@@ -19,6 +19,17 @@ void rt_store_f64(void *p, int dtype, int64_t i, double v);
 int64_t rt_load_i64(const void *p, int dtype, int64_t i);
 void rt_store_i64(void *p, int dtype, int64_t i, int64_t v);
 
+/* Advances the row-major multi-index idx[0..rank) over dims by one step
+ * (the last axis fastest), wrapping to all zeros after the last element. */
+static inline void rt_index_next(int64_t *idx, const int64_t *dims, int rank)
+{
+    for (int k = rank - 1; k >= 0; k--) {
+        if (++idx[k] < dims[k])
+            return;
+        idx[k] = 0;
+    }
+}
+
 static inline int rt_is_float(int dtype)
 {
     return dtype == RT_F32 || dtype == RT_F64 || dtype == RT_F16 || dtype == RT_BF16;
