@@ -5,5 +5,9 @@
 #include "k_elementwise.h"
 #include "k_nn.h"
 #include "k_movement.h"
+#include "k_loss.h"
+#include "k_rnn.h"
+#include "k_misc.h"
+#include "k_quant.h"
 
 #endif

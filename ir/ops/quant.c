@@ -1,0 +1,305 @@
+/* quant.c: shapes and parameters of the quantization ops (QuantizeLinear, QLinearConv, ...). */
+#include <string.h>
+
+#include "ir.h"
+
+static int need(Diag *d, const Node *n, int i)
+{
+    if (i >= n->n_in || !n->in[i])
+        return ir_node_error(d, n, "input %d is required", i);
+    return 0;
+}
+
+static const Value *opt(const Node *n, int i)
+{
+    return i < n->n_in ? n->in[i] : NULL;
+}
+
+static int is_q8(int dt)
+{
+    return dt == RT_U8 || dt == RT_I8;
+}
+
+/* A scale or zero point holds one value, or one per index of axis `axis` of x (opset 13). */
+static int check_axis_param(Diag *d, const Node *n, const Value *x, const Value *p,
+                            const char *what, int *axis)
+{
+    int64_t np = ir_numel(p);
+    if (np == 1) {
+        *axis = 0;
+        return 0;
+    }
+    if (n->opset < 13)
+        return ir_node_error(d, n, "%s must be a scalar before opset 13", what);
+    int64_t a = ir_attr_int(n, "axis", 1);
+    *axis = ir_axis(a, x->rank);
+    if (*axis < 0)
+        return ir_node_error(d, n, "axis %lld is out of range for rank %d", (long long)a,
+                             x->rank);
+    if (p->rank != 1 || np != x->dims[*axis])
+        return ir_node_error(d, n, "%s has %lld elements, axis %d has %lld", what,
+                             (long long)np, *axis, (long long)x->dims[*axis]);
+    return 0;
+}
+
+int ir_infer_quantize_linear(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (need(d, n, 0) || need(d, n, 1))
+        return -1;
+    const Value *x = n->in[0], *s = n->in[1], *z = opt(n, 2);
+    if (!rt_is_float(x->dtype) || !rt_is_float(s->dtype))
+        return ir_node_error(d, n, "input and scale must be float, not %s and %s",
+                             rt_dtype_name(x->dtype), rt_dtype_name(s->dtype));
+    int ydt = z ? z->dtype : RT_U8, axis;
+    if (!is_q8(ydt))
+        return ir_node_error(d, n, "zero point type %s is not supported (uint8, int8)",
+                             rt_dtype_name(ydt));
+    if (check_axis_param(d, n, x, s, "scale", &axis) ||
+        (z && check_axis_param(d, n, x, z, "zero point", &axis)))
+        return -1;
+    ir_param_int(n, axis);
+    return ir_set_out(n, 0, ydt, x->rank, x->dims);
+}
+
+int ir_infer_dequantize_linear(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (need(d, n, 0) || need(d, n, 1))
+        return -1;
+    const Value *x = n->in[0], *s = n->in[1], *z = opt(n, 2);
+    int axis;
+    if (!is_q8(x->dtype) && x->dtype != RT_I32)
+        return ir_node_error(d, n, "input type %s is not supported (uint8, int8, int32)",
+                             rt_dtype_name(x->dtype));
+    if (!rt_is_float(s->dtype))
+        return ir_node_error(d, n, "scale must be float, not %s", rt_dtype_name(s->dtype));
+    if (z && z->dtype != x->dtype)
+        return ir_node_error(d, n, "zero point type %s differs from input type %s",
+                             rt_dtype_name(z->dtype), rt_dtype_name(x->dtype));
+    if (check_axis_param(d, n, x, s, "scale", &axis) ||
+        (z && check_axis_param(d, n, x, z, "zero point", &axis)))
+        return -1;
+    ir_param_int(n, axis);
+    return ir_set_out(n, 0, s->dtype, x->rank, x->dims);
+}
+
+int ir_infer_dynamic_quantize_linear(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (need(d, n, 0))
+        return -1;
+    const Value *x = n->in[0];
+    if (x->dtype != RT_F32)
+        return ir_node_error(d, n, "input must be float32, not %s", rt_dtype_name(x->dtype));
+    ir_set_out(n, 0, RT_U8, x->rank, x->dims);
+    ir_set_out(n, 1, RT_F32, 0, NULL);
+    return ir_set_out(n, 2, RT_U8, 0, NULL);
+}
+
+/* A zero point or scale of a matrix operand: one value, or one per row (A) / column (B). */
+static int check_mm_param(Diag *d, const Node *n, const Value *p, int64_t len, const char *what)
+{
+    if (!p)
+        return 0;
+    int64_t np = ir_numel(p);
+    if (np != 1 && np != len)
+        return ir_node_error(d, n, "%s has %lld elements; need 1 or %lld", what,
+                             (long long)np, (long long)len);
+    return 0;
+}
+
+/* MatMul's shape rules (numpy.matmul) and the batch walk of rt_matmul_integer. */
+static int mm_shape(Diag *d, Node *n, const Value *a, const Value *b, int ydt)
+{
+    if (!is_q8(a->dtype) || !is_q8(b->dtype))
+        return ir_node_error(d, n, "operand types %s and %s are not supported (uint8, int8)",
+                             rt_dtype_name(a->dtype), rt_dtype_name(b->dtype));
+    if (a->rank < 1 || b->rank < 1)
+        return ir_node_error(d, n, "operands must have rank >= 1");
+    int64_t ad[IR_MAX_RANK + 1], bd[IR_MAX_RANK + 1];
+    int ar = a->rank, br = b->rank;
+    memcpy(ad, a->dims, sizeof(int64_t) * ar);
+    memcpy(bd, b->dims, sizeof(int64_t) * br);
+    if (ar == 1) {
+        ad[1] = ad[0];
+        ad[0] = 1;
+        ar = 2;
+    }
+    if (br == 1) {
+        bd[1] = 1;
+        br = 2;
+    }
+    int64_t M = ad[ar - 2], K = ad[ar - 1], N = bd[br - 1];
+    if (bd[br - 2] != K)
+        return ir_node_error(d, n, "inner dimensions differ: %lld and %lld", (long long)K,
+                             (long long)bd[br - 2]);
+    int nb;
+    int64_t bdim[IR_MAX_RANK];
+    if (ir_broadcast(ar - 2, ad, br - 2, bd, &nb, bdim) < 0)
+        return ir_node_error(d, n, "batch dimensions do not broadcast");
+    if (nb + 2 > IR_MAX_RANK)
+        return ir_node_error(d, n, "output rank is too large");
+    ir_param_int(n, M);
+    ir_param_int(n, K);
+    ir_param_int(n, N);
+    ir_param_int(n, nb);
+    for (int k = 0; k < nb; k++)
+        ir_param_int(n, bdim[k]);
+    for (int pass = 0; pass < 2; pass++) {
+        const int64_t *dd = pass ? bd : ad;
+        int r = (pass ? br : ar) - 2;
+        int64_t str = M * K;
+        if (pass)
+            str = K * N;
+        int64_t s[IR_MAX_RANK];
+        for (int k = nb - 1; k >= 0; k--) {
+            int j = k - (nb - r);
+            if (j < 0 || dd[j] == 1) {
+                s[k] = 0;
+            } else {
+                s[k] = str;
+                str *= dd[j];
+            }
+        }
+        for (int k = 0; k < nb; k++)
+            ir_param_int(n, s[k]);
+    }
+    int64_t od[IR_MAX_RANK];
+    int orank = nb;
+    memcpy(od, bdim, sizeof(int64_t) * nb);
+    if (a->rank > 1)
+        od[orank++] = M;
+    if (b->rank > 1)
+        od[orank++] = N;
+    if (check_mm_param(d, n, opt(n, 2), M, "a's zero point"))
+        return -1;
+    return ir_set_out(n, 0, ydt, orank, od);
+}
+
+int ir_infer_matmul_integer(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (need(d, n, 0) || need(d, n, 1))
+        return -1;
+    const Value *a = n->in[0], *b = n->in[1];
+    if (mm_shape(d, n, a, b, RT_I32))
+        return -1;
+    if (check_mm_param(d, n, opt(n, 3), n->ints[2], "b's zero point"))
+        return -1;
+    return 0;
+}
+
+int ir_infer_qlinear_matmul(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    for (int i = 0; i < 8; i++)
+        if (i != 7 && need(d, n, i))
+            return -1;
+    const Value *yz = opt(n, 7);
+    int ydt = yz ? yz->dtype : RT_U8;
+    if (!is_q8(ydt))
+        return ir_node_error(d, n, "output type %s is not supported (uint8, int8)",
+                             rt_dtype_name(ydt));
+    if (mm_shape(d, n, n->in[0], n->in[3], ydt))
+        return -1;
+    int64_t M = n->ints[0], N = n->ints[2];
+    if (check_mm_param(d, n, n->in[1], M, "a's scale") ||
+        check_mm_param(d, n, n->in[4], N, "b's scale") ||
+        check_mm_param(d, n, n->in[5], N, "b's zero point") ||
+        check_mm_param(d, n, n->in[6], 1, "y's scale") ||
+        check_mm_param(d, n, yz, 1, "y's zero point"))
+        return -1;
+    return 0;
+}
+
+/* 2-D convolution shape: attributes per the ONNX Conv spec. */
+static int conv_shape(Diag *d, Node *n, const Value *x, const Value *w, int ydt)
+{
+    if (!is_q8(x->dtype) || !is_q8(w->dtype))
+        return ir_node_error(d, n, "input types %s and %s are not supported (uint8, int8)",
+                             rt_dtype_name(x->dtype), rt_dtype_name(w->dtype));
+    if (x->rank != 4 || w->rank != 4)
+        return ir_node_error(d, n, "only 2-D convolution (rank-4 input and weight) is "
+                             "supported, got ranks %d and %d", x->rank, w->rank);
+    int64_t group = ir_attr_int(n, "group", 1);
+    int64_t M = w->dims[0], kh = w->dims[2], kw = w->dims[3];
+    if (group < 1 || M % group || x->dims[1] != w->dims[1] * group)
+        return ir_node_error(d, n, "channels do not match: input %lld, weight %lldx%lld, "
+                             "group %lld", (long long)x->dims[1], (long long)M,
+                             (long long)w->dims[1], (long long)group);
+    int64_t ks[2] = {kh, kw}, st[2] = {1, 1}, dl[2] = {1, 1}, pads[4] = {0, 0, 0, 0};
+    int nk = ir_attr_ints(n, "kernel_shape", ks, 2);
+    if (nk >= 0 && (nk != 2 || ks[0] != kh || ks[1] != kw))
+        return ir_node_error(d, n, "kernel_shape does not match the weight");
+    if (ir_attr_ints(n, "strides", st, 2) > 2 || ir_attr_ints(n, "dilations", dl, 2) > 2)
+        return ir_node_error(d, n, "strides/dilations need 2 values");
+    int np = ir_attr_ints(n, "pads", pads, 4);
+    if (np >= 0 && np != 4)
+        return ir_node_error(d, n, "pads needs 4 values, got %d", np);
+    if (st[0] < 1 || st[1] < 1 || dl[0] < 1 || dl[1] < 1)
+        return ir_node_error(d, n, "strides and dilations must be positive");
+    const char *ap = ir_attr_str(n, "auto_pad", "NOTSET");
+    int64_t od[4] = {x->dims[0], M, 0, 0};
+    for (int k = 0; k < 2; k++) {
+        int64_t in = x->dims[2 + k], ext = (ks[k] - 1) * dl[k] + 1;
+        if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
+            int64_t o = (in + st[k] - 1) / st[k];
+            int64_t tot = (o - 1) * st[k] + ext - in;
+            tot = tot < 0 ? 0 : tot;
+            pads[k] = ap[5] == 'U' ? tot / 2 : tot - tot / 2;
+            pads[k + 2] = tot - pads[k];
+        } else if (!strcmp(ap, "VALID")) {
+            pads[k] = pads[k + 2] = 0;
+        } else if (strcmp(ap, "NOTSET")) {
+            return ir_node_error(d, n, "auto_pad '%s' is not supported", ap);
+        }
+        od[2 + k] = (in + pads[k] + pads[k + 2] - ext) / st[k] + 1;
+        if (in + pads[k] + pads[k + 2] < ext)
+            return ir_node_error(d, n, "kernel is larger than the padded input");
+    }
+    ir_param_int(n, group);
+    ir_param_int(n, pads[0]);
+    ir_param_int(n, pads[1]);
+    ir_param_int(n, st[0]);
+    ir_param_int(n, st[1]);
+    ir_param_int(n, dl[0]);
+    ir_param_int(n, dl[1]);
+    return ir_set_out(n, 0, ydt, 4, od);
+}
+
+int ir_infer_conv_integer(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (need(d, n, 0) || need(d, n, 1))
+        return -1;
+    const Value *w = n->in[1];
+    if (check_mm_param(d, n, opt(n, 2), 1, "x's zero point") ||
+        check_mm_param(d, n, opt(n, 3), w->rank > 0 ? w->dims[0] : 1, "w's zero point"))
+        return -1;
+    return conv_shape(d, n, n->in[0], w, RT_I32);
+}
+
+int ir_infer_qlinear_conv(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    for (int i = 0; i < 7; i++)
+        if (need(d, n, i))
+            return -1;
+    const Value *w = n->in[3], *yz = opt(n, 7), *b = opt(n, 8);
+    int ydt = yz ? yz->dtype : RT_U8;
+    int64_t M = w->rank > 0 ? w->dims[0] : 1;
+    if (!is_q8(ydt))
+        return ir_node_error(d, n, "output type %s is not supported (uint8, int8)",
+                             rt_dtype_name(ydt));
+    if (check_mm_param(d, n, n->in[1], 1, "x's scale") ||
+        check_mm_param(d, n, n->in[2], 1, "x's zero point") ||
+        check_mm_param(d, n, n->in[4], M, "w's scale") ||
+        check_mm_param(d, n, n->in[5], M, "w's zero point") ||
+        check_mm_param(d, n, n->in[6], 1, "y's scale") ||
+        check_mm_param(d, n, yz, 1, "y's zero point"))
+        return -1;
+    if (b && (b->dtype != RT_I32 || ir_numel(b) != M))
+        return ir_node_error(d, n, "bias must be int32 with %lld elements", (long long)M);
+    return conv_shape(d, n, n->in[0], w, ydt);
+}

@@ -1,0 +1,315 @@
+/* k_quant.c: the quantization kernels: (De)QuantizeLinear, integer MatMul and Conv. */
+#include <math.h>
+
+#include "onnxcc_rt.h"
+#include "rt_internal.h"
+
+/* The representable range of a quantized type; 0 for a type with no path. */
+static int q_range(int dtype, double *lo, double *hi)
+{
+    switch (dtype) {
+    case RT_U8: *lo = 0; *hi = 255; return 1;
+    case RT_I8: *lo = -128; *hi = 127; return 1;
+    case RT_U16: *lo = 0; *hi = 65535; return 1;
+    case RT_I16: *lo = -32768; *hi = 32767; return 1;
+    case RT_I32: *lo = -2147483648.0; *hi = 2147483647.0; return 1;
+    default: return 0;
+    }
+}
+
+static int is_q_int(int dtype)
+{
+    double lo, hi;
+    return q_range(dtype, &lo, &hi);
+}
+
+/* Element k of a scale or zero point with one or many values; 0 if omitted. */
+static double param_at(const RtTensorDesc *t, const void *p, int64_t k)
+{
+    if (!p || t->dtype == RT_UNDEF)
+        return 0;
+    return rt_load_f64(p, t->dtype, rt_numel(t) == 1 ? 0 : k);
+}
+
+/* (De)QuantizeLinear: the number of values of the scale along the axis and
+ * the stride of that axis in x, so element i uses index (i / inner) % ch. */
+static void axis_split(const RtCall *c, int64_t *inner, int64_t *ch)
+{
+    *ch = rt_numel(&c->in[1]);
+    *inner = 1;
+    if (*ch <= 1) {
+        *ch = 1;
+        *inner = rt_numel(&c->in[0]);
+        if (*inner == 0)
+            *inner = 1;
+        return;
+    }
+    for (int k = (int)c->ints[0] + 1; k < c->in[0].rank; k++)
+        *inner *= c->in[0].dims[k];
+}
+
+int rt_quantize_linear(const RtCall *c, const void *const *in, void *const *out)
+{
+    double lo, hi;
+    int ydt = c->out[0].dtype;
+    if (!q_range(ydt, &lo, &hi) || !rt_is_float(c->in[0].dtype))
+        return RT_EDTYPE;
+    int64_t inner, ch, n = rt_numel(&c->in[0]);
+    axis_split(c, &inner, &ch);
+    const RtTensorDesc *zd = c->n_in > 2 ? &c->in[2] : NULL;
+    const void *zp = c->n_in > 2 ? in[2] : NULL;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k = (i / inner) % ch;
+        /* The reference divides in float32 and rounds with np.rint. */
+        float s = (float)param_at(&c->in[1], in[1], k);
+        float x = c->in[0].dtype == RT_F32 ? ((const float *)in[0])[i]
+                                           : (float)rt_load_f64(in[0], c->in[0].dtype, i);
+        double v = (double)rintf(x / s) + (zd ? param_at(zd, zp, k) : 0);
+        if (v != v)
+            v = 0;
+        v = v < lo ? lo : v > hi ? hi : v;
+        rt_store_i64(out[0], ydt, i, (int64_t)v);
+    }
+    return RT_OK;
+}
+
+int rt_dequantize_linear(const RtCall *c, const void *const *in, void *const *out)
+{
+    int xdt = c->in[0].dtype, ydt = c->out[0].dtype;
+    if (!is_q_int(xdt) || !rt_is_float(ydt))
+        return RT_EDTYPE;
+    int64_t inner, ch, n = rt_numel(&c->in[0]);
+    axis_split(c, &inner, &ch);
+    const RtTensorDesc *zd = c->n_in > 2 ? &c->in[2] : NULL;
+    const void *zp = c->n_in > 2 ? in[2] : NULL;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k = (i / inner) % ch;
+        int64_t z = zd ? (int64_t)param_at(zd, zp, k) : 0;
+        float s = (float)param_at(&c->in[1], in[1], k);
+        float v = (float)(rt_load_i64(in[0], xdt, i) - z) * s;
+        if (ydt == RT_F32)
+            ((float *)out[0])[i] = v;
+        else
+            rt_store_f64(out[0], ydt, i, v);
+    }
+    return RT_OK;
+}
+
+int rt_dynamic_quantize_linear(const RtCall *c, const void *const *in, void *const *out)
+{
+    if (c->in[0].dtype != RT_F32 || c->out[0].dtype != RT_U8)
+        return RT_EDTYPE;
+    const float *x = in[0];
+    int64_t n = rt_numel(&c->in[0]);
+    /* ONNX: the range always includes 0 so that 0 is exactly representable. */
+    float mn = 0, mx = 0;
+    for (int64_t i = 0; i < n; i++) {
+        mn = x[i] < mn ? x[i] : mn;
+        mx = x[i] > mx ? x[i] : mx;
+    }
+    float s = (mx - mn) / 255.0f;
+    float zf = s > 0 ? rintf(fminf(fmaxf(0.0f - mn / s, 0.0f), 255.0f)) : 0.0f;
+    uint8_t *y = out[0];
+    for (int64_t i = 0; i < n; i++) {
+        float v = s > 0 ? rintf(x[i] / s) + zf : zf;
+        y[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+    *(float *)out[1] = s;
+    *(uint8_t *)out[2] = (uint8_t)zf;
+    return RT_OK;
+}
+
+/* One batch of integer matrix products; emit(m, nn, acc, off) stores the result. */
+typedef struct MmArgs {
+    const RtCall *c;
+    const void *a, *b;
+    const RtTensorDesc *ad, *bd, *azd, *bzd;
+    const void *az, *bz;
+} MmArgs;
+
+/* Runs the batched product, handing each int32 accumulator to store(). */
+static int mm_run(const MmArgs *m, void (*store)(const MmArgs *, void *, int64_t, int64_t,
+                                                 int64_t, void *), void *ctx, void *y)
+{
+    const int64_t *p = m->c->ints;
+    int64_t M = p[0], K = p[1], N = p[2];
+    int nb = (int)p[3];
+    const int64_t *bdim = p + 4, *astr = p + 4 + nb, *bstr = p + 4 + 2 * nb;
+    int64_t nbatch = 1;
+    for (int k = 0; k < nb; k++)
+        nbatch *= bdim[k];
+    int adt = m->ad->dtype, bdt = m->bd->dtype;
+    for (int64_t bi = 0; bi < nbatch; bi++) {
+        int64_t aoff = 0, boff = 0, rem = bi;
+        for (int k = nb - 1; k >= 0; k--) {
+            int64_t ix = rem % bdim[k];
+            rem /= bdim[k];
+            aoff += ix * astr[k];
+            boff += ix * bstr[k];
+        }
+        for (int64_t i = 0; i < M; i++) {
+            int64_t za = m->azd ? (int64_t)param_at(m->azd, m->az, i) : 0;
+            for (int64_t j = 0; j < N; j++) {
+                int64_t zb = m->bzd ? (int64_t)param_at(m->bzd, m->bz, j) : 0;
+                int64_t acc = 0;
+                for (int64_t k = 0; k < K; k++)
+                    acc += (rt_load_i64(m->a, adt, aoff + i * K + k) - za) *
+                           (rt_load_i64(m->b, bdt, boff + k * N + j) - zb);
+                store(m, y, (bi * M + i) * N + j, acc, j, ctx);
+            }
+        }
+    }
+    return RT_OK;
+}
+
+static void store_i32(const MmArgs *m, void *y, int64_t o, int64_t acc, int64_t col, void *ctx)
+{
+    (void)m, (void)col, (void)ctx;
+    ((int32_t *)y)[o] = (int32_t)acc;
+}
+
+static int opt_in(const RtCall *c, const void *const *in, int i, const RtTensorDesc **d,
+                  const void **p)
+{
+    *d = NULL;
+    *p = NULL;
+    if (i < c->n_in && in[i] && c->in[i].dtype != RT_UNDEF) {
+        *d = &c->in[i];
+        *p = in[i];
+    }
+    return 0;
+}
+
+int rt_matmul_integer(const RtCall *c, const void *const *in, void *const *out)
+{
+    if (!is_q_int(c->in[0].dtype) || !is_q_int(c->in[1].dtype) || c->out[0].dtype != RT_I32)
+        return RT_EDTYPE;
+    MmArgs m = {c, in[0], in[1], &c->in[0], &c->in[1], NULL, NULL, NULL, NULL};
+    opt_in(c, in, 2, &m.azd, &m.az);
+    opt_in(c, in, 3, &m.bzd, &m.bz);
+    return mm_run(&m, store_i32, NULL, out[0]);
+}
+
+/* Requantization of QLinearMatMul: the scales of this call. */
+typedef struct Requant {
+    const RtCall *c;
+    const void *const *in;
+    int ydt;
+    double lo, hi;
+} Requant;
+
+static double requant(double acc, double mult, double yzp, double lo, double hi)
+{
+    /* The reference computes in float32 and rounds half to even. */
+    double v = (double)rintf((float)(acc * mult)) + yzp;
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void store_q(const MmArgs *m, void *y, int64_t o, int64_t acc, int64_t col, void *ctx)
+{
+    const Requant *r = ctx;
+    const RtCall *c = r->c;
+    int64_t row = (o / c->ints[2]) % c->ints[0];
+    (void)m;
+    double mult = param_at(&c->in[1], r->in[1], row) * param_at(&c->in[4], r->in[4], col) /
+                  param_at(&c->in[6], r->in[6], 0);
+    double yzp = c->n_in > 7 ? param_at(&c->in[7], r->in[7], 0) : 0;
+    rt_store_i64(y, r->ydt, o, (int64_t)requant((double)acc, mult, yzp, r->lo, r->hi));
+}
+
+int rt_qlinear_matmul(const RtCall *c, const void *const *in, void *const *out)
+{
+    Requant r = {c, in, c->out[0].dtype, 0, 0};
+    if (!is_q_int(c->in[0].dtype) || !is_q_int(c->in[3].dtype) ||
+        !q_range(r.ydt, &r.lo, &r.hi))
+        return RT_EDTYPE;
+    MmArgs m = {c, in[0], in[3], &c->in[0], &c->in[3], NULL, NULL, NULL, NULL};
+    opt_in(c, in, 2, &m.azd, &m.az);
+    opt_in(c, in, 5, &m.bzd, &m.bz);
+    return mm_run(&m, store_q, &r, out[0]);
+}
+
+/* The integer sum of output point (b, oc, oy, ox); padding counts as x_zp, so it adds 0. */
+static int64_t conv_acc(const RtCall *c, const void *x, const RtTensorDesc *xd, const void *w,
+                        const RtTensorDesc *wd, int64_t xz, int64_t wz, int64_t b, int64_t oc,
+                        int64_t oy, int64_t ox)
+{
+    const int64_t *p = c->ints;
+    int64_t group = p[0], C = xd->dims[1], H = xd->dims[2], W = xd->dims[3];
+    int64_t cg = wd->dims[1], M = wd->dims[0], kh = wd->dims[2], kw = wd->dims[3];
+    int64_t g = oc / (M / group), acc = 0;
+    for (int64_t ci = 0; ci < cg; ci++) {
+        int64_t cx = g * cg + ci;
+        for (int64_t ky = 0; ky < kh; ky++) {
+            int64_t iy = oy * p[3] - p[1] + ky * p[5];
+            if (iy < 0 || iy >= H)
+                continue;
+            for (int64_t kx = 0; kx < kw; kx++) {
+                int64_t ix = ox * p[4] - p[2] + kx * p[6];
+                if (ix < 0 || ix >= W)
+                    continue;
+                int64_t xv = rt_load_i64(x, xd->dtype, ((b * C + cx) * H + iy) * W + ix);
+                int64_t wv = rt_load_i64(w, wd->dtype, ((oc * cg + ci) * kh + ky) * kw + kx);
+                acc += (xv - xz) * (wv - wz);
+            }
+        }
+    }
+    return acc;
+}
+
+/* Shared loop of both convolutions; q NULL stores int32, else requantizes. */
+static int conv_run(const RtCall *c, const void *const *in, void *const *out, int xi, int wi,
+                    int xzi, int wzi, const Requant *q)
+{
+    const RtTensorDesc *xd = &c->in[xi], *wd = &c->in[wi], *yd = &c->out[0], *zd;
+    const void *zp;
+    if (!is_q_int(xd->dtype) || !is_q_int(wd->dtype) || xd->rank != 4 || wd->rank != 4)
+        return RT_EDTYPE;
+    opt_in(c, in, xzi, &zd, &zp);
+    int64_t xz = zd ? (int64_t)param_at(zd, zp, 0) : 0;
+    const RtTensorDesc *wzd;
+    const void *wzp;
+    opt_in(c, in, wzi, &wzd, &wzp);
+    const RtTensorDesc *bd = NULL;
+    const void *bp = NULL;
+    if (q)
+        opt_in(c, in, 8, &bd, &bp);
+    int64_t o = 0;
+    for (int64_t b = 0; b < yd->dims[0]; b++)
+        for (int64_t oc = 0; oc < yd->dims[1]; oc++) {
+            int64_t wz = wzd ? (int64_t)param_at(wzd, wzp, oc) : 0;
+            double mult = 0, yzp = 0;
+            if (q) {
+                mult = param_at(&c->in[1], in[1], 0) * param_at(&c->in[4], in[4], oc) /
+                       param_at(&c->in[6], in[6], 0);
+                yzp = c->n_in > 7 ? param_at(&c->in[7], in[7], 0) : 0;
+            }
+            int64_t bias = bd ? rt_load_i64(bp, bd->dtype, oc) : 0;
+            for (int64_t oy = 0; oy < yd->dims[2]; oy++)
+                for (int64_t ox = 0; ox < yd->dims[3]; ox++, o++) {
+                    int64_t acc = conv_acc(c, in[xi], xd, in[wi], wd, xz, wz, b, oc, oy, ox);
+                    if (!q)
+                        ((int32_t *)out[0])[o] = (int32_t)acc;
+                    else
+                        rt_store_i64(out[0], q->ydt, o,
+                                     (int64_t)requant((double)(acc + bias), mult, yzp, q->lo,
+                                                      q->hi));
+                }
+        }
+    return RT_OK;
+}
+
+int rt_conv_integer(const RtCall *c, const void *const *in, void *const *out)
+{
+    if (c->out[0].dtype != RT_I32)
+        return RT_EDTYPE;
+    return conv_run(c, in, out, 0, 1, 2, 3, NULL);
+}
+
+int rt_qlinear_conv(const RtCall *c, const void *const *in, void *const *out)
+{
+    Requant r = {c, in, c->out[0].dtype, 0, 0};
+    if (!q_range(r.ydt, &r.lo, &r.hi))
+        return RT_EDTYPE;
+    return conv_run(c, in, out, 0, 3, 2, 5, &r);
+}
