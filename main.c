@@ -43,7 +43,8 @@ static const char usage[] =
     "\n"
     "options:\n"
     "  -o PATH                  output folder (compile) or executable (build)\n"
-    "  --name NAME              C prefix of generated symbols (default: model)\n"
+    "  --name NAME              C prefix of generated symbols and files\n"
+    "                           (default: the model file's name, e.g. digits)\n"
     "  --shape NAME=1x3x224x224 bind an input's shape\n"
     "  --dim NAME=VALUE         bind a symbolic dimension, e.g. --dim batch=1\n"
     "  --const NAME=FILE        compile an input's value in as a constant\n"
@@ -275,6 +276,19 @@ static int cmd_run(Graph *g, Opts *o, Diag *d)
     return rc;
 }
 
+/* The default C prefix: the model file's name without folder and extension. */
+static void model_stem(const char *path, char *out, size_t len)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    snprintf(out, len, "%s", b);
+    char *dot = strrchr(out, '.');
+    if (dot && dot != out)
+        *dot = 0;
+    if (!out[0])
+        snprintf(out, len, "model");
+}
+
 static void note_compiled_in(const Opts *o)
 {
     for (int k = 0; k < o->n_samples; k++)
@@ -326,7 +340,9 @@ int main(int argc, char **argv)
     rc = g ? 0 : -1;
     if (g && strcmp(o.cmd, "run"))
         note_compiled_in(&o);
-    CgOptions cg = {.name = o.name ? o.name : "model", .out_dir = o.output, .weights = o.weights,
+    char stem[128];
+    model_stem(o.model, stem, sizeof stem);
+    CgOptions cg = {.name = o.name ? o.name : stem, .out_dir = o.output, .weights = o.weights,
                     .with_main = !o.no_main, .with_runtime = 1, .model_path = o.model,
                     .generic = o.generic};
     if (rc == 0 && !strcmp(o.cmd, "run")) {
