@@ -167,13 +167,23 @@ static void emit_output_copies(Emitter *e, const Ctx *c)
     }
 }
 
-static void param_name(char *buf, size_t len, const Value *v, int is_out, int k)
+/* The C parameter name of graph input or output k: its sanitized name, with
+ * _inK/_outK appended when an earlier parameter sanitizes to the same one
+ * ("x.y" and "x_y" both become x_y). */
+static void param_name(char *buf, size_t len, const Graph *g, int is_out, int k)
 {
-    char id[96];
-    cg_ident(id, sizeof id, v->name);
-    snprintf(buf, len, "%s", id);
-    (void)is_out;
-    (void)k;
+    const Value *v = is_out ? g->outputs[k] : g->inputs[k];
+    char other[96];
+    cg_ident(buf, len, v->name);
+    int n_in = is_out ? g->n_inputs : k, n_out = is_out ? k : 0, clash = 0;
+    for (int j = 0; j < n_in + n_out && !clash; j++) {
+        cg_ident(other, sizeof other, j < n_in ? g->inputs[j]->name : g->outputs[j - n_in]->name);
+        clash = !strcmp(other, buf);
+    }
+    if (clash) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "_%s%d", is_out ? "out" : "in", k);
+    }
 }
 
 static void emit_prototype(Emitter *e, const Ctx *c)
@@ -182,20 +192,12 @@ static void emit_prototype(Emitter *e, const Ctx *c)
     char p[128];
     emitf(e, "int %s_run(%s_ctx *ctx", c->name, c->name);
     for (int i = 0; i < g->n_inputs; i++) {
-        param_name(p, sizeof p, g->inputs[i], 0, i);
+        param_name(p, sizeof p, g, 0, i);
         emitf(e, ", const %s *%s", cg_ctype(g->inputs[i]->dtype), p);
     }
     for (int i = 0; i < g->n_outputs; i++) {
-        param_name(p, sizeof p, g->outputs[i], 1, i);
-        /* two names sanitizing alike would collide: number outputs that clash */
-        int clash = 0;
-        for (int j = 0; j < g->n_inputs; j++)
-            clash |= !strcmp(g->inputs[j]->name, g->outputs[i]->name);
-        for (int j = 0; j < i; j++)
-            clash |= !strcmp(g->outputs[j]->name, g->outputs[i]->name);
-        emitf(e, ", %s *%s%s", cg_ctype(g->outputs[i]->dtype), p, clash ? "_out" : "");
-        if (clash)
-            emitf(e, "%d", i);
+        param_name(p, sizeof p, g, 1, i);
+        emitf(e, ", %s *%s", cg_ctype(g->outputs[i]->dtype), p);
     }
     emitf(e, ")");
 }
@@ -319,21 +321,14 @@ static int emit_source(const Ctx *c, Diag *d)
     emitf(&e, "\n{\n    const void *in[%d] = {", g->n_inputs ? g->n_inputs : 1);
     char p[128];
     for (int i = 0; i < g->n_inputs; i++) {
-        param_name(p, sizeof p, g->inputs[i], 0, i);
+        param_name(p, sizeof p, g, 0, i);
         emitf(&e, "%s%s", i ? ", " : "", p);
     }
     emitf(&e, "%s};\n    void *out[%d] = {", g->n_inputs ? "" : "NULL",
           g->n_outputs ? g->n_outputs : 1);
     for (int i = 0; i < g->n_outputs; i++) {
-        param_name(p, sizeof p, g->outputs[i], 1, i);
-        int clash = 0;
-        for (int j = 0; j < g->n_inputs; j++)
-            clash |= !strcmp(g->inputs[j]->name, g->outputs[i]->name);
-        for (int j = 0; j < i; j++)
-            clash |= !strcmp(g->outputs[j]->name, g->outputs[i]->name);
+        param_name(p, sizeof p, g, 1, i);
         emitf(&e, "%s%s", i ? ", " : "", p);
-        if (clash)
-            emitf(&e, "_out%d", i);
     }
     emitf(&e, "%s};\n    return %s_graph(ctx ? ctx->arena : NULL, in, out);\n}\n\n",
           g->n_outputs ? "" : "NULL", n);

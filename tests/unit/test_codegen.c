@@ -108,6 +108,29 @@ static void check_hostile_names(const char *work)
     rt_tensor_free(&t);
 }
 
+/* Inputs "x.y" and "x_y" and output "x-y" all sanitize to x_y: the generated
+ * NAME_run() must still compile, with distinct parameters. */
+static void check_name_clash(const char *work)
+{
+    const char *in = ONNXCC_SOURCE_DIR "/tests/data/hostile_names_input.pb";
+    char bin[512], cmd[2048];
+    snprintf(bin, sizeof bin, "%s/clash", work);
+    Diag d = {0};
+    PassCtx ctx = {&d, 0, 1, NULL, NULL};
+    Graph *g = ir_prepare(ONNXCC_SOURCE_DIR "/tests/data/name_clash.onnx", NULL, 0, NULL, 0, 2,
+                          &ctx);
+    CHECK_TRUE(g != NULL);
+    if (!g)
+        return;
+    CgOptions o = {.name = "clash", .weights = WEIGHTS_AUTO, .with_main = 1,
+                   .model_path = "name_clash.onnx"};
+    BuildOptions b = {.output = bin, .cflags = "-Werror", .generic = 1};
+    CHECK(0, cg_build(g, &o, &b, &d));
+    ir_graph_free(g);
+    snprintf(cmd, sizeof cmd, "%s %s %s >/dev/null", bin, in, in);
+    CHECK(0, system(cmd));
+}
+
 int main(void)
 {
     char work[] = "/tmp/onnxcc-test-codegen-XXXXXX";
@@ -116,6 +139,7 @@ int main(void)
     for (int m = WEIGHTS_C; m <= WEIGHTS_FILE; m++)
         check_mode(m, work);
     check_hostile_names(work);
+    check_name_clash(work);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", work);
     CHECK(0, system(cmd));
