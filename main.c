@@ -240,32 +240,29 @@ static int cmd_run(Graph *g, Opts *o, Diag *d)
 {
     RtTensor *in = calloc((size_t)g->n_inputs + 1, sizeof *in);
     RtTensor *out = calloc((size_t)g->n_outputs + 1, sizeof *out);
-    int rc = 0;
-    char err[600];
-    for (int i = 0; i < g->n_inputs && rc == 0; i++) {
+    int rc = 0, n_in = ir_n_groups(g, 0), n_out = ir_n_groups(g, 1);
+    for (int i = 0; i < n_in && rc == 0; i++) {
         int k;
         for (k = 0; k < o->n_samples; k++)
             if (o->samples[k].input_index == i)
                 break;
-        if (k == o->n_samples) {
-            rc = ir_error(d, "missing input '%s'", g->inputs[i]->name);
-        } else if (rt_tensor_read(o->samples[k].file, &in[i], err, sizeof err)) {
-            rc = ir_error(d, "%s", err);
-        }
+        IoGroup gr[n_in + 1];
+        ir_io_groups(g, 0, gr, n_in);
+        if (k == o->n_samples)
+            rc = ir_error(d, "missing input '%s'", gr[i].name);
+        else
+            rc = ir_read_group(g, 0, i, o->samples[k].file, in, d);
     }
     if (rc == 0)
         rc = ir_run(g, in, out, d);
     if (rc == 0 && o->out_dir && mkdir(o->out_dir, 0777) && errno != EEXIST)
         rc = ir_error(d, "cannot create '%s': %s", o->out_dir, strerror(errno));
-    for (int i = 0; i < g->n_outputs && rc == 0; i++) {
-        if (!o->out_dir) {
-            print_output(&out[i]);
-            continue;
-        }
+    for (int i = 0; i < g->n_outputs && rc == 0 && !o->out_dir; i++)
+        print_output(&out[i]);
+    for (int i = 0; i < n_out && rc == 0 && o->out_dir; i++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/output_%d.%s", o->out_dir, i, o->npy ? "npy" : "pb");
-        if ((o->npy ? rt_tensor_write_npy : rt_tensor_write_pb)(path, &out[i]))
-            rc = ir_error(d, "cannot write '%s'", path);
+        rc = ir_write_group(g, i, out, path, o->npy, d);
     }
     for (int i = 0; i < g->n_inputs; i++)
         rt_tensor_free(&in[i]);

@@ -106,13 +106,34 @@ static int apply_type(Ctx *c, Graph *g, Value *v, const Onnx__TypeProto *tp, con
     if (!tp || tp->value_case == ONNX__TYPE_PROTO__VALUE__NOT_SET)
         return 0;
     const char *kind = NULL;
-    switch (tp->value_case) {
-    case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE: kind = "sequence"; break;
-    case ONNX__TYPE_PROTO__VALUE_MAP_TYPE: kind = "map"; break;
-    case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE: kind = "optional"; break;
-    case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE: kind = "sparse tensor"; break;
-    case ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE: break;
-    default: kind = "unknown"; break;
+    char nest[16];
+    int depth = 0;
+    /* sequences and optionals of tensors, nested: their structure is
+     * resolved at compile time (from a sample for a graph input) */
+    while (!kind && tp && depth < (int)sizeof nest - 1) {
+        if (tp->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE && tp->sequence_type) {
+            nest[depth++] = 'S';
+            tp = tp->sequence_type->elem_type;
+        } else if (tp->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE &&
+                   tp->optional_type) {
+            nest[depth++] = 'O';
+            tp = tp->optional_type->elem_type;
+        } else {
+            break;
+        }
+    }
+    nest[depth] = 0;
+    if (!tp || tp->value_case == ONNX__TYPE_PROTO__VALUE__NOT_SET) {
+        kind = "unknown";
+    } else {
+        switch (tp->value_case) {
+        case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE: kind = "deeply nested"; break;
+        case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE: kind = "deeply nested"; break;
+        case ONNX__TYPE_PROTO__VALUE_MAP_TYPE: kind = "map"; break;
+        case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE: kind = "sparse tensor"; break;
+        case ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE: break;
+        default: kind = "unknown"; break;
+        }
     }
     if (kind)
         return strict ? ir_error(c->d, "%s '%s': %s types are not supported", role, v->name,
@@ -127,6 +148,13 @@ static int apply_type(Ctx *c, Graph *g, Value *v, const Onnx__TypeProto *tp, con
         return strict ? ir_error(c->d, "%s '%s': rank %zu exceeds onnxcc's limit of %d", role,
                                  v->name, sh->n_dim, IR_MAX_RANK) : 0;
     v->dtype = dt;
+    if (depth) {
+        /* the element's shape is the sample's business */
+        v->kind = nest[0] == 'S' ? VK_SEQUENCE : VK_OPTIONAL;
+        v->n_elems = -1;
+        v->nest = ir_strdup(g, nest);
+        return 0;
+    }
     v->rank = sh ? (int32_t)sh->n_dim : -1;
     for (int i = 0; i < v->rank; i++) {
         const Onnx__TensorShapeProto__Dimension *dim = sh->dim[i];
@@ -280,8 +308,9 @@ static int decode_attr(Ctx *c, Scope *sc, Graph *g, Node *n, int idx,
         return ir_node_error(c->d, n, "attribute '%s': sparse tensor attributes are not "
                              "supported", name);
     case AT_TYPE_PROTO: case AT_TYPE_PROTOS:
-        return ir_node_error(c->d, n, "attribute '%s': type attributes are not supported",
-                             name);
+        /* only Optional has one, the type of an empty optional, which
+         * onnxcc does not need: its consumers are resolved at compile time */
+        break;
     case AT_UNDEF:
         return ir_node_error(c->d, n, "attribute '%s' has no value", name);
     default:

@@ -186,6 +186,8 @@ int64_t ir_opset(const Graph *g, const char *domain)
 
 int ir_shape_known(const Value *v)
 {
+    if (v && v->kind != VK_TENSOR)
+        return v->n_elems >= 0;
     if (!v || v->rank < 0 || v->dtype == RT_UNDEF)
         return 0;
     for (int i = 0; i < v->rank; i++)
@@ -204,7 +206,7 @@ int ir_node_is_constant(const Node *n)
 
 int64_t ir_numel(const Value *v)
 {
-    if (!ir_shape_known(v))
+    if (!ir_shape_known(v) || v->kind != VK_TENSOR)
         return -1;
     int64_t n = 1;
     for (int i = 0; i < v->rank; i++)

@@ -97,7 +97,16 @@ struct Value {
     int is_initializer;          /* came from an ONNX initializer */
     int64_t offset;              /* arena byte offset from the planner; -1 if none */
     int id;                      /* index in Graph.values */
+    /* A sequence or optional is resolved at compile time into the tensors it
+     * holds (ir/ops/sequence.c); dtype is then the element dtype. */
+    int kind;                    /* VK_TENSOR, VK_SEQUENCE or VK_OPTIONAL */
+    int n_elems;                 /* its length (0/1 for an optional); -1 until resolved */
+    Value **elems;               /* its elements, any kind */
+    const char *nest;            /* declared nesting of a structured graph input: "S",
+                                  * "O", "OS" (optional sequence)... */
 };
+
+enum { VK_TENSOR, VK_SEQUENCE, VK_OPTIONAL };
 
 /* An op implementation: a row of the op table. */
 typedef int (*OpInfer)(Graph *g, Node *n, Diag *d);
@@ -117,6 +126,8 @@ struct Node {
     int64_t ints[IR_MAX_INTS];
     float floats[IR_MAX_FLOATS];
     int dead;                    /* removed by a pass; skipped everywhere */
+    int64_t iter;                /* a Loop being unrolled: iterations already peeled */
+    Value **scan_parts;          /* ... and their scan outputs, iter per scan output */
 };
 
 typedef struct OpsetImport {
@@ -125,6 +136,17 @@ typedef struct OpsetImport {
 } OpsetImport;
 
 typedef struct ArenaBlock ArenaBlock;
+
+/* One ONNX graph input or output as the caller sees it: a tensor, or a
+ * sequence/optional flattened into `count` consecutive tensors of the graph's
+ * inputs/outputs. layout spells the structure: "T" a tensor, "S[TT]" a
+ * sequence of two, "O[]" an empty optional, "O[S[T]]"... */
+typedef struct IoGroup {
+    const char *name;
+    const char *layout;
+    int first, count;
+    int32_t dtype;               /* element dtype, for an empty sequence */
+} IoGroup;
 
 struct Graph {
     ArenaBlock *mem;             /* every allocation of the graph (and subgraphs) */
@@ -144,6 +166,8 @@ struct Graph {
     int64_t ir_version;
     const char *producer_name;
     int64_t arena_bytes;         /* set by pass_plan: scratch bytes one run needs */
+    IoGroup *in_groups, *out_groups; /* the ONNX-level inputs/outputs; NULL: one tensor each */
+    int n_in_groups, n_out_groups;
 };
 
 /* ---- the op table (ir/optable.c, ir/ops.def) ---- */
@@ -214,6 +238,43 @@ int ir_attr_floats(const Node *n, const char *name, float *out, int max);
 /* Turns negative axis a into a non-negative one for rank r; -1 if out of range. */
 int ir_axis(int64_t a, int r);
 
+/* ---- rewriting (ir/rewrite.c): lowering replaces a node by nodes placed
+ * right after it, which keeps the schedule topological ---- */
+/* Moves the nodes created since g->n_nodes was `mark` to just after `after`. */
+void ir_place_after(Graph *g, const Node *after, int mark);
+/* ... to just before `before` (pass_shape then visits them first). */
+void ir_place_before(Graph *g, const Node *before, int mark);
+/* A new node of g with the given inputs and a fresh output (or `out` itself
+ * when not NULL, which the node then produces). */
+Node *ir_add_node(Graph *g, const char *op_type, int64_t opset, const char *name, int n_in,
+                  Value *const *in, Value *out);
+void ir_set_attr_int(Graph *g, Node *n, const char *name, int64_t v);
+Value *ir_const_bool(Graph *g, int v);
+/* A constant int64 tensor (rank 0 when rank is 0). */
+Value *ir_const_i64(Graph *g, const int64_t *vals, int rank, const int64_t *dims);
+/* Copies subgraph sub's nodes into g. in_map[i] stands for sub's input i;
+ * out_map[i] receives what stands for sub's output i. prefix names the copies. */
+int ir_inline_graph(Graph *g, const Graph *sub, Value *const *in_map, Value **out_map,
+                    const char *prefix, Diag *d);
+/* Sequence and optional ops: whether op reads such values (ir/ops/sequence.c). */
+int ir_op_takes_structures(int op);
+/* out stands for what v holds: the same kind, dtype and elements. */
+void ir_alias_structure(Value *out, const Value *v);
+/* ir/io_groups.c: a structured graph output becomes its tensors (at the end
+ * of pass_shape); a structured graph input is replaced by the tensors of a
+ * sample with the given layout. */
+int ir_flatten_outputs(Graph *g, Diag *d);
+int ir_expand_input(Graph *g, const char *name, const char *layout, const RtTensor *ts,
+                    int count, Diag *d);
+/* Reads group gi's file into its tensors of flat (the graph's inputs or
+ * outputs in order); writes output group gi from flat. */
+int ir_read_group(const Graph *g, int is_out, int gi, const char *file, RtTensor *flat, Diag *d);
+int ir_write_group(const Graph *g, int gi, const RtTensor *flat, const char *path, int npy,
+                   Diag *d);
+int ir_n_groups(const Graph *g, int is_out);
+/* The groups of g's inputs or outputs (one per tensor when g has none). */
+int ir_io_groups(const Graph *g, int is_out, IoGroup *out, int max);
+
 /* ---- printer and verifier (ir/print.c, ir/verify.c) ---- */
 void ir_print(const Graph *g, FILE *f);
 int ir_verify(const Graph *g, Diag *d);
@@ -250,7 +311,7 @@ typedef struct Sample {
     const char *name;
     const char *file;
     int compiled_in;             /* out: the value became a constant of the model */
-    int input_index;             /* out: index in the loaded model's inputs */
+    int input_index;             /* out: its input group (ir_io_groups) */
 } Sample;
 struct PassCtx;
 /* Loads path, applies bindings and samples, runs the -O pipeline. NULL with

@@ -37,6 +37,35 @@ static int assign_samples(const Graph *g, Sample *s, int ns, Diag *d)
     return rc;
 }
 
+/* A sequence/optional input's sample decides its length and element types. */
+static int expand_structure(Graph *g, const char *name, const char *file, Diag *d)
+{
+    Value *v = NULL;
+    for (int i = 0; i < g->n_inputs; i++)
+        if (!strcmp(g->inputs[i]->name, name))
+            v = g->inputs[i];
+    if (!v || v->kind == VK_TENSOR)
+        return 0;
+    enum { MAX_TENSORS = 4096 };
+    RtTensor *ts = calloc(MAX_TENSORS, sizeof *ts);
+    IR_ASSERT(ts);
+    char err[600], layout[8192];
+    int count = 0, rc;
+    if (rt_struct_read(file, v->nest, ts, MAX_TENSORS, &count, layout, sizeof layout, err,
+                       sizeof err))
+        rc = ir_error(d, "input '%s': %s", name, err);
+    else
+        rc = ir_expand_input(g, name, layout, ts, count, d);
+    for (int i = 0; i < count; i++) {
+        if (rc == 0 && v->dtype != RT_UNDEF && ts[i].desc.dtype != v->dtype)
+            rc = ir_error(d, "input '%s' (%s): holds %s, the model declares %s", name, file,
+                          rt_dtype_name(ts[i].desc.dtype), rt_dtype_name(v->dtype));
+        rt_tensor_free(&ts[i]);
+    }
+    free(ts);
+    return rc;
+}
+
 static Graph *attempt(const char *path, const Binding *b, int nb, Sample *s, int ns,
                       int opt_level, PassCtx *ctx)
 {
@@ -62,13 +91,18 @@ static Graph *attempt(const char *path, const Binding *b, int nb, Sample *s, int
             x->kind = BIND_CONST;
             continue;
         }
+        const Value *v = g->inputs[s[k].input_index];
+        if (v->kind != VK_TENSOR) {
+            /* a sequence or optional: expanded into its tensors after binding */
+            nsb--;
+            continue;
+        }
         RtTensor t;
         char err[512];
         if (rt_tensor_read(s[k].file, &t, err, sizeof err)) {
             ir_error(d, "%s", err);
             goto fail;
         }
-        const Value *v = g->inputs[s[k].input_index];
         int bad = v->dtype != RT_UNDEF && v->dtype != t.desc.dtype;
         if (bad)
             ir_error(d, "input '%s' (%s): expected %s, got %s", v->name, s[k].file,
@@ -82,13 +116,22 @@ static Graph *attempt(const char *path, const Binding *b, int nb, Sample *s, int
     }
     if (ir_bind(g, b, nb, d) < 0 || ir_bind(g, sb, nsb, d) < 0)
         goto fail;
-    /* constants moved out of g->inputs: re-map the remaining samples */
+    for (int k = 0; k < ns; k++)
+        if (!s[k].compiled_in && expand_structure(g, names[k], s[k].file, d) < 0)
+            goto fail;
+    /* constants moved out of g->inputs, structures expanded: re-map the
+     * samples to the input groups */
+    int ngr = ir_n_groups(g, 0);
+    IoGroup *gr = calloc((size_t)ngr + 1, sizeof *gr);
+    IR_ASSERT(gr);
+    ir_io_groups(g, 0, gr, ngr);
     for (int k = 0; k < ns; k++) {
         s[k].input_index = -1;
-        for (int i = 0; i < g->n_inputs; i++)
-            if (!strcmp(g->inputs[i]->name, names[k]))
+        for (int i = 0; i < ngr; i++)
+            if (!strcmp(gr[i].name, names[k]))
                 s[k].input_index = i;
     }
+    free(gr);
     if (ir_run_pipeline(g, opt_level, ctx) < 0)
         goto fail;
     free(sb);

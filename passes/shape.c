@@ -11,6 +11,13 @@
 
 static int check_input(Value *v, Diag *d)
 {
+    if (v->kind != VK_TENSOR && v->n_elems < 0)
+        return ir_error(d, "input '%s' is %s: give a sample of it (an ONNX %s file) so onnxcc "
+                        "knows its length and element shapes", v->name,
+                        v->kind == VK_SEQUENCE ? "a sequence" : "an optional",
+                        v->kind == VK_SEQUENCE ? "SequenceProto" : "OptionalProto");
+    if (v->kind != VK_TENSOR)
+        return 0;
     if (v->dtype == RT_UNDEF)
         return ir_error(d, "input '%s' has no tensor type", v->name);
     if (v->rank < 0)
@@ -67,10 +74,20 @@ int pass_shape(Graph *g, PassCtx *ctx)
             if (v && !ir_shape_known(v))
                 return ir_node_error(d, n, "input %d ('%s') has no known type or shape", i,
                                      v->name);
+            if (v && v->kind != VK_TENSOR && !ir_op_takes_structures(n->op))
+                return ir_node_error(d, n, "input %d ('%s') is a %s, not a tensor", i, v->name,
+                                     v->kind == VK_SEQUENCE ? "sequence" : "optional");
         }
         n->n_ints = n->n_floats = 0;
         if (ir_ops[n->op].infer(g, n, d) < 0)
             return -1;
+        /* lowering replaced n by other nodes, or resolved it completely */
+        if (g->nodes[k] != n) {
+            k--;
+            continue;
+        }
+        if (n->dead)
+            continue;
         for (int i = 0; i < n->n_out; i++) {
             Value *v = n->out[i];
             if (v && !ir_shape_known(v))
@@ -89,5 +106,7 @@ int pass_shape(Graph *g, PassCtx *ctx)
     for (int i = 0; i < g->n_outputs; i++)
         if (!ir_shape_known(g->outputs[i]))
             return ir_error(d, "output '%s' is not produced by any node", g->outputs[i]->name);
+    if (ir_flatten_outputs(g, d) < 0)
+        return -1;
     return evaluated;
 }

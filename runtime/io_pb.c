@@ -709,14 +709,10 @@ static int check_tensor(const RtTensor *t)
     return RT_OK;
 }
 
-int rt_tensor_write_pb(const char *path, const RtTensor *t)
+size_t rt_pb_tensor_head(const RtTensor *t, unsigned char *head)
 {
     /* dims: 8 * 11, data_type: 11, name: 3 + 127, raw_data key and length: 11 */
-    unsigned char head[256];
     size_t n = 0, name_len;
-    int rc = check_tensor(t);
-    if (rc)
-        return rc;
     for (int i = 0; i < t->desc.rank; i++) {
         head[n++] = F_DIMS << 3 | W_VARINT;
         n += put_varint(head + n, (uint64_t)t->desc.dims[i]);
@@ -733,7 +729,64 @@ int rt_tensor_write_pb(const char *path, const RtTensor *t)
     }
     head[n++] = F_RAW << 3 | W_LEN;
     n += put_varint(head + n, t->nbytes);
+    return n;
+}
+
+int rt_tensor_write_pb(const char *path, const RtTensor *t)
+{
+    unsigned char head[256];
+    int rc = check_tensor(t);
+    if (rc)
+        return rc;
+    size_t n = rt_pb_tensor_head(t, head);
     return rt_io_write_atomic(path, head, n, t->data, t->nbytes, rt_dtype_size(t->desc.dtype));
+}
+
+size_t rt_pb_varint(unsigned char *p, uint64_t v)
+{
+    return put_varint(p, v);
+}
+
+int rt_pb_read_file(const char *path, unsigned char **buf, size_t *len, char *err,
+                    size_t err_len)
+{
+    return read_file(path, buf, len, err, err_len);
+}
+
+int rt_pb_field(const char *path, const unsigned char *msg, size_t len, size_t *pos,
+                RtPbField *f, char *err, size_t err_len)
+{
+    Pb b = {msg, len, *pos, path, err, err_len};
+    Field x;
+    if (next_field(&b, &x, 0))
+        return RT_EFORMAT;
+    if (x.wt == W_EGROUP) {
+        errf(err, err_len, "%s: unmatched end-group at byte %zu", path, x.at);
+        return RT_EFORMAT;
+    }
+    *pos = b.pos;
+    *f = (RtPbField){x.num, x.wt, x.val, x.data, x.len};
+    return RT_OK;
+}
+
+int rt_pb_tensor(const char *path, const unsigned char *msg, size_t len, RtTensor *t, char *err,
+                 size_t err_len)
+{
+    memset(t, 0, sizeof *t);
+    unsigned char *buf = malloc(len ? len : 1);
+    if (!buf) {
+        errf(err, err_len, "%s: out of memory", path);
+        return RT_EIO;
+    }
+    if (len)
+        memcpy(buf, msg, len);
+    int rc = pb_parse(path, &buf, len, t, err, err_len);
+    free(buf);
+    if (rc) {
+        free(t->data);
+        memset(t, 0, sizeof *t);
+    }
+    return rc;
 }
 
 void rt_tensor_free(RtTensor *t)

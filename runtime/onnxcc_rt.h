@@ -88,9 +88,19 @@ typedef struct RtIO {
     int64_t dims[RT_MAX_RANK];
 } RtIO;
 
+/* One ONNX-level input or output: a tensor, or a sequence/optional that
+ * onnxcc resolved at compile time into `count` consecutive tensors of the
+ * model's in/out lists. layout spells the nesting: "T" a tensor, "S[TT]" a
+ * sequence of two tensors, "O[]" an empty optional, "O[S[T]]"... */
+typedef struct RtGroup {
+    const char *name;
+    const char *layout;
+    int32_t first, count;
+} RtGroup;
+
 typedef struct RtModel {
     const char *name;            /* model name given to the compiler */
-    int32_t n_in, n_out;         /* graph inputs and outputs */
+    int32_t n_in, n_out;         /* graph inputs and outputs (tensors) */
     const RtIO *in, *out;        /* their static types */
     size_t arena_bytes;          /* scratch memory one run needs */
     /* Loads weights when they live in a separate file (NULL path: the
@@ -98,6 +108,9 @@ typedef struct RtModel {
     int (*init)(const char *weights_path);
     /* One inference; arena NULL means the model's own static arena. */
     int (*run)(void *arena, const void *const *in, void *const *out);
+    /* The ONNX-level inputs and outputs; 0 groups: one tensor each. */
+    int32_t n_in_groups, n_out_groups;
+    const RtGroup *in_groups, *out_groups;
 } RtModel;
 
 /* ---- tensor files (io_pb.c, io_npy.c) ----
@@ -116,6 +129,15 @@ int rt_tensor_read(const char *path, RtTensor *t, char *err, size_t err_len);
 int rt_tensor_write_pb(const char *path, const RtTensor *t);
 int rt_tensor_write_npy(const char *path, const RtTensor *t);
 void rt_tensor_free(RtTensor *t);
+
+/* Sequence/optional files (SequenceProto, OptionalProto; io_struct.c).
+ * nest is the nesting to expect ("S", "OS", "" for a tensor file); the
+ * tensors found go to ts[0..*count), their nesting to layout. */
+int rt_struct_read(const char *path, const char *nest, RtTensor *ts, int max, int *count,
+                   char *layout, size_t layout_len, char *err, size_t err_len);
+int rt_struct_write_pb(const char *path, const char *layout, const RtTensor *ts, int count);
+/* The nest a layout needs to be read back ("O[S[TT]]" -> "OS"). */
+void rt_layout_nest(const char *layout, char *nest, size_t len);
 
 /* ---- weights loaded from a file (rt_weights.c), for --weights file ----
  * Reads exactly `size` bytes into buf and checks the FNV-1a checksum the

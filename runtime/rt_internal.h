@@ -46,4 +46,24 @@ int rt_io_write_atomic(const char *path, const void *head, size_t head_len, cons
 /* Byte-swaps n esize-byte elements in place on a big-endian host; no-op otherwise. */
 void rt_io_le(void *data, size_t n, size_t esize);
 
+/* Protobuf pieces io_struct.c builds sequences and optionals from. */
+typedef struct RtPbField {
+    uint32_t num;                /* field number */
+    int wire;                    /* wire type: 0 varint, 2 length-delimited, ... */
+    uint64_t val;                /* a varint's value */
+    const unsigned char *data;   /* a length-delimited payload */
+    size_t len;
+} RtPbField;
+int rt_pb_read_file(const char *path, unsigned char **buf, size_t *len, char *err,
+                    size_t err_len);
+/* The field at *pos of msg (advancing *pos); non-zero with err set if malformed. */
+int rt_pb_field(const char *path, const unsigned char *msg, size_t len, size_t *pos,
+                RtPbField *f, char *err, size_t err_len);
+/* Parses one TensorProto message into t (t->data malloc'ed). */
+int rt_pb_tensor(const char *path, const unsigned char *msg, size_t len, RtTensor *t, char *err,
+                 size_t err_len);
+/* The TensorProto bytes that precede t's raw data (up to 256); returns their count. */
+size_t rt_pb_tensor_head(const RtTensor *t, unsigned char *head);
+size_t rt_pb_varint(unsigned char *p, uint64_t v);
+
 #endif

@@ -35,7 +35,7 @@ typedef struct Driver {
     const char *weights;         /* --weights, NULL for the model's default */
     int npy;                     /* --npy */
     long bench;                  /* --bench N, 0 without */
-    const char **files;          /* per graph input, NULL until given */
+    const char **files;          /* per input group, NULL until given */
     Block *in, *out;             /* per graph input / output */
     Block arena;
     double *samples;             /* bench latencies */
@@ -136,11 +136,29 @@ static int opt_value(const Driver *dr, int argc, char **argv, int *i, const char
     return 1;
 }
 
+/* Input or output group k: a model without groups has one tensor each. */
+static int n_groups(const RtModel *m, int is_out)
+{
+    int ng = is_out ? m->n_out_groups : m->n_in_groups;
+    return ng ? ng : is_out ? m->n_out : m->n_in;
+}
+
+static RtGroup group_of(const RtModel *m, int is_out, int k)
+{
+    const RtGroup *gr = is_out ? m->out_groups : m->in_groups;
+    if ((is_out ? m->n_out_groups : m->n_in_groups) && gr)
+        return gr[k];
+    RtGroup g = {(is_out ? m->out : m->in)[k].name, "T", k, 1};
+    return g;
+}
+
 static int input_index(const RtModel *m, const char *name, size_t len)
 {
-    for (int i = 0; i < m->n_in; i++)
-        if (m->in[i].name && strlen(m->in[i].name) == len && !strncmp(m->in[i].name, name, len))
+    for (int i = 0; i < n_groups(m, 0); i++) {
+        const char *gn = group_of(m, 0, i).name;
+        if (gn && strlen(gn) == len && !strncmp(gn, name, len))
             return i;
+    }
     return -1;
 }
 
@@ -187,7 +205,7 @@ static int parse_args(Driver *dr, int argc, char **argv)
             FILE *f;
             if (k >= 0) {
                 if (dr->files[k])
-                    err = fail(dr, "input '%s' given twice", m->in[k].name);
+                    err = fail(dr, "input '%s' given twice", group_of(m, 0, k).name);
                 dr->files[k] = eq + 1;
                 continue;
             }
@@ -202,22 +220,28 @@ static int parse_args(Driver *dr, int argc, char **argv)
         }
         pos[npos++] = a;
     }
+    int ng = n_groups(m, 0);
     for (int i = 0, k = 0; i < npos && !err; i++) {
-        while (k < m->n_in && dr->files[k])
+        while (k < ng && dr->files[k])
             k++;
-        if (k == m->n_in) {
-            err = fail(dr, "too many inputs: '%s' is one more than the model's %d", pos[i],
-                       m->n_in);
+        if (k == ng) {
+            err = fail(dr, "too many inputs: '%s' is one more than the model's %d", pos[i], ng);
             break;
         }
         dr->files[k] = pos[i];
     }
     free(pos);
-    for (int k = 0; k < m->n_in && !err; k++) {
-        if (!dr->files[k]) {
+    for (int k = 0; k < ng && !err; k++) {
+        RtGroup gr = group_of(m, 0, k);
+        if (dr->files[k])
+            continue;
+        if (strcmp(gr.layout, "T")) {
+            err = fail(dr, "missing input '%s' (expected a structure %s)", gr.name, gr.layout);
+        } else {
             char ts[256];
-            type_str(ts, sizeof ts, m->in[k].dtype, m->in[k].rank, m->in[k].dims);
-            err = fail(dr, "missing input '%s' (expected %s)", m->in[k].name, ts);
+            const RtIO *io = &m->in[gr.first];
+            type_str(ts, sizeof ts, io->dtype, io->rank, io->dims);
+            err = fail(dr, "missing input '%s' (expected %s)", gr.name, ts);
         }
     }
     if (!err && dr->npy && !dr->out_dir)
@@ -225,37 +249,68 @@ static int parse_args(Driver *dr, int argc, char **argv)
     return err;
 }
 
-/* Reads, checks and copies every input into its aligned buffer. */
+/* Checks tensor t against graph input k and copies it into its aligned buffer. */
+static int take_input(Driver *dr, int k, RtTensor *t, const char *file)
+{
+    const RtIO *io = &dr->m->in[k];
+    char want[256], got[256];
+    int ok, same;
+    size_t n = io_bytes(io, &ok);
+    if (!ok)
+        return fail(dr, "input '%s' has an unusable type in the model", io->name);
+    same = t->desc.dtype == io->dtype && t->desc.rank == io->rank;
+    for (int i = 0; same && i < io->rank; i++)
+        same = t->desc.dims[i] == io->dims[i];
+    if (!same) {
+        type_str(want, sizeof want, io->dtype, io->rank, io->dims);
+        type_str(got, sizeof got, t->desc.dtype, t->desc.rank, t->desc.dims);
+        return fail(dr, "input '%s' (%s): expected %s, got %s", io->name, file, want, got);
+    }
+    if (block_alloc(&dr->in[k], n))
+        return fail(dr, "out of memory for input '%s'", io->name);
+    if (n)
+        memcpy(dr->in[k].p, t->data, n);
+    return 0;
+}
+
+/* Reads every input group: a tensor file, or a sequence/optional file whose
+ * structure must be the one the model was compiled for. */
 static int load_inputs(Driver *dr)
 {
     const RtModel *m = dr->m;
-    char err[512], want[256], got[256];
-    for (int k = 0; k < m->n_in; k++) {
-        const RtIO *io = &m->in[k];
-        RtTensor t;
-        int ok, same;
-        size_t n = io_bytes(io, &ok);
-        if (!ok)
-            return fail(dr, "input '%s' has an unusable type in the model", io->name);
-        if (rt_tensor_read(dr->files[k], &t, err, sizeof err))
-            return fail(dr, "input '%s': %s", io->name, err);
-        same = t.desc.dtype == io->dtype && t.desc.rank == io->rank;
-        for (int i = 0; same && i < io->rank; i++)
-            same = t.desc.dims[i] == io->dims[i];
-        if (!same) {
-            type_str(want, sizeof want, io->dtype, io->rank, io->dims);
-            type_str(got, sizeof got, t.desc.dtype, t.desc.rank, t.desc.dims);
+    char err[512];
+    for (int g = 0; g < n_groups(m, 0); g++) {
+        RtGroup gr = group_of(m, 0, g);
+        const char *file = dr->files[g];
+        if (!strcmp(gr.layout, "T")) {
+            RtTensor t;
+            if (rt_tensor_read(file, &t, err, sizeof err))
+                return fail(dr, "input '%s': %s", gr.name, err);
+            int rc = take_input(dr, gr.first, &t, file);
             rt_tensor_free(&t);
-            return fail(dr, "input '%s' (%s): expected %s, got %s", io->name, dr->files[k],
-                        want, got);
+            if (rc)
+                return rc;
+            continue;
         }
-        if (block_alloc(&dr->in[k], n)) {
-            rt_tensor_free(&t);
-            return fail(dr, "out of memory for input '%s'", io->name);
-        }
-        if (n)
-            memcpy(dr->in[k].p, t.data, n);
-        rt_tensor_free(&t);
+        RtTensor *ts = calloc((size_t)gr.count + 1, sizeof *ts);
+        char nest[32], layout[256];
+        int count = 0, rc = 0;
+        if (!ts)
+            return fail(dr, "out of memory");
+        rt_layout_nest(gr.layout, nest, sizeof nest);
+        if (rt_struct_read(file, nest, ts, gr.count + 1, &count, layout, sizeof layout, err,
+                           sizeof err))
+            rc = fail(dr, "input '%s': %s", gr.name, err);
+        else if (strcmp(layout, gr.layout))
+            rc = fail(dr, "input '%s' (%s): the model was compiled for the structure %s, the "
+                      "file holds %s", gr.name, file, gr.layout, layout);
+        for (int i = 0; i < count && !rc; i++)
+            rc = take_input(dr, gr.first + i, &ts[i], file);
+        for (int i = 0; i < count; i++)
+            rt_tensor_free(&ts[i]);
+        free(ts);
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -310,6 +365,42 @@ static char *out_path(const Driver *dr, int k)
     return p;
 }
 
+/* Output k as a tensor over its buffer. */
+static void output_tensor(const Driver *dr, int k, RtTensor *t)
+{
+    const RtIO *io = &dr->m->out[k];
+    int ok;
+    memset(t, 0, sizeof *t);
+    t->desc.dtype = io->dtype;
+    t->desc.rank = io->rank;
+    memcpy(t->desc.dims, io->dims, sizeof t->desc.dims);
+    if (io->name)
+        snprintf(t->name, sizeof t->name, "%s", io->name);
+    t->nbytes = io_bytes(io, &ok);
+    t->data = dr->out[k].p;
+}
+
+/* Writes output group k: a tensor file, or a SequenceProto/OptionalProto. */
+static int write_group(const Driver *dr, int k, const char *path)
+{
+    RtGroup gr = group_of(dr->m, 1, k);
+    if (!strcmp(gr.layout, "T")) {
+        RtTensor t;
+        output_tensor(dr, gr.first, &t);
+        return dr->npy ? rt_tensor_write_npy(path, &t) : rt_tensor_write_pb(path, &t);
+    }
+    if (dr->npy)
+        return RT_EDTYPE;
+    RtTensor *ts = calloc((size_t)gr.count + 1, sizeof *ts);
+    if (!ts)
+        return RT_ENOMEM;
+    for (int i = 0; i < gr.count; i++)
+        output_tensor(dr, gr.first + i, &ts[i]);
+    int rc = rt_struct_write_pb(path, gr.layout, ts, gr.count);
+    free(ts);
+    return rc;
+}
+
 /* Writes every output file; on a failure removes those already written, so
  * a directory never holds a partial set that looks complete. */
 static int write_outputs(const Driver *dr)
@@ -317,23 +408,15 @@ static int write_outputs(const Driver *dr)
     const RtModel *m = dr->m;
     if (make_dirs(dr->out_dir))
         return fail(dr, "cannot create '%s': %s", dr->out_dir, strerror(errno));
-    for (int k = 0; k < m->n_out; k++) {
-        const RtIO *io = &m->out[k];
-        RtTensor t;
-        int ok, rc;
+    for (int k = 0; k < n_groups(m, 1); k++) {
+        RtGroup gr = group_of(m, 1, k);
+        const RtIO *io = &m->out[gr.first < m->n_out ? gr.first : 0];
+        int rc;
         char *path = out_path(dr, k);
         if (!path)
             return fail(dr, "out of memory");
-        memset(&t, 0, sizeof t);
-        t.desc.dtype = io->dtype;
-        t.desc.rank = io->rank;
-        memcpy(t.desc.dims, io->dims, sizeof t.desc.dims);
-        if (io->name)
-            snprintf(t.name, sizeof t.name, "%s", io->name);
-        t.nbytes = io_bytes(io, &ok);
-        t.data = dr->out[k].p;
         errno = 0;
-        rc = dr->npy ? rt_tensor_write_npy(path, &t) : rt_tensor_write_pb(path, &t);
+        rc = write_group(dr, k, path);
         if (rc) {
             int e = errno;
             for (int j = 0; j < k; j++) {
@@ -342,7 +425,9 @@ static int write_outputs(const Driver *dr)
                     remove(q);
                 free(q);
             }
-            if (rc == RT_EDTYPE)
+            if (rc == RT_EDTYPE && strcmp(gr.layout, "T"))
+                fail(dr, "cannot write the structured output '%s' as .npy; use .pb", gr.name);
+            else if (rc == RT_EDTYPE)
                 fail(dr, "cannot write %s output '%s' as %s; use .pb", rt_dtype_name(io->dtype),
                      io->name, dr->npy ? ".npy" : ".pb");
             else
@@ -501,7 +586,7 @@ int rt_main(int argc, char **argv, const RtModel *m)
         const char *s = strrchr(argv[0], '/');
         dr.prog = s ? s + 1 : argv[0];
     }
-    dr.files = calloc((size_t)m->n_in + 1, sizeof *dr.files);
+    dr.files = calloc((size_t)n_groups(m, 0) + 1, sizeof *dr.files);
     dr.in = calloc((size_t)m->n_in + 1, sizeof *dr.in);
     dr.out = calloc((size_t)m->n_out + 1, sizeof *dr.out);
     if (!dr.files || !dr.in || !dr.out)

@@ -42,10 +42,10 @@ static void value_ptr(const Ctx *c, const Value *v, char *buf, size_t len)
     int k;
     if (!v)
         snprintf(buf, len, "NULL");
-    else if ((k = output_index(c->g, v)) >= 0 && !v->data)
-        snprintf(buf, len, "out[%d]", k);
     else if ((k = input_index(c->g, v)) >= 0)
         snprintf(buf, len, "in[%d]", k);
+    else if ((k = output_index(c->g, v)) >= 0 && !v->data)
+        snprintf(buf, len, "out[%d]", k);
     else if (v->data && c->mode == WEIGHTS_C)
         snprintf(buf, len, "%s_w%d", c->name, v->id);
     else if (v->data)
@@ -234,6 +234,24 @@ static int emit_header(const Ctx *c, Diag *d)
                   (long long)ir_numel(v));
         }
     }
+    for (int pass = 0; pass < 2; pass++) {
+        int ng = pass ? g->n_out_groups : g->n_in_groups;
+        if (!(pass ? g->out_groups : g->in_groups))
+            continue;
+        IoGroup gr[ng + 1];
+        ir_io_groups(g, pass, gr, ng);
+        for (int i = 0; i < ng; i++) {
+            if (!strcmp(gr[i].layout, "T"))
+                continue;
+            char l[CG_TEXT];
+            emitf(&e, "/* %s '%s' is %s %s, compiled for the structure %s: %s %d..%d */\n",
+                  pass ? "output" : "input", cg_comment(t, sizeof t, gr[i].name),
+                  gr[i].layout[0] == 'S' ? "a" : "an",
+                  gr[i].layout[0] == 'S' ? "sequence" : "optional",
+                  cg_comment(l, sizeof l, gr[i].layout), pass ? "outputs" : "inputs",
+                  gr[i].first, gr[i].first + gr[i].count - 1);
+        }
+    }
     emitf(&e, "\ntypedef struct %s_ctx {\n"
               "    void *arena; /* %s_ARENA_BYTES bytes, 64-byte aligned; NULL: the static arena */\n"
               "} %s_ctx;\n\n",
@@ -348,9 +366,34 @@ static int emit_source(const Ctx *c, Diag *d)
         }
         emitf(&e, "%s};\n", cnt ? "" : "    {NULL, 0, 0, {0}}\n");
     }
+    for (int pass = 0; pass < 2; pass++) {
+        if (!(pass ? g->out_groups : g->in_groups))
+            continue;
+        IoGroup gr[(pass ? g->n_out_groups : g->n_in_groups) + 1];
+        int cnt = ir_io_groups(g, pass, gr, pass ? g->n_out_groups : g->n_in_groups);
+        emitf(&e, "/* ONNX-level %s: sequences and optionals are runs of the tensors above */\n"
+                  "static const RtGroup %s_%s_groups[%d] = {\n", pass ? "outputs" : "inputs", n,
+              pass ? "output" : "input", cnt ? cnt : 1);
+        for (int i = 0; i < cnt; i++) {
+            char l[CG_TEXT];
+            emitf(&e, "    {\"%s\", \"%s\", %d, %d},\n", cg_cstr(t, sizeof t, gr[i].name),
+                  cg_cstr(l, sizeof l, gr[i].layout), gr[i].first, gr[i].count);
+        }
+        emitf(&e, "%s};\n", cnt ? "" : "    {NULL, NULL, 0, 0}\n");
+    }
     emitf(&e, "\nconst RtModel %s_model = {\"%s\", %d, %d, %s_inputs, %s_outputs, %lld,\n"
-              "                            %s_init, %s_graph};\n",
+              "                            %s_init, %s_graph",
           n, n, g->n_inputs, g->n_outputs, n, n, (long long)g->arena_bytes, n, n);
+    emitf(&e, ", %d, %d, ", g->in_groups ? g->n_in_groups : 0,
+          g->out_groups ? g->n_out_groups : 0);
+    if (g->in_groups)
+        emitf(&e, "%s_input_groups, ", n);
+    else
+        emitf(&e, "NULL, ");
+    if (g->out_groups)
+        emitf(&e, "%s_output_groups};\n", n);
+    else
+        emitf(&e, "NULL};\n");
     return cg_close(&e, d);
 }
 

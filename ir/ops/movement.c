@@ -240,6 +240,13 @@ int ir_infer_identity(Graph *g, Node *n, Diag *d)
     if (mv_need_input(d, n, 0))
         return -1;
     const Value *x = n->in[0];
+    if (x->kind != VK_TENSOR) {
+        /* a sequence or optional: the output is the same structure */
+        if (n->out[0])
+            ir_alias_structure(n->out[0], x);
+        n->dead = 1;
+        return 0;
+    }
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
 

@@ -170,28 +170,34 @@ static int spawn_wait(char **argv)
 static int run_set(Graph *g, Sample *s, int ns, const char *set, const char *bin,
                    const char *outdir, double rtol, double atol, char *reason, size_t len)
 {
-    int n_out = count_files(set, "output");
-    if (n_out != g->n_outputs) {
-        fmt(reason, len, "%d reference outputs, the model has %d", n_out, g->n_outputs);
+    int n_out = count_files(set, "output"), n_groups = ir_n_groups(g, 1);
+    if (n_out != n_groups) {
+        fmt(reason, len, "%d reference outputs, the model has %d", n_out, n_groups);
         return -1;
     }
-    RtTensor in[MAX_IO], want[MAX_IO], got[MAX_IO];
-    memset(in, 0, sizeof in);
-    memset(want, 0, sizeof want);
-    memset(got, 0, sizeof got);
+    IoGroup gin[MAX_IO];
+    IR_ASSERT(ir_n_groups(g, 0) <= MAX_IO);
+    ir_io_groups(g, 0, gin, MAX_IO);
+    RtTensor *in = calloc((size_t)g->n_inputs + 1, sizeof *in);
+    RtTensor *want = calloc((size_t)g->n_outputs + 1, sizeof *want);
+    RtTensor *got = calloc((size_t)g->n_outputs + 1, sizeof *got);
+    IR_ASSERT(in && want && got);
     char err[600], path[1400];
     char files[MAX_IO][1400]; /* what the binary reads: the set's files, or relabeled copies */
     int rc = 0;
+    Diag d = {0};
     for (int k = 0; k < ns; k++)
         fmt(files[k], sizeof files[k], "%s/input_%d.pb", set, k);
     for (int k = 0; k < ns && rc == 0; k++) {
         if (s[k].compiled_in)
             continue;
         fmt(path, sizeof path, "%s/input_%d.pb", set, k);
-        RtTensor *t = &in[s[k].input_index];
-        if (rt_tensor_read(path, t, err, sizeof err)) {
-            rc = -1, fmt(reason, len, "%s", err);
-        } else if (bf16_as_u16(t->desc.dtype, g->inputs[s[k].input_index]->dtype)) {
+        const IoGroup *gr = &gin[s[k].input_index];
+        RtTensor *t = &in[gr->first];
+        if (ir_read_group(g, 0, s[k].input_index, path, in, &d) < 0) {
+            rc = -1, fmt(reason, len, "%s", d.msg);
+        } else if (!strcmp(gr->layout, "T") &&
+                   bf16_as_u16(t->desc.dtype, g->inputs[gr->first]->dtype)) {
             t->desc.dtype = RT_BF16;
             fmt(files[k], sizeof files[k], "%s/input_%d.pb", outdir, k);
             if (rt_tensor_write_pb(files[k], t))
@@ -200,13 +206,12 @@ static int run_set(Graph *g, Sample *s, int ns, const char *set, const char *bin
     }
     for (int k = 0; k < n_out && rc == 0; k++) {
         fmt(path, sizeof path, "%s/output_%d.pb", set, k);
-        if (rt_tensor_read(path, &want[k], err, sizeof err))
-            rc = -1, fmt(reason, len, "%s", err);
+        if (ir_read_group(g, 1, k, path, want, &d) < 0)
+            rc = -1, fmt(reason, len, "%s", d.msg);
     }
-    Diag d = {0};
     if (rc == 0 && ir_run(g, in, got, &d) < 0)
         rc = -1, fmt(reason, len, "interpreter: %s", d.msg);
-    for (int k = 0; k < n_out && rc == 0; k++)
+    for (int k = 0; k < g->n_outputs && rc == 0; k++)
         if (!close_enough(&want[k], &got[k], rtol, atol, err, sizeof err))
             rc = -1, fmt(reason, len, "interpreter output %d: %s", k, err);
     for (int k = 0; k < g->n_outputs; k++)
@@ -226,17 +231,22 @@ static int run_set(Graph *g, Sample *s, int ns, const char *set, const char *bin
             rc = -1, fmt(reason, len, "binary exited with status %d", st);
         for (int k = 0; k < n_out && rc == 0; k++) {
             fmt(path, sizeof path, "%s/output_%d.pb", outdir, k);
-            if (rt_tensor_read(path, &got[k], err, sizeof err))
-                rc = -1, fmt(reason, len, "binary: %s", err);
-            else if (!close_enough(&want[k], &got[k], rtol, atol, err, sizeof err))
-                rc = -1, fmt(reason, len, "binary output %d: %s", k, err);
-            rt_tensor_free(&got[k]);
+            if (ir_read_group(g, 1, k, path, got, &d) < 0)
+                rc = -1, fmt(reason, len, "binary: %s", d.msg);
         }
+        for (int k = 0; k < g->n_outputs && rc == 0; k++)
+            if (!close_enough(&want[k], &got[k], rtol, atol, err, sizeof err))
+                rc = -1, fmt(reason, len, "binary output %d: %s", k, err);
+        for (int k = 0; k < g->n_outputs; k++)
+            rt_tensor_free(&got[k]);
     }
-    for (int k = 0; k < MAX_IO; k++) {
+    for (int k = 0; k < g->n_inputs; k++)
         rt_tensor_free(&in[k]);
+    for (int k = 0; k < g->n_outputs; k++)
         rt_tensor_free(&want[k]);
-    }
+    free(in);
+    free(want);
+    free(got);
     return rc;
 }
 

@@ -611,7 +611,8 @@ static int add1_run(void *arena, const void *const *in, void *const *out)
 
 static const RtIO add1_in[] = {{"x", RT_F32, 2, {2, 3}}};
 static const RtIO add1_out[] = {{"y", RT_F32, 2, {2, 3}}};
-static const RtModel add1 = {"add1", 1, 1, add1_in, add1_out, ADD1_ARENA, add1_init, add1_run};
+static const RtModel add1 = {"add1", 1, 1, add1_in, add1_out, ADD1_ARENA, add1_init, add1_run,
+                            0, 0, NULL, NULL};
 
 /* two inputs, two outputs: s = a + b (float32[1,3]), n = 2 * b (int64 scalar) */
 static int add2_run(void *arena, const void *const *in, void *const *out)
@@ -628,7 +629,8 @@ static int add2_run(void *arena, const void *const *in, void *const *out)
 
 static const RtIO add2_in[] = {{"a", RT_F32, 1, {3}}, {"b", RT_I64, 0, {0}}};
 static const RtIO add2_out[] = {{"s", RT_F32, 2, {1, 3}}, {"n", RT_I64, 0, {0}}};
-static const RtModel add2 = {"add2", 2, 2, add2_in, add2_out, 0, NULL, add2_run};
+static const RtModel add2 = {"add2", 2, 2, add2_in, add2_out, 0, NULL, add2_run,
+                            0, 0, NULL, NULL};
 
 /* Runs rt_main on a NULL-terminated argv, capturing stdout and stderr. */
 static char g_out[8192], g_err[8192];
