@@ -86,6 +86,9 @@ typedef struct Ctx {
     Diag *d;
     const char *path;            /* arena copy of the model path, or NULL */
     char *dir;                   /* the model's folder for external data (malloc'ed) */
+    const Onnx__ModelProto *mp;  /* for its local functions */
+    int call_depth;              /* local functions being inlined, nested */
+    size_t n_calls;              /* calls inlined so far: each one's names are unique */
 } Ctx;
 
 static const char *str(const char *s)
@@ -320,11 +323,28 @@ static int decode_attr(Ctx *c, Scope *sc, Graph *g, Node *n, int idx,
     return 0;
 }
 
+static int inline_call(Ctx *c, Scope *sc, Graph *g, const Onnx__NodeProto *call,
+                       const Onnx__FunctionProto *f, size_t idx);
+
+static const Onnx__FunctionProto *local_function(const Ctx *c, const char *domain,
+                                                 const char *op_type)
+{
+    for (size_t i = 0; c->mp && i < c->mp->n_functions; i++) {
+        const Onnx__FunctionProto *f = c->mp->functions[i];
+        if (!strcmp(str(f->name), op_type) && !strcmp(str(f->domain), domain))
+            return f;
+    }
+    return NULL;
+}
+
 static int decode_node(Ctx *c, Scope *sc, Graph *g, const Onnx__NodeProto *np, size_t idx)
 {
     const char *op_type = str(np->op_type);
     if (!op_type[0])
         return ir_error(c->d, "node %zu ('%s') has no op_type", idx, str(np->name));
+    const Onnx__FunctionProto *f = local_function(c, str(np->domain), op_type);
+    if (f)
+        return inline_call(c, sc, g, np, f, idx);
     if (np->n_input > MAX_NODE_ARITY || np->n_output > MAX_NODE_ARITY ||
         np->n_attribute > MAX_NODE_ATTRS)
         return ir_error(c->d, "node '%s' (%s): too many inputs, outputs or attributes",
@@ -362,6 +382,114 @@ static int decode_node(Ctx *c, Scope *sc, Graph *g, const Onnx__NodeProto *np, s
             return oom(c);
     }
     return 0;
+}
+
+/* ---- model-local functions (ModelProto.functions) ----
+ * A call is replaced by the function's body: formal inputs and outputs take
+ * the call's names, every other name is prefixed with the call's name, and
+ * an attribute that refers to the call's (ref_attr_name) takes its value. */
+#define MAX_CALL_DEPTH 16
+
+typedef struct Rename {
+    const Onnx__FunctionProto *f;
+    const Onnx__NodeProto *call;
+    const char *prefix;
+} Rename;
+
+static char *rename_value(const Rename *r, const char *name)
+{
+    const char *to = NULL;
+    if (!name[0])
+        to = "";
+    for (size_t i = 0; !to && i < r->f->n_input; i++)
+        if (!strcmp(str(r->f->input[i]), name))
+            to = i < r->call->n_input ? str(r->call->input[i]) : "";
+    for (size_t i = 0; !to && i < r->f->n_output; i++)
+        if (!strcmp(str(r->f->output[i]), name))
+            to = i < r->call->n_output ? str(r->call->output[i]) : "";
+    if (to)
+        return strdup(to);
+    size_t n = strlen(r->prefix) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", r->prefix, name);
+    return p;
+}
+
+static void free_strs(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static int inline_call(Ctx *c, Scope *sc, Graph *g, const Onnx__NodeProto *call,
+                       const Onnx__FunctionProto *f, size_t idx)
+{
+    const char *cname = call->name && call->name[0] ? call->name : str(call->op_type);
+    if (c->call_depth >= MAX_CALL_DEPTH)
+        return ir_error(c->d, "node '%s' (%s): local functions nested deeper than %d", cname,
+                        str(call->op_type), MAX_CALL_DEPTH);
+    char prefix[256];
+    snprintf(prefix, sizeof prefix, "%s#%zu", cname, c->n_calls++);
+    Rename r = {f, call, prefix};
+    int rc = 0;
+    c->call_depth++;
+    for (size_t k = 0; k < f->n_node && rc == 0; k++) {
+        const Onnx__NodeProto *bn = f->node[k];
+        Onnx__NodeProto tmp = *bn;
+        char name[512];
+        snprintf(name, sizeof name, "%s/%s", prefix, str(bn->name));
+        tmp.name = name;
+        tmp.input = calloc(bn->n_input + 1, sizeof *tmp.input);
+        tmp.output = calloc(bn->n_output + 1, sizeof *tmp.output);
+        tmp.attribute = calloc(bn->n_attribute + 1, sizeof *tmp.attribute);
+        Onnx__AttributeProto *copies = calloc(bn->n_attribute + 1, sizeof *copies);
+        rc = tmp.input && tmp.output && tmp.attribute && copies ? 0 : oom(c);
+        for (size_t i = 0; i < bn->n_input && rc == 0; i++)
+            if (!(tmp.input[i] = rename_value(&r, str(bn->input[i]))))
+                rc = oom(c);
+        for (size_t i = 0; i < bn->n_output && rc == 0; i++)
+            if (!(tmp.output[i] = rename_value(&r, str(bn->output[i]))))
+                rc = oom(c);
+        tmp.n_attribute = 0;
+        for (size_t i = 0; i < bn->n_attribute && rc == 0; i++) {
+            const Onnx__AttributeProto *a = bn->attribute[i];
+            if (a->g || a->n_graphs) {
+                rc = ir_error(c->d, "node '%s' (%s): graph attributes inside local function "
+                              "'%s' are not supported", name, str(bn->op_type), str(f->name));
+                break;
+            }
+            if (!a->ref_attr_name || !a->ref_attr_name[0]) {
+                tmp.attribute[tmp.n_attribute++] = (Onnx__AttributeProto *)a;
+                continue;
+            }
+            /* the call's attribute of that name, renamed; absent: the op's default */
+            for (size_t j = 0; j < call->n_attribute; j++) {
+                if (strcmp(str(call->attribute[j]->name), a->ref_attr_name))
+                    continue;
+                copies[i] = *call->attribute[j];
+                copies[i].name = a->name;
+                tmp.attribute[tmp.n_attribute++] = &copies[i];
+            }
+        }
+        if (rc == 0)
+            rc = decode_node(c, sc, g, &tmp, idx);
+        /* the function's own opset of a domain governs its body */
+        for (size_t i = 0; rc == 0 && i < f->n_opset_import; i++) {
+            const Onnx__OperatorSetIdProto *os = f->opset_import[i];
+            Node *n = g->n_nodes ? g->nodes[g->n_nodes - 1] : NULL;
+            if (n && os->has_version && !strcmp(str(os->domain), n->domain) &&
+                !local_function(c, str(bn->domain), str(bn->op_type)))
+                n->opset = os->version;
+        }
+        free_strs(tmp.input, bn->n_input);
+        free_strs(tmp.output, bn->n_output);
+        free(tmp.attribute);
+        free(copies);
+    }
+    c->call_depth--;
+    return rc;
 }
 
 static int decode_initializers(Ctx *c, Scope *sc, Graph *g, const Onnx__GraphProto *gp)
@@ -580,6 +708,7 @@ static int load_model(Ctx *c, const Onnx__ModelProto *mp, Graph *g)
         g->opsets[0].version = 1;
         g->n_opsets = 1;
     }
+    c->mp = mp;
     return decode_graph(c, mp->graph, g, NULL);
 }
 
@@ -602,7 +731,7 @@ static Graph *load_bytes(const void *buf, size_t len, const char *path, Diag *d,
     if (!mp)
         return NULL;
     Graph *g = ir_graph_new(NULL);
-    Ctx c = {d, path ? ir_strdup(g, path) : NULL, dir_of(path)};
+    Ctx c = {.d = d, .path = path ? ir_strdup(g, path) : NULL, .dir = dir_of(path)};
     int rc = path && !c.dir ? oom(&c) : load_model(&c, mp, g);
     free(c.dir);
     onnx__model_proto__free_unpacked(mp, NULL);

@@ -86,11 +86,12 @@ static int position(Diag *d, const Node *n, int i, int64_t def, int64_t len, int
         if (ir_const_ints(p, pos, 1) != 1)
             return ir_err_not_const(d, n, i);
     }
+    int64_t given = *pos;
     if (*pos < 0)
         *pos += len;
     if (*pos < 0 || *pos >= limit)
         return ir_node_error(d, n, "position %lld is out of range for a sequence of %lld",
-                             (long long)(p ? *pos : def), (long long)(limit));
+                             (long long)given, (long long)len);
     return 0;
 }
 

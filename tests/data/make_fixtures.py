@@ -30,3 +30,45 @@ graph = helper.make_graph(
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 onnx.checker.check_model(model)
 onnx.save(model, "name_clash.onnx")
+
+# Model-local functions (ModelProto.functions), as newer exporters emit them:
+# ScaledAdd(x, y) = x * alpha + y with alpha an attribute of the call, and
+# Twice calling ScaledAdd twice (a function calling a function). The case
+# follows ONNX's test layout so the conformance runner checks it.
+import os
+scaled_add = helper.make_function(
+    "custom", "ScaledAdd", ["x", "y"], ["z"],
+    [helper.make_node("Constant", [], ["a"], value_float=0.0),
+     helper.make_node("Mul", ["x", "a"], ["t"]),
+     helper.make_node("Add", ["t", "y"], ["z"])],
+    [helper.make_opsetid("", 13)], ["alpha"])
+# the Constant's value comes from the call's alpha
+scaled_add.node[0].attribute[0].ref_attr_name = "alpha"
+scaled_add.node[0].attribute[0].ClearField("f")
+twice = helper.make_function(
+    "custom", "Twice", ["x", "y"], ["z"],
+    [helper.make_node("ScaledAdd", ["x", "y"], ["t"], domain="custom", alpha=2.0),
+     helper.make_node("ScaledAdd", ["t", "y"], ["z"], domain="custom", alpha=0.5)],
+    [helper.make_opsetid("", 13), helper.make_opsetid("custom", 1)], [])
+graph = helper.make_graph(
+    [helper.make_node("ScaledAdd", ["x", "y"], ["u"], domain="custom", alpha=3.0, name="call"),
+     helper.make_node("Twice", ["u", "y"], ["v"], domain="custom", name="twice")],
+    "local_functions",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3]),
+     helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
+    [helper.make_tensor_value_info("v", TensorProto.FLOAT, [2, 3])])
+model = helper.make_model(graph, functions=[scaled_add, twice],
+                          opset_imports=[helper.make_opsetid("", 13),
+                                         helper.make_opsetid("custom", 1)])
+case = "cases/test_local_functions"
+os.makedirs(case + "/test_data_set_0", exist_ok=True)
+onnx.save(model, case + "/model.onnx")
+xv = np.arange(6, dtype=np.float32).reshape(2, 3)
+yv = np.full((2, 3), 0.25, dtype=np.float32)
+u = xv * 3 + yv
+v = (u * 2 + yv) * 0.5 + yv
+for k, arr in enumerate([xv, yv]):
+    open(f"{case}/test_data_set_0/input_{k}.pb", "wb").write(
+        numpy_helper.from_array(arr).SerializeToString())
+open(f"{case}/test_data_set_0/output_0.pb", "wb").write(
+    numpy_helper.from_array(v.astype(np.float32)).SerializeToString())

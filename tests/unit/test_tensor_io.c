@@ -834,6 +834,65 @@ static void test_driver(void)
     }
 }
 
+/* Sequences and optionals: ONNX's own SequenceProto, and round trips of
+ * nested structures through rt_struct_write_pb / rt_struct_read. */
+static void test_structures(void)
+{
+    RtTensor ts[4];
+    char err[256], layout[64];
+    int count = -1;
+    /* values from /usr/bin/python3: onnx.SequenceProto of test_identity_sequence */
+    const char *p = "/usr/share/libonnx-testdata/data/node/test_identity_sequence/"
+                    "test_data_set_0/input_0.pb";
+    if (exists(p)) {
+        CHECK(0, rt_struct_read(p, "S", ts, 4, &count, layout, sizeof layout, err, sizeof err));
+        CHECK(2, count);
+        CHECK(0, strcmp(layout, "S[TT]"));
+        CHECK(4, ts[1].desc.rank);
+        CHECK(2, ts[1].desc.dims[3]);
+        CHECK_NEAR(5.0, ((const float *)ts[1].data)[3], 0);
+        for (int i = 0; i < count; i++)
+            rt_tensor_free(&ts[i]);
+        /* read as an optional it holds two values: refused */
+        CHECK(RT_EFORMAT, rt_struct_read(p, "O", ts, 4, &count, layout, sizeof layout, err,
+                                         sizeof err));
+        CHECK_TRUE(strstr(err, "more than one value") != NULL);
+    }
+    float a[3] = {1, 2, 3};
+    int64_t b[2] = {-7, 9};
+    RtTensor in[2] = {{{RT_F32, 1, {3}}, "", a, sizeof a}, {{RT_I64, 2, {1, 2}}, "", b, sizeof b}};
+    static const char *const layouts[] = {"O[S[TT]]", "S[TT]", "S[]", "O[]", "O[T]"};
+    static const char *const nests[] = {"OS", "S", "S", "O", "O"};
+    static const int counts[] = {2, 2, 0, 0, 1};
+    for (int k = 0; k < 5; k++) {
+        const char *path = tmp_path("struct.pb");
+        char nest[8];
+        rt_layout_nest(layouts[k], nest, sizeof nest);
+        CHECK(0, strcmp(nest, nests[k]));
+        /* "S[TT]" of a float and an int64 tensor: ONNX wants one dtype per
+         * sequence, but the file format itself does not care */
+        CHECK(0, rt_struct_write_pb(path, layouts[k], in, counts[k]));
+        CHECK(0, rt_struct_read(path, nests[k], ts, 4, &count, layout, sizeof layout, err,
+                                sizeof err));
+        CHECK(counts[k], count);
+        CHECK(0, strcmp(layout, layouts[k]));
+        for (int i = 0; i < count; i++) {
+            CHECK(in[i].desc.dtype, ts[i].desc.dtype);
+            CHECK(in[i].nbytes, ts[i].nbytes);
+            CHECK(0, memcmp(in[i].data, ts[i].data, in[i].nbytes));
+            rt_tensor_free(&ts[i]);
+        }
+    }
+    /* a layout that does not match the tensors given is refused */
+    CHECK(RT_EINVAL, rt_struct_write_pb(tmp_path("bad.pb"), "S[TT]", in, 1));
+    CHECK(0, exists(tmp_path("bad.pb")));
+    /* a truncated file: one line naming the file */
+    write_file(tmp_path("trunc.pb"), "\x1a\x10\x08", 3);
+    CHECK(RT_EFORMAT, rt_struct_read(tmp_path("trunc.pb"), "S", ts, 4, &count, layout,
+                                     sizeof layout, err, sizeof err));
+    CHECK_TRUE(strstr(err, "trunc.pb") != NULL);
+}
+
 int main(void)
 {
     char cmd[128];
@@ -848,6 +907,7 @@ int main(void)
     test_npy_files();
     test_pb_errors();
     test_driver();
+    test_structures();
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "note: could not remove %s\n", dir);

@@ -1,0 +1,148 @@
+/* test_control.c: unit tests of control flow and sequences lowered at compile time. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "ir/ir.h"
+
+#define TESTDATA "/usr/share/libonnx-testdata/data"
+
+static char dir[64];
+
+static int count_live(const Graph *g, int op)
+{
+    int n = 0;
+    for (int k = 0; k < g->n_nodes; k++)
+        n += !g->nodes[k]->dead && g->nodes[k]->op == op;
+    return n;
+}
+
+/* Prepares a conformance case with its set-0 inputs as samples (and files
+ * replacing some of them); returns the graph or NULL with d->msg set. */
+static Graph *prepare(const char *name, int ns, const char *const *files, Sample *s, Diag *d)
+{
+    char model[512];
+    static char paths[8][512];
+    snprintf(model, sizeof model, TESTDATA "/%s/model.onnx", name);
+    for (int k = 0; k < ns; k++) {
+        snprintf(paths[k], sizeof paths[k], TESTDATA "/%s/test_data_set_0/input_%d.pb", name, k);
+        s[k] = (Sample){NULL, files && files[k] ? files[k] : paths[k], 0, 0};
+    }
+    memset(d, 0, sizeof *d);
+    PassCtx ctx = {d, 2, 1, NULL, NULL};
+    return ir_prepare(model, NULL, 0, s, ns, 2, &ctx);
+}
+
+/* A file holding int64 v as a scalar (rank 0) or [v] (rank 1). */
+static const char *int64_file(const char *name, int64_t v, int rank)
+{
+    static char p[4][128];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+    RtTensor t = {{RT_I64, rank, {1}}, "", &v, sizeof v};
+    CHECK(0, rt_tensor_write_pb(p[k], &t));
+    return p[k];
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/onnxcc_ctl_XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    if (access(TESTDATA "/node/test_loop11/model.onnx", R_OK)) {
+        fprintf(stderr, "note: libonnx-testdata is missing; nothing to test\n");
+        return 1;
+    }
+    Diag d;
+    Sample s[8];
+
+    /* Loop: the trip count and the condition decide the scan output's
+     * length, so both are compiled in; the body is unrolled 5 times and no
+     * Loop is left to run */
+    Graph *g = prepare("node/test_loop11", 3, NULL, s, &d);
+    CHECK_TRUE(g != NULL);
+    if (g) {
+        CHECK(1, s[0].compiled_in);
+        CHECK(1, s[1].compiled_in);
+        CHECK(0, s[2].compiled_in);
+        CHECK(0, count_live(g, OP_LOOP));
+        CHECK(1, g->n_inputs);
+        CHECK(5, g->outputs[1]->dims[0]); /* res_scan: one row per iteration */
+    }
+    ir_graph_free(g);
+
+    /* a trip count beyond the unroll limit is a clear error */
+    const char *big[3] = {int64_file("m.pb", 100000, 0), NULL, NULL};
+    g = prepare("node/test_loop11", 3, big, s, &d);
+    CHECK_TRUE(g == NULL);
+    CHECK_TRUE(strstr(d.msg, "runs more than 4096 iterations") != NULL);
+    CHECK_TRUE(strstr(d.msg, "not supported") != NULL);
+
+    /* If on a run-time condition with tensor branches: both inlined, one
+     * Where selects; the condition stays an input */
+    g = prepare("node/test_if", 1, NULL, s, &d);
+    CHECK_TRUE(g != NULL);
+    if (g) {
+        CHECK(0, s[0].compiled_in);
+        CHECK(0, count_live(g, OP_IF));
+        CHECK(1, count_live(g, OP_WHERE));
+    }
+    ir_graph_free(g);
+
+    /* If whose branches return sequences: the condition is compiled in and
+     * only the branch taken remains */
+    g = prepare("node/test_if_seq", 1, NULL, s, &d);
+    CHECK_TRUE(g != NULL);
+    if (g) {
+        CHECK(1, s[0].compiled_in);
+        CHECK(0, count_live(g, OP_WHERE));
+        CHECK(1, g->n_out_groups);
+        CHECK(0, strncmp(g->out_groups[0].layout, "S[", 2));
+    }
+    ir_graph_free(g);
+
+    /* Scan: unrolled over its length with Gathers feeding the body */
+    g = prepare("node/test_scan9_sum", 2, NULL, s, &d);
+    CHECK_TRUE(g != NULL);
+    if (g) {
+        CHECK(0, count_live(g, OP_SCAN));
+        CHECK(2, g->n_inputs);
+    }
+    ir_graph_free(g);
+
+    /* a sequence input becomes one input per element, in one group */
+    g = prepare("node/test_sequence_insert_at_back", 2, NULL, s, &d);
+    CHECK_TRUE(g != NULL);
+    if (g) {
+        IoGroup gr[4];
+        CHECK(2, ir_io_groups(g, 0, gr, 4));
+        CHECK(0, strcmp(gr[0].layout, "S[TTT]"));
+        CHECK(3, gr[0].count);
+        CHECK(3, gr[1].first);
+        CHECK(4, g->n_inputs);
+        CHECK(0, strcmp(g->out_groups[0].layout, "S[TTTT]"));
+    }
+    ir_graph_free(g);
+
+    /* positions are checked against the resolved length */
+    const char *far[3] = {NULL, NULL, int64_file("pos.pb", 7, 1)};
+    g = prepare("node/test_sequence_insert_at_front", 3, far, s, &d);
+    CHECK_TRUE(g == NULL);
+    CHECK_TRUE(strstr(d.msg, "position 7 is out of range for a sequence of 3") != NULL);
+
+    /* a sequence input needs a sample to know its structure */
+    memset(&d, 0, sizeof d);
+    PassCtx ctx = {&d, 2, 1, NULL, NULL};
+    g = ir_prepare(TESTDATA "/node/test_identity_sequence/model.onnx", NULL, 0, NULL, 0, 2, &ctx);
+    CHECK_TRUE(g == NULL);
+    CHECK_TRUE(strstr(d.msg, "input 'x' is a sequence: give a sample") != NULL);
+
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "note: could not remove %s\n", dir);
+    return CHECK_DONE();
+}
