@@ -49,7 +49,8 @@ Value *ir_const_i64(Graph *g, const int64_t *vals, int rank, const int64_t *dims
         v->dims[i] = dims[i];
     int64_t *p = ir_value_alloc_data(g, v);
     IR_ASSERT(p);
-    memcpy(p, vals, ir_nbytes(v));
+    if (ir_nbytes(v))
+        memcpy(p, vals, ir_nbytes(v));
     return v;
 }
 
