@@ -9,5 +9,6 @@
 #include "k_rnn.h"
 #include "k_misc.h"
 #include "k_quant.h"
+#include "k_signal.h"
 
 #endif
