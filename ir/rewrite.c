@@ -168,9 +168,15 @@ static int clone_nodes(Graph *g, Graph *dst, const Graph *sub, const Map *m, con
     return 0;
 }
 
+/* Nodes a graph may grow to by inlining: nested loops multiply. */
+#define INLINE_NODE_CAP (1 << 20)
+
 int ir_inline_graph(Graph *g, const Graph *sub, Value *const *in_map, Value **out_map,
                     const char *prefix, Diag *d)
 {
+    if (g->n_nodes + sub->n_nodes > INLINE_NODE_CAP)
+        return ir_error(d, "%s: unrolling would grow the graph past %d nodes, which is not "
+                        "supported", prefix, INLINE_NODE_CAP);
     Value **to = calloc((size_t)sub->n_values + 1, sizeof *to);
     IR_ASSERT(to);
     Map m = {sub, to, NULL};
