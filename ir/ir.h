@@ -249,6 +249,8 @@ void ir_place_before(Graph *g, const Node *before, int mark);
 Node *ir_add_node(Graph *g, const char *op_type, int64_t opset, const char *name, int n_in,
                   Value *const *in, Value *out);
 void ir_set_attr_int(Graph *g, Node *n, const char *name, int64_t v);
+/* Marks the Where that selects an If's output: its branches must agree in shape. */
+#define IR_ATTR_IF_SELECT "onnxcc.if_select"
 Value *ir_const_bool(Graph *g, int v);
 /* A constant int64 tensor (rank 0 when rank is 0). */
 Value *ir_const_i64(Graph *g, const int64_t *vals, int rank, const int64_t *dims);

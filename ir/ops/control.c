@@ -94,7 +94,8 @@ int ir_infer_if(Graph *g, Node *n, Diag *d)
         for (int i = 0; i < n->n_out; i++) {
             Value *w[3] = {scalar, outs[1][i], outs[0][i]};
             if (n->out[i])
-                ir_add_node(g, "Where", 16, n->name, 3, w, n->out[i]);
+                ir_set_attr_int(g, ir_add_node(g, "Where", 16, n->name, 3, w, n->out[i]),
+                                IR_ATTR_IF_SELECT, 1);
         }
     }
     ir_place_after(g, n, mark);

@@ -307,6 +307,16 @@ int ir_infer_where(Graph *g, Node *n, Diag *d)
     if (need_input(d, n, 0, K_BOOL) || need_input(d, n, 1, all) || need_input(d, n, 2, all) ||
         need_same_dtype(d, n, 1, 2))
         return -1;
+    if (ir_attr_int(n, IR_ATTR_IF_SELECT, 0)) {
+        /* an If's branches: different shapes make the output's shape depend
+         * on the condition, which must then be known at compile time */
+        const Value *a = n->in[1], *b = n->in[2];
+        int same = a->rank == b->rank;
+        for (int i = 0; same && i < a->rank; i++)
+            same = a->dims[i] == b->dims[i];
+        if (!same)
+            return ir_err_not_const(d, n, 0);
+    }
     int r = n->in[0]->rank;
     int64_t dims[IR_MAX_RANK];
     memcpy(dims, n->in[0]->dims, sizeof dims);

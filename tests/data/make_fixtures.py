@@ -72,3 +72,26 @@ for k, arr in enumerate([xv, yv]):
         numpy_helper.from_array(arr).SerializeToString())
 open(f"{case}/test_data_set_0/output_0.pb", "wb").write(
     numpy_helper.from_array(v.astype(np.float32)).SerializeToString())
+
+# If whose branches disagree in shape: the output's shape depends on the
+# condition, so onnxcc must compile the condition in rather than select.
+then_g = helper.make_graph(
+    [helper.make_node("Constant", [], ["t"], value=numpy_helper.from_array(
+        np.array([1, 2, 3], dtype=np.float32)))], "then", [],
+    [helper.make_tensor_value_info("t", TensorProto.FLOAT, [3])])
+else_g = helper.make_graph(
+    [helper.make_node("Constant", [], ["e"], value=numpy_helper.from_array(
+        np.array([7], dtype=np.float32)))], "else", [],
+    [helper.make_tensor_value_info("e", TensorProto.FLOAT, [1])])
+graph = helper.make_graph(
+    [helper.make_node("If", ["cond"], ["y"], then_branch=then_g, else_branch=else_g)],
+    "if_shapes", [helper.make_tensor_value_info("cond", TensorProto.BOOL, [])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+case = "cases/test_if_branch_shapes"
+os.makedirs(case + "/test_data_set_0", exist_ok=True)
+onnx.save(model, case + "/model.onnx")
+open(f"{case}/test_data_set_0/input_0.pb", "wb").write(
+    numpy_helper.from_array(np.array(True)).SerializeToString())
+open(f"{case}/test_data_set_0/output_0.pb", "wb").write(
+    numpy_helper.from_array(np.array([1, 2, 3], dtype=np.float32)).SerializeToString())

@@ -104,6 +104,26 @@ int main(void)
     }
     ir_graph_free(g);
 
+    /* If with a run-time condition whose branches differ in shape: no
+     * silent broadcast; the condition is compiled in instead */
+    {
+        const char *dir_ = ONNXCC_SOURCE_DIR "/tests/data/cases/test_if_branch_shapes";
+        Sample c = {NULL, ONNXCC_SOURCE_DIR
+                    "/tests/data/cases/test_if_branch_shapes/test_data_set_0/input_0.pb", 0, 0};
+        char model[512];
+        snprintf(model, sizeof model, "%s/model.onnx", dir_);
+        memset(&d, 0, sizeof d);
+        PassCtx pc = {&d, 2, 1, NULL, NULL};
+        g = ir_prepare(model, NULL, 0, &c, 1, 2, &pc);
+        CHECK_TRUE(g != NULL);
+        if (g) {
+            CHECK(1, c.compiled_in);
+            CHECK(0, count_live(g, OP_WHERE));
+            CHECK(3, g->outputs[0]->dims[0]);
+        }
+        ir_graph_free(g);
+    }
+
     /* Scan: unrolled over its length with Gathers feeding the body */
     g = prepare("node/test_scan9_sum", 2, NULL, s, &d);
     CHECK_TRUE(g != NULL);
