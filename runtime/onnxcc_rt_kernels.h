@@ -10,5 +10,6 @@
 #include "k_misc.h"
 #include "k_quant.h"
 #include "k_signal.h"
+#include "k_text.h"
 
 #endif
