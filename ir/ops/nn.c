@@ -136,13 +136,14 @@ int ir_infer_batchnorm(Graph *g, Node *n, Diag *d)
     const Value *x = n->in[0];
     if (x->rank < 2)
         return ir_node_error(d, n, "X must have rank >= 2 (N, C, ...), got %d", x->rank);
+    /* opsets 1-8 have 'spatial'; spatial=0 gives scale..var the shape of X[1:] */
+    if (n->opset < 9 && ir_attr_int(n, "spatial", 1) != 1)
+        return ir_node_error(d, n, "spatial=0 (per-activation statistics) is not supported");
     int64_t c = x->dims[1];
     for (int i = 1; i < 5; i++)
         if (n->in[i]->rank != 1 || n->in[i]->dims[0] != c)
             return ir_node_error(d, n, "input %d ('%s') must have shape [%lld]", i,
                                  n->in[i]->name, (long long)c);
-    if (ir_attr_int(n, "spatial", 1) != 1)
-        return ir_node_error(d, n, "spatial=0 (per-activation statistics) is not supported");
     int training = n->opset >= 14 && ir_attr_int(n, "training_mode", 0) != 0;
     for (int i = 1; i < n->n_out; i++) {
         if (!n->out[i])
