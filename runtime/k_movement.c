@@ -244,12 +244,14 @@ int rt_concat(const RtCall *c, const void *const *in, void *const *out)
     size_t row = (size_t)(y->dims[axis] * inner) * esz, off = 0;
     byte *d = out[0];
     for (int i = 0; i < c->n_in; i++) {
-        if (!in[i] || c->in[i].dtype == RT_UNDEF)
-            continue;
+        /* An empty part still counts towards the row (when outer is 0 its
+         * extent along axis is not), though it may come without a buffer. */
         size_t part = (size_t)(c->in[i].dims[axis] * inner) * esz;
         if (off + part > row)
             return RT_EINVAL;
         const byte *s = in[i];
+        if (part && outer && !s)
+            return RT_EINVAL;
         if (part)
             for (int64_t o = 0; o < outer; o++)
                 memcpy(d + (size_t)o * row + off, s + (size_t)o * part, part);
@@ -271,12 +273,14 @@ int rt_split(const RtCall *c, const void *const *in, void *const *out)
     size_t row = (size_t)(x->dims[axis] * inner) * esz, off = 0;
     const byte *s = in[0];
     for (int i = 0; i < c->n_out; i++) {
-        if (!out[i] || c->out[i].dtype == RT_UNDEF)
+        if (c->out[i].dtype == RT_UNDEF)
             return RT_EINVAL;
         size_t part = (size_t)(c->out[i].dims[axis] * inner) * esz;
         if (off + part > row)
             return RT_EINVAL;
         byte *d = out[i];
+        if (part && outer && !d) /* an empty output may come without a buffer */
+            return RT_EINVAL;
         if (part)
             for (int64_t o = 0; o < outer; o++)
                 memcpy(d + (size_t)o * part, s + (size_t)o * row + off, part);

@@ -102,6 +102,23 @@ static void test_concat_split(void)
     CHECK(RT_OK, rt_split(&s, sin, sout));
     CHECK_TRUE(same_f32(p, a, 4, 0));
     CHECK_TRUE(same_f32(q, b, 2, 0));
+
+    /* [0,2] ++ [0,3] -> [0,5] along axis 1: nothing to copy, but the parts'
+     * extents must still add up, and empty tensors may have no buffer */
+    int64_t ed0[2] = {0, 2}, ed1[2] = {0, 3}, eyd[2] = {0, 5};
+    RtTensorDesc eins[2] = {desc(RT_F32, 2, ed0), desc(RT_F32, 2, ed1)};
+    RtTensorDesc eo = desc(RT_F32, 2, eyd);
+    RtCall ec = call(2, eins, 1, &eo, 1, &axis, 0, NULL);
+    const void *ein[2] = {NULL, NULL};
+    void *eout[1] = {NULL};
+    CHECK(RT_OK, rt_concat(&ec, ein, eout));
+    RtCall es = call(1, &eo, 2, eins, 1, &axis, 0, NULL);
+    void *esout[2] = {NULL, NULL};
+    CHECK(RT_OK, rt_split(&es, (const void *const *)eout, esout));
+    /* a wrong extent is still refused */
+    eyd[1] = 6;
+    eo = desc(RT_F32, 2, eyd);
+    CHECK(RT_EINVAL, rt_concat(&ec, ein, eout));
 }
 
 static void test_slice(void)
