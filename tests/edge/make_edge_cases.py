@@ -600,6 +600,33 @@ case("empty_maxpool_batch", [N("MaxPool", ["x"], ["y"], kernel_shape=[2, 2])], [
 case("empty_global_average_pool_batch", [N("GlobalAveragePool", ["x"], ["y"])], [("x", a)],
      [("y", np.zeros((0, 2, 1, 1), np.float32))])
 
+# ---- more opset changes: defaults and attributes of the first versions ----
+a, b = rnd(2, 3), rnd(2, 1)
+# Concat-1's axis was optional with default 1; Split-1 took split as an optional input.
+case("opset1_concat_default_axis", [N("Concat", ["a", "b"], ["y"])], [("a", a), ("b", b)],
+     [("y", np.concatenate([a, b], 1))], opset=1)
+case("opset1_split_input", [N("Split", ["x", "s"], ["y0", "y1"], axis=1)], [("x", a)],
+     [("y0", a[:, :1]), ("y1", a[:, 1:])], opset=1, consts=[("s", i64(1, 2))])
+case("opset6_dropout_is_test", [N("Dropout", ["x"], ["y"], is_test=1, ratio=0.2)], [("x", a)],
+     [("y", a)], opset=6)
+case("opset6_leakyrelu_default_alpha", [N("LeakyRelu", ["x"], ["y"])], [("x", a)],
+     [("y", np.where(a > 0, a, np.float32(0.01) * a))], opset=6)
+case("opset1_argmax_defaults", [N("ArgMax", ["x"], ["y"])], [("x", a)],
+     [("y", np.argmax(a, 0)[None].astype(np.int64))], opset=1)
+ia = irnd(2, 3)
+case("opset12_clip_int64_min_only", [N("Clip", ["x", "lo"], ["y"])], [("x", ia)],
+     [("y", np.maximum(ia, 0))], opset=12, consts=[("lo", np.array(0, np.int64))])
+case("opset13_pad_int64_default_zero", [N("Pad", ["x", "p"], ["y"])], [("x", ia)],
+     [("y", np.pad(ia, ((1, 0), (0, 2))))], opset=13, consts=[("p", i64(1, 0, 0, 2))])
+a = rnd(1, 1, 2, 2)
+up = a.repeat(2, axis=2).repeat(3, axis=3)
+case("opset7_upsample_attr", [N("Upsample", ["x"], ["y"], scales=[1.0, 1.0, 2.0, 3.0])],
+     [("x", a)], [("y", up)], opset=7)
+case("opset9_upsample_input", [N("Upsample", ["x", "sc"], ["y"])], [("x", a)], [("y", up)],
+     opset=9, consts=[("sc", f32([1, 1, 2, 3]))])
+case("opset10_resize_scales", [N("Resize", ["x", "sc"], ["y"])], [("x", a)], [("y", up)],
+     opset=10, consts=[("sc", f32([1, 1, 2, 3]))])
+
 
 def main():
     if len(sys.argv) != 2:
