@@ -14,6 +14,7 @@
 
 #include "codegen/codegen.h"
 #include "ir/ir.h"
+#include "op_family.h"
 
 /* A case is a folder with model.onnx and test_data_set_N/{input,output}_K.pb,
  * the layout of ONNX's own backend test data (and of tests/models). */
@@ -30,6 +31,7 @@ typedef struct Case {
     char id[256];                /* "suite/case" */
     int status;
     char reason[512];
+    int family;                  /* index into op_families */
 } Case;
 
 typedef struct Config {
@@ -84,6 +86,17 @@ static int bf16_as_u16(int want, int got)
     return want == RT_U16 && got == RT_BF16;
 }
 
+/* "[2,0,3]"; "[]" for a scalar. */
+static const char *shape_str(const RtTensorDesc *t, char *buf, size_t len)
+{
+    size_t k = 0;
+    buf[k++] = '[';
+    for (int i = 0; i < t->rank && k + 24 < len; i++)
+        k += (size_t)snprintf(buf + k, len - k, "%s%lld", i ? "," : "", (long long)t->dims[i]);
+    snprintf(buf + k, len - k, "]");
+    return buf;
+}
+
 static int close_enough(const RtTensor *want, const RtTensor *got, double rtol, double atol,
                         char *why, size_t len)
 {
@@ -96,8 +109,9 @@ static int close_enough(const RtTensor *want, const RtTensor *got, double rtol, 
     for (int i = 0; same && i < want->desc.rank; i++)
         same = want->desc.dims[i] == got->desc.dims[i];
     if (!same) {
-        fmt(why, len, "shape differs (rank %d vs expected %d)", got->desc.rank,
-                 want->desc.rank);
+        char gs[200], ws[200];
+        fmt(why, len, "shape %s, expected %s", shape_str(&got->desc, gs, sizeof gs),
+            shape_str(&want->desc, ws, sizeof ws));
         return 0;
     }
     int64_t n = rt_numel(&want->desc);
@@ -365,6 +379,29 @@ static int collect(const char *root, Case *cases, int n)
     return n;
 }
 
+/* Whole networks count as the family "models"; every other case counts
+ * under the family of its main op (op_family.c). */
+static int is_model_suite(const char *id)
+{
+    size_t n = strcspn(id, "/");
+    return (n == 6 && !strncmp(id, "simple", n)) || (n == 6 && !strncmp(id, "models", n)) ||
+           !strncmp(id, "pytorch-", 8);
+}
+
+static void assign_families(Case *cases, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char model[1200], op[128];
+        fmt(model, sizeof model, "%s/model.onnx", cases[i].dir);
+        if (is_model_suite(cases[i].id))
+            cases[i].family = n_op_families - 1;
+        else
+            cases[i].family = case_main_op(model, op, sizeof op) == 0
+                                  ? op_family(op)
+                                  : n_op_families - 2; /* unreadable: "other" */
+    }
+}
+
 /* Each case runs in its own child process, so a crash or a hang in one is
  * reported as that case's failure instead of ending the run. */
 static void run_all(Case *cases, int n, const Config *cfg)
@@ -511,6 +548,7 @@ int main(int argc, char **argv)
         return 2;
     }
     cfg.workdir = work;
+    assign_families(cases, n);
     run_all(cases, n, &cfg);
     rmdir(work);
 
@@ -600,6 +638,18 @@ int main(int argc, char **argv)
             for (int i = 0; i < n_per; i++)
                 fprintf(f, "| %s | %d | %d | %d |\n", per[i].name, per[i].cnt[0], per[i].cnt[1],
                         per[i].cnt[2]);
+            /* the same cases again, by the op family they exercise */
+            fprintf(f, "\n| op family | passed | total |\n|---|--:|--:|\n");
+            for (int k = 0; k < n_op_families; k++) {
+                int pass = 0, all = 0;
+                for (int i = 0; i < n; i++)
+                    if (cases[i].family == k) {
+                        all++;
+                        pass += cases[i].status == ST_PASS;
+                    }
+                if (all)
+                    fprintf(f, "| %s | %d | %d |\n", op_families[k], pass, all);
+            }
             fprintf(f, "\n| case | status | reason |\n|---|---|---|\n");
             for (int i = 0; i < n; i++) {
                 if (cases[i].status == ST_PASS)
