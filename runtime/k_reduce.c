@@ -24,6 +24,24 @@ HOT static double identity(int op)
     }
 }
 
+/* What an empty ReduceMax (ReduceMin) of an integer dtype yields: the dtype's
+ * minimum (maximum), as the ONNX reference's np.iinfo does. A clamped double
+ * store would not do: it saturates to the int64 range, and narrowing INT64_MIN
+ * to int32 keeps its low bits, 0. */
+static int64_t int_extreme(int dt, int want_max)
+{
+    if (dt == RT_BOOL)
+        return want_max;
+    int bits = 8 * (int)rt_dtype_size(dt);
+    /* UINT64_MAX goes through rt_store_i64 as its int64 bit pattern, -1 */
+    if (dt == RT_U8 || dt == RT_U16 || dt == RT_U32 || dt == RT_U64)
+        return !want_max ? 0 : bits == 64 ? -1 : (int64_t)((UINT64_C(1) << bits) - 1);
+    if (bits == 64)
+        return want_max ? INT64_MAX : INT64_MIN;
+    int64_t half = (int64_t)1 << (bits - 1);
+    return want_max ? half - 1 : -half;
+}
+
 /* What one element contributes before accumulation. */
 static double pre(int op, double v)
 {
@@ -270,8 +288,8 @@ static int reduce_generic(int op, const RtTensorDesc *x, int64_t mask, int dt, c
         if (!exact) {
             rt_store_f64(out, dt, o, post(op, acc, rcount));
         } else if (op == RT_REDUCE_MAX || op == RT_REDUCE_MIN) {
-            if (first) /* empty: the dtype's extreme, through a clamped double store */
-                rt_store_f64(out, dt, o, identity(op));
+            if (first) /* empty */
+                rt_store_i64(out, dt, o, int_extreme(dt, op == RT_REDUCE_MIN));
             else
                 rt_store_i64(out, dt, o, imax);
         } else if (op == RT_REDUCE_MEAN) {

@@ -548,6 +548,28 @@ static void test_reduce(void)
     CHECK(RT_OK, call(rt_reduce, 1, &dix, 1, &diy2, 2, ints, 0, NULL, iin, iout));
     CHECK(-1, iy[0]);
     CHECK(-5, iy[1]);
+    /* empty integer Max/Min: the dtype's extremes, not the int64 ones narrowed */
+    RtTensorDesc die = desc(RT_I32, 2, 0, 3);
+    ints[0] = RT_REDUCE_MAX;
+    ints[1] = 1;
+    CHECK(RT_OK, call(rt_reduce, 1, &die, 1, &diy, 2, ints, 0, NULL, iin, iout));
+    CHECK(INT32_MIN, iy[0]);
+    ints[0] = RT_REDUCE_MIN;
+    CHECK(RT_OK, call(rt_reduce, 1, &die, 1, &diy, 2, ints, 0, NULL, iin, iout));
+    CHECK(INT32_MAX, iy[2]);
+    int8_t i8y[3];
+    uint16_t u16y[3];
+    RtTensorDesc d8e = desc(RT_I8, 2, 0, 3), d8y = desc(RT_I8, 1, 3);
+    RtTensorDesc d16e = desc(RT_U16, 2, 0, 3), d16y = desc(RT_U16, 1, 3);
+    void *o8[1] = {i8y}, *o16[1] = {u16y};
+    ints[0] = RT_REDUCE_MAX;
+    CHECK(RT_OK, call(rt_reduce, 1, &d8e, 1, &d8y, 2, ints, 0, NULL, iin, o8));
+    CHECK(-128, i8y[1]);
+    CHECK(RT_OK, call(rt_reduce, 1, &d16e, 1, &d16y, 2, ints, 0, NULL, iin, o16));
+    CHECK(0, u16y[1]);
+    ints[0] = RT_REDUCE_MIN;
+    CHECK(RT_OK, call(rt_reduce, 1, &d16e, 1, &d16y, 2, ints, 0, NULL, iin, o16));
+    CHECK(65535, u16y[1]);
     /* ArgMax along axis 1 with ties, first and last index */
     float ax[6] = {1, 3, 3, 2, 0, 2};
     int64_t ay[2], ai[3] = {0, 1, 0};
