@@ -627,6 +627,103 @@ case("opset9_upsample_input", [N("Upsample", ["x", "sc"], ["y"])], [("x", a)], [
 case("opset10_resize_scales", [N("Resize", ["x", "sc"], ["y"])], [("x", a)], [("y", up)],
      opset=10, consts=[("sc", f32([1, 1, 2, 3]))])
 
+# ---- dtypes other than float32, high ranks, special values ----
+def u(*shape, dtype):
+    return RNG.integers(0, 100, size=shape).astype(dtype)
+
+
+for dt, nm in ((np.int8, "int8"), (np.uint8, "uint8"), (np.float16, "float16"),
+               (np.float64, "float64"), (bool, "bool")):
+    a = u(2, 3, 4, dtype=dt) if dt != np.float16 else rnd(2, 3, 4).astype(dt)
+    case("transpose_%s" % nm, [N("Transpose", ["x"], ["y"], perm=[1, 2, 0])], [("x", a)],
+         [("y", a.transpose(1, 2, 0))])
+    case("concat_gather_%s" % nm,
+         [N("Concat", ["x", "x"], ["c"], axis=-1), N("Gather", ["c", "i"], ["y"], axis=2)],
+         [("x", a), ("i", i64(7, 0, -3))], [("y", np.concatenate([a, a], -1)[:, :, [7, 0, 5]])])
+    case("pad_edge_%s" % nm, [N("Pad", ["x", "p"], ["y"], mode="edge")], [("x", a)],
+         [("y", np.pad(a, ((0, 0), (1, 1), (2, 0)), mode="edge"))],
+         consts=[("p", i64(0, 1, 2, 0, 1, 0))])
+a, b = rnd(3, 1).astype(np.float16), rnd(1, 4).astype(np.float16)
+binary("float16_add_bcast", "Add", a, b, a + b)
+a, b = rnd(2, 3, 4).astype(np.float64), rnd(4).astype(np.float64)
+binary("float64_div_bcast", "Div", a, b, a / b)
+a = rnd(2, 3).astype(np.float64)
+case("float64_softmax", [N("Softmax", ["x"], ["y"])], [("x", a)], [("y", softmax(a, -1))])
+ia = u(2, 0, 3, dtype=np.int32)
+reduce_case("empty_reducemax_int32_min", "ReduceMax", ia, [1],
+            np.full((2, 1, 3), np.iinfo(np.int32).min, np.int32))
+reduce_case("empty_reducemin_int32_max", "ReduceMin", ia, [1],
+            np.full((2, 1, 3), np.iinfo(np.int32).max, np.int32))
+reduce_case("empty_reducemax_int8_min", "ReduceMax", ia.astype(np.int8), [1],
+            np.full((2, 1, 3), -128, np.int8))
+reduce_case("empty_reducemin_uint8_max", "ReduceMin", ia.astype(np.uint8), [1],
+            np.full((2, 3), 255, np.uint8), keepdims=0)
+ia = u(2, 3, 4, dtype=np.int64) - 50
+reduce_case("reduceprod_int64", "ReduceProd", ia % 3 + 1, [0, 2], np.prod(ia % 3 + 1, (0, 2),
+                                                                          keepdims=True))
+a, b = rnd(2, 1, 2, 1, 2, 1, 2, 1), rnd(1, 2, 1, 2, 1, 2, 1, 2)
+binary("rank8_bcast_add", "Add", a, b, a + b)
+a = rnd(2, 1, 3, 1, 2, 2)
+case("rank6_transpose", [N("Transpose", ["x"], ["y"], perm=[5, 3, 1, 0, 4, 2])], [("x", a)],
+     [("y", a.transpose(5, 3, 1, 0, 4, 2))])
+a, ind = rnd(3, 4, 2), RNG.integers(0, 4, (2, 2, 3)).astype(np.int64)
+case("gather_rank3_indices_axis1", [N("Gather", ["x", "i"], ["y"], axis=1)],
+     [("x", a), ("i", ind)], [("y", np.take(a, ind, axis=1))])
+a = f32([1000, 1001, -1000, 0])
+case("softmax_large_values", [N("Softmax", ["x"], ["y"])], [("x", a)], [("y", softmax(a, 0))])
+case("logsoftmax_large_values", [N("LogSoftmax", ["x"], ["y"])], [("x", a)],
+     [("y", (a - a.max()) - np.log(np.exp(a - a.max()).sum()))])
+case("sigmoid_saturates", [N("Sigmoid", ["x"], ["y"])], [("x", f32([-100, 100, -20]))],
+     [("y", (1 / (1 + np.exp(-f32([-100, 100, -20]).astype(np.float64)))).astype(np.float32))])
+a = f32([-1, 0, 4])
+case("sqrt_log_special", [N("Sqrt", ["x"], ["s"]), N("Log", ["x"], ["l"])], [("x", a)],
+     [("s", f32([np.nan, 0, 2])), ("l", f32([np.nan, -np.inf, np.log(4)]))])
+a, b = f32([-2, 0, -8, 4, 2]), f32([3, 0, 1 / 3, 0.5, -1])
+binary("pow_special", "Pow", a, b, f32([-8, 1, np.nan, 2, 0.5]))
+a = f32([0.5, 1.5, 2.5, -0.5, -2.5, -1.5, 0.49999997])
+case("round_half_even", [N("Round", ["x"], ["y"])], [("x", a)], [("y", np.round(a))])
+case("floor_ceil_negative", [N("Floor", ["x"], ["f"]), N("Ceil", ["x"], ["c"])], [("x", a)],
+     [("f", np.floor(a)), ("c", np.ceil(a))])
+a, b = i64(-7, 7, -7, 7), i64(3, -3, -3, 3)
+case("int_fmod_sign_of_dividend", [N("Mod", ["a", "b"], ["y"], fmod=1)], [("a", a), ("b", b)],
+     [("y", np.fmod(a, b))])
+def f16_overflows_to_inf(a):
+    with np.errstate(over="ignore"):
+        return a.astype(np.float16)
+
+
+a = f32([1e10, 65504, 65520, 1 + 2**-11, 1 + 3 * 2**-11, -1e-8])
+case("cast_float_to_float16_rounding", [N("Cast", ["x"], ["y"], to=TensorProto.FLOAT16)],
+     [("x", a)], [("y", f16_overflows_to_inf(a))])
+a = np.array([[True, False, True]])
+case("cast_bool_int64_roundtrip", [N("Cast", ["x"], ["i"], to=TensorProto.INT64),
+                                    N("Cast", ["i"], ["y"], to=TensorProto.BOOL)],
+     [("x", a)], [("i", a.astype(np.int64)), ("y", a)])
+a = rnd(3)
+case("flatten_rank1_axis1", [N("Flatten", ["x"], ["y"])], [("x", a)], [("y", a.reshape(3, 1))])
+
+# ---- values that are graph outputs and also feed other nodes ----
+a = rnd(2, 3)
+case("output_also_intermediate", [N("Relu", ["x"], ["r"]), N("Reshape", ["r", "s"], ["t"]),
+                                   N("Neg", ["t"], ["y"])],
+     [("x", a)], [("r", np.maximum(a, 0)), ("y", -np.maximum(a, 0).reshape(3, 2))],
+     consts=[("s", i64(3, 2))])
+case("identity_chain_outputs", [N("Identity", ["x"], ["a"]), N("Identity", ["a"], ["b"])],
+     [("x", a)], [("a", a), ("b", a)])
+case("reshape_input_to_output", [N("Reshape", ["x", "s"], ["y"])], [("x", a)],
+     [("y", a.reshape(6))], consts=[("s", i64(6))])
+case("squeeze_unsqueeze_roundtrip",
+     [N("Unsqueeze", ["x", "ax"], ["u"]), N("Squeeze", ["u", "ax"], ["v"]),
+      N("Add", ["v", "x"], ["y"])],
+     [("x", a)], [("y", a + a)], consts=[("ax", i64(1))])
+order = np.argsort(-a, axis=1, kind="stable")[:, :1]
+case("topk_indices_only_used", [N("TopK", ["x", "k"], ["v", "i"])], [("x", a)],
+     [("i", order.astype(np.int64))], consts=[("k", i64(1))])
+case("split_one_output_unused", [N("Split", ["x"], ["y0", "y1", "y2"], axis=1)], [("x", a)],
+     [("y2", a[:, 2:])])
+case("constant_initializer_output", [N("Identity", ["c"], ["y"])], [], [("y", a)],
+     consts=[("c", a)])
+
 
 def main():
     if len(sys.argv) != 2:
