@@ -724,6 +724,49 @@ case("split_one_output_unused", [N("Split", ["x"], ["y0", "y1", "y2"], axis=1)],
 case("constant_initializer_output", [N("Identity", ["c"], ["y"])], [], [("y", a)],
      consts=[("c", a)])
 
+# ---- 64-bit integers past 2^53 (a double path would round them) and
+# uint64 past 2^63 (a signed path would misorder them) ----
+big = np.array([2**53 + 1, -(2**60) - 3, 2**62 + 7], np.int64)
+one = np.array([1, 1, 2], np.int64)
+binary("int64_big_add", "Add", big, one, big + one)
+binary("int64_big_mul", "Mul", big, i64(1, 1, 1), big)
+binary("int64_big_max", "Max", big, big - 1, big)
+binary("int64_big_equal", "Equal", big, big + 1 - one, big == big + 1 - one)
+case("int64_big_reducesum", [N("ReduceSum", ["x"], ["y"], keepdims=0)], [("x", big[:1])],
+     [("y", np.array(big[0], np.int64))])
+case("int64_big_cumsum", [N("CumSum", ["x", "ax"], ["y"])], [("x", big)],
+     [("y", np.cumsum(big))], consts=[("ax", i64(0))])
+case("int64_big_abs_neg", [N("Neg", ["x"], ["n"]), N("Abs", ["x"], ["a"])], [("x", big)],
+     [("n", -big), ("a", np.abs(big))])
+case("int64_big_clip", [N("Clip", ["x", "lo"], ["y"])], [("x", big)],
+     [("y", np.maximum(big, big[0] - 1))], consts=[("lo", np.array(big[0] - 1, np.int64))])
+ub = np.array([2**63 + 1, 5, 2**64 - 1], np.uint64)
+ua = np.array([1, 2**63, 2**64 - 2], np.uint64)
+binary("uint64_big_less", "Less", ub, ua, ub < ua)
+binary("uint64_big_max", "Max", ub, ua, np.maximum(ub, ua))
+binary("uint64_big_div", "Div", ub, np.array([3], np.uint64), ub // np.uint64(3))
+case("uint64_big_argmax", [N("ArgMax", ["x"], ["y"], keepdims=0)], [("x", ub)],
+     [("y", np.array(2, np.int64))])
+case("uint64_big_reducemax", [N("ReduceMax", ["x"], ["y"], keepdims=0)], [("x", ub)],
+     [("y", np.array(ub.max(), np.uint64))])
+case("uint64_big_topk", [N("TopK", ["x", "k"], ["v", "i"])], [("x", ub)],
+     [("v", np.sort(ub)[::-1][:2].copy()), ("i", i64(2, 0))], consts=[("k", i64(2))])
+ui = np.array([2**32 - 1, 7, 2**31], np.uint32)
+binary("uint32_big_sub_wraps", "Sub", ui, np.array([1, 8, 1], np.uint32),
+       ui - np.array([1, 8, 1], np.uint32))
+case("int64_big_where_gather", [N("Where", ["c", "x", "y"], ["w"]),
+                                 N("Gather", ["w", "i"], ["z"])],
+     [("c", np.array([True, False, True])), ("x", big), ("y", -big), ("i", i64(2, 1))],
+     [("z", np.where([True, False, True], big, -big)[[2, 1]])])
+a = f32([2.0**31, -2.0**31, -3e18, 3e9])  # in range: an out-of-range cast is undefined
+case("cast_float_to_int64_large", [N("Cast", ["x"], ["y"], to=TensorProto.INT64)], [("x", a)],
+     [("y", a.astype(np.int64))])
+case("cast_uint64_big_to_float", [N("Cast", ["x"], ["y"], to=TensorProto.DOUBLE)], [("x", ub)],
+     [("y", ub.astype(np.float64))])
+a = rnd(4, 5)
+case("slice_axes_out_of_order", [N("Slice", ["x", "s", "e", "ax"], ["y"])], [("x", a)],
+     [("y", a[1:3, 2:5])], consts=[("s", i64(2, 1)), ("e", i64(5, 3)), ("ax", i64(1, 0))])
+
 
 def main():
     if len(sys.argv) != 2:
