@@ -212,12 +212,23 @@ static void param_name(char *buf, size_t len, const Graph *g, int is_out, int k)
     }
 }
 
-/* The extent parameter of dynamic output k: "<output>_len". */
+/* The extent parameter of dynamic output k: "<output>_len", or
+ * "<output>_len_outK" if an input or output parameter already has that name. */
 static void len_name(char *buf, size_t len, const Graph *g, int k)
 {
+    char other[128];
     param_name(buf, len, g, 1, k);
     size_t used = strlen(buf);
     snprintf(buf + used, len - used, "_len");
+    for (int j = 0; j < g->n_inputs + g->n_outputs; j++) {
+        int is_out = j >= g->n_inputs;
+        param_name(other, sizeof other, g, is_out, is_out ? j - g->n_inputs : j);
+        if (!strcmp(other, buf)) {
+            used = strlen(buf);
+            snprintf(buf + used, len - used, "_out%d", k);
+            return;
+        }
+    }
 }
 
 static void emit_prototype(Emitter *e, const Ctx *c)
