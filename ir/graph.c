@@ -251,6 +251,48 @@ int ir_set_out(Node *n, int i, int dtype, int rank, const int64_t *dims)
     return 0;
 }
 
+Value *ir_node_add_output(Graph *g, Node *n, const char *name)
+{
+    Value **out = ir_alloc(g, sizeof(Value *) * (size_t)(n->n_out + 2));
+    IR_ASSERT(out);
+    memcpy(out, n->out, sizeof(Value *) * (size_t)n->n_out);
+    Value *v = ir_value_new(g, name);
+    v->producer = n;
+    out[n->n_out++] = v;
+    n->out = out;
+    return v;
+}
+
+/* The extent output of n, once created: always its last output. */
+static Value *extent_of(const Node *n)
+{
+    Value *v = n->n_out ? n->out[n->n_out - 1] : NULL;
+    return v && v->is_extent ? v : NULL;
+}
+
+int ir_set_out_dyn(Graph *g, Node *n, int i, int dtype, int rank, const int64_t *dims, int axis)
+{
+    IR_ASSERT(axis >= 0 && axis < rank);
+    Value *len = extent_of(n);
+    if (!len) {
+        char buf[160];
+        snprintf(buf, sizeof buf, "%.140s_extent", n->name);
+        len = ir_node_add_output(g, n, buf);
+        len->dtype = RT_I64;
+        len->rank = 0;
+        len->is_extent = 1;
+    }
+    Value *v = n->out[i];
+    IR_ASSERT(v != len);
+    ir_set_out(n, i, dtype, rank, dims);
+    if (!v)
+        return 0;
+    v->dyn = 1;
+    v->dyn_axis = axis;
+    v->dyn_len = len;
+    return 0;
+}
+
 void ir_param_int(Node *n, int64_t v)
 {
     IR_ASSERT(n->n_ints < IR_MAX_INTS);

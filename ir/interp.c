@@ -48,6 +48,21 @@ int ir_eval_node(Graph *g, Node *n, Diag *d)
                 n->out[i]->data = NULL;
         return -1;
     }
+    /* a data-dependent extent is now known: the outputs take their exact
+     * shape (the kernel wrote them contiguously with that extent) */
+    for (int i = 0; i < n->n_out; i++) {
+        Value *v = n->out[i];
+        if (!v || !v->dyn)
+            continue;
+        int64_t len = *(const int64_t *)v->dyn_len->data;
+        if (len < 0 || len > v->dims[v->dyn_axis])
+            return ir_node_error(d, n, "kernel %s reported extent %lld for '%s', bound %lld",
+                                 ir_ops[n->op].kernel_name, (long long)len, v->name,
+                                 (long long)v->dims[v->dyn_axis]);
+        v->dims[v->dyn_axis] = len;
+        v->dyn = 0;
+        v->dyn_len = NULL;
+    }
     return 0;
 }
 
@@ -106,7 +121,16 @@ int ir_run(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d)
         memset(t, 0, sizeof *t);
         ir_desc(v, &t->desc);
         snprintf(t->name, sizeof t->name, "%s", v->name);
-        t->nbytes = ir_nbytes(v);
+        if (v->dyn) {
+            int64_t len = *(const int64_t *)buf[v->dyn_len->id];
+            if (len < 0 || len > v->dims[v->dyn_axis]) {
+                ir_error(d, "output '%s': extent %lld is past its bound %lld", v->name,
+                         (long long)len, (long long)v->dims[v->dyn_axis]);
+                goto done;
+            }
+            t->desc.dims[v->dyn_axis] = len;
+        }
+        t->nbytes = (size_t)rt_numel(&t->desc) * rt_dtype_size(v->dtype);
         t->data = malloc(t->nbytes ? t->nbytes : 1);
         if (!t->data) {
             ir_error(d, "out of memory");

@@ -104,6 +104,11 @@ struct Value {
     Value **elems;               /* its elements, any kind */
     const char *nest;            /* declared nesting of a structured graph input: "S",
                                   * "O", "OS" (optional sequence)... */
+    int dyn;                     /* dims[dyn_axis] is an upper bound; the real extent is known
+                                    only at run time (NonZero, Unique, NonMaxSuppression) */
+    int dyn_axis;
+    Value *dyn_len;              /* int64 scalar holding that extent: the producer's last output */
+    int is_extent;               /* this value is such an extent (see ir_set_out_dyn) */
 };
 
 enum { VK_TENSOR, VK_SEQUENCE, VK_OPTIONAL };
@@ -214,6 +219,14 @@ int ir_node_is_constant(const Node *n);
 void *ir_value_alloc_data(Graph *g, Value *v);      /* zeroed, sized by v's type */
 /* Sets output i's type; returns 0. */
 int ir_set_out(Node *n, int i, int dtype, int rank, const int64_t *dims);
+/* Appends a new output value to n (name NULL: synthesized) and returns it. */
+Value *ir_node_add_output(Graph *g, Node *n, const char *name);
+/* Sets output i's type with a data-dependent extent along axis: dims[axis]
+ * is its upper bound. The actual extent is an int64 scalar the kernel writes
+ * into the node's last output, created here on first use (even when output
+ * i is omitted, so the kernel always finds it) and shared by all of the
+ * node's dynamic outputs. Returns 0. */
+int ir_set_out_dyn(Graph *g, Node *n, int i, int dtype, int rank, const int64_t *dims, int axis);
 void ir_param_int(Node *n, int64_t v);
 void ir_param_float(Node *n, float v);
 /* NumPy broadcasting of two shapes; -1 if incompatible. */

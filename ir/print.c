@@ -10,7 +10,8 @@ static void print_type(const Value *v, FILE *f)
         if (i)
             fputc(',', f);
         if (v->dims[i] >= 0)
-            fprintf(f, "%lld", (long long)v->dims[i]);
+            fprintf(f, "%s%lld", v->dyn && i == v->dyn_axis ? "<=" : "",
+                    (long long)v->dims[i]);
         else
             fprintf(f, "%s", v->dim_param[i] ? v->dim_param[i] : "?");
     }

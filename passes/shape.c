@@ -8,6 +8,10 @@
  * Reshape chains into constants, so every shape stays static. Larger
  * constant computations are left to pass_fold. */
 #define SHAPE_EVAL_LIMIT 4096
+/* A node with a data-dependent output shape is folded up to this many
+ * elements when its inputs are known: folding is what gives its consumers
+ * a static shape. */
+#define SHAPE_EVAL_DYN_LIMIT ((int64_t)1 << 24)
 
 static int check_input(Value *v, Diag *d)
 {
@@ -39,10 +43,13 @@ static int check_input(Value *v, Diag *d)
 static int small_enough(const Node *n)
 {
     int64_t total = 0;
+    int dyn = 0;
     for (int i = 0; i < n->n_out; i++)
-        if (n->out[i])
+        if (n->out[i]) {
             total += ir_numel(n->out[i]);
-    return total <= SHAPE_EVAL_LIMIT;
+            dyn |= n->out[i]->dyn;
+        }
+    return total <= (dyn ? SHAPE_EVAL_DYN_LIMIT : SHAPE_EVAL_LIMIT);
 }
 
 static int inputs_constant(const Node *n)
@@ -77,6 +84,13 @@ int pass_shape(Graph *g, PassCtx *ctx)
             if (v && v->kind != VK_TENSOR && !ir_op_takes_structures(n->op))
                 return ir_node_error(d, n, "input %d ('%s') is a %s, not a tensor", i, v->name,
                                      v->kind == VK_SEQUENCE ? "sequence" : "optional");
+            /* the one place that keeps data-dependent shapes away from ops
+             * (their infer functions all assume static shapes) */
+            if (v && v->dyn)
+                return ir_node_error(d, n, "input '%s' has a data-dependent shape (up to %lld "
+                                     "along axis %d); onnxcc supports such values only as "
+                                     "graph outputs", v->name, (long long)v->dims[v->dyn_axis],
+                                     v->dyn_axis);
         }
         n->n_ints = n->n_floats = 0;
         if (ir_ops[n->op].infer(g, n, d) < 0)

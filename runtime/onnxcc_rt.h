@@ -86,6 +86,11 @@ typedef struct RtIO {
     int32_t dtype;               /* RtDType */
     int32_t rank;
     int64_t dims[RT_MAX_RANK];
+    /* A data-dependent output (NonZero, Unique, NonMaxSuppression): dims
+     * holds its upper bound, the buffer is sized by it, and a run reports
+     * the actual extent along dyn_axis (see RtModel.run). 0 for the rest. */
+    int32_t dyn;
+    int32_t dyn_axis;
 } RtIO;
 
 /* One ONNX-level input or output: a tensor, or a sequence/optional that
@@ -106,7 +111,10 @@ typedef struct RtModel {
     /* Loads weights when they live in a separate file (NULL path: the
      * default next to the binary); a no-op for embedded weights. */
     int (*init)(const char *weights_path);
-    /* One inference; arena NULL means the model's own static arena. */
+    /* One inference; arena NULL means the model's own static arena.
+     * out[] holds the n_out output buffers, then one int64_t * per dynamic
+     * output (in output order) that receives its actual extent along
+     * dyn_axis; the output's data is row-major with that extent. */
     int (*run)(void *arena, const void *const *in, void *const *out);
     /* The ONNX-level inputs and outputs; 0 groups: one tensor each. */
     int32_t n_in_groups, n_out_groups;

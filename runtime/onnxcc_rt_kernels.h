@@ -11,5 +11,6 @@
 #include "k_quant.h"
 #include "k_signal.h"
 #include "k_text.h"
+#include "k_dynamic.h"
 
 #endif

@@ -37,6 +37,7 @@ typedef struct Driver {
     long bench;                  /* --bench N, 0 without */
     const char **files;          /* per input group, NULL until given */
     Block *in, *out;             /* per graph input / output */
+    int64_t *extent;             /* per dynamic output (in order): its actual extent */
     Block arena;
     double *samples;             /* bench latencies */
     double lat[3];               /* bench min, median, mean */
@@ -111,7 +112,11 @@ static void usage(const Driver *dr)
     printf("outputs:\n");
     for (int k = 0; k < m->n_out; k++) {
         type_str(ts, sizeof ts, m->out[k].dtype, m->out[k].rank, m->out[k].dims);
-        printf("  %d  %s  %s\n", k, m->out[k].name, ts);
+        printf("  %d  %s  %s", k, m->out[k].name, ts);
+        if (m->out[k].dyn)
+            printf("  (axis %d: data-dependent, at most %lld)", m->out[k].dyn_axis,
+                   (long long)m->out[k].dims[m->out[k].dyn_axis]);
+        printf("\n");
     }
 }
 
@@ -365,18 +370,55 @@ static char *out_path(const Driver *dr, int k)
     return p;
 }
 
-/* Output k as a tensor over its buffer. */
+static int n_dynamic(const RtModel *m)
+{
+    int n = 0;
+    for (int k = 0; k < m->n_out; k++)
+        n += m->out[k].dyn != 0;
+    return n;
+}
+
+/* Output k's type after a run: a dynamic output takes its reported extent. */
+static void out_desc(const Driver *dr, int k, RtTensorDesc *d)
+{
+    const RtIO *io = &dr->m->out[k];
+    d->dtype = io->dtype;
+    d->rank = io->rank;
+    memcpy(d->dims, io->dims, sizeof d->dims);
+    if (io->dyn) {
+        int j = 0;
+        for (int i = 0; i < k; i++)
+            j += dr->m->out[i].dyn != 0;
+        d->dims[io->dyn_axis] = dr->extent[j];
+    }
+}
+
+/* A run must report every extent within its output's bound. */
+static int check_extents(const Driver *dr)
+{
+    const RtModel *m = dr->m;
+    for (int k = 0, j = 0; k < m->n_out; k++) {
+        const RtIO *io = &m->out[k];
+        if (!io->dyn)
+            continue;
+        if (io->dyn_axis < 0 || io->dyn_axis >= io->rank || dr->extent[j] < 0 ||
+            dr->extent[j] > io->dims[io->dyn_axis])
+            return fail(dr, "output '%s': extent %lld is outside its bound", io->name,
+                        (long long)dr->extent[j]);
+        j++;
+    }
+    return 0;
+}
+
+/* Output k as a tensor over its buffer, with its actual dims. */
 static void output_tensor(const Driver *dr, int k, RtTensor *t)
 {
     const RtIO *io = &dr->m->out[k];
-    int ok;
     memset(t, 0, sizeof *t);
-    t->desc.dtype = io->dtype;
-    t->desc.rank = io->rank;
-    memcpy(t->desc.dims, io->dims, sizeof t->desc.dims);
+    out_desc(dr, k, &t->desc);
     if (io->name)
         snprintf(t->name, sizeof t->name, "%s", io->name);
-    t->nbytes = io_bytes(io, &ok);
+    t->nbytes = (size_t)rt_numel(&t->desc) * rt_dtype_size(io->dtype); /* checked by drive */
     t->data = dr->out[k].p;
 }
 
@@ -462,11 +504,9 @@ static void print_summary(const Driver *dr)
         RtTensorDesc d;
         int64_t n, best = -1;
         double bv = 0;
-        d.dtype = io->dtype;
-        d.rank = io->rank;
-        memcpy(d.dims, io->dims, sizeof d.dims);
+        out_desc(dr, k, &d);
         n = rt_numel(&d);
-        type_str(ts, sizeof ts, io->dtype, io->rank, io->dims);
+        type_str(ts, sizeof ts, d.dtype, d.rank, d.dims);
         printf("%s: %s = [", io->name, ts);
         for (int64_t i = 0; i < n && i < SHOW; i++) {
             fputs(i ? ", " : "", stdout);
@@ -542,8 +582,10 @@ static int drive(Driver *dr, int argc, char **argv)
     if (block_alloc(&dr->arena, m->arena_bytes))
         return fail(dr, "out of memory for the %zu-byte arena", m->arena_bytes);
     in = malloc(sizeof *in * (size_t)(m->n_in + 1));
-    out = malloc(sizeof *out * (size_t)(m->n_out + 1));
-    if (!in || !out) {
+    /* after the output buffers, one extent slot per dynamic output */
+    out = malloc(sizeof *out * (size_t)(m->n_out + n_dynamic(m) + 1));
+    dr->extent = calloc((size_t)n_dynamic(m) + 1, sizeof *dr->extent);
+    if (!in || !out || !dr->extent) {
         free((void *)in);
         free(out);
         return fail(dr, "out of memory");
@@ -552,6 +594,8 @@ static int drive(Driver *dr, int argc, char **argv)
         in[k] = dr->in[k].p;
     for (int k = 0; k < m->n_out; k++)
         out[k] = dr->out[k].p;
+    for (int j = 0; j < n_dynamic(m); j++)
+        out[m->n_out + j] = &dr->extent[j];
     rc = 0;
     if (m->init && (rc = m->init(dr->weights)) != 0)
         rc = fail(dr, "cannot load the weights%s%s: %s (code %d)", dr->weights ? " from " : "",
@@ -561,6 +605,8 @@ static int drive(Driver *dr, int argc, char **argv)
     /* the first run doubles as the benchmark's warm-up */
     if (!rc && (rc = m->run(dr->arena.p, in, out)) != 0)
         rc = fail(dr, "inference failed: %s (code %d)", status_str(rc), rc);
+    if (!rc)
+        rc = check_extents(dr);
     if (!rc && dr->bench)
         rc = bench(dr, in, out);
     if (!rc && dr->out_dir)
@@ -599,6 +645,7 @@ int rt_main(int argc, char **argv, const RtModel *m)
         free(dr.out[k].raw);
     free(dr.arena.raw);
     free(dr.samples);
+    free(dr.extent);
     free((void *)dr.files);
     free(dr.in);
     free(dr.out);

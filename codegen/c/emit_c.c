@@ -68,8 +68,21 @@ static void emit_type_comment(Emitter *e, const Value *v)
 {
     emitf(e, "%s[", rt_dtype_name(v->dtype));
     for (int i = 0; i < v->rank; i++)
-        emitf(e, "%s%lld", i ? "," : "", (long long)v->dims[i]);
+        emitf(e, "%s%s%lld", i ? "," : "", v->dyn && i == v->dyn_axis ? "<=" : "",
+              (long long)v->dims[i]);
     emitf(e, "]");
+}
+
+/* Index among the graph's dynamic outputs of output k, or -1 if k is static:
+ * the caller's extent slots come in this order after the output buffers. */
+static int dyn_slot(const Graph *g, int k)
+{
+    if (!g->outputs[k]->dyn)
+        return -1;
+    int j = 0;
+    for (int i = 0; i < k; i++)
+        j += g->outputs[i]->dyn;
+    return j;
 }
 
 static int runs(const Node *n)
@@ -142,8 +155,21 @@ static void emit_call(Emitter *e, const Ctx *c, const Node *n, int k)
         value_ptr(c, n->out[i], buf, sizeof buf);
         emitf(e, "%s%s", i ? ", " : "", buf);
     }
-    emitf(e, "};\n        if ((rc = %s(&n%d, i_, o_)) != 0)\n            return rc;\n    }\n",
+    emitf(e, "};\n        if ((rc = %s(&n%d, i_, o_)) != 0)\n            return rc;\n",
           ir_ops[n->op].kernel_name, k);
+    /* hand each data-dependent graph output's extent to the caller now,
+     * before a later node reuses the arena bytes it lives in */
+    for (int j = 0; j < c->g->n_outputs; j++) {
+        const Value *v = c->g->outputs[j];
+        int slot = dyn_slot(c->g, j);
+        if (slot < 0 || v->producer != n)
+            continue;
+        int at = c->g->n_outputs + slot;
+        value_ptr(c, v->dyn_len, buf, sizeof buf);
+        emitf(e, "        if (out[%d])\n            *(int64_t *)out[%d] = *(const int64_t *)%s;\n",
+              at, at, buf);
+    }
+    emitf(e, "    }\n");
 }
 
 /* Graph outputs the node schedule does not write: constants, inputs, and a
@@ -186,6 +212,25 @@ static void param_name(char *buf, size_t len, const Graph *g, int is_out, int k)
     }
 }
 
+/* The extent parameter of dynamic output k: "<output>_len", or
+ * "<output>_len_outK" if an input or output parameter already has that name. */
+static void len_name(char *buf, size_t len, const Graph *g, int k)
+{
+    char other[128];
+    param_name(buf, len, g, 1, k);
+    size_t used = strlen(buf);
+    snprintf(buf + used, len - used, "_len");
+    for (int j = 0; j < g->n_inputs + g->n_outputs; j++) {
+        int is_out = j >= g->n_inputs;
+        param_name(other, sizeof other, g, is_out, is_out ? j - g->n_inputs : j);
+        if (!strcmp(other, buf)) {
+            used = strlen(buf);
+            snprintf(buf + used, len - used, "_out%d", k);
+            return;
+        }
+    }
+}
+
 static void emit_prototype(Emitter *e, const Ctx *c)
 {
     const Graph *g = c->g;
@@ -198,6 +243,12 @@ static void emit_prototype(Emitter *e, const Ctx *c)
     for (int i = 0; i < g->n_outputs; i++) {
         param_name(p, sizeof p, g, 1, i);
         emitf(e, ", %s *%s", cg_ctype(g->outputs[i]->dtype), p);
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        if (dyn_slot(g, i) < 0)
+            continue;
+        len_name(p, sizeof p, g, i);
+        emitf(e, ", int64_t *%s", p);
     }
     emitf(e, ")");
 }
@@ -232,6 +283,18 @@ static int emit_header(const Ctx *c, Diag *d)
                   cg_cstr(t, sizeof t, v->name));
             emitf(&e, "#define %s_%s_%d_SIZE %lld /* elements */\n", c->NAME, kind, i,
                   (long long)ir_numel(v));
+            if (!pass || !v->dyn)
+                continue;
+            char p[128];
+            len_name(p, sizeof p, g, i);
+            emitf(&e, "/* data-dependent: up to %lld along axis %d; %s_run sets *%s to the\n"
+                      " * actual extent and writes the output row-major with it */\n",
+                  (long long)v->dims[v->dyn_axis], v->dyn_axis, c->name, p);
+            emitf(&e, "#define %s_OUTPUT_%d_MAX_SIZE %lld /* elements */\n", c->NAME, i,
+                  (long long)ir_numel(v));
+            emitf(&e, "#define %s_OUTPUT_%d_DYN_AXIS %d\n", c->NAME, i, v->dyn_axis);
+            emitf(&e, "#define %s_OUTPUT_%d_DYN_MAX %lld /* bound along the axis */\n", c->NAME,
+                  i, (long long)v->dims[v->dyn_axis]);
         }
     }
     for (int pass = 0; pass < 2; pass++) {
@@ -342,11 +405,20 @@ static int emit_source(const Ctx *c, Diag *d)
         param_name(p, sizeof p, g, 0, i);
         emitf(&e, "%s%s", i ? ", " : "", p);
     }
+    int n_dyn = 0;
+    for (int i = 0; i < g->n_outputs; i++)
+        n_dyn += g->outputs[i]->dyn;
     emitf(&e, "%s};\n    void *out[%d] = {", g->n_inputs ? "" : "NULL",
-          g->n_outputs ? g->n_outputs : 1);
+          g->n_outputs + n_dyn ? g->n_outputs + n_dyn : 1);
     for (int i = 0; i < g->n_outputs; i++) {
         param_name(p, sizeof p, g, 1, i);
         emitf(&e, "%s%s", i ? ", " : "", p);
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        if (dyn_slot(g, i) < 0)
+            continue;
+        len_name(p, sizeof p, g, i);
+        emitf(&e, ", %s", p);
     }
     emitf(&e, "%s};\n    return %s_graph(ctx ? ctx->arena : NULL, in, out);\n}\n\n",
           g->n_outputs ? "" : "NULL", n);
@@ -362,9 +434,9 @@ static int emit_source(const Ctx *c, Diag *d)
                   cg_dtype_enum(td.dtype), td.rank);
             for (int k = 0; k < td.rank; k++)
                 emitf(&e, "%s%lld", k ? ", " : "", (long long)td.dims[k]);
-            emitf(&e, "%s}},\n", td.rank ? "" : "0");
+            emitf(&e, "%s}, %d, %d},\n", td.rank ? "" : "0", v->dyn, v->dyn ? v->dyn_axis : 0);
         }
-        emitf(&e, "%s};\n", cnt ? "" : "    {NULL, 0, 0, {0}}\n");
+        emitf(&e, "%s};\n", cnt ? "" : "    {NULL, 0, 0, {0}, 0, 0}\n");
     }
     for (int pass = 0; pass < 2; pass++) {
         if (!(pass ? g->out_groups : g->in_groups))
