@@ -22,6 +22,7 @@ typedef struct Opts {
     int generic;                 /* --target generic */
     int opt_level;
     int weights;
+    int64_t max_string_bytes;    /* --max-string-bytes; 0: the default */
     Binding bind[MAX_ITEMS];
     int n_bind;
     Sample samples[MAX_ITEMS];
@@ -55,6 +56,8 @@ static const char usage[] =
     "  --dump-after PASS        print the IR after the named pass\n"
     "  --list-passes            list the passes and exit\n"
     "  --verify                 check the IR after every pass\n"
+    "  --max-string-bytes N     longest string an op may make at run time (default 256);\n"
+    "                           a longer one makes the run fail with RT_ENOMEM\n"
     "  --target native|generic  native (default): use this machine's vector units\n"
     "                           (-march=native); generic: portable code\n"
     "  --cc CC, --cflags FLAGS  build: the C compiler and extra flags\n"
@@ -165,6 +168,13 @@ static int parse_args(int argc, char **argv, Opts *o)
                 o->generic = next[0] == 'g';
             else
                 return fail("bad --target '%s' (expected native or generic)", next);
+        } else if (!strcmp(a, "--max-string-bytes")) {
+            NEED_ARG();
+            char *end;
+            errno = 0;
+            o->max_string_bytes = strtoll(next, &end, 10);
+            if (*end || errno || o->max_string_bytes < 1 || o->max_string_bytes > (1 << 30))
+                return fail("bad --max-string-bytes '%s' (expected 1 .. 1073741824)", next);
         } else if (!strcmp(a, "--dump-after")) {
             NEED_ARG();
             o->dump_after = next;
@@ -332,7 +342,8 @@ int main(int argc, char **argv)
     }
     Diag d = {0};
     d.file = o.model;
-    PassCtx ctx = {&d, 0, o.verify, o.dump_after, stdout};
+    PassCtx ctx = {.d = &d, .verify = o.verify, .dump_after = o.dump_after, .dump = stdout,
+                   .max_string_bytes = o.max_string_bytes};
     Graph *g = ir_prepare(o.model, o.bind, o.n_bind, o.samples, o.n_samples, o.opt_level, &ctx);
     rc = g ? 0 : -1;
     if (g && strcmp(o.cmd, "run"))

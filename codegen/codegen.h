@@ -39,6 +39,8 @@ typedef struct WeightsLayout {
     size_t total;                /* bytes */
     uint64_t checksum;           /* FNV-1a of the blob, checked when loaded from a file */
     int count;                   /* number of constants */
+    char *is_string;             /* per value id: a string constant needed by the code; it
+                                  * is a C array in every mode (the blob holds no pointers) */
 } WeightsLayout;
 
 /* codegen/weights.c */
@@ -48,6 +50,8 @@ void cg_weights_free(WeightsLayout *w);
 int cg_write_weights_bin(const Graph *g, const WeightsLayout *w, const char *dir,
                          const char *file, Diag *d);
 void cg_emit_weights_c(Emitter *e, const Graph *g, const WeightsLayout *w, const char *name);
+/* The string constants as `static const char *const NAME_wID[]`, in every mode. */
+void cg_emit_string_consts(Emitter *e, const Graph *g, const WeightsLayout *w, const char *name);
 
 /* codegen/names.c */
 /* A C identifier from any string: [A-Za-z0-9_], no leading digit, no keyword. */

@@ -49,6 +49,7 @@ const char *cg_ctype(int dtype)
     case RT_U16: case RT_F16: case RT_BF16: return "uint16_t";
     case RT_U32: return "uint32_t";
     case RT_U64: return "uint64_t";
+    case RT_STRING: return "const char *";
     default: return "void";
     }
 }

@@ -38,7 +38,8 @@ int cg_weights_layout(const Graph *g, WeightsLayout *w)
 {
     memset(w, 0, sizeof *w);
     w->offset = malloc(sizeof(int64_t) * (size_t)(g->n_values + 1));
-    IR_ASSERT(w->offset);
+    w->is_string = calloc((size_t)g->n_values + 1, 1);
+    IR_ASSERT(w->offset && w->is_string);
     uint64_t h = 0xcbf29ce484222325ull;
     static const unsigned char zeros[WALIGN];
     for (int i = 0; i < g->n_values; i++) {
@@ -46,6 +47,10 @@ int cg_weights_layout(const Graph *g, WeightsLayout *w)
         w->offset[i] = -1;
         if (!needed(g, v))
             continue;
+        if (v->dtype == RT_STRING) {
+            w->is_string[i] = 1;
+            continue;
+        }
         size_t pad = (WALIGN - w->total % WALIGN) % WALIGN;
         h = fnv1a(h, zeros, pad);
         w->total += pad;
@@ -61,7 +66,9 @@ int cg_weights_layout(const Graph *g, WeightsLayout *w)
 void cg_weights_free(WeightsLayout *w)
 {
     free(w->offset);
+    free(w->is_string);
     w->offset = NULL;
+    w->is_string = NULL;
 }
 
 int cg_write_weights_bin(const Graph *g, const WeightsLayout *w, const char *dir,
@@ -146,5 +153,45 @@ void cg_emit_weights_c(Emitter *e, const Graph *g, const WeightsLayout *w, const
             emitf(e, ",");
         }
         emitf(e, n ? "\n};\n" : "0};\n");
+    }
+}
+
+/* One C string literal, escaped byte by byte: octal escapes are always three
+ * digits, so a following digit cannot join them, and '?' is escaped so no
+ * trigraph forms. */
+static void emit_cstring(Emitter *e, const char *s)
+{
+    emitf(e, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\' || *p == '?')
+            emitf(e, "\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7f)
+            emitf(e, "\\%03o", *p);
+        else
+            emitf(e, "%c", *p);
+    }
+    emitf(e, "\"");
+}
+
+void cg_emit_string_consts(Emitter *e, const Graph *g, const WeightsLayout *w, const char *name)
+{
+    for (int i = 0; i < g->n_values; i++) {
+        if (!w->is_string[i])
+            continue;
+        const Value *v = g->values[i];
+        const char *const *s = v->data;
+        int64_t n = ir_numel(v);
+        char t[CG_TEXT];
+        emitf(e, "/* '%s': string[", cg_comment(t, sizeof t, v->name));
+        for (int k = 0; k < v->rank; k++)
+            emitf(e, "%s%lld", k ? "," : "", (long long)v->dims[k]);
+        emitf(e, "] */\nstatic const char *const %s_w%d[%lld] = {", name, i,
+              (long long)(n ? n : 1));
+        for (int64_t k = 0; k < n; k++) {
+            emitf(e, "\n    ");
+            emit_cstring(e, s[k]);
+            emitf(e, ",");
+        }
+        emitf(e, n ? "\n};\n" : "NULL};\n");
     }
 }

@@ -236,6 +236,36 @@ static void copy_typed(const Onnx__TensorProto *tp, int dt, void *dst, size_t n)
     }
 }
 
+/* string_data: the pointer array and the NUL-terminated bytes, both in the graph's
+ * arena, which outlives every use of the constant. */
+static int decode_strings(const TensorSrc *s, const Onnx__TensorProto *tp, Tensor *t,
+                          const char *ty)
+{
+    size_t n = t->nbytes / sizeof(char *);
+    if (tp->has_raw_data || (tp->has_data_location &&
+                             tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL))
+        return terr(s, "%s must be given in string_data", ty);
+    if (tp->n_string_data != n)
+        return terr(s, "string_data has %zu values, expected %zu for %s", tp->n_string_data, n,
+                    ty);
+    const char **p = alloc_data(s, t, ty);
+    if (!p)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const ProtobufCBinaryData *b = &tp->string_data[i];
+        if (b->len && memchr(b->data, 0, b->len))
+            return terr(s, "string %zu holds a NUL byte, which onnxcc's strings cannot carry",
+                        i);
+        char *c = ir_alloc(s->g, b->len + 1);
+        if (!c)
+            return terr(s, "out of memory for %s", ty);
+        if (b->len)
+            memcpy(c, b->data, b->len);
+        p[i] = c;
+    }
+    return 0;
+}
+
 int onnx_tensor_decode(const TensorSrc *s, const Onnx__TensorProto *tp, Tensor *t)
 {
     memset(t, 0, sizeof *t);
@@ -276,6 +306,8 @@ int onnx_tensor_decode(const TensorSrc *s, const Onnx__TensorProto *tp, Tensor *
     }
     t->nbytes = (size_t)numel * es;
 
+    if (dt == RT_STRING)
+        return decode_strings(s, tp, t, ty);
     int external = tp->has_data_location &&
                    tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
     if (external) {

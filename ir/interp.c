@@ -131,12 +131,16 @@ int ir_run(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d)
             t->desc.dims[v->dyn_axis] = len;
         }
         t->nbytes = (size_t)rt_numel(&t->desc) * rt_dtype_size(v->dtype);
-        t->data = malloc(t->nbytes ? t->nbytes : 1);
+        /* strings point into buffers freed below: the caller gets its own copy */
+        if (v->dtype == RT_STRING)
+            t->data = rt_strings_pack(buf[v->id], (size_t)rt_numel(&t->desc));
+        else
+            t->data = malloc(t->nbytes ? t->nbytes : 1);
         if (!t->data) {
             ir_error(d, "out of memory");
             goto done;
         }
-        if (t->nbytes)
+        if (t->nbytes && v->dtype != RT_STRING)
             memcpy(t->data, buf[v->id], t->nbytes);
     }
     rc = 0;

@@ -109,6 +109,7 @@ struct Value {
     int dyn_axis;
     Value *dyn_len;              /* int64 scalar holding that extent: the producer's last output */
     int is_extent;               /* this value is such an extent (see ir_set_out_dyn) */
+    int is_pool;                 /* bytes that strings elsewhere point into: kept to the end */
 };
 
 enum { VK_TENSOR, VK_SEQUENCE, VK_OPTIONAL };
@@ -173,7 +174,12 @@ struct Graph {
     int64_t arena_bytes;         /* set by pass_plan: scratch bytes one run needs */
     IoGroup *in_groups, *out_groups; /* the ONNX-level inputs/outputs; NULL: one tensor each */
     int n_in_groups, n_out_groups;
+    int64_t max_string_bytes;    /* longest string a kernel may make at run time; 0: default */
 };
+
+/* --max-string-bytes when not given: the bound on a string whose length is
+ * only known at run time (StringNormalizer's results). */
+#define IR_MAX_STRING_BYTES 256
 
 /* ---- the op table (ir/optable.c, ir/ops.def) ---- */
 enum {
@@ -289,6 +295,9 @@ int ir_write_group(const Graph *g, int gi, const RtTensor *flat, const char *pat
 int ir_n_groups(const Graph *g, int is_out);
 /* The groups of g's inputs or outputs (one per tensor when g has none). */
 int ir_io_groups(const Graph *g, int is_out, IoGroup *out, int max);
+/* ---- string ops (ir/ops/string.c) ---- */
+/* Cast and CastLike with a string side: ir_infer_cast hands these over. */
+int ir_infer_cast_string(Graph *g, Node *n, int to, Diag *d);
 
 /* ---- printer and verifier (ir/print.c, ir/verify.c) ---- */
 void ir_print(const Graph *g, FILE *f);
@@ -341,6 +350,7 @@ typedef struct PassCtx {
     int verify;                  /* run ir_verify after every pass */
     const char *dump_after;      /* print the IR after this pass, or NULL */
     FILE *dump;
+    int64_t max_string_bytes;    /* --max-string-bytes; 0: IR_MAX_STRING_BYTES */
 } PassCtx;
 
 typedef int (*PassFn)(Graph *g, PassCtx *ctx);

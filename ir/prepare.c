@@ -75,6 +75,7 @@ static Graph *attempt(const char *path, const Binding *b, int nb, Sample *s, int
     Graph *g = onnx_load(path, d);
     if (!g)
         return NULL;
+    g->max_string_bytes = ctx->max_string_bytes;
     if (assign_samples(g, s, ns, d) < 0)
         goto fail;
     sb = calloc((size_t)ns + 1, sizeof *sb);

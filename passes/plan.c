@@ -104,6 +104,11 @@ int pass_plan(Graph *g, PassCtx *ctx)
         }
         step++;
     }
+    /* strings made by a node point into its pool, and string values are moved by
+     * pointer copies that the schedule cannot follow: a pool lives to the end */
+    for (int i = 0; i < nv; i++)
+        if (buf_of[i] >= 0 && g->values[i]->is_pool)
+            bufs[buf_of[i]].last = step;
     for (int i = 0; i < nb; i++)
         order[i] = &bufs[i];
     qsort(order, (size_t)nb, sizeof *order, by_size_desc);

@@ -214,7 +214,12 @@ int rt_npy_parse(const char *path, unsigned char **bufp, size_t len, RtTensor *t
     }
     dtype = descr_dtype(h.descr);
     if (dtype == RT_UNDEF) {
-        if (h.descr[0] == '>')
+        const char *c = h.descr + (h.descr[0] == '<' || h.descr[0] == '|' ||
+                                   h.descr[0] == '>' || h.descr[0] == '=');
+        if (*c == 'U' || *c == 'S' || *c == 'O')
+            errf(err, err_len, "%s: npy string arrays ('%s') are not supported; give string "
+                 "tensors as .pb (TensorProto) files", path, h.descr);
+        else if (h.descr[0] == '>')
             errf(err, err_len, "%s: big-endian npy data ('%s') is not supported", path, h.descr);
         else
             errf(err, err_len, "%s: unsupported npy dtype '%s'", path, h.descr);

@@ -312,6 +312,7 @@ static const char *field_name(int num)
     case F_INT64: return "int64_data";
     case F_DOUBLE: return "double_data";
     case F_UINT64: return "uint64_data";
+    case F_STRING: return "string_data";
     default: return "?";
     }
 }
@@ -324,6 +325,7 @@ static int field_for(int dtype)
     case RT_I64: return F_INT64;
     case RT_F64: return F_DOUBLE;
     case RT_U32: case RT_U64: return F_UINT64;
+    case RT_STRING: return F_STRING;
     default: return F_INT32; /* int32 and narrower, bool, and f16/bf16 as raw bits */
     }
 }
@@ -346,7 +348,7 @@ typedef struct Scan {
     size_t raw_len;
     const unsigned char *name;
     size_t name_len;
-    int strings;                 /* string_data present */
+    size_t str_bytes;            /* string_data: total payload bytes */
     size_t count[F_END];         /* values seen per typed field */
 } Scan;
 
@@ -436,7 +438,10 @@ static int scan(Pb *b, Scan *s)
             }
             break;
         case F_STRING:
-            s->strings = 1;
+            if (f.wt != W_LEN)
+                return wrong_wire(b, &f);
+            s->count[F_STRING]++;
+            s->str_bytes += f.len;
             break;
         case F_NAME:
             if (f.wt != W_LEN)
@@ -546,6 +551,42 @@ static int decode(Pb *b, int num, void *data, int dtype)
     return 0;
 }
 
+/* A string tensor is one malloc'ed block, the pointer array first and the
+ * NUL-terminated bytes after it, so rt_tensor_free stays one free(). */
+static int decode_strings(Pb *b, const Scan *s, RtTensor *t, const char *ts)
+{
+    size_t n = t->nbytes / sizeof(char *), i = 0;
+    if (s->str_bytes > SIZE_MAX - t->nbytes - n) {
+        errf(b->err, b->err_len, "%s: %s is too large", b->path, ts);
+        return RT_EFORMAT;
+    }
+    char **ptr = malloc(t->nbytes + s->str_bytes + n);
+    if (!ptr) {
+        errf(b->err, b->err_len, "%s: out of memory for %s", b->path, ts);
+        return RT_EIO;
+    }
+    char *bytes = (char *)(ptr + n);
+    Field f;
+    t->data = ptr;
+    b->pos = 0;
+    while (b->pos < b->len) {
+        if (next_field(b, &f, 0))
+            return RT_EFORMAT;
+        if (f.num != F_STRING)
+            continue;
+        if (memchr(f.data, 0, f.len)) {
+            errf(b->err, b->err_len, "%s: string_data value %zu holds a NUL byte, which "
+                 "onnxcc's strings cannot carry", b->path, i);
+            return RT_EFORMAT;
+        }
+        ptr[i++] = bytes;
+        memcpy(bytes, f.data, f.len);
+        bytes += f.len;
+        *bytes++ = 0;
+    }
+    return RT_OK;
+}
+
 /* Checks the shape and returns the byte size in *nbytes, refusing overflow. */
 static int tensor_bytes(const char *path, int dtype, int rank, const int64_t *dims,
                         size_t *nbytes, char *err, size_t err_len)
@@ -582,10 +623,6 @@ static int pb_parse(const char *path, unsigned char **bufp, size_t len, RtTensor
     char ts[256];
     if (scan(&b, &s))
         return RT_EFORMAT;
-    if (s.dtype == RT_STRING || s.strings) {
-        errf(err, err_len, "%s: string tensors are not supported", path);
-        return RT_EFORMAT;
-    }
     if (s.dtype == 14 || s.dtype == 15) {
         errf(err, err_len, "%s: complex tensors are not supported", path);
         return RT_EFORMAT;
@@ -613,6 +650,11 @@ static int pb_parse(const char *path, unsigned char **bufp, size_t len, RtTensor
         }
         given = 1;
         nvals = s.count[k];
+    }
+    if (s.raw && dtype == RT_STRING) {
+        errf(err, err_len, "%s: raw_data given for %s (strings travel in string_data)", path,
+             ts);
+        return RT_EFORMAT;
     }
     if (s.raw && given) {
         errf(err, err_len, "%s: both raw_data and %s are set", path, field_name(want));
@@ -652,6 +694,8 @@ static int pb_parse(const char *path, unsigned char **bufp, size_t len, RtTensor
         rt_io_le(t->data, nbytes / esize, esize);
         return RT_OK;
     }
+    if (dtype == RT_STRING)
+        return decode_strings(&b, &s, t, ts);
     t->data = malloc(nbytes);
     if (!t->data) {
         errf(err, err_len, "%s: out of memory for %s", path, ts);
@@ -709,6 +753,29 @@ static int check_tensor(const RtTensor *t)
     return RT_OK;
 }
 
+unsigned char *rt_pb_strings_body(const RtTensor *t, size_t *len)
+{
+    const char *const *v = t->data;
+    size_t n = t->nbytes / sizeof(char *), total = 0, at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i])
+            return NULL;
+        total += 11 + strlen(v[i]);
+    }
+    unsigned char *body = malloc(total ? total : 1);
+    if (!body)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(v[i]);
+        body[at++] = F_STRING << 3 | W_LEN;
+        at += put_varint(body + at, k);
+        memcpy(body + at, v[i], k);
+        at += k;
+    }
+    *len = at;
+    return body;
+}
+
 size_t rt_pb_tensor_head(const RtTensor *t, unsigned char *head)
 {
     /* dims: 8 * 11, data_type: 11, name: 3 + 127, raw_data key and length: 11 */
@@ -727,6 +794,8 @@ size_t rt_pb_tensor_head(const RtTensor *t, unsigned char *head)
         memcpy(head + n, t->name, name_len);
         n += name_len;
     }
+    if (t->desc.dtype == RT_STRING) /* no raw_data form: the string_data fields follow */
+        return n;
     head[n++] = F_RAW << 3 | W_LEN;
     n += put_varint(head + n, t->nbytes);
     return n;
@@ -739,6 +808,15 @@ int rt_tensor_write_pb(const char *path, const RtTensor *t)
     if (rc)
         return rc;
     size_t n = rt_pb_tensor_head(t, head);
+    if (t->desc.dtype == RT_STRING) {
+        size_t len;
+        unsigned char *body = rt_pb_strings_body(t, &len);
+        if (!body)
+            return RT_EINVAL;
+        rc = rt_io_write_atomic(path, head, n, body, len, 1);
+        free(body);
+        return rc;
+    }
     return rt_io_write_atomic(path, head, n, t->data, t->nbytes, rt_dtype_size(t->desc.dtype));
 }
 
@@ -787,6 +865,24 @@ int rt_pb_tensor(const char *path, const unsigned char *msg, size_t len, RtTenso
         memset(t, 0, sizeof *t);
     }
     return rc;
+}
+
+void *rt_strings_pack(const char *const *s, size_t n)
+{
+    size_t bytes = n * sizeof(char *);
+    for (size_t i = 0; i < n; i++)
+        bytes += strlen(s[i]) + 1;
+    char **p = malloc(bytes ? bytes : 1);
+    if (!p)
+        return NULL;
+    char *o = (char *)(p + n);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(s[i]) + 1;
+        memcpy(o, s[i], len);
+        p[i] = o;
+        o += len;
+    }
+    return p;
 }
 
 void rt_tensor_free(RtTensor *t)

@@ -162,6 +162,15 @@ static int serialize(Buf *b, const char **lay, const RtTensor *ts, int count, in
         if (!esize || t->nbytes % esize)
             return RT_EINVAL;
         append(b, head, rt_pb_tensor_head(t, head));
+        if (t->desc.dtype == RT_STRING) {
+            size_t len;
+            unsigned char *body = rt_pb_strings_body(t, &len);
+            if (!body)
+                return RT_EINVAL;
+            append(b, body, len);
+            free(body);
+            return RT_OK;
+        }
         size_t at = b->len;
         append(b, t->data, t->nbytes);
         if (!b->oom)

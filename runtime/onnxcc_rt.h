@@ -137,6 +137,10 @@ int rt_tensor_read(const char *path, RtTensor *t, char *err, size_t err_len);
 int rt_tensor_write_pb(const char *path, const RtTensor *t);
 int rt_tensor_write_npy(const char *path, const RtTensor *t);
 void rt_tensor_free(RtTensor *t);
+/* A string tensor's data as its own malloc'ed block: the n pointers, then
+ * the bytes they point to (what rt_tensor_read gives, freed by one free()).
+ * NULL if out of memory. */
+void *rt_strings_pack(const char *const *s, size_t n);
 
 /* Sequence/optional files (SequenceProto, OptionalProto; io_struct.c).
  * nest is the nesting to expect ("S", "OS", "" for a tensor file); the

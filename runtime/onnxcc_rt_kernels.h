@@ -12,5 +12,6 @@
 #include "k_signal.h"
 #include "k_text.h"
 #include "k_dynamic.h"
+#include "k_string.h"
 
 #endif

@@ -11,6 +11,8 @@ size_t rt_dtype_size(int dtype)
     case RT_F64: case RT_I64: case RT_U64: return 8;
     case RT_F16: case RT_BF16: case RT_I16: case RT_U16: return 2;
     case RT_I8: case RT_U8: case RT_BOOL: return 1;
+    /* a string element is a pointer to NUL-terminated UTF-8 (see k_string.h) */
+    case RT_STRING: return sizeof(const char *);
     default: return 0;
     }
 }

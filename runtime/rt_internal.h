@@ -64,6 +64,9 @@ int rt_pb_tensor(const char *path, const unsigned char *msg, size_t len, RtTenso
                  size_t err_len);
 /* The TensorProto bytes that precede t's raw data (up to 256); returns their count. */
 size_t rt_pb_tensor_head(const RtTensor *t, unsigned char *head);
+/* A string tensor's string_data fields, which follow its head instead of raw
+ * data (malloc'ed, *len bytes); NULL if out of memory or a string is NULL. */
+unsigned char *rt_pb_strings_body(const RtTensor *t, size_t *len);
 size_t rt_pb_varint(unsigned char *p, uint64_t v);
 
 #endif

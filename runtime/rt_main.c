@@ -271,6 +271,13 @@ static int take_input(Driver *dr, int k, RtTensor *t, const char *file)
         type_str(got, sizeof got, t->desc.dtype, t->desc.rank, t->desc.dims);
         return fail(dr, "input '%s' (%s): expected %s, got %s", io->name, file, want, got);
     }
+    if (io->dtype == RT_STRING) {
+        /* the pointers point into the same block: take it whole (one free) */
+        dr->in[k].raw = dr->in[k].p = t->data ? t->data : malloc(1);
+        t->data = NULL;
+        t->nbytes = 0;
+        return dr->in[k].raw ? 0 : fail(dr, "out of memory for input '%s'", io->name);
+    }
     if (block_alloc(&dr->in[k], n))
         return fail(dr, "out of memory for input '%s'", io->name);
     if (n)
@@ -484,7 +491,9 @@ static int write_outputs(const Driver *dr)
 
 static void print_value(const void *p, int dtype, int64_t i)
 {
-    if (rt_is_float(dtype))
+    if (dtype == RT_STRING)
+        printf("\"%s\"", ((const char *const *)p)[i]);
+    else if (rt_is_float(dtype))
         printf("%.6g", rt_load_f64(p, dtype, i));
     else if (dtype == RT_U64)
         printf("%llu", (unsigned long long)((const uint64_t *)p)[i]);
@@ -513,7 +522,7 @@ static void print_summary(const Driver *dr)
             print_value(p, io->dtype, i);
         }
         fputs(n > SHOW ? ", ...]\n" : "]\n", stdout);
-        if (io->dtype == RT_BOOL || n < 1 ||
+        if (io->dtype == RT_BOOL || io->dtype == RT_STRING || n < 1 ||
             !(io->rank == 1 || (io->rank == 2 && io->dims[0] == 1)))
             continue;
         for (int64_t i = 0; i < n; i++) {

@@ -46,7 +46,7 @@ static void value_ptr(const Ctx *c, const Value *v, char *buf, size_t len)
         snprintf(buf, len, "in[%d]", k);
     else if ((k = output_index(c->g, v)) >= 0 && !v->data)
         snprintf(buf, len, "out[%d]", k);
-    else if (v->data && c->mode == WEIGHTS_C)
+    else if (v->data && (c->mode == WEIGHTS_C || v->dtype == RT_STRING))
         snprintf(buf, len, "%s_w%d", c->name, v->id);
     else if (v->data)
         snprintf(buf, len, "(W + %lld)", (long long)c->w->offset[v->id]);
@@ -236,9 +236,14 @@ static void emit_prototype(Emitter *e, const Ctx *c)
     const Graph *g = c->g;
     char p[128];
     emitf(e, "int %s_run(%s_ctx *ctx", c->name, c->name);
+    /* strings: the caller's pointers are read-only; the ones written back
+     * point into the arena, a constant or an input (valid until the next run) */
     for (int i = 0; i < g->n_inputs; i++) {
         param_name(p, sizeof p, g, 0, i);
-        emitf(e, ", const %s *%s", cg_ctype(g->inputs[i]->dtype), p);
+        if (g->inputs[i]->dtype == RT_STRING)
+            emitf(e, ", const char *const *%s", p);
+        else
+            emitf(e, ", const %s *%s", cg_ctype(g->inputs[i]->dtype), p);
     }
     for (int i = 0; i < g->n_outputs; i++) {
         param_name(p, sizeof p, g, 1, i);
@@ -251,6 +256,14 @@ static void emit_prototype(Emitter *e, const Ctx *c)
         emitf(e, ", int64_t *%s", p);
     }
     emitf(e, ")");
+}
+
+static int has_strings(const Graph *g)
+{
+    for (int i = 0; i < g->n_values; i++)
+        if (g->values[i]->dtype == RT_STRING)
+            return 1;
+    return 0;
 }
 
 static int emit_header(const Ctx *c, Diag *d)
@@ -271,6 +284,14 @@ static int emit_header(const Ctx *c, Diag *d)
     emitf(&e, "#define %s_WEIGHTS_BYTES %zu\n", c->NAME, c->w->total);
     emitf(&e, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n\n", c->NAME, g->n_inputs,
           c->NAME, g->n_outputs);
+    if (has_strings(g))
+        emitf(&e, "/* Strings are `const char *` to NUL-terminated UTF-8. An output string\n"
+                  " * points into the arena, a constant or an input: copy it before the next\n"
+                  " * run. A string an op makes at run time holds at most this many bytes\n"
+                  " * (--max-string-bytes); a longer one makes the run return RT_ENOMEM. */\n"
+                  "#define %s_MAX_STRING_BYTES %lld\n\n",
+              c->NAME, (long long)(g->max_string_bytes > 0 ? g->max_string_bytes
+                                                           : IR_MAX_STRING_BYTES));
     for (int pass = 0; pass < 2; pass++) {
         int n = pass ? g->n_outputs : g->n_inputs;
         for (int i = 0; i < n; i++) {
@@ -336,6 +357,7 @@ static int emit_header(const Ctx *c, Diag *d)
 static void emit_weights_decl(Emitter *e, const Ctx *c)
 {
     const char *n = c->name;
+    cg_emit_string_consts(e, c->g, c->w, n);
     if (c->mode == WEIGHTS_C) {
         cg_emit_weights_c(e, c->g, c->w, n);
         emitf(e, "\nconst char *%s_weights_path = NULL;\n"
@@ -497,7 +519,7 @@ int cgc_emit(Graph *g, const CgOptions *o, Diag *d)
         c.mode = w.total <= WEIGHTS_C_AUTO_LIMIT ? WEIGHTS_C : WEIGHTS_OBJ;
     for (int i = 0; i < g->n_values; i++) {
         const Value *v = g->values[i];
-        if (w.offset[i] >= 0 && (v->dtype == RT_STRING || !rt_dtype_size(v->dtype))) {
+        if (w.offset[i] >= 0 && !rt_dtype_size(v->dtype)) {
             cg_weights_free(&w);
             return ir_error(d, "constant '%s' has dtype %s, which generated code cannot hold",
                             v->name, rt_dtype_name(v->dtype));

@@ -346,7 +346,7 @@ int ir_infer_cast(Graph *g, Node *n, Diag *d)
         to = a->i;
     }
     if (x->dtype == RT_STRING || to == RT_STRING)
-        return ir_node_error(d, n, "casts from or to string are not supported");
+        return ir_infer_cast_string(g, n, (int)to, d);
     if (!kind_of(x->dtype))
         return ir_node_error(d, n, "casts from %s are not supported", rt_dtype_name(x->dtype));
     if (to < 0 || to >= RT_DTYPE_END || !kind_of((int)to))

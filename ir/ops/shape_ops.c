@@ -46,8 +46,8 @@ int ir_infer_size(Graph *g, Node *n, Diag *d)
     return 0;
 }
 
-/* Constant: exactly one of value, value_float(s), value_int(s); the string
- * and sparse forms have no onnxcc representation. */
+/* Constant: exactly one of value, value_float(s), value_int(s), value_string(s);
+ * the sparse form has no onnxcc representation. */
 int ir_infer_constant(Graph *g, Node *n, Diag *d)
 {
     const Attr *a = NULL;
@@ -63,9 +63,6 @@ int ir_infer_constant(Graph *g, Node *n, Diag *d)
         return ir_node_error(d, n, "has no value attribute");
     if (!strcmp(a->name, "sparse_value"))
         return ir_node_error(d, n, "sparse_value is not supported");
-    if (!strcmp(a->name, "value_string") || !strcmp(a->name, "value_strings"))
-        return ir_node_error(d, n, "%s is not supported: onnxcc has no string tensors",
-                             a->name);
     Value *y = n->out[0];
     if (!strcmp(a->name, "value") && a->type == AT_TENSOR && a->t) {
         const Tensor *t = a->t;
@@ -96,6 +93,10 @@ int ir_infer_constant(Graph *g, Node *n, Diag *d)
         ir_set_out(n, 0, RT_I64, 0, NULL);
     } else if (!strcmp(a->name, "value_ints") && a->type == AT_INTS) {
         ir_set_out(n, 0, RT_I64, 1, &len);
+    } else if (!strcmp(a->name, "value_string") && a->type == AT_STRING) {
+        ir_set_out(n, 0, RT_STRING, 0, NULL);
+    } else if (!strcmp(a->name, "value_strings") && a->type == AT_STRINGS) {
+        ir_set_out(n, 0, RT_STRING, 1, &len);
     } else {
         return ir_node_error(d, n, "attribute '%s' is not a valid Constant value", a->name);
     }
@@ -110,8 +111,12 @@ int ir_infer_constant(Graph *g, Node *n, Diag *d)
         memcpy(p, a->floats, (size_t)len * sizeof(float));
     else if (!strcmp(a->name, "value_int"))
         *(int64_t *)p = a->i;
-    else
+    else if (!strcmp(a->name, "value_ints"))
         memcpy(p, a->ints, (size_t)len * sizeof(int64_t));
+    else if (!strcmp(a->name, "value_string")) /* the attribute's text lives in the graph */
+        *(const char **)p = a->s;
+    else
+        memcpy(p, a->strings, (size_t)len * sizeof(char *));
     return 0;
 }
 

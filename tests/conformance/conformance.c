@@ -118,6 +118,16 @@ static int close_enough(const RtTensor *want, const RtTensor *got, double rtol, 
     int wdt = got->desc.dtype; /* equal to want's, or its bfloat16 reading */
     int fl = rt_is_float(wdt);
     for (int64_t i = 0; i < n; i++) {
+        if (wdt == RT_STRING) { /* text is compared exactly */
+            const char *a = ((const char *const *)got->data)[i];
+            const char *b = ((const char *const *)want->data)[i];
+            if (strcmp(a, b)) {
+                fmt(why, len, "element %lld: got \"%.60s\", expected \"%.60s\"", (long long)i,
+                    a, b);
+                return 0;
+            }
+            continue;
+        }
         if (fl) {
             double a = rt_load_f64(got->data, got->desc.dtype, i);
             double b = rt_load_f64(want->data, wdt, i);
@@ -308,7 +318,7 @@ static void run_case(Case *c, const Config *cfg, int idx)
         s[k].file = files[k];
     }
     Diag d = {0};
-    PassCtx ctx = {&d, 0, 1, NULL, NULL};
+    PassCtx ctx = {.d = &d, .verify = 1};
     Graph *g = ir_prepare(model, NULL, 0, s, ns, 2, &ctx);
     if (!g && strstr(d.msg, "expected bfloat16, got uint16") &&
         relabel_bf16(s, ns, files, cfg->workdir, idx) == 0) {

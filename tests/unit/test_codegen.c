@@ -39,7 +39,7 @@ static void check_mode(int mode, const char *work)
     snprintf(dir, sizeof dir, "%s/%s", work, modes[mode - WEIGHTS_C]);
     Diag d = {0};
     d.file = "digits.onnx";
-    PassCtx ctx = {&d, 0, 1, NULL, NULL};
+    PassCtx ctx = {.d = &d, .verify = 1};
     Sample s = {NULL, EXAMPLE "/samples/digit_7_0.pb", 0, 0};
     Graph *g = ir_prepare(EXAMPLE "/digits.onnx", NULL, 0, &s, 1, 2, &ctx);
     CHECK_TRUE(g != NULL);
@@ -83,7 +83,7 @@ static void check_hostile_names(const char *work)
     char bin[512], cmd[2048], out[600];
     snprintf(bin, sizeof bin, "%s/hostile", work);
     Diag d = {0};
-    PassCtx ctx = {&d, 0, 1, NULL, NULL};
+    PassCtx ctx = {.d = &d, .verify = 1};
     Graph *g = ir_prepare(ONNXCC_SOURCE_DIR "/tests/data/hostile_names.onnx", NULL, 0, NULL, 0, 2,
                           &ctx);
     CHECK_TRUE(g != NULL);
@@ -116,7 +116,7 @@ static void check_name_clash(const char *work)
     char bin[512], cmd[2048];
     snprintf(bin, sizeof bin, "%s/clash", work);
     Diag d = {0};
-    PassCtx ctx = {&d, 0, 1, NULL, NULL};
+    PassCtx ctx = {.d = &d, .verify = 1};
     Graph *g = ir_prepare(ONNXCC_SOURCE_DIR "/tests/data/name_clash.onnx", NULL, 0, NULL, 0, 2,
                           &ctx);
     CHECK_TRUE(g != NULL);

@@ -25,7 +25,7 @@ static int count_live(const Graph *g, int op)
 static double compare(const char *model, const char *input, int *fused, int *acts)
 {
     Diag d = {0};
-    PassCtx ctx = {&d, 0, 1, NULL, NULL};
+    PassCtx ctx = {.d = &d, .verify = 1};
     double worst = INFINITY;
     Sample s1 = {NULL, input, 0, 0}, s2 = {NULL, input, 0, 0};
     Graph *g1 = ir_prepare(model, NULL, 0, &s1, 1, 1, &ctx);

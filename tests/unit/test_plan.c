@@ -73,7 +73,7 @@ static int check_graph(Graph *g, const char *what)
 static void check_model(const char *path, const char *sample, int opt)
 {
     Diag d = {0};
-    PassCtx ctx = {&d, 0, 1, NULL, NULL};
+    PassCtx ctx = {.d = &d, .verify = 1};
     Sample s = {NULL, sample, 0, 0};
     Graph *g = ir_prepare(path, NULL, 0, &s, sample ? 1 : 0, opt, &ctx);
     CHECK_TRUE(g != NULL);
@@ -105,7 +105,7 @@ int main(void)
                 ONNXCC_SOURCE_DIR "/examples/digits/samples/digit_0_0.pb", 2);
     /* reuse must actually happen: the planned arena is smaller than the sum */
     Diag d = {0};
-    PassCtx ctx = {&d, 0, 1, NULL, NULL};
+    PassCtx ctx = {.d = &d, .verify = 1};
     Sample s = {NULL, ONNXCC_SOURCE_DIR "/examples/digits/samples/digit_0_0.pb", 0, 0};
     Graph *g0 = ir_prepare(ONNXCC_SOURCE_DIR "/examples/digits/digits.onnx", NULL, 0, &s, 1, 0,
                            &ctx);

@@ -1,0 +1,110 @@
+/* string.c: shape functions of the string ops: Cast/CastLike with a string side, StringNormalizer. */
+#include <string.h>
+
+#include "ir.h"
+
+/* Output i of n, created when the node does not have it yet: the hidden
+ * outputs a string kernel writes (its byte pool, a dynamic count) are not in
+ * the ONNX node. Idempotent, so a second shape inference finds them again. */
+static Value *hidden_output(Graph *g, Node *n, int i, const char *what)
+{
+    if (i >= n->n_out) {
+        Value **out = ir_alloc(g, sizeof *out * (size_t)(i + 2));
+        IR_ASSERT(out);
+        memcpy(out, n->out, sizeof *out * (size_t)n->n_out);
+        n->out = out;
+        n->n_out = i + 1;
+    }
+    if (!n->out[i]) {
+        char name[256];
+        snprintf(name, sizeof name, "%.200s/%s", n->name, what);
+        Value *v = ir_value_new(g, name);
+        v->producer = n;
+        n->out[i] = v;
+    }
+    return n->out[i];
+}
+
+/* The same for a hidden constant input (StringNormalizer's stopwords). */
+static Value *hidden_input(Graph *g, Node *n, int i, const char *what)
+{
+    if (i >= n->n_in) {
+        Value **in = ir_alloc(g, sizeof *in * (size_t)(i + 2));
+        IR_ASSERT(in);
+        memcpy(in, n->in, sizeof *in * (size_t)n->n_in);
+        n->in = in;
+        n->n_in = i + 1;
+    }
+    if (!n->in[i]) {
+        char name[256];
+        snprintf(name, sizeof name, "%.200s/%s", n->name, what);
+        n->in[i] = ir_value_new(g, name);
+    }
+    return n->in[i];
+}
+
+/* A uint8 pool of `bytes` as output i: the strings the kernel makes live there. */
+static int set_pool(Graph *g, Node *n, int i, int64_t bytes)
+{
+    Value *p = hidden_output(g, n, i, "pool");
+    p->is_pool = 1;
+    return ir_set_out(n, i, RT_U8, 1, &bytes);
+}
+
+int ir_infer_cast_string(Graph *g, Node *n, int to, Diag *d)
+{
+    const Value *x = n->in[0];
+    if (x->dtype == RT_STRING && to == RT_STRING)
+        return ir_set_out(n, 0, RT_STRING, x->rank, x->dims);
+    int other = x->dtype == RT_STRING ? to : x->dtype;
+    if (!rt_dtype_size(other) || other == RT_STRING)
+        return ir_node_error(d, n, "casts between string and %s are not supported",
+                             rt_dtype_name(other));
+    ir_set_out(n, 0, to, x->rank, x->dims);
+    if (to != RT_STRING)
+        return 0;
+    /* every number's text fits one fixed slot, so the pool is exact */
+    return set_pool(g, n, 1, ir_numel(x) * RT_NUM_STR_BYTES);
+}
+
+/* Locales whose case mapping the kernel's ASCII + Latin-1 tables are right for. */
+static int known_locale(const char *s)
+{
+    return !s[0] || !strcmp(s, "C") || !strncmp(s, "en", 2);
+}
+
+int ir_infer_string_normalizer(Graph *g, Node *n, Diag *d)
+{
+    if (n->n_in < 1 || !n->in[0])
+        return ir_node_error(d, n, "expects 1 input");
+    const Value *x = n->in[0];
+    if (x->dtype != RT_STRING)
+        return ir_node_error(d, n, "input is %s, expected string", rt_dtype_name(x->dtype));
+    if (!(x->rank == 1 || (x->rank == 2 && x->dims[0] == 1)))
+        return ir_node_error(d, n, "input must be [C] or [1, C], got rank %d%s", x->rank,
+                             x->rank == 2 ? " with a first dimension other than 1" : "");
+    const char *act = ir_attr_str(n, "case_change_action", "NONE");
+    int action = !strcmp(act, "NONE") ? 0 : !strcmp(act, "LOWER") ? 1 : !strcmp(act, "UPPER")
+                                                                         ? 2 : -1;
+    if (action < 0)
+        return ir_node_error(d, n, "case_change_action '%s' is not LOWER, UPPER or NONE", act);
+    const char *locale = ir_attr_str(n, "locale", "");
+    if (action && !known_locale(locale))
+        return ir_node_error(d, n, "locale '%s' is not supported (only English case mapping: "
+                             "ASCII and Latin-1)", locale);
+    const Attr *sw = ir_attr(n, "stopwords");
+    int n_stop = sw && sw->type == AT_STRINGS ? sw->n : 0;
+    if (n_stop > 0)
+        return ir_node_error(d, n, "stopwords are not supported yet: they make the output's "
+                             "length depend on the data");
+    int64_t bound = g->max_string_bytes > 0 ? g->max_string_bytes : IR_MAX_STRING_BYTES;
+    ir_set_out(n, 0, RT_STRING, x->rank, x->dims);
+    ir_param_int(n, action);
+    ir_param_int(n, ir_attr_int(n, "is_case_sensitive", 0) != 0);
+    ir_param_int(n, bound + 1);
+    ir_param_int(n, 0);
+    (void)hidden_input;
+    if (action)
+        return set_pool(g, n, 1, ir_numel(x) * (bound + 1));
+    return 0;
+}

@@ -1,0 +1,48 @@
+/* k_string.h: prototypes and parameter layouts of the string kernels (Cast to and from string,
+ * StringNormalizer). */
+#ifndef ONNXCC_K_STRING_H
+#define ONNXCC_K_STRING_H
+
+/* A string element is a `const char *` to NUL-terminated UTF-8, so a string
+ * tensor is an array of pointers (rt_dtype_size(RT_STRING) == sizeof(char *))
+ * and moving one (Identity, Reshape, Gather...) copies pointers. Kernels
+ * never allocate: one that makes new strings writes their bytes into a pool,
+ * an extra uint8 output of the node sized at compile time and planned in the
+ * arena; the pointers it stores point into that pool. So a string output of
+ * generated code may point into the arena, a constant or an input: it stays
+ * valid until the next run. */
+
+/* Bytes of one pool slot for a string made from a number of dtype (the
+ * longest text rt_cast_string writes, NUL included). */
+#define RT_NUM_STR_BYTES 32
+
+/* Cast and CastLike with a string side (rt_cast hands these over).
+ * From string: each element parsed as C's strtod/strtoll read it, surrounding
+ * spaces allowed; "INF", "+INF", "-INF", "inf", "NaN" are accepted as numpy
+ * reads them; to bool, "true"/"false" or any number (non-zero is true). Text
+ * that is not a number gives RT_EFORMAT.
+ * To string: the text numpy's astype(str) gives, which ONNX's test data
+ * holds: floats as the shortest decimal that reads back to the same value,
+ * positional for 1e-4 <= |x| < 1e16 ("0.5", "3.0"), else scientific
+ * ("1e-05", "1.5e+16"); "nan", "inf", "-inf"; integers in decimal; bools as
+ * "True"/"False". out[1] is the pool: uint8 [numel * RT_NUM_STR_BYTES].
+ * ints: none. */
+int rt_cast_string(const RtCall *c, const void *const *in, void *const *out);
+
+/* StringNormalizer (opset 10) of in[0], string [C] or [1, C]; in[1], when
+ * present, the stopwords (string [S]).
+ * Case mapping covers ASCII and Latin-1 (U+00C0..U+00FE, except the signs
+ * U+00D7 and U+00F7); characters whose other case has a different UTF-8
+ * length (such as U+00DF and U+00FF) and everything else are left as they
+ * are, so a string never changes length and "locale" only needs checking at
+ * compile time.
+ * out[0]: the strings kept, in order; with stopwords its last axis holds at
+ * most C elements and the count kept is written to the last output (int64
+ * scalar). When every element is a stopword the result is one "" (ONNX's
+ * rule). out[1], when the case changes: the pool, uint8 [C * slot].
+ * ints: [action (0 NONE, 1 LOWER, 2 UPPER), case_sensitive (0/1),
+ *        slot (bytes per string, NUL included: an input string as long as
+ *        slot gives RT_ENOMEM), dynamic (1: the count output exists)]. */
+int rt_string_normalizer(const RtCall *c, const void *const *in, void *const *out);
+
+#endif
