@@ -237,7 +237,9 @@ static void print_output(const RtTensor *t)
         printf("%s%lld", i ? "," : "", (long long)t->desc.dims[i]);
     printf("] = {");
     for (int64_t i = 0; i < n && i < 10; i++) {
-        if (t->desc.dtype == RT_F32 || t->desc.dtype == RT_F64 || t->desc.dtype == RT_F16 ||
+        if (t->desc.dtype == RT_STRING)
+            printf("%s\"%s\"", i ? ", " : "", ((const char *const *)t->data)[i]);
+        else if (t->desc.dtype == RT_F32 || t->desc.dtype == RT_F64 || t->desc.dtype == RT_F16 ||
             t->desc.dtype == RT_BF16)
             printf("%s%g", i ? ", " : "", rt_load_f64(t->data, t->desc.dtype, i));
         else

@@ -247,7 +247,10 @@ static void emit_prototype(Emitter *e, const Ctx *c)
     }
     for (int i = 0; i < g->n_outputs; i++) {
         param_name(p, sizeof p, g, 1, i);
-        emitf(e, ", %s *%s", cg_ctype(g->outputs[i]->dtype), p);
+        if (g->outputs[i]->dtype == RT_STRING)
+            emitf(e, ", const char **%s", p);
+        else
+            emitf(e, ", %s *%s", cg_ctype(g->outputs[i]->dtype), p);
     }
     for (int i = 0; i < g->n_outputs; i++) {
         if (dyn_slot(g, i) < 0)

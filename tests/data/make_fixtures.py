@@ -95,3 +95,25 @@ open(f"{case}/test_data_set_0/input_0.pb", "wb").write(
     numpy_helper.from_array(np.array(True)).SerializeToString())
 open(f"{case}/test_data_set_0/output_0.pb", "wb").write(
     numpy_helper.from_array(np.array([1, 2, 3], dtype=np.float32)).SerializeToString())
+# String tensors through every layer: a string input, string constants with
+# characters C needs escaped, Cast to string and StringNormalizer (both make
+# strings in a pool) and a Concat that reads them after the pools' nodes ran.
+nodes = [
+    helper.make_node("Constant", [], ["c"], value=helper.make_tensor(
+        "c", TensorProto.STRING, [3], [b'a"b??/', "caf\u00e9".encode(), b"x\\y"])),
+    helper.make_node("Cast", ["x"], ["xs"], to=TensorProto.STRING),
+    helper.make_node("StringNormalizer", ["s"], ["n"], case_change_action="UPPER"),
+    helper.make_node("Concat", ["xs", "c", "n"], ["y"], axis=0),
+]
+graph = helper.make_graph(
+    nodes, "strings",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3]),
+     helper.make_tensor_value_info("s", TensorProto.STRING, [2])],
+    [helper.make_tensor_value_info("y", TensorProto.STRING, [8])])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+onnx.checker.check_model(model)
+onnx.save(model, "strings.onnx")
+arr = np.array([0.5, -2, 1e-5], dtype=np.float32)
+open("strings_x.pb", "wb").write(numpy_helper.from_array(arr).SerializeToString())
+arr = np.array(["Gr\u00fc\u00dfe", "abc"], dtype=object)
+open("strings_s.pb", "wb").write(numpy_helper.from_array(arr).SerializeToString())

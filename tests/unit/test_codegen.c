@@ -131,6 +131,51 @@ static void check_name_clash(const char *work)
     CHECK(0, system(cmd));
 }
 
+/* String inputs, constants (escaped, and C arrays even when the other
+ * weights are a blob), strings made in pools and read by a later node; then a
+ * string longer than --max-string-bytes makes the run fail with RT_ENOMEM. */
+static void check_strings(const char *work, int mode, int64_t max_bytes)
+{
+    const char *dir = ONNXCC_SOURCE_DIR "/tests/data";
+    static const char *const want[8] = {"0.5", "-2.0", "1e-05", "a\"b?\?/", "caf\303\251",
+                                        "x\\y", "GR\303\234\303\237E", "ABC"};
+    char bin[512], cmd[2048], out[600];
+    snprintf(bin, sizeof bin, "%s/strings_%d_%lld", work, mode, (long long)max_bytes);
+    Diag d = {0};
+    PassCtx ctx = {.d = &d, .verify = 1, .max_string_bytes = max_bytes};
+    Sample s[2] = {{NULL, ONNXCC_SOURCE_DIR "/tests/data/strings_x.pb", 0, 0},
+                   {NULL, ONNXCC_SOURCE_DIR "/tests/data/strings_s.pb", 0, 0}};
+    Graph *g = ir_prepare(ONNXCC_SOURCE_DIR "/tests/data/strings.onnx", NULL, 0, s, 2, 2, &ctx);
+    CHECK_TRUE(g != NULL);
+    if (!g) {
+        fprintf(stderr, "%s\n", d.msg);
+        return;
+    }
+    CgOptions o = {.name = "strings", .weights = mode, .with_main = 1,
+                   .model_path = "strings.onnx"};
+    BuildOptions b = {.output = bin, .cflags = "-Werror", .generic = 1};
+    CHECK(0, cg_build(g, &o, &b, &d));
+    ir_graph_free(g);
+    snprintf(out, sizeof out, "%s_out", bin);
+    /* from the work folder, where --weights file finds strings.bin */
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s/strings_x.pb %s/strings_s.pb --out %s 2>/dev/null",
+             work, bin, dir, dir, out);
+    if (max_bytes) {
+        CHECK_TRUE(system(cmd) != 0);
+        return;
+    }
+    CHECK(0, system(cmd));
+    RtTensor t;
+    char err[256];
+    snprintf(cmd, sizeof cmd, "%s/output_0.pb", out);
+    CHECK(0, rt_tensor_read(cmd, &t, err, sizeof err));
+    CHECK(RT_STRING, t.desc.dtype);
+    CHECK(8, (int)rt_numel(&t.desc));
+    for (int i = 0; t.data && i < 8 && i < rt_numel(&t.desc); i++)
+        CHECK(0, strcmp(want[i], ((char **)t.data)[i]));
+    rt_tensor_free(&t);
+}
+
 int main(void)
 {
     char work[] = "/tmp/onnxcc-test-codegen-XXXXXX";
@@ -140,6 +185,9 @@ int main(void)
         check_mode(m, work);
     check_hostile_names(work);
     check_name_clash(work);
+    for (int m = WEIGHTS_C; m <= WEIGHTS_FILE; m++)
+        check_strings(work, m, 0);
+    check_strings(work, WEIGHTS_C, 4); /* "Grüße" is 7 bytes */
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", work);
     CHECK(0, system(cmd));
