@@ -224,6 +224,9 @@ void rt_store_i64(void *p, int dtype, int64_t i, int64_t v)
     case RT_U16: ((uint16_t *)p)[i] = (uint16_t)v; break;
     case RT_U32: ((uint32_t *)p)[i] = (uint32_t)v; break;
     case RT_U64: ((uint64_t *)p)[i] = (uint64_t)v; break;
-    default: rt_store_f64(p, dtype, i, (double)v); break;
+    case RT_F32: case RT_F64: case RT_F16: case RT_BF16:
+        rt_store_f64(p, dtype, i, (double)v);
+        break;
+    default: break; /* no number is a string: never recurse into rt_store_f64 */
     }
 }

@@ -5,6 +5,24 @@
 #include "ir.h"
 #include "movement.h"
 
+/* Ops that only move elements: a string element is a pointer, so they move
+ * strings too (their data input; every input of Concat). Any other op would
+ * read a pointer as a number or fill in a null one. */
+static int moves_strings(const Node *n, int i)
+{
+    switch (n->op) {
+    case OP_CONCAT:
+        return 1;
+    case OP_RESHAPE: case OP_FLATTEN: case OP_SQUEEZE: case OP_UNSQUEEZE: case OP_IDENTITY:
+    case OP_TRANSPOSE: case OP_SPLIT: case OP_SLICE: case OP_GATHER: case OP_EXPAND:
+    case OP_TILE: case OP_GATHER_ELEMENTS: case OP_GATHER_ND: case OP_COMPRESS:
+    case OP_REVERSE_SEQUENCE:
+        return i == 0;
+    default:
+        return 0;
+    }
+}
+
 int mv_need_input(Diag *d, const Node *n, int i)
 {
     const Value *v = mv_input(n, i);
@@ -15,6 +33,9 @@ int mv_need_input(Diag *d, const Node *n, int i)
     if (!rt_dtype_size(v->dtype))
         return ir_node_error(d, n, "input %d ('%s') has dtype %s, which onnxcc does not support",
                              i, v->name, rt_dtype_name(v->dtype));
+    if (v->dtype == RT_STRING && !moves_strings(n, i))
+        return ir_node_error(d, n, "input %d ('%s') is a string tensor: not supported for %s", i,
+                             v->name, n->op_type);
     return 0;
 }
 

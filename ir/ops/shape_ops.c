@@ -155,7 +155,7 @@ int ir_infer_constant_of_shape(Graph *g, Node *n, Diag *d)
         for (int k = 0; k < t->rank; k++)
             cnt *= t->dims[k];
         size_t esz = rt_dtype_size(t->dtype);
-        if (!esz)
+        if (!esz || t->dtype == RT_STRING)
             return ir_node_error(d, n, "value has dtype %s, which onnxcc does not support",
                                  rt_dtype_name(t->dtype));
         if (cnt != 1 || !t->data || t->nbytes < esz)
@@ -183,7 +183,7 @@ int ir_infer_range(Graph *g, Node *n, Diag *d)
             return ir_node_error(d, n, "inputs differ in dtype");
     }
     int dt = n->in[0]->dtype;
-    if (!rt_dtype_size(dt) || dt == RT_BOOL)
+    if (!rt_dtype_size(dt) || dt == RT_BOOL || dt == RT_STRING)
         return ir_node_error(d, n, "dtype %s is not supported", rt_dtype_name(dt));
     if (v[2] == 0)
         return ir_node_error(d, n, "delta is 0");
@@ -212,7 +212,7 @@ int ir_infer_eyelike(Graph *g, Node *n, Diag *d)
     if (x->rank != 2)
         return ir_node_error(d, n, "input must be 2-D, not rank %d", x->rank);
     int dt = (int)ir_attr_int(n, "dtype", x->dtype);
-    if (!rt_dtype_size(dt))
+    if (!rt_dtype_size(dt) || dt == RT_STRING)
         return ir_node_error(d, n, "dtype %s is not supported", rt_dtype_name(dt));
     ir_param_int(n, ir_attr_int(n, "k", 0));
     return ir_set_out(n, 0, dt, 2, x->dims);

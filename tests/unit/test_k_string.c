@@ -194,11 +194,83 @@ static void test_io_round_trip(void)
     rmdir(dir);
 }
 
+static Value *str_value(Graph *g, int rank, int64_t c)
+{
+    Value *v = ir_value_new(g, NULL);
+    v->dtype = RT_STRING;
+    v->rank = rank;
+    v->dims[0] = rank == 2 ? 1 : c;
+    v->dims[1] = c;
+    return v;
+}
+
+static Node *str_node(Graph *g, const char *op, Value *x)
+{
+    Node *n = ir_node_new(g, op, "", NULL, 1, 1);
+    n->in[0] = x;
+    n->out[0] = ir_value_new(g, NULL);
+    n->out[0]->producer = n;
+    return n;
+}
+
+static void set_str_attr(Graph *g, Node *n, const char *name, const char *v)
+{
+    Attr *a = ir_alloc(g, sizeof *a * (size_t)(n->n_attrs + 1));
+    memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
+    a[n->n_attrs].name = name;
+    a[n->n_attrs].type = AT_STRING;
+    a[n->n_attrs].s = v;
+    a[n->n_attrs].s_len = strlen(v);
+    n->attrs = a;
+    n->n_attrs++;
+}
+
+/* Shape functions: the pool is sized from --max-string-bytes, only ops that
+ * move elements take strings, and what is not done yet says so. */
+static void test_infer(void)
+{
+    Graph *g = ir_graph_new(NULL);
+    Diag d = {0};
+    g->max_string_bytes = 10;
+    Node *n = str_node(g, "StringNormalizer", str_value(g, 2, 3));
+    set_str_attr(g, n, "case_change_action", "LOWER");
+    CHECK(0, ir_ops[n->op].infer(g, n, &d));
+    CHECK(2, n->n_out);
+    CHECK(3 * 11, ir_numel(n->out[1]));
+    CHECK(1, n->out[1]->is_pool);
+    CHECK(11, n->ints[2]);
+    n->n_ints = 0; /* a second inference finds the same pool */
+    CHECK(0, ir_ops[n->op].infer(g, n, &d));
+    CHECK(2, n->n_out);
+
+    n = str_node(g, "StringNormalizer", str_value(g, 1, 3));
+    set_str_attr(g, n, "case_change_action", "UPPER");
+    set_str_attr(g, n, "locale", "tr_TR");
+    CHECK(-1, ir_ops[n->op].infer(g, n, &d));
+    CHECK_STR_CONTAINS(d.msg, "locale 'tr_TR' is not supported");
+    Value *wide = str_value(g, 2, 3);
+    wide->dims[0] = 2;
+    n = str_node(g, "StringNormalizer", wide);
+    memset(&d, 0, sizeof d); /* a Diag keeps the first error */
+    CHECK(-1, ir_ops[n->op].infer(g, n, &d));
+    CHECK_STR_CONTAINS(d.msg, "[1, C]");
+
+    n = str_node(g, "Transpose", str_value(g, 2, 3));
+    CHECK(0, ir_ops[n->op].infer(g, n, &d));
+    CHECK(RT_STRING, n->out[0]->dtype);
+    n = str_node(g, "CumSum", str_value(g, 1, 3));
+    memset(&d, 0, sizeof d);
+    CHECK(-1, ir_ops[n->op].infer(g, n, &d));
+    CHECK_STR_CONTAINS(d.msg, "string tensor: not supported for CumSum");
+    ir_graph_free(g);
+}
+
 int main(void)
 {
     test_cast_to_string();
     test_cast_from_string();
     test_string_normalizer();
     test_io_round_trip();
+    test_infer();
     return CHECK_DONE();
 }
