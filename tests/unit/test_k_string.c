@@ -216,7 +216,8 @@ static Node *str_node(Graph *g, const char *op, Value *x)
 static void set_str_attr(Graph *g, Node *n, const char *name, const char *v)
 {
     Attr *a = ir_alloc(g, sizeof *a * (size_t)(n->n_attrs + 1));
-    memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
+    if (n->n_attrs)
+        memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
     a[n->n_attrs].name = name;
     a[n->n_attrs].type = AT_STRING;
     a[n->n_attrs].s = v;
