@@ -28,8 +28,10 @@ static void print_data(const Value *v, FILE *f)
     for (int i = 0; i < show; i++) {
         if (i)
             fputs(", ", f);
-        if (v->dtype == RT_F32 || v->dtype == RT_F64 || v->dtype == RT_F16 ||
-            v->dtype == RT_BF16)
+        if (v->dtype == RT_STRING)
+            fprintf(f, "\"%.40s\"", ((const char *const *)v->data)[i]);
+        else if (v->dtype == RT_F32 || v->dtype == RT_F64 || v->dtype == RT_F16 ||
+                 v->dtype == RT_BF16)
             fprintf(f, "%g", rt_load_f64(v->data, v->dtype, i));
         else if (v->dtype == RT_U64)
             fprintf(f, "%llu", (unsigned long long)((const uint64_t *)v->data)[i]);
