@@ -295,5 +295,8 @@ int rt_string_normalizer(const RtCall *c, const void *const *in, void *const *ou
     }
     if (dynamic)
         *(int64_t *)out[c->n_out - 1] = kept;
+    /* past the extent: valid empty strings, so code reading the whole bound is safe */
+    for (int64_t i = kept; i < n; i++)
+        y[i] = "";
     return RT_OK;
 }
