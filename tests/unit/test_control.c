@@ -31,7 +31,7 @@ static Graph *prepare(const char *name, int ns, const char *const *files, Sample
         s[k] = (Sample){NULL, files && files[k] ? files[k] : paths[k], 0, 0};
     }
     memset(d, 0, sizeof *d);
-    PassCtx ctx = {d, 2, 1, NULL, NULL};
+    PassCtx ctx = {.d = d, .opt_level = 2, .verify = 1};
     return ir_prepare(model, NULL, 0, s, ns, 2, &ctx);
 }
 
@@ -113,7 +113,7 @@ int main(void)
         char model[512];
         snprintf(model, sizeof model, "%s/model.onnx", dir_);
         memset(&d, 0, sizeof d);
-        PassCtx pc = {&d, 2, 1, NULL, NULL};
+        PassCtx pc = {.d = &d, .opt_level = 2, .verify = 1};
         g = ir_prepare(model, NULL, 0, &c, 1, 2, &pc);
         CHECK_TRUE(g != NULL);
         if (g) {
@@ -155,7 +155,7 @@ int main(void)
 
     /* a sequence input needs a sample to know its structure */
     memset(&d, 0, sizeof d);
-    PassCtx ctx = {&d, 2, 1, NULL, NULL};
+    PassCtx ctx = {.d = &d, .opt_level = 2, .verify = 1};
     g = ir_prepare(TESTDATA "/node/test_identity_sequence/model.onnx", NULL, 0, NULL, 0, 2, &ctx);
     CHECK_TRUE(g == NULL);
     CHECK_TRUE(strstr(d.msg, "input 'x' is a sequence: give a sample") != NULL);

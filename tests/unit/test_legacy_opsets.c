@@ -13,7 +13,7 @@ static void check_refused(const char *model, const char *op, const char *want)
     char path[512];
     snprintf(path, sizeof path, "%s/tests/data/%s", ONNXCC_SOURCE_DIR, model);
     Diag d = {0};
-    PassCtx ctx = {&d, 2, 1, NULL, NULL};
+    PassCtx ctx = {.d = &d, .opt_level = 2, .verify = 1};
     Graph *g = ir_prepare(path, NULL, 0, NULL, 0, 2, &ctx);
     CHECK_TRUE(g == NULL);
     CHECK_STR_CONTAINS(d.msg, op);
