@@ -190,7 +190,7 @@ static Graph *nonzero_graph(int constant_x, const char *consumer)
 static void test_ir(void)
 {
     Diag d = {0};
-    PassCtx ctx = {&d, 2, 1, NULL, NULL};
+    PassCtx ctx = {.d = &d, .opt_level = 2, .verify = 1};
     /* a runtime input: the output keeps its bound and ir_run reports the extent */
     Graph *g = nonzero_graph(0, NULL);
     CHECK(0, ir_run_pipeline(g, 2, &ctx));
@@ -239,7 +239,7 @@ static void test_ir(void)
 static void test_plan(void)
 {
     Diag d = {0};
-    PassCtx ctx = {&d, 2, 1, NULL, NULL};
+    PassCtx ctx = {.d = &d, .opt_level = 2, .verify = 1};
     Graph *g = nonzero_graph(0, NULL);
     Node *n = g->nodes[0];
     n->op_type = "Unique";
@@ -268,7 +268,7 @@ static void test_codegen(void)
     if (!mkdtemp(work))
         return;
     Diag d = {0};
-    PassCtx ctx = {&d, 2, 1, NULL, NULL};
+    PassCtx ctx = {.d = &d, .opt_level = 2, .verify = 1};
     Graph *g = nonzero_graph(0, NULL);
     CHECK(0, ir_run_pipeline(g, 2, &ctx));
     CgOptions o = {.name = "nz", .out_dir = work, .weights = WEIGHTS_C, .with_main = 1,
