@@ -36,9 +36,12 @@ int rt_cast_string(const RtCall *c, const void *const *in, void *const *out);
  * length (such as U+00DF and U+00FF) and everything else are left as they
  * are, so a string never changes length and "locale" only needs checking at
  * compile time.
- * out[0]: the strings kept, in order; with stopwords its last axis holds at
- * most C elements and the count kept is written to the last output (int64
- * scalar). When every element is a stopword the result is one "" (ONNX's
+ * Stopwords match exactly, or under the same case mapping when not
+ * case-sensitive.
+ * out[0]: the strings kept, in order (without a case change, the input's own
+ * pointers); with stopwords its last axis holds at most C elements, the count
+ * kept is written to the last output (int64 scalar) and the slots past it
+ * hold "". When every element is a stopword the result is one "" (ONNX's
  * rule). out[1], when the case changes: the pool, uint8 [C * slot].
  * ints: [action (0 NONE, 1 LOWER, 2 UPPER), case_sensitive (0/1),
  *        slot (bytes per string, NUL included: an input string as long as

@@ -94,17 +94,30 @@ int ir_infer_string_normalizer(Graph *g, Node *n, Diag *d)
                              "ASCII and Latin-1)", locale);
     const Attr *sw = ir_attr(n, "stopwords");
     int n_stop = sw && sw->type == AT_STRINGS ? sw->n : 0;
-    if (n_stop > 0)
-        return ir_node_error(d, n, "stopwords are not supported yet: they make the output's "
-                             "length depend on the data");
     int64_t bound = g->max_string_bytes > 0 ? g->max_string_bytes : IR_MAX_STRING_BYTES;
-    ir_set_out(n, 0, RT_STRING, x->rank, x->dims);
     ir_param_int(n, action);
     ir_param_int(n, ir_attr_int(n, "is_case_sensitive", 0) != 0);
     ir_param_int(n, bound + 1);
-    ir_param_int(n, 0);
-    (void)hidden_input;
+    ir_param_int(n, n_stop > 0);
+    /* outputs: the strings, the pool when the case changes, then (stopwords)
+     * the extent ir_set_out_dyn appends last */
     if (action)
-        return set_pool(g, n, 1, ir_numel(x) * (bound + 1));
-    return 0;
+        set_pool(g, n, 1, ir_numel(x) * (bound + 1));
+    if (!n_stop)
+        return ir_set_out(n, 0, RT_STRING, x->rank, x->dims);
+    /* the stopwords travel as a hidden constant input, a string array in the
+     * generated code like any string constant */
+    Value *w = hidden_input(g, n, 1, "stopwords");
+    if (!w->data) {
+        w->dtype = RT_STRING;
+        w->rank = 1;
+        w->dims[0] = n_stop;
+        const char **p = ir_value_alloc_data(g, w);
+        if (!p)
+            return ir_node_error(d, n, "out of memory");
+        memcpy(p, sw->strings, sizeof *p * (size_t)n_stop);
+    }
+    /* removing stopwords leaves at most C strings, at least one (ONNX: "" when
+     * every one is removed) */
+    return ir_set_out_dyn(g, n, 0, RT_STRING, x->rank, x->dims, x->rank - 1);
 }

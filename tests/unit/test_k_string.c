@@ -256,6 +256,26 @@ static void test_infer(void)
     CHECK(-1, ir_ops[n->op].infer(g, n, &d));
     CHECK_STR_CONTAINS(d.msg, "[1, C]");
 
+    /* stopwords: a hidden constant input, the pool, then the extent (last) */
+    n = str_node(g, "StringNormalizer", str_value(g, 1, 4));
+    set_str_attr(g, n, "case_change_action", "UPPER");
+    Attr *sw = ir_alloc(g, sizeof *sw * (size_t)(n->n_attrs + 1));
+    memcpy(sw, n->attrs, sizeof *sw * (size_t)n->n_attrs);
+    static const char *words[2] = {"monday", "friday"};
+    sw[n->n_attrs] = (Attr){.name = "stopwords", .type = AT_STRINGS, .n = 2,
+                            .strings = words};
+    n->attrs = sw;
+    n->n_attrs++;
+    CHECK(0, ir_ops[n->op].infer(g, n, &d));
+    CHECK(2, n->n_in);
+    CHECK(2, ir_numel(n->in[1]));
+    CHECK_STR("friday", ((const char *const *)n->in[1]->data)[1]);
+    CHECK(3, n->n_out);
+    CHECK(1, n->out[0]->dyn);
+    CHECK(4, n->out[0]->dims[0]);
+    CHECK_TRUE(n->out[0]->dyn_len == n->out[2]);
+    CHECK(1, n->ints[3]);
+
     n = str_node(g, "Transpose", str_value(g, 2, 3));
     CHECK(0, ir_ops[n->op].infer(g, n, &d));
     CHECK(RT_STRING, n->out[0]->dtype);
