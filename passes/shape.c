@@ -60,6 +60,20 @@ static int inputs_constant(const Node *n)
     return 1;
 }
 
+/* Why a known ONNX op has no implementation, for the ones left out on purpose. */
+static const char *unsupported_why(const Node *n)
+{
+    static const char *const random_ops[] = {"Bernoulli", "RandomUniform", "RandomNormal",
+                                             "RandomUniformLike", "RandomNormalLike",
+                                             "Multinomial"};
+    if (!strcmp(n->domain, "ai.onnx.preview.training"))
+        return ": a training op, and onnxcc compiles inference";
+    for (size_t i = 0; !n->domain[0] && i < sizeof random_ops / sizeof random_ops[0]; i++)
+        if (!strcmp(n->op_type, random_ops[i]))
+            return ": its output is random, and onnxcc compiles deterministic inference";
+    return "";
+}
+
 /* pass_shape: requires every graph input to be typed (after ir_bind);
  * leaves every live value with a known dtype and static shape, and every
  * node with its kernel parameters. Fails on the first unsupported op. */
@@ -75,7 +89,7 @@ int pass_shape(Graph *g, PassCtx *ctx)
         if (n->dead)
             continue;
         if (n->op == OP_UNKNOWN)
-            return ir_node_error(d, n, "not supported");
+            return ir_node_error(d, n, "not supported%s", unsupported_why(n));
         for (int i = 0; i < n->n_in; i++) {
             Value *v = n->in[i];
             if (v && !ir_shape_known(v))
