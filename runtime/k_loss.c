@@ -3,24 +3,6 @@
 
 #include "rt_internal.h"
 
-static inline double load(const void *p, int dt, int64_t i)
-{
-    if (dt == RT_F32)
-        return ((const float *)p)[i];
-    if (dt == RT_F64)
-        return ((const double *)p)[i];
-    return rt_load_f64(p, dt, i);
-}
-
-static inline void store(void *p, int dt, int64_t i, double v)
-{
-    if (dt == RT_F32)
-        ((float *)p)[i] = (float)v;
-    else if (dt == RT_F64)
-        ((double *)p)[i] = v;
-    else
-        rt_store_f64(p, dt, i, v);
-}
 
 static int is_float(int dt)
 {
@@ -33,12 +15,12 @@ static double log_sum_exp(const void *x, int dt, int64_t base, int64_t cls, int6
 {
     double mx = -HUGE_VAL, sum = 0;
     for (int64_t k = 0; k < cls; k++) {
-        double v = load(x, dt, base + k * inner);
+        double v = rt_load_f64_fast(x, dt, base + k * inner);
         if (v > mx)
             mx = v;
     }
     for (int64_t k = 0; k < cls; k++)
-        sum += exp(load(x, dt, base + k * inner) - mx);
+        sum += exp(rt_load_f64_fast(x, dt, base + k * inner) - mx);
     return mx + log(sum);
 }
 
@@ -50,7 +32,8 @@ static void log_softmax(const void *x, void *lp, int dt, int64_t n, int64_t cls,
             int64_t base = b * cls * inner + s;
             double lse = log_sum_exp(x, dt, base, cls, inner);
             for (int64_t k = 0; k < cls; k++)
-                store(lp, dt, base + k * inner, load(x, dt, base + k * inner) - lse);
+                rt_store_f64_fast(lp, dt, base + k * inner,
+                                  rt_load_f64_fast(x, dt, base + k * inner) - lse);
         }
     }
 }
@@ -85,12 +68,12 @@ static int nll(const RtCall *c, const void *p, int dt, int logits, const void *c
             if (!(has_ii && t == ii)) {
                 if (t < 0 || t >= cls)
                     return RT_EINVAL;
-                wt = w ? load(w, wdt, t) : 1.0;
-                double lt = load(p, dt, base + t * inner);
+                wt = w ? rt_load_f64_fast(w, wdt, t) : 1.0;
+                double lt = rt_load_f64_fast(p, dt, base + t * inner);
                 l = (logits ? log_sum_exp(p, dt, base, cls, inner) - lt : -lt) * wt;
             }
             if (red == RT_LOSS_NONE) {
-                store(out, odt, j, l);
+                rt_store_f64_fast(out, odt, j, l);
             } else {
                 total += l;
                 wsum += wt;
@@ -98,9 +81,9 @@ static int nll(const RtCall *c, const void *p, int dt, int logits, const void *c
         }
     }
     if (red == RT_LOSS_SUM)
-        store(out, odt, 0, total);
+        rt_store_f64_fast(out, odt, 0, total);
     else if (red == RT_LOSS_MEAN)
-        store(out, odt, 0, total / wsum);
+        rt_store_f64_fast(out, odt, 0, total / wsum);
     return RT_OK;
 }
 

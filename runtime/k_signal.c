@@ -54,26 +54,6 @@ typedef struct Dst {
     int64_t off, step;
 } Dst;
 
-/* Element access with the float32/float64 cases inlined: the transforms
- * touch every sample once per bin or per stage. */
-static inline double load(const void *p, int dt, int64_t i)
-{
-    if (dt == RT_F32)
-        return ((const float *)p)[i];
-    if (dt == RT_F64)
-        return ((const double *)p)[i];
-    return rt_load_f64(p, dt, i);
-}
-
-static inline void store(void *p, int dt, int64_t i, double v)
-{
-    if (dt == RT_F32)
-        ((float *)p)[i] = (float)v;
-    else if (dt == RT_F64)
-        ((double *)p)[i] = v;
-    else
-        rt_store_f64(p, dt, i, v);
-}
 
 static void src_get(const Src *s, int64_t j, double *re, double *im)
 {
@@ -81,11 +61,11 @@ static void src_get(const Src *s, int64_t j, double *re, double *im)
     if (j >= s->len)
         return;
     int64_t at = s->off + j * s->step;
-    *re = load(s->p, s->dt, at);
+    *re = rt_load_f64_fast(s->p, s->dt, at);
     if (s->cplx)
-        *im = load(s->p, s->dt, at + 1);
+        *im = rt_load_f64_fast(s->p, s->dt, at + 1);
     if (s->win) {
-        double w = load(s->win, s->dt, j);
+        double w = rt_load_f64_fast(s->win, s->dt, j);
         *re *= w;
         *im *= w;
     }
@@ -93,14 +73,14 @@ static void src_get(const Src *s, int64_t j, double *re, double *im)
 
 static void dst_get(const Dst *d, int64_t k, double *re, double *im)
 {
-    *re = load(d->p, d->dt, d->off + k * d->step);
-    *im = load(d->p, d->dt, d->off + k * d->step + 1);
+    *re = rt_load_f64_fast(d->p, d->dt, d->off + k * d->step);
+    *im = rt_load_f64_fast(d->p, d->dt, d->off + k * d->step + 1);
 }
 
 static void dst_set(const Dst *d, int64_t k, double re, double im)
 {
-    store(d->p, d->dt, d->off + k * d->step, re);
-    store(d->p, d->dt, d->off + k * d->step + 1, im);
+    rt_store_f64_fast(d->p, d->dt, d->off + k * d->step, re);
+    rt_store_f64_fast(d->p, d->dt, d->off + k * d->step + 1, im);
 }
 
 static int is_pow2(int64_t n)

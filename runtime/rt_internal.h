@@ -30,6 +30,27 @@ static inline void rt_index_next(int64_t *idx, const int64_t *dims, int rank)
     }
 }
 
+/* rt_load_f64/rt_store_f64 with the float32 and float64 cases inlined, for
+ * kernels that touch every element many times (transforms, losses). */
+static inline double rt_load_f64_fast(const void *p, int dt, int64_t i)
+{
+    if (dt == RT_F32)
+        return ((const float *)p)[i];
+    if (dt == RT_F64)
+        return ((const double *)p)[i];
+    return rt_load_f64(p, dt, i);
+}
+
+static inline void rt_store_f64_fast(void *p, int dt, int64_t i, double v)
+{
+    if (dt == RT_F32)
+        ((float *)p)[i] = (float)v;
+    else if (dt == RT_F64)
+        ((double *)p)[i] = v;
+    else
+        rt_store_f64(p, dt, i, v);
+}
+
 static inline int rt_is_float(int dtype)
 {
     return dtype == RT_F32 || dtype == RT_F64 || dtype == RT_F16 || dtype == RT_BF16;

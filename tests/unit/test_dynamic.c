@@ -6,18 +6,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "desc.h"
 #include "codegen/codegen.h"
-
-static RtTensorDesc desc(int dtype, int rank, const int64_t *dims)
-{
-    RtTensorDesc t;
-    memset(&t, 0, sizeof t);
-    t.dtype = dtype;
-    t.rank = rank;
-    for (int i = 0; i < rank; i++)
-        t.dims[i] = dims[i];
-    return t;
-}
 
 /* ---- kernels ---- */
 

@@ -4,20 +4,10 @@
 #include <string.h>
 
 #include "check.h"
+#include "desc.h"
 #include "ir.h"
 
 #define DIMS(...) ((const int64_t[]){__VA_ARGS__})
-
-static RtTensorDesc desc(int dtype, int rank, const int64_t *dims)
-{
-    RtTensorDesc t;
-    memset(&t, 0, sizeof t);
-    t.dtype = dtype;
-    t.rank = rank;
-    for (int i = 0; i < rank; i++)
-        t.dims[i] = dims[i];
-    return t;
-}
 
 static int run(RtKernel k, const RtTensorDesc *din, int n_in, const void *const *in,
                RtTensorDesc dout, void *out, const int64_t *ints, int n_ints,

@@ -4,18 +4,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "desc.h"
 #include "ir.h"
-
-static RtTensorDesc desc(int dtype, int rank, const int64_t *dims)
-{
-    RtTensorDesc t;
-    memset(&t, 0, sizeof t);
-    t.dtype = dtype;
-    t.rank = rank;
-    for (int i = 0; i < rank; i++)
-        t.dims[i] = dims[i];
-    return t;
-}
 
 /* Runs rt_window for `size` points of dtype into y. */
 static int window(int kind, int periodic, int64_t size, int dtype, void *y)
