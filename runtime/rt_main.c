@@ -90,14 +90,54 @@ static size_t io_bytes(const RtIO *io, int *ok)
     return *ok ? n : 0;
 }
 
+/* Input or output group k: a model without groups has one tensor each. */
+static int n_groups(const RtModel *m, int is_out)
+{
+    int ng = is_out ? m->n_out_groups : m->n_in_groups;
+    return ng ? ng : is_out ? m->n_out : m->n_in;
+}
+
+static RtGroup group_of(const RtModel *m, int is_out, int k)
+{
+    const RtGroup *gr = is_out ? m->out_groups : m->in_groups;
+    if ((is_out ? m->n_out_groups : m->n_in_groups) && gr)
+        return gr[k];
+    RtGroup g = {(is_out ? m->out : m->in)[k].name, "T", k, 1};
+    return g;
+}
+
+/* One line per tensor of a group; a structured group first says what it is. */
+static void usage_group(const RtModel *m, int is_out, int k)
+{
+    RtGroup gr = group_of(m, is_out, k);
+    const RtIO *io = is_out ? m->out : m->in;
+    char ts[256];
+    int structured = strcmp(gr.layout, "T") != 0;
+    if (structured)
+        printf("  %d  %s  %s %s (an ONNX %s file), holding:\n", k, gr.name,
+               gr.layout[0] == 'S' ? "a sequence" : "an optional", gr.layout,
+               gr.layout[0] == 'S' ? "SequenceProto" : "OptionalProto");
+    for (int i = gr.first; i < gr.first + gr.count; i++) {
+        type_str(ts, sizeof ts, io[i].dtype, io[i].rank, io[i].dims);
+        if (structured)
+            printf("       %s  %s", io[i].name, ts);
+        else
+            printf("  %d  %s  %s", k, io[i].name, ts);
+        if (io[i].dyn)
+            printf("  (axis %d: data-dependent, at most %lld)", io[i].dyn_axis,
+                   (long long)io[i].dims[io[i].dyn_axis]);
+        printf("\n");
+    }
+}
+
 static void usage(const Driver *dr)
 {
     const RtModel *m = dr->m;
-    char ts[256];
     printf("usage: %s [--out DIR] [--npy] [--bench N] [--weights FILE] INPUT...\n"
            "Runs the model '%s' once on the given inputs.\n\n"
            "  INPUT           a .pb (ONNX TensorProto) or .npy file, in input order,\n"
-           "                  or NAME=FILE\n"
+           "                  or NAME=FILE; a sequence or optional input is one ONNX\n"
+           "                  SequenceProto or OptionalProto .pb file\n"
            "  --out DIR       write each output to DIR/output_K.pb (DIR is created);\n"
            "                  without it, print a summary of each output\n"
            "  --npy           write .npy files instead of .pb (with --out)\n"
@@ -105,19 +145,11 @@ static void usage(const Driver *dr)
            "  --weights FILE  load the weights from FILE instead of the default\n"
            "  --help          show this help\n\ninputs:\n",
            dr->prog, m->name ? m->name : "");
-    for (int i = 0; i < m->n_in; i++) {
-        type_str(ts, sizeof ts, m->in[i].dtype, m->in[i].rank, m->in[i].dims);
-        printf("  %d  %s  %s\n", i, m->in[i].name, ts);
-    }
+    for (int k = 0; k < n_groups(m, 0); k++)
+        usage_group(m, 0, k);
     printf("outputs:\n");
-    for (int k = 0; k < m->n_out; k++) {
-        type_str(ts, sizeof ts, m->out[k].dtype, m->out[k].rank, m->out[k].dims);
-        printf("  %d  %s  %s", k, m->out[k].name, ts);
-        if (m->out[k].dyn)
-            printf("  (axis %d: data-dependent, at most %lld)", m->out[k].dyn_axis,
-                   (long long)m->out[k].dims[m->out[k].dyn_axis]);
-        printf("\n");
-    }
+    for (int k = 0; k < n_groups(m, 1); k++)
+        usage_group(m, 1, k);
 }
 
 /* "--flag VALUE" or "--flag=VALUE"; returns 1 and the value if arg is flag. */
@@ -139,22 +171,6 @@ static int opt_value(const Driver *dr, int argc, char **argv, int *i, const char
     if (!**val)
         *err = fail(dr, "%s needs a non-empty value", flag);
     return 1;
-}
-
-/* Input or output group k: a model without groups has one tensor each. */
-static int n_groups(const RtModel *m, int is_out)
-{
-    int ng = is_out ? m->n_out_groups : m->n_in_groups;
-    return ng ? ng : is_out ? m->n_out : m->n_in;
-}
-
-static RtGroup group_of(const RtModel *m, int is_out, int k)
-{
-    const RtGroup *gr = is_out ? m->out_groups : m->in_groups;
-    if ((is_out ? m->n_out_groups : m->n_in_groups) && gr)
-        return gr[k];
-    RtGroup g = {(is_out ? m->out : m->in)[k].name, "T", k, 1};
-    return g;
 }
 
 static int input_index(const RtModel *m, const char *name, size_t len)

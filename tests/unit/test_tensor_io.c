@@ -634,6 +634,13 @@ static const RtIO add2_out[] = {{"s", RT_F32, 2, {1, 3}, 0, 0}, {"n", RT_I64, 0,
 static const RtModel add2 = {"add2", 2, 2, add2_in, add2_out, 0, NULL, add2_run,
                             0, 0, NULL, NULL};
 
+/* add2 with its inputs as one sequence and n as an optional output, as the
+ * emitter describes a model with structured inputs and outputs */
+static const RtGroup seq2_in[] = {{"ab", "S[TT]", 0, 2}};
+static const RtGroup seq2_out[] = {{"s", "T", 0, 1}, {"n", "O[T]", 1, 1}};
+static const RtModel seq2 = {"seq2", 2, 2, add2_in, add2_out, 0, NULL, add2_run,
+                             1, 2, seq2_in, seq2_out};
+
 /* Runs rt_main on a NULL-terminated argv, capturing stdout and stderr. */
 static char g_out[8192], g_err[8192];
 
@@ -804,6 +811,39 @@ static void test_driver(void)
         CHECK_STR_CONTAINS(g_out, "usage: model_bin");
         CHECK_STR_CONTAINS(g_out, "a  float32[3]");
         CHECK_STR_CONTAINS(g_out, "n  int64[]");
+    }
+    /* a sequence input is one SequenceProto file; an optional output is
+     * written as an OptionalProto */
+    {
+        float av[3] = {1, 7, 3};
+        int64_t bv = 10;
+        RtTensor parts[2] = {{{RT_F32, 1, {3}}, "", av, sizeof av},
+                             {{RT_I64, 0, {0}}, "", &bv, sizeof bv}};
+        char seq_pb[256], out[256], path[300], layout[32];
+        snprintf(seq_pb, sizeof seq_pb, "%s", tmp_path("ab_seq.pb"));
+        snprintf(out, sizeof out, "%s", tmp_path("seq_out"));
+        CHECK(0, rt_struct_write_pb(seq_pb, "S[TT]", parts, 2));
+        const char *help[] = {"model_bin", "--help", NULL};
+        CHECK(0, run_main(&seq2, help));
+        CHECK_STR_CONTAINS(g_out, "ab  a sequence S[TT] (an ONNX SequenceProto file)");
+        CHECK_STR_CONTAINS(g_out, "n  an optional O[T]");
+        const char *args[] = {"model_bin", seq_pb, "--out", out, NULL};
+        CHECK(0, run_main(&seq2, args));
+        RtTensor got[2];
+        int count = 0;
+        snprintf(path, sizeof path, "%s/output_1.pb", out);
+        CHECK(0, rt_struct_read(path, "O", got, 2, &count, layout, sizeof layout, err,
+                                sizeof err));
+        CHECK(1, count);
+        CHECK(0, strcmp(layout, "O[T]"));
+        if (count == 1) {
+            CHECK(20, ((const int64_t *)got[0].data)[0]);
+            rt_tensor_free(&got[0]);
+        }
+        /* a plain tensor file where the sequence belongs */
+        const char *wrong[] = {"model_bin", a_pb, NULL};
+        CHECK(1, run_main(&seq2, wrong));
+        CHECK_STR_CONTAINS(g_err, "compiled for the structure S[TT]");
     }
     /* named and positional mixed; a summary without --out */
     {
