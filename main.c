@@ -258,10 +258,8 @@ static int cmd_run(Graph *g, Opts *o, Diag *d)
         for (k = 0; k < o->n_samples; k++)
             if (o->samples[k].input_index == i)
                 break;
-        IoGroup gr[n_in + 1];
-        ir_io_groups(g, 0, gr, n_in);
         if (k == o->n_samples)
-            rc = ir_error(d, "missing input '%s'", gr[i].name);
+            rc = ir_error(d, "missing input '%s'", ir_io_group(g, 0, i).name);
         else
             rc = ir_read_group(g, 0, i, o->samples[k].file, in, d);
     }

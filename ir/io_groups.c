@@ -44,13 +44,31 @@ static void flatten(Flat *f, Value *v)
     put(f, "]");
 }
 
+int ir_n_groups(const Graph *g, int is_out)
+{
+    if (is_out)
+        return g->out_groups ? g->n_out_groups : g->n_outputs;
+    return g->in_groups ? g->n_in_groups : g->n_inputs;
+}
+
+IoGroup ir_io_group(const Graph *g, int is_out, int k)
+{
+    const IoGroup *gr = is_out ? g->out_groups : g->in_groups;
+    IR_ASSERT(k >= 0 && k < ir_n_groups(g, is_out));
+    if (gr)
+        return gr[k];
+    const Value *v = is_out ? g->outputs[k] : g->inputs[k];
+    return (IoGroup){v->name, "T", k, 1, v->dtype};
+}
+
 /* Groups for g's current inputs or outputs, one tensor each. */
 static IoGroup *default_groups(Graph *g, int is_out)
 {
     int n = is_out ? g->n_outputs : g->n_inputs;
     IoGroup *gr = ir_alloc(g, sizeof *gr * (size_t)(n + 1));
     IR_ASSERT(gr);
-    ir_io_groups(g, is_out, gr, n);
+    for (int i = 0; i < n; i++)
+        gr[i] = ir_io_group(g, is_out, i);
     return gr;
 }
 
@@ -176,13 +194,7 @@ int ir_expand_input(Graph *g, const char *name, const char *layout, const RtTens
 
 int ir_read_group(const Graph *g, int is_out, int gi, const char *file, RtTensor *flat, Diag *d)
 {
-    int ng = is_out ? (g->out_groups ? g->n_out_groups : g->n_outputs)
-                    : (g->in_groups ? g->n_in_groups : g->n_inputs);
-    IoGroup *gr = malloc(sizeof *gr * (size_t)(ng + 1));
-    IR_ASSERT(gr);
-    ir_io_groups(g, is_out, gr, ng);
-    IoGroup x = gr[gi];
-    free(gr);
+    IoGroup x = ir_io_group(g, is_out, gi);
     char err[600];
     if (!strcmp(x.layout, "T")) {
         if (rt_tensor_read(file, &flat[x.first], err, sizeof err))
@@ -214,12 +226,7 @@ int ir_read_group(const Graph *g, int is_out, int gi, const char *file, RtTensor
 int ir_write_group(const Graph *g, int gi, const RtTensor *flat, const char *path, int npy,
                    Diag *d)
 {
-    int ng = g->out_groups ? g->n_out_groups : g->n_outputs;
-    IoGroup *gr = malloc(sizeof *gr * (size_t)(ng + 1));
-    IR_ASSERT(gr);
-    ir_io_groups(g, 1, gr, ng);
-    IoGroup x = gr[gi];
-    free(gr);
+    IoGroup x = ir_io_group(g, 1, gi);
     int rc;
     if (!strcmp(x.layout, "T"))
         rc = (npy ? rt_tensor_write_npy : rt_tensor_write_pb)(path, &flat[x.first]);
@@ -228,11 +235,4 @@ int ir_write_group(const Graph *g, int gi, const RtTensor *flat, const char *pat
     else
         rc = rt_struct_write_pb(path, x.layout, flat + x.first, x.count);
     return rc ? ir_error(d, "cannot write '%s'", path) : 0;
-}
-
-int ir_n_groups(const Graph *g, int is_out)
-{
-    if (is_out)
-        return g->out_groups ? g->n_out_groups : g->n_outputs;
-    return g->in_groups ? g->n_in_groups : g->n_inputs;
 }

@@ -293,8 +293,8 @@ int ir_read_group(const Graph *g, int is_out, int gi, const char *file, RtTensor
 int ir_write_group(const Graph *g, int gi, const RtTensor *flat, const char *path, int npy,
                    Diag *d);
 int ir_n_groups(const Graph *g, int is_out);
-/* The groups of g's inputs or outputs (one per tensor when g has none). */
-int ir_io_groups(const Graph *g, int is_out, IoGroup *out, int max);
+/* Group k of g's inputs or outputs (one per tensor when g has none). */
+IoGroup ir_io_group(const Graph *g, int is_out, int k);
 /* ---- string ops (ir/ops/string.c) ---- */
 /* Cast and CastLike with a string side: ir_infer_cast hands these over. */
 int ir_infer_cast_string(Graph *g, Node *n, int to, Diag *d);
@@ -335,7 +335,7 @@ typedef struct Sample {
     const char *name;
     const char *file;
     int compiled_in;             /* out: the value became a constant of the model */
-    int input_index;             /* out: its input group (ir_io_groups) */
+    int input_index;             /* out: its input group (ir_io_group) */
 } Sample;
 struct PassCtx;
 /* Loads path, applies bindings and samples, runs the -O pipeline. NULL with

@@ -122,17 +122,12 @@ static Graph *attempt(const char *path, const Binding *b, int nb, Sample *s, int
             goto fail;
     /* constants moved out of g->inputs, structures expanded: re-map the
      * samples to the input groups */
-    int ngr = ir_n_groups(g, 0);
-    IoGroup *gr = calloc((size_t)ngr + 1, sizeof *gr);
-    IR_ASSERT(gr);
-    ir_io_groups(g, 0, gr, ngr);
     for (int k = 0; k < ns; k++) {
         s[k].input_index = -1;
-        for (int i = 0; i < ngr; i++)
-            if (!strcmp(gr[i].name, names[k]))
+        for (int i = 0; i < ir_n_groups(g, 0); i++)
+            if (!strcmp(ir_io_group(g, 0, i).name, names[k]))
                 s[k].input_index = i;
     }
-    free(gr);
     if (ir_run_pipeline(g, opt_level, ctx) < 0)
         goto fail;
     free(sb);

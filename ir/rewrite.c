@@ -203,24 +203,6 @@ int ir_inline_graph(Graph *g, const Graph *sub, Value *const *in_map, Value **ou
     return rc;
 }
 
-int ir_io_groups(const Graph *g, int is_out, IoGroup *out, int max)
-{
-    const IoGroup *src = is_out ? g->out_groups : g->in_groups;
-    int n = is_out ? g->n_out_groups : g->n_in_groups;
-    if (src) {
-        IR_ASSERT(n <= max);
-        memcpy(out, src, sizeof *out * (size_t)n);
-        return n;
-    }
-    n = is_out ? g->n_outputs : g->n_inputs;
-    IR_ASSERT(n <= max);
-    for (int i = 0; i < n; i++) {
-        const Value *v = is_out ? g->outputs[i] : g->inputs[i];
-        out[i] = (IoGroup){v->name, "T", i, 1, v->dtype};
-    }
-    return n;
-}
-
 void ir_set_attr_int(Graph *g, Node *n, const char *name, int64_t v)
 {
     Attr *a = ir_alloc(g, sizeof *a * (size_t)(n->n_attrs + 1));

@@ -322,21 +322,16 @@ static int emit_header(const Ctx *c, Diag *d)
         }
     }
     for (int pass = 0; pass < 2; pass++) {
-        int ng = pass ? g->n_out_groups : g->n_in_groups;
-        if (!(pass ? g->out_groups : g->in_groups))
-            continue;
-        IoGroup gr[ng + 1];
-        ir_io_groups(g, pass, gr, ng);
-        for (int i = 0; i < ng; i++) {
-            if (!strcmp(gr[i].layout, "T"))
+        for (int i = 0; i < ir_n_groups(g, pass); i++) {
+            IoGroup gr = ir_io_group(g, pass, i);
+            if (!strcmp(gr.layout, "T"))
                 continue;
             char l[CG_TEXT];
             emitf(&e, "/* %s '%s' is %s %s, compiled for the structure %s: %s %d..%d */\n",
-                  pass ? "output" : "input", cg_comment(t, sizeof t, gr[i].name),
-                  gr[i].layout[0] == 'S' ? "a" : "an",
-                  gr[i].layout[0] == 'S' ? "sequence" : "optional",
-                  cg_comment(l, sizeof l, gr[i].layout), pass ? "outputs" : "inputs",
-                  gr[i].first, gr[i].first + gr[i].count - 1);
+                  pass ? "output" : "input", cg_comment(t, sizeof t, gr.name),
+                  gr.layout[0] == 'S' ? "a" : "an", gr.layout[0] == 'S' ? "sequence" : "optional",
+                  cg_comment(l, sizeof l, gr.layout), pass ? "outputs" : "inputs", gr.first,
+                  gr.first + gr.count - 1);
         }
     }
     emitf(&e, "\ntypedef struct %s_ctx {\n"
@@ -466,15 +461,15 @@ static int emit_source(const Ctx *c, Diag *d)
     for (int pass = 0; pass < 2; pass++) {
         if (!(pass ? g->out_groups : g->in_groups))
             continue;
-        IoGroup gr[(pass ? g->n_out_groups : g->n_in_groups) + 1];
-        int cnt = ir_io_groups(g, pass, gr, pass ? g->n_out_groups : g->n_in_groups);
+        int cnt = ir_n_groups(g, pass);
         emitf(&e, "/* ONNX-level %s: sequences and optionals are runs of the tensors above */\n"
                   "static const RtGroup %s_%s_groups[%d] = {\n", pass ? "outputs" : "inputs", n,
               pass ? "output" : "input", cnt ? cnt : 1);
         for (int i = 0; i < cnt; i++) {
+            IoGroup gr = ir_io_group(g, pass, i);
             char l[CG_TEXT];
-            emitf(&e, "    {\"%s\", \"%s\", %d, %d},\n", cg_cstr(t, sizeof t, gr[i].name),
-                  cg_cstr(l, sizeof l, gr[i].layout), gr[i].first, gr[i].count);
+            emitf(&e, "    {\"%s\", \"%s\", %d, %d},\n", cg_cstr(t, sizeof t, gr.name),
+                  cg_cstr(l, sizeof l, gr.layout), gr.first, gr.count);
         }
         emitf(&e, "%s};\n", cnt ? "" : "    {NULL, NULL, 0, 0}\n");
     }

@@ -199,9 +199,6 @@ static int run_set(Graph *g, Sample *s, int ns, const char *set, const char *bin
         fmt(reason, len, "%d reference outputs, the model has %d", n_out, n_groups);
         return -1;
     }
-    IoGroup gin[MAX_IO];
-    IR_ASSERT(ir_n_groups(g, 0) <= MAX_IO);
-    ir_io_groups(g, 0, gin, MAX_IO);
     RtTensor *in = calloc((size_t)g->n_inputs + 1, sizeof *in);
     RtTensor *want = calloc((size_t)g->n_outputs + 1, sizeof *want);
     RtTensor *got = calloc((size_t)g->n_outputs + 1, sizeof *got);
@@ -216,12 +213,12 @@ static int run_set(Graph *g, Sample *s, int ns, const char *set, const char *bin
         if (s[k].compiled_in)
             continue;
         fmt(path, sizeof path, "%s/input_%d.pb", set, k);
-        const IoGroup *gr = &gin[s[k].input_index];
-        RtTensor *t = &in[gr->first];
+        IoGroup gr = ir_io_group(g, 0, s[k].input_index);
+        RtTensor *t = &in[gr.first];
         if (ir_read_group(g, 0, s[k].input_index, path, in, &d) < 0) {
             rc = -1, fmt(reason, len, "%s", d.msg);
-        } else if (!strcmp(gr->layout, "T") &&
-                   bf16_as_u16(t->desc.dtype, g->inputs[gr->first]->dtype)) {
+        } else if (!strcmp(gr.layout, "T") &&
+                   bf16_as_u16(t->desc.dtype, g->inputs[gr.first]->dtype)) {
             t->desc.dtype = RT_BF16;
             fmt(files[k], sizeof files[k], "%s/input_%d.pb", outdir, k);
             if (rt_tensor_write_pb(files[k], t))
