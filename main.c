@@ -41,6 +41,8 @@ static const char usage[] =
     "Inputs are tensor files (.pb ONNX TensorProto or .npy), in graph-input order\n"
     "or as NAME=FILE. For compile/build/inspect, sample inputs bind the inputs'\n"
     "shapes; an input that decides an output shape has its value compiled in.\n"
+    "A sequence or optional input is one ONNX SequenceProto or OptionalProto .pb\n"
+    "file; its sample fixes the structure the model is compiled for.\n"
     "\n"
     "options:\n"
     "  -o PATH                  output folder (compile) or executable (build)\n"
