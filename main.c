@@ -19,7 +19,7 @@ typedef struct Opts {
     const char *dump_after;
     const char *cc, *cflags;
     int npy, keep, verbose, verify, no_main;
-    int generic;                 /* --target generic */
+    int target;                  /* --target: a CgTarget */
     int opt_level;
     int weights;
     int64_t max_string_bytes;    /* --max-string-bytes; 0: the default */
@@ -60,8 +60,9 @@ static const char usage[] =
     "  --verify                 check the IR after every pass\n"
     "  --max-string-bytes N     longest string an op may make at run time (default 256);\n"
     "                           a longer one makes the run fail with RT_ENOMEM\n"
-    "  --target native|generic  native (default): use this machine's vector units\n"
-    "                           (-march=native); generic: portable code\n"
+    "  --target LEVEL           the CPU the code is for: native (default, this machine's\n"
+    "                           vector units), generic (portable), x86-64-v2, x86-64-v3\n"
+    "                           or x86-64-v4; the binary refuses a CPU below it\n"
     "  --cc CC, --cflags FLAGS  build: the C compiler and extra flags\n"
     "  --keep, -v               build: keep the generated sources; print the cc command\n"
     "  --no-main                compile: no main.c\n"
@@ -166,10 +167,10 @@ static int parse_args(int argc, char **argv, Opts *o)
                 return fail("bad --weights '%s' (expected c, obj or file)", next);
         } else if (!strcmp(a, "--target")) {
             NEED_ARG();
-            if (!strcmp(next, "native") || !strcmp(next, "generic"))
-                o->generic = next[0] == 'g';
-            else
-                return fail("bad --target '%s' (expected native or generic)", next);
+            o->target = cg_target_parse(next);
+            if (o->target < 0)
+                return fail("bad --target '%s' (expected native, generic, x86-64-v2, "
+                            "x86-64-v3 or x86-64-v4)", next);
         } else if (!strcmp(a, "--max-string-bytes")) {
             NEED_ARG();
             char *end;
@@ -313,7 +314,10 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("onnxcc %s\n", ONNXCC_VERSION);
+        /* the machine too: bench and test logs quote this line */
+        char cpu[512];
+        rt_cpu_describe(cpu, sizeof cpu, 0);
+        printf("onnxcc %s\ncpu: %s\n", ONNXCC_VERSION, cpu);
         return 0;
     }
     if (!strcmp(argv[1], "--list-passes")) {
@@ -354,7 +358,7 @@ int main(int argc, char **argv)
     model_stem(o.model, stem, sizeof stem);
     CgOptions cg = {.name = o.name ? o.name : stem, .out_dir = o.output, .weights = o.weights,
                     .with_main = !o.no_main, .with_runtime = 1, .model_path = o.model,
-                    .generic = o.generic};
+                    .target = o.target};
     if (rc == 0 && !strcmp(o.cmd, "run")) {
         rc = cmd_run(g, &o, &d);
     } else if (rc == 0 && !strcmp(o.cmd, "inspect")) {
@@ -363,7 +367,7 @@ int main(int argc, char **argv)
         rc = cgc_emit(g, &cg, &d);
     } else if (rc == 0 && !strcmp(o.cmd, "build")) {
         BuildOptions b = {.output = o.output, .cc = o.cc, .cflags = o.cflags,
-                          .generic = o.generic, .keep = o.keep, .verbose = o.verbose};
+                          .target = o.target, .keep = o.keep, .verbose = o.verbose};
         rc = cg_build(g, &cg, &b, &d);
     }
     if (rc)

@@ -8,6 +8,7 @@
 #   MODELS      which models, space-separated (default: digits resnet18 mobilenet_v2 transformer)
 #   ROUNDS      interleaved rounds per model (default 3)
 #   RESULTS     markdown file to write (default: bench/RESULTS.md)
+#   TARGET      onnxcc's --target for the binaries (default: native)
 set -euo pipefail
 
 N=${1:-50}
@@ -19,6 +20,7 @@ MODELS_DIR=${MODELS_DIR:-$ROOT/build/models}
 MODELS=${MODELS:-digits resnet18 mobilenet_v2 transformer}
 RESULTS=${RESULTS:-$BENCH_DIR/RESULTS.md}
 NODE=${NODE:-node}
+TARGET=${TARGET:-native}
 
 die() {
     echo "bench: $*" >&2
@@ -85,6 +87,8 @@ for fl in fma avx2 avx512f avx512_vnni avx512_bf16 avx_vnni amx_tile amx_bf16 am
 done
 cpu_line="$cpu_model, $(nproc) cores, flags: ${cpu_flags:-none of avx2/avx512/amx}"
 cpu_line=${cpu_line% }
+# every vector extension onnxcc can use, as its own CPU probe sees them
+cpu_probe=$("$ONNXCC" --version | sed -n 's/^cpu: //p')
 cc_line=$("${CC:-cc}" --version 2> /dev/null | head -1 || echo "${CC:-cc}: unknown")
 ort_ver=$("$NODE" -p "require('$BENCH_DIR/node_modules/onnxruntime-node/package.json').version")
 node_ver=$("$NODE" --version)
@@ -95,6 +99,8 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "date:      $date_line"
 echo "cpu:       $cpu_line"
+echo "probe:     $cpu_probe"
+echo "target:    --target $TARGET"
 echo "compiler:  $cc_line"
 echo "ort:       onnxruntime-node $ort_ver (node $node_ver)"
 echo "onnxcc:    $ONNXCC at $rev"
@@ -174,7 +180,7 @@ for m in $MODELS; do
     echo "== $m"
 
     t0=$EPOCHREALTIME
-    if ! "$ONNXCC" build "$model" -o "$w/model_bin" > "$w/build.log" 2>&1; then
+    if ! "$ONNXCC" build "$model" --target "$TARGET" -o "$w/model_bin" > "$w/build.log" 2>&1; then
         echo "  onnxcc build failed:" >&2
         tail -5 "$w/build.log" | sed 's/^/    /' >&2
         ROWS+=("$m|build failed|-|-|-|-|-|-")
@@ -255,6 +261,8 @@ echo "ratio = ORT median / onnxcc median: above 1 means onnxcc is faster"
     echo
     echo "- date: $date_line"
     echo "- CPU: $cpu_line"
+    echo "- onnxcc's CPU probe: $cpu_probe"
+    echo "- binaries built with: --target $TARGET"
     echo "- C compiler: $cc_line"
     echo "- ONNX Runtime: onnxruntime-node $ort_ver (node $node_ver), CPU execution provider"
     echo "- onnxcc: $rev"

@@ -75,9 +75,10 @@ static void args_free(Args *a)
 /* The prebuilt runtime library for the target: $ONNXCC_RT_LIB, else next to the compiler,
  * else in the build folder the compiler came from. Reusing it keeps a build
  * to one small compile. */
-static int find_runtime_lib(char *out, size_t len, int generic)
+static int find_runtime_lib(char *out, size_t len, int target)
 {
-    const char *lib = generic ? "libonnxcc_rt_generic.a" : "libonnxcc_rt_native.a";
+    char lib[64];
+    snprintf(lib, sizeof lib, "libonnxcc_rt_%s.a", cg_target_name(target));
     const char *env = getenv("ONNXCC_RT_LIB");
     if (env && *env) {
         if (snprintf(out, len, "%s", env) >= (int)len)
@@ -184,7 +185,7 @@ int cg_build(Graph *g, const CgOptions *opts, const BuildOptions *b, Diag *d)
     if (!mkdtemp(tmp))
         return ir_error(d, "cannot create a temporary folder: %s", strerror(errno));
     char lib[PATH_MAX];
-    int have_lib = find_runtime_lib(lib, sizeof lib, b->generic) == 0;
+    int have_lib = find_runtime_lib(lib, sizeof lib, b->target) == 0;
     CgOptions o = *opts;
     o.out_dir = tmp;
     o.with_main = 1;
@@ -203,8 +204,8 @@ int cg_build(Graph *g, const CgOptions *opts, const BuildOptions *b, Diag *d)
         add(&a, "-std=c99");
         add(&a, "-O3");
         add(&a, "-fno-math-errno");
-        if (!b->generic)
-            add(&a, "-march=native");
+        if (cg_target_march(b->target))
+            add(&a, cg_target_march(b->target));
         add_split(&a, ONNXCC_BUILD_CFLAGS);
         add_split(&a, b->cflags ? b->cflags : getenv("ONNXCC_CFLAGS"));
         addf(&a, "-I%s%s", tmp, "");

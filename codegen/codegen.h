@@ -6,6 +6,22 @@
 
 enum { WEIGHTS_AUTO, WEIGHTS_C, WEIGHTS_OBJ, WEIGHTS_FILE };
 
+/* --target: the CPU level the generated code and its runtime are compiled
+ * for; the binary refuses at start-up a CPU that lacks a feature of it. */
+typedef enum CgTarget {
+    CG_TARGET_NATIVE,            /* the build machine's (-march=native); the default */
+    CG_TARGET_GENERIC,           /* portable code, no -march */
+    CG_TARGET_X86_64_V2,
+    CG_TARGET_X86_64_V3,
+    CG_TARGET_X86_64_V4,
+    CG_TARGET_COUNT
+} CgTarget;
+
+/* codegen/target.c */
+int cg_target_parse(const char *s);  /* a CgTarget, or -1 for an unknown name */
+const char *cg_target_name(int t);   /* "native", "x86-64-v3", ... */
+const char *cg_target_march(int t);  /* the C compiler's flag, NULL for generic */
+
 /* Below this many bytes of weights, WEIGHTS_AUTO picks C arrays. */
 #define WEIGHTS_C_AUTO_LIMIT ((size_t)1 << 20)
 
@@ -16,7 +32,7 @@ typedef struct CgOptions {
     int with_main;               /* write main.c (the standalone binary) */
     int with_runtime;            /* copy the runtime's sources and a Makefile */
     const char *model_path;      /* the .onnx file, named in comments */
-    int generic;                 /* --target generic: the Makefile adds no -march=native */
+    int target;                  /* CgTarget: the -march the Makefile uses */
 } CgOptions;
 
 /* One output file being written: text goes to path.tmp, renamed on success. */
@@ -77,7 +93,7 @@ typedef struct BuildOptions {
     const char *output;          /* the executable to write */
     const char *cc;              /* compiler command; NULL: $ONNXCC_CC or "cc" */
     const char *cflags;          /* extra flags; NULL: $ONNXCC_CFLAGS */
-    int generic;                 /* --target generic: portable code, no -march=native */
+    int target;                  /* CgTarget: -march for the model and the runtime */
     int keep;                    /* keep the temporary folder (printed) */
     int verbose;                 /* print the cc command */
 } BuildOptions;

@@ -39,7 +39,8 @@ enum {
     RT_EDTYPE = 2,  /* the kernel has no path for this dtype */
     RT_EIO = 3,     /* a file could not be read or written */
     RT_EFORMAT = 4, /* a tensor file is malformed or does not match */
-    RT_ENOMEM = 5   /* a caller-provided buffer is too small */
+    RT_ENOMEM = 5,  /* a caller-provided buffer is too small */
+    RT_ECPU = 6     /* the CPU lacks an instruction set the code was built for */
 };
 
 /* The static type of one tensor a kernel reads or writes. */
@@ -158,6 +159,20 @@ int rt_weights_load(const char *path, void *buf, size_t size, uint64_t checksum)
 
 /* ---- timing (rt_time.c) ---- */
 double rt_now_ms(void);        /* monotonic clock in milliseconds */
+
+/* ---- CPU features (rt_cpu.c) ----
+ * Code built for a CPU level (--target native or x86-64-v3, say) may use
+ * instructions an older CPU lacks. rt_cpu_check returns RT_ECPU, with one
+ * line naming the first missing feature in msg, when this CPU cannot run
+ * what the runtime was compiled for; call it before the first NAME_run in a
+ * program that may start on other machines. A feature named in the
+ * environment variable ONNXCC_CPU_DISABLE is taken as missing.
+ * rt_cpu_describe writes the running CPU's name and features (built = 0)
+ * or the features the runtime was compiled for (built = 1). rt_cpu_refuse
+ * prints "PROG: <reason>" and returns 1 when rt_cpu_check fails. */
+int rt_cpu_check(char *msg, size_t len);
+void rt_cpu_describe(char *buf, size_t len, int built);
+int rt_cpu_refuse(const char *prog);
 
 /* ---- the standalone binary's driver (rt_main.c): parses argv per the
  * binary contract (inputs as files, --out DIR, --npy, --bench N) ---- */

@@ -150,6 +150,9 @@ static void usage(const Driver *dr)
     printf("outputs:\n");
     for (int k = 0; k < n_groups(m, 1); k++)
         usage_group(m, 1, k);
+    char built[512];
+    rt_cpu_describe(built, sizeof built, 1);
+    printf("\nbuilt for CPUs with: %s\n", built);
 }
 
 /* "--flag VALUE" or "--flag=VALUE"; returns 1 and the value if arg is flag. */
@@ -351,6 +354,7 @@ static const char *status_str(int rc)
     case RT_EIO: return "I/O error";
     case RT_EFORMAT: return "malformed data";
     case RT_ENOMEM: return "buffer too small";
+    case RT_ECPU: return "this CPU lacks an instruction set the code was built for";
     default: return "error";
     }
 }
@@ -638,6 +642,13 @@ static int drive(Driver *dr, int argc, char **argv)
         rc = write_outputs(dr);
     else if (!rc)
         print_summary(dr);
+    if (!rc && dr->bench) {
+        /* a figure means little without the machine that produced it */
+        char cpu[512], built[512];
+        rt_cpu_describe(cpu, sizeof cpu, 0);
+        rt_cpu_describe(built, sizeof built, 1);
+        printf("cpu: %s\nbuilt for: %s\n", cpu, built);
+    }
     if (!rc && dr->bench)
         printf("latency: min %.3f ms, median %.3f ms, mean %.3f ms over %ld runs\n", dr->lat[0],
                dr->lat[1], dr->lat[2], dr->bench);
@@ -657,6 +668,8 @@ int rt_main(int argc, char **argv, const RtModel *m)
         const char *s = strrchr(argv[0], '/');
         dr.prog = s ? s + 1 : argv[0];
     }
+    if (rt_cpu_refuse(dr.prog))
+        return 1;
     dr.files = calloc((size_t)n_groups(m, 0) + 1, sizeof *dr.files);
     dr.in = calloc((size_t)m->n_in + 1, sizeof *dr.in);
     dr.out = calloc((size_t)m->n_out + 1, sizeof *dr.out);

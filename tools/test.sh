@@ -4,10 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh --tests
 jobs=$(nproc)
+# Every log names its machine: a failure may be one CPU's alone.
+echo "== machine: $(grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*: *//'), $jobs cores"
 
 echo "== release build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-Werror >/dev/null
 cmake --build build -j"$jobs" >/dev/null
+build/onnxcc --version | sed -n 's/^cpu: /== cpu features (onnxcc probe): /p'
 echo "== model tests: exporting reference models with PyTorch"
 /usr/bin/python3 tests/models/make_models.py build/models >/dev/null
 ctest --test-dir build --output-on-failure -j1
@@ -19,5 +22,7 @@ mkdir -p build-asan && ln -sfn ../build/models build-asan/models
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j1
 
+# The compiler's own kernels are the portable build, so valgrind (which
+# cannot decode AVX-512) can run it on any machine.
 echo "== valgrind: the compiler on conformance models"
 tests/valgrind.sh build/onnxcc

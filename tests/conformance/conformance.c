@@ -37,6 +37,8 @@ typedef struct Case {
 typedef struct Config {
     int jobs;
     int binary;                  /* also build and run the binary */
+    int interp;                  /* also run the interpreter */
+    int target;                  /* CgTarget the binaries are built for */
     double rtol, atol;
     const char *workdir;
 } Config;
@@ -191,7 +193,7 @@ static int spawn_wait(char **argv)
 
 /* Runs one data set through the interpreter (and the binary): 0 if all
  * outputs match, else fills reason. */
-static int run_set(Graph *g, Sample *s, int ns, const char *set, const char *bin,
+static int run_set(Graph *g, Sample *s, int ns, const char *set, int interp, const char *bin,
                    const char *outdir, double rtol, double atol, char *reason, size_t len)
 {
     int n_out = count_files(set, "output"), n_groups = ir_n_groups(g, 1);
@@ -230,9 +232,9 @@ static int run_set(Graph *g, Sample *s, int ns, const char *set, const char *bin
         if (ir_read_group(g, 1, k, path, want, &d) < 0)
             rc = -1, fmt(reason, len, "%s", d.msg);
     }
-    if (rc == 0 && ir_run(g, in, got, &d) < 0)
+    if (rc == 0 && interp && ir_run(g, in, got, &d) < 0)
         rc = -1, fmt(reason, len, "interpreter: %s", d.msg);
-    for (int k = 0; k < g->n_outputs && rc == 0; k++)
+    for (int k = 0; k < g->n_outputs && rc == 0 && interp; k++)
         if (!close_enough(&want[k], &got[k], rtol, atol, err, sizeof err))
             rc = -1, fmt(reason, len, "interpreter output %d: %s", k, err);
     for (int k = 0; k < g->n_outputs; k++)
@@ -339,7 +341,7 @@ static void run_case(Case *c, const Config *cfg, int idx)
     if (cfg->binary) {
         CgOptions o = {.name = "model", .weights = WEIGHTS_AUTO, .with_main = 1,
                        .model_path = model};
-        BuildOptions b = {.output = bin};
+        BuildOptions b = {.output = bin, .target = cfg->target};
         if (cg_build(g, &o, &b, &d) < 0) {
             c->status = classify(d.msg);
             fmt(c->reason, sizeof c->reason, "build: %s", d.msg);
@@ -350,7 +352,7 @@ static void run_case(Case *c, const Config *cfg, int idx)
         fmt(dir, sizeof dir, "%s/test_data_set_%d", c->dir, set);
         if (!is_dir(dir))
             break;
-        if (run_set(g, s, ns, dir, cfg->binary ? bin : NULL, outdir, rtol, atol, c->reason,
+        if (run_set(g, s, ns, dir, cfg->interp, cfg->binary ? bin : NULL, outdir, rtol, atol, c->reason,
                     sizeof c->reason) < 0)
             c->status = ST_FAIL;
     }
@@ -498,11 +500,13 @@ static const char usage[] =
     "  --filter TEXT   only cases whose id contains TEXT\n"
     "  --jobs N        parallel cases (default 2)\n"
     "  --no-binary     interpreter only\n"
+    "  --no-interp     binary only\n"
+    "  --target LEVEL  build the binaries for native (default), generic, x86-64-v2..v4\n"
     "  -v              print every case\n";
 
 int main(int argc, char **argv)
 {
-    Config cfg = {2, 1, 1e-3, 1e-5, NULL};
+    Config cfg = {.jobs = 2, .binary = 1, .interp = 1, .rtol = 1e-3, .atol = 1e-5};
     const char *expect = NULL, *write = NULL, *report = NULL, *filter = NULL;
     int verbose = 0;
     static Case cases[MAX_CASES];
@@ -523,6 +527,15 @@ int main(int argc, char **argv)
             cfg.jobs = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
         else if (!strcmp(a, "--no-binary"))
             cfg.binary = 0;
+        else if (!strcmp(a, "--no-interp"))
+            cfg.interp = 0;
+        else if (!strcmp(a, "--target") && i + 1 < argc) {
+            cfg.target = cg_target_parse(argv[++i]);
+            if (cfg.target < 0) {
+                fprintf(stderr, "onnxcc_conformance: unknown --target '%s'\n", argv[i]);
+                return 2;
+            }
+        }
         else if (!strcmp(a, "-v"))
             verbose = 1;
         else if (a[0] == '-') {

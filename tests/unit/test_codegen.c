@@ -91,7 +91,7 @@ static void check_hostile_names(const char *work)
         return;
     CgOptions o = {.name = "model", .weights = WEIGHTS_AUTO, .with_main = 1,
                    .model_path = "hostile */ \"name\".onnx"};
-    BuildOptions b = {.output = bin, .cflags = "-Werror", .generic = 1};
+    BuildOptions b = {.output = bin, .cflags = "-Werror", .target = CG_TARGET_GENERIC};
     CHECK(0, cg_build(g, &o, &b, &d));
     ir_graph_free(g);
     snprintf(out, sizeof out, "%s/hostile_out", work);
@@ -124,7 +124,7 @@ static void check_name_clash(const char *work)
         return;
     CgOptions o = {.name = "clash", .weights = WEIGHTS_AUTO, .with_main = 1,
                    .model_path = "name_clash.onnx"};
-    BuildOptions b = {.output = bin, .cflags = "-Werror", .generic = 1};
+    BuildOptions b = {.output = bin, .cflags = "-Werror", .target = CG_TARGET_GENERIC};
     CHECK(0, cg_build(g, &o, &b, &d));
     ir_graph_free(g);
     snprintf(cmd, sizeof cmd, "%s %s %s >/dev/null", bin, in, in);
@@ -153,7 +153,7 @@ static void check_strings(const char *work, int mode, int64_t max_bytes)
     }
     CgOptions o = {.name = "strings", .weights = mode, .with_main = 1,
                    .model_path = "strings.onnx"};
-    BuildOptions b = {.output = bin, .cflags = "-Werror", .generic = 1};
+    BuildOptions b = {.output = bin, .cflags = "-Werror", .target = CG_TARGET_GENERIC};
     CHECK(0, cg_build(g, &o, &b, &d));
     ir_graph_free(g);
     snprintf(out, sizeof out, "%s_out", bin);

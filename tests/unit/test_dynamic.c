@@ -262,7 +262,7 @@ static void test_codegen(void)
     Graph *g = nonzero_graph(0, NULL);
     CHECK(0, ir_run_pipeline(g, 2, &ctx));
     CgOptions o = {.name = "nz", .out_dir = work, .weights = WEIGHTS_C, .with_main = 1,
-                   .with_runtime = 1, .model_path = "nz.onnx", .generic = 1};
+                   .with_runtime = 1, .model_path = "nz.onnx", .target = CG_TARGET_GENERIC};
     CHECK(0, cgc_emit(g, &o, &d));
     ir_graph_free(g);
     snprintf(path, sizeof path, "%s/nz.h", work);
