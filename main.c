@@ -364,7 +364,7 @@ int main(int argc, char **argv)
     } else if (rc == 0 && !strcmp(o.cmd, "inspect")) {
         ir_print(g, stdout);
     } else if (rc == 0 && !strcmp(o.cmd, "compile")) {
-        rc = cgc_emit(g, &cg, &d);
+        rc = cg_emit_folder(g, &cg, &d);
     } else if (rc == 0 && !strcmp(o.cmd, "build")) {
         BuildOptions b = {.output = o.output, .cc = o.cc, .cflags = o.cflags,
                           .target = o.target, .keep = o.keep, .verbose = o.verbose};

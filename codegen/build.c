@@ -103,27 +103,6 @@ static int find_runtime_lib(char *out, size_t len, int target)
     return -1;
 }
 
-static void remove_tree(const char *dir)
-{
-    DIR *dp = opendir(dir);
-    if (!dp)
-        return;
-    struct dirent *de;
-    while ((de = readdir(dp))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        char p[PATH_MAX];
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(p);
-        else
-            unlink(p);
-    }
-    closedir(dp);
-    rmdir(dir);
-}
-
 static int exists(const char *dir, const char *name, const char *suffix)
 {
     char p[PATH_MAX];
@@ -154,22 +133,28 @@ static int run(Args *a, int verbose, Diag *d)
     return 0;
 }
 
-static int copy_file(const char *from, const char *to, Diag *d)
+/* Copies into place through a unique temp in the destination's folder, so a
+ * reader never sees half a file and a planted symlink is never followed. */
+static int copy_file(const char *from, const char *to, int exec, Diag *d)
 {
-    char tmp[PATH_MAX + 8];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", to) >= (int)sizeof tmp)
-        return ir_error(d, "path too long: '%s'", to);
-    FILE *in = fopen(from, "rb"), *out = in ? fopen(tmp, "wb") : NULL;
-    int ok = in && out;
+    char tmp[PATH_MAX + 16];
+    FILE *in = fopen(from, "rb");
+    if (!in)
+        return ir_error(d, "cannot read '%s': %s", from, strerror(errno));
+    FILE *out = cg_create_temp(to, tmp, sizeof tmp, exec);
+    if (!out) {
+        int e = errno;
+        fclose(in);
+        return ir_error(d, "cannot write '%s': %s", to, strerror(e));
+    }
+    int ok = 1;
     char buf[1 << 16];
     size_t n;
     while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
         ok = fwrite(buf, 1, n, out) == n;
     ok = ok && !ferror(in);
-    if (in)
-        fclose(in);
-    if (out)
-        ok = (fclose(out) == 0) && ok;
+    fclose(in);
+    ok = (fclose(out) == 0) && ok;
     if (!ok || rename(tmp, to)) {
         remove(tmp);
         return ir_error(d, "cannot write '%s'", to);
@@ -195,9 +180,10 @@ int cg_build(Graph *g, const CgOptions *opts, const BuildOptions *b, Diag *d)
 
     int rc = cgc_emit(g, &o, d);
     Args a = {0};
+    /* cc writes inside the private temporary folder; copy_file places it */
     char out_tmp[PATH_MAX + 8];
-    if (snprintf(out_tmp, sizeof out_tmp, "%s.tmp", b->output) >= (int)sizeof out_tmp)
-        rc = ir_error(d, "path too long: '%s'", b->output);
+    if (snprintf(out_tmp, sizeof out_tmp, "%s/%s_bin", tmp, name) >= (int)sizeof out_tmp)
+        rc = ir_error(d, "path too long: '%s'", tmp);
     if (rc == 0) {
         const char *cc = b->cc ? b->cc : getenv("ONNXCC_CC");
         add(&a, cc && *cc ? cc : "cc");
@@ -230,22 +216,27 @@ int cg_build(Graph *g, const CgOptions *opts, const BuildOptions *b, Diag *d)
         add(&a, out_tmp);
         rc = run(&a, b->verbose, d);
     }
+    /* the weights file first, then the binary that needs it; a failure
+     * between the two takes the weights file back out */
+    char to_bin[PATH_MAX] = "";
     if (rc == 0 && exists(tmp, name, ".bin") && !exists(tmp, name, "_weights.S")) {
-        char from[PATH_MAX], to[PATH_MAX];
+        char from[PATH_MAX];
         if (snprintf(from, sizeof from, "%s/%s.bin", tmp, name) >= (int)sizeof from ||
-            snprintf(to, sizeof to, "%s.bin", b->output) >= (int)sizeof to)
+            snprintf(to_bin, sizeof to_bin, "%s.bin", b->output) >= (int)sizeof to_bin)
             rc = ir_error(d, "path too long: '%s'", b->output);
         else
-            rc = copy_file(from, to, d);
+            rc = copy_file(from, to_bin, 0, d);
+        if (rc)
+            to_bin[0] = 0;
     }
-    if (rc == 0 && rename(out_tmp, b->output))
-        rc = ir_error(d, "cannot write '%s': %s", b->output, strerror(errno));
-    if (rc)
-        remove(out_tmp);
+    if (rc == 0)
+        rc = copy_file(out_tmp, b->output, 1, d);
+    if (rc && to_bin[0])
+        remove(to_bin);
     args_free(&a);
     if (b->keep)
         fprintf(stderr, "onnxcc: generated sources kept in %s\n", tmp);
     else
-        remove_tree(tmp);
+        cg_remove_tree(tmp);
     return rc;
 }

@@ -40,7 +40,7 @@ typedef struct Emitter {
     FILE *f;
     char path[4096];
     char tmp[4200];
-    int failed;
+    int failed;                  /* errno of the first failed write, 0 if none */
 } Emitter;
 
 int cg_open(Emitter *e, const char *dir, const char *file, Diag *d);
@@ -48,6 +48,15 @@ void emitf(Emitter *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 void cg_write_bytes(Emitter *e, const void *p, size_t n);
 int cg_close(Emitter *e, Diag *d);  /* renames into place; removes the temp on failure */
 void cg_abort(Emitter *e);          /* drops a file being written */
+
+/* codegen/stage.c */
+/* Creates path.tmp-XXXXXX exclusively (never through a planted symlink) with
+ * the umask's mode (executable if exec); tmp receives its name. */
+FILE *cg_create_temp(const char *path, char *tmp, size_t len, int exec);
+/* `onnxcc compile`: emits into a folder beside o->out_dir and moves it into
+ * place only when every file is complete, so a failure leaves nothing. */
+int cg_emit_folder(Graph *g, const CgOptions *o, Diag *d);
+void cg_remove_tree(const char *dir);
 
 /* Where the constants live in the weights blob (64-byte aligned offsets). */
 typedef struct WeightsLayout {

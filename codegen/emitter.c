@@ -1,4 +1,4 @@
-/* emitter.c: writing generated files: emitf() and write-to-temp-then-rename. */
+/* emitter.c: writing generated files: emitf() and write-to-a-unique-temp-then-rename. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,10 +13,9 @@ int cg_open(Emitter *e, const char *dir, const char *file, Diag *d)
     if (mkdir(dir, 0777) && errno != EEXIST)
         return ir_error(d, "cannot create folder '%s': %s", dir, strerror(errno));
     snprintf(e->path, sizeof e->path, "%s/%s", dir, file);
-    snprintf(e->tmp, sizeof e->tmp, "%s.tmp", e->path);
-    e->f = fopen(e->tmp, "wb");
+    e->f = cg_create_temp(e->path, e->tmp, sizeof e->tmp, 0);
     if (!e->f)
-        return ir_error(d, "cannot write '%s': %s", e->tmp, strerror(errno));
+        return ir_error(d, "cannot write '%s': %s", e->path, strerror(errno));
     return 0;
 }
 
@@ -24,15 +23,15 @@ void emitf(Emitter *e, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    if (vfprintf(e->f, fmt, ap) < 0)
-        e->failed = 1;
+    if (vfprintf(e->f, fmt, ap) < 0 && !e->failed)
+        e->failed = errno ? errno : EIO;
     va_end(ap);
 }
 
 void cg_write_bytes(Emitter *e, const void *p, size_t n)
 {
-    if (n && fwrite(p, 1, n, e->f) != n)
-        e->failed = 1;
+    if (n && fwrite(p, 1, n, e->f) != n && !e->failed)
+        e->failed = errno ? errno : EIO;
 }
 
 void cg_abort(Emitter *e)
@@ -45,12 +44,17 @@ void cg_abort(Emitter *e)
 
 int cg_close(Emitter *e, Diag *d)
 {
-    int bad = e->failed || ferror(e->f);
-    bad |= fclose(e->f) != 0;
+    int err = e->failed;
+    if (!err && ferror(e->f))
+        err = EIO;
+    if (fclose(e->f) != 0 && !err)
+        err = errno ? errno : EIO;
     e->f = NULL;
-    if (bad || rename(e->tmp, e->path)) {
+    if (!err && rename(e->tmp, e->path))
+        err = errno;
+    if (err) {
         remove(e->tmp);
-        return ir_error(d, "cannot write '%s'", e->path);
+        return ir_error(d, "cannot write '%s': %s", e->path, strerror(err));
     }
     return 0;
 }
