@@ -1,4 +1,4 @@
-/* ir.h: the internal header of onnxcc's compiler: IR types, op table, graph API, passes. */
+/* ir.h: the internal header of onnxcc's compiler: IR types, op table, graph API. */
 #ifndef ONNXCC_IR_H
 #define ONNXCC_IR_H
 
@@ -8,7 +8,6 @@
 #include <stdio.h>
 
 #include "../runtime/onnxcc_rt.h"
-#include "../runtime/rt_internal.h"
 
 #define ONNXCC_VERSION "0.1.0"
 
@@ -311,10 +310,6 @@ int ir_eval_node(Graph *g, Node *n, Diag *d);
  * (malloc'ed data; the caller frees them with rt_tensor_free, even on failure). */
 int ir_run(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d);
 
-/* ---- frontend (frontend/onnx_load.c) ---- */
-Graph *onnx_load(const char *path, Diag *d);
-Graph *onnx_load_buffer(const void *buf, size_t len, const char *path, Diag *d);
-
 /* ---- binding free dims and inputs (ir/bind.c) ---- */
 typedef struct Binding {
     const char *name;            /* an input name (shape/const) or a dim_param (dim) */
@@ -326,56 +321,5 @@ typedef struct Binding {
 } Binding;
 enum { BIND_SHAPE, BIND_DIM, BIND_CONST };
 int ir_bind(Graph *g, const Binding *b, int n, Diag *d);
-
-/* ---- preparing a model for a command (ir/prepare.c) ---- */
-/* A sample input file: its shape binds the input's free dims, and if the
- * input decides an output shape, its value is compiled in. name NULL: the
- * next graph input not named by another sample. */
-typedef struct Sample {
-    const char *name;
-    const char *file;
-    int compiled_in;             /* out: the value became a constant of the model */
-    int input_index;             /* out: its input group (ir_io_group) */
-} Sample;
-struct PassCtx;
-/* Loads path, applies bindings and samples, runs the -O pipeline. NULL with
- * a diagnostic on failure. */
-Graph *ir_prepare(const char *path, const Binding *b, int nb, Sample *s, int ns, int opt_level,
-                  struct PassCtx *ctx);
-
-/* ---- passes: one file each under passes/, registered in passes/pipeline.c ---- */
-typedef struct PassCtx {
-    Diag *d;
-    int opt_level;               /* 0..3; -O0 keeps every buffer apart */
-    int verify;                  /* run ir_verify after every pass */
-    const char *dump_after;      /* print the IR after this pass, or NULL */
-    FILE *dump;
-    int64_t max_string_bytes;    /* --max-string-bytes; 0: IR_MAX_STRING_BYTES */
-} PassCtx;
-
-typedef int (*PassFn)(Graph *g, PassCtx *ctx);
-typedef struct PassInfo {
-    const char *name;
-    PassFn fn;
-    const char *what;            /* one line for --list-passes */
-} PassInfo;
-
-extern const PassInfo ir_passes[];
-extern const int ir_n_passes;
-int ir_run_pipeline(Graph *g, int opt_level, PassCtx *ctx);
-int ir_run_pass(Graph *g, const char *name, PassCtx *ctx);
-
-/* passes/shape.c */
-int pass_shape(Graph *g, PassCtx *ctx);
-/* passes/fold.c */
-int pass_fold(Graph *g, PassCtx *ctx);
-/* passes/dce.c */
-int pass_dce(Graph *g, PassCtx *ctx);
-/* passes/noop.c */
-int pass_noop(Graph *g, PassCtx *ctx);
-/* passes/fuse.c */
-int pass_fuse(Graph *g, PassCtx *ctx);
-/* passes/plan.c */
-int pass_plan(Graph *g, PassCtx *ctx);
 
 #endif

@@ -1,7 +1,7 @@
 /* dce.c: dead-node elimination: drops nodes no graph output depends on. */
 #include <stdlib.h>
 
-#include "ir.h"
+#include "passes.h"
 
 /* pass_dce: keeps valid any graph; marks dead every node none of whose
  * outputs reaches a graph output. */

@@ -1,5 +1,5 @@
 /* fold.c: constant folding: nodes whose inputs are all known run once, at compile time. */
-#include "ir.h"
+#include "passes.h"
 
 /* Bigger results stay as runtime work rather than bloating the weights. */
 #define FOLD_LIMIT_BYTES ((size_t)256 << 20)

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ir.h"
+#include "passes.h"
 
 static int consumers(const Graph *g, const Value *v, Node **only)
 {

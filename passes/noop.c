@@ -1,7 +1,7 @@
 /* noop.c: removes nodes that copy their input unchanged (Identity, same-type Cast, same-shape Reshape...). */
 #include <string.h>
 
-#include "ir.h"
+#include "passes.h"
 
 static int same_type(const Value *a, const Value *b)
 {

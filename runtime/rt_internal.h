@@ -12,13 +12,6 @@ void rt_strides(const RtTensorDesc *t, int64_t *strides);
  * Returns -1 if in does not broadcast to out. */
 int rt_broadcast_strides(const RtTensorDesc *in, const RtTensorDesc *out, int64_t *strides);
 
-/* Generic element access through double, for dtype-generic slow paths. */
-double rt_load_f64(const void *p, int dtype, int64_t i);
-void rt_store_f64(void *p, int dtype, int64_t i, double v);
-/* Exact integer access for integer and bool dtypes. */
-int64_t rt_load_i64(const void *p, int dtype, int64_t i);
-void rt_store_i64(void *p, int dtype, int64_t i, int64_t v);
-
 /* Advances the row-major multi-index idx[0..rank) over dims by one step
  * (the last axis fastest), wrapping to all zeros after the last element. */
 static inline void rt_index_next(int64_t *idx, const int64_t *dims, int rank)
@@ -49,11 +42,6 @@ static inline void rt_store_f64_fast(void *p, int dt, int64_t i, double v)
         ((double *)p)[i] = v;
     else
         rt_store_f64(p, dt, i, v);
-}
-
-static inline int rt_is_float(int dtype)
-{
-    return dtype == RT_F32 || dtype == RT_F64 || dtype == RT_F16 || dtype == RT_BF16;
 }
 
 /* io_pb.c, io_npy.c: tensor files. The parser takes *buf (the whole file,

@@ -8,6 +8,7 @@
 #include "check.h"
 #include "desc.h"
 #include "codegen/codegen.h"
+#include "passes/passes.h"
 
 /* ---- kernels ---- */
 
