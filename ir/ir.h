@@ -83,6 +83,16 @@ typedef struct Attr {
 } Attr;
 
 /* ---- values, nodes, graphs ---- */
+/* One input slot of a node, linked into the use list of the value it reads.
+ * Only the live nodes of the graph that owns the value are on its list (an
+ * outer-scope read from a subgraph is not), which is what passes ask about. */
+typedef struct Use {
+    Node *node;                  /* the reader */
+    int idx;                     /* which of its inputs */
+    Value *val;                  /* the list this slot is on; NULL: none */
+    struct Use *prev, *next;     /* the value's other uses */
+} Use;
+
 struct Value {
     const char *name;
     int32_t dtype;               /* RtDType; RT_UNDEF until inferred */
@@ -109,6 +119,8 @@ struct Value {
     Value *dyn_len;              /* int64 scalar holding that extent: the producer's last output */
     int is_extent;               /* this value is such an extent (see ir_set_out_dyn) */
     int is_pool;                 /* bytes that strings elsewhere point into: kept to the end */
+    Use *uses;                   /* its readers, newest first; edited only by ir_set_input & co. */
+    int n_uses;
 };
 
 enum { VK_TENSOR, VK_SEQUENCE, VK_OPTIONAL };
@@ -123,7 +135,9 @@ struct Node {
     int op;                      /* OpKind, or OP_UNKNOWN */
     int64_t opset;               /* version of its domain the model imports */
     int n_in, n_out;
-    Value **in;                  /* in[i] NULL for an omitted optional input */
+    Value **in;                  /* in[i] NULL for an omitted optional input; written only
+                                  * through ir_set_input, which keeps the use lists */
+    Use *slots;                  /* slots[i] puts input i on in[i]'s use list */
     Value **out;                 /* out[i] NULL for an omitted optional output */
     int n_attrs;
     Attr *attrs;
@@ -213,6 +227,15 @@ Value *ir_value_new(Graph *g, const char *name);   /* name NULL: synthesized */
 Node *ir_node_new(Graph *g, const char *op_type, const char *domain, const char *name,
                   int n_in, int n_out);
 Value *ir_value_find(Graph *g, const char *name);  /* linear; frontends keep their own map */
+int ir_value_owned(const Graph *g, const Value *v); /* v is one of g's values (not an outer one) */
+/* Node n of g reads v (NULL: omitted) as input i, on v's use list. */
+void ir_set_input(Graph *g, Node *n, int i, Value *v);
+/* n gets count inputs: new ones are omitted, dropped ones leave their use lists. */
+void ir_set_n_in(Graph *g, Node *n, int count);
+/* Every reader of from, a value of g, reads to instead. */
+void ir_replace_uses(Graph *g, Value *from, Value *to);
+/* Marks n dead and takes it off its inputs' use lists. */
+void ir_node_kill(Node *n);
 int64_t ir_opset(const Graph *g, const char *domain); /* 0 if not imported */
 
 int64_t ir_numel(const Value *v);                   /* -1 if the shape is unknown */

@@ -22,7 +22,7 @@ int pass_dce(Graph *g, PassCtx *ctx)
             if (n->out[i] && needed[n->out[i]->id])
                 live = 1;
         if (!live) {
-            n->dead = 1;
+            ir_node_kill(n);
             changes++;
             continue;
         }

@@ -30,7 +30,7 @@ int pass_fold(Graph *g, PassCtx *ctx)
             if (ir_eval_node(g, n, ctx->d) < 0)
                 return -1;
         }
-        n->dead = 1;
+        ir_node_kill(n);
         changes++;
     }
     return changes;
