@@ -133,7 +133,7 @@ typedef struct RtModel {
     const RtGroup *in_groups, *out_groups;
 } RtModel;
 
-/* ---- tensor files (io_pb.c, io_npy.c) ----
+/* ---- tensor files (io_file.c, io_pb.c, io_npy.c) ----
  * A loaded tensor; data is malloc'ed by the reader (tools and the binary
  * driver only: not the inference path). */
 typedef struct RtTensor {
