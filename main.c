@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "codegen/codegen.h"
+#include "driver.h"
 #include "ir/ir.h"
 
 #define MAX_ITEMS 256
@@ -350,7 +351,7 @@ int main(int argc, char **argv)
     d.file = o.model;
     PassCtx ctx = {.d = &d, .verify = o.verify, .dump_after = o.dump_after, .dump = stdout,
                    .max_string_bytes = o.max_string_bytes};
-    Graph *g = ir_prepare(o.model, o.bind, o.n_bind, o.samples, o.n_samples, o.opt_level, &ctx);
+    Graph *g = drv_prepare(o.model, o.bind, o.n_bind, o.samples, o.n_samples, o.opt_level, &ctx);
     rc = g ? 0 : -1;
     if (g && strcmp(o.cmd, "run"))
         note_compiled_in(&o);

@@ -1,9 +1,16 @@
-/* frontend.h: internals shared by the ONNX frontend's files (onnx_load.c, onnx_tensor.c). */
+/* frontend.h: the ONNX frontend: the model loader and what onnx_load.c and onnx_tensor.c share. */
 #ifndef ONNXCC_FRONTEND_H
 #define ONNXCC_FRONTEND_H
 
 #include "ir.h"
 #include "onnx/onnx.pb-c.h"
+
+/* onnx_load.c */
+/* Reads an ONNX model into a new graph; NULL with a diagnostic on bad input. */
+Graph *onnx_load(const char *path, Diag *d);
+/* The same from a model already in memory; path names it in messages and
+ * locates external data (NULL: none). */
+Graph *onnx_load_buffer(const void *buf, size_t len, const char *path, Diag *d);
 
 /* Where a TensorProto sits in the model, so its errors name it. */
 typedef struct TensorSrc {

@@ -355,9 +355,11 @@ static int decode_node(Ctx *c, Scope *sc, Graph *g, const Onnx__NodeProto *np, s
         const char *name = str(np->input[i]);
         if (!name[0])
             continue;
-        if (!(n->in[i] = scope_find(sc, name)))
+        Value *v = scope_find(sc, name);
+        if (!v)
             return ir_node_error(c->d, n, "input '%s' is not produced by any earlier node or "
                                  "graph input", name);
+        ir_set_input(g, n, (int)i, v);
     }
     /* attributes before outputs: a subgraph sees what is defined before its node */
     if (np->n_attribute) {
@@ -564,7 +566,7 @@ static int decode_outputs(Ctx *c, Scope *sc, Graph *g, const Onnx__GraphProto *g
             /* A subgraph may return a value of an enclosing graph; an Identity keeps
              * every graph's outputs its own values. */
             Node *n = ir_node_new(g, "Identity", "", NULL, 1, 1);
-            n->in[0] = scope_find(sc, name);
+            ir_set_input(g, n, 0, scope_find(sc, name));
             v = n->out[0] = ir_value_new(g, name);
             v->producer = n;
             if (scope_add(sc, v))

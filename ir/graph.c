@@ -154,8 +154,9 @@ Node *ir_node_new(Graph *g, const char *op_type, const char *domain, const char 
     n->n_in = n_in;
     n->n_out = n_out;
     n->in = ir_alloc(g, sizeof(Value *) * (size_t)(n_in + 1));
+    n->slots = ir_alloc(g, sizeof(Use) * (size_t)(n_in + 1));
     n->out = ir_alloc(g, sizeof(Value *) * (size_t)(n_out + 1));
-    IR_ASSERT(n->in && n->out);
+    IR_ASSERT(n->in && n->slots && n->out);
     if (g->n_nodes == g->cap_nodes)
         g->nodes = grow(g->nodes, &g->cap_nodes, sizeof *g->nodes);
     g->nodes[g->n_nodes++] = n;
@@ -168,6 +169,86 @@ Value *ir_value_find(Graph *g, const char *name)
         if (!strcmp(g->values[i]->name, name))
             return g->values[i];
     return NULL;
+}
+
+int ir_value_owned(const Graph *g, const Value *v)
+{
+    return v->id >= 0 && v->id < g->n_values && g->values[v->id] == v;
+}
+
+static void unlink_use(Use *u)
+{
+    Value *v = u->val;
+    if (!v)
+        return;
+    if (u->prev)
+        u->prev->next = u->next;
+    else
+        v->uses = u->next;
+    if (u->next)
+        u->next->prev = u->prev;
+    v->n_uses--;
+    u->val = NULL;
+    u->prev = u->next = NULL;
+}
+
+void ir_set_input(Graph *g, Node *n, int i, Value *v)
+{
+    IR_ASSERT(i >= 0 && i < n->n_in);
+    Use *u = &n->slots[i];
+    unlink_use(u);
+    n->in[i] = v;
+    if (!v || n->dead || !ir_value_owned(g, v))
+        return;
+    u->node = n;
+    u->idx = i;
+    u->val = v;
+    u->next = v->uses;
+    if (v->uses)
+        v->uses->prev = u;
+    v->uses = u;
+    v->n_uses++;
+}
+
+void ir_set_n_in(Graph *g, Node *n, int count)
+{
+    int old = n->n_in;
+    for (int i = count; i < old; i++)
+        ir_set_input(g, n, i, NULL);
+    if (count <= old) {
+        n->n_in = count;
+        return;
+    }
+    /* the slots move, and the lists point at them: relink each input */
+    Value **in = ir_alloc(g, sizeof *in * (size_t)(count + 1));
+    Use *slots = ir_alloc(g, sizeof *slots * (size_t)(count + 1));
+    IR_ASSERT(in && slots);
+    for (int i = 0; i < old; i++) {
+        in[i] = n->in[i];
+        ir_set_input(g, n, i, NULL);
+    }
+    n->in = in;
+    n->slots = slots;
+    n->n_in = count;
+    for (int i = 0; i < old; i++) {
+        Value *v = in[i];
+        in[i] = NULL;
+        ir_set_input(g, n, i, v);
+    }
+}
+
+void ir_replace_uses(Graph *g, Value *from, Value *to)
+{
+    IR_ASSERT(from != to);
+    while (from->uses)
+        ir_set_input(g, from->uses->node, from->uses->idx, to);
+}
+
+void ir_node_kill(Node *n)
+{
+    n->dead = 1;
+    for (int i = 0; i < n->n_in; i++)
+        unlink_use(&n->slots[i]);
 }
 
 int64_t ir_opset(const Graph *g, const char *domain)

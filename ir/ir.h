@@ -1,4 +1,4 @@
-/* ir.h: the internal header of onnxcc's compiler: IR types, op table, graph API, passes. */
+/* ir.h: the internal header of onnxcc's compiler: IR types, op table, graph API. */
 #ifndef ONNXCC_IR_H
 #define ONNXCC_IR_H
 
@@ -8,7 +8,6 @@
 #include <stdio.h>
 
 #include "../runtime/onnxcc_rt.h"
-#include "../runtime/rt_internal.h"
 
 #define ONNXCC_VERSION "0.1.0"
 
@@ -84,6 +83,16 @@ typedef struct Attr {
 } Attr;
 
 /* ---- values, nodes, graphs ---- */
+/* One input slot of a node, linked into the use list of the value it reads.
+ * Only the live nodes of the graph that owns the value are on its list (an
+ * outer-scope read from a subgraph is not), which is what passes ask about. */
+typedef struct Use {
+    Node *node;                  /* the reader */
+    int idx;                     /* which of its inputs */
+    Value *val;                  /* the list this slot is on; NULL: none */
+    struct Use *prev, *next;     /* the value's other uses */
+} Use;
+
 struct Value {
     const char *name;
     int32_t dtype;               /* RtDType; RT_UNDEF until inferred */
@@ -110,6 +119,8 @@ struct Value {
     Value *dyn_len;              /* int64 scalar holding that extent: the producer's last output */
     int is_extent;               /* this value is such an extent (see ir_set_out_dyn) */
     int is_pool;                 /* bytes that strings elsewhere point into: kept to the end */
+    Use *uses;                   /* its readers, newest first; edited only by ir_set_input & co. */
+    int n_uses;
 };
 
 enum { VK_TENSOR, VK_SEQUENCE, VK_OPTIONAL };
@@ -124,7 +135,9 @@ struct Node {
     int op;                      /* OpKind, or OP_UNKNOWN */
     int64_t opset;               /* version of its domain the model imports */
     int n_in, n_out;
-    Value **in;                  /* in[i] NULL for an omitted optional input */
+    Value **in;                  /* in[i] NULL for an omitted optional input; written only
+                                  * through ir_set_input, which keeps the use lists */
+    Use *slots;                  /* slots[i] puts input i on in[i]'s use list */
     Value **out;                 /* out[i] NULL for an omitted optional output */
     int n_attrs;
     Attr *attrs;
@@ -214,6 +227,15 @@ Value *ir_value_new(Graph *g, const char *name);   /* name NULL: synthesized */
 Node *ir_node_new(Graph *g, const char *op_type, const char *domain, const char *name,
                   int n_in, int n_out);
 Value *ir_value_find(Graph *g, const char *name);  /* linear; frontends keep their own map */
+int ir_value_owned(const Graph *g, const Value *v); /* v is one of g's values (not an outer one) */
+/* Node n of g reads v (NULL: omitted) as input i, on v's use list. */
+void ir_set_input(Graph *g, Node *n, int i, Value *v);
+/* n gets count inputs: new ones are omitted, dropped ones leave their use lists. */
+void ir_set_n_in(Graph *g, Node *n, int count);
+/* Every reader of from, a value of g, reads to instead. */
+void ir_replace_uses(Graph *g, Value *from, Value *to);
+/* Marks n dead and takes it off its inputs' use lists. */
+void ir_node_kill(Node *n);
 int64_t ir_opset(const Graph *g, const char *domain); /* 0 if not imported */
 
 int64_t ir_numel(const Value *v);                   /* -1 if the shape is unknown */
@@ -311,10 +333,6 @@ int ir_eval_node(Graph *g, Node *n, Diag *d);
  * (malloc'ed data; the caller frees them with rt_tensor_free, even on failure). */
 int ir_run(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d);
 
-/* ---- frontend (frontend/onnx_load.c) ---- */
-Graph *onnx_load(const char *path, Diag *d);
-Graph *onnx_load_buffer(const void *buf, size_t len, const char *path, Diag *d);
-
 /* ---- binding free dims and inputs (ir/bind.c) ---- */
 typedef struct Binding {
     const char *name;            /* an input name (shape/const) or a dim_param (dim) */
@@ -326,56 +344,5 @@ typedef struct Binding {
 } Binding;
 enum { BIND_SHAPE, BIND_DIM, BIND_CONST };
 int ir_bind(Graph *g, const Binding *b, int n, Diag *d);
-
-/* ---- preparing a model for a command (ir/prepare.c) ---- */
-/* A sample input file: its shape binds the input's free dims, and if the
- * input decides an output shape, its value is compiled in. name NULL: the
- * next graph input not named by another sample. */
-typedef struct Sample {
-    const char *name;
-    const char *file;
-    int compiled_in;             /* out: the value became a constant of the model */
-    int input_index;             /* out: its input group (ir_io_group) */
-} Sample;
-struct PassCtx;
-/* Loads path, applies bindings and samples, runs the -O pipeline. NULL with
- * a diagnostic on failure. */
-Graph *ir_prepare(const char *path, const Binding *b, int nb, Sample *s, int ns, int opt_level,
-                  struct PassCtx *ctx);
-
-/* ---- passes: one file each under passes/, registered in passes/pipeline.c ---- */
-typedef struct PassCtx {
-    Diag *d;
-    int opt_level;               /* 0..3; -O0 keeps every buffer apart */
-    int verify;                  /* run ir_verify after every pass */
-    const char *dump_after;      /* print the IR after this pass, or NULL */
-    FILE *dump;
-    int64_t max_string_bytes;    /* --max-string-bytes; 0: IR_MAX_STRING_BYTES */
-} PassCtx;
-
-typedef int (*PassFn)(Graph *g, PassCtx *ctx);
-typedef struct PassInfo {
-    const char *name;
-    PassFn fn;
-    const char *what;            /* one line for --list-passes */
-} PassInfo;
-
-extern const PassInfo ir_passes[];
-extern const int ir_n_passes;
-int ir_run_pipeline(Graph *g, int opt_level, PassCtx *ctx);
-int ir_run_pass(Graph *g, const char *name, PassCtx *ctx);
-
-/* passes/shape.c */
-int pass_shape(Graph *g, PassCtx *ctx);
-/* passes/fold.c */
-int pass_fold(Graph *g, PassCtx *ctx);
-/* passes/dce.c */
-int pass_dce(Graph *g, PassCtx *ctx);
-/* passes/noop.c */
-int pass_noop(Graph *g, PassCtx *ctx);
-/* passes/fuse.c */
-int pass_fuse(Graph *g, PassCtx *ctx);
-/* passes/plan.c */
-int pass_plan(Graph *g, PassCtx *ctx);
 
 #endif

@@ -69,19 +69,6 @@ static void print_attr(const Attr *a, FILE *f)
     }
 }
 
-static int is_used(const Graph *g, const Value *v)
-{
-    for (int k = 0; k < g->n_nodes; k++) {
-        const Node *n = g->nodes[k];
-        if (n->dead)
-            continue;
-        for (int i = 0; i < n->n_in; i++)
-            if (n->in[i] == v)
-                return 1;
-    }
-    return v->is_output;
-}
-
 static void print_graph(const Graph *g, FILE *f, int indent)
 {
     const char *pad = indent ? "    " : "";
@@ -92,7 +79,7 @@ static void print_graph(const Graph *g, FILE *f, int indent)
     }
     for (int i = 0; i < g->n_values; i++) {
         const Value *v = g->values[i];
-        if (!v->data || !is_used(g, v))
+        if (!v->data || (!v->n_uses && !v->is_output))
             continue;
         fprintf(f, "%s  const  %%%s: ", pad, v->name);
         print_type(v, f);

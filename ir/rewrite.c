@@ -29,7 +29,7 @@ Node *ir_add_node(Graph *g, const char *op_type, int64_t opset, const char *name
     if (opset)
         n->opset = opset;
     for (int i = 0; i < n_in; i++)
-        n->in[i] = in[i];
+        ir_set_input(g, n, i, in[i]);
     if (!out) {
         char buf[160];
         snprintf(buf, sizeof buf, "%s:0", n->name);
@@ -113,6 +113,8 @@ static Graph *clone_subgraph(Graph *g, const Graph *sub, const Map *up, const ch
         *nv = *v;
         nv->id = keep.id;
         nv->name = keep.name;
+        nv->uses = NULL;
+        nv->n_uses = 0;
     }
     for (int i = 0; i < sub->n_inputs; i++)
         c->inputs[c->n_inputs++] = to[sub->inputs[i]->id];
@@ -136,7 +138,7 @@ static int clone_nodes(Graph *g, Graph *dst, const Graph *sub, const Map *m, con
         Node *n = ir_node_new(dst, s->op_type, s->domain, name, s->n_in, s->n_out);
         n->opset = s->opset;
         for (int i = 0; i < s->n_in; i++)
-            n->in[i] = map_value(m, s->in[i]);
+            ir_set_input(dst, n, i, map_value(m, s->in[i]));
         n->n_attrs = s->n_attrs;
         n->attrs = ir_alloc(dst, sizeof *n->attrs * (size_t)(s->n_attrs + 1));
         IR_ASSERT(n->attrs);

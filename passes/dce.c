@@ -1,7 +1,7 @@
 /* dce.c: dead-node elimination: drops nodes no graph output depends on. */
 #include <stdlib.h>
 
-#include "ir.h"
+#include "passes.h"
 
 /* pass_dce: keeps valid any graph; marks dead every node none of whose
  * outputs reaches a graph output. */
@@ -22,7 +22,7 @@ int pass_dce(Graph *g, PassCtx *ctx)
             if (n->out[i] && needed[n->out[i]->id])
                 live = 1;
         if (!live) {
-            n->dead = 1;
+            ir_node_kill(n);
             changes++;
             continue;
         }

@@ -1,5 +1,5 @@
 /* fold.c: constant folding: nodes whose inputs are all known run once, at compile time. */
-#include "ir.h"
+#include "passes.h"
 
 /* Bigger results stay as runtime work rather than bloating the weights. */
 #define FOLD_LIMIT_BYTES ((size_t)256 << 20)
@@ -30,7 +30,7 @@ int pass_fold(Graph *g, PassCtx *ctx)
             if (ir_eval_node(g, n, ctx->d) < 0)
                 return -1;
         }
-        n->dead = 1;
+        ir_node_kill(n);
         changes++;
     }
     return changes;

@@ -2,23 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ir.h"
-
-static int consumers(const Graph *g, const Value *v, Node **only)
-{
-    int count = 0;
-    for (int k = 0; k < g->n_nodes; k++) {
-        Node *n = g->nodes[k];
-        if (n->dead)
-            continue;
-        for (int i = 0; i < n->n_in; i++)
-            if (n->in[i] == v) {
-                count++;
-                *only = n;
-            }
-    }
-    return count;
-}
+#include "passes.h"
 
 /* The clamp bounds of a Clip node, when they are known at compile time. */
 static int clip_bounds(const Node *n, float *lo, float *hi)
@@ -74,12 +58,13 @@ int pass_fuse(Graph *g, PassCtx *ctx)
 {
     int changes = 0;
     for (int k = 0; k < g->n_nodes; k++) {
-        Node *conv = g->nodes[k], *act = NULL;
+        Node *conv = g->nodes[k];
         if (conv->dead || conv->op != OP_CONV || ir_node_is_constant(conv))
             continue;
         Value *mid = conv->out[0];
-        if (mid->is_output || mid->dtype != RT_F32 || consumers(g, mid, &act) != 1)
+        if (mid->is_output || mid->dtype != RT_F32 || mid->n_uses != 1)
             continue;
+        Node *act = mid->uses->node;
         if (act->op != OP_RELU && act->op != OP_CLIP)
             continue;
         if (act->in[0] != mid || !act->out[0])
@@ -96,7 +81,7 @@ int pass_fuse(Graph *g, PassCtx *ctx)
         conv->domain = "com.microsoft";
         conv->out[0] = act->out[0];
         act->out[0]->producer = conv;
-        act->dead = 1;
+        ir_node_kill(act);
         mid->producer = NULL;
         conv->n_ints = conv->n_floats = 0;
         if (ir_ops[conv->op].infer(g, conv, ctx->d) < 0)

@@ -1,7 +1,7 @@
 /* noop.c: removes nodes that copy their input unchanged (Identity, same-type Cast, same-shape Reshape...). */
 #include <string.h>
 
-#include "ir.h"
+#include "passes.h"
 
 static int same_type(const Value *a, const Value *b)
 {
@@ -24,19 +24,6 @@ static int is_noop(const Node *n)
     return 1;
 }
 
-static int used_by_live_node(const Graph *g, const Value *v)
-{
-    for (int k = 0; k < g->n_nodes; k++) {
-        const Node *n = g->nodes[k];
-        if (n->dead)
-            continue;
-        for (int i = 0; i < n->n_in; i++)
-            if (n->in[i] == v)
-                return 1;
-    }
-    return 0;
-}
-
 /* pass_noop: requires pass_shape; keeps the graph valid and graph output
  * names unchanged. A no-op feeding a graph output is removed only when its
  * input can take over the output's name (a plain intermediate). */
@@ -51,7 +38,7 @@ int pass_noop(Graph *g, PassCtx *ctx)
         Value *in = n->in[0], *out = n->out[0];
         int extra_used = 0;
         for (int i = 1; i < n->n_out; i++)
-            if (n->out[i] && (n->out[i]->is_output || used_by_live_node(g, n->out[i])))
+            if (n->out[i] && (n->out[i]->is_output || n->out[i]->n_uses))
                 extra_used = 1;
         if (extra_used)
             continue;
@@ -65,13 +52,8 @@ int pass_noop(Graph *g, PassCtx *ctx)
             in->name = out->name;
             out->is_output = 0;
         }
-        for (int j = k + 1; j < g->n_nodes; j++) {
-            Node *m = g->nodes[j];
-            for (int i = 0; i < m->n_in; i++)
-                if (m->in[i] == out)
-                    m->in[i] = in;
-        }
-        n->dead = 1;
+        ir_replace_uses(g, out, in);
+        ir_node_kill(n);
         changes++;
     }
     return changes;

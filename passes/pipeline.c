@@ -1,7 +1,7 @@
 /* pipeline.c: the pass registry and the -O0..-O3 pipelines, with verification and IR dumps between passes. */
 #include <string.h>
 
-#include "ir.h"
+#include "passes.h"
 
 const PassInfo ir_passes[] = {
     {"shape", pass_shape, "infer static dtypes and shapes; compute shape subgraphs"},

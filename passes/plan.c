@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ir.h"
+#include "passes.h"
 
 #define ALIGN 64
 

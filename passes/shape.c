@@ -1,7 +1,7 @@
 /* shape.c: shape inference: every value gets a static dtype and shape, shape subgraphs become constants. */
 #include <string.h>
 
-#include "ir.h"
+#include "passes.h"
 
 /* Outputs up to this many elements are computed at compile time when all
  * their inputs are known: this is what turns Shape -> Gather -> Concat ->

@@ -16,16 +16,6 @@ static const struct {
     {"u8", RT_U64}, {"b1", RT_BOOL},
 };
 
-static void errf(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || !err_len)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
-
 /* The header is a Python dict literal, e.g.
  * {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
  * parsed here within [p, end) with no reliance on a terminating NUL. */
@@ -185,7 +175,7 @@ int rt_npy_parse(const char *path, unsigned char **bufp, size_t len, RtTensor *t
     Hdr h;
     int dtype;
     if (len < 10) {
-        errf(err, err_len, "%s: truncated npy header", path);
+        rt_errf(err, err_len, "%s: truncated npy header", path);
         return RT_EFORMAT;
     }
     if (buf[6] == 1) {
@@ -196,20 +186,20 @@ int rt_npy_parse(const char *path, unsigned char **bufp, size_t len, RtTensor *t
         hlen = (size_t)buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 |
                (size_t)buf[11] << 24;
     } else if (buf[6] == 2 || buf[6] == 3) {
-        errf(err, err_len, "%s: truncated npy header", path);
+        rt_errf(err, err_len, "%s: truncated npy header", path);
         return RT_EFORMAT;
     } else {
-        errf(err, err_len, "%s: unsupported npy version %d.%d", path, buf[6], buf[7]);
+        rt_errf(err, err_len, "%s: unsupported npy version %d.%d", path, buf[6], buf[7]);
         return RT_EFORMAT;
     }
     if (hlen > len - hstart) {
-        errf(err, err_len, "%s: truncated npy header", path);
+        rt_errf(err, err_len, "%s: truncated npy header", path);
         return RT_EFORMAT;
     }
     h.p = (const char *)buf + hstart;
     h.end = h.p + hlen;
     if (parse_header(&h, &why)) {
-        errf(err, err_len, "%s: bad npy header: %s", path, why);
+        rt_errf(err, err_len, "%s: bad npy header: %s", path, why);
         return RT_EFORMAT;
     }
     dtype = descr_dtype(h.descr);
@@ -217,16 +207,17 @@ int rt_npy_parse(const char *path, unsigned char **bufp, size_t len, RtTensor *t
         const char *c = h.descr + (h.descr[0] == '<' || h.descr[0] == '|' ||
                                    h.descr[0] == '>' || h.descr[0] == '=');
         if (*c == 'U' || *c == 'S' || *c == 'O')
-            errf(err, err_len, "%s: npy string arrays ('%s') are not supported; give string "
-                 "tensors as .pb (TensorProto) files", path, h.descr);
+            rt_errf(err, err_len, "%s: npy string arrays ('%s') are not supported; give string "
+                    "tensors as .pb (TensorProto) files", path, h.descr);
         else if (h.descr[0] == '>')
-            errf(err, err_len, "%s: big-endian npy data ('%s') is not supported", path, h.descr);
+            rt_errf(err, err_len, "%s: big-endian npy data ('%s') is not supported", path,
+                    h.descr);
         else
-            errf(err, err_len, "%s: unsupported npy dtype '%s'", path, h.descr);
+            rt_errf(err, err_len, "%s: unsupported npy dtype '%s'", path, h.descr);
         return RT_EFORMAT;
     }
     if (h.fortran) {
-        errf(err, err_len, "%s: Fortran-order npy arrays are not supported", path);
+        rt_errf(err, err_len, "%s: Fortran-order npy arrays are not supported", path);
         return RT_EFORMAT;
     }
     esize = rt_dtype_size(dtype);
@@ -235,7 +226,7 @@ int rt_npy_parse(const char *path, unsigned char **bufp, size_t len, RtTensor *t
             nbytes = 0;
     for (int i = 0; i < h.rank && nbytes; i++) {
         if ((uint64_t)h.dims[i] > (uint64_t)SIZE_MAX / esize / nbytes) {
-            errf(err, err_len, "%s: npy shape is too large (element count overflows)", path);
+            rt_errf(err, err_len, "%s: npy shape is too large (element count overflows)", path);
             return RT_EFORMAT;
         }
         nbytes *= (size_t)h.dims[i];
@@ -252,8 +243,8 @@ int rt_npy_parse(const char *path, unsigned char **bufp, size_t len, RtTensor *t
                                   (long long)h.dims[i]);
         if (k < sizeof ts)
             snprintf(ts + k, sizeof ts - k, "]");
-        errf(err, err_len, "%s: npy data has %zu bytes, expected %zu for %s", path,
-             len - hstart - hlen, nbytes, ts);
+        rt_errf(err, err_len, "%s: npy data has %zu bytes, expected %zu for %s", path,
+                len - hstart - hlen, nbytes, ts);
         return RT_EFORMAT;
     }
     t->nbytes = nbytes;

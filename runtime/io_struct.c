@@ -98,7 +98,7 @@ int rt_struct_read(const char *path, const char *nest, RtTensor *ts, int max, in
     *count = 0;
     if (layout_len)
         layout[0] = 0;
-    int rc = rt_pb_read_file(path, &buf, &len, err, err_len);
+    int rc = rt_io_read_file(path, &buf, &len, err, err_len);
     if (rc)
         return rc;
     rc = parse(&r, buf, len, nest);

@@ -4,14 +4,6 @@
 
 #include "rt_internal.h"
 
-/* Hot loops opt in to FMA contraction and gcc's full vectorizer cost model
- * (see k_gemm.c). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((optimize("fp-contract=fast", "vect-cost-model=dynamic")))
-#else
-#define HOT
-#endif
-
 /* The spatial geometry of one call, padded to 3 axes (d, h, w): 1-D and 2-D
  * convolutions are 3-D ones with leading unit axes. */
 typedef struct Geom {
@@ -22,12 +14,6 @@ typedef struct Geom {
     int clamp;                   /* a fused activation clamps the output to [lo, hi] */
     float lo, hi;
 } Geom;
-
-static float clampf(float v, float lo, float hi)
-{
-    v = v < lo ? lo : v;
-    return v > hi ? hi : v;
-}
 
 static int64_t prod3(const int64_t *v)
 {

@@ -43,16 +43,6 @@ typedef float VecF __attribute__((vector_size(VL * 4)));
 #define HAVE_VEC 0
 #endif
 
-/* The hot loops opt in to what gcc's defaults for onnxcc's builds leave out:
- * fusing a*b+c into FMA (off under -std=c99, and #pragma STDC FP_CONTRACT is
- * ignored) and the full vectorizer cost model (-O2 vectorizes only loops that
- * need no epilogue). clang contracts within an expression by default. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((optimize("fp-contract=fast", "vect-cost-model=dynamic")))
-#else
-#define HOT
-#endif
-
 static int64_t min64(int64_t a, int64_t b)
 {
     return a < b ? a : b;
@@ -70,12 +60,6 @@ typedef struct Epi {
 } Epi;
 
 /* NaN stays NaN: both comparisons are false. */
-static float clampf(float v, float lo, float hi)
-{
-    v = v < lo ? lo : v;
-    return v > hi ? hi : v;
-}
-
 static void store_tile(const float *acc, float *c, int64_t ldc, int m, int n, const Epi *e)
 {
     for (int i = 0; i < m; i++) {

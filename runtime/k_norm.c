@@ -5,14 +5,6 @@
 
 #include "rt_internal.h"
 
-/* Hot loops opt in to FMA contraction and gcc's full vectorizer cost model
- * (see k_gemm.c). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((optimize("fp-contract=fast", "vect-cost-model=dynamic")))
-#else
-#define HOT
-#endif
-
 static int64_t prod(const int64_t *d, int from, int to)
 {
     int64_t p = 1;

@@ -3,14 +3,6 @@
 
 #include "rt_internal.h"
 
-/* Hot loops opt in to FMA contraction and gcc's full vectorizer cost model
- * (see k_gemm.c). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((optimize("fp-contract=fast", "vect-cost-model=dynamic")))
-#else
-#define HOT
-#endif
-
 /* Spatial geometry padded to 3 axes (d, h, w), as in k_conv.c. */
 typedef struct PoolGeom {
     int mode, include_pad, col_major;

@@ -4,14 +4,6 @@
 
 #include "rt_internal.h"
 
-/* Hot loops opt in to FMA contraction and gcc's full vectorizer cost model
- * (see k_gemm.c). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((optimize("fp-contract=fast", "vect-cost-model=dynamic")))
-#else
-#define HOT
-#endif
-
 /* The accumulator's start, which is also what an empty reduction yields after
  * post() (ONNX opset 18: -inf for max and the log ops, +inf for min, ...). */
 HOT static double identity(int op)

@@ -75,6 +75,18 @@ float rt_f16_to_f32(uint16_t h);
 uint16_t rt_f32_to_f16(float f);              /* round to nearest even */
 float rt_bf16_to_f32(uint16_t h);
 uint16_t rt_f32_to_bf16(float f);             /* round to nearest even */
+/* Element i of an array of any dtype, through double (dtype-generic slow
+ * paths, printing, comparing results). */
+double rt_load_f64(const void *p, int dtype, int64_t i);
+void rt_store_f64(void *p, int dtype, int64_t i, double v);
+/* Exact integer access for integer and bool dtypes. */
+int64_t rt_load_i64(const void *p, int dtype, int64_t i);
+void rt_store_i64(void *p, int dtype, int64_t i, int64_t v);
+
+static inline int rt_is_float(int dtype)
+{
+    return dtype == RT_F32 || dtype == RT_F64 || dtype == RT_F16 || dtype == RT_BF16;
+}
 
 /* ---- kernels ----
  * Each family's prototypes and parameter layouts live in its own section,
@@ -122,7 +134,7 @@ typedef struct RtModel {
     const RtGroup *in_groups, *out_groups;
 } RtModel;
 
-/* ---- tensor files (io_pb.c, io_npy.c) ----
+/* ---- tensor files (io_file.c, io_pb.c, io_npy.c) ----
  * A loaded tensor; data is malloc'ed by the reader (tools and the binary
  * driver only: not the inference path). */
 typedef struct RtTensor {

@@ -1,5 +1,6 @@
 /* rt_dtype.c: element types: sizes, names, half-precision conversions, generic access. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "rt_internal.h"
@@ -15,6 +16,15 @@ size_t rt_dtype_size(int dtype)
     case RT_STRING: return sizeof(const char *);
     default: return 0;
     }
+}
+
+void rt_type_str(char *s, size_t n, int dtype, int rank, const int64_t *dims)
+{
+    size_t k = (size_t)snprintf(s, n, "%s[", rt_dtype_name(dtype));
+    for (int i = 0; i < rank && k < n; i++)
+        k += (size_t)snprintf(s + k, n - k, i ? ",%lld" : "%lld", (long long)dims[i]);
+    if (k < n)
+        snprintf(s + k, n - k, "]");
 }
 
 const char *rt_dtype_name(int dtype)

@@ -4,6 +4,28 @@
 
 #include "onnxcc_rt.h"
 
+/* Hot loops opt in to what gcc's defaults for onnxcc's builds leave out:
+ * fusing a*b+c into FMA (off under -std=c99, and #pragma STDC FP_CONTRACT is
+ * ignored) and the full vectorizer cost model (-O2 vectorizes only loops that
+ * need no epilogue). clang contracts within an expression by default. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((optimize("fp-contract=fast", "vect-cost-model=dynamic")))
+#else
+#define HOT
+#endif
+
+#if defined(__GNUC__)
+#define RT_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define RT_PRINTF(fmt, args)
+#endif
+
+static inline float clampf(float v, float lo, float hi)
+{
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
+}
+
 /* Row-major strides (in elements) of t. */
 void rt_strides(const RtTensorDesc *t, int64_t *strides);
 
@@ -11,13 +33,6 @@ void rt_strides(const RtTensorDesc *t, int64_t *strides);
  * broadcasting: in is right-aligned to out's rank, broadcast axes get 0.
  * Returns -1 if in does not broadcast to out. */
 int rt_broadcast_strides(const RtTensorDesc *in, const RtTensorDesc *out, int64_t *strides);
-
-/* Generic element access through double, for dtype-generic slow paths. */
-double rt_load_f64(const void *p, int dtype, int64_t i);
-void rt_store_f64(void *p, int dtype, int64_t i, double v);
-/* Exact integer access for integer and bool dtypes. */
-int64_t rt_load_i64(const void *p, int dtype, int64_t i);
-void rt_store_i64(void *p, int dtype, int64_t i, int64_t v);
 
 /* Advances the row-major multi-index idx[0..rank) over dims by one step
  * (the last axis fastest), wrapping to all zeros after the last element. */
@@ -51,35 +66,66 @@ static inline void rt_store_f64_fast(void *p, int dt, int64_t i, double v)
         rt_store_f64(p, dt, i, v);
 }
 
-static inline int rt_is_float(int dtype)
-{
-    return dtype == RT_F32 || dtype == RT_F64 || dtype == RT_F16 || dtype == RT_BF16;
-}
+/* rt_dtype.c: "float32[2,3]" into s (n bytes), for messages. */
+void rt_type_str(char *s, size_t n, int dtype, int rank, const int64_t *dims);
 
-/* io_pb.c, io_npy.c: tensor files. The parser takes *buf (the whole file,
- * malloc'ed) and may keep it as t->data, setting *buf to NULL. */
-int rt_npy_parse(const char *path, unsigned char **buf, size_t len, RtTensor *t, char *err,
-                 size_t err_len);
+/* ---- tensor files (io_file.c) ---- */
+/* Formats a one-line error into err, if err_len > 0. */
+void rt_errf(char *err, size_t err_len, const char *fmt, ...) RT_PRINTF(3, 4);
+/* Reads the whole file into a malloc'ed buffer (one spare byte, never NULL on success). */
+int rt_io_read_file(const char *path, unsigned char **buf, size_t *len, char *err,
+                    size_t err_len);
 /* Writes head then body to path.tmp and renames it over path; body holds
  * esize-byte elements stored little-endian in the file. Returns RT_EIO on failure. */
 int rt_io_write_atomic(const char *path, const void *head, size_t head_len, const void *body,
                        size_t body_len, size_t esize);
 /* Byte-swaps n esize-byte elements in place on a big-endian host; no-op otherwise. */
 void rt_io_le(void *data, size_t n, size_t esize);
+/* io_npy.c, io_pb.c: the parsers rt_tensor_read picks between. Each takes
+ * *buf (the whole file, malloc'ed) and may keep it as t->data, setting *buf
+ * to NULL. */
+int rt_npy_parse(const char *path, unsigned char **buf, size_t len, RtTensor *t, char *err,
+                 size_t err_len);
+int rt_pb_parse(const char *path, unsigned char **buf, size_t len, RtTensor *t, char *err,
+                size_t err_len);
 
-/* Protobuf pieces io_struct.c builds sequences and optionals from. */
+/* ---- the protobuf wire format (io_wire.c) ---- */
+enum { RT_PB_VARINT = 0, RT_PB_I64 = 1, RT_PB_LEN = 2, RT_PB_SGROUP = 3, RT_PB_EGROUP = 4,
+       RT_PB_I32 = 5 };
+
+/* A reader over one message; its errors name the file and the byte. */
+typedef struct RtPb {
+    const unsigned char *p;      /* the message */
+    size_t len;                  /* its length */
+    size_t pos;                  /* read position */
+    const char *path;            /* for messages */
+    char *err;
+    size_t err_len;
+} RtPb;
+
 typedef struct RtPbField {
     uint32_t num;                /* field number */
-    int wire;                    /* wire type: 0 varint, 2 length-delimited, ... */
-    uint64_t val;                /* a varint's value */
-    const unsigned char *data;   /* a length-delimited payload */
+    int wire;                    /* wire type (RT_PB_VARINT...) */
+    uint64_t val;                /* a varint's or fixed-width field's value */
+    const unsigned char *data;   /* a length-delimited payload (or the fixed bytes) */
     size_t len;
+    size_t at;                   /* offset of the key, for messages */
 } RtPbField;
-int rt_pb_read_file(const char *path, unsigned char **buf, size_t *len, char *err,
-                    size_t err_len);
+
+int rt_pb_read_varint(RtPb *b, uint64_t *v);
+/* n bytes at p as a little-endian number. */
+uint64_t rt_pb_le(const unsigned char *p, int n);
+/* Reads one field at b->pos; 0, or -1 with b->err set. */
+int rt_pb_next(RtPb *b, RtPbField *f, int depth);
+/* Adds the number of varints in packed field f to *count, checking each is whole. */
+int rt_pb_count_varints(RtPb *b, const RtPbField *f, size_t *count);
+/* Writes v as a varint at p; returns its length (at most 10). */
+size_t rt_pb_varint(unsigned char *p, uint64_t v);
 /* The field at *pos of msg (advancing *pos); non-zero with err set if malformed. */
 int rt_pb_field(const char *path, const unsigned char *msg, size_t len, size_t *pos,
                 RtPbField *f, char *err, size_t err_len);
+
+/* ---- TensorProto (io_pb.c): what io_struct.c builds sequences and optionals from ---- */
 /* Parses one TensorProto message into t (t->data malloc'ed). */
 int rt_pb_tensor(const char *path, const unsigned char *msg, size_t len, RtTensor *t, char *err,
                  size_t err_len);
@@ -88,6 +134,5 @@ size_t rt_pb_tensor_head(const RtTensor *t, unsigned char *head);
 /* A string tensor's string_data fields, which follow its head instead of raw
  * data (malloc'ed, *len bytes); NULL if out of memory or a string is NULL. */
 unsigned char *rt_pb_strings_body(const RtTensor *t, size_t *len);
-size_t rt_pb_varint(unsigned char *p, uint64_t v);
 
 #endif

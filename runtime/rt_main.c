@@ -67,15 +67,6 @@ static int block_alloc(Block *b, size_t n)
     return 0;
 }
 
-static void type_str(char *s, size_t n, int dtype, int rank, const int64_t *dims)
-{
-    size_t k = (size_t)snprintf(s, n, "%s[", rt_dtype_name(dtype));
-    for (int i = 0; i < rank && k < n; i++)
-        k += (size_t)snprintf(s + k, n - k, i ? ",%lld" : "%lld", (long long)dims[i]);
-    if (k < n)
-        snprintf(s + k, n - k, "]");
-}
-
 /* Bytes of one graph input/output; 0 with *ok = 0 if its type is unusable. */
 static size_t io_bytes(const RtIO *io, int *ok)
 {
@@ -118,7 +109,7 @@ static void usage_group(const RtModel *m, int is_out, int k)
                gr.layout[0] == 'S' ? "a sequence" : "an optional", gr.layout,
                gr.layout[0] == 'S' ? "SequenceProto" : "OptionalProto");
     for (int i = gr.first; i < gr.first + gr.count; i++) {
-        type_str(ts, sizeof ts, io[i].dtype, io[i].rank, io[i].dims);
+        rt_type_str(ts, sizeof ts, io[i].dtype, io[i].rank, io[i].dims);
         if (structured)
             printf("       %s  %s", io[i].name, ts);
         else
@@ -264,7 +255,7 @@ static int parse_args(Driver *dr, int argc, char **argv)
         } else {
             char ts[256];
             const RtIO *io = &m->in[gr.first];
-            type_str(ts, sizeof ts, io->dtype, io->rank, io->dims);
+            rt_type_str(ts, sizeof ts, io->dtype, io->rank, io->dims);
             err = fail(dr, "missing input '%s' (expected %s)", gr.name, ts);
         }
     }
@@ -286,8 +277,8 @@ static int take_input(Driver *dr, int k, RtTensor *t, const char *file)
     for (int i = 0; same && i < io->rank; i++)
         same = t->desc.dims[i] == io->dims[i];
     if (!same) {
-        type_str(want, sizeof want, io->dtype, io->rank, io->dims);
-        type_str(got, sizeof got, t->desc.dtype, t->desc.rank, t->desc.dims);
+        rt_type_str(want, sizeof want, io->dtype, io->rank, io->dims);
+        rt_type_str(got, sizeof got, t->desc.dtype, t->desc.rank, t->desc.dims);
         return fail(dr, "input '%s' (%s): expected %s, got %s", io->name, file, want, got);
     }
     if (io->dtype == RT_STRING) {
@@ -535,7 +526,7 @@ static void print_summary(const Driver *dr)
         double bv = 0;
         out_desc(dr, k, &d);
         n = rt_numel(&d);
-        type_str(ts, sizeof ts, d.dtype, d.rank, d.dims);
+        rt_type_str(ts, sizeof ts, d.dtype, d.rank, d.dims);
         printf("%s: %s = [", io->name, ts);
         for (int64_t i = 0; i < n && i < SHOW; i++) {
             fputs(i ? ", " : "", stdout);

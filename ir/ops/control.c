@@ -99,7 +99,7 @@ int ir_infer_if(Graph *g, Node *n, Diag *d)
         }
     }
     ir_place_after(g, n, mark);
-    n->dead = 1;
+    ir_node_kill(n);
     return 0;
 }
 
@@ -144,9 +144,9 @@ int ir_infer_loop(Graph *g, Node *n, Diag *d)
         snprintf(prefix, sizeof prefix, "%s/%lld", n->name, (long long)n->iter);
         if (ir_inline_graph(g, body, in_map, outs, prefix, d) < 0)
             return -1;
-        n->in[1] = outs[0];
+        ir_set_input(g, n, 1, outs[0]);
         for (int j = 0; j < n_carried; j++)
-            n->in[2 + j] = outs[1 + j];
+            ir_set_input(g, n, 2 + j, outs[1 + j]);
         if (n_scan) {
             /* the parts array doubles when the count reaches a power of two */
             int64_t it = n->iter;
@@ -180,7 +180,7 @@ int ir_infer_loop(Graph *g, Node *n, Diag *d)
         stack(g, parts, (int)n->iter, 0, out);
     }
     ir_place_after(g, n, mark);
-    n->dead = 1;
+    ir_node_kill(n);
     return 0;
 }
 
@@ -332,7 +332,7 @@ int ir_infer_scan(Graph *g, Node *n, Diag *d)
     if (rc < 0)
         return -1;
     ir_place_after(g, n, mark);
-    n->dead = 1;
+    ir_node_kill(n);
     return 0;
 }
 
@@ -380,6 +380,6 @@ int ir_infer_sequence_map(Graph *g, Node *n, Diag *d)
     }
     free(parts);
     ir_place_after(g, n, mark);
-    n->dead = 1;
+    ir_node_kill(n);
     return 0;
 }

@@ -265,7 +265,7 @@ int ir_infer_identity(Graph *g, Node *n, Diag *d)
         /* a sequence or optional: the output is the same structure */
         if (n->out[0])
             ir_alias_structure(n->out[0], x);
-        n->dead = 1;
+        ir_node_kill(n);
         return 0;
     }
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);

@@ -42,7 +42,7 @@ void ir_alias_structure(Value *out, const Value *v)
 static int set_structure(Graph *g, Node *n, int kind, int dtype, int n_elems, Value *const *e)
 {
     Value *y = n->out[0];
-    n->dead = 1;
+    ir_node_kill(n);
     if (!y)
         return 0;
     y->kind = kind;
@@ -156,8 +156,8 @@ int ir_infer_sequence_erase(Graph *g, Node *n, Diag *d)
 static int become_identity(Graph *g, Node *n, Diag *d, Value *v)
 {
     n->op = OP_IDENTITY;
-    n->in[0] = v;
-    n->n_in = 1;
+    ir_set_n_in(g, n, 1);
+    ir_set_input(g, n, 0, v);
     return ir_infer_identity(g, n, d);
 }
 
@@ -183,7 +183,7 @@ int ir_infer_sequence_length(Graph *g, Node *n, Diag *d)
     int64_t *p = ir_value_alloc_data(g, n->out[0]);
     IR_ASSERT(p);
     *p = s->n_elems;
-    n->dead = 1;
+    ir_node_kill(n);
     return 0;
 }
 
@@ -230,8 +230,8 @@ int ir_infer_split_to_sequence(Graph *g, Node *n, Diag *d)
     Value *in[2] = {n->in[0], ir_const_i64(g, sizes, 1, &kk)};
     Node *s = ir_node_new(g, "Split", "", n->name, 2, k);
     s->opset = 13;
-    s->in[0] = in[0];
-    s->in[1] = in[1];
+    ir_set_input(g, s, 0, in[0]);
+    ir_set_input(g, s, 1, in[1]);
     ir_set_attr_int(g, s, "axis", axis);
     Value *e[k];
     for (int i = 0; i < k; i++) {
@@ -270,7 +270,7 @@ int ir_infer_concat_from_sequence(Graph *g, Node *n, Diag *d)
     Node *c = ir_add_node(g, "Concat", 13, n->name, s->n_elems, parts, n->out[0]);
     ir_set_attr_int(g, c, "axis", axis);
     ir_place_after(g, n, mark);
-    n->dead = 1;
+    ir_node_kill(n);
     return 0;
 }
 
@@ -293,7 +293,7 @@ int ir_infer_optional_has_element(Graph *g, Node *n, Diag *d)
     unsigned char *p = ir_value_alloc_data(g, n->out[0]);
     IR_ASSERT(p);
     *p = (unsigned char)has;
-    n->dead = 1;
+    ir_node_kill(n);
     return 0;
 }
 
@@ -311,6 +311,6 @@ int ir_infer_optional_get_element(Graph *g, Node *n, Diag *d)
         return become_identity(g, n, d, x);
     if (n->out[0])
         ir_alias_structure(n->out[0], x);
-    n->dead = 1;
+    ir_node_kill(n);
     return 0;
 }

@@ -28,17 +28,12 @@ static Value *hidden_output(Graph *g, Node *n, int i, const char *what)
 /* The same for a hidden constant input (StringNormalizer's stopwords). */
 static Value *hidden_input(Graph *g, Node *n, int i, const char *what)
 {
-    if (i >= n->n_in) {
-        Value **in = ir_alloc(g, sizeof *in * (size_t)(i + 2));
-        IR_ASSERT(in);
-        memcpy(in, n->in, sizeof *in * (size_t)n->n_in);
-        n->in = in;
-        n->n_in = i + 1;
-    }
+    if (i >= n->n_in)
+        ir_set_n_in(g, n, i + 1);
     if (!n->in[i]) {
         char name[256];
         snprintf(name, sizeof name, "%.200s/%s", n->name, what);
-        n->in[i] = ir_value_new(g, name);
+        ir_set_input(g, n, i, ir_value_new(g, name));
     }
     return n->in[i];
 }

@@ -74,7 +74,7 @@ static Value *own_input(Graph *g, Node *n, int i, const char *what, int dtype, i
     if (!n->in[i]) {
         char name[256];
         own_name(n, what, name, sizeof name);
-        n->in[i] = ir_value_new(g, name);
+        ir_set_input(g, n, i, ir_value_new(g, name));
     }
     Value *v = n->in[i];
     v->dtype = dtype;
@@ -223,13 +223,8 @@ int ir_infer_tfidf(Graph *g, Node *n, Diag *d)
         free(grams);
         return ir_node_error(d, n, "%lld output columns are too many", (long long)width);
     }
-    if (n->n_in == 1) {
-        Value **in = ir_alloc(g, sizeof *in * 4);
-        IR_ASSERT(in);
-        in[0] = n->in[0];
-        n->in = in;
-        n->n_in = 3;
-    }
+    if (n->n_in == 1)
+        ir_set_n_in(g, n, 3);
     int rc = build_table(g, n, d, grams, count, max_n);
     free(grams);
     if (rc)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "codegen/codegen.h"
+#include "driver.h"
 #include "ir/ir.h"
 #include "op_family.h"
 
@@ -318,11 +319,11 @@ static void run_case(Case *c, const Config *cfg, int idx)
     }
     Diag d = {0};
     PassCtx ctx = {.d = &d, .verify = 1};
-    Graph *g = ir_prepare(model, NULL, 0, s, ns, 2, &ctx);
+    Graph *g = drv_prepare(model, NULL, 0, s, ns, 2, &ctx);
     if (!g && strstr(d.msg, "expected bfloat16, got uint16") &&
         relabel_bf16(s, ns, files, cfg->workdir, idx) == 0) {
         memset(&d, 0, sizeof d);
-        g = ir_prepare(model, NULL, 0, s, ns, 2, &ctx);
+        g = drv_prepare(model, NULL, 0, s, ns, 2, &ctx);
     }
     if (!g) {
         c->status = classify(d.msg);

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "codegen/codegen.h"
+#include "driver.h"
 
 #ifndef ONNXCC_SOURCE_DIR
 #define ONNXCC_SOURCE_DIR "."
@@ -41,7 +42,7 @@ static void check_mode(int mode, const char *work)
     d.file = "digits.onnx";
     PassCtx ctx = {.d = &d, .verify = 1};
     Sample s = {NULL, EXAMPLE "/samples/digit_7_0.pb", 0, 0};
-    Graph *g = ir_prepare(EXAMPLE "/digits.onnx", NULL, 0, &s, 1, 2, &ctx);
+    Graph *g = drv_prepare(EXAMPLE "/digits.onnx", NULL, 0, &s, 1, 2, &ctx);
     CHECK_TRUE(g != NULL);
     if (!g) {
         fprintf(stderr, "%s\n", d.msg);
@@ -84,8 +85,8 @@ static void check_hostile_names(const char *work)
     snprintf(bin, sizeof bin, "%s/hostile", work);
     Diag d = {0};
     PassCtx ctx = {.d = &d, .verify = 1};
-    Graph *g = ir_prepare(ONNXCC_SOURCE_DIR "/tests/data/hostile_names.onnx", NULL, 0, NULL, 0, 2,
-                          &ctx);
+    Graph *g = drv_prepare(ONNXCC_SOURCE_DIR "/tests/data/hostile_names.onnx", NULL, 0, NULL, 0, 2,
+                           &ctx);
     CHECK_TRUE(g != NULL);
     if (!g)
         return;
@@ -117,8 +118,8 @@ static void check_name_clash(const char *work)
     snprintf(bin, sizeof bin, "%s/clash", work);
     Diag d = {0};
     PassCtx ctx = {.d = &d, .verify = 1};
-    Graph *g = ir_prepare(ONNXCC_SOURCE_DIR "/tests/data/name_clash.onnx", NULL, 0, NULL, 0, 2,
-                          &ctx);
+    Graph *g = drv_prepare(ONNXCC_SOURCE_DIR "/tests/data/name_clash.onnx", NULL, 0, NULL, 0, 2,
+                           &ctx);
     CHECK_TRUE(g != NULL);
     if (!g)
         return;
@@ -145,7 +146,7 @@ static void check_strings(const char *work, int mode, int64_t max_bytes)
     PassCtx ctx = {.d = &d, .verify = 1, .max_string_bytes = max_bytes};
     Sample s[2] = {{NULL, ONNXCC_SOURCE_DIR "/tests/data/strings_x.pb", 0, 0},
                    {NULL, ONNXCC_SOURCE_DIR "/tests/data/strings_s.pb", 0, 0}};
-    Graph *g = ir_prepare(ONNXCC_SOURCE_DIR "/tests/data/strings.onnx", NULL, 0, s, 2, 2, &ctx);
+    Graph *g = drv_prepare(ONNXCC_SOURCE_DIR "/tests/data/strings.onnx", NULL, 0, s, 2, 2, &ctx);
     CHECK_TRUE(g != NULL);
     if (!g) {
         fprintf(stderr, "%s\n", d.msg);

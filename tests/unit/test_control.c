@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "driver.h"
 #include "ir/ir.h"
 
 #define TESTDATA "/usr/share/libonnx-testdata/data"
@@ -32,7 +33,7 @@ static Graph *prepare(const char *name, int ns, const char *const *files, Sample
     }
     memset(d, 0, sizeof *d);
     PassCtx ctx = {.d = d, .opt_level = 2, .verify = 1};
-    return ir_prepare(model, NULL, 0, s, ns, 2, &ctx);
+    return drv_prepare(model, NULL, 0, s, ns, 2, &ctx);
 }
 
 /* A file holding int64 v as a scalar (rank 0) or [v] (rank 1). */
@@ -114,7 +115,7 @@ int main(void)
         snprintf(model, sizeof model, "%s/model.onnx", dir_);
         memset(&d, 0, sizeof d);
         PassCtx pc = {.d = &d, .opt_level = 2, .verify = 1};
-        g = ir_prepare(model, NULL, 0, &c, 1, 2, &pc);
+        g = drv_prepare(model, NULL, 0, &c, 1, 2, &pc);
         CHECK_TRUE(g != NULL);
         if (g) {
             CHECK(1, c.compiled_in);
@@ -155,7 +156,7 @@ int main(void)
     /* a sequence input needs a sample to know its structure */
     memset(&d, 0, sizeof d);
     PassCtx ctx = {.d = &d, .opt_level = 2, .verify = 1};
-    g = ir_prepare(TESTDATA "/node/test_identity_sequence/model.onnx", NULL, 0, NULL, 0, 2, &ctx);
+    g = drv_prepare(TESTDATA "/node/test_identity_sequence/model.onnx", NULL, 0, NULL, 0, 2, &ctx);
     CHECK_TRUE(g == NULL);
     CHECK_TRUE(strstr(d.msg, "input 'x' is a sequence: give a sample") != NULL);
 

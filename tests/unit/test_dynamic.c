@@ -8,6 +8,7 @@
 #include "check.h"
 #include "desc.h"
 #include "codegen/codegen.h"
+#include "passes/passes.h"
 
 /* ---- kernels ---- */
 
@@ -161,12 +162,12 @@ static Graph *nonzero_graph(int constant_x, const char *consumer)
     }
     Node *n = ir_node_new(g, "NonZero", "", "nz_node", 1, 1);
     Value *y = ir_value_new(g, "nz");
-    n->in[0] = x;
+    ir_set_input(g, n, 0, x);
     n->out[0] = y;
     y->producer = n;
     if (consumer) {
         Node *m = ir_node_new(g, consumer, "", "after", 1, 1);
-        m->in[0] = y;
+        ir_set_input(g, m, 0, y);
         y = ir_value_new(g, "z");
         m->out[0] = y;
         y->producer = m;

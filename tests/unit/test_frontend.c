@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "frontend/frontend.h"
 #include "ir.h"
 #include "onnx/onnx.pb-c.h"
 

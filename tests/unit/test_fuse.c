@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "driver.h"
 #include "ir/ir.h"
 
 #ifndef ONNXCC_SOURCE_DIR
@@ -28,8 +29,8 @@ static double compare(const char *model, const char *input, int *fused, int *act
     PassCtx ctx = {.d = &d, .verify = 1};
     double worst = INFINITY;
     Sample s1 = {NULL, input, 0, 0}, s2 = {NULL, input, 0, 0};
-    Graph *g1 = ir_prepare(model, NULL, 0, &s1, 1, 1, &ctx);
-    Graph *g2 = ir_prepare(model, NULL, 0, &s2, 1, 2, &ctx);
+    Graph *g1 = drv_prepare(model, NULL, 0, &s1, 1, 1, &ctx);
+    Graph *g2 = drv_prepare(model, NULL, 0, &s2, 1, 2, &ctx);
     RtTensor in;
     char err[256];
     if (!g1 || !g2 || rt_tensor_read(input, &in, err, sizeof err)) {

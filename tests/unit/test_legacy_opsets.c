@@ -1,5 +1,6 @@
 /* test_legacy_opsets.c: old-opset variants onnxcc refuses are reported naming node and cause. */
 #include "check.h"
+#include "driver.h"
 #include "ir/ir.h"
 
 #ifndef ONNXCC_SOURCE_DIR
@@ -14,7 +15,7 @@ static void check_refused(const char *model, const char *op, const char *want)
     snprintf(path, sizeof path, "%s/tests/data/%s", ONNXCC_SOURCE_DIR, model);
     Diag d = {0};
     PassCtx ctx = {.d = &d, .opt_level = 2, .verify = 1};
-    Graph *g = ir_prepare(path, NULL, 0, NULL, 0, 2, &ctx);
+    Graph *g = drv_prepare(path, NULL, 0, NULL, 0, 2, &ctx);
     CHECK_TRUE(g == NULL);
     CHECK_STR_CONTAINS(d.msg, op);
     CHECK_STR_CONTAINS(d.msg, want);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "driver.h"
 #include "ir/ir.h"
 
 #ifndef ONNXCC_SOURCE_DIR
@@ -75,7 +76,7 @@ static void check_model(const char *path, const char *sample, int opt)
     Diag d = {0};
     PassCtx ctx = {.d = &d, .verify = 1};
     Sample s = {NULL, sample, 0, 0};
-    Graph *g = ir_prepare(path, NULL, 0, &s, sample ? 1 : 0, opt, &ctx);
+    Graph *g = drv_prepare(path, NULL, 0, &s, sample ? 1 : 0, opt, &ctx);
     CHECK_TRUE(g != NULL);
     if (!g) {
         fprintf(stderr, "%s\n", d.msg);
@@ -107,11 +108,11 @@ int main(void)
     Diag d = {0};
     PassCtx ctx = {.d = &d, .verify = 1};
     Sample s = {NULL, ONNXCC_SOURCE_DIR "/examples/digits/samples/digit_0_0.pb", 0, 0};
-    Graph *g0 = ir_prepare(ONNXCC_SOURCE_DIR "/examples/digits/digits.onnx", NULL, 0, &s, 1, 0,
-                           &ctx);
+    Graph *g0 = drv_prepare(ONNXCC_SOURCE_DIR "/examples/digits/digits.onnx", NULL, 0, &s, 1, 0,
+                            &ctx);
     s.compiled_in = 0;
-    Graph *g2 = ir_prepare(ONNXCC_SOURCE_DIR "/examples/digits/digits.onnx", NULL, 0, &s, 1, 2,
-                           &ctx);
+    Graph *g2 = drv_prepare(ONNXCC_SOURCE_DIR "/examples/digits/digits.onnx", NULL, 0, &s, 1, 2,
+                            &ctx);
     CHECK_TRUE(g0 && g2);
     if (g0 && g2)
         CHECK_TRUE(g2->arena_bytes < g0->arena_bytes);

@@ -1,8 +1,9 @@
-/* prepare.c: load, bind and optimize a model the way every command needs it. */
+/* driver.c: load, bind and optimize a model the way every command needs it. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "ir.h"
+#include "driver.h"
+#include "frontend/frontend.h"
 
 /* Gives each sample its graph input: named ones by name, the rest in order. */
 static int assign_samples(const Graph *g, Sample *s, int ns, Diag *d)
@@ -140,8 +141,8 @@ fail:
     return NULL;
 }
 
-Graph *ir_prepare(const char *path, const Binding *b, int nb, Sample *s, int ns, int opt_level,
-                  PassCtx *ctx)
+Graph *drv_prepare(const char *path, const Binding *b, int nb, Sample *s, int ns, int opt_level,
+                   PassCtx *ctx)
 {
     Diag *d = ctx->d;
     for (int tries = 0; tries <= ns; tries++) {

@@ -1,0 +1,42 @@
+/* passes.h: the optimization passes over the IR, their registry and the -O pipelines. */
+#ifndef ONNXCC_PASSES_H
+#define ONNXCC_PASSES_H
+
+#include "ir.h"
+
+typedef struct PassCtx {
+    Diag *d;
+    int opt_level;               /* 0..3; -O0 keeps every buffer apart */
+    int verify;                  /* run ir_verify after every pass */
+    const char *dump_after;      /* print the IR after this pass, or NULL */
+    FILE *dump;
+    int64_t max_string_bytes;    /* --max-string-bytes; 0: IR_MAX_STRING_BYTES */
+} PassCtx;
+
+typedef int (*PassFn)(Graph *g, PassCtx *ctx);
+typedef struct PassInfo {
+    const char *name;
+    PassFn fn;
+    const char *what;            /* one line for --list-passes */
+} PassInfo;
+
+/* passes/pipeline.c */
+extern const PassInfo ir_passes[];
+extern const int ir_n_passes;
+int ir_run_pipeline(Graph *g, int opt_level, PassCtx *ctx);
+int ir_run_pass(Graph *g, const char *name, PassCtx *ctx);
+
+/* passes/shape.c */
+int pass_shape(Graph *g, PassCtx *ctx);
+/* passes/fold.c */
+int pass_fold(Graph *g, PassCtx *ctx);
+/* passes/dce.c */
+int pass_dce(Graph *g, PassCtx *ctx);
+/* passes/noop.c */
+int pass_noop(Graph *g, PassCtx *ctx);
+/* passes/fuse.c */
+int pass_fuse(Graph *g, PassCtx *ctx);
+/* passes/plan.c */
+int pass_plan(Graph *g, PassCtx *ctx);
+
+#endif
