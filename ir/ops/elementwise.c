@@ -135,7 +135,7 @@ int ir_infer_binary(Graph *g, Node *n, Diag *d)
                              rt_dtype_name(a->dtype));
     /* Before opset 7, B could be aligned at an axis of A (broadcast=1, axis=k)
      * and PRelu's slope of shape [C] applied along axis 1 of X [N, C, ...]:
-     * both append 1-dims to B's shape, as the kernel does (ints[1]). */
+     * both append 1-dims to B's shape, as the kernel does (RT_BINARY_EXTRA_DIMS). */
     int extra = 0;
     const Attr *ax = ir_attr(n, "axis");
     if (n->opset < 7 && n->op == OP_PRELU && b->rank == 1 && a->rank >= 3 &&
@@ -163,9 +163,9 @@ int ir_infer_binary(Graph *g, Node *n, Diag *d)
         return ir_node_error(d, n, "slope of shape %s does not broadcast to X's shape %s", sb,
                              sa);
     }
-    ir_param_int(n, code);
+    ir_param_int(n, RT_BINARY_OP, code);
     if (extra)
-        ir_param_int(n, extra);
+        ir_param_int(n, RT_BINARY_EXTRA_DIMS, extra);
     return ir_set_out(n, 0, to_bool ? RT_BOOL : a->dtype, r, dims);
 }
 
@@ -259,13 +259,13 @@ int ir_infer_unary(Graph *g, Node *n, Diag *d)
     if (need_input(d, n, 0, kinds))
         return -1;
     const Value *x = n->in[0];
-    ir_param_int(n, code);
+    ir_param_int(n, RT_UNARY_OP, code);
     if (n->op == OP_IS_INF) {
-        ir_param_int(n, ir_attr_int(n, "detect_positive", 1) != 0);
-        ir_param_int(n, ir_attr_int(n, "detect_negative", 1) != 0);
+        ir_param_int(n, RT_UNARY_DETECT_POS, ir_attr_int(n, "detect_positive", 1) != 0);
+        ir_param_int(n, RT_UNARY_DETECT_NEG, ir_attr_int(n, "detect_negative", 1) != 0);
     }
     for (int i = 0; i < nf; i++)
-        ir_param_float(n, p[i]);
+        ir_param_float(n, RT_UNARY_F_P0 + i, p[i]);
     return ir_set_out(n, 0, to_bool ? RT_BOOL : x->dtype, x->rank, x->dims);
 }
 
@@ -279,11 +279,11 @@ int ir_infer_clip(Graph *g, Node *n, Diag *d)
     const Value *x = n->in[0];
     if (n->opset < 11) {
         /* Clip-6: the bounds are attributes defaulting to the float range. */
-        ir_param_int(n, 1);
-        ir_param_float(n, ir_attr_float(n, "min", -FLT_MAX));
-        ir_param_float(n, ir_attr_float(n, "max", FLT_MAX));
+        ir_param_int(n, RT_CLIP_ATTRS, 1);
+        ir_param_float(n, RT_CLIP_F_LO, ir_attr_float(n, "min", -FLT_MAX));
+        ir_param_float(n, RT_CLIP_F_HI, ir_attr_float(n, "max", FLT_MAX));
     } else {
-        ir_param_int(n, 0);
+        ir_param_int(n, RT_CLIP_ATTRS, 0);
         for (int i = 1; i < n->n_in; i++) {
             const Value *v = n->in[i];
             if (!v)
@@ -374,7 +374,7 @@ int ir_infer_variadic(Graph *g, Node *n, Diag *d)
     for (int i = 1; i < n->n_in; i++)
         if (broadcast_with(d, n, i, &r, dims))
             return -1;
-    ir_param_int(n, code);
-    ir_param_int(n, n->op == OP_MEAN);
+    ir_param_int(n, RT_VARIADIC_OP, code);
+    ir_param_int(n, RT_VARIADIC_MEAN, n->op == OP_MEAN);
     return ir_set_out(n, 0, n->in[0]->dtype, r, dims);
 }
