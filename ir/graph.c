@@ -374,15 +374,24 @@ int ir_set_out_dyn(Graph *g, Node *n, int i, int dtype, int rank, const int64_t 
     return 0;
 }
 
-void ir_param_int(Node *n, int64_t v)
+/* Slots are filled in order, so a slot name that disagrees with the order
+ * of the writes (a gap, a repeat) stops at once instead of shifting every
+ * later parameter. */
+void ir_param_int(Node *n, int slot, int64_t v)
 {
-    IR_ASSERT(n->n_ints < IR_MAX_INTS);
+    IR_ASSERT(slot == n->n_ints && slot < IR_MAX_INTS);
     n->ints[n->n_ints++] = v;
 }
 
-void ir_param_float(Node *n, float v)
+void ir_param_ints(Node *n, int slot, const int64_t *v, int count)
 {
-    IR_ASSERT(n->n_floats < IR_MAX_FLOATS);
+    for (int i = 0; i < count; i++)
+        ir_param_int(n, slot + i, v[i]);
+}
+
+void ir_param_float(Node *n, int slot, float v)
+{
+    IR_ASSERT(slot == n->n_floats && slot < IR_MAX_FLOATS);
     n->floats[n->n_floats++] = v;
 }
 

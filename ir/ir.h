@@ -255,8 +255,11 @@ Value *ir_node_add_output(Graph *g, Node *n, const char *name);
  * i is omitted, so the kernel always finds it) and shared by all of the
  * node's dynamic outputs. Returns 0. */
 int ir_set_out_dyn(Graph *g, Node *n, int i, int dtype, int rank, const int64_t *dims, int axis);
-void ir_param_int(Node *n, int64_t v);
-void ir_param_float(Node *n, float v);
+/* kernel parameters, written in slot order; the slots are the kernel's enum
+ * in runtime/k_*.h */
+void ir_param_int(Node *n, int slot, int64_t v);
+void ir_param_ints(Node *n, int slot, const int64_t *v, int count);
+void ir_param_float(Node *n, int slot, float v);
 /* NumPy broadcasting of two shapes; -1 if incompatible. */
 int ir_broadcast(int ra, const int64_t *a, int rb, const int64_t *b, int *r, int64_t *out);
 /* Reads a constant integer tensor (any int dtype); count, or -1 if not constant

@@ -3,11 +3,12 @@
 
 #include "ir.h"
 
-const OpInfo ir_ops[OP_COUNT] = {
+const OpInfo ir_ops[] = {
 #define OP(id, domain, name, infer, kernel) {name, domain, infer, kernel, #kernel},
 #include "ops.def"
 #undef OP
 };
+_Static_assert(sizeof ir_ops / sizeof ir_ops[0] == OP_COUNT, "one ir_ops row per OpKind");
 
 /* "ai.onnx" is the default domain's long name; both spellings mean the same ops. */
 static int same_domain(const char *a, const char *b)

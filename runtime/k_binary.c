@@ -295,24 +295,26 @@ static int binary(int op, const RtTensorDesc *da, const void *a, const RtTensorD
 
 int rt_binary(const RtCall *c, const void *const *in, void *const *out)
 {
-    if (c->n_in != 2 || c->n_ints < 1)
+    if (c->n_in != 2 || c->n_ints <= RT_BINARY_OP)
         return RT_EINVAL;
     RtTensorDesc db = c->in[1];
-    if (c->n_ints > 1 && c->ints[1] > 0) {
-        if (db.rank + c->ints[1] > RT_MAX_RANK)
+    int64_t extra = rt_param_int(c, RT_BINARY_EXTRA_DIMS, 0);
+    if (extra > 0) {
+        if (db.rank + extra > RT_MAX_RANK)
             return RT_EINVAL;
-        for (int64_t k = 0; k < c->ints[1]; k++)
+        for (int64_t k = 0; k < extra; k++)
             db.dims[db.rank++] = 1;
     }
-    return binary((int)c->ints[0], &c->in[0], in[0], &db, in[1], &c->out[0], out[0]);
+    return binary((int)c->ints[RT_BINARY_OP], &c->in[0], in[0], &db, in[1], &c->out[0], out[0]);
 }
 
 int rt_variadic(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *dout = &c->out[0];
-    if (c->n_in < 1 || c->n_ints < 1)
+    if (c->n_in < 1 || c->n_ints <= RT_VARIADIC_OP)
         return RT_EINVAL;
-    int op = (int)c->ints[0], mean = c->n_ints > 1 && c->ints[1];
+    int op = (int)c->ints[RT_VARIADIC_OP];
+    int mean = rt_param_int(c, RT_VARIADIC_MEAN, 0) != 0;
     int64_t n = rt_numel(dout);
     if (n == 0)
         return RT_OK;

@@ -25,11 +25,11 @@ static int64_t prod3(const int64_t *v)
 static int read_geom(const RtCall *c, int transpose, Geom *g)
 {
     const RtTensorDesc *x = &c->in[0], *w = &c->in[1], *y = &c->out[0];
-    if (c->n_ints < 2)
+    if (c->n_ints < RT_CONV_STRIDES)
         return RT_EINVAL;
-    int64_t groups = c->ints[0];
-    int nsp = (int)c->ints[1];
-    if (nsp < 1 || nsp > 3 || c->n_ints < 2 + 3 * nsp || groups < 1 || x->rank != nsp + 2 ||
+    int64_t groups = c->ints[RT_CONV_GROUP];
+    int nsp = (int)c->ints[RT_CONV_NSP];
+    if (nsp < 1 || nsp > 3 || c->n_ints < RT_CONV_CLAMP(nsp) || groups < 1 || x->rank != nsp + 2 ||
         w->rank != nsp + 2 || y->rank != nsp + 2)
         return RT_EINVAL;
     g->n = x->dims[0];
@@ -46,17 +46,17 @@ static int read_geom(const RtCall *c, int transpose, Geom *g)
         g->in[i] = s < 0 ? 1 : (transpose ? y : x)->dims[2 + s];
         g->out[i] = s < 0 ? 1 : (transpose ? x : y)->dims[2 + s];
         g->k[i] = s < 0 ? 1 : w->dims[2 + s];
-        g->st[i] = s < 0 ? 1 : c->ints[2 + s];
-        g->dil[i] = s < 0 ? 1 : c->ints[2 + nsp + s];
-        g->pad[i] = s < 0 ? 0 : c->ints[2 + 2 * nsp + s];
+        g->st[i] = s < 0 ? 1 : c->ints[RT_CONV_STRIDES + s];
+        g->dil[i] = s < 0 ? 1 : c->ints[RT_CONV_DIL(nsp) + s];
+        g->pad[i] = s < 0 ? 0 : c->ints[RT_CONV_PADS(nsp) + s];
         if (g->st[i] < 1 || g->dil[i] < 1)
             return RT_EINVAL;
     }
-    g->clamp = c->n_ints > 2 + 3 * nsp && c->ints[2 + 3 * nsp];
-    if (g->clamp && c->n_floats < 2)
+    g->clamp = c->n_ints > RT_CONV_CLAMP(nsp) && c->ints[RT_CONV_CLAMP(nsp)];
+    if (g->clamp && c->n_floats < RT_CONV_NFLOATS)
         return RT_EINVAL;
-    g->lo = g->clamp ? c->floats[0] : -HUGE_VALF;
-    g->hi = g->clamp ? c->floats[1] : HUGE_VALF;
+    g->lo = g->clamp ? c->floats[RT_CONV_F_LO] : -HUGE_VALF;
+    g->hi = g->clamp ? c->floats[RT_CONV_F_HI] : HUGE_VALF;
     return RT_OK;
 }
 

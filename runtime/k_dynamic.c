@@ -116,11 +116,12 @@ static int64_t next_unique(const Slices *s, int sorted, int64_t prev)
 
 int rt_unique(const RtCall *c, const void *const *in, void *const *out)
 {
-    if (c->n_in < 1 || c->n_out < 2 || c->n_out > 5 || c->n_ints < 4)
+    if (c->n_in < 1 || c->n_out < 2 || c->n_out > 5 || c->n_ints < RT_UNIQUE_NINTS)
         return RT_EINVAL;
     const RtTensorDesc *x = &c->in[0];
-    Slices s = {in[0], x->dtype, c->ints[1], c->ints[2], c->ints[3]};
-    int sorted = c->ints[0] != 0, n_decl = c->n_out - 1;
+    Slices s = {in[0], x->dtype, c->ints[RT_UNIQUE_OUTER], c->ints[RT_UNIQUE_N],
+                c->ints[RT_UNIQUE_INNER]};
+    int sorted = c->ints[RT_UNIQUE_SORTED] != 0, n_decl = c->n_out - 1;
     int64_t *len = extent_out(c, out);
     size_t es = rt_dtype_size(x->dtype);
     if (!len || !es || s.outer * s.n * s.inner != rt_numel(x))
@@ -205,13 +206,13 @@ static int64_t next_box(const float *sc, int64_t n, int filter, float thr, int f
 
 int rt_nms(const RtCall *c, const void *const *in, void *const *out)
 {
-    if (c->n_in < 2 || c->n_out != 2 || c->n_ints < 1 || c->in[0].dtype != RT_F32 ||
+    if (c->n_in < 2 || c->n_out != 2 || c->n_ints < RT_NMS_NINTS || c->in[0].dtype != RT_F32 ||
         c->in[1].dtype != RT_F32)
         return RT_EINVAL;
     const RtTensorDesc *bd = &c->in[0], *sd = &c->in[1];
     int64_t nb = bd->dims[0], nbox = bd->dims[1], ncls = sd->dims[1];
     int64_t *y = out[0], *len = extent_out(c, out), bound = c->out[0].dims[0], k = 0;
-    int center = c->ints[0] != 0;
+    int center = c->ints[RT_NMS_CENTER_POINT_BOX] != 0;
     if (!len)
         return RT_EINVAL;
     int64_t max_out = c->n_in > 2 && in[2] ? ((const int64_t *)in[2])[0] : 0;

@@ -8,8 +8,7 @@
  * with that extent, never past the bound. They use no scratch memory. */
 
 /* NonZero of in[0] (any numeric dtype or bool): out[0] int64 [rank, N], the
- * coordinates of the N non-zero elements in row-major order; out[1] = N.
- * ints: none. */
+ * coordinates of the N non-zero elements in row-major order; out[1] = N. */
 int rt_nonzero(const RtCall *c, const void *const *in, void *const *out);
 
 /* Unique of in[0] viewed as [outer, n, inner]: the distinct slices x[:, i, :]
@@ -18,8 +17,8 @@ int rt_nonzero(const RtCall *c, const void *const *in, void *const *out);
  * (first occurrence of each), out[2] inverse_indices (per slice of x: its
  * position in Y), out[3] counts, all int64; out[c->n_out - 1] = U. Any of
  * out[0..3] may be NULL or absent (c->n_out - 1 of them are present).
- * O(n^2) slice comparisons, in exchange for no scratch memory.
- * ints: [sorted (0/1), outer, n, inner]. */
+ * O(n^2) slice comparisons, in exchange for no scratch memory. */
+enum { RT_UNIQUE_SORTED, RT_UNIQUE_OUTER, RT_UNIQUE_N, RT_UNIQUE_INNER, RT_UNIQUE_NINTS };
 int rt_unique(const RtCall *c, const void *const *in, void *const *out);
 
 /* NonMaxSuppression of in[0] boxes [B, N, 4] by in[1] scores [B, C, N]
@@ -29,7 +28,8 @@ int rt_unique(const RtCall *c, const void *const *in, void *const *out);
  * lower index first); a box is kept unless its IoU with a kept box of the
  * same class exceeds the threshold. out[0] int64 [K, 3] rows (batch, class,
  * box) in that order; out[1] = K.
- * ints: [center_point_box (0: [y1, x1, y2, x2], 1: [xc, yc, w, h])]. */
+ * center_point_box 0: boxes are [y1, x1, y2, x2], 1: [xc, yc, w, h]. */
+enum { RT_NMS_CENTER_POINT_BOX, RT_NMS_NINTS };
 int rt_nms(const RtCall *c, const void *const *in, void *const *out);
 
 #endif

@@ -37,20 +37,20 @@ enum RtUnOp {
     RT_UN_NEG = 4,
     RT_UN_RECIPROCAL = 5,
     RT_UN_RELU = 6,
-    RT_UN_LEAKY_RELU = 7,  /* floats[0] alpha */
+    RT_UN_LEAKY_RELU = 7,  /* P0 alpha */
     RT_UN_SIGMOID = 8,
     RT_UN_TANH = 9,
     RT_UN_ERF = 10,
-    RT_UN_HARD_SIGMOID = 11, /* floats[0] alpha, floats[1] beta */
+    RT_UN_HARD_SIGMOID = 11, /* P0 alpha, P1 beta */
     RT_UN_HARD_SWISH = 12,
     RT_UN_GELU = 13,       /* 0.5 x (1 + erf(x / sqrt 2)) */
     RT_UN_GELU_TANH = 14,  /* Gelu approximate="tanh" */
-    RT_UN_ELU = 15,        /* floats[0] alpha */
-    RT_UN_SELU = 16,       /* floats[0] alpha, floats[1] gamma */
-    RT_UN_CELU = 17,       /* floats[0] alpha */
+    RT_UN_ELU = 15,        /* P0 alpha */
+    RT_UN_SELU = 16,       /* P0 alpha, P1 gamma */
+    RT_UN_CELU = 17,       /* P0 alpha */
     RT_UN_SOFTPLUS = 18,
     RT_UN_SOFTSIGN = 19,
-    RT_UN_THRESHOLDED_RELU = 20, /* floats[0] alpha */
+    RT_UN_THRESHOLDED_RELU = 20, /* P0 alpha */
     RT_UN_SIN = 21,
     RT_UN_COS = 22,
     RT_UN_TAN = 23,
@@ -69,28 +69,34 @@ enum RtUnOp {
     RT_UN_NOT = 36,        /* bool */
     RT_UN_BITNOT = 37,     /* integers */
     RT_UN_ISNAN = 38,      /* writes bool */
-    RT_UN_ISINF = 39,      /* writes bool; ints[1] detect_positive, ints[2] detect_negative */
-    RT_UN_SHRINK = 40,     /* floats[0] lambd, floats[1] bias */
+    RT_UN_ISINF = 39,      /* writes bool; DETECT_POS, DETECT_NEG */
+    RT_UN_SHRINK = 40,     /* P0 lambd, P1 bias */
     RT_UN_MISH = 41,       /* x tanh(softplus(x)) */
     RT_UN_COUNT
 };
 
 /* Add .. GreaterOrEqual, And, Or, Xor, Mod, PRelu, BitShift, Bitwise{And,Or,Xor}:
- * out = a OP b under NumPy broadcasting.
- * ints[0] RtBinOp; ints[1] (optional) count of 1-dims appended to b's shape
- * (PRelu before opset 7 broadcasts a [C] slope over axis 1). */
+ * out = a OP b under NumPy broadcasting. EXTRA_DIMS (optional) counts 1-dims
+ * appended to b's shape (PRelu before opset 7 broadcasts a [C] slope over axis 1). */
+enum { RT_BINARY_OP /* RtBinOp */, RT_BINARY_EXTRA_DIMS };
 int rt_binary(const RtCall *c, const void *const *in, void *const *out);
 
-/* Max, Min, Sum, Mean over 1..n_in inputs under NumPy broadcasting.
- * ints[0] RT_BIN_MAX, RT_BIN_MIN or RT_BIN_ADD; ints[1] 1 to divide by n_in (Mean). */
+/* Max, Min, Sum, Mean over 1..n_in inputs under NumPy broadcasting: op is
+ * RT_BIN_MAX, RT_BIN_MIN or RT_BIN_ADD; MEAN (optional) 1 divides by n_in. */
+enum { RT_VARIADIC_OP, RT_VARIADIC_MEAN };
 int rt_variadic(const RtCall *c, const void *const *in, void *const *out);
 
-/* One-input ops; out has in's shape. ints[0] RtUnOp; floats[] as noted per op. */
+/* One-input ops; out has in's shape. IsInf's detect flags default to 1 and
+ * the optional floats P0, P1 are as noted per op. */
+enum { RT_UNARY_OP /* RtUnOp */, RT_UNARY_DETECT_POS, RT_UNARY_DETECT_NEG };
+enum { RT_UNARY_F_P0, RT_UNARY_F_P1 };
 int rt_unary(const RtCall *c, const void *const *in, void *const *out);
 
 /* Clip: out = min(max(x, lo), hi), so lo > hi gives hi (ONNX Clip-13).
- * ints[0] 1: lo = floats[0], hi = floats[1] (the attributes before opset 11);
- * ints[0] 0: lo, hi are element 0 of inputs 1 and 2 when present (any dtype of x). */
+ * ATTRS 1: lo, hi are the floats (the attributes before opset 11);
+ * ATTRS 0: lo, hi are element 0 of inputs 1 and 2 when present (any dtype of x). */
+enum { RT_CLIP_ATTRS };
+enum { RT_CLIP_F_LO, RT_CLIP_F_HI };
 int rt_clip(const RtCall *c, const void *const *in, void *const *out);
 
 /* Where(cond, x, y) under three-way broadcasting; no parameters. */

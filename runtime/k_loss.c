@@ -47,10 +47,10 @@ static int nll(const RtCall *c, const void *p, int dt, int logits, const void *c
                void *out)
 {
     const RtTensorDesc *x = &c->in[0];
-    if (c->n_ints < 3 || x->rank < 2 || c->in[1].rank != x->rank - 1)
+    if (c->n_ints < RT_LOSS_NINTS || x->rank < 2 || c->in[1].rank != x->rank - 1)
         return RT_EINVAL;
-    int red = (int)c->ints[0], has_ii = c->ints[1] != 0;
-    int64_t ii = c->ints[2];
+    int red = (int)c->ints[RT_LOSS_REDUCTION], has_ii = c->ints[RT_LOSS_HAS_IGNORE] != 0;
+    int64_t ii = c->ints[RT_LOSS_IGNORE_INDEX];
     int64_t n = x->dims[0], cls = x->dims[1], inner = 1;
     for (int i = 2; i < x->rank; i++)
         inner *= x->dims[i];

@@ -108,10 +108,11 @@ int rt_matmul(const RtCall *c, const void *const *in, void *const *out)
 int rt_gemm(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *ta = &c->in[0], *tb = &c->in[1], *ty = &c->out[0];
-    if (c->n_ints < 2 || c->n_floats < 2 || ta->rank != 2 || tb->rank != 2 || ty->rank != 2)
+    if (c->n_ints < RT_GEMM_NINTS || c->n_floats < RT_GEMM_NFLOATS || ta->rank != 2 ||
+        tb->rank != 2 || ty->rank != 2)
         return RT_EINVAL;
-    int trans_a = (int)c->ints[0], trans_b = (int)c->ints[1];
-    float alpha = c->floats[0], beta = c->floats[1];
+    int trans_a = (int)c->ints[RT_GEMM_TRANS_A], trans_b = (int)c->ints[RT_GEMM_TRANS_B];
+    float alpha = c->floats[RT_GEMM_F_ALPHA], beta = c->floats[RT_GEMM_F_BETA];
     int dt = ta->dtype;
     int64_t m = ty->dims[0], n = ty->dims[1];
     int64_t k = trans_a ? ta->dims[0] : ta->dims[1];

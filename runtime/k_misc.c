@@ -32,13 +32,13 @@ int rt_topk(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0];
     int dt = x->dtype;
-    if (c->n_ints < 3 || c->out[1].dtype != RT_I64)
+    if (c->n_ints < RT_TOPK_NINTS || c->out[1].dtype != RT_I64)
         return RT_EINVAL;
     if (!rt_is_float(dt) && !is_int_dtype(dt))
         return RT_EDTYPE;
-    int axis = (int)c->ints[0];
-    int64_t k = c->ints[1];
-    int largest = (int)c->ints[2];
+    int axis = (int)c->ints[RT_TOPK_AXIS];
+    int64_t k = c->ints[RT_TOPK_K];
+    int largest = (int)c->ints[RT_TOPK_LARGEST];
     int64_t outer = 1, inner = 1, n = x->dims[axis];
     for (int a = 0; a < axis; a++)
         outer *= x->dims[a];
@@ -112,11 +112,11 @@ int rt_mvn(const RtCall *c, const void *const *in, void *const *out)
     int dt = x->dtype;
     if (!rt_is_float(dt))
         return RT_EDTYPE;
-    if (c->n_ints < 1)
+    if (c->n_ints < RT_MVN_NINTS)
         return RT_EINVAL;
     int nk, nr;
     int64_t kd[RT_MAX_RANK], ks[RT_MAX_RANK], rd[RT_MAX_RANK], rs[RT_MAX_RANK];
-    split_axes(x, c->ints[0], &nk, kd, ks, &nr, rd, rs);
+    split_axes(x, c->ints[RT_MVN_MASK], &nk, kd, ks, &nr, rd, rs);
     if (rt_numel(x) == 0)
         return RT_OK;
     int64_t cnt = 1;
@@ -200,15 +200,15 @@ int rt_einsum(const RtCall *c, const void *const *in, void *const *out)
 {
     int dt = c->out[0].dtype;
     int nin = c->n_in;
-    if (nin > EINSUM_MAX_IN || c->n_ints < 1)
+    if (nin > EINSUM_MAX_IN || c->n_ints <= RT_EINSUM_L)
         return RT_EINVAL;
-    int L = (int)c->ints[0];
-    if (L > EINSUM_MAX_L || c->n_ints != 1 + L * (nin + 2))
+    int L = (int)c->ints[RT_EINSUM_L];
+    if (L > EINSUM_MAX_L || c->n_ints != RT_EINSUM_NINTS(L, nin))
         return RT_EINVAL;
     if (!rt_is_float(dt) && !is_int_dtype(dt))
         return RT_EDTYPE;
-    const int64_t *size = c->ints + 1;
-    const int64_t *ost = c->ints + 1 + L * (nin + 1);
+    const int64_t *size = c->ints + RT_EINSUM_SIZES;
+    const int64_t *st = c->ints + RT_EINSUM_STRIDES(L, 0); /* the output's run is k = nin */
     int64_t on = rt_numel(&c->out[0]);
     size_t esz = rt_dtype_size(dt);
     memset(out[0], 0, (size_t)on * esz);
@@ -239,11 +239,11 @@ int rt_einsum(const RtCall *c, const void *const *in, void *const *out)
         for (; l >= 0; l--) {
             ix[l]++;
             for (int k = 0; k <= nin; k++)
-                off[k] += k < nin ? size[L * (k + 1) + l] : ost[l];
+                off[k] += st[L * k + l];
             if (ix[l] < size[l])
                 break;
             for (int k = 0; k <= nin; k++)
-                off[k] -= ix[l] * (k < nin ? size[L * (k + 1) + l] : ost[l]);
+                off[k] -= ix[l] * st[L * k + l];
             ix[l] = 0;
         }
         if (l < 0)
@@ -318,16 +318,16 @@ int rt_gridsample(const RtCall *c, const void *const *in, void *const *out)
     const RtTensorDesc *x = &c->in[0], *g = &c->in[1], *y = &c->out[0];
     if (!rt_is_float(x->dtype) || !rt_is_float(g->dtype))
         return RT_EDTYPE;
-    if (x->rank != 4 || g->rank != 4 || y->rank != 4 || c->n_ints < 3)
+    if (x->rank != 4 || g->rank != 4 || y->rank != 4 || c->n_ints < RT_GRIDSAMPLE_NINTS)
         return RT_EINVAL;
-    int mode = (int)c->ints[0], align = (int)c->ints[2];
+    int mode = (int)c->ints[RT_GRIDSAMPLE_MODE], align = (int)c->ints[RT_GRIDSAMPLE_ALIGN_CORNERS];
     int64_t nb = x->dims[0], ch = x->dims[1], oh = y->dims[2], ow = y->dims[3];
     GsPlane p;
     p.x = in[0];
     p.dt = x->dtype;
     p.h = x->dims[2];
     p.w = x->dims[3];
-    p.pad = (int)c->ints[1];
+    p.pad = (int)c->ints[RT_GRIDSAMPLE_PADDING];
     p.lo_x = align ? 0 : -0.5;
     p.lo_y = p.lo_x;
     p.hi_x = align ? (double)p.w - 1 : (double)p.w - 0.5;
@@ -394,20 +394,21 @@ int rt_maxunpool(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(x->dtype);
     if (!esz || !rt_dtype_size(c->in[1].dtype))
         return RT_EDTYPE;
-    if (c->n_ints != y->rank)
+    if (c->n_ints != RT_MAXUNPOOL_DIMS + y->rank)
         return RT_EINVAL;
+    const int64_t *dflt = c->ints + RT_MAXUNPOOL_DIMS;
     for (int a = 0; a < y->rank; a++)
-        dn *= c->ints[a];
+        dn *= dflt[a];
     memset(out[0], 0, (size_t)on * esz);
     for (int64_t i = 0; i < n; i++) {
         int64_t j = rt_load_i64(in[1], c->in[1].dtype, i);
         if (j < 0 || j >= dn)
             return RT_EINVAL;
-        /* j is flat in the default shape ints[]; re-flatten it in y's. */
+        /* j is flat in the default shape; re-flatten it in y's. */
         int64_t o = 0, scale = 1;
         for (int a = y->rank - 1; a >= 0; a--) {
-            o += j % c->ints[a] * scale;
-            j /= c->ints[a];
+            o += j % dflt[a] * scale;
+            j /= dflt[a];
             scale *= y->dims[a];
         }
         memcpy((char *)out[0] + (size_t)o * esz, (const char *)in[0] + (size_t)i * esz, esz);
@@ -459,11 +460,12 @@ int rt_roialign(const RtCall *c, const void *const *in, void *const *out)
     const RtTensorDesc *x = &c->in[0], *r = &c->in[1], *y = &c->out[0];
     if (!rt_is_float(x->dtype) || !rt_is_float(r->dtype))
         return RT_EDTYPE;
-    if (c->n_ints < 3 || c->n_floats < 1 || x->rank != 4 || y->rank != 4)
+    if (c->n_ints < RT_ROIALIGN_NINTS || c->n_floats < RT_ROIALIGN_NFLOATS || x->rank != 4 ||
+        y->rank != 4)
         return RT_EINVAL;
-    int is_max = (int)c->ints[0], half = (int)c->ints[1];
-    int64_t sr = c->ints[2];
-    double scale = c->floats[0], off = half ? 0.5 : 0;
+    int is_max = (int)c->ints[RT_ROIALIGN_MAX], half = (int)c->ints[RT_ROIALIGN_HALF_PIXEL];
+    int64_t sr = c->ints[RT_ROIALIGN_SAMPLING_RATIO];
+    double scale = c->floats[RT_ROIALIGN_F_SPATIAL_SCALE], off = half ? 0.5 : 0;
     int64_t nb = x->dims[0], ch = x->dims[1], h = x->dims[2], w = x->dims[3];
     int64_t nr = y->dims[0], oh = y->dims[2], ow = y->dims[3];
     for (int64_t k = 0; k < nr; k++) {

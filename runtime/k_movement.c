@@ -177,6 +177,14 @@ static void copy_strided(byte *dst, const byte *src, size_t esz, int rank,
     }
 }
 
+/* The axis at slot, or -1 when the slot is missing or the axis is outside [0, rank). */
+static int axis_at(const RtCall *c, int slot, int rank)
+{
+    if (c->n_ints <= slot || c->ints[slot] < 0 || c->ints[slot] >= rank)
+        return -1;
+    return (int)c->ints[slot];
+}
+
 static int64_t prod(const int64_t *d, int from, int to)
 {
     int64_t p = 1;
@@ -217,12 +225,12 @@ int rt_transpose(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(x->dtype);
     if (!esz)
         return RT_EDTYPE;
-    if (c->n_ints != x->rank || y->rank != x->rank)
+    if (c->n_ints != RT_TRANSPOSE_PERM + x->rank || y->rank != x->rank)
         return RT_EINVAL;
     int64_t xs[RT_MAX_RANK], st[RT_MAX_RANK];
     rt_strides(x, xs);
     for (int k = 0; k < x->rank; k++) {
-        int64_t p = c->ints[k];
+        int64_t p = c->ints[RT_TRANSPOSE_PERM + k];
         if (p < 0 || p >= x->rank || y->dims[k] != x->dims[p])
             return RT_EINVAL;
         st[k] = xs[p];
@@ -237,9 +245,9 @@ int rt_concat(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(y->dtype);
     if (!esz)
         return RT_EDTYPE;
-    if (c->n_ints < 1 || c->ints[0] < 0 || c->ints[0] >= y->rank)
+    int axis = axis_at(c, RT_CONCAT_AXIS, y->rank);
+    if (axis < 0)
         return RT_EINVAL;
-    int axis = (int)c->ints[0];
     int64_t outer = prod(y->dims, 0, axis), inner = prod(y->dims, axis + 1, y->rank);
     size_t row = (size_t)(y->dims[axis] * inner) * esz, off = 0;
     byte *d = out[0];
@@ -266,9 +274,9 @@ int rt_split(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(x->dtype);
     if (!esz)
         return RT_EDTYPE;
-    if (c->n_ints < 1 || c->ints[0] < 0 || c->ints[0] >= x->rank)
+    int axis = axis_at(c, RT_SPLIT_AXIS, x->rank);
+    if (axis < 0)
         return RT_EINVAL;
-    int axis = (int)c->ints[0];
     int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis + 1, x->rank);
     size_t row = (size_t)(x->dims[axis] * inner) * esz, off = 0;
     const byte *s = in[0];
@@ -295,14 +303,15 @@ int rt_slice(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(x->dtype);
     if (!esz)
         return RT_EDTYPE;
-    if (c->n_ints != 2 * x->rank || y->rank != x->rank)
+    if (c->n_ints != RT_SLICE_AXIS(x->rank) || y->rank != x->rank)
         return RT_EINVAL;
     if (rt_numel(y) == 0)
         return RT_OK;
     int64_t xs[RT_MAX_RANK], st[RT_MAX_RANK], base = 0;
     rt_strides(x, xs);
     for (int k = 0; k < x->rank; k++) {
-        int64_t start = c->ints[2 * k], step = c->ints[2 * k + 1];
+        int64_t start = c->ints[RT_SLICE_AXIS(k) + RT_SLICE_START];
+        int64_t step = c->ints[RT_SLICE_AXIS(k) + RT_SLICE_STEP];
         int64_t last = start + (y->dims[k] - 1) * step;
         if (start < 0 || start >= x->dims[k] || last < 0 || last >= x->dims[k])
             return RT_EINVAL;
@@ -319,9 +328,9 @@ int rt_gather(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(x->dtype);
     if (!esz)
         return RT_EDTYPE;
-    if (c->n_ints < 1 || c->ints[0] < 0 || c->ints[0] >= x->rank)
+    int axis = axis_at(c, RT_GATHER_AXIS, x->rank);
+    if (axis < 0)
         return RT_EINVAL;
-    int axis = (int)c->ints[0];
     int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis + 1, x->rank);
     int64_t n = rt_numel(ix), dim = x->dims[axis];
     size_t run = (size_t)inner * esz;
@@ -347,7 +356,7 @@ int rt_gather(const RtCall *c, const void *const *in, void *const *out)
     return RT_OK;
 }
 
-/* Writes one element holding the fill value of rt_fill's ints[0]. */
+/* Writes one element holding the fill value of rt_fill's RT_FILL_VALUE. */
 static void fill_value(byte *elem, int dtype, int64_t v)
 {
     if (rt_is_float(dtype)) {
@@ -367,7 +376,7 @@ int rt_fill(const RtCall *c, const void *const *in, void *const *out)
     if (!esz || esz > 8)
         return RT_EDTYPE;
     byte elem[8];
-    fill_value(elem, y->dtype, c->n_ints > 0 ? c->ints[0] : 0);
+    fill_value(elem, y->dtype, rt_param_int(c, RT_FILL_VALUE, 0));
     fill_elems(out[0], elem, esz, rt_numel(y));
     return RT_OK;
 }
@@ -408,14 +417,14 @@ int rt_pad(const RtCall *c, const void *const *in, void *const *out)
     if (!esz || esz > 8)
         return RT_EDTYPE;
     int r = x->rank;
-    if (c->n_ints != 1 + r || y->rank != r)
+    if (c->n_ints != RT_PAD_BEGIN + r || y->rank != r)
         return RT_EINVAL;
-    int mode = (int)c->ints[0];
+    int mode = (int)c->ints[RT_PAD_MODE];
     byte val[8] = {0};
     if (c->n_in > 2 && in[2] && c->in[2].dtype == x->dtype && rt_numel(&c->in[2]) > 0)
         memcpy(val, in[2], esz);
-    else if (c->n_floats > 0)
-        rt_store_f64(val, x->dtype, 0, c->floats[0]);
+    else if (c->n_floats > RT_PAD_F_VALUE)
+        rt_store_f64(val, x->dtype, 0, c->floats[RT_PAD_F_VALUE]);
     if (rt_numel(y) == 0)
         return RT_OK;
     if (r == 0) {
@@ -426,7 +435,7 @@ int rt_pad(const RtCall *c, const void *const *in, void *const *out)
      * pads, and the (non-negative) padding before it */
     int64_t cb[RT_MAX_RANK], dd[RT_MAX_RANK], bb[RT_MAX_RANK], xs[RT_MAX_RANK];
     for (int k = 0; k < r; k++) {
-        int64_t b = c->ints[1 + k], e = y->dims[k] - x->dims[k] - b;
+        int64_t b = c->ints[RT_PAD_BEGIN + k], e = y->dims[k] - x->dims[k] - b;
         cb[k] = b < 0 ? -b : 0;
         dd[k] = x->dims[k] - cb[k] - (e < 0 ? -e : 0);
         bb[k] = b < 0 ? 0 : b;
@@ -530,15 +539,17 @@ int rt_depth_to_space(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(x->dtype);
     if (!esz)
         return RT_EDTYPE;
-    if (x->rank != 4 || c->n_ints < 2 || c->ints[0] < 1)
+    if (x->rank != 4 || c->n_ints < RT_DEPTH_TO_SPACE_NINTS ||
+        c->ints[RT_DEPTH_TO_SPACE_BLOCK] < 1)
         return RT_EINVAL;
-    int64_t b = c->ints[0], N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t b = c->ints[RT_DEPTH_TO_SPACE_BLOCK];
+    int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
     int64_t Co = C / (b * b), hw = H * W;
     int64_t dims[6] = {N, Co, H, b, W, b}, st[6];
     st[0] = C * hw;
     st[2] = W;
     st[4] = 1;
-    if (c->ints[1] == 0) {        /* DCR: channel = (i * b + j) * C' + c */
+    if (c->ints[RT_DEPTH_TO_SPACE_MODE] == 0) {        /* DCR: channel = (i * b + j) * C' + c */
         st[1] = hw;
         st[3] = b * Co * hw;
         st[5] = Co * hw;
@@ -559,9 +570,11 @@ int rt_space_to_depth(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(x->dtype);
     if (!esz)
         return RT_EDTYPE;
-    if (x->rank != 4 || c->n_ints < 1 || c->ints[0] < 1)
+    if (x->rank != 4 || c->n_ints < RT_SPACE_TO_DEPTH_NINTS ||
+        c->ints[RT_SPACE_TO_DEPTH_BLOCK] < 1)
         return RT_EINVAL;
-    int64_t b = c->ints[0], N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t b = c->ints[RT_SPACE_TO_DEPTH_BLOCK];
+    int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
     int64_t dims[6] = {N, b, b, C, H / b, W / b};
     int64_t st[6] = {C * H * W, W, 1, H * W, b * W, b};
     copy_strided(out[0], in[0], esz, 6, dims, st);
@@ -585,9 +598,9 @@ int rt_gather_elements(const RtCall *c, const void *const *in, void *const *out)
     if (!esz)
         return RT_EDTYPE;
     int r = x->rank;
-    if (c->n_ints < 1 || c->ints[0] < 0 || c->ints[0] >= r || ix->rank != r)
+    int axis = axis_at(c, RT_GATHER_ELEMENTS_AXIS, r);
+    if (axis < 0 || ix->rank != r)
         return RT_EINVAL;
-    int axis = (int)c->ints[0];
     int64_t xs[RT_MAX_RANK], idx[RT_MAX_RANK] = {0}, n = rt_numel(ix);
     rt_strides(x, xs);
     const byte *s = in[0];
@@ -633,9 +646,10 @@ int rt_scatter_elements(const RtCall *c, const void *const *in, void *const *out
     if (!esz)
         return RT_EDTYPE;
     int r = x->rank;
-    if (c->n_ints < 2 || c->ints[0] < 0 || c->ints[0] >= r || ix->rank != r)
+    int axis = axis_at(c, RT_SCATTER_ELEMENTS_AXIS, r);
+    if (axis < 0 || c->n_ints < RT_SCATTER_ELEMENTS_NINTS || ix->rank != r)
         return RT_EINVAL;
-    int axis = (int)c->ints[0], red = (int)c->ints[1];
+    int red = (int)c->ints[RT_SCATTER_ELEMENTS_REDUCTION];
     memcpy(out[0], in[0], (size_t)rt_numel(x) * esz);
     int64_t xs[RT_MAX_RANK], idx[RT_MAX_RANK] = {0}, n = rt_numel(ix);
     rt_strides(x, xs);
@@ -662,7 +676,7 @@ int rt_gather_nd(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(x->dtype);
     if (!esz)
         return RT_EDTYPE;
-    int bd = c->n_ints > 0 ? (int)c->ints[0] : 0;
+    int bd = (int)rt_param_int(c, RT_GATHER_ND_BATCH_DIMS, 0);
     if (ix->rank < 1)
         return RT_EINVAL;
     int q = (int)ix->dims[ix->rank - 1];
@@ -699,7 +713,7 @@ int rt_scatter_nd(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(x->dtype);
     if (!esz)
         return RT_EDTYPE;
-    int red = c->n_ints > 0 ? (int)c->ints[0] : 0;
+    int red = (int)rt_param_int(c, RT_SCATTER_ND_REDUCTION, RT_SCATTER_NONE);
     if (ix->rank < 1)
         return RT_EINVAL;
     int q = (int)ix->dims[ix->rank - 1];
@@ -732,9 +746,9 @@ int rt_trilu(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(x->dtype);
     if (!esz)
         return RT_EDTYPE;
-    if (x->rank < 2 || c->n_ints < 1)
+    if (x->rank < 2 || c->n_ints < RT_TRILU_NINTS)
         return RT_EINVAL;
-    int upper = (int)c->ints[0];
+    int upper = (int)c->ints[RT_TRILU_UPPER];
     int64_t k = 0;
     if (c->n_in > 1 && in[1] && c->in[1].dtype != RT_UNDEF)
         k = rt_load_i64(in[1], c->in[1].dtype, 0);
@@ -765,7 +779,7 @@ int rt_cumsum(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(x->dtype);
     if (!esz)
         return RT_EDTYPE;
-    if (c->n_ints < 2 || c->n_in < 2 || !in[1])
+    if (c->n_ints < RT_CUMSUM_NINTS || c->n_in < 2 || !in[1])
         return RT_EINVAL;
     int r = x->rank;
     int64_t a = rt_load_i64(in[1], c->in[1].dtype, 0);
@@ -773,7 +787,8 @@ int rt_cumsum(const RtCall *c, const void *const *in, void *const *out)
         a += r;
     if (a < 0 || a >= r)
         return RT_EINVAL;
-    int axis = (int)a, excl = (int)c->ints[0], rev = (int)c->ints[1];
+    int axis = (int)a;
+    int excl = (int)c->ints[RT_CUMSUM_EXCLUSIVE], rev = (int)c->ints[RT_CUMSUM_REVERSE];
     int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis + 1, r);
     int64_t n = x->dims[axis];
     int fl = rt_is_float(x->dtype);
@@ -811,9 +826,9 @@ int rt_onehot(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(y->dtype);
     if (!esz)
         return RT_EDTYPE;
-    if (c->n_ints < 1 || c->ints[0] < 0 || c->ints[0] >= y->rank || c->n_in < 3)
+    int axis = axis_at(c, RT_ONEHOT_AXIS, y->rank);
+    if (axis < 0 || c->n_in < 3)
         return RT_EINVAL;
-    int axis = (int)c->ints[0];
     int64_t depth = y->dims[axis];
     int64_t outer = prod(y->dims, 0, axis), inner = prod(y->dims, axis + 1, y->rank);
     const byte *vals = in[2];
@@ -844,7 +859,7 @@ int rt_eyelike(const RtCall *c, const void *const *in, void *const *out)
         return RT_EDTYPE;
     if (y->rank != 2)
         return RT_EINVAL;
-    int64_t k = c->n_ints > 0 ? c->ints[0] : 0, R = y->dims[0], C = y->dims[1];
+    int64_t k = rt_param_int(c, RT_EYELIKE_K, 0), R = y->dims[0], C = y->dims[1];
     memset(out[0], 0, (size_t)(R * C) * esz);
     byte one[8];
     rt_store_f64(one, y->dtype, 0, 1.0);
@@ -883,9 +898,9 @@ int rt_compress(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(x->dtype);
     if (!esz)
         return RT_EDTYPE;
-    if (c->n_ints < 1 || c->ints[0] >= x->rank)
+    if (c->n_ints < RT_COMPRESS_NINTS || c->ints[RT_COMPRESS_AXIS] >= x->rank)
         return RT_EINVAL;
-    int axis = (int)c->ints[0];
+    int axis = (int)c->ints[RT_COMPRESS_AXIS];
     int64_t outer = 1, inner = 1, dim = rt_numel(x), want = rt_numel(y);
     if (axis >= 0) {
         outer = prod(x->dims, 0, axis);
@@ -919,9 +934,10 @@ int rt_reverse_sequence(const RtCall *c, const void *const *in, void *const *out
     if (!esz)
         return RT_EDTYPE;
     int r = x->rank;
-    if (c->n_ints < 2 || r < 2)
+    if (c->n_ints < RT_REVERSE_SEQUENCE_NINTS || r < 2)
         return RT_EINVAL;
-    int ba = (int)c->ints[0], ta = (int)c->ints[1];
+    int ba = (int)c->ints[RT_REVERSE_SEQUENCE_BATCH_AXIS];
+    int ta = (int)c->ints[RT_REVERSE_SEQUENCE_TIME_AXIS];
     if (ba < 0 || ba >= r || ta < 0 || ta >= r || ba == ta || rt_numel(sl) != x->dims[ba])
         return RT_EINVAL;
     int64_t xs[RT_MAX_RANK], idx[RT_MAX_RANK] = {0}, n = rt_numel(x), T = x->dims[ta];

@@ -4,43 +4,49 @@
 
 /* Every movement kernel is dtype-generic: it moves elements by their size,
  * so any dtype with rt_dtype_size() > 0 works unless noted. Shapes come from
- * the RtCall descriptors; ints/floats hold only what the descriptors cannot. */
+ * the RtCall descriptors; ints/floats hold only what the descriptors cannot,
+ * in the slots each kernel's enum names (no enum: no parameters). */
 
 /* Reshape, Flatten, Squeeze, Unsqueeze, Identity: out[0] = in[0] byte for
- * byte. Extra inputs (Reshape's shape, Squeeze's axes) are ignored.
- * ints: none. */
+ * byte. Extra inputs (Reshape's shape, Squeeze's axes) are ignored. */
 int rt_copy(const RtCall *c, const void *const *in, void *const *out);
 
 /* Dropout in inference: out[0] = in[0]; out[1] (the mask, if present) is all
- * true (bool) or all 1 (mask typed like the data, opset < 10).
- * ints: none. */
+ * true (bool) or all 1 (mask typed like the data, opset < 10). */
 int rt_dropout(const RtCall *c, const void *const *in, void *const *out);
 
-/* Transpose: out axis k is in axis ints[k].
- * ints: [perm_0 .. perm_{rank-1}]. */
+/* Transpose: out axis k is in axis perm_k, one per axis of in[0]. */
+enum { RT_TRANSPOSE_PERM };
 int rt_transpose(const RtCall *c, const void *const *in, void *const *out);
 
-/* Concat of in[0..n_in) along one axis (omitted inputs are skipped).
- * ints: [axis (non-negative)]. */
+/* Concat of in[0..n_in) along one non-negative axis (omitted inputs are
+ * skipped). */
+enum { RT_CONCAT_AXIS, RT_CONCAT_NINTS };
 int rt_concat(const RtCall *c, const void *const *in, void *const *out);
 
-/* Split of in[0] along one axis into out[0..n_out), sizes from the outputs.
- * ints: [axis (non-negative)]. */
+/* Split of in[0] along one non-negative axis into out[0..n_out), sizes from
+ * the outputs. */
+enum { RT_SPLIT_AXIS, RT_SPLIT_NINTS };
 int rt_split(const RtCall *c, const void *const *in, void *const *out);
 
 /* Slice: out index j along axis k reads in index start_k + j * step_k; the
- * output extents are the descriptor's. Extra inputs are ignored.
- * ints: [start_0, step_0, start_1, step_1, ...] for every axis of in[0]. */
+ * output extents are the descriptor's. Extra inputs are ignored. The ints
+ * hold one (start, step) pair per axis of in[0]. */
+enum { RT_SLICE_START, RT_SLICE_STEP, RT_SLICE_PER_AXIS };
+#define RT_SLICE_AXIS(k) (RT_SLICE_PER_AXIS * (k))
 int rt_slice(const RtCall *c, const void *const *in, void *const *out);
 
 /* Gather: out = in[0] indexed along axis by in[1] (any integer dtype;
  * negative indices count from the end). Returns RT_EINVAL for an index out
- * of range. ints: [axis (non-negative)]. */
+ * of range. The axis is non-negative. */
+enum { RT_GATHER_AXIS, RT_GATHER_NINTS };
 int rt_gather(const RtCall *c, const void *const *in, void *const *out);
 
-/* ConstantOfShape: fills out[0] with one value; inputs are ignored.
- * ints: [value]: for a float out dtype the bits of the value as an IEEE
- * double (memcpy'd into the int64), for any other dtype the value itself. */
+/* ConstantOfShape: fills out[0] with one value; inputs are ignored. For a
+ * float out dtype the value slot holds the bits of the value as an IEEE
+ * double (memcpy'd into the int64), for any other dtype the value itself;
+ * no slot means 0. */
+enum { RT_FILL_VALUE };
 int rt_fill(const RtCall *c, const void *const *in, void *const *out);
 
 /* Pad modes (ONNX Pad 'mode'). */
@@ -49,26 +55,29 @@ enum { RT_PAD_CONSTANT = 0, RT_PAD_REFLECT = 1, RT_PAD_EDGE = 2, RT_PAD_WRAP = 3
 /* Pad: out axis k = begin_k + in axis k + end_k, where end_k follows from the
  * descriptors. Negative pads crop first, and the mode then applies to the
  * cropped tensor (as ONNX Runtime does). The constant is in[2]'s first
- * element when that input is present (opset >= 11), else floats[0] (the
- * opset < 11 'value' attribute), else 0.
- * ints: [mode, begin_0 .. begin_{rank-1}]; floats: [] or [value]. */
+ * element when that input is present (opset >= 11), else the optional float
+ * (the opset < 11 'value' attribute), else 0. The ints hold the mode
+ * (RT_PAD_*), then begin_k for every axis k. */
+enum { RT_PAD_MODE, RT_PAD_BEGIN };
+enum { RT_PAD_F_VALUE };
 int rt_pad(const RtCall *c, const void *const *in, void *const *out);
 
-/* Expand: out = in[0] broadcast (NumPy rules) to out's shape. in[1] ignored.
- * ints: none. */
+/* Expand: out = in[0] broadcast (NumPy rules) to out's shape. in[1] ignored. */
 int rt_expand(const RtCall *c, const void *const *in, void *const *out);
 
-/* Tile: out axis k repeats in axis k out_k / in_k times. in[1] ignored.
- * ints: none. */
+/* Tile: out axis k repeats in axis k out_k / in_k times. in[1] ignored. */
 int rt_tile(const RtCall *c, const void *const *in, void *const *out);
 
-/* DepthToSpace / SpaceToDepth on NCHW (blocksize b).
- * ints: [b, mode]: mode 0 = DCR, 1 = CRD (DepthToSpace only). */
+/* DepthToSpace / SpaceToDepth on NCHW (blocksize b); DepthToSpace's mode is
+ * 0 for DCR, 1 for CRD. */
+enum { RT_DEPTH_TO_SPACE_BLOCK, RT_DEPTH_TO_SPACE_MODE, RT_DEPTH_TO_SPACE_NINTS };
+enum { RT_SPACE_TO_DEPTH_BLOCK, RT_SPACE_TO_DEPTH_NINTS };
 int rt_depth_to_space(const RtCall *c, const void *const *in, void *const *out);
 int rt_space_to_depth(const RtCall *c, const void *const *in, void *const *out);
 
-/* GatherElements: out[i..] = in[0][.. in[1][i..] at axis ..].
- * ints: [axis (non-negative)]. RT_EINVAL on an index out of range. */
+/* GatherElements: out[i..] = in[0][.. in[1][i..] at axis ..], axis
+ * non-negative. RT_EINVAL on an index out of range. */
+enum { RT_GATHER_ELEMENTS_AXIS, RT_GATHER_ELEMENTS_NINTS };
 int rt_gather_elements(const RtCall *c, const void *const *in, void *const *out);
 
 /* Reduction applied by ScatterElements / ScatterND when indices collide. */
@@ -76,41 +85,49 @@ enum { RT_SCATTER_NONE = 0, RT_SCATTER_ADD = 1, RT_SCATTER_MUL = 2, RT_SCATTER_M
        RT_SCATTER_MIN = 4 };
 
 /* ScatterElements (and the deprecated Scatter): out = in[0] with in[2]
- * written at in[1] along axis. ints: [axis (non-negative), reduction]. */
+ * written at in[1] along a non-negative axis, colliding with RT_SCATTER_*. */
+enum { RT_SCATTER_ELEMENTS_AXIS, RT_SCATTER_ELEMENTS_REDUCTION, RT_SCATTER_ELEMENTS_NINTS };
 int rt_scatter_elements(const RtCall *c, const void *const *in, void *const *out);
 
-/* GatherND. ints: [batch_dims]. */
+/* GatherND; batch_dims 0 when absent. */
+enum { RT_GATHER_ND_BATCH_DIMS };
 int rt_gather_nd(const RtCall *c, const void *const *in, void *const *out);
 
-/* ScatterND. ints: [reduction]. */
+/* ScatterND; reduction RT_SCATTER_NONE when absent. */
+enum { RT_SCATTER_ND_REDUCTION };
 int rt_scatter_nd(const RtCall *c, const void *const *in, void *const *out);
 
-/* Trilu on the last two axes of in[0]; in[1] (k) is read when present.
- * ints: [upper (0 or 1)]. */
+/* Trilu on the last two axes of in[0]; in[1] (k) is read when present. */
+enum { RT_TRILU_UPPER, RT_TRILU_NINTS };
 int rt_trilu(const RtCall *c, const void *const *in, void *const *out);
 
-/* CumSum along the axis given by in[1] (read at run time).
- * ints: [exclusive, reverse]. */
+/* CumSum along the axis given by in[1] (read at run time). */
+enum { RT_CUMSUM_EXCLUSIVE, RT_CUMSUM_REVERSE, RT_CUMSUM_NINTS };
 int rt_cumsum(const RtCall *c, const void *const *in, void *const *out);
 
 /* OneHot: in[0] indices, in[2] = [off_value, on_value]; depth fixed by the
- * output shape. ints: [axis (non-negative, in the output)]. */
+ * output shape, along a non-negative axis of the output. */
+enum { RT_ONEHOT_AXIS, RT_ONEHOT_NINTS };
 int rt_onehot(const RtCall *c, const void *const *in, void *const *out);
 
-/* EyeLike: out is 2-D, ones on diagonal k. ints: [k]. */
+/* EyeLike: out is 2-D, ones on diagonal k (0 when absent). */
+enum { RT_EYELIKE_K };
 int rt_eyelike(const RtCall *c, const void *const *in, void *const *out);
 
 /* Range: out[i] = start + i * delta with start = in[0], delta = in[2]
- * (scalars of out's dtype). ints: none. */
+ * (scalars of out's dtype). */
 int rt_range(const RtCall *c, const void *const *in, void *const *out);
 
 /* Compress: slices of in[0] along axis whose condition in[1] is true (read
- * at run time; the count must match the output). ints: [axis, or -1 for the
- * flattened input]. */
+ * at run time; the count must match the output). The axis is -1 for the
+ * flattened input. */
+enum { RT_COMPRESS_AXIS, RT_COMPRESS_NINTS };
 int rt_compress(const RtCall *c, const void *const *in, void *const *out);
 
 /* ReverseSequence: reverses the first in[1][b] entries along time_axis of
- * every batch b. ints: [batch_axis, time_axis]. */
+ * every batch b. */
+enum { RT_REVERSE_SEQUENCE_BATCH_AXIS, RT_REVERSE_SEQUENCE_TIME_AXIS,
+       RT_REVERSE_SEQUENCE_NINTS };
 int rt_reverse_sequence(const RtCall *c, const void *const *in, void *const *out);
 
 /* ---- Resize (k_resize.c) ---- */
@@ -128,16 +145,20 @@ enum {
  * floor on axes that grow, ceil on axes that shrink. */
 enum { RT_NEAREST_ROUND_PREFER_FLOOR = 0, RT_NEAREST_ROUND_PREFER_CEIL = 1,
        RT_NEAREST_FLOOR = 2, RT_NEAREST_CEIL = 3, RT_NEAREST_SIMPLE = 4 };
-#define RT_RESIZE_HEAD 4   /* ints before the per-axis block */
-#define RT_RESIZE_PER_AXIS 4
 
 /* Resize (and Upsample): every axis of in[0] is resampled to out's extent.
  * Nearest works for any dtype; linear and cubic for float dtypes.
- * ints: [mode, coordinate mode, nearest mode, exclude_outside, then per axis:
- *        scale, resized length (scale * input length, or the requested size),
- *        roi start, roi end], the per-axis values being IEEE double bits
- *        memcpy'd into the int64s (so a generated call keeps them exactly).
- * floats: [cubic_coeff_a, extrapolation_value]. */
+ * The ints hold the head (mode, coordinate mode, nearest mode,
+ * exclude_outside), then per axis k from RT_RESIZE_AXIS(k): scale, resized
+ * length (scale * input length, or the requested size), roi start, roi end,
+ * the per-axis values being IEEE double bits memcpy'd into the int64s (so a
+ * generated call keeps them exactly). */
+enum { RT_RESIZE_MODE, RT_RESIZE_COORD, RT_RESIZE_NEAREST_MODE, RT_RESIZE_EXCLUDE_OUTSIDE,
+       RT_RESIZE_HEAD };
+enum { RT_RESIZE_SCALE, RT_RESIZE_LEN, RT_RESIZE_ROI_START, RT_RESIZE_ROI_END,
+       RT_RESIZE_PER_AXIS };
+#define RT_RESIZE_AXIS(k) (RT_RESIZE_HEAD + RT_RESIZE_PER_AXIS * (k))
+enum { RT_RESIZE_F_CUBIC_A, RT_RESIZE_F_EXTRAPOLATION, RT_RESIZE_NFLOATS };
 int rt_resize(const RtCall *c, const void *const *in, void *const *out);
 
 #endif

@@ -31,49 +31,71 @@ void rt_sgemm_pack(int trans_a, int64_t m, int64_t n, int64_t k, float alpha, co
  * follows from the descriptors. */
 int rt_matmul(const RtCall *c, const void *const *in, void *const *out);
 /* Gemm: Y = alpha * op(A) * op(B) + beta * C; C (input 2) optional and
- * unidirectionally broadcast to Y.
- * ints [trans_a, trans_b]; floats [alpha, beta]. */
+ * unidirectionally broadcast to Y. */
+enum { RT_GEMM_TRANS_A, RT_GEMM_TRANS_B, RT_GEMM_NINTS };
+enum { RT_GEMM_F_ALPHA, RT_GEMM_F_BETA, RT_GEMM_NFLOATS };
 int rt_gemm(const RtCall *c, const void *const *in, void *const *out);
 
 /* ---- Conv, ConvTranspose (k_conv.c) ----
- * X [N, C, s1..s_nsp], optional bias B [M], nsp = 1..3.
- * ints [group, nsp, strides[nsp], dilations[nsp], pads_begin[nsp]]; kernel and
- * output extents come from the descriptors. Optionally one more int, 1, and
- * floats [lo, hi] clamp the output (a fused Relu: [0, FLT_MAX]; Clip).
+ * X [N, C, s1..s_nsp], optional bias B [M], nsp = 1..3. The ints hold
+ * group and nsp, then runs of nsp strides, dilations and pads_begin; kernel
+ * and output extents come from the descriptors. An optional last int, 1,
+ * clamps the output to the floats [lo, hi] (a fused Relu: [0, FLT_MAX]; Clip).
  * Conv: W [M, C/group, k...]. ConvTranspose: W [C, M/group, k...], output
  * extents already include output_padding/output_shape; pads_begin may be
  * negative (an output_shape larger than the natural one). */
+enum { RT_CONV_GROUP, RT_CONV_NSP, RT_CONV_STRIDES };
+#define RT_CONV_DIL(nsp) (RT_CONV_STRIDES + (nsp))
+#define RT_CONV_PADS(nsp) (RT_CONV_STRIDES + 2 * (nsp))
+#define RT_CONV_CLAMP(nsp) (RT_CONV_STRIDES + 3 * (nsp))   /* optional */
+enum { RT_CONV_F_LO, RT_CONV_F_HI, RT_CONV_NFLOATS };
 int rt_conv(const RtCall *c, const void *const *in, void *const *out);
 int rt_conv_transpose(const RtCall *c, const void *const *in, void *const *out);
 
 /* ---- pooling (k_pool.c) ---- */
 enum { RT_POOL_MAX = 0, RT_POOL_AVG = 1 };
 /* MaxPool, AveragePool: X [N, C, s1..s_nsp], nsp = 1..3; output 1 (MaxPool's
- * int64 Indices) optional.
- * ints [mode, nsp, count_include_pad, storage_order, kernel[nsp], strides[nsp],
- *       dilations[nsp], pads_begin[nsp], pads_end[nsp]]. */
+ * int64 Indices) optional. The ints hold mode (RT_POOL_*), nsp,
+ * count_include_pad and storage_order, then runs of nsp kernel extents,
+ * strides, dilations, pads_begin and pads_end. */
+enum { RT_POOL_MODE, RT_POOL_NSP, RT_POOL_INCLUDE_PAD, RT_POOL_STORAGE, RT_POOL_KERNEL };
+#define RT_POOL_STRIDES(nsp) (RT_POOL_KERNEL + (nsp))
+#define RT_POOL_DIL(nsp) (RT_POOL_KERNEL + 2 * (nsp))
+#define RT_POOL_PADS_BEGIN(nsp) (RT_POOL_KERNEL + 3 * (nsp))
+#define RT_POOL_PADS_END(nsp) (RT_POOL_KERNEL + 4 * (nsp))
+#define RT_POOL_NINTS(nsp) (RT_POOL_KERNEL + 5 * (nsp))
 int rt_pool(const RtCall *c, const void *const *in, void *const *out);
-/* GlobalAveragePool, GlobalMaxPool: ints [mode]. */
+/* GlobalAveragePool, GlobalMaxPool. */
+enum { RT_GLOBAL_POOL_MODE, RT_GLOBAL_POOL_NINTS };
 int rt_global_pool(const RtCall *c, const void *const *in, void *const *out);
 
 /* ---- normalization and softmax (k_norm.c) ---- */
-/* BatchNormalization: X [N, C, ...], scale, B, mean, var [C].
- * ints [training_mode]; floats [epsilon, momentum]. In training mode Y uses the
- * batch statistics and optional outputs 1, 2 get the updated running mean/var. */
+/* BatchNormalization: X [N, C, ...], scale, B, mean, var [C]. In training
+ * mode (optional int) Y uses the batch statistics and optional outputs 1, 2
+ * get the updated running mean/var. */
+enum { RT_BATCHNORM_TRAINING };
+enum { RT_BATCHNORM_F_EPSILON, RT_BATCHNORM_F_MOMENTUM, RT_BATCHNORM_NFLOATS };
 int rt_batchnorm(const RtCall *c, const void *const *in, void *const *out);
 /* LayerNormalization: X, Scale, optional B (broadcast to X.shape[axis:]);
  * optional outputs Mean and InvStdDev of shape X.shape[:axis] + [1]...
- * ints [axis (non-negative)]; floats [epsilon]. Statistics are float32 or wider. */
+ * Statistics are float32 or wider. The axis is non-negative. */
+enum { RT_LAYERNORM_AXIS, RT_LAYERNORM_NINTS };
+enum { RT_LAYERNORM_F_EPSILON, RT_LAYERNORM_NFLOATS };
 int rt_layernorm(const RtCall *c, const void *const *in, void *const *out);
 enum { RT_SOFTMAX = 0, RT_LOG_SOFTMAX = 1, RT_HARDMAX = 2 };
-/* Softmax, LogSoftmax, Hardmax: ints [kind, axis (non-negative), legacy].
- * legacy (opset < 13) treats X as 2-D [prod(dims[:axis]), prod(dims[axis:])]. */
+/* Softmax, LogSoftmax, Hardmax along a non-negative axis. legacy (opset < 13)
+ * treats X as 2-D [prod(dims[:axis]), prod(dims[axis:])]. */
+enum { RT_SOFTMAX_KIND, RT_SOFTMAX_AXIS, RT_SOFTMAX_LEGACY, RT_SOFTMAX_NINTS };
 int rt_softmax(const RtCall *c, const void *const *in, void *const *out);
-/* InstanceNormalization: X [N, C, ...], scale, B [C]; floats [epsilon]. */
+/* InstanceNormalization: X [N, C, ...], scale, B [C]. */
+enum { RT_INSTANCENORM_F_EPSILON, RT_INSTANCENORM_NFLOATS };
 int rt_instancenorm(const RtCall *c, const void *const *in, void *const *out);
-/* LRN: X [N, C, ...]; ints [size]; floats [alpha, beta, bias]. */
+/* LRN: X [N, C, ...]. */
+enum { RT_LRN_SIZE, RT_LRN_NINTS };
+enum { RT_LRN_F_ALPHA, RT_LRN_F_BETA, RT_LRN_F_BIAS, RT_LRN_NFLOATS };
 int rt_lrn(const RtCall *c, const void *const *in, void *const *out);
-/* LpNormalization: ints [axis (non-negative), p (1 or 2)]. */
+/* LpNormalization along a non-negative axis, p 1 or 2. */
+enum { RT_LPNORM_AXIS, RT_LPNORM_P, RT_LPNORM_NINTS };
 int rt_lpnorm(const RtCall *c, const void *const *in, void *const *out);
 
 /* ---- reductions (k_reduce.c) ---- */
@@ -82,12 +104,14 @@ enum {
     RT_REDUCE_L1, RT_REDUCE_L2, RT_REDUCE_LOG_SUM, RT_REDUCE_LOG_SUM_EXP,
     RT_REDUCE_SUM_SQUARE
 };
-/* Reduce*: ints [op, mask]; bit i of mask set reduces input axis i (keepdims
- * only changes the output descriptor). mask 0 reduces over no axes (each
+/* Reduce*: bit i of mask set reduces input axis i (keepdims only changes the
+ * output descriptor). mask 0 reduces over no axes (each
  * element alone: a copy, |x| for L2, ...). Empty reductions give the op's
  * identity (sum 0, prod 1, max -inf, ...). */
+enum { RT_REDUCE_OP, RT_REDUCE_MASK, RT_REDUCE_NINTS };
 int rt_reduce(const RtCall *c, const void *const *in, void *const *out);
-/* ArgMax, ArgMin: int64 output; ints [is_min, axis (non-negative), select_last_index]. */
+/* ArgMax, ArgMin along a non-negative axis: int64 output. */
+enum { RT_ARGMAX_IS_MIN, RT_ARGMAX_AXIS, RT_ARGMAX_SELECT_LAST, RT_ARGMAX_NINTS };
 int rt_argmax(const RtCall *c, const void *const *in, void *const *out);
 
 #endif

@@ -79,10 +79,10 @@ HOT int rt_batchnorm(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0];
     int dt = x->dtype;
-    if (c->n_in < 5 || x->rank < 1 || c->n_floats < 2 || !rt_is_float(dt))
+    if (c->n_in < 5 || x->rank < 1 || c->n_floats < RT_BATCHNORM_NFLOATS || !rt_is_float(dt))
         return dt == RT_UNDEF || rt_is_float(dt) ? RT_EINVAL : RT_EDTYPE;
-    int training = c->n_ints > 0 && c->ints[0];
-    double eps = c->floats[0], momentum = c->floats[1];
+    int training = rt_param_int(c, RT_BATCHNORM_TRAINING, 0) != 0;
+    double eps = c->floats[RT_BATCHNORM_F_EPSILON], momentum = c->floats[RT_BATCHNORM_F_MOMENTUM];
     int64_t n = x->dims[0], ch = x->rank > 1 ? x->dims[1] : 1, sp = prod(x->dims, 2, x->rank);
     for (int64_t k = 0; k < ch; k++) {
         double scale = rt_load_f64(in[1], c->in[1].dtype, k);
@@ -121,9 +121,9 @@ HOT int rt_instancenorm(const RtCall *c, const void *const *in, void *const *out
     int dt = x->dtype;
     if (!rt_is_float(dt))
         return RT_EDTYPE;
-    if (c->n_in < 3 || x->rank < 2 || c->n_floats < 1)
+    if (c->n_in < 3 || x->rank < 2 || c->n_floats < RT_INSTANCENORM_NFLOATS)
         return RT_EINVAL;
-    double eps = c->floats[0];
+    double eps = c->floats[RT_INSTANCENORM_F_EPSILON];
     int64_t n = x->dims[0], ch = x->dims[1], sp = prod(x->dims, 2, x->rank);
     for (int64_t b = 0; b < n; b++)
         for (int64_t k = 0; k < ch; k++) {
@@ -155,12 +155,12 @@ HOT int rt_layernorm(const RtCall *c, const void *const *in, void *const *out)
     int dt = x->dtype;
     if (!rt_is_float(dt))
         return RT_EDTYPE;
-    if (c->n_ints < 1 || c->n_floats < 1 || c->n_in < 2)
+    if (c->n_ints < RT_LAYERNORM_NINTS || c->n_floats < RT_LAYERNORM_NFLOATS || c->n_in < 2)
         return RT_EINVAL;
-    int axis = (int)c->ints[0];
+    int axis = (int)c->ints[RT_LAYERNORM_AXIS];
     if (axis < 0 || axis > x->rank)
         return RT_EINVAL;
-    float eps = c->floats[0];
+    float eps = c->floats[RT_LAYERNORM_F_EPSILON];
     int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis, x->rank);
     RtTensorDesc id = *x;
     id.rank = x->rank - axis;
@@ -286,9 +286,10 @@ HOT int rt_softmax(const RtCall *c, const void *const *in, void *const *out)
     int dt = x->dtype;
     if (!rt_is_float(dt))
         return RT_EDTYPE;
-    if (c->n_ints < 3)
+    if (c->n_ints < RT_SOFTMAX_NINTS)
         return RT_EINVAL;
-    int kind = (int)c->ints[0], axis = (int)c->ints[1], legacy = (int)c->ints[2];
+    int kind = (int)c->ints[RT_SOFTMAX_KIND], axis = (int)c->ints[RT_SOFTMAX_AXIS];
+    int legacy = (int)c->ints[RT_SOFTMAX_LEGACY];
     if (axis < 0 || axis > x->rank || (!legacy && axis >= x->rank))
         return RT_EINVAL;
     int64_t outer = prod(x->dims, 0, axis);
@@ -376,10 +377,11 @@ int rt_lrn(const RtCall *c, const void *const *in, void *const *out)
     int dt = x->dtype;
     if (!rt_is_float(dt))
         return RT_EDTYPE;
-    if (x->rank < 2 || c->n_ints < 1 || c->n_floats < 3)
+    if (x->rank < 2 || c->n_ints < RT_LRN_NINTS || c->n_floats < RT_LRN_NFLOATS)
         return RT_EINVAL;
-    int64_t size = c->ints[0];
-    double alpha = c->floats[0], beta = c->floats[1], bias = c->floats[2];
+    int64_t size = c->ints[RT_LRN_SIZE];
+    double alpha = c->floats[RT_LRN_F_ALPHA], beta = c->floats[RT_LRN_F_BETA];
+    double bias = c->floats[RT_LRN_F_BIAS];
     int64_t n = x->dims[0], ch = x->dims[1], sp = prod(x->dims, 2, x->rank);
     int64_t before = (size - 1) / 2, after = size - 1 - before;
     for (int64_t b = 0; b < n; b++)
@@ -408,9 +410,10 @@ int rt_lpnorm(const RtCall *c, const void *const *in, void *const *out)
     int dt = x->dtype;
     if (!rt_is_float(dt))
         return RT_EDTYPE;
-    if (c->n_ints < 2 || c->ints[0] < 0 || c->ints[0] >= x->rank)
+    if (c->n_ints < RT_LPNORM_NINTS || c->ints[RT_LPNORM_AXIS] < 0 ||
+        c->ints[RT_LPNORM_AXIS] >= x->rank)
         return RT_EINVAL;
-    int axis = (int)c->ints[0], p = (int)c->ints[1];
+    int axis = (int)c->ints[RT_LPNORM_AXIS], p = (int)c->ints[RT_LPNORM_P];
     int64_t outer = prod(x->dims, 0, axis), n = x->dims[axis];
     int64_t inner = prod(x->dims, axis + 1, x->rank);
     for (int64_t o = 0; o < outer; o++)

@@ -13,26 +13,26 @@ typedef struct PoolGeom {
 static int read_geom(const RtCall *c, PoolGeom *g)
 {
     const RtTensorDesc *x = &c->in[0], *y = &c->out[0];
-    if (c->n_ints < 4)
+    if (c->n_ints < RT_POOL_KERNEL)
         return RT_EINVAL;
-    int nsp = (int)c->ints[1];
-    if (nsp < 1 || nsp > 3 || c->n_ints < 4 + 5 * nsp || x->rank != nsp + 2 ||
+    int nsp = (int)c->ints[RT_POOL_NSP];
+    if (nsp < 1 || nsp > 3 || c->n_ints < RT_POOL_NINTS(nsp) || x->rank != nsp + 2 ||
         y->rank != nsp + 2)
         return RT_EINVAL;
-    g->mode = (int)c->ints[0];
-    g->include_pad = (int)c->ints[2];
-    g->col_major = (int)c->ints[3];
+    g->mode = (int)c->ints[RT_POOL_MODE];
+    g->include_pad = (int)c->ints[RT_POOL_INCLUDE_PAD];
+    g->col_major = (int)c->ints[RT_POOL_STORAGE];
     g->planes = x->dims[0] * x->dims[1];
-    const int64_t *p = c->ints + 4;
+    const int64_t *p = c->ints;
     for (int i = 0; i < 3; i++) {
         int s = i - (3 - nsp);
         g->in[i] = s < 0 ? 1 : x->dims[2 + s];
         g->out[i] = s < 0 ? 1 : y->dims[2 + s];
-        g->k[i] = s < 0 ? 1 : p[s];
-        g->st[i] = s < 0 ? 1 : p[nsp + s];
-        g->dil[i] = s < 0 ? 1 : p[2 * nsp + s];
-        g->pb[i] = s < 0 ? 0 : p[3 * nsp + s];
-        g->pe[i] = s < 0 ? 0 : p[4 * nsp + s];
+        g->k[i] = s < 0 ? 1 : p[RT_POOL_KERNEL + s];
+        g->st[i] = s < 0 ? 1 : p[RT_POOL_STRIDES(nsp) + s];
+        g->dil[i] = s < 0 ? 1 : p[RT_POOL_DIL(nsp) + s];
+        g->pb[i] = s < 0 ? 0 : p[RT_POOL_PADS_BEGIN(nsp) + s];
+        g->pe[i] = s < 0 ? 0 : p[RT_POOL_PADS_END(nsp) + s];
         if (g->k[i] < 1 || g->st[i] < 1 || g->dil[i] < 1)
             return RT_EINVAL;
     }
@@ -216,9 +216,9 @@ int rt_pool(const RtCall *c, const void *const *in, void *const *out)
 HOT int rt_global_pool(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0];
-    if (c->n_ints < 1 || x->rank < 2)
+    if (c->n_ints < RT_GLOBAL_POOL_NINTS || x->rank < 2)
         return RT_EINVAL;
-    int mode = (int)c->ints[0], dt = x->dtype;
+    int mode = (int)c->ints[RT_GLOBAL_POOL_MODE], dt = x->dtype;
     int64_t planes = x->dims[0] * x->dims[1], sz = rt_numel(x) / (planes ? planes : 1);
     if (!rt_is_float(dt))
         return RT_EDTYPE;

@@ -44,7 +44,7 @@ static void axis_split(const RtCall *c, int64_t *inner, int64_t *ch)
             *inner = 1;
         return;
     }
-    for (int k = (int)c->ints[0] + 1; k < c->in[0].rank; k++)
+    for (int k = (int)c->ints[RT_QUANT_AXIS] + 1; k < c->in[0].rank; k++)
         *inner *= c->in[0].dims[k];
 }
 
@@ -132,9 +132,10 @@ static int mm_run(const MmArgs *m, void (*store)(const MmArgs *, void *, int64_t
                                                  int64_t, void *), void *ctx, void *y)
 {
     const int64_t *p = m->c->ints;
-    int64_t M = p[0], K = p[1], N = p[2];
-    int nb = (int)p[3];
-    const int64_t *bdim = p + 4, *astr = p + 4 + nb, *bstr = p + 4 + 2 * nb;
+    int64_t M = p[RT_MATMUL_INT_M], K = p[RT_MATMUL_INT_K], N = p[RT_MATMUL_INT_N];
+    int nb = (int)p[RT_MATMUL_INT_NB];
+    const int64_t *bdim = p + RT_MATMUL_INT_BDIMS, *astr = p + RT_MATMUL_INT_ASTR(nb);
+    const int64_t *bstr = p + RT_MATMUL_INT_BSTR(nb);
     int64_t nbatch = 1;
     for (int k = 0; k < nb; k++)
         nbatch *= bdim[k];
@@ -209,7 +210,7 @@ static void store_q(const MmArgs *m, void *y, int64_t o, int64_t acc, int64_t co
 {
     const Requant *r = ctx;
     const RtCall *c = r->c;
-    int64_t row = (o / c->ints[2]) % c->ints[0];
+    int64_t row = (o / c->ints[RT_MATMUL_INT_N]) % c->ints[RT_MATMUL_INT_M];
     (void)m;
     double mult = param_at(&c->in[1], r->in[1], row) * param_at(&c->in[4], r->in[4], col) /
                   param_at(&c->in[6], r->in[6], 0);
@@ -235,17 +236,19 @@ static int64_t conv_acc(const RtCall *c, const void *x, const RtTensorDesc *xd, 
                         int64_t oy, int64_t ox)
 {
     const int64_t *p = c->ints;
-    int64_t group = p[0], C = xd->dims[1], H = xd->dims[2], W = xd->dims[3];
+    int64_t group = p[RT_CONV_INT_GROUP], C = xd->dims[1], H = xd->dims[2], W = xd->dims[3];
     int64_t cg = wd->dims[1], M = wd->dims[0], kh = wd->dims[2], kw = wd->dims[3];
     int64_t g = oc / (M / group), acc = 0;
     for (int64_t ci = 0; ci < cg; ci++) {
         int64_t cx = g * cg + ci;
         for (int64_t ky = 0; ky < kh; ky++) {
-            int64_t iy = oy * p[3] - p[1] + ky * p[5];
+            int64_t iy = oy * p[RT_CONV_INT_STRIDE_H] - p[RT_CONV_INT_PAD_TOP] +
+                         ky * p[RT_CONV_INT_DIL_H];
             if (iy < 0 || iy >= H)
                 continue;
             for (int64_t kx = 0; kx < kw; kx++) {
-                int64_t ix = ox * p[4] - p[2] + kx * p[6];
+                int64_t ix = ox * p[RT_CONV_INT_STRIDE_W] - p[RT_CONV_INT_PAD_LEFT] +
+                             kx * p[RT_CONV_INT_DIL_W];
                 if (ix < 0 || ix >= W)
                     continue;
                 int64_t xv = rt_load_i64(x, xd->dtype, ((b * C + cx) * H + iy) * W + ix);

@@ -11,17 +11,17 @@
 
 /* QuantizeLinear: out = saturate(rint(in[0] / in[1]) + in[2]); in[2] may be
  * omitted (zero point 0, output uint8 unless the descriptor says int8).
- * ints: [axis (non-negative; used when the scale has more than one element)]. */
+ * The axis (non-negative) is used when the scale has more than one element. */
+enum { RT_QUANT_AXIS, RT_QUANT_NINTS };
 int rt_quantize_linear(const RtCall *c, const void *const *in, void *const *out);
 
-/* DequantizeLinear: out = (in[0] - in[2]) * in[1], float32 output.
- * ints: [axis (as QuantizeLinear)]. */
+/* DequantizeLinear: out = (in[0] - in[2]) * in[1], float32 output; the axis
+ * as QuantizeLinear's (RT_QUANT_AXIS). */
 int rt_dequantize_linear(const RtCall *c, const void *const *in, void *const *out);
 
 /* DynamicQuantizeLinear: float32 in[0] to uint8 out[0], with the scale
  * (float32 scalar) in out[1] and the zero point (uint8 scalar) in out[2],
- * chosen so that the range [min(0, min x), max(0, max x)] maps onto 0..255.
- * ints: none. */
+ * chosen so that the range [min(0, min x), max(0, max x)] maps onto 0..255. */
 int rt_dynamic_quantize_linear(const RtCall *c, const void *const *in, void *const *out);
 
 /* MatMulInteger: int32 out = (A - a_zp) x (B - b_zp) with MatMul's batch
@@ -29,17 +29,21 @@ int rt_dynamic_quantize_linear(const RtCall *c, const void *const *in, void *con
  * [N], optional). QLinearMatMul uses the same layout with in: a, a_scale,
  * a_zp, b, b_scale, b_zp, y_scale, y_zp and out = saturate(rint(acc *
  * a_scale * b_scale / y_scale) + y_zp).
- * ints: [M, K, N, nb, bdim_0 .. bdim_{nb-1}, astr_0 .. astr_{nb-1},
- *        bstr_0 .. bstr_{nb-1}]: nb batch axes of the output, and per batch
- *        axis the element stride of A's and B's M x K / K x N matrices
- *        (0 where the operand is broadcast). */
+ * The ints hold M, K, N and nb, the batch axes of the output, then runs of
+ * nb batch extents and, per batch axis, the element strides of A's and B's
+ * M x K / K x N matrices (0 where the operand is broadcast). */
+enum { RT_MATMUL_INT_M, RT_MATMUL_INT_K, RT_MATMUL_INT_N, RT_MATMUL_INT_NB,
+       RT_MATMUL_INT_BDIMS };
+#define RT_MATMUL_INT_ASTR(nb) (RT_MATMUL_INT_BDIMS + (nb))
+#define RT_MATMUL_INT_BSTR(nb) (RT_MATMUL_INT_BDIMS + 2 * (nb))
 int rt_matmul_integer(const RtCall *c, const void *const *in, void *const *out);
 int rt_qlinear_matmul(const RtCall *c, const void *const *in, void *const *out);
 
 /* ConvInteger (in: x, w, x_zp, w_zp; int32 out) and QLinearConv (in: x,
  * x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B (int32, optional)),
- * 2-D, NCHW input, MCkHkW weights; w_zp and w_scale may be per output channel.
- * ints: [group, pad_top, pad_left, stride_h, stride_w, dilation_h, dilation_w]. */
+ * 2-D, NCHW input, MCkHkW weights; w_zp and w_scale may be per output channel. */
+enum { RT_CONV_INT_GROUP, RT_CONV_INT_PAD_TOP, RT_CONV_INT_PAD_LEFT, RT_CONV_INT_STRIDE_H,
+       RT_CONV_INT_STRIDE_W, RT_CONV_INT_DIL_H, RT_CONV_INT_DIL_W, RT_CONV_INT_NINTS };
 int rt_conv_integer(const RtCall *c, const void *const *in, void *const *out);
 int rt_qlinear_conv(const RtCall *c, const void *const *in, void *const *out);
 

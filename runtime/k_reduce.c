@@ -296,10 +296,10 @@ static int reduce_generic(int op, const RtTensorDesc *x, int64_t mask, int dt, c
 int rt_reduce(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0];
-    if (c->n_ints < 2)
+    if (c->n_ints < RT_REDUCE_NINTS)
         return RT_EINVAL;
-    int op = (int)c->ints[0], dt = x->dtype;
-    int64_t mask = c->ints[1];
+    int op = (int)c->ints[RT_REDUCE_OP], dt = x->dtype;
+    int64_t mask = c->ints[RT_REDUCE_MASK];
     if (!rt_dtype_size(dt))
         return RT_EDTYPE;
     /* noop_with_empty_axes: a reduction over no axes, which the ONNX reference
@@ -319,9 +319,11 @@ int rt_reduce(const RtCall *c, const void *const *in, void *const *out)
 int rt_argmax(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0];
-    if (c->n_ints < 3 || c->ints[1] < 0 || c->ints[1] >= (x->rank ? x->rank : 1))
+    if (c->n_ints < RT_ARGMAX_NINTS || c->ints[RT_ARGMAX_AXIS] < 0 ||
+        c->ints[RT_ARGMAX_AXIS] >= (x->rank ? x->rank : 1))
         return RT_EINVAL;
-    int is_min = (int)c->ints[0], axis = (int)c->ints[1], last = (int)c->ints[2];
+    int is_min = (int)c->ints[RT_ARGMAX_IS_MIN], axis = (int)c->ints[RT_ARGMAX_AXIS];
+    int last = (int)c->ints[RT_ARGMAX_SELECT_LAST];
     int dt = x->dtype;
     if (!rt_dtype_size(dt) || dt == RT_STRING)
         return RT_EDTYPE;

@@ -384,21 +384,22 @@ int rt_resize(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(dt);
     if (!esz || esz > 8)
         return RT_EDTYPE;
-    if (y->rank != r || c->n_ints != RT_RESIZE_HEAD + RT_RESIZE_PER_AXIS * r || c->n_floats < 2)
+    if (y->rank != r || c->n_ints != RT_RESIZE_AXIS(r) || c->n_floats < RT_RESIZE_NFLOATS)
         return RT_EINVAL;
-    Params p = {(int)c->ints[0], (int)c->ints[1], (int)c->ints[2], (int)c->ints[3],
-                c->floats[0]};
+    Params p = {(int)c->ints[RT_RESIZE_MODE], (int)c->ints[RT_RESIZE_COORD],
+                (int)c->ints[RT_RESIZE_NEAREST_MODE], (int)c->ints[RT_RESIZE_EXCLUDE_OUTSIDE],
+                c->floats[RT_RESIZE_F_CUBIC_A]};
     if (p.mode != RT_RESIZE_NEAREST && !rt_is_float(dt))
         return RT_EDTYPE;
     Axis ax[RT_MAX_RANK];
     for (int k = 0; k < r; k++) {
-        const int64_t *q = c->ints + RT_RESIZE_HEAD + RT_RESIZE_PER_AXIS * k;
+        const int64_t *q = c->ints + RT_RESIZE_AXIS(k);
         ax[k].in = x->dims[k];
         ax[k].out = y->dims[k];
-        ax[k].scale = bits_f64(q[0]);
-        ax[k].len = bits_f64(q[1]);
-        ax[k].roi0 = bits_f64(q[2]);
-        ax[k].roi1 = bits_f64(q[3]);
+        ax[k].scale = bits_f64(q[RT_RESIZE_SCALE]);
+        ax[k].len = bits_f64(q[RT_RESIZE_LEN]);
+        ax[k].roi0 = bits_f64(q[RT_RESIZE_ROI_START]);
+        ax[k].roi1 = bits_f64(q[RT_RESIZE_ROI_END]);
     }
     if (rt_numel(y) == 0)
         return RT_OK;
@@ -409,7 +410,7 @@ int rt_resize(const RtCall *c, const void *const *in, void *const *out)
         return RT_OK;
     }
     byte extrap[8];
-    rt_store_f64(extrap, dt, 0, c->floats[1]);
+    rt_store_f64(extrap, dt, 0, c->floats[RT_RESIZE_F_EXTRAPOLATION]);
 
     int a0 = 0;
     while (a0 < r - 1 && axis_identity(&p, &ax[a0]))
@@ -454,10 +455,11 @@ int rt_resize(const RtCall *c, const void *const *in, void *const *out)
                 } else if (p.mode == RT_RESIZE_NEAREST) {
                     row_nearest(dst, src + pr[0].off * (int64_t)esz, esz, &ch, nx, extrap);
                 } else if (dt == RT_F32) {
-                    row_f32((float *)dst, (const float *)src, pr, np, &ch, nx, c->floats[1],
-                            &rc);
+                    row_f32((float *)dst, (const float *)src, pr, np, &ch, nx,
+                            c->floats[RT_RESIZE_F_EXTRAPOLATION], &rc);
                 } else {
-                    row_generic(dst, src, dt, pr, np, &ch, nx, c->floats[1]);
+                    row_generic(dst, src, dt, pr, np, &ch, nx,
+                                c->floats[RT_RESIZE_F_EXTRAPOLATION]);
                 }
                 if (np) {
                     memcpy(prev, pr, sizeof *pr * (size_t)np);

@@ -41,9 +41,9 @@ static float act(int code, float alpha, float beta, float x)
  * clips the gate inputs, not the outputs). */
 static void act_vec(const RtCall *c, int k, float clip, float *v, int64_t n)
 {
-    int code = (int)c->ints[8 + k];
-    int n_act = (int)c->ints[7];
-    float alpha = c->floats[1 + k], beta = c->floats[1 + n_act + k];
+    int code = (int)c->ints[RT_RNN_ACT + k];
+    int n_act = (int)c->ints[RT_RNN_N_ACT];
+    float alpha = c->floats[RT_RNN_F_ALPHA + k], beta = c->floats[RT_RNN_F_BETA(n_act) + k];
     if (clip > 0.0f)
         for (int64_t i = 0; i < n; i++)
             v[i] = v[i] < -clip ? -clip : (v[i] > clip ? clip : v[i]);
@@ -70,12 +70,14 @@ static int64_t seq_len(const RtCall *c, const void *lens, int64_t b, int64_t seq
 
 int rt_rnn(const RtCall *c, const void *const *in, void *const *out)
 {
-    int kind = (int)c->ints[0], layout = (int)c->ints[1], ndir = (int)c->ints[2];
-    int reverse1 = (int)c->ints[3], lbr = (int)c->ints[5], coupled = (int)c->ints[6];
-    int n_act = (int)c->ints[7], apd = n_act / ndir; /* activations per direction */
-    int64_t hs = c->ints[4];
+    int kind = (int)c->ints[RT_RNN_KIND], layout = (int)c->ints[RT_RNN_LAYOUT];
+    int ndir = (int)c->ints[RT_RNN_NUM_DIRS], reverse1 = (int)c->ints[RT_RNN_REVERSE];
+    int lbr = (int)c->ints[RT_RNN_LINEAR_BEFORE_RESET];
+    int coupled = (int)c->ints[RT_RNN_INPUT_FORGET];
+    int n_act = (int)c->ints[RT_RNN_N_ACT], apd = n_act / ndir; /* activations per direction */
+    int64_t hs = c->ints[RT_RNN_HIDDEN];
     int ng = kind == RT_RNN_LSTM ? 4 : (kind == RT_RNN_GRU ? 3 : 1);
-    float clip = c->floats[0];
+    float clip = c->floats[RT_RNN_F_CLIP];
     const RtTensorDesc *xd = &c->in[0];
     if (xd->dtype != RT_F32)
         return RT_EDTYPE;

@@ -28,11 +28,14 @@ enum {
 
 /* RNN, GRU, LSTM (float32). Inputs X, W, R, B, sequence_lens, initial_h and,
  * for LSTM, initial_c, P; all but X, W, R optional. Outputs Y, Y_h (, Y_c),
- * each optional.
- * ints [kind, layout, num_dirs, reverse, hidden, linear_before_reset,
- *       input_forget, n_act, act[n_act]]: reverse applies when num_dirs == 1;
- *       act[] holds the activations of direction 0, then of direction 1.
- * floats [clip (<= 0: none), alpha[n_act], beta[n_act]]. */
+ * each optional. Reverse applies when num_dirs == 1; the n_act activation
+ * codes from RT_RNN_ACT hold those of direction 0, then of direction 1, and
+ * their alphas and betas follow the clip (<= 0: none) in the floats. */
+enum { RT_RNN_KIND, RT_RNN_LAYOUT, RT_RNN_NUM_DIRS, RT_RNN_REVERSE, RT_RNN_HIDDEN,
+       RT_RNN_LINEAR_BEFORE_RESET, RT_RNN_INPUT_FORGET, RT_RNN_N_ACT, RT_RNN_ACT };
+#define RT_RNN_NINTS(n_act) (RT_RNN_ACT + (n_act))
+enum { RT_RNN_F_CLIP, RT_RNN_F_ALPHA };
+#define RT_RNN_F_BETA(n_act) (RT_RNN_F_ALPHA + (n_act))
 int rt_rnn(const RtCall *c, const void *const *in, void *const *out);
 
 #endif

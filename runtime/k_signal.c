@@ -11,15 +11,15 @@ static const double two_pi = 6.283185307179586476925286766559;
 int rt_window(const RtCall *c, const void *const *in, void *const *out)
 {
     (void)in;
-    if (c->n_ints < 2 || c->out[0].rank != 1)
+    if (c->n_ints < RT_WINDOW_NINTS || c->out[0].rank != 1)
         return RT_EINVAL;
-    int kind = (int)c->ints[0], dt = c->out[0].dtype;
+    int kind = (int)c->ints[RT_WINDOW_KIND], dt = c->out[0].dtype;
     if (kind < RT_WINDOW_HANN || kind > RT_WINDOW_BLACKMAN)
         return RT_EINVAL;
     if (!rt_dtype_size(dt) || dt == RT_BOOL || dt == RT_STRING)
         return RT_EDTYPE;
     int64_t size = c->out[0].dims[0];
-    int64_t den = c->ints[1] ? size : size - 1;
+    int64_t den = c->ints[RT_WINDOW_PERIODIC] ? size : size - 1;
     double a0 = kind == RT_WINDOW_HAMMING ? 25.0 / 46.0 : kind == RT_WINDOW_HANN ? 0.5 : 0.42;
     double a1 = kind == RT_WINDOW_BLACKMAN ? 0.5 : 1.0 - a0;
     double a2 = kind == RT_WINDOW_BLACKMAN ? 0.08 : 0.0;
@@ -220,10 +220,10 @@ static void dft_lane(const Src *s, int64_t n, const Dst *d, int64_t nout, int in
 int rt_dft(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0], *y = &c->out[0];
-    if (c->n_ints < 3)
+    if (c->n_ints < RT_DFT_NINTS)
         return RT_EINVAL;
-    int r = x->rank, axis = (int)c->ints[0], inverse = (int)c->ints[2];
-    int64_t n = c->ints[1];
+    int r = x->rank, axis = (int)c->ints[RT_DFT_AXIS], inverse = (int)c->ints[RT_DFT_INVERSE];
+    int64_t n = c->ints[RT_DFT_N];
     if (r < 2 || axis < 0 || axis > r - 2 || n < 1 || y->rank != r || y->dims[r - 1] != 2)
         return RT_EINVAL;
     int64_t ch = x->dims[r - 1];
@@ -251,9 +251,10 @@ int rt_dft(const RtCall *c, const void *const *in, void *const *out)
 int rt_stft(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0], *y = &c->out[0];
-    if (c->n_ints < 2 || x->rank != 3 || y->rank != 4 || y->dims[3] != 2)
+    if (c->n_ints < RT_STFT_NINTS || x->rank != 3 || y->rank != 4 || y->dims[3] != 2)
         return RT_EINVAL;
-    int64_t hop = c->ints[0], n = c->ints[1], ch = x->dims[2];
+    int64_t hop = c->ints[RT_STFT_FRAME_STEP], n = c->ints[RT_STFT_FRAME_LENGTH];
+    int64_t ch = x->dims[2];
     int64_t batch = x->dims[0], len = x->dims[1], frames = y->dims[1], bins = y->dims[2];
     if (hop < 1 || n < 1 || (ch != 1 && ch != 2) || bins > n || y->dims[0] != batch ||
         (frames > 0 && (frames - 1) * hop + n > len))
@@ -304,12 +305,12 @@ static int64_t mel_bin(int64_t i, double low, double step, int64_t dft_len, doub
 int rt_mel_weight_matrix(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *y = &c->out[0];
-    if (c->n_ints < 1 || c->n_in < 5 || y->rank != 2)
+    if (c->n_ints < RT_MEL_NINTS || c->n_in < 5 || y->rank != 2)
         return RT_EINVAL;
     int dt = y->dtype;
     if (!rt_dtype_size(dt) || dt == RT_BOOL || dt == RT_STRING)
         return RT_EDTYPE;
-    int64_t dft_len = c->ints[0], nbins = y->dims[0], nmel = y->dims[1];
+    int64_t dft_len = c->ints[RT_MEL_DFT_LENGTH], nbins = y->dims[0], nmel = y->dims[1];
     double rate = rt_load_f64(in[2], c->in[2].dtype, 0);
     double low = hz_to_mel(rt_load_f64(in[3], c->in[3].dtype, 0));
     double high = hz_to_mel(rt_load_f64(in[4], c->in[4].dtype, 0));

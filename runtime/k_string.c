@@ -261,10 +261,11 @@ static int is_stopword(const char *s, const RtCall *c, const void *const *in, in
 
 int rt_string_normalizer(const RtCall *c, const void *const *in, void *const *out)
 {
-    if (c->n_ints < 4 || c->in[0].dtype != RT_STRING)
+    if (c->n_ints < RT_STRNORM_NINTS || c->in[0].dtype != RT_STRING)
         return RT_EINVAL;
-    int action = (int)c->ints[0], cs = (int)c->ints[1], dynamic = (int)c->ints[3];
-    int64_t slot = c->ints[2];
+    int action = (int)c->ints[RT_STRNORM_ACTION], cs = (int)c->ints[RT_STRNORM_CASE_SENSITIVE];
+    int dynamic = (int)c->ints[RT_STRNORM_DYNAMIC];
+    int64_t slot = c->ints[RT_STRNORM_SLOT];
     int64_t n = rt_numel(&c->in[0]), kept = 0;
     const char *const *x = in[0];
     const char **y = out[0];

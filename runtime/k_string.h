@@ -25,8 +25,7 @@
  * holds: floats as the shortest decimal that reads back to the same value,
  * positional for 1e-4 <= |x| < 1e16 ("0.5", "3.0"), else scientific
  * ("1e-05", "1.5e+16"); "nan", "inf", "-inf"; integers in decimal; bools as
- * "True"/"False". out[1] is the pool: uint8 [numel * RT_NUM_STR_BYTES].
- * ints: none. */
+ * "True"/"False". out[1] is the pool: uint8 [numel * RT_NUM_STR_BYTES]. */
 int rt_cast_string(const RtCall *c, const void *const *in, void *const *out);
 
 /* StringNormalizer (opset 10) of in[0], string [C] or [1, C]; in[1], when
@@ -43,9 +42,11 @@ int rt_cast_string(const RtCall *c, const void *const *in, void *const *out);
  * kept is written to the last output (int64 scalar) and the slots past it
  * hold "". When every element is a stopword the result is one "" (ONNX's
  * rule). out[1], when the case changes: the pool, uint8 [C * slot].
- * ints: [action (0 NONE, 1 LOWER, 2 UPPER), case_sensitive (0/1),
- *        slot (bytes per string, NUL included: an input string as long as
- *        slot gives RT_ENOMEM), dynamic (1: the count output exists)]. */
+ * Action 0 is NONE, 1 LOWER, 2 UPPER; slot is the bytes per string, NUL
+ * included (an input string as long as slot gives RT_ENOMEM); dynamic 1 says
+ * the count output exists. */
+enum { RT_STRNORM_ACTION, RT_STRNORM_CASE_SENSITIVE, RT_STRNORM_SLOT, RT_STRNORM_DYNAMIC,
+       RT_STRNORM_NINTS };
 int rt_string_normalizer(const RtCall *c, const void *const *in, void *const *out);
 
 #endif

@@ -89,14 +89,15 @@ static int count_row(const int64_t *tab, const void *x, int is64, int64_t cols, 
 int rt_tfidf(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *xd = &c->in[0], *yd = &c->out[0];
-    if (c->n_in < 3 || c->n_ints < 3 || c->in[1].dtype != RT_I64 || yd->dtype != RT_F32 ||
-        xd->rank < 1 || xd->rank > 2 || yd->rank != xd->rank)
+    if (c->n_in < 3 || c->n_ints < RT_TFIDF_NINTS || c->in[1].dtype != RT_I64 ||
+        yd->dtype != RT_F32 || xd->rank < 1 || xd->rank > 2 || yd->rank != xd->rank)
         return RT_EINVAL;
     if (xd->dtype != RT_I32 && xd->dtype != RT_I64)
         return RT_EDTYPE;
     const int64_t *tab = in[1];
     const float *w = in[2];
-    int64_t min_n = c->ints[0], max_skip = c->ints[1], mode = c->ints[2];
+    int64_t min_n = c->ints[RT_TFIDF_MIN_GRAM], max_skip = c->ints[RT_TFIDF_MAX_SKIP];
+    int64_t mode = c->ints[RT_TFIDF_MODE];
     int64_t rows = xd->rank == 2 ? xd->dims[0] : 1, cols = xd->dims[xd->rank - 1];
     int64_t width = yd->dims[yd->rank - 1];
     if (w && (c->in[2].dtype != RT_F32 || rt_numel(&c->in[2]) != width))

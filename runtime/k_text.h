@@ -19,7 +19,8 @@ enum { RT_TFIDF_TF = 0, RT_TFIDF_IDF = 1, RT_TFIDF_TFIDF = 2 };
  *   without duplicates. Lengths outside [min_gram_length, L] have no entries;
  *   L is max_gram_length, or less when the pool has no longer n-grams.
  * in[2]: the weights w (float [S]), or NULL for ones (and in TF mode).
- * ints: [min_gram_length, max_skip_count, mode (RT_TFIDF_*)]. */
+ * The mode is RT_TFIDF_*. */
+enum { RT_TFIDF_MIN_GRAM, RT_TFIDF_MAX_SKIP, RT_TFIDF_MODE, RT_TFIDF_NINTS };
 int rt_tfidf(const RtCall *c, const void *const *in, void *const *out);
 
 #endif

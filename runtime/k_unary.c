@@ -194,8 +194,9 @@ static inline float v_clamp01(float v)
 
 static void un_f32(int op, void *o, const void *a, int64_t n, const RtCall *c)
 {
-    float p0 = c->n_floats > 0 ? c->floats[0] : 0, p1 = c->n_floats > 1 ? c->floats[1] : 0;
-    int dpos = c->n_ints > 1 ? (int)c->ints[1] : 1, dneg = c->n_ints > 2 ? (int)c->ints[2] : 1;
+    float p0 = rt_param_float(c, RT_UNARY_F_P0, 0), p1 = rt_param_float(c, RT_UNARY_F_P1, 0);
+    int dpos = (int)rt_param_int(c, RT_UNARY_DETECT_POS, 1);
+    int dneg = (int)rt_param_int(c, RT_UNARY_DETECT_NEG, 1);
     switch (op) {
     case RT_UN_SQRT: ROW1(float, float, sqrtf(x)); break;
     case RT_UN_EXP: ROW1(float, float, v_exp(x)); break;
@@ -254,8 +255,9 @@ static inline double softplus_d(double x)
 /* float64 (and the integer inputs of float ops) use libm directly. */
 static void un_f64(int op, void *o, const void *a, int64_t n, const RtCall *c)
 {
-    double p0 = c->n_floats > 0 ? c->floats[0] : 0, p1 = c->n_floats > 1 ? c->floats[1] : 0;
-    int dpos = c->n_ints > 1 ? (int)c->ints[1] : 1, dneg = c->n_ints > 2 ? (int)c->ints[2] : 1;
+    double p0 = rt_param_float(c, RT_UNARY_F_P0, 0), p1 = rt_param_float(c, RT_UNARY_F_P1, 0);
+    int dpos = (int)rt_param_int(c, RT_UNARY_DETECT_POS, 1);
+    int dneg = (int)rt_param_int(c, RT_UNARY_DETECT_NEG, 1);
     switch (op) {
     case RT_UN_SQRT: ROW1(double, double, sqrt(x)); break;
     case RT_UN_EXP: ROW1(double, double, exp(x)); break;
@@ -369,9 +371,9 @@ typedef union EwBuf {
 
 int rt_unary(const RtCall *c, const void *const *in, void *const *out)
 {
-    if (c->n_in < 1 || c->n_ints < 1)
+    if (c->n_in < 1 || c->n_ints <= RT_UNARY_OP)
         return RT_EINVAL;
-    int op = (int)c->ints[0], di = c->in[0].dtype, dout = c->out[0].dtype;
+    int op = (int)c->ints[RT_UNARY_OP], di = c->in[0].dtype, dout = c->out[0].dtype;
     int cls = unary_class(op, di);
     int64_t n = rt_numel(&c->out[0]);
     if (cls == EW_NONE)
@@ -413,9 +415,9 @@ static void clip_bounds(const RtCall *c, const void *const *in, int cls, EwBuf *
     case EW_I64: lo->i[0] = INT64_MIN; hi->i[0] = INT64_MAX; break;
     default: lo->i[0] = 0; hi->i[0] = -1; break; /* uint64 0 and UINT64_MAX */
     }
-    if (c->n_ints > 0 && c->ints[0]) {
-        ew_load(cls, lo, c->floats, RT_F32, 0, 0, 1);
-        ew_load(cls, hi, c->floats, RT_F32, 1, 0, 1);
+    if (rt_param_int(c, RT_CLIP_ATTRS, 0)) {
+        ew_load(cls, lo, c->floats, RT_F32, RT_CLIP_F_LO, 0, 1);
+        ew_load(cls, hi, c->floats, RT_F32, RT_CLIP_F_HI, 0, 1);
         return;
     }
     if (c->n_in > 1 && in[1] && c->in[1].dtype != RT_UNDEF)

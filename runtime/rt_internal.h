@@ -34,6 +34,18 @@ void rt_strides(const RtTensorDesc *t, int64_t *strides);
  * Returns -1 if in does not broadcast to out. */
 int rt_broadcast_strides(const RtTensorDesc *in, const RtTensorDesc *out, int64_t *strides);
 
+/* An optional trailing parameter: its slot's value, or dflt when the
+ * compiler left the slot out. */
+static inline int64_t rt_param_int(const RtCall *c, int slot, int64_t dflt)
+{
+    return slot < c->n_ints ? c->ints[slot] : dflt;
+}
+
+static inline float rt_param_float(const RtCall *c, int slot, float dflt)
+{
+    return slot < c->n_floats ? c->floats[slot] : dflt;
+}
+
 /* Advances the row-major multi-index idx[0..rank) over dims by one step
  * (the last axis fastest), wrapping to all zeros after the last element. */
 static inline void rt_index_next(int64_t *idx, const int64_t *dims, int rank)

@@ -119,20 +119,16 @@ static int forward_extents(Diag *d, const Node *n, Window *w, const int64_t *in,
     return 0;
 }
 
-static void param_window(Node *n, const Window *w, int with_kernel, int with_end)
+/* The window's runs at the slots given; a slot of -1 leaves that run out. */
+static void param_window(Node *n, const Window *w, int k, int st, int dil, int pb, int pe)
 {
-    if (with_kernel)
-        for (int i = 0; i < w->nsp; i++)
-            ir_param_int(n, w->k[i]);
-    for (int i = 0; i < w->nsp; i++)
-        ir_param_int(n, w->st[i]);
-    for (int i = 0; i < w->nsp; i++)
-        ir_param_int(n, w->dil[i]);
-    for (int i = 0; i < w->nsp; i++)
-        ir_param_int(n, w->pb[i]);
-    if (with_end)
-        for (int i = 0; i < w->nsp; i++)
-            ir_param_int(n, w->pe[i]);
+    if (k >= 0)
+        ir_param_ints(n, k, w->k, w->nsp);
+    ir_param_ints(n, st, w->st, w->nsp);
+    ir_param_ints(n, dil, w->dil, w->nsp);
+    ir_param_ints(n, pb, w->pb, w->nsp);
+    if (pe >= 0)
+        ir_param_ints(n, pe, w->pe, w->nsp);
 }
 
 /* X, W (same float dtype, same rank >= 3) and optional bias of extent nb. */
@@ -177,9 +173,9 @@ static int fused_activation(Diag *d, Node *n)
     } else {
         return ir_node_error(d, n, "fused activation '%s' is not supported (Relu, Clip)", act);
     }
-    ir_param_int(n, 1);
-    ir_param_float(n, lo);
-    ir_param_float(n, hi);
+    ir_param_int(n, RT_CONV_CLAMP(n->ints[RT_CONV_NSP]), 1);
+    ir_param_float(n, RT_CONV_F_LO, lo);
+    ir_param_float(n, RT_CONV_F_HI, hi);
     return 0;
 }
 
@@ -201,9 +197,9 @@ int ir_infer_conv(Graph *g, Node *n, Diag *d)
         return -1;
     dims[0] = x->dims[0];
     dims[1] = w->dims[0];
-    ir_param_int(n, group);
-    ir_param_int(n, win.nsp);
-    param_window(n, &win, 0, 0);
+    ir_param_int(n, RT_CONV_GROUP, group);
+    ir_param_int(n, RT_CONV_NSP, win.nsp);
+    param_window(n, &win, -1, RT_CONV_STRIDES, RT_CONV_DIL(win.nsp), RT_CONV_PADS(win.nsp), -1);
     if (fused_activation(d, n) < 0)
         return -1;
     return ir_set_out(n, 0, x->dtype, x->rank, dims);
@@ -264,9 +260,9 @@ int ir_infer_conv_transpose(Graph *g, Node *n, Diag *d)
     }
     dims[0] = x->dims[0];
     dims[1] = w->dims[1] * group;
-    ir_param_int(n, group);
-    ir_param_int(n, nsp);
-    param_window(n, &win, 0, 0);
+    ir_param_int(n, RT_CONV_GROUP, group);
+    ir_param_int(n, RT_CONV_NSP, nsp);
+    param_window(n, &win, -1, RT_CONV_STRIDES, RT_CONV_DIL(nsp), RT_CONV_PADS(nsp), -1);
     return ir_set_out(n, 0, x->dtype, x->rank, dims);
 }
 
@@ -300,11 +296,12 @@ int ir_infer_pool(Graph *g, Node *n, Diag *d)
             return ir_node_error(d, n, "has %d outputs", n->n_out);
         ir_set_out(n, 1, RT_I64, x->rank, dims);
     }
-    ir_param_int(n, is_max ? RT_POOL_MAX : RT_POOL_AVG);
-    ir_param_int(n, win.nsp);
-    ir_param_int(n, ir_attr_int(n, "count_include_pad", 0) != 0);
-    ir_param_int(n, storage);
-    param_window(n, &win, 1, 1);
+    ir_param_int(n, RT_POOL_MODE, is_max ? RT_POOL_MAX : RT_POOL_AVG);
+    ir_param_int(n, RT_POOL_NSP, win.nsp);
+    ir_param_int(n, RT_POOL_INCLUDE_PAD, ir_attr_int(n, "count_include_pad", 0) != 0);
+    ir_param_int(n, RT_POOL_STORAGE, storage);
+    param_window(n, &win, RT_POOL_KERNEL, RT_POOL_STRIDES(win.nsp), RT_POOL_DIL(win.nsp),
+                 RT_POOL_PADS_BEGIN(win.nsp), RT_POOL_PADS_END(win.nsp));
     return ir_set_out(n, 0, x->dtype, x->rank, dims);
 }
 
@@ -323,6 +320,6 @@ int ir_infer_global_pool(Graph *g, Node *n, Diag *d)
     int64_t dims[IR_MAX_RANK];
     for (int i = 0; i < x->rank; i++)
         dims[i] = i < 2 ? x->dims[i] : 1;
-    ir_param_int(n, n->op == OP_GLOBAL_MAX_POOL ? RT_POOL_MAX : RT_POOL_AVG);
+    ir_param_int(n, RT_GLOBAL_POOL_MODE, n->op == OP_GLOBAL_MAX_POOL ? RT_POOL_MAX : RT_POOL_AVG);
     return ir_set_out(n, 0, x->dtype, x->rank, dims);
 }

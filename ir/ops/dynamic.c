@@ -58,10 +58,10 @@ int ir_infer_unique(Graph *g, Node *n, Diag *d)
         for (int i = axis + 1; i < x->rank; i++)
             inner *= x->dims[i];
     }
-    ir_param_int(n, ir_attr_int(n, "sorted", 1) != 0);
-    ir_param_int(n, outer);
-    ir_param_int(n, len);
-    ir_param_int(n, inner);
+    ir_param_int(n, RT_UNIQUE_SORTED, ir_attr_int(n, "sorted", 1) != 0);
+    ir_param_int(n, RT_UNIQUE_OUTER, outer);
+    ir_param_int(n, RT_UNIQUE_N, len);
+    ir_param_int(n, RT_UNIQUE_INNER, inner);
     int k = declared_outputs(n);
     ir_set_out_dyn(g, n, 0, x->dtype, yrank, ydims, axis);
     for (int i = 1; i < k && i < 4; i++) {
@@ -107,7 +107,7 @@ int ir_infer_nms(Graph *g, Node *n, Diag *d)
         per_class = 0; /* the spec's default: no box is selected */
     else if (ir_const_ints(mv, &max_out, 1) == 1 && max_out < per_class)
         per_class = max_out < 0 ? 0 : max_out;
-    ir_param_int(n, center);
+    ir_param_int(n, RT_NMS_CENTER_POINT_BOX, center);
     int64_t dims[2] = {boxes->dims[0] * scores->dims[1] * per_class, 3};
     return ir_set_out_dyn(g, n, 0, RT_I64, 2, dims, 0);
 }

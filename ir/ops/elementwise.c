@@ -5,7 +5,53 @@
 #include "ir.h"
 
 /* Dtype kinds an op accepts. */
-enum { K_FLOAT = 1, K_INT = 2, K_BOOL = 4, K_NUM = K_FLOAT | K_INT };
+enum { K_FLOAT = 1, K_INT = 2, K_BOOL = 4, K_NUM = K_FLOAT | K_INT, K_NUM_BOOL = K_NUM | K_BOOL };
+
+/* The runtime op code and accepted kinds of each elementwise op, from ops.def;
+ * kinds 0 marks the ops that are not in it. */
+typedef struct EwOp {
+    int code;   /* RtBinOp or RtUnOp */
+    int kinds;  /* K_* */
+} EwOp;
+
+#define OP(id, domain, name, infer, kernel)
+#define OP_BIN(id, name, code, kinds) [OP_##id] = {code, K_##kinds},
+#define OP_UN(id, name, code, kinds) [OP_##id] = {code, K_##kinds},
+#define OP_VAR(id, name, code) [OP_##id] = {code, K_NUM},
+static const EwOp ew_ops[OP_COUNT] = {
+#include "ops.def"
+};
+#undef OP
+
+/* Every code in range, and every code reached by some op or by an attribute
+ * that picks a sibling code (the runtime's enums only grow, so a new code
+ * must come with the op that uses it). */
+#define OP(id, domain, name, infer, kernel)
+#define OP_BIN(id, name, code, kinds) _Static_assert(code >= 0 && code < RT_BIN_COUNT, name);
+#define OP_UN(id, name, code, kinds) _Static_assert(code >= 0 && code < RT_UN_COUNT, name);
+#define OP_VAR(id, name, code) _Static_assert(code >= 0 && code < RT_BIN_COUNT, name);
+#include "ops.def"
+#define OP_BIN(id, name, code, kinds) | 1ULL << (code)
+#define OP_UN(id, name, code, kinds)
+#define OP_VAR(id, name, code) | 1ULL << (code)
+_Static_assert(RT_BIN_COUNT <= 64 && (0
+#include "ops.def"
+               | 1ULL << RT_BIN_FMOD | 1ULL << RT_BIN_SHR) == (1ULL << RT_BIN_COUNT) - 1,
+               "every RtBinOp is reached from ops.def");
+#define OP_BIN(id, name, code, kinds)
+#define OP_UN(id, name, code, kinds) | 1ULL << (code)
+#define OP_VAR(id, name, code)
+_Static_assert(RT_UN_COUNT <= 64 && (0
+#include "ops.def"
+               | 1ULL << RT_UN_GELU_TANH) == (1ULL << RT_UN_COUNT) - 1,
+               "every RtUnOp is reached from ops.def");
+#undef OP
+
+static const EwOp *ew_op(const Node *n)
+{
+    IR_ASSERT(n->op >= 0 && n->op < OP_COUNT && ew_ops[n->op].kinds);
+    return &ew_ops[n->op];
+}
 
 static int kind_of(int dtype)
 {
@@ -89,38 +135,18 @@ static int broadcast_with(Diag *d, const Node *n, int i, int *r, int64_t *dims)
 int ir_infer_binary(Graph *g, Node *n, Diag *d)
 {
     (void)g;
-    int code, kinds = K_NUM, to_bool = 0;
-    switch (n->op) {
-    case OP_ADD: code = RT_BIN_ADD; break;
-    case OP_SUB: code = RT_BIN_SUB; break;
-    case OP_MUL: code = RT_BIN_MUL; break;
-    case OP_DIV: code = RT_BIN_DIV; break;
-    case OP_POW: code = RT_BIN_POW; break;
-    case OP_PRELU: code = RT_BIN_PRELU; break;
-    case OP_MOD: code = ir_attr_int(n, "fmod", 0) ? RT_BIN_FMOD : RT_BIN_MOD; break;
-    case OP_EQUAL: code = RT_BIN_EQ; kinds = K_NUM | K_BOOL; to_bool = 1; break;
-    case OP_LESS: code = RT_BIN_LT; to_bool = 1; break;
-    case OP_GREATER: code = RT_BIN_GT; to_bool = 1; break;
-    case OP_LESS_OR_EQUAL: code = RT_BIN_LE; to_bool = 1; break;
-    case OP_GREATER_OR_EQUAL: code = RT_BIN_GE; to_bool = 1; break;
-    case OP_AND: code = RT_BIN_BITAND; kinds = K_BOOL; break;
-    case OP_OR: code = RT_BIN_BITOR; kinds = K_BOOL; break;
-    case OP_XOR: code = RT_BIN_BITXOR; kinds = K_BOOL; break;
-    case OP_BITWISE_AND: code = RT_BIN_BITAND; kinds = K_INT; break;
-    case OP_BITWISE_OR: code = RT_BIN_BITOR; kinds = K_INT; break;
-    case OP_BITWISE_XOR: code = RT_BIN_BITXOR; kinds = K_INT; break;
-    case OP_BIT_SHIFT: {
+    const EwOp *op = ew_op(n);
+    int code = op->code, kinds = op->kinds;
+    int to_bool = code >= RT_BIN_EQ && code <= RT_BIN_GE; /* fixed values, contiguous */
+    if (n->op == OP_MOD && ir_attr_int(n, "fmod", 0))
+        code = RT_BIN_FMOD;
+    if (n->op == OP_BIT_SHIFT) {
         const char *dir = ir_attr_str(n, "direction", "");
         if (strcmp(dir, "LEFT") && strcmp(dir, "RIGHT"))
             return ir_node_error(d, n, "attribute direction is '%s'; expected LEFT or RIGHT",
                                  dir);
-        code = strcmp(dir, "LEFT") ? RT_BIN_SHR : RT_BIN_SHL;
-        kinds = K_INT;
-        break;
-    }
-    default:
-        IR_ASSERT(!"ir_infer_binary: not a binary op");
-        return -1;
+        if (!strcmp(dir, "RIGHT"))
+            code = RT_BIN_SHR;
     }
     if (n->n_in != 2)
         return ir_node_error(d, n, "expects 2 inputs, got %d", n->n_in);
@@ -135,7 +161,7 @@ int ir_infer_binary(Graph *g, Node *n, Diag *d)
                              rt_dtype_name(a->dtype));
     /* Before opset 7, B could be aligned at an axis of A (broadcast=1, axis=k)
      * and PRelu's slope of shape [C] applied along axis 1 of X [N, C, ...]:
-     * both append 1-dims to B's shape, as the kernel does (ints[1]). */
+     * both append 1-dims to B's shape, as the kernel does (RT_BINARY_EXTRA_DIMS). */
     int extra = 0;
     const Attr *ax = ir_attr(n, "axis");
     if (n->opset < 7 && n->op == OP_PRELU && b->rank == 1 && a->rank >= 3 &&
@@ -163,109 +189,66 @@ int ir_infer_binary(Graph *g, Node *n, Diag *d)
         return ir_node_error(d, n, "slope of shape %s does not broadcast to X's shape %s", sb,
                              sa);
     }
-    ir_param_int(n, code);
+    ir_param_int(n, RT_BINARY_OP, code);
     if (extra)
-        ir_param_int(n, extra);
+        ir_param_int(n, RT_BINARY_EXTRA_DIMS, extra);
     return ir_set_out(n, 0, to_bool ? RT_BOOL : a->dtype, r, dims);
 }
 
 int ir_infer_unary(Graph *g, Node *n, Diag *d)
 {
     (void)g;
-    int code, kinds = K_FLOAT, to_bool = 0, nf = 0;
+    const EwOp *op = ew_op(n);
+    int code = op->code, kinds = op->kinds, nf = 0;
+    int to_bool = code == RT_UN_ISNAN || code == RT_UN_ISINF;
     float p[2] = {0, 0};
     switch (n->op) {
-    case OP_SQRT: code = RT_UN_SQRT; break;
-    case OP_EXP: code = RT_UN_EXP; break;
-    case OP_LOG: code = RT_UN_LOG; break;
-    case OP_ABS: code = RT_UN_ABS; kinds = K_NUM; break;
-    case OP_NEG: code = RT_UN_NEG; kinds = K_NUM; break;
-    case OP_RECIPROCAL: code = RT_UN_RECIPROCAL; break;
-    case OP_RELU: code = RT_UN_RELU; kinds = K_NUM; break;
     case OP_LEAKY_RELU:
-        code = RT_UN_LEAKY_RELU;
         p[nf++] = ir_attr_float(n, "alpha", 0.01f);
         break;
-    case OP_SIGMOID: code = RT_UN_SIGMOID; break;
-    case OP_TANH: code = RT_UN_TANH; break;
-    case OP_ERF: code = RT_UN_ERF; kinds = K_NUM; break;
     case OP_HARD_SIGMOID:
-        code = RT_UN_HARD_SIGMOID;
         p[nf++] = ir_attr_float(n, "alpha", 0.2f);
         p[nf++] = ir_attr_float(n, "beta", 0.5f);
         break;
-    case OP_HARD_SWISH: code = RT_UN_HARD_SWISH; break;
     case OP_GELU: {
         const char *ap = ir_attr_str(n, "approximate", "none");
         if (strcmp(ap, "none") && strcmp(ap, "tanh"))
             return ir_node_error(d, n, "attribute approximate is '%s'; expected none or tanh",
                                  ap);
-        code = strcmp(ap, "tanh") ? RT_UN_GELU : RT_UN_GELU_TANH;
+        if (!strcmp(ap, "tanh"))
+            code = RT_UN_GELU_TANH;
         break;
     }
     case OP_ELU:
-        code = RT_UN_ELU;
+    case OP_CELU:
+    case OP_THRESHOLDED_RELU:
         p[nf++] = ir_attr_float(n, "alpha", 1.0f);
         break;
     case OP_SELU:
-        code = RT_UN_SELU;
         p[nf++] = ir_attr_float(n, "alpha", 1.67326319217681884765625f);
         p[nf++] = ir_attr_float(n, "gamma", 1.05070102214813232421875f);
         break;
-    case OP_CELU:
-        code = RT_UN_CELU;
-        p[nf++] = ir_attr_float(n, "alpha", 1.0f);
-        if (p[0] == 0)
-            return ir_node_error(d, n, "attribute alpha must not be 0 (Celu divides by it)");
-        break;
-    case OP_SOFTPLUS: code = RT_UN_SOFTPLUS; break;
-    case OP_SOFTSIGN: code = RT_UN_SOFTSIGN; break;
-    case OP_THRESHOLDED_RELU:
-        code = RT_UN_THRESHOLDED_RELU;
-        p[nf++] = ir_attr_float(n, "alpha", 1.0f);
-        break;
-    case OP_SIN: code = RT_UN_SIN; break;
-    case OP_COS: code = RT_UN_COS; break;
-    case OP_TAN: code = RT_UN_TAN; break;
-    case OP_ASIN: code = RT_UN_ASIN; break;
-    case OP_ACOS: code = RT_UN_ACOS; break;
-    case OP_ATAN: code = RT_UN_ATAN; break;
-    case OP_SINH: code = RT_UN_SINH; break;
-    case OP_COSH: code = RT_UN_COSH; break;
-    case OP_ASINH: code = RT_UN_ASINH; break;
-    case OP_ACOSH: code = RT_UN_ACOSH; break;
-    case OP_ATANH: code = RT_UN_ATANH; break;
-    case OP_FLOOR: code = RT_UN_FLOOR; break;
-    case OP_CEIL: code = RT_UN_CEIL; break;
-    case OP_ROUND: code = RT_UN_ROUND; break;
-    case OP_SIGN: code = RT_UN_SIGN; kinds = K_NUM; break;
-    case OP_NOT: code = RT_UN_NOT; kinds = K_BOOL; break;
-    case OP_BITWISE_NOT: code = RT_UN_BITNOT; kinds = K_INT; break;
-    case OP_IS_NAN: code = RT_UN_ISNAN; to_bool = 1; break;
-    case OP_IS_INF: code = RT_UN_ISINF; to_bool = 1; break;
     case OP_SHRINK:
-        code = RT_UN_SHRINK;
-        kinds = K_NUM;
         p[nf++] = ir_attr_float(n, "lambd", 0.5f);
         p[nf++] = ir_attr_float(n, "bias", 0.0f);
         break;
-    case OP_MISH: code = RT_UN_MISH; break;
     default:
-        IR_ASSERT(!"ir_infer_unary: not a unary op");
-        return -1;
+        break;
     }
+    if (n->op == OP_CELU && p[0] == 0)
+        return ir_node_error(d, n, "attribute alpha must not be 0 (Celu divides by it)");
     if (n->n_in != 1)
         return ir_node_error(d, n, "expects 1 input, got %d", n->n_in);
     if (need_input(d, n, 0, kinds))
         return -1;
     const Value *x = n->in[0];
-    ir_param_int(n, code);
+    ir_param_int(n, RT_UNARY_OP, code);
     if (n->op == OP_IS_INF) {
-        ir_param_int(n, ir_attr_int(n, "detect_positive", 1) != 0);
-        ir_param_int(n, ir_attr_int(n, "detect_negative", 1) != 0);
+        ir_param_int(n, RT_UNARY_DETECT_POS, ir_attr_int(n, "detect_positive", 1) != 0);
+        ir_param_int(n, RT_UNARY_DETECT_NEG, ir_attr_int(n, "detect_negative", 1) != 0);
     }
     for (int i = 0; i < nf; i++)
-        ir_param_float(n, p[i]);
+        ir_param_float(n, RT_UNARY_F_P0 + i, p[i]);
     return ir_set_out(n, 0, to_bool ? RT_BOOL : x->dtype, x->rank, x->dims);
 }
 
@@ -279,11 +262,11 @@ int ir_infer_clip(Graph *g, Node *n, Diag *d)
     const Value *x = n->in[0];
     if (n->opset < 11) {
         /* Clip-6: the bounds are attributes defaulting to the float range. */
-        ir_param_int(n, 1);
-        ir_param_float(n, ir_attr_float(n, "min", -FLT_MAX));
-        ir_param_float(n, ir_attr_float(n, "max", FLT_MAX));
+        ir_param_int(n, RT_CLIP_ATTRS, 1);
+        ir_param_float(n, RT_CLIP_F_LO, ir_attr_float(n, "min", -FLT_MAX));
+        ir_param_float(n, RT_CLIP_F_HI, ir_attr_float(n, "max", FLT_MAX));
     } else {
-        ir_param_int(n, 0);
+        ir_param_int(n, RT_CLIP_ATTRS, 0);
         for (int i = 1; i < n->n_in; i++) {
             const Value *v = n->in[i];
             if (!v)
@@ -358,11 +341,7 @@ int ir_infer_cast(Graph *g, Node *n, Diag *d)
 int ir_infer_variadic(Graph *g, Node *n, Diag *d)
 {
     (void)g;
-    int code = RT_BIN_ADD;
-    if (n->op == OP_MAX)
-        code = RT_BIN_MAX;
-    else if (n->op == OP_MIN)
-        code = RT_BIN_MIN;
+    int code = ew_op(n)->code;
     if (n->n_in < 1)
         return ir_node_error(d, n, "expects at least 1 input");
     for (int i = 0; i < n->n_in; i++)
@@ -374,7 +353,7 @@ int ir_infer_variadic(Graph *g, Node *n, Diag *d)
     for (int i = 1; i < n->n_in; i++)
         if (broadcast_with(d, n, i, &r, dims))
             return -1;
-    ir_param_int(n, code);
-    ir_param_int(n, n->op == OP_MEAN);
+    ir_param_int(n, RT_VARIADIC_OP, code);
+    ir_param_int(n, RT_VARIADIC_MEAN, n->op == OP_MEAN);
     return ir_set_out(n, 0, n->in[0]->dtype, r, dims);
 }

@@ -34,7 +34,7 @@ int ir_infer_gather_elements(Graph *g, Node *n, Diag *d)
         return -1;
     if (ix->rank != x->rank)
         return ir_node_error(d, n, "indices have rank %d, data rank %d", ix->rank, x->rank);
-    ir_param_int(n, axis);
+    ir_param_int(n, RT_GATHER_ELEMENTS_AXIS, axis);
     return ir_set_out(n, 0, x->dtype, ix->rank, ix->dims);
 }
 
@@ -76,8 +76,8 @@ int ir_infer_scatter_elements(Graph *g, Node *n, Diag *d)
     if (u->dtype != x->dtype)
         return ir_node_error(d, n, "updates are %s but data is %s", rt_dtype_name(u->dtype),
                              rt_dtype_name(x->dtype));
-    ir_param_int(n, axis);
-    ir_param_int(n, red);
+    ir_param_int(n, RT_SCATTER_ELEMENTS_AXIS, axis);
+    ir_param_int(n, RT_SCATTER_ELEMENTS_REDUCTION, red);
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
 
@@ -106,7 +106,7 @@ int ir_infer_gather_nd(Graph *g, Node *n, Diag *d)
     if (r > IR_MAX_RANK)
         return ir_node_error(d, n, "output rank %d exceeds onnxcc's limit of %d", r,
                              IR_MAX_RANK);
-    ir_param_int(n, bd);
+    ir_param_int(n, RT_GATHER_ND_BATCH_DIMS, bd);
     return ir_set_out(n, 0, x->dtype, r, dims);
 }
 
@@ -137,7 +137,7 @@ int ir_infer_scatter_nd(Graph *g, Node *n, Diag *d)
     if (u->dtype != x->dtype)
         return ir_node_error(d, n, "updates are %s but data is %s", rt_dtype_name(u->dtype),
                              rt_dtype_name(x->dtype));
-    ir_param_int(n, red);
+    ir_param_int(n, RT_SCATTER_ND_REDUCTION, red);
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
 
@@ -151,7 +151,7 @@ int ir_infer_trilu(Graph *g, Node *n, Diag *d)
         return ir_node_error(d, n, "input must have rank >= 2, not %d", x->rank);
     if (k && (!mv_is_int(k->dtype) || (ir_shape_known(k) && ir_numel(k) != 1)))
         return ir_node_error(d, n, "k must be one integer");
-    ir_param_int(n, ir_attr_int(n, "upper", 1) != 0);
+    ir_param_int(n, RT_TRILU_UPPER, ir_attr_int(n, "upper", 1) != 0);
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
 
@@ -171,8 +171,8 @@ int ir_infer_cumsum(Graph *g, Node *n, Diag *d)
     if (!ir_const_scalar(a, &v) && ir_axis((int64_t)v, x->rank) < 0)
         return ir_node_error(d, n, "axis %lld is out of range for rank %d", (long long)v,
                              x->rank);
-    ir_param_int(n, ir_attr_int(n, "exclusive", 0) != 0);
-    ir_param_int(n, ir_attr_int(n, "reverse", 0) != 0);
+    ir_param_int(n, RT_CUMSUM_EXCLUSIVE, ir_attr_int(n, "exclusive", 0) != 0);
+    ir_param_int(n, RT_CUMSUM_REVERSE, ir_attr_int(n, "reverse", 0) != 0);
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
 
@@ -204,7 +204,7 @@ int ir_infer_onehot(Graph *g, Node *n, Diag *d)
     int64_t total;
     if (mv_numel(d, n, r, dims, &total))
         return -1;
-    ir_param_int(n, axis);
+    ir_param_int(n, RT_ONEHOT_AXIS, axis);
     return ir_set_out(n, 0, vals->dtype, r, dims);
 }
 
@@ -233,7 +233,7 @@ int ir_infer_compress(Graph *g, Node *n, Diag *d)
                              (long long)len, (long long)dim);
     for (int64_t j = 0; j < len; j++)
         kept += rt_load_i64(cd->data, cd->dtype, j) != 0;
-    ir_param_int(n, axis);
+    ir_param_int(n, RT_COMPRESS_AXIS, axis);
     if (axis < 0)
         return ir_set_out(n, 0, x->dtype, 1, &kept);
     int64_t dims[IR_MAX_RANK];
@@ -257,7 +257,7 @@ int ir_infer_reverse_sequence(Graph *g, Node *n, Diag *d)
         return ir_node_error(d, n, "batch_axis and time_axis must be two different axes");
     if (!mv_is_int(sl->dtype) || sl->rank != 1 || sl->dims[0] != x->dims[ba])
         return ir_node_error(d, n, "sequence_lens must hold one integer per batch entry");
-    ir_param_int(n, ba);
-    ir_param_int(n, ta);
+    ir_param_int(n, RT_REVERSE_SEQUENCE_BATCH_AXIS, ba);
+    ir_param_int(n, RT_REVERSE_SEQUENCE_TIME_AXIS, ta);
     return ir_set_out(n, 0, x->dtype, r, x->dims);
 }

@@ -46,9 +46,9 @@ static int infer_loss(Node *n, Diag *d, int has_log_prob)
     else
         return ir_node_error(d, n, "reduction '%s' is not none, sum or mean", r);
     const Attr *ii = ir_attr(n, "ignore_index");
-    ir_param_int(n, red);
-    ir_param_int(n, ii != NULL);
-    ir_param_int(n, ii ? ii->i : 0);
+    ir_param_int(n, RT_LOSS_REDUCTION, red);
+    ir_param_int(n, RT_LOSS_HAS_IGNORE, ii != NULL);
+    ir_param_int(n, RT_LOSS_IGNORE_INDEX, ii ? ii->i : 0);
     ir_set_out(n, 0, x->dtype, red == RT_LOSS_NONE ? t->rank : 0, t->dims);
     if (n->n_out > 1) {
         if (!has_log_prob)

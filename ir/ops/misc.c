@@ -35,9 +35,9 @@ int ir_infer_topk(Graph *g, Node *n, Diag *d)
     int64_t dims[IR_MAX_RANK];
     memcpy(dims, x->dims, sizeof dims);
     dims[axis] = k;
-    ir_param_int(n, axis);
-    ir_param_int(n, k);
-    ir_param_int(n, largest != 0);
+    ir_param_int(n, RT_TOPK_AXIS, axis);
+    ir_param_int(n, RT_TOPK_K, k);
+    ir_param_int(n, RT_TOPK_LARGEST, largest != 0);
     ir_set_out(n, 0, x->dtype, x->rank, dims);
     return ir_set_out(n, 1, RT_I64, x->rank, dims);
 }
@@ -65,7 +65,7 @@ int ir_infer_mvn(Graph *g, Node *n, Diag *d)
                                  (long long)axes[i], x->rank);
         mask |= (int64_t)1 << a;
     }
-    ir_param_int(n, mask);
+    ir_param_int(n, RT_MVN_MASK, mask);
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
 
@@ -233,11 +233,10 @@ int ir_infer_einsum(Graph *g, Node *n, Diag *d)
                     *s = e;
             }
         }
-    if (1 + L * (nin + 2) > IR_MAX_INTS)
+    if (RT_EINSUM_NINTS(L, nin) > IR_MAX_INTS)
         return ir_node_error(d, n, "equation too large for onnxcc's parameter limit");
-    ir_param_int(n, L);
-    for (int l = 0; l < L; l++)
-        ir_param_int(n, size[l]);
+    ir_param_int(n, RT_EINSUM_L, L);
+    ir_param_ints(n, RT_EINSUM_SIZES, size, L);
     int64_t odims[IR_MAX_RANK];
     for (int i = 0; i < o->n; i++)
         odims[i] = size[id[o->lab[i]]];
@@ -249,8 +248,7 @@ int ir_infer_einsum(Graph *g, Node *n, Diag *d)
                 st[id[t[k].lab[i]]] += s;
             s *= e;
         }
-        for (int l = 0; l < L; l++)
-            ir_param_int(n, st[l]);
+        ir_param_ints(n, RT_EINSUM_STRIDES(L, k), st, L);
     }
     return ir_set_out(n, 0, dt, o->n, odims);
 }
@@ -288,9 +286,9 @@ int ir_infer_gridsample(Graph *g, Node *n, Diag *d)
         p = 2;
     else
         return ir_node_error(d, n, "unknown padding_mode '%s'", pad);
-    ir_param_int(n, m);
-    ir_param_int(n, p);
-    ir_param_int(n, ir_attr_int(n, "align_corners", 0) != 0);
+    ir_param_int(n, RT_GRIDSAMPLE_MODE, m);
+    ir_param_int(n, RT_GRIDSAMPLE_PADDING, p);
+    ir_param_int(n, RT_GRIDSAMPLE_ALIGN_CORNERS, ir_attr_int(n, "align_corners", 0) != 0);
     int64_t dims[4] = {x->dims[0], x->dims[1], gr->dims[1], gr->dims[2]};
     return ir_set_out(n, 0, x->dtype, 4, dims);
 }
@@ -332,8 +330,7 @@ int ir_infer_maxunpool(Graph *g, Node *n, Diag *d)
     /* The indices address the default shape even when output_shape asks for
      * a larger one (ONNX's test_maxunpool_export_with_output_shape), so the
      * kernel gets the default shape to remap them. */
-    for (int i = 0; i < x->rank; i++)
-        ir_param_int(n, dims[i]);
+    ir_param_ints(n, RT_MAXUNPOOL_DIMS, dims, x->rank);
     const Value *os = mv_input(n, 2);
     if (os) {
         int64_t want[IR_MAX_RANK];
@@ -383,10 +380,10 @@ int ir_infer_roialign(Graph *g, Node *n, Diag *d)
     if (oh < 1 || ow < 1 || sr < 0)
         return ir_node_error(d, n, "output_height, output_width must be >= 1 and "
                                    "sampling_ratio >= 0");
-    ir_param_int(n, !strcmp(mode, "max"));
-    ir_param_int(n, half);
-    ir_param_int(n, sr);
-    ir_param_float(n, ir_attr_float(n, "spatial_scale", 1.0f));
+    ir_param_int(n, RT_ROIALIGN_MAX, !strcmp(mode, "max"));
+    ir_param_int(n, RT_ROIALIGN_HALF_PIXEL, half);
+    ir_param_int(n, RT_ROIALIGN_SAMPLING_RATIO, sr);
+    ir_param_float(n, RT_ROIALIGN_F_SPATIAL_SCALE, ir_attr_float(n, "spatial_scale", 1.0f));
     int64_t dims[4] = {r->dims[0], x->dims[1], oh, ow};
     return ir_set_out(n, 0, x->dtype, 4, dims);
 }

@@ -327,7 +327,7 @@ int ir_infer_transpose(Graph *g, Node *n, Diag *d)
             return ir_node_error(d, n, "perm is not a permutation of 0..%d", r - 1);
         seen[perm[i]] = 1;
         dims[i] = x->dims[perm[i]];
-        ir_param_int(n, perm[i]);
+        ir_param_int(n, RT_TRANSPOSE_PERM + i, perm[i]);
     }
     return ir_set_out(n, 0, x->dtype, r, dims);
 }
@@ -368,7 +368,7 @@ int ir_infer_concat(Graph *g, Node *n, Diag *d)
                                      (long long)x->dims[k]);
         dims[axis] += v->dims[axis];
     }
-    ir_param_int(n, axis);
+    ir_param_int(n, RT_CONCAT_AXIS, axis);
     return ir_set_out(n, 0, x->dtype, r, dims);
 }
 
@@ -438,7 +438,7 @@ int ir_infer_split(Graph *g, Node *n, Diag *d)
         dims[axis] = sizes[i];
         ir_set_out(n, i, x->dtype, r, dims);
     }
-    ir_param_int(n, axis);
+    ir_param_int(n, RT_SPLIT_AXIS, axis);
     return 0;
 }
 
@@ -513,8 +513,8 @@ int ir_infer_slice(Graph *g, Node *n, Diag *d)
         dims[a] = len;
     }
     for (int a = 0; a < r; a++) {
-        ir_param_int(n, start[a]);
-        ir_param_int(n, step[a]);
+        ir_param_int(n, RT_SLICE_AXIS(a) + RT_SLICE_START, start[a]);
+        ir_param_int(n, RT_SLICE_AXIS(a) + RT_SLICE_STEP, step[a]);
     }
     return ir_set_out(n, 0, x->dtype, r, dims);
 }
@@ -557,7 +557,7 @@ int ir_infer_gather(Graph *g, Node *n, Diag *d)
     int64_t total;
     if (mv_numel(d, n, orank, dims, &total))
         return -1;
-    ir_param_int(n, axis);
+    ir_param_int(n, RT_GATHER_AXIS, axis);
     return ir_set_out(n, 0, x->dtype, orank, dims);
 }
 
@@ -636,11 +636,11 @@ int ir_infer_pad(Graph *g, Node *n, Diag *d)
     int64_t total;
     if (mv_numel(d, n, r, dims, &total))
         return -1;
-    ir_param_int(n, mode);
+    ir_param_int(n, RT_PAD_MODE, mode);
     for (int a = 0; a < r; a++)
-        ir_param_int(n, begin[a]);
+        ir_param_int(n, RT_PAD_BEGIN + a, begin[a]);
     if (n->opset < 11)
-        ir_param_float(n, ir_attr_float(n, "value", 0.0f));
+        ir_param_float(n, RT_PAD_F_VALUE, ir_attr_float(n, "value", 0.0f));
     return ir_set_out(n, 0, x->dtype, r, dims);
 }
 
@@ -713,8 +713,8 @@ int ir_infer_depth_to_space(Graph *g, Node *n, Diag *d)
         return ir_node_error(d, n, "blocksize %lld does not divide %lld channels",
                              (long long)b, (long long)x->dims[1]);
     int64_t dims[4] = {x->dims[0], x->dims[1] / (b * b), x->dims[2] * b, x->dims[3] * b};
-    ir_param_int(n, b);
-    ir_param_int(n, crd);
+    ir_param_int(n, RT_DEPTH_TO_SPACE_BLOCK, b);
+    ir_param_int(n, RT_DEPTH_TO_SPACE_MODE, crd);
     return ir_set_out(n, 0, x->dtype, 4, dims);
 }
 
@@ -731,6 +731,6 @@ int ir_infer_space_to_depth(Graph *g, Node *n, Diag *d)
         return ir_node_error(d, n, "blocksize %lld does not divide H=%lld and W=%lld",
                              (long long)b, (long long)x->dims[2], (long long)x->dims[3]);
     int64_t dims[4] = {x->dims[0], x->dims[1] * b * b, x->dims[2] / b, x->dims[3] / b};
-    ir_param_int(n, b);
+    ir_param_int(n, RT_SPACE_TO_DEPTH_BLOCK, b);
     return ir_set_out(n, 0, x->dtype, 4, dims);
 }

@@ -93,10 +93,10 @@ int ir_infer_gemm(Graph *g, Node *n, Diag *d)
             return ir_node_error(d, n, "C (rank %d) does not broadcast to %lldx%lld", c->rank,
                                  (long long)m, (long long)nn);
     }
-    ir_param_int(n, ta);
-    ir_param_int(n, tb);
-    ir_param_float(n, ir_attr_float(n, "alpha", 1.0f));
-    ir_param_float(n, ir_attr_float(n, "beta", 1.0f));
+    ir_param_int(n, RT_GEMM_TRANS_A, ta);
+    ir_param_int(n, RT_GEMM_TRANS_B, tb);
+    ir_param_float(n, RT_GEMM_F_ALPHA, ir_attr_float(n, "alpha", 1.0f));
+    ir_param_float(n, RT_GEMM_F_BETA, ir_attr_float(n, "beta", 1.0f));
     return ir_set_out(n, 0, a->dtype, 2, dims);
 }
 
@@ -119,9 +119,9 @@ int ir_infer_softmax(Graph *g, Node *n, Diag *d)
     int kind = n->op == OP_LOG_SOFTMAX ? RT_LOG_SOFTMAX
                : n->op == OP_HARDMAX   ? RT_HARDMAX
                                        : RT_SOFTMAX;
-    ir_param_int(n, kind);
-    ir_param_int(n, axis);
-    ir_param_int(n, legacy);
+    ir_param_int(n, RT_SOFTMAX_KIND, kind);
+    ir_param_int(n, RT_SOFTMAX_AXIS, axis);
+    ir_param_int(n, RT_SOFTMAX_LEGACY, legacy);
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
 
@@ -153,9 +153,9 @@ int ir_infer_batchnorm(Graph *g, Node *n, Diag *d)
                                  "training_mode=1 (opset >= 14)", i);
         ir_set_out(n, i, n->in[i + 2]->dtype, 1, &c);
     }
-    ir_param_int(n, training);
-    ir_param_float(n, ir_attr_float(n, "epsilon", 1e-5f));
-    ir_param_float(n, ir_attr_float(n, "momentum", 0.9f));
+    ir_param_int(n, RT_BATCHNORM_TRAINING, training);
+    ir_param_float(n, RT_BATCHNORM_F_EPSILON, ir_attr_float(n, "epsilon", 1e-5f));
+    ir_param_float(n, RT_BATCHNORM_F_MOMENTUM, ir_attr_float(n, "momentum", 0.9f));
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
 
@@ -200,8 +200,8 @@ int ir_infer_layernorm(Graph *g, Node *n, Diag *d)
         ir_set_out(n, i, RT_F32, x->rank, sd);
     if (n->n_out > 3)
         return ir_node_error(d, n, "has %d outputs; at most 3", n->n_out);
-    ir_param_int(n, axis);
-    ir_param_float(n, ir_attr_float(n, "epsilon", 1e-5f));
+    ir_param_int(n, RT_LAYERNORM_AXIS, axis);
+    ir_param_float(n, RT_LAYERNORM_F_EPSILON, ir_attr_float(n, "epsilon", 1e-5f));
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
 
@@ -220,7 +220,7 @@ int ir_infer_instancenorm(Graph *g, Node *n, Diag *d)
         if (n->in[i]->rank != 1 || n->in[i]->dims[0] != x->dims[1])
             return ir_node_error(d, n, "input %d ('%s') must have shape [%lld]", i,
                                  n->in[i]->name, (long long)x->dims[1]);
-    ir_param_float(n, ir_attr_float(n, "epsilon", 1e-5f));
+    ir_param_float(n, RT_INSTANCENORM_F_EPSILON, ir_attr_float(n, "epsilon", 1e-5f));
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
 
@@ -237,10 +237,10 @@ int ir_infer_lrn(Graph *g, Node *n, Diag *d)
     int64_t size = ir_attr_int(n, "size", 0);
     if (size < 1)
         return ir_node_error(d, n, "attribute 'size' must be a positive integer");
-    ir_param_int(n, size);
-    ir_param_float(n, ir_attr_float(n, "alpha", 1e-4f));
-    ir_param_float(n, ir_attr_float(n, "beta", 0.75f));
-    ir_param_float(n, ir_attr_float(n, "bias", 1.0f));
+    ir_param_int(n, RT_LRN_SIZE, size);
+    ir_param_float(n, RT_LRN_F_ALPHA, ir_attr_float(n, "alpha", 1e-4f));
+    ir_param_float(n, RT_LRN_F_BETA, ir_attr_float(n, "beta", 0.75f));
+    ir_param_float(n, RT_LRN_F_BIAS, ir_attr_float(n, "bias", 1.0f));
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
 
@@ -259,7 +259,7 @@ int ir_infer_lpnorm(Graph *g, Node *n, Diag *d)
                              x->rank);
     if (p != 1 && p != 2)
         return ir_node_error(d, n, "p must be 1 or 2, got %lld", (long long)p);
-    ir_param_int(n, axis);
-    ir_param_int(n, p);
+    ir_param_int(n, RT_LPNORM_AXIS, axis);
+    ir_param_int(n, RT_LPNORM_P, p);
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }

@@ -58,7 +58,7 @@ int ir_infer_quantize_linear(Graph *g, Node *n, Diag *d)
     if (check_axis_param(d, n, x, s, "scale", &axis) ||
         (z && check_axis_param(d, n, x, z, "zero point", &axis)))
         return -1;
-    ir_param_int(n, axis);
+    ir_param_int(n, RT_QUANT_AXIS, axis);
     return ir_set_out(n, 0, ydt, x->rank, x->dims);
 }
 
@@ -80,7 +80,7 @@ int ir_infer_dequantize_linear(Graph *g, Node *n, Diag *d)
     if (check_axis_param(d, n, x, s, "scale", &axis) ||
         (z && check_axis_param(d, n, x, z, "zero point", &axis)))
         return -1;
-    ir_param_int(n, axis);
+    ir_param_int(n, RT_QUANT_AXIS, axis);
     return ir_set_out(n, 0, s->dtype, x->rank, x->dims);
 }
 
@@ -140,12 +140,11 @@ static int mm_shape(Diag *d, Node *n, const Value *a, const Value *b, int ydt)
         return ir_node_error(d, n, "batch dimensions do not broadcast");
     if (nb + 2 > IR_MAX_RANK)
         return ir_node_error(d, n, "output rank is too large");
-    ir_param_int(n, M);
-    ir_param_int(n, K);
-    ir_param_int(n, N);
-    ir_param_int(n, nb);
-    for (int k = 0; k < nb; k++)
-        ir_param_int(n, bdim[k]);
+    ir_param_int(n, RT_MATMUL_INT_M, M);
+    ir_param_int(n, RT_MATMUL_INT_K, K);
+    ir_param_int(n, RT_MATMUL_INT_N, N);
+    ir_param_int(n, RT_MATMUL_INT_NB, nb);
+    ir_param_ints(n, RT_MATMUL_INT_BDIMS, bdim, nb);
     for (int pass = 0; pass < 2; pass++) {
         const int64_t *dd = pass ? bd : ad;
         int r = (pass ? br : ar) - 2;
@@ -162,8 +161,7 @@ static int mm_shape(Diag *d, Node *n, const Value *a, const Value *b, int ydt)
                 str *= dd[j];
             }
         }
-        for (int k = 0; k < nb; k++)
-            ir_param_int(n, s[k]);
+        ir_param_ints(n, pass ? RT_MATMUL_INT_BSTR(nb) : RT_MATMUL_INT_ASTR(nb), s, nb);
     }
     int64_t od[IR_MAX_RANK];
     int orank = nb;
@@ -185,7 +183,7 @@ int ir_infer_matmul_integer(Graph *g, Node *n, Diag *d)
     const Value *a = n->in[0], *b = n->in[1];
     if (mm_shape(d, n, a, b, RT_I32))
         return -1;
-    if (check_mm_param(d, n, opt(n, 3), n->ints[2], "b's zero point"))
+    if (check_mm_param(d, n, opt(n, 3), n->ints[RT_MATMUL_INT_N], "b's zero point"))
         return -1;
     return 0;
 }
@@ -203,7 +201,7 @@ int ir_infer_qlinear_matmul(Graph *g, Node *n, Diag *d)
                              rt_dtype_name(ydt));
     if (mm_shape(d, n, n->in[0], n->in[3], ydt))
         return -1;
-    int64_t M = n->ints[0], N = n->ints[2];
+    int64_t M = n->ints[RT_MATMUL_INT_M], N = n->ints[RT_MATMUL_INT_N];
     if (check_mm_param(d, n, n->in[1], M, "a's scale") ||
         check_mm_param(d, n, n->in[4], N, "b's scale") ||
         check_mm_param(d, n, n->in[5], N, "b's zero point") ||
@@ -258,13 +256,13 @@ static int conv_shape(Diag *d, Node *n, const Value *x, const Value *w, int ydt)
         if (in + pads[k] + pads[k + 2] < ext)
             return ir_node_error(d, n, "kernel is larger than the padded input");
     }
-    ir_param_int(n, group);
-    ir_param_int(n, pads[0]);
-    ir_param_int(n, pads[1]);
-    ir_param_int(n, st[0]);
-    ir_param_int(n, st[1]);
-    ir_param_int(n, dl[0]);
-    ir_param_int(n, dl[1]);
+    ir_param_int(n, RT_CONV_INT_GROUP, group);
+    ir_param_int(n, RT_CONV_INT_PAD_TOP, pads[0]);
+    ir_param_int(n, RT_CONV_INT_PAD_LEFT, pads[1]);
+    ir_param_int(n, RT_CONV_INT_STRIDE_H, st[0]);
+    ir_param_int(n, RT_CONV_INT_STRIDE_W, st[1]);
+    ir_param_int(n, RT_CONV_INT_DIL_H, dl[0]);
+    ir_param_int(n, RT_CONV_INT_DIL_W, dl[1]);
     return ir_set_out(n, 0, ydt, 4, od);
 }
 

@@ -87,8 +87,8 @@ int ir_infer_reduce(Graph *g, Node *n, Diag *d)
         else if (keep)
             dims[r++] = 1;
     }
-    ir_param_int(n, reduce_kind(n->op));
-    ir_param_int(n, mask);
+    ir_param_int(n, RT_REDUCE_OP, reduce_kind(n->op));
+    ir_param_int(n, RT_REDUCE_MASK, mask);
     return ir_set_out(n, 0, x->dtype, r, dims);
 }
 
@@ -116,8 +116,8 @@ int ir_infer_argmax(Graph *g, Node *n, Diag *d)
         else if (keep)
             dims[r++] = 1;
     }
-    ir_param_int(n, n->op == OP_ARG_MIN);
-    ir_param_int(n, axis);
-    ir_param_int(n, ir_attr_int(n, "select_last_index", 0) != 0);
+    ir_param_int(n, RT_ARGMAX_IS_MIN, n->op == OP_ARG_MIN);
+    ir_param_int(n, RT_ARGMAX_AXIS, axis);
+    ir_param_int(n, RT_ARGMAX_SELECT_LAST, ir_attr_int(n, "select_last_index", 0) != 0);
     return ir_set_out(n, 0, RT_I64, r, dims);
 }

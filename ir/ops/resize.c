@@ -206,17 +206,17 @@ int ir_infer_resize(Graph *g, Node *n, Diag *d)
                                  "supported", ms);
     }
 
-    ir_param_int(n, mode);
-    ir_param_int(n, coord);
-    ir_param_int(n, nearest);
-    ir_param_int(n, ir_attr_int(n, "exclude_outside", 0) != 0);
+    ir_param_int(n, RT_RESIZE_MODE, mode);
+    ir_param_int(n, RT_RESIZE_COORD, coord);
+    ir_param_int(n, RT_RESIZE_NEAREST_MODE, nearest);
+    ir_param_int(n, RT_RESIZE_EXCLUDE_OUTSIDE, ir_attr_int(n, "exclude_outside", 0) != 0);
     for (int k = 0; k < r; k++) {
-        ir_param_int(n, f64_bits(s[k]));
-        ir_param_int(n, f64_bits(len[k]));
-        ir_param_int(n, f64_bits(r0[k]));
-        ir_param_int(n, f64_bits(r1[k]));
+        ir_param_int(n, RT_RESIZE_AXIS(k) + RT_RESIZE_SCALE, f64_bits(s[k]));
+        ir_param_int(n, RT_RESIZE_AXIS(k) + RT_RESIZE_LEN, f64_bits(len[k]));
+        ir_param_int(n, RT_RESIZE_AXIS(k) + RT_RESIZE_ROI_START, f64_bits(r0[k]));
+        ir_param_int(n, RT_RESIZE_AXIS(k) + RT_RESIZE_ROI_END, f64_bits(r1[k]));
     }
-    ir_param_float(n, ir_attr_float(n, "cubic_coeff_a", -0.75f));
-    ir_param_float(n, ir_attr_float(n, "extrapolation_value", 0.0f));
+    ir_param_float(n, RT_RESIZE_F_CUBIC_A, ir_attr_float(n, "cubic_coeff_a", -0.75f));
+    ir_param_float(n, RT_RESIZE_F_EXTRAPOLATION, ir_attr_float(n, "extrapolation_value", 0.0f));
     return ir_set_out(n, 0, x->dtype, r, dims);
 }

@@ -165,21 +165,21 @@ static int infer_recurrent(Node *n, Diag *d, int kind)
         else
             ir_set_out(n, i, RT_F32, 3, sdims);
 
-    ir_param_int(n, kind);
-    ir_param_int(n, layout);
-    ir_param_int(n, ndir);
-    ir_param_int(n, rev);
-    ir_param_int(n, hs);
-    ir_param_int(n, lbr != 0);
-    ir_param_int(n, coupled != 0);
-    ir_param_int(n, n_act);
+    ir_param_int(n, RT_RNN_KIND, kind);
+    ir_param_int(n, RT_RNN_LAYOUT, layout);
+    ir_param_int(n, RT_RNN_NUM_DIRS, ndir);
+    ir_param_int(n, RT_RNN_REVERSE, rev);
+    ir_param_int(n, RT_RNN_HIDDEN, hs);
+    ir_param_int(n, RT_RNN_LINEAR_BEFORE_RESET, lbr != 0);
+    ir_param_int(n, RT_RNN_INPUT_FORGET, coupled != 0);
+    ir_param_int(n, RT_RNN_N_ACT, n_act);
     for (int i = 0; i < n_act; i++)
-        ir_param_int(n, acts[codes[i]].code);
-    ir_param_float(n, clip);
+        ir_param_int(n, RT_RNN_ACT + i, acts[codes[i]].code);
+    ir_param_float(n, RT_RNN_F_CLIP, clip);
     for (int i = 0; i < n_act; i++)
-        ir_param_float(n, alpha[i]);
+        ir_param_float(n, RT_RNN_F_ALPHA + i, alpha[i]);
     for (int i = 0; i < n_act; i++)
-        ir_param_float(n, beta[i]);
+        ir_param_float(n, RT_RNN_F_BETA(n_act) + i, beta[i]);
     return 0;
 }
 

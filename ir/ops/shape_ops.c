@@ -163,7 +163,7 @@ int ir_infer_constant_of_shape(Graph *g, Node *n, Diag *d)
         dtype = t->dtype;
         v = fill_param(t->data, dtype);
     }
-    ir_param_int(n, v);
+    ir_param_int(n, RT_FILL_VALUE, v);
     return ir_set_out(n, 0, dtype, r, dims);
 }
 
@@ -214,6 +214,6 @@ int ir_infer_eyelike(Graph *g, Node *n, Diag *d)
     int dt = (int)ir_attr_int(n, "dtype", x->dtype);
     if (!rt_dtype_size(dt) || dt == RT_STRING)
         return ir_node_error(d, n, "dtype %s is not supported", rt_dtype_name(dt));
-    ir_param_int(n, ir_attr_int(n, "k", 0));
+    ir_param_int(n, RT_EYELIKE_K, ir_attr_int(n, "k", 0));
     return ir_set_out(n, 0, dt, 2, x->dims);
 }

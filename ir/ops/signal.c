@@ -51,8 +51,8 @@ int ir_infer_window(Graph *g, Node *n, Diag *d)
     int kind = n->op == OP_HANN_WINDOW      ? RT_WINDOW_HANN
                : n->op == OP_HAMMING_WINDOW ? RT_WINDOW_HAMMING
                                             : RT_WINDOW_BLACKMAN;
-    ir_param_int(n, kind);
-    ir_param_int(n, ir_attr_int(n, "periodic", 1) != 0);
+    ir_param_int(n, RT_WINDOW_KIND, kind);
+    ir_param_int(n, RT_WINDOW_PERIODIC, ir_attr_int(n, "periodic", 1) != 0);
     return ir_set_out(n, 0, dt, 1, &size);
 }
 
@@ -100,9 +100,9 @@ int ir_infer_dft(Graph *g, Node *n, Diag *d)
         dims[i] = x->dims[i];
     dims[axis] = onesided ? len / 2 + 1 : len;
     dims[r - 1] = 2;
-    ir_param_int(n, axis);
-    ir_param_int(n, len);
-    ir_param_int(n, ir_attr_int(n, "inverse", 0) != 0);
+    ir_param_int(n, RT_DFT_AXIS, axis);
+    ir_param_int(n, RT_DFT_N, len);
+    ir_param_int(n, RT_DFT_INVERSE, ir_attr_int(n, "inverse", 0) != 0);
     return ir_set_out(n, 0, x->dtype, r, dims);
 }
 
@@ -141,8 +141,8 @@ int ir_infer_stft(Graph *g, Node *n, Diag *d)
                              (long long)fl, (long long)len);
     int onesided = ir_attr_int(n, "onesided", 1) != 0;
     int64_t dims[4] = {x->dims[0], 1 + (len - fl) / hop, onesided ? fl / 2 + 1 : fl, 2};
-    ir_param_int(n, hop);
-    ir_param_int(n, fl);
+    ir_param_int(n, RT_STFT_FRAME_STEP, hop);
+    ir_param_int(n, RT_STFT_FRAME_LENGTH, fl);
     return ir_set_out(n, 0, x->dtype, 4, dims);
 }
 
@@ -166,6 +166,6 @@ int ir_infer_mel_weight_matrix(Graph *g, Node *n, Diag *d)
         !rt_is_float(n->in[4]->dtype))
         return ir_node_error(d, n, "sample_rate must be an integer and the edges floats");
     int64_t dims[2] = {dft_len / 2 + 1, nmel};
-    ir_param_int(n, dft_len);
+    ir_param_int(n, RT_MEL_DFT_LENGTH, dft_len);
     return ir_set_out(n, 0, dt, 2, dims);
 }

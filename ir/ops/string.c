@@ -90,10 +90,10 @@ int ir_infer_string_normalizer(Graph *g, Node *n, Diag *d)
     const Attr *sw = ir_attr(n, "stopwords");
     int n_stop = sw && sw->type == AT_STRINGS ? sw->n : 0;
     int64_t bound = g->max_string_bytes > 0 ? g->max_string_bytes : IR_MAX_STRING_BYTES;
-    ir_param_int(n, action);
-    ir_param_int(n, ir_attr_int(n, "is_case_sensitive", 0) != 0);
-    ir_param_int(n, bound + 1);
-    ir_param_int(n, n_stop > 0);
+    ir_param_int(n, RT_STRNORM_ACTION, action);
+    ir_param_int(n, RT_STRNORM_CASE_SENSITIVE, ir_attr_int(n, "is_case_sensitive", 0) != 0);
+    ir_param_int(n, RT_STRNORM_SLOT, bound + 1);
+    ir_param_int(n, RT_STRNORM_DYNAMIC, n_stop > 0);
     /* outputs: the strings, the pool when the case changes, then (stopwords)
      * the extent ir_set_out_dyn appends last */
     if (action)

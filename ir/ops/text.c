@@ -237,9 +237,9 @@ int ir_infer_tfidf(Graph *g, Node *n, Diag *d)
         memcpy(wv->data, wa->floats, sizeof *wa->floats * (size_t)width);
     }
 
-    ir_param_int(n, min_n);
-    ir_param_int(n, max_skip);
-    ir_param_int(n, mode);
+    ir_param_int(n, RT_TFIDF_MIN_GRAM, min_n);
+    ir_param_int(n, RT_TFIDF_MAX_SKIP, max_skip);
+    ir_param_int(n, RT_TFIDF_MODE, mode);
     int64_t dims[2] = {x->dims[0], width};
     return x->rank == 1 ? ir_set_out(n, 0, RT_F32, 1, &width) : ir_set_out(n, 0, RT_F32, 2, dims);
 }
