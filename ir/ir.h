@@ -245,6 +245,11 @@ int ir_shape_known(const Value *v);
 /* A node runs only if some output is not a compile-time constant. */
 int ir_node_is_constant(const Node *n);
 void *ir_value_alloc_data(Graph *g, Value *v);      /* zeroed, sized by v's type */
+/* Input i, or NULL when the node has fewer inputs or it is omitted. */
+static inline const Value *ir_input(const Node *n, int i)
+{
+    return i < n->n_in ? n->in[i] : NULL;
+}
 /* Sets output i's type; returns 0. */
 int ir_set_out(Node *n, int i, int dtype, int rank, const int64_t *dims);
 /* Appends a new output value to n (name NULL: synthesized) and returns it. */

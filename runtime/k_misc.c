@@ -1,4 +1,4 @@
-/* k_misc.c: kernels of assorted tensor ops: TopK, MeanVarianceNormalization, Det, Einsum. */
+/* k_misc.c: assorted kernels: TopK, MVN, Det, Einsum, GridSample, MaxUnpool, RoiAlign. */
 #include <math.h>
 #include <string.h>
 

@@ -8,11 +8,11 @@
 
 typedef unsigned char byte;
 
-/* Writes n copies of the esz-byte element at elem to dst: a plain loop for
- * the common sizes, else doubling the filled prefix so any element size costs
- * O(log n) memcpy calls. */
-static void fill_elems(byte *dst, const void *elem, size_t esz, int64_t n)
+/* A plain loop for the common sizes, else doubling the filled prefix so any
+ * element size costs O(log n) memcpy calls. */
+void rt_fill_elems(void *dst_, const void *elem, size_t esz, int64_t n)
 {
+    byte *dst = dst_;
     if (n <= 0)
         return;
 #define FILL(T)                                                                \
@@ -163,7 +163,7 @@ static void copy_strided(byte *dst, const byte *src, size_t esz, int rank,
         if (s == 1)
             memcpy(dst, sp, run);
         else if (s == 0)
-            fill_elems(dst, sp, esz, inner);
+            rt_fill_elems(dst, sp, esz, inner);
         else
             gather_run(dst, sp, esz, inner, s);
         dst += run;
@@ -177,20 +177,29 @@ static void copy_strided(byte *dst, const byte *src, size_t esz, int rank,
     }
 }
 
-/* The axis at slot, or -1 when the slot is missing or the axis is outside [0, rank). */
-static int axis_at(const RtCall *c, int slot, int rank)
-{
-    if (c->n_ints <= slot || c->ints[slot] < 0 || c->ints[slot] >= rank)
-        return -1;
-    return (int)c->ints[slot];
-}
+/* The start of the kernels that work along an axis parameter: t's element
+ * size (RT_EDTYPE for a dtype without one) and the axis at slot (RT_EINVAL
+ * when missing or out of range) splitting t into outer x dim x inner. */
+typedef struct Span {
+    size_t esz;     /* bytes per element */
+    int axis;       /* non-negative */
+    int64_t outer;  /* elements before the axis */
+    int64_t dim;    /* extent along it */
+    int64_t inner;  /* elements after it */
+} Span;
 
-static int64_t prod(const int64_t *d, int from, int to)
+static int span(const RtCall *c, const RtTensorDesc *t, int slot, Span *s)
 {
-    int64_t p = 1;
-    for (int k = from; k < to; k++)
-        p *= d[k];
-    return p;
+    s->esz = rt_dtype_size(t->dtype);
+    if (!s->esz)
+        return RT_EDTYPE;
+    s->axis = rt_param_axis(c, slot, t->rank);
+    if (s->axis < 0)
+        return RT_EINVAL;
+    s->outer = rt_prod(t->dims, 0, s->axis);
+    s->dim = t->dims[s->axis];
+    s->inner = rt_prod(t->dims, s->axis + 1, t->rank);
+    return RT_OK;
 }
 
 int rt_copy(const RtCall *c, const void *const *in, void *const *out)
@@ -215,7 +224,7 @@ int rt_dropout(const RtCall *c, const void *const *in, void *const *out)
     if (!esz)
         return RT_EDTYPE;
     rt_store_f64(one, m->dtype, 0, 1.0);
-    fill_elems(out[1], one, esz, rt_numel(m));
+    rt_fill_elems(out[1], one, esz, rt_numel(m));
     return RT_OK;
 }
 
@@ -241,27 +250,23 @@ int rt_transpose(const RtCall *c, const void *const *in, void *const *out)
 
 int rt_concat(const RtCall *c, const void *const *in, void *const *out)
 {
-    const RtTensorDesc *y = &c->out[0];
-    size_t esz = rt_dtype_size(y->dtype);
-    if (!esz)
-        return RT_EDTYPE;
-    int axis = axis_at(c, RT_CONCAT_AXIS, y->rank);
-    if (axis < 0)
-        return RT_EINVAL;
-    int64_t outer = prod(y->dims, 0, axis), inner = prod(y->dims, axis + 1, y->rank);
-    size_t row = (size_t)(y->dims[axis] * inner) * esz, off = 0;
+    Span sp;
+    int rc = span(c, &c->out[0], RT_CONCAT_AXIS, &sp);
+    if (rc)
+        return rc;
+    size_t row = (size_t)(sp.dim * sp.inner) * sp.esz, off = 0;
     byte *d = out[0];
     for (int i = 0; i < c->n_in; i++) {
         /* An empty part still counts towards the row (when outer is 0 its
          * extent along axis is not), though it may come without a buffer. */
-        size_t part = (size_t)(c->in[i].dims[axis] * inner) * esz;
+        size_t part = (size_t)(c->in[i].dims[sp.axis] * sp.inner) * sp.esz;
         if (off + part > row)
             return RT_EINVAL;
         const byte *s = in[i];
-        if (part && outer && !s)
+        if (part && sp.outer && !s)
             return RT_EINVAL;
         if (part)
-            for (int64_t o = 0; o < outer; o++)
+            for (int64_t o = 0; o < sp.outer; o++)
                 memcpy(d + (size_t)o * row + off, s + (size_t)o * part, part);
         off += part;
     }
@@ -270,27 +275,23 @@ int rt_concat(const RtCall *c, const void *const *in, void *const *out)
 
 int rt_split(const RtCall *c, const void *const *in, void *const *out)
 {
-    const RtTensorDesc *x = &c->in[0];
-    size_t esz = rt_dtype_size(x->dtype);
-    if (!esz)
-        return RT_EDTYPE;
-    int axis = axis_at(c, RT_SPLIT_AXIS, x->rank);
-    if (axis < 0)
-        return RT_EINVAL;
-    int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis + 1, x->rank);
-    size_t row = (size_t)(x->dims[axis] * inner) * esz, off = 0;
+    Span sp;
+    int rc = span(c, &c->in[0], RT_SPLIT_AXIS, &sp);
+    if (rc)
+        return rc;
+    size_t row = (size_t)(sp.dim * sp.inner) * sp.esz, off = 0;
     const byte *s = in[0];
     for (int i = 0; i < c->n_out; i++) {
         if (c->out[i].dtype == RT_UNDEF)
             return RT_EINVAL;
-        size_t part = (size_t)(c->out[i].dims[axis] * inner) * esz;
+        size_t part = (size_t)(c->out[i].dims[sp.axis] * sp.inner) * sp.esz;
         if (off + part > row)
             return RT_EINVAL;
         byte *d = out[i];
-        if (part && outer && !d) /* an empty output may come without a buffer */
+        if (part && sp.outer && !d) /* an empty output may come without a buffer */
             return RT_EINVAL;
         if (part)
-            for (int64_t o = 0; o < outer; o++)
+            for (int64_t o = 0; o < sp.outer; o++)
                 memcpy(d + (size_t)o * part, s + (size_t)o * row + off, part);
         off += part;
     }
@@ -324,16 +325,13 @@ int rt_slice(const RtCall *c, const void *const *in, void *const *out)
 
 int rt_gather(const RtCall *c, const void *const *in, void *const *out)
 {
-    const RtTensorDesc *x = &c->in[0], *ix = &c->in[1];
-    size_t esz = rt_dtype_size(x->dtype);
-    if (!esz)
-        return RT_EDTYPE;
-    int axis = axis_at(c, RT_GATHER_AXIS, x->rank);
-    if (axis < 0)
-        return RT_EINVAL;
-    int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis + 1, x->rank);
-    int64_t n = rt_numel(ix), dim = x->dims[axis];
-    size_t run = (size_t)inner * esz;
+    const RtTensorDesc *ix = &c->in[1];
+    Span sp;
+    int rc = span(c, &c->in[0], RT_GATHER_AXIS, &sp);
+    if (rc)
+        return rc;
+    int64_t outer = sp.outer, n = rt_numel(ix), dim = sp.dim;
+    size_t run = (size_t)sp.inner * sp.esz;
     const byte *s = in[0];
     byte *d = out[0];
     for (int64_t o = 0; o < outer; o++) {
@@ -377,7 +375,7 @@ int rt_fill(const RtCall *c, const void *const *in, void *const *out)
         return RT_EDTYPE;
     byte elem[8];
     fill_value(elem, y->dtype, rt_param_int(c, RT_FILL_VALUE, 0));
-    fill_elems(out[0], elem, esz, rt_numel(y));
+    rt_fill_elems(out[0], elem, esz, rt_numel(y));
     return RT_OK;
 }
 
@@ -463,12 +461,12 @@ int rt_pad(const RtCall *c, const void *const *in, void *const *out)
             so += (cb[k] + i) * xs[k];
         }
         if (constant) {
-            fill_elems(dst, val, esz, od);
+            rt_fill_elems(dst, val, esz, od);
         } else {
             const byte *sp = src + (so + cb[r - 1]) * (int64_t)esz;
             if (mode == RT_PAD_CONSTANT) {
-                fill_elems(dst, val, esz, lo);
-                fill_elems(dst + hi * (int64_t)esz, val, esz, od - hi);
+                rt_fill_elems(dst, val, esz, lo);
+                rt_fill_elems(dst + hi * (int64_t)esz, val, esz, od - hi);
             } else {
                 for (int64_t o = 0; o < lo; o++)
                     memcpy(dst + o * (int64_t)esz,
@@ -594,13 +592,14 @@ static int64_t load_index(const void *p, int dtype, int64_t i, int64_t dim)
 int rt_gather_elements(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0], *ix = &c->in[1];
-    size_t esz = rt_dtype_size(x->dtype);
-    if (!esz)
-        return RT_EDTYPE;
-    int r = x->rank;
-    int axis = axis_at(c, RT_GATHER_ELEMENTS_AXIS, r);
-    if (axis < 0 || ix->rank != r)
+    Span sp;
+    int rc = span(c, x, RT_GATHER_ELEMENTS_AXIS, &sp);
+    if (rc)
+        return rc;
+    int r = x->rank, axis = sp.axis;
+    if (ix->rank != r)
         return RT_EINVAL;
+    size_t esz = sp.esz;
     int64_t xs[RT_MAX_RANK], idx[RT_MAX_RANK] = {0}, n = rt_numel(ix);
     rt_strides(x, xs);
     const byte *s = in[0];
@@ -642,13 +641,14 @@ static void scatter_one(byte *dst, const byte *src, int dtype, size_t esz, int r
 int rt_scatter_elements(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0], *ix = &c->in[1];
-    size_t esz = rt_dtype_size(x->dtype);
-    if (!esz)
-        return RT_EDTYPE;
-    int r = x->rank;
-    int axis = axis_at(c, RT_SCATTER_ELEMENTS_AXIS, r);
-    if (axis < 0 || c->n_ints < RT_SCATTER_ELEMENTS_NINTS || ix->rank != r)
+    Span sp;
+    int rc = span(c, x, RT_SCATTER_ELEMENTS_AXIS, &sp);
+    if (rc)
+        return rc;
+    int r = x->rank, axis = sp.axis;
+    if (c->n_ints < RT_SCATTER_ELEMENTS_NINTS || ix->rank != r)
         return RT_EINVAL;
+    size_t esz = sp.esz;
     int red = (int)c->ints[RT_SCATTER_ELEMENTS_REDUCTION];
     memcpy(out[0], in[0], (size_t)rt_numel(x) * esz);
     int64_t xs[RT_MAX_RANK], idx[RT_MAX_RANK] = {0}, n = rt_numel(ix);
@@ -684,10 +684,10 @@ int rt_gather_nd(const RtCall *c, const void *const *in, void *const *out)
         return RT_EINVAL;
     int64_t xs[RT_MAX_RANK];
     rt_strides(x, xs);
-    int64_t batch = prod(x->dims, 0, bd);
-    int64_t per_batch = prod(ix->dims, bd, ix->rank - 1);
-    int64_t slice = prod(x->dims, bd + q, x->rank);
-    int64_t xbatch = prod(x->dims, bd, x->rank);
+    int64_t batch = rt_prod(x->dims, 0, bd);
+    int64_t per_batch = rt_prod(ix->dims, bd, ix->rank - 1);
+    int64_t slice = rt_prod(x->dims, bd + q, x->rank);
+    int64_t xbatch = rt_prod(x->dims, bd, x->rank);
     size_t run = (size_t)slice * esz;
     const byte *s = in[0];
     byte *d = out[0];
@@ -722,7 +722,7 @@ int rt_scatter_nd(const RtCall *c, const void *const *in, void *const *out)
     memcpy(out[0], in[0], (size_t)rt_numel(x) * esz);
     int64_t xs[RT_MAX_RANK];
     rt_strides(x, xs);
-    int64_t n = prod(ix->dims, 0, ix->rank - 1), slice = prod(x->dims, q, x->rank);
+    int64_t n = rt_prod(ix->dims, 0, ix->rank - 1), slice = rt_prod(x->dims, q, x->rank);
     const byte *u = in[2];
     byte *d = out[0];
     for (int64_t j = 0; j < n; j++) {
@@ -740,156 +740,6 @@ int rt_scatter_nd(const RtCall *c, const void *const *in, void *const *out)
     return RT_OK;
 }
 
-int rt_trilu(const RtCall *c, const void *const *in, void *const *out)
-{
-    const RtTensorDesc *x = &c->in[0];
-    size_t esz = rt_dtype_size(x->dtype);
-    if (!esz)
-        return RT_EDTYPE;
-    if (x->rank < 2 || c->n_ints < RT_TRILU_NINTS)
-        return RT_EINVAL;
-    int upper = (int)c->ints[RT_TRILU_UPPER];
-    int64_t k = 0;
-    if (c->n_in > 1 && in[1] && c->in[1].dtype != RT_UNDEF)
-        k = rt_load_i64(in[1], c->in[1].dtype, 0);
-    int64_t R = x->dims[x->rank - 2], C = x->dims[x->rank - 1];
-    int64_t mats = prod(x->dims, 0, x->rank - 2);
-    const byte *s = in[0];
-    byte *d = out[0];
-    for (int64_t m = 0; m < mats; m++) {
-        for (int64_t i = 0; i < R; i++) {
-            for (int64_t j = 0; j < C; j++) {
-                /* upper keeps j - i >= k, lower keeps j - i <= k */
-                int keep = upper ? j - i >= k : j - i <= k;
-                if (keep)
-                    memcpy(d, s, esz);
-                else
-                    memset(d, 0, esz);
-                d += esz;
-                s += esz;
-            }
-        }
-    }
-    return RT_OK;
-}
-
-int rt_cumsum(const RtCall *c, const void *const *in, void *const *out)
-{
-    const RtTensorDesc *x = &c->in[0];
-    size_t esz = rt_dtype_size(x->dtype);
-    if (!esz)
-        return RT_EDTYPE;
-    if (c->n_ints < RT_CUMSUM_NINTS || c->n_in < 2 || !in[1])
-        return RT_EINVAL;
-    int r = x->rank;
-    int64_t a = rt_load_i64(in[1], c->in[1].dtype, 0);
-    if (a < 0)
-        a += r;
-    if (a < 0 || a >= r)
-        return RT_EINVAL;
-    int axis = (int)a;
-    int excl = (int)c->ints[RT_CUMSUM_EXCLUSIVE], rev = (int)c->ints[RT_CUMSUM_REVERSE];
-    int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis + 1, r);
-    int64_t n = x->dims[axis];
-    int fl = rt_is_float(x->dtype);
-    for (int64_t o = 0; o < outer; o++) {
-        for (int64_t i = 0; i < inner; i++) {
-            double accf = 0;
-            int64_t acci = 0;
-            for (int64_t t = 0; t < n; t++) {
-                int64_t j = rev ? n - 1 - t : t;
-                int64_t e = (o * n + j) * inner + i;
-                if (fl) {
-                    double v = rt_load_f64(in[0], x->dtype, e);
-                    if (!excl)
-                        accf += v;
-                    rt_store_f64(out[0], x->dtype, e, accf);
-                    if (excl)
-                        accf += v;
-                } else {
-                    int64_t v = rt_load_i64(in[0], x->dtype, e);
-                    if (!excl)
-                        acci = (int64_t)((uint64_t)acci + (uint64_t)v);
-                    rt_store_i64(out[0], x->dtype, e, acci);
-                    if (excl)
-                        acci = (int64_t)((uint64_t)acci + (uint64_t)v);
-                }
-            }
-        }
-    }
-    return RT_OK;
-}
-
-int rt_onehot(const RtCall *c, const void *const *in, void *const *out)
-{
-    const RtTensorDesc *ix = &c->in[0], *y = &c->out[0];
-    size_t esz = rt_dtype_size(y->dtype);
-    if (!esz)
-        return RT_EDTYPE;
-    int axis = axis_at(c, RT_ONEHOT_AXIS, y->rank);
-    if (axis < 0 || c->n_in < 3)
-        return RT_EINVAL;
-    int64_t depth = y->dims[axis];
-    int64_t outer = prod(y->dims, 0, axis), inner = prod(y->dims, axis + 1, y->rank);
-    const byte *vals = in[2];
-    byte *d = out[0];
-    fill_elems(d, vals, esz, rt_numel(y));
-    for (int64_t o = 0; o < outer; o++) {
-        for (int64_t i = 0; i < inner; i++) {
-            int64_t e = o * inner + i;
-            /* indices may be float; ONNX casts them to integers */
-            int64_t v = rt_is_float(ix->dtype) ? (int64_t)rt_load_f64(in[0], ix->dtype, e)
-                                               : rt_load_i64(in[0], ix->dtype, e);
-            if (v < 0)
-                v += depth;
-            if (v < 0 || v >= depth)
-                continue;   /* out of range: the whole row stays off_value */
-            memcpy(d + ((o * depth + v) * inner + i) * (int64_t)esz, vals + esz, esz);
-        }
-    }
-    return RT_OK;
-}
-
-int rt_eyelike(const RtCall *c, const void *const *in, void *const *out)
-{
-    (void)in;
-    const RtTensorDesc *y = &c->out[0];
-    size_t esz = rt_dtype_size(y->dtype);
-    if (!esz)
-        return RT_EDTYPE;
-    if (y->rank != 2)
-        return RT_EINVAL;
-    int64_t k = rt_param_int(c, RT_EYELIKE_K, 0), R = y->dims[0], C = y->dims[1];
-    memset(out[0], 0, (size_t)(R * C) * esz);
-    byte one[8];
-    rt_store_f64(one, y->dtype, 0, 1.0);
-    for (int64_t i = 0; i < R; i++) {
-        int64_t j = i + k;
-        if (j >= 0 && j < C)
-            memcpy((byte *)out[0] + (i * C + j) * (int64_t)esz, one, esz);
-    }
-    return RT_OK;
-}
-
-int rt_range(const RtCall *c, const void *const *in, void *const *out)
-{
-    const RtTensorDesc *y = &c->out[0];
-    int dt = y->dtype;
-    if (!rt_dtype_size(dt) || c->n_in < 3)
-        return RT_EDTYPE;
-    int64_t n = rt_numel(y);
-    if (rt_is_float(dt)) {
-        double s = rt_load_f64(in[0], dt, 0), delta = rt_load_f64(in[2], dt, 0);
-        for (int64_t i = 0; i < n; i++)
-            rt_store_f64(out[0], dt, i, s + (double)i * delta);
-    } else {
-        int64_t s = rt_load_i64(in[0], dt, 0), delta = rt_load_i64(in[2], dt, 0);
-        for (int64_t i = 0; i < n; i++)
-            rt_store_i64(out[0], dt, i, s + i * delta);
-    }
-    return RT_OK;
-}
-
 /* Compress: the slices along axis whose condition (in[1], read at run time)
  * is true; the output extent says how many there must be. */
 int rt_compress(const RtCall *c, const void *const *in, void *const *out)
@@ -903,8 +753,8 @@ int rt_compress(const RtCall *c, const void *const *in, void *const *out)
     int axis = (int)c->ints[RT_COMPRESS_AXIS];
     int64_t outer = 1, inner = 1, dim = rt_numel(x), want = rt_numel(y);
     if (axis >= 0) {
-        outer = prod(x->dims, 0, axis);
-        inner = prod(x->dims, axis + 1, x->rank);
+        outer = rt_prod(x->dims, 0, axis);
+        inner = rt_prod(x->dims, axis + 1, x->rank);
         dim = x->dims[axis];
         want = y->dims[axis];
     }

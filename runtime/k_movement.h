@@ -97,27 +97,6 @@ int rt_gather_nd(const RtCall *c, const void *const *in, void *const *out);
 enum { RT_SCATTER_ND_REDUCTION };
 int rt_scatter_nd(const RtCall *c, const void *const *in, void *const *out);
 
-/* Trilu on the last two axes of in[0]; in[1] (k) is read when present. */
-enum { RT_TRILU_UPPER, RT_TRILU_NINTS };
-int rt_trilu(const RtCall *c, const void *const *in, void *const *out);
-
-/* CumSum along the axis given by in[1] (read at run time). */
-enum { RT_CUMSUM_EXCLUSIVE, RT_CUMSUM_REVERSE, RT_CUMSUM_NINTS };
-int rt_cumsum(const RtCall *c, const void *const *in, void *const *out);
-
-/* OneHot: in[0] indices, in[2] = [off_value, on_value]; depth fixed by the
- * output shape, along a non-negative axis of the output. */
-enum { RT_ONEHOT_AXIS, RT_ONEHOT_NINTS };
-int rt_onehot(const RtCall *c, const void *const *in, void *const *out);
-
-/* EyeLike: out is 2-D, ones on diagonal k (0 when absent). */
-enum { RT_EYELIKE_K };
-int rt_eyelike(const RtCall *c, const void *const *in, void *const *out);
-
-/* Range: out[i] = start + i * delta with start = in[0], delta = in[2]
- * (scalars of out's dtype). */
-int rt_range(const RtCall *c, const void *const *in, void *const *out);
-
 /* Compress: slices of in[0] along axis whose condition in[1] is true (read
  * at run time; the count must match the output). The axis is -1 for the
  * flattened input. */

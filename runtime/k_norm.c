@@ -5,13 +5,6 @@
 
 #include "rt_internal.h"
 
-static int64_t prod(const int64_t *d, int from, int to)
-{
-    int64_t p = 1;
-    for (int i = from; i < to; i++)
-        p *= d[i];
-    return p;
-}
 
 /* y[i] = x[i] * a + b over one plane; the float32 path every norm ends in. */
 HOT static void affine_f32(const float *x, float *y, int64_t n, float a, float b)
@@ -83,7 +76,7 @@ HOT int rt_batchnorm(const RtCall *c, const void *const *in, void *const *out)
         return dt == RT_UNDEF || rt_is_float(dt) ? RT_EINVAL : RT_EDTYPE;
     int training = rt_param_int(c, RT_BATCHNORM_TRAINING, 0) != 0;
     double eps = c->floats[RT_BATCHNORM_F_EPSILON], momentum = c->floats[RT_BATCHNORM_F_MOMENTUM];
-    int64_t n = x->dims[0], ch = x->rank > 1 ? x->dims[1] : 1, sp = prod(x->dims, 2, x->rank);
+    int64_t n = x->dims[0], ch = x->rank > 1 ? x->dims[1] : 1, sp = rt_prod(x->dims, 2, x->rank);
     for (int64_t k = 0; k < ch; k++) {
         double scale = rt_load_f64(in[1], c->in[1].dtype, k);
         double bias = rt_load_f64(in[2], c->in[2].dtype, k);
@@ -124,7 +117,7 @@ HOT int rt_instancenorm(const RtCall *c, const void *const *in, void *const *out
     if (c->n_in < 3 || x->rank < 2 || c->n_floats < RT_INSTANCENORM_NFLOATS)
         return RT_EINVAL;
     double eps = c->floats[RT_INSTANCENORM_F_EPSILON];
-    int64_t n = x->dims[0], ch = x->dims[1], sp = prod(x->dims, 2, x->rank);
+    int64_t n = x->dims[0], ch = x->dims[1], sp = rt_prod(x->dims, 2, x->rank);
     for (int64_t b = 0; b < n; b++)
         for (int64_t k = 0; k < ch; k++) {
             double m, v;
@@ -161,7 +154,7 @@ HOT int rt_layernorm(const RtCall *c, const void *const *in, void *const *out)
     if (axis < 0 || axis > x->rank)
         return RT_EINVAL;
     float eps = c->floats[RT_LAYERNORM_F_EPSILON];
-    int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis, x->rank);
+    int64_t outer = rt_prod(x->dims, 0, axis), inner = rt_prod(x->dims, axis, x->rank);
     RtTensorDesc id = *x;
     id.rank = x->rank - axis;
     memmove(id.dims, x->dims + axis, sizeof(int64_t) * (size_t)id.rank);
@@ -292,9 +285,9 @@ HOT int rt_softmax(const RtCall *c, const void *const *in, void *const *out)
     int legacy = (int)c->ints[RT_SOFTMAX_LEGACY];
     if (axis < 0 || axis > x->rank || (!legacy && axis >= x->rank))
         return RT_EINVAL;
-    int64_t outer = prod(x->dims, 0, axis);
-    int64_t n = legacy ? prod(x->dims, axis, x->rank) : x->dims[axis];
-    int64_t inner = legacy ? 1 : prod(x->dims, axis + 1, x->rank);
+    int64_t outer = rt_prod(x->dims, 0, axis);
+    int64_t n = legacy ? rt_prod(x->dims, axis, x->rank) : x->dims[axis];
+    int64_t inner = legacy ? 1 : rt_prod(x->dims, axis + 1, x->rank);
     if (n == 0)
         return RT_OK;
     if (dt == RT_F32 && inner == 1) {
@@ -382,7 +375,7 @@ int rt_lrn(const RtCall *c, const void *const *in, void *const *out)
     int64_t size = c->ints[RT_LRN_SIZE];
     double alpha = c->floats[RT_LRN_F_ALPHA], beta = c->floats[RT_LRN_F_BETA];
     double bias = c->floats[RT_LRN_F_BIAS];
-    int64_t n = x->dims[0], ch = x->dims[1], sp = prod(x->dims, 2, x->rank);
+    int64_t n = x->dims[0], ch = x->dims[1], sp = rt_prod(x->dims, 2, x->rank);
     int64_t before = (size - 1) / 2, after = size - 1 - before;
     for (int64_t b = 0; b < n; b++)
         for (int64_t k = 0; k < ch; k++) {
@@ -414,8 +407,8 @@ int rt_lpnorm(const RtCall *c, const void *const *in, void *const *out)
         c->ints[RT_LPNORM_AXIS] >= x->rank)
         return RT_EINVAL;
     int axis = (int)c->ints[RT_LPNORM_AXIS], p = (int)c->ints[RT_LPNORM_P];
-    int64_t outer = prod(x->dims, 0, axis), n = x->dims[axis];
-    int64_t inner = prod(x->dims, axis + 1, x->rank);
+    int64_t outer = rt_prod(x->dims, 0, axis), n = x->dims[axis];
+    int64_t inner = rt_prod(x->dims, axis + 1, x->rank);
     for (int64_t o = 0; o < outer; o++)
         for (int64_t j = 0; j < inner; j++) {
             int64_t base = o * n * inner + j;

@@ -5,6 +5,8 @@
 #include "k_elementwise.h"
 #include "k_nn.h"
 #include "k_movement.h"
+#include "k_generate.h"
+#include "k_scan.h"
 #include "k_loss.h"
 #include "k_rnn.h"
 #include "k_misc.h"

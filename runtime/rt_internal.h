@@ -46,6 +46,26 @@ static inline float rt_param_float(const RtCall *c, int slot, float dflt)
     return slot < c->n_floats ? c->floats[slot] : dflt;
 }
 
+/* The axis at slot, or -1 when the slot is missing or the axis is outside [0, rank). */
+static inline int rt_param_axis(const RtCall *c, int slot, int rank)
+{
+    if (c->n_ints <= slot || c->ints[slot] < 0 || c->ints[slot] >= rank)
+        return -1;
+    return (int)c->ints[slot];
+}
+
+/* The product of d[from..to), 1 when empty. */
+static inline int64_t rt_prod(const int64_t *d, int from, int to)
+{
+    int64_t p = 1;
+    for (int k = from; k < to; k++)
+        p *= d[k];
+    return p;
+}
+
+/* Writes n copies of the esz-byte element at elem to dst (k_movement.c). */
+void rt_fill_elems(void *dst, const void *elem, size_t esz, int64_t n);
+
 /* Advances the row-major multi-index idx[0..rank) over dims by one step
  * (the last axis fastest), wrapping to all zeros after the last element. */
 static inline void rt_index_next(int64_t *idx, const int64_t *dims, int rank)

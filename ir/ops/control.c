@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "ir.h"
-#include "movement.h"
+#include "shape_util.h"
 
 /* iterations one node may unroll into */
 #define UNROLL_LIMIT 4096
@@ -60,7 +60,7 @@ static Value *take(Graph *g, Value *x, int64_t idx, int64_t axis)
 
 int ir_infer_if(Graph *g, Node *n, Diag *d)
 {
-    const Value *c = mv_input(n, 0);
+    const Value *c = ir_input(n, 0);
     const Graph *br[2] = {body_attr(d, n, "else_branch"), NULL};
     if (!br[0] || !(br[1] = body_attr(d, n, "then_branch")))
         return -1;
@@ -342,7 +342,7 @@ int ir_infer_sequence_map(Graph *g, Node *n, Diag *d)
     const Graph *body = body_attr(d, n, "body");
     if (!body)
         return -1;
-    const Value *s0 = mv_input(n, 0);
+    const Value *s0 = ir_input(n, 0);
     if (!s0 || s0->kind != VK_SEQUENCE)
         return ir_node_error(d, n, "input 0 must be a sequence");
     int len = s0->n_elems;

@@ -15,11 +15,6 @@ typedef struct Window {
     int64_t k[MAX_SP], st[MAX_SP], dil[MAX_SP], pb[MAX_SP], pe[MAX_SP];
 } Window;
 
-static const Value *input(const Node *n, int i)
-{
-    return i < n->n_in ? n->in[i] : NULL;
-}
-
 /* Reads an INTS attribute of exactly len values into out, or fills def. */
 static int ints_attr(Diag *d, const Node *n, const char *name, int len, int64_t def,
                      int64_t min, int64_t *out)
@@ -134,7 +129,7 @@ static void param_window(Node *n, const Window *w, int k, int st, int dil, int p
 /* X, W (same float dtype, same rank >= 3) and optional bias of extent nb. */
 static int check_xwb(Diag *d, const Node *n, int64_t nb)
 {
-    const Value *x = input(n, 0), *w = input(n, 1), *b = input(n, 2);
+    const Value *x = ir_input(n, 0), *w = ir_input(n, 1), *b = ir_input(n, 2);
     if (!x || !w)
         return ir_node_error(d, n, "input %d is missing", x ? 1 : 0);
     if (!rt_is_float(x->dtype))
@@ -182,7 +177,7 @@ static int fused_activation(Diag *d, Node *n)
 int ir_infer_conv(Graph *g, Node *n, Diag *d)
 {
     (void)g;
-    const Value *x = input(n, 0), *w = input(n, 1);
+    const Value *x = ir_input(n, 0), *w = ir_input(n, 1);
     if (check_xwb(d, n, w ? w->dims[0] : 0))
         return -1;
     int64_t group = ir_attr_int(n, "group", 1);
@@ -210,7 +205,7 @@ int ir_infer_conv(Graph *g, Node *n, Diag *d)
 int ir_infer_conv_transpose(Graph *g, Node *n, Diag *d)
 {
     (void)g;
-    const Value *x = input(n, 0), *w = input(n, 1);
+    const Value *x = ir_input(n, 0), *w = ir_input(n, 1);
     int64_t group = ir_attr_int(n, "group", 1);
     if (check_xwb(d, n, w ? w->dims[1] * group : 0))
         return -1;
@@ -271,7 +266,7 @@ int ir_infer_conv_transpose(Graph *g, Node *n, Diag *d)
 int ir_infer_pool(Graph *g, Node *n, Diag *d)
 {
     (void)g;
-    const Value *x = input(n, 0);
+    const Value *x = ir_input(n, 0);
     if (!x)
         return ir_node_error(d, n, "input 0 is missing");
     int is_max = n->op == OP_MAX_POOL;
@@ -310,7 +305,7 @@ int ir_infer_pool(Graph *g, Node *n, Diag *d)
 int ir_infer_global_pool(Graph *g, Node *n, Diag *d)
 {
     (void)g;
-    const Value *x = input(n, 0);
+    const Value *x = ir_input(n, 0);
     if (!x)
         return ir_node_error(d, n, "input 0 is missing");
     if (!rt_is_float(x->dtype))

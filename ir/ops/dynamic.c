@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "ir.h"
-#include "movement.h"
+#include "shape_util.h"
 
 /* Each op states an upper bound for its data-dependent axis (ir_set_out_dyn):
  * the graph's buffers are sized by it and the kernel reports the actual
@@ -93,7 +93,7 @@ int ir_infer_nms(Graph *g, Node *n, Diag *d)
                              "matching boxes");
     static const int want[3] = {RT_I64, RT_F32, RT_F32};
     for (int i = 2; i < 5; i++) {
-        const Value *v = mv_input(n, i);
+        const Value *v = ir_input(n, i);
         if (v && (v->dtype != want[i - 2] || ir_numel(v) != 1))
             return ir_node_error(d, n, "input %d ('%s') must be one %s", i, v->name,
                                  rt_dtype_name(want[i - 2]));
@@ -102,7 +102,7 @@ int ir_infer_nms(Graph *g, Node *n, Diag *d)
     if (center != 0 && center != 1)
         return ir_node_error(d, n, "center_point_box must be 0 or 1");
     int64_t per_class = boxes->dims[1], max_out = 0;
-    const Value *mv = mv_input(n, 2);
+    const Value *mv = ir_input(n, 2);
     if (!mv)
         per_class = 0; /* the spec's default: no box is selected */
     else if (ir_const_ints(mv, &max_out, 1) == 1 && max_out < per_class)

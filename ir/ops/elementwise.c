@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ir.h"
+#include "shape_util.h"
 
 /* Dtype kinds an op accepts. */
 enum { K_FLOAT = 1, K_INT = 2, K_BOOL = 4, K_NUM = K_FLOAT | K_INT, K_NUM_BOOL = K_NUM | K_BOOL };
@@ -148,8 +149,8 @@ int ir_infer_binary(Graph *g, Node *n, Diag *d)
         if (!strcmp(dir, "RIGHT"))
             code = RT_BIN_SHR;
     }
-    if (n->n_in != 2)
-        return ir_node_error(d, n, "expects 2 inputs, got %d", n->n_in);
+    if (mv_need_n_in(d, n, 2, 2))
+        return -1;
     if (need_input(d, n, 0, kinds) || need_input(d, n, 1, kinds))
         return -1;
     /* Pow-12 and later take an exponent of any numeric type. */
@@ -237,9 +238,7 @@ int ir_infer_unary(Graph *g, Node *n, Diag *d)
     }
     if (n->op == OP_CELU && p[0] == 0)
         return ir_node_error(d, n, "attribute alpha must not be 0 (Celu divides by it)");
-    if (n->n_in != 1)
-        return ir_node_error(d, n, "expects 1 input, got %d", n->n_in);
-    if (need_input(d, n, 0, kinds))
+    if (mv_need_n_in(d, n, 1, 1) || need_input(d, n, 0, kinds))
         return -1;
     const Value *x = n->in[0];
     ir_param_int(n, RT_UNARY_OP, code);
@@ -255,9 +254,7 @@ int ir_infer_unary(Graph *g, Node *n, Diag *d)
 int ir_infer_clip(Graph *g, Node *n, Diag *d)
 {
     (void)g;
-    if (n->n_in < 1 || n->n_in > 3)
-        return ir_node_error(d, n, "expects 1 to 3 inputs, got %d", n->n_in);
-    if (need_input(d, n, 0, K_NUM))
+    if (mv_need_n_in(d, n, 1, 3) || need_input(d, n, 0, K_NUM))
         return -1;
     const Value *x = n->in[0];
     if (n->opset < 11) {
@@ -284,8 +281,8 @@ int ir_infer_clip(Graph *g, Node *n, Diag *d)
 int ir_infer_where(Graph *g, Node *n, Diag *d)
 {
     (void)g;
-    if (n->n_in != 3)
-        return ir_node_error(d, n, "expects 3 inputs, got %d", n->n_in);
+    if (mv_need_n_in(d, n, 3, 3))
+        return -1;
     int all = K_FLOAT | K_INT | K_BOOL;
     if (need_input(d, n, 0, K_BOOL) || need_input(d, n, 1, all) || need_input(d, n, 2, all) ||
         need_same_dtype(d, n, 1, 2))
@@ -312,9 +309,8 @@ int ir_infer_cast(Graph *g, Node *n, Diag *d)
 {
     (void)g;
     int want = n->op == OP_CAST_LIKE ? 2 : 1;
-    if (n->n_in != want)
-        return ir_node_error(d, n, "expects %d input%s, got %d", want, want > 1 ? "s" : "",
-                             n->n_in);
+    if (mv_need_n_in(d, n, want, want))
+        return -1;
     for (int i = 0; i < want; i++)
         if (!n->in[i])
             return ir_node_error(d, n, "input %d is missing", i);

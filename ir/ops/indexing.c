@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "ir.h"
-#include "movement.h"
+#include "shape_util.h"
 
 /* ONNX types indices as int32 or int64; onnxcc takes any integer type. */
 static int check_indices(Diag *d, const Node *n, int i)
@@ -146,7 +146,7 @@ int ir_infer_trilu(Graph *g, Node *n, Diag *d)
     (void)g;
     if (mv_need_input(d, n, 0))
         return -1;
-    const Value *x = n->in[0], *k = mv_input(n, 1);
+    const Value *x = n->in[0], *k = ir_input(n, 1);
     if (x->rank < 2)
         return ir_node_error(d, n, "input must have rank >= 2, not %d", x->rank);
     if (k && (!mv_is_int(k->dtype) || (ir_shape_known(k) && ir_numel(k) != 1)))
@@ -160,7 +160,7 @@ int ir_infer_cumsum(Graph *g, Node *n, Diag *d)
     (void)g;
     if (mv_need_input(d, n, 0))
         return -1;
-    const Value *x = n->in[0], *a = mv_input(n, 1);
+    const Value *x = n->in[0], *a = ir_input(n, 1);
     if (!a || !mv_is_int(a->dtype))
         return ir_node_error(d, n, "axis must be an integer tensor");
     if (x->rank == 0)

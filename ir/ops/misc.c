@@ -1,8 +1,8 @@
-/* misc.c: shapes and kernel parameters of assorted tensor ops: TopK, MVN, Det, Einsum. */
+/* misc.c: shapes and parameters of TopK, MVN, Det, Einsum, GridSample, MaxUnpool, RoiAlign. */
 #include <string.h>
 
 #include "ir.h"
-#include "movement.h"
+#include "shape_util.h"
 
 /* TopK: k is an attribute in opset 1 and a constant 1-element input from 10. */
 int ir_infer_topk(Graph *g, Node *n, Diag *d)
@@ -22,7 +22,7 @@ int ir_infer_topk(Graph *g, Node *n, Diag *d)
     if (n->opset < 10) {
         k = ir_attr_int(n, "k", -1);
     } else {
-        const Value *kv = mv_input(n, 1);
+        const Value *kv = ir_input(n, 1);
         if (!kv)
             return ir_node_error(d, n, "input K is missing");
         if (ir_const_ints(kv, &k, 1) != 1)
@@ -331,7 +331,7 @@ int ir_infer_maxunpool(Graph *g, Node *n, Diag *d)
      * a larger one (ONNX's test_maxunpool_export_with_output_shape), so the
      * kernel gets the default shape to remap them. */
     ir_param_ints(n, RT_MAXUNPOOL_DIMS, dims, x->rank);
-    const Value *os = mv_input(n, 2);
+    const Value *os = ir_input(n, 2);
     if (os) {
         int64_t want[IR_MAX_RANK];
         k = ir_const_ints(os, want, IR_MAX_RANK);

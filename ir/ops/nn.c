@@ -3,16 +3,10 @@
 
 #include "ir.h"
 
-/* Input i, or NULL when the node has fewer inputs or it is omitted. */
-static const Value *input(const Node *n, int i)
-{
-    return i < n->n_in ? n->in[i] : NULL;
-}
-
 /* Reports unless input i is present with a dtype the op accepts. */
 static int need(Diag *d, const Node *n, int i, int floats_only)
 {
-    const Value *v = input(n, i);
+    const Value *v = ir_input(n, i);
     if (!v)
         return ir_node_error(d, n, "input %d is missing", i);
     int ok = rt_is_float(v->dtype);
@@ -71,7 +65,7 @@ int ir_infer_gemm(Graph *g, Node *n, Diag *d)
     (void)g;
     if (need(d, n, 0, 0) || need(d, n, 1, 0) || same_dtype(d, n, 0, 1))
         return -1;
-    const Value *a = n->in[0], *b = n->in[1], *c = input(n, 2);
+    const Value *a = n->in[0], *b = n->in[1], *c = ir_input(n, 2);
     if (a->rank != 2 || b->rank != 2)
         return ir_node_error(d, n, "A and B must be 2-D (got rank %d and %d)", a->rank, b->rank);
     int64_t ta = ir_attr_int(n, "transA", 0) != 0, tb = ir_attr_int(n, "transB", 0) != 0;
@@ -177,7 +171,7 @@ static int broadcasts_to(Diag *d, const Node *n, int i, int r, const int64_t *in
 int ir_infer_layernorm(Graph *g, Node *n, Diag *d)
 {
     (void)g;
-    if (need(d, n, 0, 1) || need(d, n, 1, 1) || (input(n, 2) && need(d, n, 2, 1)))
+    if (need(d, n, 0, 1) || need(d, n, 1, 1) || (ir_input(n, 2) && need(d, n, 2, 1)))
         return -1;
     const Value *x = n->in[0];
     int64_t a = ir_attr_int(n, "axis", -1);
@@ -190,7 +184,7 @@ int ir_infer_layernorm(Graph *g, Node *n, Diag *d)
                              (long long)ir_attr_int(n, "stash_type", 1));
     int ri = x->rank - axis;
     if (broadcasts_to(d, n, 1, ri, x->dims + axis) ||
-        (input(n, 2) && broadcasts_to(d, n, 2, ri, x->dims + axis)))
+        (ir_input(n, 2) && broadcasts_to(d, n, 2, ri, x->dims + axis)))
         return -1;
     int64_t sd[IR_MAX_RANK];
     for (int i = 0; i < x->rank; i++)

@@ -10,11 +10,6 @@ static int need(Diag *d, const Node *n, int i)
     return 0;
 }
 
-static const Value *opt(const Node *n, int i)
-{
-    return i < n->n_in ? n->in[i] : NULL;
-}
-
 static int is_q8(int dt)
 {
     return dt == RT_U8 || dt == RT_I8;
@@ -47,7 +42,7 @@ int ir_infer_quantize_linear(Graph *g, Node *n, Diag *d)
     (void)g;
     if (need(d, n, 0) || need(d, n, 1))
         return -1;
-    const Value *x = n->in[0], *s = n->in[1], *z = opt(n, 2);
+    const Value *x = n->in[0], *s = n->in[1], *z = ir_input(n, 2);
     if (!rt_is_float(x->dtype) || !rt_is_float(s->dtype))
         return ir_node_error(d, n, "input and scale must be float, not %s and %s",
                              rt_dtype_name(x->dtype), rt_dtype_name(s->dtype));
@@ -67,7 +62,7 @@ int ir_infer_dequantize_linear(Graph *g, Node *n, Diag *d)
     (void)g;
     if (need(d, n, 0) || need(d, n, 1))
         return -1;
-    const Value *x = n->in[0], *s = n->in[1], *z = opt(n, 2);
+    const Value *x = n->in[0], *s = n->in[1], *z = ir_input(n, 2);
     int axis;
     if (!is_q8(x->dtype) && x->dtype != RT_I32)
         return ir_node_error(d, n, "input type %s is not supported (uint8, int8, int32)",
@@ -170,7 +165,7 @@ static int mm_shape(Diag *d, Node *n, const Value *a, const Value *b, int ydt)
         od[orank++] = M;
     if (b->rank > 1)
         od[orank++] = N;
-    if (check_mm_param(d, n, opt(n, 2), M, "a's zero point"))
+    if (check_mm_param(d, n, ir_input(n, 2), M, "a's zero point"))
         return -1;
     return ir_set_out(n, 0, ydt, orank, od);
 }
@@ -183,7 +178,7 @@ int ir_infer_matmul_integer(Graph *g, Node *n, Diag *d)
     const Value *a = n->in[0], *b = n->in[1];
     if (mm_shape(d, n, a, b, RT_I32))
         return -1;
-    if (check_mm_param(d, n, opt(n, 3), n->ints[RT_MATMUL_INT_N], "b's zero point"))
+    if (check_mm_param(d, n, ir_input(n, 3), n->ints[RT_MATMUL_INT_N], "b's zero point"))
         return -1;
     return 0;
 }
@@ -194,7 +189,7 @@ int ir_infer_qlinear_matmul(Graph *g, Node *n, Diag *d)
     for (int i = 0; i < 8; i++)
         if (i != 7 && need(d, n, i))
             return -1;
-    const Value *yz = opt(n, 7);
+    const Value *yz = ir_input(n, 7);
     int ydt = yz ? yz->dtype : RT_U8;
     if (!is_q8(ydt))
         return ir_node_error(d, n, "output type %s is not supported (uint8, int8)",
@@ -272,8 +267,8 @@ int ir_infer_conv_integer(Graph *g, Node *n, Diag *d)
     if (need(d, n, 0) || need(d, n, 1))
         return -1;
     const Value *w = n->in[1];
-    if (check_mm_param(d, n, opt(n, 2), 1, "x's zero point") ||
-        check_mm_param(d, n, opt(n, 3), w->rank > 0 ? w->dims[0] : 1, "w's zero point"))
+    if (check_mm_param(d, n, ir_input(n, 2), 1, "x's zero point") ||
+        check_mm_param(d, n, ir_input(n, 3), w->rank > 0 ? w->dims[0] : 1, "w's zero point"))
         return -1;
     return conv_shape(d, n, n->in[0], w, RT_I32);
 }
@@ -284,7 +279,7 @@ int ir_infer_qlinear_conv(Graph *g, Node *n, Diag *d)
     for (int i = 0; i < 7; i++)
         if (need(d, n, i))
             return -1;
-    const Value *w = n->in[3], *yz = opt(n, 7), *b = opt(n, 8);
+    const Value *w = n->in[3], *yz = ir_input(n, 7), *b = ir_input(n, 8);
     int ydt = yz ? yz->dtype : RT_U8;
     int64_t M = w->rank > 0 ? w->dims[0] : 1;
     if (!is_q8(ydt))

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "ir.h"
-#include "movement.h"
+#include "shape_util.h"
 
 /* A constant tensor of any numeric dtype as doubles: its length, -1 if
  * absent or empty, -2 if present but not constant, -3 if longer than max. */
@@ -113,18 +113,18 @@ int ir_infer_resize(Graph *g, Node *n, Diag *d)
             scales[i] = f[i];
     } else {
         int si = legacy ? 1 : 2;
-        nsc = const_f64s(mv_input(n, si), scales, IR_MAX_RANK);
+        nsc = const_f64s(ir_input(n, si), scales, IR_MAX_RANK);
         if (nsc == -2)
             return ir_err_not_const(d, n, si);
         if (!legacy) {
-            const Value *sv = mv_input(n, 3);
+            const Value *sv = ir_input(n, 3);
             if (sv && !(ir_shape_known(sv) && ir_numel(sv) == 0)) {
                 nsz = mv_const_list(d, n, 3, sizes, IR_MAX_RANK);
                 if (nsz == -2)
                     return -1;
             }
             if (coord == RT_COORD_TF_CROP_AND_RESIZE) {
-                nroi = const_f64s(mv_input(n, 1), roi, 2 * IR_MAX_RANK);
+                nroi = const_f64s(ir_input(n, 1), roi, 2 * IR_MAX_RANK);
                 if (nroi == -2)
                     return ir_err_not_const(d, n, 1);
                 if (nroi != 2 * na)

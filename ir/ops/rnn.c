@@ -3,11 +3,6 @@
 
 #include "ir.h"
 
-static const Value *input(const Node *n, int i)
-{
-    return i < n->n_in ? n->in[i] : NULL;
-}
-
 /* ONNX activation names (case as the spec writes them) and their default
  * alpha/beta, from the spec's list of activation functions. */
 static const struct {
@@ -50,7 +45,7 @@ static int infer_recurrent(Node *n, Diag *d, int kind)
         {"Tanh"}, {"Sigmoid", "Tanh"}, {"Sigmoid", "Tanh", "Tanh"}};
     int ng = kind == RT_RNN_LSTM ? 4 : (kind == RT_RNN_GRU ? 3 : 1);
     int apd = kind == RT_RNN_LSTM ? 3 : (kind == RT_RNN_GRU ? 2 : 1);
-    const Value *x = input(n, 0), *w = input(n, 1), *r = input(n, 2);
+    const Value *x = ir_input(n, 0), *w = ir_input(n, 1), *r = ir_input(n, 2);
     if (!x || !w || !r)
         return ir_node_error(d, n, "inputs X, W and R are required");
     for (int i = 0; i < n->n_in && i < 8; i++) {
@@ -86,7 +81,7 @@ static int infer_recurrent(Node *n, Diag *d, int kind)
         return ir_node_error(d, n, "R has shape [%lld, %lld, %lld], expected [%d, %lld, %lld]",
                              (long long)r->dims[0], (long long)r->dims[1],
                              (long long)r->dims[2], ndir, (long long)(ng * hs), (long long)hs);
-    const Value *b = input(n, 3), *lens = input(n, 4), *h0 = input(n, 5);
+    const Value *b = ir_input(n, 3), *lens = ir_input(n, 4), *h0 = ir_input(n, 5);
     if (b && (b->rank != 2 || b->dims[0] != ndir || b->dims[1] != 2 * ng * hs))
         return ir_node_error(d, n, "B must have shape [%d, %lld]", ndir, (long long)(2 * ng * hs));
     if (lens && (lens->dtype != RT_I32 && lens->dtype != RT_I64))
@@ -98,8 +93,8 @@ static int infer_recurrent(Node *n, Diag *d, int kind)
         sdims[0] = batch;
         sdims[1] = ndir;
     }
-    const Value *c0 = kind == RT_RNN_LSTM ? input(n, 6) : NULL;
-    const Value *p = kind == RT_RNN_LSTM ? input(n, 7) : NULL;
+    const Value *c0 = kind == RT_RNN_LSTM ? ir_input(n, 6) : NULL;
+    const Value *p = kind == RT_RNN_LSTM ? ir_input(n, 7) : NULL;
     const Value *states[2] = {h0, c0};
     for (int i = 0; i < 2; i++) {
         const Value *s = states[i];

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "ir.h"
-#include "movement.h"
+#include "shape_util.h"
 
 int ir_op_takes_structures(int op)
 {
@@ -59,7 +59,7 @@ static int set_structure(Graph *g, Node *n, int kind, int dtype, int n_elems, Va
 static const Value *need_kind(Diag *d, const Node *n, int i, int kind)
 {
     static const char *const names[] = {"a tensor", "a sequence", "an optional"};
-    const Value *v = mv_input(n, i);
+    const Value *v = ir_input(n, i);
     if (!v) {
         ir_node_error(d, n, "input %d is missing", i);
         return NULL;
@@ -78,7 +78,7 @@ static const Value *need_kind(Diag *d, const Node *n, int i, int kind)
 static int position(Diag *d, const Node *n, int i, int64_t def, int64_t len, int64_t limit,
                     int64_t *pos)
 {
-    const Value *p = mv_input(n, i);
+    const Value *p = ir_input(n, i);
     *pos = def;
     if (p) {
         if (ir_numel(p) != 1)
@@ -167,7 +167,7 @@ int ir_infer_sequence_at(Graph *g, Node *n, Diag *d)
     if (!s)
         return -1;
     int64_t pos;
-    if (!mv_input(n, 1))
+    if (!ir_input(n, 1))
         return ir_node_error(d, n, "input 1 (position) is missing");
     if (position(d, n, 1, 0, s->n_elems, s->n_elems, &pos) < 0)
         return -1;
@@ -198,7 +198,7 @@ int ir_infer_split_to_sequence(Graph *g, Node *n, Diag *d)
         return ir_node_error(d, n, "axis is out of range for rank %d", x->rank);
     int64_t dim = x->dims[axis], sizes[IR_MAX_INTS];
     int k = 0, squeeze = 0;
-    const Value *sp = mv_input(n, 1);
+    const Value *sp = ir_input(n, 1);
     if (!sp) {
         if (dim > IR_MAX_INTS)
             return ir_node_error(d, n, "splits an axis of %lld into pieces; onnxcc supports "
@@ -287,7 +287,7 @@ int ir_infer_optional(Graph *g, Node *n, Diag *d)
 int ir_infer_optional_has_element(Graph *g, Node *n, Diag *d)
 {
     (void)d;
-    const Value *x = mv_input(n, 0);
+    const Value *x = ir_input(n, 0);
     int has = x && (x->kind != VK_OPTIONAL || x->n_elems == 1);
     ir_set_out(n, 0, RT_BOOL, 0, NULL);
     unsigned char *p = ir_value_alloc_data(g, n->out[0]);
@@ -299,7 +299,7 @@ int ir_infer_optional_has_element(Graph *g, Node *n, Diag *d)
 
 int ir_infer_optional_get_element(Graph *g, Node *n, Diag *d)
 {
-    Value *x = (Value *)mv_input(n, 0);
+    Value *x = (Value *)ir_input(n, 0);
     if (!x)
         return ir_node_error(d, n, "input 0 is missing");
     if (x->kind == VK_OPTIONAL) {

@@ -3,13 +3,13 @@
 #include <string.h>
 
 #include "ir.h"
-#include "movement.h"
+#include "shape_util.h"
 
 /* Shapes are static, so Shape's output is a compile-time constant. Opset 15
  * adds start/end, clamped to [0, rank] after adding rank to negatives. */
 int ir_infer_shape_op(Graph *g, Node *n, Diag *d)
 {
-    const Value *x = mv_input(n, 0);
+    const Value *x = ir_input(n, 0);
     if (!x || !ir_shape_known(x))
         return ir_node_error(d, n, "input 0 has no static shape");
     int64_t r = x->rank, start = 0, end = r;
@@ -35,7 +35,7 @@ int ir_infer_shape_op(Graph *g, Node *n, Diag *d)
 
 int ir_infer_size(Graph *g, Node *n, Diag *d)
 {
-    const Value *x = mv_input(n, 0);
+    const Value *x = ir_input(n, 0);
     if (!x || !ir_shape_known(x))
         return ir_node_error(d, n, "input 0 has no static shape");
     ir_set_out(n, 0, RT_I64, 0, NULL);
@@ -135,7 +135,7 @@ static int64_t fill_param(const void *data, int dtype)
 int ir_infer_constant_of_shape(Graph *g, Node *n, Diag *d)
 {
     (void)g;
-    const Value *s = mv_input(n, 0);
+    const Value *s = ir_input(n, 0);
     if (!s || s->rank != 1)
         return ir_node_error(d, n, "input 0 (shape) must be a 1-D tensor");
     int64_t dims[IR_MAX_RANK], total;
@@ -174,7 +174,7 @@ int ir_infer_range(Graph *g, Node *n, Diag *d)
     (void)g;
     double v[3];
     for (int i = 0; i < 3; i++) {
-        const Value *x = mv_input(n, i);
+        const Value *x = ir_input(n, i);
         if (!x)
             return ir_node_error(d, n, "input %d is missing", i);
         if (ir_const_scalar(x, &v[i]))

@@ -1,12 +1,12 @@
 /* signal.c: shapes and kernel parameters of the signal-processing ops: windows, DFT, STFT, mel. */
 #include "ir.h"
-#include "movement.h"
+#include "shape_util.h"
 
 /* Input i as one integer known at compile time (it decides a shape): 0, or
  * -1 after reporting. */
 static int const_int(Diag *d, const Node *n, int i, const char *what, int64_t *out)
 {
-    const Value *v = mv_input(n, i);
+    const Value *v = ir_input(n, i);
     if (!v)
         return ir_node_error(d, n, "input %d (%s) is missing", i, what);
     if (!v->data)
@@ -90,7 +90,7 @@ int ir_infer_dft(Graph *g, Node *n, Diag *d)
         return ir_node_error(d, n, "axis %lld is out of range: the last of the %d axes holds "
                              "the (re, im) pairs", (long long)a, r);
     int64_t len = x->dims[axis];
-    if (mv_input(n, 1) && const_int(d, n, 1, "dft_length", &len))
+    if (ir_input(n, 1) && const_int(d, n, 1, "dft_length", &len))
         return -1;
     if (len < 1)
         return ir_node_error(d, n, "the transform length %lld is not positive", (long long)len);
@@ -114,7 +114,7 @@ int ir_infer_stft(Graph *g, Node *n, Diag *d)
     (void)g;
     if (need_signal(d, n, 3))
         return -1;
-    const Value *x = n->in[0], *win = mv_input(n, 2);
+    const Value *x = n->in[0], *win = ir_input(n, 2);
     if (x->rank != 3)
         return ir_node_error(d, n, "signal must be [batch, length, 1 or 2]");
     int64_t hop, len = x->dims[1], fl = len;
@@ -129,7 +129,7 @@ int ir_infer_stft(Graph *g, Node *n, Diag *d)
             return ir_node_error(d, n, "window must be 1-D with the signal's dtype");
         fl = win->dims[0];
     }
-    if (mv_input(n, 3)) {
+    if (ir_input(n, 3)) {
         if (const_int(d, n, 3, "frame_length", &fl))
             return -1;
         if (win && win->dims[0] != fl)

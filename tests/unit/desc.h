@@ -17,4 +17,7 @@ static inline RtTensorDesc desc(int dtype, int rank, const int64_t *dims)
     return t;
 }
 
+/* The dims of a desc() call written in line: desc(RT_F32, 2, DIMS(3, 4)). */
+#define DIMS(...) ((const int64_t[]){__VA_ARGS__})
+
 #endif

@@ -2,19 +2,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "desc.h"
 #include "runtime/onnxcc_rt.h"
-
-static RtTensorDesc desc2(int dt, int rank, int64_t d0, int64_t d1, int64_t d2)
-{
-    RtTensorDesc t;
-    memset(&t, 0, sizeof t);
-    t.dtype = dt;
-    t.rank = rank;
-    t.dims[0] = d0;
-    t.dims[1] = d1;
-    t.dims[2] = d2;
-    return t;
-}
 
 /* Scores [2, 3], labels {2, 0}, weights {0.2, 1, 3}; expected values from numpy. */
 static void test_sce(void)
@@ -23,9 +12,9 @@ static void test_sce(void)
     const int64_t t[2] = {2, 0};
     const float w[3] = {0.2f, 1, 3};
     float loss[2], lp[6];
-    RtTensorDesc din[3] = {desc2(RT_F32, 2, 2, 3, 0), desc2(RT_I64, 1, 2, 0, 0),
-                           desc2(RT_F32, 1, 3, 0, 0)};
-    RtTensorDesc dout[2] = {desc2(RT_F32, 1, 2, 0, 0), desc2(RT_F32, 2, 2, 3, 0)};
+    RtTensorDesc din[3] = {desc(RT_F32, 2, DIMS(2, 3)), desc(RT_I64, 1, DIMS(2)),
+                           desc(RT_F32, 1, DIMS(3))};
+    RtTensorDesc dout[2] = {desc(RT_F32, 1, DIMS(2)), desc(RT_F32, 2, DIMS(2, 3))};
     const void *in[3] = {x, t, w};
     void *out[2] = {loss, lp};
 
@@ -69,8 +58,8 @@ static void test_nll(void)
     const double x[4] = {-0.1, -2.0, -3.0, -0.2};
     const int32_t t[2] = {1, 0};
     double loss[2];
-    RtTensorDesc din[2] = {desc2(RT_F64, 3, 1, 2, 2), desc2(RT_I32, 2, 1, 2, 0)};
-    RtTensorDesc dout[1] = {desc2(RT_F64, 2, 1, 2, 0)};
+    RtTensorDesc din[2] = {desc(RT_F64, 3, DIMS(1, 2, 2)), desc(RT_I32, 2, DIMS(1, 2))};
+    RtTensorDesc dout[1] = {desc(RT_F64, 2, DIMS(1, 2))};
     const void *in[2] = {x, t};
     void *out[1] = {loss};
     int64_t none[3] = {RT_LOSS_NONE, 0, 0};

@@ -1,25 +1,11 @@
 /* test_k_nn.c: unit tests of the nn kernels (GEMM, MatMul, Gemm, Conv, pools, norms, reduce). */
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "desc.h"
 #include "runtime/onnxcc_rt.h"
-
-static RtTensorDesc desc(int dt, int rank, ...)
-{
-    RtTensorDesc t;
-    memset(&t, 0, sizeof t);
-    t.dtype = dt;
-    t.rank = rank;
-    va_list ap;
-    va_start(ap, rank);
-    for (int i = 0; i < rank; i++)
-        t.dims[i] = va_arg(ap, int);
-    va_end(ap);
-    return t;
-}
 
 static int call(RtKernel k, int n_in, const RtTensorDesc *din, int n_out, const RtTensorDesc *dout,
                 int n_ints, const int64_t *ints, int n_floats, const float *floats,
@@ -127,8 +113,8 @@ static void test_matmul(void)
 {
     /* [2,3] x [3,2], values checked by hand */
     float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {7, 8, 9, 10, 11, 12}, y[4];
-    RtTensorDesc di[2] = {desc(RT_F32, 2, 2, 3), desc(RT_F32, 2, 3, 2)};
-    RtTensorDesc dy = desc(RT_F32, 2, 2, 2);
+    RtTensorDesc di[2] = {desc(RT_F32, 2, DIMS(2, 3)), desc(RT_F32, 2, DIMS(3, 2))};
+    RtTensorDesc dy = desc(RT_F32, 2, DIMS(2, 2));
     const void *in[2] = {a, b};
     void *out[1] = {y};
     CHECK(RT_OK, call(rt_matmul, 2, di, 1, &dy, 0, NULL, 0, NULL, in, out));
@@ -138,7 +124,8 @@ static void test_matmul(void)
     CHECK_NEAR(154, y[3], 1e-5);
 
     /* 1-D times 2-D: [3] x [3,2] -> [2] */
-    RtTensorDesc d1[2] = {desc(RT_F32, 1, 3), desc(RT_F32, 2, 3, 2)}, dy1 = desc(RT_F32, 1, 2);
+    RtTensorDesc d1[2] = {desc(RT_F32, 1, DIMS(3)), desc(RT_F32, 2, DIMS(3, 2))},
+                 dy1 = desc(RT_F32, 1, DIMS(2));
     CHECK(RT_OK, call(rt_matmul, 2, d1, 1, &dy1, 0, NULL, 0, NULL, in, out));
     CHECK_NEAR(58, y[0], 1e-5);
     CHECK_NEAR(64, y[1], 1e-5);
@@ -149,8 +136,8 @@ static void test_matmul(void)
         ia[i] = i;
     for (int i = 0; i < 18; i++)
         ib[i] = i - 5;
-    RtTensorDesc d2[2] = {desc(RT_I64, 4, 2, 1, 2, 3), desc(RT_I64, 3, 3, 3, 2)};
-    RtTensorDesc dy2 = desc(RT_I64, 4, 2, 3, 2, 2);
+    RtTensorDesc d2[2] = {desc(RT_I64, 4, DIMS(2, 1, 2, 3)), desc(RT_I64, 3, DIMS(3, 3, 2))};
+    RtTensorDesc dy2 = desc(RT_I64, 4, DIMS(2, 3, 2, 2));
     const void *in2[2] = {ia, ib};
     void *out2[1] = {iy};
     CHECK(RT_OK, call(rt_matmul, 2, d2, 1, &dy2, 0, NULL, 0, NULL, in2, out2));
@@ -171,8 +158,8 @@ static void test_matmul(void)
     float *fy = malloc(sizeof(float) * 3 * 17 * 9), *fr = malloc(sizeof(float) * 3 * 17 * 9);
     fill(fa, 3 * 17 * 33, 5);
     fill(fb, 3 * 33 * 9, 6);
-    RtTensorDesc d3[2] = {desc(RT_F32, 3, 3, 17, 33), desc(RT_F32, 3, 3, 33, 9)};
-    RtTensorDesc dy3 = desc(RT_F32, 3, 3, 17, 9);
+    RtTensorDesc d3[2] = {desc(RT_F32, 3, DIMS(3, 17, 33)), desc(RT_F32, 3, DIMS(3, 33, 9))};
+    RtTensorDesc dy3 = desc(RT_F32, 3, DIMS(3, 17, 9));
     const void *in3[2] = {fa, fb};
     void *out3[1] = {fy};
     CHECK(RT_OK, call(rt_matmul, 2, d3, 1, &dy3, 0, NULL, 0, NULL, in3, out3));
@@ -190,8 +177,9 @@ static void test_gemm(void)
 {
     /* Y = 0.5 * A^T B + 2 * C, A stored [3,2], B [3,2], C [2] broadcast over rows */
     float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 0, 1, 1, 1}, cc[2] = {10, 20}, y[4];
-    RtTensorDesc di[3] = {desc(RT_F32, 2, 3, 2), desc(RT_F32, 2, 3, 2), desc(RT_F32, 1, 2)};
-    RtTensorDesc dy = desc(RT_F32, 2, 2, 2);
+    RtTensorDesc di[3] = {desc(RT_F32, 2, DIMS(3, 2)), desc(RT_F32, 2, DIMS(3, 2)),
+                          desc(RT_F32, 1, DIMS(2))};
+    RtTensorDesc dy = desc(RT_F32, 2, DIMS(2, 2));
     int64_t ints[2] = {1, 0};
     float fl[2] = {0.5f, 2};
     const void *in[3] = {a, b, cc};
@@ -204,8 +192,9 @@ static void test_gemm(void)
     CHECK_NEAR(45, y[3], 1e-5);
     /* the same in float64 through the generic path, without C */
     double da[6] = {1, 2, 3, 4, 5, 6}, db[6] = {1, 0, 0, 1, 1, 1}, dyv[4];
-    RtTensorDesc dd[3] = {desc(RT_F64, 2, 3, 2), desc(RT_F64, 2, 3, 2), desc(RT_UNDEF, 0)};
-    RtTensorDesc ddy = desc(RT_F64, 2, 2, 2);
+    RtTensorDesc dd[3] = {desc(RT_F64, 2, DIMS(3, 2)), desc(RT_F64, 2, DIMS(3, 2)),
+                          desc(RT_UNDEF, 0, NULL)};
+    RtTensorDesc ddy = desc(RT_F64, 2, DIMS(2, 2));
     const void *in2[3] = {da, db, NULL};
     void *out2[1] = {dyv};
     CHECK(RT_OK, call(rt_gemm, 3, dd, 1, &ddy, 2, ints, 2, fl, in2, out2));
@@ -223,8 +212,9 @@ typedef struct ConvCase {
 static void test_conv_case(const ConvCase *t)
 {
     int nsp = t->nsp;
-    RtTensorDesc dx = desc(RT_F32, 0), dw = desc(RT_F32, 0), db = desc(RT_F32, 1, 0);
-    RtTensorDesc dy = desc(RT_F32, 0);
+    RtTensorDesc dx = desc(RT_F32, 0, NULL), dw = desc(RT_F32, 0, NULL),
+                 db = desc(RT_F32, 1, DIMS(0));
+    RtTensorDesc dy = desc(RT_F32, 0, NULL);
     int cy = t->cout; /* output channels, for Conv and ConvTranspose alike */
     dx.rank = dw.rank = dy.rank = nsp + 2;
     dx.dims[0] = dy.dims[0] = t->n;
@@ -311,8 +301,8 @@ static void test_conv(void)
 {
     /* hand-computed: 1x1x3x3 input 1..9, 2x2 kernel of ones, no padding */
     float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 1, 1, 1}, y[4];
-    RtTensorDesc din[2] = {desc(RT_F32, 4, 1, 1, 3, 3), desc(RT_F32, 4, 1, 1, 2, 2)};
-    RtTensorDesc dy = desc(RT_F32, 4, 1, 1, 2, 2);
+    RtTensorDesc din[2] = {desc(RT_F32, 4, DIMS(1, 1, 3, 3)), desc(RT_F32, 4, DIMS(1, 1, 2, 2))};
+    RtTensorDesc dy = desc(RT_F32, 4, DIMS(1, 1, 2, 2));
     int64_t ints[8] = {1, 2, 1, 1, 1, 1, 0, 0};
     const void *in[2] = {x, w};
     void *out[1] = {y};
@@ -367,8 +357,8 @@ static void test_pool(void)
     int64_t ind[4];
     for (int i = 0; i < 16; i++)
         x[i] = (float)i;
-    RtTensorDesc dx = desc(RT_F32, 4, 1, 1, 4, 4);
-    RtTensorDesc dy[2] = {desc(RT_F32, 4, 1, 1, 2, 2), desc(RT_I64, 4, 1, 1, 2, 2)};
+    RtTensorDesc dx = desc(RT_F32, 4, DIMS(1, 1, 4, 4));
+    RtTensorDesc dy[2] = {desc(RT_F32, 4, DIMS(1, 1, 2, 2)), desc(RT_I64, 4, DIMS(1, 1, 2, 2))};
     int64_t ints[14] = {RT_POOL_MAX, 2, 0, 0, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0};
     const void *in[1] = {x};
     void *out[2] = {y, ind};
@@ -386,7 +376,7 @@ static void test_pool(void)
 
     /* average, 3x3 window, pad 1: a corner averages 4 values, or 9 with padding counted */
     float ya[16];
-    RtTensorDesc dya = desc(RT_F32, 4, 1, 1, 4, 4);
+    RtTensorDesc dya = desc(RT_F32, 4, DIMS(1, 1, 4, 4));
     int64_t ia[14] = {RT_POOL_AVG, 2, 0, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1};
     void *outa[1] = {ya};
     CHECK(RT_OK, call(rt_pool, 1, &dx, 1, &dya, 14, ia, 0, NULL, in, outa));
@@ -400,7 +390,7 @@ static void test_pool(void)
     float gx[16], gy[2];
     for (int i = 0; i < 16; i++)
         gx[i] = (float)(i % 8) + (i >= 8 ? 10 : 0);
-    RtTensorDesc dg = desc(RT_F32, 3, 1, 2, 8), dgy = desc(RT_F32, 3, 1, 2, 1);
+    RtTensorDesc dg = desc(RT_F32, 3, DIMS(1, 2, 8)), dgy = desc(RT_F32, 3, DIMS(1, 2, 1));
     int64_t mode = RT_POOL_AVG;
     const void *gin[1] = {gx};
     void *gout[1] = {gy};
@@ -417,7 +407,7 @@ static void test_pool(void)
 static void test_softmax(void)
 {
     float x[6] = {1, 2, 3, 1, 1, 1}, y[6];
-    RtTensorDesc dx = desc(RT_F32, 2, 2, 3);
+    RtTensorDesc dx = desc(RT_F32, 2, DIMS(2, 3));
     int64_t ints[3] = {RT_SOFTMAX, 1, 0};
     const void *in[1] = {x};
     void *out[1] = {y};
@@ -454,8 +444,10 @@ static void test_norms(void)
     /* LayerNormalization over the last axis of [2,4] */
     float x[8] = {1, 2, 3, 4, 2, 2, 2, 2}, sc[4] = {1, 1, 2, 2}, b[4] = {0, 0, 0, 1}, y[8];
     float mean[2], inv[2];
-    RtTensorDesc din[3] = {desc(RT_F32, 2, 2, 4), desc(RT_F32, 1, 4), desc(RT_F32, 1, 4)};
-    RtTensorDesc dout[3] = {desc(RT_F32, 2, 2, 4), desc(RT_F32, 2, 2, 1), desc(RT_F32, 2, 2, 1)};
+    RtTensorDesc din[3] = {desc(RT_F32, 2, DIMS(2, 4)), desc(RT_F32, 1, DIMS(4)),
+                           desc(RT_F32, 1, DIMS(4))};
+    RtTensorDesc dout[3] = {desc(RT_F32, 2, DIMS(2, 4)), desc(RT_F32, 2, DIMS(2, 1)),
+                            desc(RT_F32, 2, DIMS(2, 1))};
     int64_t axis = 1;
     float eps = 0;
     const void *in[3] = {x, sc, b};
@@ -470,8 +462,9 @@ static void test_norms(void)
     /* BatchNormalization, inference: per channel (x - mean) / sqrt(var + eps) * s + b */
     float bx[8] = {1, 2, 3, 4, 5, 6, 7, 8}, s2[2] = {1, 2}, b2[2] = {0, 1}, m2[2] = {1, 2};
     float v2[2] = {4, 1}, by[8], fl[2] = {0, 0.9f};
-    RtTensorDesc bd[5] = {desc(RT_F32, 3, 2, 2, 2), desc(RT_F32, 1, 2), desc(RT_F32, 1, 2),
-                          desc(RT_F32, 1, 2), desc(RT_F32, 1, 2)};
+    RtTensorDesc bd[5] = {desc(RT_F32, 3, DIMS(2, 2, 2)), desc(RT_F32, 1, DIMS(2)),
+                          desc(RT_F32, 1, DIMS(2)),
+                          desc(RT_F32, 1, DIMS(2)), desc(RT_F32, 1, DIMS(2))};
     int64_t training = 0;
     const void *bin[5] = {bx, s2, b2, m2, v2};
     void *bout[1] = {by};
@@ -481,7 +474,8 @@ static void test_norms(void)
     CHECK_NEAR(2, by[4], 1e-6);    /* n1 c0: (5 - 1) / 2 */
 
     /* InstanceNormalization of one plane [1, 2, 3, 4] */
-    RtTensorDesc id[3] = {desc(RT_F32, 3, 1, 1, 4), desc(RT_F32, 1, 1), desc(RT_F32, 1, 1)};
+    RtTensorDesc id[3] = {desc(RT_F32, 3, DIMS(1, 1, 4)), desc(RT_F32, 1, DIMS(1)),
+                          desc(RT_F32, 1, DIMS(1))};
     float one = 1, zero = 0, iy[4];
     const void *iin[3] = {x, &one, &zero};
     void *iout[1] = {iy};
@@ -496,12 +490,12 @@ static void test_reduce(void)
     float x[24], y[24];
     for (int i = 0; i < 24; i++)
         x[i] = (float)(i + 1);
-    RtTensorDesc dx = desc(RT_F32, 3, 2, 3, 4);
+    RtTensorDesc dx = desc(RT_F32, 3, DIMS(2, 3, 4));
     const void *in[1] = {x};
     void *out[1] = {y};
     /* sum over axis 1: y[a][c] = sum_b x[a][b][c] */
     int64_t ints[2] = {RT_REDUCE_SUM, 2};
-    RtTensorDesc dy = desc(RT_F32, 2, 2, 4);
+    RtTensorDesc dy = desc(RT_F32, 2, DIMS(2, 4));
     CHECK(RT_OK, call(rt_reduce, 1, &dx, 1, &dy, 2, ints, 0, NULL, in, out));
     CHECK_NEAR(1 + 5 + 9, y[0], 1e-5);
     CHECK_NEAR(16 + 20 + 24, y[7], 1e-5);
@@ -523,7 +517,7 @@ static void test_reduce(void)
     CHECK(RT_OK, call(rt_reduce, 1, &dx, 1, &dy, 2, ints, 0, NULL, in, out));
     CHECK_NEAR(sqrt(24.0 * 25 * 49 / 6), y[0], 1e-3);
     /* an empty reduction gives the identity */
-    RtTensorDesc de = desc(RT_F32, 2, 0, 3), dye = desc(RT_F32, 1, 3);
+    RtTensorDesc de = desc(RT_F32, 2, DIMS(0, 3)), dye = desc(RT_F32, 1, DIMS(3));
     ints[0] = RT_REDUCE_PROD;
     ints[1] = 1;
     CHECK(RT_OK, call(rt_reduce, 1, &de, 1, &dye, 2, ints, 0, NULL, in, out));
@@ -533,7 +527,7 @@ static void test_reduce(void)
     CHECK_TRUE(isinf(y[0]) && y[0] < 0);
     /* int32 sum and min, generic path */
     int32_t ix[6] = {3, -1, 4, 1, -5, 9}, iy[3];
-    RtTensorDesc dix = desc(RT_I32, 2, 2, 3), diy = desc(RT_I32, 1, 3);
+    RtTensorDesc dix = desc(RT_I32, 2, DIMS(2, 3)), diy = desc(RT_I32, 1, DIMS(3));
     const void *iin[1] = {ix};
     void *iout[1] = {iy};
     ints[0] = RT_REDUCE_SUM;
@@ -544,12 +538,12 @@ static void test_reduce(void)
     CHECK(13, iy[2]);
     ints[0] = RT_REDUCE_MIN;
     ints[1] = 2;
-    RtTensorDesc diy2 = desc(RT_I32, 1, 2);
+    RtTensorDesc diy2 = desc(RT_I32, 1, DIMS(2));
     CHECK(RT_OK, call(rt_reduce, 1, &dix, 1, &diy2, 2, ints, 0, NULL, iin, iout));
     CHECK(-1, iy[0]);
     CHECK(-5, iy[1]);
     /* empty integer Max/Min: the dtype's extremes, not the int64 ones narrowed */
-    RtTensorDesc die = desc(RT_I32, 2, 0, 3);
+    RtTensorDesc die = desc(RT_I32, 2, DIMS(0, 3));
     ints[0] = RT_REDUCE_MAX;
     ints[1] = 1;
     CHECK(RT_OK, call(rt_reduce, 1, &die, 1, &diy, 2, ints, 0, NULL, iin, iout));
@@ -559,8 +553,8 @@ static void test_reduce(void)
     CHECK(INT32_MAX, iy[2]);
     int8_t i8y[3];
     uint16_t u16y[3];
-    RtTensorDesc d8e = desc(RT_I8, 2, 0, 3), d8y = desc(RT_I8, 1, 3);
-    RtTensorDesc d16e = desc(RT_U16, 2, 0, 3), d16y = desc(RT_U16, 1, 3);
+    RtTensorDesc d8e = desc(RT_I8, 2, DIMS(0, 3)), d8y = desc(RT_I8, 1, DIMS(3));
+    RtTensorDesc d16e = desc(RT_U16, 2, DIMS(0, 3)), d16y = desc(RT_U16, 1, DIMS(3));
     void *o8[1] = {i8y}, *o16[1] = {u16y};
     ints[0] = RT_REDUCE_MAX;
     CHECK(RT_OK, call(rt_reduce, 1, &d8e, 1, &d8y, 2, ints, 0, NULL, iin, o8));
@@ -573,7 +567,7 @@ static void test_reduce(void)
     /* ArgMax along axis 1 with ties, first and last index */
     float ax[6] = {1, 3, 3, 2, 0, 2};
     int64_t ay[2], ai[3] = {0, 1, 0};
-    RtTensorDesc dax = desc(RT_F32, 2, 2, 3), day = desc(RT_I64, 1, 2);
+    RtTensorDesc dax = desc(RT_F32, 2, DIMS(2, 3)), day = desc(RT_I64, 1, DIMS(2));
     const void *ain[1] = {ax};
     void *aout[1] = {ay};
     CHECK(RT_OK, call(rt_argmax, 1, &dax, 1, &day, 3, ai, 0, NULL, ain, aout));

@@ -3,20 +3,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "desc.h"
 #include "ir.h"
-
-static RtTensorDesc desc(int dtype, int rank, int64_t d0, int64_t d1, int64_t d2, int64_t d3)
-{
-    RtTensorDesc t;
-    memset(&t, 0, sizeof t);
-    t.dtype = dtype;
-    t.rank = rank;
-    t.dims[0] = d0;
-    t.dims[1] = d1;
-    t.dims[2] = d2;
-    t.dims[3] = d3;
-    return t;
-}
 
 static RtCall call(int n_in, const RtTensorDesc *in, int n_out, const RtTensorDesc *out,
                    int n_ints, const int64_t *ints)
@@ -30,9 +18,9 @@ static void test_quantize(void)
 {
     float x[6] = {0, 2, 3, 1000, -254, -1000}, s = 2;
     uint8_t z = 128, y[6], want[6] = {128, 129, 130, 255, 1, 0};
-    RtTensorDesc in[3] = {desc(RT_F32, 1, 6, 0, 0, 0), desc(RT_F32, 0, 0, 0, 0, 0),
-                          desc(RT_U8, 0, 0, 0, 0, 0)};
-    RtTensorDesc out[1] = {desc(RT_U8, 1, 6, 0, 0, 0)};
+    RtTensorDesc in[3] = {desc(RT_F32, 1, DIMS(6)), desc(RT_F32, 0, NULL),
+                          desc(RT_U8, 0, NULL)};
+    RtTensorDesc out[1] = {desc(RT_U8, 1, DIMS(6))};
     int64_t ints[1] = {0};
     RtCall c = call(3, in, 1, out, 1, ints);
     const void *ip[3] = {x, &s, &z};
@@ -45,9 +33,9 @@ static void test_quantize(void)
     float xa[4] = {2.5f, -300, 6, 10};
     float sa[2] = {1, 4};
     int8_t za[2] = {0, -1}, ya[4];
-    RtTensorDesc ina[3] = {desc(RT_F32, 3, 1, 2, 2, 0), desc(RT_F32, 1, 2, 0, 0, 0),
-                           desc(RT_I8, 1, 2, 0, 0, 0)};
-    RtTensorDesc outa[1] = {desc(RT_I8, 3, 1, 2, 2, 0)};
+    RtTensorDesc ina[3] = {desc(RT_F32, 3, DIMS(1, 2, 2)), desc(RT_F32, 1, DIMS(2)),
+                           desc(RT_I8, 1, DIMS(2))};
+    RtTensorDesc outa[1] = {desc(RT_I8, 3, DIMS(1, 2, 2))};
     int64_t axis[1] = {1};
     RtCall ca = call(3, ina, 1, outa, 1, axis);
     const void *ipa[3] = {xa, sa, za};
@@ -63,9 +51,9 @@ static void test_dequantize(void)
 {
     uint8_t x[4] = {0, 3, 128, 255}, z = 128;
     float s = 2, y[4], want[4] = {-256, -250, 0, 254};
-    RtTensorDesc in[3] = {desc(RT_U8, 1, 4, 0, 0, 0), desc(RT_F32, 0, 0, 0, 0, 0),
-                          desc(RT_U8, 0, 0, 0, 0, 0)};
-    RtTensorDesc out[1] = {desc(RT_F32, 1, 4, 0, 0, 0)};
+    RtTensorDesc in[3] = {desc(RT_U8, 1, DIMS(4)), desc(RT_F32, 0, NULL),
+                          desc(RT_U8, 0, NULL)};
+    RtTensorDesc out[1] = {desc(RT_F32, 1, DIMS(4))};
     int64_t ints[1] = {0};
     RtCall c = call(3, in, 1, out, 1, ints);
     const void *ip[3] = {x, &s, &z};
@@ -80,9 +68,9 @@ static void test_dynamic(void)
 {
     float x[6] = {0, 2, -3, -2.5f, 1.34f, 0.5f}, s;
     uint8_t y[6], z, want[6] = {153, 255, 0, 26, 221, 179};
-    RtTensorDesc in[1] = {desc(RT_F32, 1, 6, 0, 0, 0)};
-    RtTensorDesc out[3] = {desc(RT_U8, 1, 6, 0, 0, 0), desc(RT_F32, 0, 0, 0, 0, 0),
-                           desc(RT_U8, 0, 0, 0, 0, 0)};
+    RtTensorDesc in[1] = {desc(RT_F32, 1, DIMS(6))};
+    RtTensorDesc out[3] = {desc(RT_U8, 1, DIMS(6)), desc(RT_F32, 0, NULL),
+                           desc(RT_U8, 0, NULL)};
     RtCall c = call(1, in, 3, out, 0, NULL);
     const void *ip[1] = {x};
     void *op[3] = {y, &s, &z};
@@ -98,9 +86,9 @@ static void test_matmul(void)
     uint8_t a[12] = {11, 7, 3, 10, 6, 2, 9, 5, 1, 8, 4, 0}, b[6] = {1, 4, 2, 5, 3, 6};
     uint8_t az = 12, bz = 0;
     int32_t y[8], want[8] = {-38, -83, -44, -98, -50, -113, -56, -128};
-    RtTensorDesc in[4] = {desc(RT_U8, 2, 4, 3, 0, 0), desc(RT_U8, 2, 3, 2, 0, 0),
-                          desc(RT_U8, 0, 0, 0, 0, 0), desc(RT_U8, 0, 0, 0, 0, 0)};
-    RtTensorDesc out[1] = {desc(RT_I32, 2, 4, 2, 0, 0)};
+    RtTensorDesc in[4] = {desc(RT_U8, 2, DIMS(4, 3)), desc(RT_U8, 2, DIMS(3, 2)),
+                          desc(RT_U8, 0, NULL), desc(RT_U8, 0, NULL)};
+    RtTensorDesc out[1] = {desc(RT_I32, 2, DIMS(4, 2))};
     int64_t ints[4] = {4, 3, 2, 0};
     RtCall c = call(4, in, 1, out, 4, ints);
     const void *ip[4] = {a, b, &az, &bz};
@@ -112,11 +100,11 @@ static void test_matmul(void)
     /* QLinearMatMul: acc 8 * 0.5 * 1 / 2 = 2, + 10; 5 * 0.5 / 2 = 1.25 -> 1, + 10. */
     uint8_t qa[2] = {2, 4}, qb[2] = {1, 3}, qaz = 0, qbz = 1, yz = 10, qy[1];
     float as = 0.5f, bs = 1, ys = 2;
-    RtTensorDesc qin[8] = {desc(RT_U8, 2, 1, 2, 0, 0), desc(RT_F32, 0, 0, 0, 0, 0),
-                           desc(RT_U8, 0, 0, 0, 0, 0), desc(RT_U8, 2, 2, 1, 0, 0),
-                           desc(RT_F32, 0, 0, 0, 0, 0), desc(RT_U8, 0, 0, 0, 0, 0),
-                           desc(RT_F32, 0, 0, 0, 0, 0), desc(RT_U8, 0, 0, 0, 0, 0)};
-    RtTensorDesc qout[1] = {desc(RT_U8, 2, 1, 1, 0, 0)};
+    RtTensorDesc qin[8] = {desc(RT_U8, 2, DIMS(1, 2)), desc(RT_F32, 0, NULL),
+                           desc(RT_U8, 0, NULL), desc(RT_U8, 2, DIMS(2, 1)),
+                           desc(RT_F32, 0, NULL), desc(RT_U8, 0, NULL),
+                           desc(RT_F32, 0, NULL), desc(RT_U8, 0, NULL)};
+    RtTensorDesc qout[1] = {desc(RT_U8, 2, DIMS(1, 1))};
     int64_t qints[4] = {1, 2, 1, 0};
     RtCall qc = call(8, qin, 1, qout, 4, qints);
     const void *qip[8] = {qa, &as, &qaz, qb, &bs, &qbz, &ys, &yz};
@@ -132,9 +120,9 @@ static void test_conv(void)
 {
     uint8_t x[9] = {2, 3, 4, 5, 6, 7, 8, 9, 10}, w[4] = {1, 1, 1, 1}, xz = 1;
     int32_t y[4], want[4] = {12, 16, 24, 28};
-    RtTensorDesc in[4] = {desc(RT_U8, 4, 1, 1, 3, 3), desc(RT_U8, 4, 1, 1, 2, 2),
-                          desc(RT_U8, 0, 0, 0, 0, 0), desc(RT_UNDEF, 0, 0, 0, 0, 0)};
-    RtTensorDesc out[1] = {desc(RT_I32, 4, 1, 1, 2, 2)};
+    RtTensorDesc in[4] = {desc(RT_U8, 4, DIMS(1, 1, 3, 3)), desc(RT_U8, 4, DIMS(1, 1, 2, 2)),
+                          desc(RT_U8, 0, NULL), desc(RT_UNDEF, 0, NULL)};
+    RtTensorDesc out[1] = {desc(RT_I32, 4, DIMS(1, 1, 2, 2))};
     int64_t ints[7] = {1, 0, 0, 1, 1, 1, 1};
     RtCall c = call(4, in, 1, out, 7, ints);
     const void *ip[4] = {x, w, &xz, NULL};
@@ -146,11 +134,11 @@ static void test_conv(void)
     /* QLinearConv 1x1 with weight 3 and scale 0.5: 1.5 -> 2, 4.5 -> 4. */
     uint8_t qx[4] = {1, 2, 3, 4}, qw[1] = {3}, qxz = 0, qwz = 0, qyz = 0, qy[4];
     float xs = 1, ws = 0.5f, ys = 1;
-    RtTensorDesc qin[8] = {desc(RT_U8, 4, 1, 1, 2, 2), desc(RT_F32, 0, 0, 0, 0, 0),
-                           desc(RT_U8, 0, 0, 0, 0, 0), desc(RT_U8, 4, 1, 1, 1, 1),
-                           desc(RT_F32, 1, 1, 0, 0, 0), desc(RT_U8, 1, 1, 0, 0, 0),
-                           desc(RT_F32, 0, 0, 0, 0, 0), desc(RT_U8, 0, 0, 0, 0, 0)};
-    RtTensorDesc qout[1] = {desc(RT_U8, 4, 1, 1, 2, 2)};
+    RtTensorDesc qin[8] = {desc(RT_U8, 4, DIMS(1, 1, 2, 2)), desc(RT_F32, 0, NULL),
+                           desc(RT_U8, 0, NULL), desc(RT_U8, 4, DIMS(1, 1, 1, 1)),
+                           desc(RT_F32, 1, DIMS(1)), desc(RT_U8, 1, DIMS(1)),
+                           desc(RT_F32, 0, NULL), desc(RT_U8, 0, NULL)};
+    RtTensorDesc qout[1] = {desc(RT_U8, 4, DIMS(1, 1, 2, 2))};
     RtCall qc = call(8, qin, 1, qout, 7, ints);
     const void *qip[8] = {qx, &xs, &qxz, qw, &ws, &qwz, &ys, &qyz};
     void *qop[1] = {qy};

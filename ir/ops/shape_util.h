@@ -1,15 +1,11 @@
-/* movement.h: helpers shared by the movement family's infer files (movement.c, resize.c, ...). */
-#ifndef ONNXCC_OPS_MOVEMENT_H
-#define ONNXCC_OPS_MOVEMENT_H
+/* shape_util.h: input, list, axis and size checks shared by the infer functions of ir/ops. */
+#ifndef ONNXCC_OPS_SHAPE_UTIL_H
+#define ONNXCC_OPS_SHAPE_UTIL_H
 
 #include "ir.h"
 
-/* Input i, or NULL when the node has fewer inputs or it is omitted. */
-static inline const Value *mv_input(const Node *n, int i)
-{
-    return i < n->n_in ? n->in[i] : NULL;
-}
-
+/* Reports unless the node has lo..hi inputs (counting omitted ones). */
+int mv_need_n_in(Diag *d, const Node *n, int lo, int hi);
 /* Reports unless input i is present with a static shape and a movable dtype. */
 int mv_need_input(Diag *d, const Node *n, int i);
 int mv_is_int(int dtype);

@@ -1,0 +1,13 @@
+/* k_scan.h: prototypes and parameter layouts of the Trilu and CumSum kernels (k_scan.c). */
+#ifndef ONNXCC_K_SCAN_H
+#define ONNXCC_K_SCAN_H
+
+/* Trilu on the last two axes of in[0]; in[1] (k) is read when present. */
+enum { RT_TRILU_UPPER, RT_TRILU_NINTS };
+int rt_trilu(const RtCall *c, const void *const *in, void *const *out);
+
+/* CumSum along the axis given by in[1] (read at run time). */
+enum { RT_CUMSUM_EXCLUSIVE, RT_CUMSUM_REVERSE, RT_CUMSUM_NINTS };
+int rt_cumsum(const RtCall *c, const void *const *in, void *const *out);
+
+#endif
