@@ -73,7 +73,7 @@ static Graph *attempt(const char *path, const Binding *b, int nb, Sample *s, int
     Diag *d = ctx->d;
     Binding *sb = NULL;
     char (*names)[128] = NULL;
-    Graph *g = onnx_load(path, d);
+    Graph *g = onnx_load_limits(path, ctx->limits, d);
     if (!g)
         return NULL;
     g->max_string_bytes = ctx->max_string_bytes;
@@ -163,7 +163,7 @@ Graph *drv_prepare(const char *path, const Binding *b, int nb, Sample *s, int ns
                     continue;
                 /* positional: find it by position in a fresh load */
                 Diag tmp = {0};
-                Graph *probe = onnx_load(path, &tmp);
+                Graph *probe = onnx_load_limits(path, ctx->limits, &tmp);
                 int hit = probe && assign_samples(probe, s, ns, &tmp) == 0 &&
                           !strcmp(probe->inputs[s[k].input_index]->name, d->need_const);
                 ir_graph_free(probe);

@@ -24,6 +24,7 @@ typedef struct Opts {
     int opt_level;
     int weights;
     int64_t max_string_bytes;    /* --max-string-bytes; 0: the default */
+    IrLimits limits;             /* --limit NAME=N */
     Binding bind[MAX_ITEMS];
     int n_bind;
     Sample samples[MAX_ITEMS];
@@ -67,7 +68,10 @@ static const char usage[] =
     "  --cc CC, --cflags FLAGS  build: the C compiler and extra flags\n"
     "  --keep, -v               build: keep the generated sources; print the cc command\n"
     "  --no-main                compile: no main.c\n"
-    "  --help, --version\n";
+    "  --limit NAME=N           raise (or lower) one of the limits below\n"
+    "  --help, --version\n"
+    "\n"
+    "limits (a model that needs more is refused with one line naming the limit):\n";
 
 static int fail(const char *fmt, const char *a)
 {
@@ -179,6 +183,11 @@ static int parse_args(int argc, char **argv, Opts *o)
             o->max_string_bytes = strtoll(next, &end, 10);
             if (*end || errno || o->max_string_bytes < 1 || o->max_string_bytes > (1 << 30))
                 return fail("bad --max-string-bytes '%s' (expected 1 .. 1073741824)", next);
+        } else if (!strcmp(a, "--limit")) {
+            NEED_ARG();
+            char err[256];
+            if (ir_limit_parse(&o->limits, next, err, sizeof err))
+                return fail("%s", err);
         } else if (!strcmp(a, "--dump-after")) {
             NEED_ARG();
             o->dump_after = next;
@@ -308,10 +317,16 @@ static void note_compiled_in(const Opts *o)
                     "and the input is no longer taken\n", o->samples[k].file);
 }
 
+static void print_usage(FILE *f)
+{
+    fputs(usage, f);
+    ir_limits_help(f);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(usage, argc < 2 ? stderr : stdout);
+        print_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
@@ -329,13 +344,14 @@ int main(int argc, char **argv)
     Opts o;
     memset(&o, 0, sizeof o);
     o.cmd = argv[1];
+    ir_limits_default(&o.limits);
     int known = !strcmp(o.cmd, "compile") || !strcmp(o.cmd, "build") || !strcmp(o.cmd, "run") ||
                 !strcmp(o.cmd, "inspect");
     if (!known)
         return fail("unknown command '%s' (see onnxcc --help)", o.cmd);
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(usage, stdout);
+            print_usage(stdout);
             return 0;
         }
     int rc = parse_args(argc, argv, &o);
@@ -350,7 +366,7 @@ int main(int argc, char **argv)
     Diag d = {0};
     d.file = o.model;
     PassCtx ctx = {.d = &d, .verify = o.verify, .dump_after = o.dump_after, .dump = stdout,
-                   .max_string_bytes = o.max_string_bytes};
+                   .max_string_bytes = o.max_string_bytes, .limits = &o.limits};
     Graph *g = drv_prepare(o.model, o.bind, o.n_bind, o.samples, o.n_samples, o.opt_level, &ctx);
     rc = g ? 0 : -1;
     if (g && strcmp(o.cmd, "run"))

@@ -8,6 +8,9 @@
 /* onnx_load.c */
 /* Reads an ONNX model into a new graph; NULL with a diagnostic on bad input. */
 Graph *onnx_load(const char *path, Diag *d);
+/* The same under the given limits (NULL: the defaults); the model's size is
+ * checked before it is read. */
+Graph *onnx_load_limits(const char *path, const IrLimits *limits, Diag *d);
 /* The same from a model already in memory; path names it in messages and
  * locates external data (NULL: none). */
 Graph *onnx_load_buffer(const void *buf, size_t len, const char *path, Diag *d);

@@ -9,7 +9,6 @@
 
 #include "frontend.h"
 
-#define MAX_FILE ((uint64_t)4 << 30)  /* protobuf itself stops at 2 GiB; weights go external */
 #define MAX_NESTING 100               /* message depth: ~30 levels of subgraphs */
 #define MAX_NODE_ARITY 65535
 #define MAX_NODE_ATTRS 1024           /* duplicate names are checked pairwise */
@@ -147,9 +146,9 @@ static int apply_type(Ctx *c, Graph *g, Value *v, const Onnx__TypeProto *tp, con
         return strict ? ir_error(c->d, "%s '%s': dtype %s (%d) is not supported", role,
                                  v->name, onnx_dtype_name(dt), dt) : 0;
     const Onnx__TensorShapeProto *sh = tt->shape;
-    if (sh && sh->n_dim > IR_MAX_RANK)
-        return strict ? ir_error(c->d, "%s '%s': rank %zu exceeds onnxcc's limit of %d", role,
-                                 v->name, sh->n_dim, IR_MAX_RANK) : 0;
+    if (sh && (int64_t)sh->n_dim > g->limits.v[LIM_RANK])
+        return strict ? ir_error(c->d, "%s '%s': rank %zu is above the limit of %lld", role,
+                                 v->name, sh->n_dim, (long long)g->limits.v[LIM_RANK]) : 0;
     v->dtype = dt;
     if (depth) {
         /* the element's shape is the sample's business */
@@ -215,6 +214,10 @@ static void *alloc_array(Ctx *c, Graph *g, size_t n, size_t sz)
 static int decode_subgraph(Ctx *c, Scope *sc, Graph *g, const Onnx__GraphProto *gp,
                            Graph **slot)
 {
+    if (g->depth + 1 > g->limits.v[LIM_DEPTH])
+        return ir_error(c->d, "subgraph '%s' is nested %d deep, above the limit of %lld "
+                        "(--limit depth=N raises it)", str(gp->name), g->depth + 1,
+                        (long long)g->limits.v[LIM_DEPTH]);
     /* the slot is filled first so ir_graph_free finds a half-decoded subgraph */
     *slot = ir_graph_new(g);
     return decode_graph(c, gp, *slot, sc);
@@ -235,9 +238,19 @@ static int decode_attr(Ctx *c, Scope *sc, Graph *g, Node *n, int idx,
     size_t most = ap->n_floats | ap->n_ints | ap->n_strings | ap->n_tensors | ap->n_graphs;
     if (most > INT32_MAX / 2)
         return ir_node_error(c->d, n, "attribute '%s' has too many elements", name);
-    int type = ap->has_type ? (int)ap->type : AT_UNDEF;
+    if (ap->ref_attr_name && ap->ref_attr_name[0])
+        return ir_node_error(c->d, n, "attribute '%s' refers to '%s', which only a function "
+                             "body may do", name, ap->ref_attr_name);
+    int type = ap->has_type ? (int)ap->type : AT_UNDEF, held = guess_attr_type(ap);
     if (type == AT_UNDEF)
-        type = guess_attr_type(ap);
+        type = held;
+    /* a scalar declared as one type but carried in another's field would
+     * otherwise read as 0 */
+    int scalar_set = type == AT_INT ? ap->has_i : type == AT_FLOAT ? ap->has_f
+                     : type == AT_STRING ? ap->has_s : 1;
+    if (!scalar_set && held != AT_UNDEF)
+        return ir_node_error(c->d, n, "attribute '%s' is declared %s but holds %s", name,
+                             ir_attr_type_name(type), ir_attr_type_name(held));
     char what[160];
     snprintf(what, sizeof what, "attribute '%.128s'", name);
     TensorSrc ts = {g, c->d, n, what, c->dir};
@@ -599,6 +612,10 @@ static int decode_graph(Ctx *c, const Onnx__GraphProto *gp, Graph *g, Scope *out
     Scope sc = {outer, NULL, 0, 0};
     g->name = ir_strdup(g, str(gp->name));
     g->path = c->path;
+    if ((int64_t)gp->n_node > g->limits.v[LIM_NODES])
+        return ir_error(c->d, "graph '%s' has %zu nodes, above the limit of %lld (--limit "
+                        "nodes=N raises it)", g->name, gp->n_node,
+                        (long long)g->limits.v[LIM_NODES]);
     int rc = -1;
     if (decode_initializers(c, &sc, g, gp) || decode_inputs(c, &sc, g, gp))
         goto out;
@@ -685,6 +702,28 @@ static char *dir_of(const char *path)
     return d;
 }
 
+/* Every default-domain op must exist in the opset its node imports (the
+ * function bodies' own imports included, hence after decoding). */
+static int check_since(Diag *d, const Graph *g)
+{
+    for (int k = 0; k < g->n_nodes; k++) {
+        const Node *n = g->nodes[k];
+        int since = ir_op_since(n->domain, n->op_type);
+        if (n->opset < since)
+            return ir_node_error(d, n, "%s first appears in opset %d; the model imports opset "
+                                 "%lld", n->op_type, since, (long long)n->opset);
+        for (int i = 0; i < n->n_attrs; i++) {
+            const Attr *a = &n->attrs[i];
+            if (a->type == AT_GRAPH && check_since(d, a->g))
+                return -1;
+            for (int j = 0; a->type == AT_GRAPHS && j < a->n; j++)
+                if (check_since(d, a->gs[j]))
+                    return -1;
+        }
+    }
+    return 0;
+}
+
 static int load_model(Ctx *c, const Onnx__ModelProto *mp, Graph *g)
 {
     Diag *d = c->d;
@@ -699,29 +738,44 @@ static int load_model(Ctx *c, const Onnx__ModelProto *mp, Graph *g)
                         mp->n_opset_import, sizeof g->opsets / sizeof g->opsets[0]);
     for (size_t i = 0; i < mp->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *os = mp->opset_import[i];
+        const char *dom = str(os->domain);
         if (!os->has_version)
-            return ir_error(d, "opset_import of domain '%s' has no version", str(os->domain));
+            return ir_error(d, "opset_import of domain '%s' has no version", dom);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(str(mp->opset_import[j]->domain), dom))
+                return ir_error(d, "opset_import lists the domain '%s' twice", dom);
+        int max = ir_opset_max(dom);
+        if (max > 0 && (os->version < 1 || os->version > max))
+            return ir_error(d, "the model imports opset %lld of %s%s%s; onnxcc knows opsets 1 "
+                            "to %d", (long long)os->version, dom[0] ? "domain '" : "the default "
+                            "domain", dom, dom[0] ? "'" : "", max);
         g->opsets[g->n_opsets].domain = ir_strdup(g, str(os->domain));
         g->opsets[g->n_opsets++].version = os->version;
     }
     /* IR versions 1-2 predate opset_import; their ops are opset 1 */
+    if (!g->n_opsets && mp->ir_version >= 3)
+        return ir_error(d, "the model imports no opset (opset_import is empty)");
     if (!g->n_opsets) {
         g->opsets[0].domain = "";
         g->opsets[0].version = 1;
         g->n_opsets = 1;
     }
     c->mp = mp;
-    return decode_graph(c, mp->graph, g, NULL);
+    if (decode_graph(c, mp->graph, g, NULL))
+        return -1;
+    return check_since(d, g);
 }
+
+static void model_too_big(Diag *d, long long len, const IrLimits *lim);
 
 /* Loads from buf; owned (if not NULL) is freed as soon as protobuf-c has copied
  * what it needs, so a large model is not held twice. */
-static Graph *load_bytes(const void *buf, size_t len, const char *path, Diag *d, void *owned)
+static Graph *load_bytes(const void *buf, size_t len, const char *path, const IrLimits *lim,
+                         Diag *d, void *owned)
 {
     Onnx__ModelProto *mp = NULL;
-    if ((uint64_t)len > MAX_FILE)
-        ir_error(d, "the model is %zu bytes; onnxcc reads models up to 4 GiB (store large "
-                 "weights as external data)", len);
+    if ((uint64_t)len > (uint64_t)lim->v[LIM_MODEL_BYTES])
+        model_too_big(d, (long long)len, lim);
     else if (len == 0)
         ir_error(d, "not a valid ONNX model (the file is empty)");
     else if (!nesting_ok(buf, len, &onnx__model_proto__descriptor, 0))
@@ -733,6 +787,7 @@ static Graph *load_bytes(const void *buf, size_t len, const char *path, Diag *d,
     if (!mp)
         return NULL;
     Graph *g = ir_graph_new(NULL);
+    g->limits = *lim;
     Ctx c = {.d = d, .path = path ? ir_strdup(g, path) : NULL, .dir = dir_of(path)};
     int rc = path && !c.dir ? oom(&c) : load_model(&c, mp, g);
     free(c.dir);
@@ -744,50 +799,77 @@ static Graph *load_bytes(const void *buf, size_t len, const char *path, Diag *d,
     return g;
 }
 
+static void model_too_big(Diag *d, long long len, const IrLimits *lim)
+{
+    ir_error(d, "the model is %lld bytes, above the limit of %lld (--limit model-bytes=N "
+             "raises it; store large weights as external data)", len,
+             (long long)lim->v[LIM_MODEL_BYTES]);
+}
+
 Graph *onnx_load_buffer(const void *buf, size_t len, const char *path, Diag *d)
 {
+    IrLimits lim;
+    ir_limits_default(&lim);
     if (!d->file)
         d->file = path;
-    return load_bytes(buf, len, path, d, NULL);
+    return load_bytes(buf, len, path, &lim, d, NULL);
 }
 
 Graph *onnx_load(const char *path, Diag *d)
 {
+    return onnx_load_limits(path, NULL, d);
+}
+
+/* The size is checked before anything is read, and the read is a bounded
+ * loop: a file that grows (or a device posing as one) cannot make onnxcc
+ * read past the limit. */
+Graph *onnx_load_limits(const char *path, const IrLimits *limits, Diag *d)
+{
+    IrLimits lim;
+    if (limits)
+        lim = *limits;
+    else
+        ir_limits_default(&lim);
     if (!d->file)
         d->file = path;
+    FILE *f = fopen(path, "rb");
     struct stat st;
-    if (stat(path, &st)) {
+    if (!f || fstat(fileno(f), &st)) {
         ir_error(d, "cannot open: %s", strerror(errno));
+        if (f)
+            fclose(f);
         return NULL;
     }
     if (!S_ISREG(st.st_mode)) {
+        fclose(f);
         ir_error(d, "not a regular file");
         return NULL;
     }
-    if ((uint64_t)st.st_size > MAX_FILE) {
-        ir_error(d, "the model is %lld bytes; onnxcc reads models up to 4 GiB (store large "
-                 "weights as external data)", (long long)st.st_size);
-        return NULL;
-    }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ir_error(d, "cannot open: %s", strerror(errno));
+    if ((uint64_t)st.st_size > (uint64_t)lim.v[LIM_MODEL_BYTES] ||
+        (uint64_t)st.st_size >= SIZE_MAX) {
+        fclose(f);
+        model_too_big(d, (long long)st.st_size, &lim);
         return NULL;
     }
     size_t len = (size_t)st.st_size;
-    void *buf = malloc(len ? len : 1);
+    unsigned char *buf = malloc(len + 1);
     if (!buf) {
         fclose(f);
         ir_error(d, "out of memory reading %zu bytes", len);
         return NULL;
     }
-    size_t got = fread(buf, 1, len, f);
+    /* one byte more than stat said tells a file that grew since */
+    size_t got = 0, k;
+    while (got < len + 1 && (k = fread(buf + got, 1, len + 1 - got, f)) > 0)
+        got += k;
     int err = ferror(f);
     fclose(f);
     if (err || got != len) {
         free(buf);
-        ir_error(d, "read error (got %zu of %zu bytes)", got, len);
+        ir_error(d, err ? "read error (got %zu of %zu bytes)"
+                        : "the file changed while it was read (got %zu bytes, expected %zu)",
+                 got, len);
         return NULL;
     }
-    return load_bytes(buf, len, path, d, buf);
+    return load_bytes(buf, len, path, &lim, d, buf);
 }

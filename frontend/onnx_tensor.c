@@ -1,8 +1,9 @@
 /* onnx_tensor.c: decodes ONNX TensorProtos (raw, typed and external storage) into dense arrays. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -76,7 +77,7 @@ static void *alloc_data(const TensorSrc *s, Tensor *t, const char *ty)
 {
     void *p = ir_alloc(s->g, t->nbytes ? t->nbytes : 1);
     if (!p)
-        terr(s, "%s needs %zu bytes, past onnxcc's 16 GiB limit on constants", ty, t->nbytes);
+        terr(s, "%s needs %zu bytes, more than onnxcc can hold in memory", ty, t->nbytes);
     t->data = p;
     return p;
 }
@@ -115,6 +116,9 @@ static int escapes_folder(const char *loc)
     return 0;
 }
 
+static int read_range(const TensorSrc *s, FILE *f, const char *full, int64_t off, int64_t len,
+                      int64_t fsize, Tensor *t, const char *ty);
+
 static int read_external(const TensorSrc *s, const Onnx__TensorProto *tp, Tensor *t,
                          const char *ty)
 {
@@ -149,12 +153,48 @@ static int read_external(const TensorSrc *s, const Onnx__TensorProto *tp, Tensor
     char full[4096];
     if ((size_t)snprintf(full, sizeof full, "%s/%s", s->dir, loc) >= sizeof full)
         return terr(s, "external data path '%s' is too long", loc);
+    /* a symlink (of the file or of a folder on the way) may point anywhere:
+     * what the path resolves to must still be inside the model's folder, and
+     * that resolved path is what gets opened */
+    char *real = realpath(full, NULL);
+    int real_errno = errno;
+    char *rdir = realpath(s->dir, NULL);
+    size_t nd = rdir ? strlen(rdir) : 0;
+    int inside = real && rdir &&
+                 (!strcmp(rdir, "/") || (!strncmp(real, rdir, nd) && real[nd] == '/'));
+    if (real && rdir && !inside) {
+        terr(s, "external data location '%s' leads outside the model's folder (through a "
+             "symbolic link)", loc);
+        free(real);
+        free(rdir);
+        return -1;
+    }
+    free(rdir);
+    if (!real)
+        return terr(s, "external data file '%s' cannot be opened: %s", full,
+                    strerror(real_errno));
+    FILE *f = fopen(real, "rb");
+    free(real);
     struct stat st;
-    if (stat(full, &st))
-        return terr(s, "external data file '%s' cannot be opened: %s", full, strerror(errno));
-    if (!S_ISREG(st.st_mode))
+    if (!f || fstat(fileno(f), &st)) {
+        int e = errno;
+        if (f)
+            fclose(f);
+        return terr(s, "external data file '%s' cannot be opened: %s", full, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fclose(f);
         return terr(s, "external data file '%s' is not a regular file", full);
+    }
     int64_t fsize = (int64_t)st.st_size;
+    int rc = read_range(s, f, full, off, len, fsize, t, ty);
+    fclose(f);
+    return rc;
+}
+
+static int read_range(const TensorSrc *s, FILE *f, const char *full, int64_t off, int64_t len,
+                      int64_t fsize, Tensor *t, const char *ty)
+{
     if (off > fsize)
         return terr(s, "external data offset %lld is past the end of '%s' (%lld bytes)",
                     (long long)off, full, (long long)fsize);
@@ -172,11 +212,7 @@ static int read_external(const TensorSrc *s, const Onnx__TensorProto *tp, Tensor
 
     if (!alloc_data(s, t, ty))
         return -1;
-    FILE *f = fopen(full, "rb");
-    if (!f)
-        return terr(s, "external data file '%s' cannot be opened: %s", full, strerror(errno));
     int ok = fseeko(f, (off_t)off, SEEK_SET) == 0 && fread(t->data, 1, t->nbytes, f) == t->nbytes;
-    fclose(f);
     if (!ok)
         return terr(s, "reading %zu bytes at offset %lld of external data file '%s' failed",
                     t->nbytes, (long long)off, full);
@@ -281,29 +317,28 @@ int onnx_tensor_decode(const TensorSrc *s, const Onnx__TensorProto *tp, Tensor *
         return terr(s, "segmented tensors are not supported");
     t->dtype = dt;
     t->rank = (int32_t)tp->n_dims;
-    int has_zero = 0;
     for (int i = 0; i < t->rank; i++) {
         if (tp->dims[i] < 0)
             return terr(s, "dim %d is negative (%lld)", i, (long long)tp->dims[i]);
         t->dims[i] = tp->dims[i];
-        has_zero |= t->dims[i] == 0;
     }
-    char ty[256];
+    char ty[256], why[256];
     onnx_type_str(dt, t->rank, t->dims, ty, sizeof ty);
-    /* the byte count must fit int64 and size_t; a zero dim makes any shape empty */
-    int64_t numel = 1;
-    if (!has_zero) {
-        int64_t lim = INT64_MAX / (int64_t)es;
-        if ((uint64_t)lim > SIZE_MAX / es)
-            lim = (int64_t)(SIZE_MAX / es);
-        for (int i = 0; i < t->rank; i++) {
-            if (numel > lim / t->dims[i])
-                return terr(s, "%s has more elements than onnxcc can address", ty);
-            numel *= t->dims[i];
-        }
-    } else {
-        numel = 0;
-    }
+    /* checked before anything is allocated or read */
+    if (ir_check_tensor(&s->g->limits, dt, t->rank, t->dims, why, sizeof why))
+        return terr(s, "%s %s", ty, why);
+    int64_t numel, nbytes;
+    if (ir_numel_checked(t->rank, t->dims, &numel) || ir_bytes_checked(numel, es, &nbytes) ||
+        (uint64_t)nbytes > SIZE_MAX)
+        return terr(s, "%s has more elements than onnxcc can address", ty);
+    Graph *root = s->g;
+    while (root->parent)
+        root = root->parent;
+    root->const_bytes += nbytes; /* each at most the tensor limit: no overflow */
+    if (root->const_bytes > root->limits.v[LIM_WEIGHT_BYTES])
+        return terr(s, "the model's constants take at least %lld bytes with this one, above "
+                    "the limit of %lld (--limit weight-bytes=N raises it)",
+                    (long long)root->const_bytes, (long long)root->limits.v[LIM_WEIGHT_BYTES]);
     t->nbytes = (size_t)numel * es;
 
     if (dt == RT_STRING)

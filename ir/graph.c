@@ -27,6 +27,8 @@ static Graph *root_of(Graph *g)
 void *ir_alloc(Graph *g, size_t n)
 {
     g = root_of(g);
+    if (n > ARENA_CAP)
+        return NULL; /* before rounding, which would wrap SIZE_MAX to 0 */
     n = (n + 15) & ~(size_t)15;
     ArenaBlock *b = g->mem;
     if (!b || b->size - b->used < n) {
@@ -73,6 +75,12 @@ Graph *ir_graph_new(Graph *parent)
     IR_ASSERT(g);
     g->parent = parent;
     g->name = "";
+    if (parent) {
+        g->limits = parent->limits;
+        g->depth = parent->depth + 1;
+    } else {
+        ir_limits_default(&g->limits);
+    }
     return g;
 }
 
@@ -289,16 +297,18 @@ int64_t ir_numel(const Value *v)
 {
     if (!ir_shape_known(v) || v->kind != VK_TENSOR)
         return -1;
-    int64_t n = 1;
-    for (int i = 0; i < v->rank; i++)
-        n *= v->dims[i];
-    return n;
+    int64_t n;
+    return ir_numel_checked(v->rank, v->dims, &n) ? INT64_MAX : n;
 }
 
 size_t ir_nbytes(const Value *v)
 {
-    int64_t n = ir_numel(v);
-    return n < 0 ? 0 : (size_t)n * rt_dtype_size(v->dtype);
+    int64_t n = ir_numel(v), b;
+    if (n < 0)
+        return 0;
+    if (ir_bytes_checked(n, rt_dtype_size(v->dtype), &b) || (uint64_t)b > SIZE_MAX)
+        return SIZE_MAX;
+    return (size_t)b;
 }
 
 void ir_desc(const Value *v, RtTensorDesc *t)
@@ -481,10 +491,21 @@ const Attr *ir_attr(const Node *n, const char *name)
     return NULL;
 }
 
+/* a was asked for as `want`: remember it for ir_attr_check. n->attrs points
+ * to mutable memory even through a const Node. */
+static void mismatch(const Node *n, const Attr *a, AttrType want)
+{
+    if (a)
+        n->attrs[a - n->attrs].wanted = want;
+}
+
 int64_t ir_attr_int(const Node *n, const char *name, int64_t def)
 {
     const Attr *a = ir_attr(n, name);
-    return a && a->type == AT_INT ? a->i : def;
+    if (a && a->type == AT_INT)
+        return a->i;
+    mismatch(n, a, AT_INT);
+    return def;
 }
 
 float ir_attr_float(const Node *n, const char *name, float def)
@@ -494,20 +515,26 @@ float ir_attr_float(const Node *n, const char *name, float def)
         return a->f;
     if (a && a->type == AT_INT)
         return (float)a->i;
+    mismatch(n, a, AT_FLOAT);
     return def;
 }
 
 const char *ir_attr_str(const Node *n, const char *name, const char *def)
 {
     const Attr *a = ir_attr(n, name);
-    return a && a->type == AT_STRING ? a->s : def;
+    if (a && a->type == AT_STRING)
+        return a->s;
+    mismatch(n, a, AT_STRING);
+    return def;
 }
 
 int ir_attr_ints(const Node *n, const char *name, int64_t *out, int max)
 {
     const Attr *a = ir_attr(n, name);
-    if (!a || (a->type != AT_INTS && a->type != AT_INT))
+    if (!a || (a->type != AT_INTS && a->type != AT_INT)) {
+        mismatch(n, a, AT_INTS);
         return -1;
+    }
     if (a->type == AT_INT) {
         if (max >= 1)
             out[0] = a->i;
@@ -522,12 +549,34 @@ int ir_attr_ints(const Node *n, const char *name, int64_t *out, int max)
 int ir_attr_floats(const Node *n, const char *name, float *out, int max)
 {
     const Attr *a = ir_attr(n, name);
-    if (!a || a->type != AT_FLOATS)
+    if (!a || a->type != AT_FLOATS) {
+        mismatch(n, a, AT_FLOATS);
         return -1;
+    }
     int k = a->n < max ? a->n : max;
     for (int i = 0; i < k; i++)
         out[i] = a->floats[i];
     return a->n;
+}
+
+const char *ir_attr_type_name(int type)
+{
+    static const char *const names[] = {
+        "UNDEFINED", "FLOAT", "INT", "STRING", "TENSOR", "GRAPH", "FLOATS", "INTS",
+        "STRINGS", "TENSORS", "GRAPHS", "SPARSE_TENSOR", "SPARSE_TENSORS", "TYPE_PROTO",
+        "TYPE_PROTOS"};
+    return type >= 0 && type < (int)(sizeof names / sizeof names[0]) ? names[type] : "unknown";
+}
+
+int ir_attr_check(const Node *n, Diag *d)
+{
+    for (int i = 0; i < n->n_attrs; i++) {
+        const Attr *a = &n->attrs[i];
+        if (a->wanted)
+            return ir_node_error(d, n, "attribute '%s' is %s, expected %s", a->name,
+                                 ir_attr_type_name(a->type), ir_attr_type_name(a->wanted));
+    }
+    return 0;
 }
 
 int ir_axis(int64_t a, int r)

@@ -80,6 +80,8 @@ typedef struct Attr {
     Tensor *t;                   /* AT_TENSOR (AT_TENSORS: t[0..n)) */
     Graph *g;                    /* AT_GRAPH */
     Graph **gs;                  /* AT_GRAPHS: gs[0..n) */
+    AttrType wanted;             /* set by a getter that wanted another type; see
+                                  * ir_attr_check */
 } Attr;
 
 /* ---- values, nodes, graphs ---- */
@@ -156,6 +158,36 @@ typedef struct OpsetImport {
 
 typedef struct ArenaBlock ArenaBlock;
 
+/* ---- limits (ir/limits.c): what a model may ask for; --limit NAME=N ---- */
+enum {
+    LIM_MODEL_BYTES,             /* the .onnx file */
+    LIM_TENSOR_BYTES,            /* one tensor */
+    LIM_TENSOR_ELEMS,
+    LIM_RANK,                    /* at most IR_MAX_RANK */
+    LIM_NODES,                   /* nodes of one graph, loops unrolled */
+    LIM_DEPTH,                   /* subgraphs nested */
+    LIM_ARENA_BYTES,             /* the planned arena */
+    LIM_WEIGHT_BYTES,            /* all constants */
+    LIM_COUNT
+};
+typedef struct IrLimits {
+    int64_t v[LIM_COUNT];        /* indexed by LIM_* */
+} IrLimits;
+void ir_limits_default(IrLimits *l);
+const char *ir_limit_name(int which);
+/* Applies "NAME=N"; -1 with a message in err. */
+int ir_limit_parse(IrLimits *l, const char *arg, char *err, size_t err_len);
+/* One line per limit: name, default, meaning (for --help). */
+void ir_limits_help(FILE *f);
+/* The product of dims (0 if any is 0); -1 if a dim is negative or it overflows int64. */
+int ir_numel_checked(int rank, const int64_t *dims, int64_t *out);
+/* numel * esize; -1 if it overflows int64. */
+int ir_bytes_checked(int64_t numel, size_t esize, int64_t *out);
+/* 0 if a tensor of this type fits the limits; else -1 and why ("would take N
+ * bytes, above the limit of M (--limit tensor-bytes=N raises it)"). */
+int ir_check_tensor(const IrLimits *l, int dtype, int rank, const int64_t *dims, char *why,
+                    size_t why_len);
+
 /* One ONNX graph input or output as the caller sees it: a tensor, or a
  * sequence/optional flattened into `count` consecutive tensors of the graph's
  * inputs/outputs. layout spells the structure: "T" a tensor, "S[TT]" a
@@ -188,6 +220,9 @@ struct Graph {
     IoGroup *in_groups, *out_groups; /* the ONNX-level inputs/outputs; NULL: one tensor each */
     int n_in_groups, n_out_groups;
     int64_t max_string_bytes;    /* longest string a kernel may make at run time; 0: default */
+    IrLimits limits;             /* a subgraph copies its parent's */
+    int64_t const_bytes;         /* constants decoded so far (root graph), for LIM_WEIGHT_BYTES */
+    int depth;                   /* subgraph nesting: 0 for the model's graph */
 };
 
 /* --max-string-bytes when not given: the bound on a string whose length is
@@ -214,6 +249,13 @@ typedef struct OpInfo {
 extern const OpInfo ir_ops[OP_COUNT];
 int ir_op_lookup(const char *domain, const char *op_type);
 
+/* ir/opset.c: the newest default-domain opset whose semantics onnxcc implements */
+#define IR_OPSET_MAX 20
+/* The first opset of domain in which op_type exists (1 when not recorded). */
+int ir_op_since(const char *domain, const char *op_type);
+/* The newest opset of domain onnxcc knows; -1 for a domain it does not know. */
+int ir_opset_max(const char *domain);
+
 #define OP(id, domain, name, infer, kernel) int infer(Graph *g, Node *n, Diag *d);
 #include "ops.def"
 #undef OP
@@ -238,8 +280,9 @@ void ir_replace_uses(Graph *g, Value *from, Value *to);
 void ir_node_kill(Node *n);
 int64_t ir_opset(const Graph *g, const char *domain); /* 0 if not imported */
 
-int64_t ir_numel(const Value *v);                   /* -1 if the shape is unknown */
-size_t ir_nbytes(const Value *v);
+/* -1 if the shape is unknown; INT64_MAX if the count overflows (never wraps) */
+int64_t ir_numel(const Value *v);
+size_t ir_nbytes(const Value *v);                   /* saturates at SIZE_MAX */
 void ir_desc(const Value *v, RtTensorDesc *t);      /* zeroed desc for NULL */
 int ir_shape_known(const Value *v);
 /* A node runs only if some output is not a compile-time constant. */
@@ -275,7 +318,9 @@ int ir_err_not_const(Diag *d, const Node *n, int i);
 /* Reads a constant scalar as double; 0 if constant, -1 otherwise. */
 int ir_const_scalar(const Value *v, double *out);
 
-/* attribute getters (return def when absent) */
+/* attribute getters (return def when absent). One present with another type
+ * than the getter reads is marked (Attr.wanted) and gives def; pass_shape
+ * then reports it with ir_attr_check, whatever the op's infer made of it. */
 const Attr *ir_attr(const Node *n, const char *name);
 int64_t ir_attr_int(const Node *n, const char *name, int64_t def);
 float ir_attr_float(const Node *n, const char *name, float def);
@@ -283,6 +328,9 @@ const char *ir_attr_str(const Node *n, const char *name, const char *def);
 /* copies up to max ints; returns the count, or -1 if absent */
 int ir_attr_ints(const Node *n, const char *name, int64_t *out, int max);
 int ir_attr_floats(const Node *n, const char *name, float *out, int max);
+/* -1 with "attribute 'strides' is FLOATS, expected INTS" if a getter marked one. */
+int ir_attr_check(const Node *n, Diag *d);
+const char *ir_attr_type_name(int type);
 
 /* Turns negative axis a into a non-negative one for rank r; -1 if out of range. */
 int ir_axis(int64_t a, int r);

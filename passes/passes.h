@@ -11,6 +11,7 @@ typedef struct PassCtx {
     const char *dump_after;      /* print the IR after this pass, or NULL */
     FILE *dump;
     int64_t max_string_bytes;    /* --max-string-bytes; 0: IR_MAX_STRING_BYTES */
+    const IrLimits *limits;      /* --limit; NULL: the defaults (the loaded graph keeps them) */
 } PassCtx;
 
 typedef int (*PassFn)(Graph *g, PassCtx *ctx);

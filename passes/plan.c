@@ -62,6 +62,36 @@ static int64_t place(Buf *b, Buf **placed, int n_placed)
     }
 }
 
+/* The constants the generated code reads, each counted once, against
+ * LIM_WEIGHT_BYTES: folding can make them larger than the model's own. */
+static int check_weights(const Graph *g, Diag *d)
+{
+    char *seen = calloc((size_t)g->n_values + 1, 1);
+    IR_ASSERT(seen);
+    int64_t total = 0, cap = g->limits.v[LIM_WEIGHT_BYTES];
+    for (int k = 0; k < g->n_nodes + 1 && total <= cap; k++) {
+        const Node *n = k < g->n_nodes ? g->nodes[k] : NULL;
+        if (n && (n->dead || ir_node_is_constant(n)))
+            continue;
+        int cnt = n ? n->n_in : g->n_outputs;
+        for (int i = 0; i < cnt; i++) {
+            const Value *v = n ? n->in[i] : g->outputs[i];
+            if (!v || !v->data || v->kind != VK_TENSOR || v->id >= g->n_values ||
+                g->values[v->id] != v || seen[v->id]++)
+                continue;
+            total += (int64_t)ir_nbytes(v); /* each at most the tensor limit, 2^46 */
+            if (total > cap)
+                break;
+        }
+    }
+    free(seen);
+    if (total > cap)
+        return ir_error(d, "the model's constants take at least %lld bytes, above the limit "
+                        "of %lld (--limit weight-bytes=N raises it)", (long long)total,
+                        (long long)cap);
+    return 0;
+}
+
 /* pass_plan: requires pass_shape (and runs last: it reads which nodes are
  * live); gives every intermediate value an arena offset such that no two
  * values alive at the same step overlap, and sets g->arena_bytes. Graph
@@ -112,14 +142,23 @@ int pass_plan(Graph *g, PassCtx *ctx)
     for (int i = 0; i < nb; i++)
         order[i] = &bufs[i];
     qsort(order, (size_t)nb, sizeof *order, by_size_desc);
-    int64_t total = 0;
-    for (int i = 0; i < nb; i++) {
+    /* offsets stay below the limit (at most 2^46) and sizes below the
+     * tensor limit, so no sum here can overflow */
+    int64_t total = 0, cap = g->limits.v[LIM_ARENA_BYTES];
+    int rc = 0;
+    for (int i = 0; i < nb && rc == 0; i++) {
         Buf *b = order[i];
         b->offset = ctx->opt_level > 0 ? place(b, order, i) : total;
         b->placed = 1;
         if (b->offset + b->size > total)
             total = b->offset + b->size;
+        if (total > cap)
+            rc = ir_error(ctx->d, "the memory plan needs an arena of at least %lld bytes, "
+                          "above the limit of %lld (--limit arena-bytes=N raises it)",
+                          (long long)total, (long long)cap);
     }
+    if (rc == 0)
+        rc = check_weights(g, ctx->d);
     for (int i = 0; i < nv; i++)
         if (buf_of[i] >= 0)
             g->values[i]->offset = bufs[buf_of[i]].offset;
@@ -127,5 +166,5 @@ int pass_plan(Graph *g, PassCtx *ctx)
     free(buf_of);
     free(bufs);
     free(order);
-    return 0;
+    return rc;
 }

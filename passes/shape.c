@@ -13,7 +13,7 @@
  * a static shape. */
 #define SHAPE_EVAL_DYN_LIMIT ((int64_t)1 << 24)
 
-static int check_input(Value *v, Diag *d)
+static int check_input(const Graph *g, Value *v, Diag *d)
 {
     if (v->kind != VK_TENSOR && v->n_elems < 0)
         return ir_error(d, "input '%s' is %s: give a sample of it (an ONNX %s file) so onnxcc "
@@ -37,6 +37,9 @@ static int check_input(Value *v, Diag *d)
         return ir_error(d, "input '%s': dimension %d is unknown: bind it with --shape %s=...",
                         v->name, i, v->name);
     }
+    char why[256];
+    if (ir_check_tensor(&g->limits, v->dtype, v->rank, v->dims, why, sizeof why))
+        return ir_error(d, "input '%s' %s", v->name, why);
     return 0;
 }
 
@@ -82,12 +85,16 @@ int pass_shape(Graph *g, PassCtx *ctx)
     Diag *d = ctx->d;
     int evaluated = 0;
     for (int i = 0; i < g->n_inputs; i++)
-        if (check_input(g->inputs[i], d) < 0)
+        if (check_input(g, g->inputs[i], d) < 0)
             return -1;
     for (int k = 0; k < g->n_nodes; k++) {
         Node *n = g->nodes[k];
         if (n->dead)
             continue;
+        if (g->n_nodes > g->limits.v[LIM_NODES])
+            return ir_error(d, "the graph has %d nodes (loops unrolled), above the limit of %lld "
+                            "(--limit nodes=N raises it)", g->n_nodes,
+                            (long long)g->limits.v[LIM_NODES]);
         if (n->op == OP_UNKNOWN)
             return ir_node_error(d, n, "not supported%s", unsupported_why(n));
         for (int i = 0; i < n->n_in; i++) {
@@ -107,7 +114,16 @@ int pass_shape(Graph *g, PassCtx *ctx)
                                      v->dyn_axis);
         }
         n->n_ints = n->n_floats = 0;
-        if (ir_ops[n->op].infer(g, n, d) < 0)
+        int rc = ir_ops[n->op].infer(g, n, d);
+        /* a wrong-typed attribute read as its default is the cause of whatever
+         * infer made of it: it replaces infer's own error */
+        for (int i = 0; i < n->n_attrs; i++)
+            if (n->attrs[i].wanted) {
+                d->n_errors = 0;
+                d->msg[0] = d->need_const[0] = 0;
+                return ir_attr_check(n, d);
+            }
+        if (rc < 0)
             return -1;
         /* lowering replaced n by other nodes, or resolved it completely */
         if (g->nodes[k] != n) {
@@ -120,9 +136,10 @@ int pass_shape(Graph *g, PassCtx *ctx)
             Value *v = n->out[i];
             if (v && !ir_shape_known(v))
                 return ir_node_error(d, n, "output %d ('%s') has no inferred shape", i, v->name);
-            if (v && ir_numel(v) > ((int64_t)1 << 40))
-                return ir_node_error(d, n, "output %d ('%s') has %lld elements", i, v->name,
-                                     (long long)ir_numel(v));
+            char why[256];
+            if (v && v->kind == VK_TENSOR &&
+                ir_check_tensor(&g->limits, v->dtype, v->rank, v->dims, why, sizeof why))
+                return ir_node_error(d, n, "output '%s' %s", v->name, why);
         }
         if (ir_node_is_constant(n) || !ir_ops[n->op].kernel || !inputs_constant(n) ||
             !small_enough(n))

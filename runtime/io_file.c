@@ -1,4 +1,13 @@
 /* io_file.c: tensor files whatever their format: reading, writing atomically, byte order. */
+/* POSIX, where there is one, lets the reader refuse devices and pipes and the
+ * writer create its temp exclusively; elsewhere plain C99 stdio does. */
+#if defined(__unix__) || defined(__APPLE__)
+#define _POSIX_C_SOURCE 200809L
+#define RT_POSIX 1
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,29 +48,44 @@ void rt_io_le(void *data, size_t n, size_t esize)
 int rt_io_read_file(const char *path, unsigned char **out, size_t *out_len, char *err,
                      size_t err_len)
 {
+    return rt_io_read_file_max(path, (size_t)-1, out, out_len, err, err_len);
+}
+
+/* Never reads more than max + 1 bytes (that one more tells a larger file),
+ * whatever size the file claims: /dev/zero or a growing file cannot make it
+ * allocate without bound. */
+int rt_io_read_file_max(const char *path, size_t max, unsigned char **out, size_t *out_len,
+                        char *err, size_t err_len)
+{
     size_t limit = FILE_CAP < (unsigned long long)SIZE_MAX ? (size_t)FILE_CAP : SIZE_MAX - 1;
     size_t cap = 1 << 16, len = 0;
     unsigned char *buf = NULL;
     FILE *f = fopen(path, "rb");
+    if (max < limit)
+        limit = max;
     if (!f) {
         rt_errf(err, err_len, "%s: %s", path, strerror(errno));
         return RT_EIO;
     }
-    /* the size is only a hint: the loop below reads to EOF whatever it says */
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long sz = ftell(f);
-        if (sz >= 0 && (unsigned long)sz <= limit)
-            cap = (size_t)sz + 1;
+#ifdef RT_POSIX
+    {
+        struct stat st;
+        if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+            rt_errf(err, err_len, "%s: not a regular file", path);
+            fclose(f);
+            return RT_EIO;
+        }
+        /* the size is only a hint: the loop below reads to EOF whatever it says */
+        if (st.st_size >= 0 && (unsigned long long)st.st_size <= limit)
+            cap = (size_t)st.st_size + 1;
     }
-    rewind(f);
+#endif
     for (;;) {
         if (len == cap) {
             size_t ncap = cap > limit / 2 ? limit + 1 : cap * 2;
             unsigned char *nb;
-            if (len > limit) {
-                rt_errf(err, err_len, "%s: file is larger than 4 GiB", path);
-                goto fail;
-            }
+            if (len > limit)
+                goto too_big;
             nb = realloc(buf, ncap);
             if (!nb)
                 goto oom;
@@ -82,14 +106,16 @@ int rt_io_read_file(const char *path, unsigned char **out, size_t *out_len, char
             break;
         }
     }
-    if (len > limit) {
-        rt_errf(err, err_len, "%s: file is larger than 4 GiB", path);
-        goto fail;
-    }
+    if (len > limit)
+        goto too_big;
     fclose(f);
     *out = buf;
     *out_len = len;
     return RT_OK;
+too_big:
+    rt_errf(err, err_len, "%s: the file is larger than %llu bytes, more than %s", path,
+            (unsigned long long)limit, limit == max ? "this input can be" : "onnxcc reads");
+    goto fail;
 oom:
     rt_errf(err, err_len, "%s: out of memory reading the file", path);
 fail:
@@ -98,23 +124,51 @@ fail:
     return RT_EIO;
 }
 
+/* A new file for writing that no one else has: on POSIX a unique name created
+ * with O_EXCL and O_NOFOLLOW, so a planted file or symlink at the usual temp
+ * name is never written through. */
+static FILE *open_temp(const char *path, char **tmp_out)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 48);
+    FILE *f = NULL;
+    if (!tmp)
+        return NULL;
+#ifdef RT_POSIX
+    static unsigned serial;
+    for (int tries = 0; tries < 100 && !f; tries++) {
+        snprintf(tmp, n + 48, "%s.tmp.%ld.%u", path, (long)getpid(), serial++);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+        if (fd < 0 && errno == EEXIST)
+            continue;
+        if (fd < 0)
+            break;
+        f = fdopen(fd, "wb");
+        if (!f) {
+            close(fd);
+            remove(tmp);
+        }
+    }
+#else
+    snprintf(tmp, n + 48, "%s.tmp", path);
+    f = fopen(tmp, "wb");
+#endif
+    if (!f)
+        free(tmp);
+    else
+        *tmp_out = tmp;
+    return f;
+}
+
 int rt_io_write_atomic(const char *path, const void *head, size_t head_len, const void *body,
                        size_t body_len, size_t esize)
 {
     const uint16_t one = 1;
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 5);
-    FILE *f;
+    char *tmp = NULL;
+    FILE *f = open_temp(path, &tmp);
     int ok;
-    if (!tmp)
+    if (!f)
         return RT_EIO;
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp", 5);
-    f = fopen(tmp, "wb");
-    if (!f) {
-        free(tmp);
-        return RT_EIO;
-    }
     ok = fwrite(head, 1, head_len, f) == head_len;
     if (*(const unsigned char *)&one || esize < 2) {
         ok = ok && (!body_len || fwrite(body, 1, body_len, f) == body_len);
@@ -144,13 +198,19 @@ int rt_io_write_atomic(const char *path, const void *head, size_t head_len, cons
 
 int rt_tensor_read(const char *path, RtTensor *t, char *err, size_t err_len)
 {
+    return rt_tensor_read_max(path, (size_t)-1, t, err, err_len);
+}
+
+int rt_tensor_read_max(const char *path, size_t max_bytes, RtTensor *t, char *err,
+                       size_t err_len)
+{
     unsigned char *buf;
     size_t len;
     int rc;
     memset(t, 0, sizeof *t);
     if (err && err_len)
         err[0] = 0;
-    rc = rt_io_read_file(path, &buf, &len, err, err_len);
+    rc = rt_io_read_file_max(path, max_bytes, &buf, &len, err, err_len);
     if (rc)
         return rc;
     if (len >= 6 && memcmp(buf, "\x93NUMPY", 6) == 0)

@@ -147,6 +147,9 @@ typedef struct RtTensor {
 /* Read a .pb (ONNX TensorProto) or .npy file, chosen by content. On error
  * returns non-zero and writes one line to err (if err_len > 0). */
 int rt_tensor_read(const char *path, RtTensor *t, char *err, size_t err_len);
+/* The same, refusing a file of more than max_bytes without reading it all. */
+int rt_tensor_read_max(const char *path, size_t max_bytes, RtTensor *t, char *err,
+                       size_t err_len);
 int rt_tensor_write_pb(const char *path, const RtTensor *t);
 int rt_tensor_write_npy(const char *path, const RtTensor *t);
 void rt_tensor_free(RtTensor *t);

@@ -107,7 +107,12 @@ void rt_errf(char *err, size_t err_len, const char *fmt, ...) RT_PRINTF(3, 4);
 /* Reads the whole file into a malloc'ed buffer (one spare byte, never NULL on success). */
 int rt_io_read_file(const char *path, unsigned char **buf, size_t *len, char *err,
                     size_t err_len);
-/* Writes head then body to path.tmp and renames it over path; body holds
+/* The same, refusing a file of more than max bytes (and, on POSIX, one that is
+ * not a regular file) without reading past max + 1. */
+int rt_io_read_file_max(const char *path, size_t max, unsigned char **buf, size_t *len,
+                        char *err, size_t err_len);
+/* Writes head then body to a new temp beside path (created exclusively, never
+ * through a symlink, on POSIX) and renames it over path; body holds
  * esize-byte elements stored little-endian in the file. Returns RT_EIO on failure. */
 int rt_io_write_atomic(const char *path, const void *head, size_t head_len, const void *body,
                        size_t body_len, size_t esize);

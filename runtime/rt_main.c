@@ -306,7 +306,16 @@ static int load_inputs(Driver *dr)
         const char *file = dr->files[g];
         if (!strcmp(gr.layout, "T")) {
             RtTensor t;
-            if (rt_tensor_read(file, &t, err, sizeof err))
+            /* a file of this input holds its elements (at most 11 bytes each,
+             * as varints in a .pb's typed fields) and a header well under
+             * 64 KiB; strings have no such bound */
+            const RtIO *io = &m->in[gr.first];
+            size_t max = 11;
+            for (int k = 0; k < io->rank; k++)
+                max *= (size_t)io->dims[k];
+            if (io->dtype == RT_STRING)
+                max = (size_t)-1 - 65536;
+            if (rt_tensor_read_max(file, max + 65536, &t, err, sizeof err))
                 return fail(dr, "input '%s': %s", gr.name, err);
             int rc = take_input(dr, gr.first, &t, file);
             rt_tensor_free(&t);

@@ -120,6 +120,9 @@ int ir_infer_loop(Graph *g, Node *n, Diag *d)
     if (n->n_out > n_carried + n_scan)
         return ir_node_error(d, n, "has %d outputs, its body makes %d", n->n_out,
                              n_carried + n_scan);
+    if (n->in[1] && n->in[1]->dtype != RT_BOOL)
+        return ir_node_error(d, n, "the condition is %s, expected bool",
+                             rt_dtype_name(n->in[1]->dtype));
     int64_t max = INT64_MAX;
     if (n->in[0] && ir_const_ints(n->in[0], &max, 1) != 1)
         return ir_err_not_const(d, n, 0);

@@ -319,10 +319,9 @@ int ir_infer_cast(Graph *g, Node *n, Diag *d)
     if (n->op == OP_CAST_LIKE) {
         to = n->in[1]->dtype;
     } else {
-        const Attr *a = ir_attr(n, "to");
-        if (!a || a->type != AT_INT)
+        if (!ir_attr(n, "to"))
             return ir_node_error(d, n, "attribute 'to' is missing");
-        to = a->i;
+        to = ir_attr_int(n, "to", RT_UNDEF);
     }
     if (x->dtype == RT_STRING || to == RT_STRING)
         return ir_infer_cast_string(g, n, (int)to, d);
