@@ -3,8 +3,9 @@
 set -euo pipefail
 # build: compiler, CMake, protobuf-c and ONNX's onnx.proto
 build_pkgs="gcc make cmake protobuf-c-compiler libprotobuf-c-dev libonnx-dev"
-# tests: ONNX's conformance data, valgrind, and PyTorch for the model tests' reference outputs
-test_pkgs="libonnx-testdata valgrind python3-onnx python3-numpy python3-torch python3-torchvision"
+# tests: ONNX's conformance data, valgrind, PyTorch for the model tests' reference outputs,
+# clang to check that the generated C is warning-free under a second compiler
+test_pkgs="libonnx-testdata valgrind python3-onnx python3-numpy python3-torch python3-torchvision clang-19"
 want="$build_pkgs"
 [ "${1:-}" = "--tests" ] && want="$build_pkgs $test_pkgs"
 missing=""

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# generated_warnings.sh: the C onnxcc writes compiles with -Wall -Wextra -Werror under gcc and clang.
+set -uo pipefail
+onnxcc=$1 work=$2
+rm -rf "$work" && mkdir -p "$work"
+node=/usr/share/libonnx-testdata/data/node
+src=$(cd "$(dirname "$0")/.." && pwd)
+pass=0 fail=0
+compilers="gcc"
+if command -v clang-19 >/dev/null; then compilers="$compilers clang-19"
+else echo "FAIL: clang-19 is not installed (tools/install-deps.sh --tests installs it)"; fail=1; fi
+# A spread of what the emitter writes: C-array and blob weights, strings,
+# data-dependent outputs, sequences, recurrent and quantized ops.
+cases="digits:$src/examples/digits/digits.onnx:c digits_obj:$src/examples/digits/digits.onnx:obj
+digits_file:$src/examples/digits/digits.onnx:file"
+for t in test_lstm_defaults test_nonzero_example test_strnormalizer_export_monday_casesensintive_nochangecase \
+    test_sequence_insert_at_back test_qlinearconv test_einsum_batch_matmul test_resize_downsample_scales_linear \
+    test_optional_get_element_sequence test_unique_sorted_with_axis; do
+    cases="$cases $t:$node/$t/model.onnx:auto"
+done
+for c in $cases; do
+    name=${c%%:*} rest=${c#*:}
+    model=${rest%:*} weights=${rest##*:}
+    inputs=$(ls "$(dirname "$model")"/test_data_set_0/input_*.pb 2>/dev/null | sort -V)
+    [ "$weights" = auto ] && wopt="" || wopt="--weights $weights"
+    # shellcheck disable=SC2086
+    if ! "$onnxcc" compile "$model" $inputs $wopt -o "$work/$name" >/dev/null 2>"$work/$name.err"; then
+        echo "FAIL: compile $name: $(cat "$work/$name.err")"; fail=$((fail + 1)); continue
+    fi
+    for cc in $compilers; do
+        if make -s -C "$work/$name" CC="$cc" CFLAGS="-O1 -Wall -Wextra -Werror" >"$work/$name.$cc.log" 2>&1; then
+            pass=$((pass + 1))
+        else
+            echo "FAIL: $name with $cc:"; head -20 "$work/$name.$cc.log"; fail=$((fail + 1))
+        fi
+        make -s -C "$work/$name" clean >/dev/null 2>&1
+    done
+done
+echo "generated_warnings ($compilers): $pass passed, $fail failed"
+[ "$fail" = 0 ]
