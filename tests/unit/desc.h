@@ -1,4 +1,4 @@
-/* desc.h: a tensor descriptor in one expression, for the kernel tests. */
+/* desc.h: tensor descriptors and kernel call blocks in one expression, for the kernel tests. */
 #ifndef ONNXCC_TEST_DESC_H
 #define ONNXCC_TEST_DESC_H
 
@@ -15,6 +15,20 @@ static inline RtTensorDesc desc(int dtype, int rank, const int64_t *dims)
     for (int i = 0; i < rank; i++)
         t.dims[i] = dims[i];
     return t;
+}
+
+/* A kernel's call block in one expression. */
+static inline RtCall call(int n_in, const RtTensorDesc *in, int n_out, const RtTensorDesc *out,
+                          int n_ints, const int64_t *ints, int n_floats, const float *floats)
+{
+    RtCall c = {n_in, n_out, in, out, n_ints, n_floats, ints, floats};
+    return c;
+}
+
+/* A 1-D descriptor of n elements. */
+static inline RtTensorDesc desc1(int dtype, int64_t n)
+{
+    return desc(dtype, 1, &n);
 }
 
 /* The dims of a desc() call written in line: desc(RT_F32, 2, DIMS(3, 4)). */

@@ -6,13 +6,6 @@
 #include "desc.h"
 #include "ir.h"
 
-static RtCall call(int n_in, const RtTensorDesc *in, int n_out, const RtTensorDesc *out,
-                   int n_ints, const int64_t *ints, int n_floats, const float *floats)
-{
-    RtCall c = {n_in, n_out, in, out, n_ints, n_floats, ints, floats};
-    return c;
-}
-
 static int same_f32(const float *a, const float *b, int n, float tol)
 {
     for (int i = 0; i < n; i++)

@@ -7,11 +7,12 @@
 #include "desc.h"
 #include "runtime/onnxcc_rt.h"
 
-static int call(RtKernel k, int n_in, const RtTensorDesc *din, int n_out, const RtTensorDesc *dout,
-                int n_ints, const int64_t *ints, int n_floats, const float *floats,
-                const void *const *in, void *const *out)
+/* Runs kernel k on one call block. */
+static int run(RtKernel k, int n_in, const RtTensorDesc *din, int n_out, const RtTensorDesc *dout,
+               int n_ints, const int64_t *ints, int n_floats, const float *floats,
+               const void *const *in, void *const *out)
 {
-    RtCall c = {n_in, n_out, din, dout, n_ints, n_floats, ints, floats};
+    RtCall c = call(n_in, din, n_out, dout, n_ints, ints, n_floats, floats);
     return k(&c, in, out);
 }
 
@@ -117,7 +118,7 @@ static void test_matmul(void)
     RtTensorDesc dy = desc(RT_F32, 2, DIMS(2, 2));
     const void *in[2] = {a, b};
     void *out[1] = {y};
-    CHECK(RT_OK, call(rt_matmul, 2, di, 1, &dy, 0, NULL, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_matmul, 2, di, 1, &dy, 0, NULL, 0, NULL, in, out));
     CHECK_NEAR(58, y[0], 1e-5);
     CHECK_NEAR(64, y[1], 1e-5);
     CHECK_NEAR(139, y[2], 1e-5);
@@ -126,7 +127,7 @@ static void test_matmul(void)
     /* 1-D times 2-D: [3] x [3,2] -> [2] */
     RtTensorDesc d1[2] = {desc(RT_F32, 1, DIMS(3)), desc(RT_F32, 2, DIMS(3, 2))},
                  dy1 = desc(RT_F32, 1, DIMS(2));
-    CHECK(RT_OK, call(rt_matmul, 2, d1, 1, &dy1, 0, NULL, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_matmul, 2, d1, 1, &dy1, 0, NULL, 0, NULL, in, out));
     CHECK_NEAR(58, y[0], 1e-5);
     CHECK_NEAR(64, y[1], 1e-5);
 
@@ -140,7 +141,7 @@ static void test_matmul(void)
     RtTensorDesc dy2 = desc(RT_I64, 4, DIMS(2, 3, 2, 2));
     const void *in2[2] = {ia, ib};
     void *out2[1] = {iy};
-    CHECK(RT_OK, call(rt_matmul, 2, d2, 1, &dy2, 0, NULL, 0, NULL, in2, out2));
+    CHECK(RT_OK, run(rt_matmul, 2, d2, 1, &dy2, 0, NULL, 0, NULL, in2, out2));
     int bad = 0;
     for (int b0 = 0; b0 < 2; b0++)
         for (int b1 = 0; b1 < 3; b1++)
@@ -162,7 +163,7 @@ static void test_matmul(void)
     RtTensorDesc dy3 = desc(RT_F32, 3, DIMS(3, 17, 9));
     const void *in3[2] = {fa, fb};
     void *out3[1] = {fy};
-    CHECK(RT_OK, call(rt_matmul, 2, d3, 1, &dy3, 0, NULL, 0, NULL, in3, out3));
+    CHECK(RT_OK, run(rt_matmul, 2, d3, 1, &dy3, 0, NULL, 0, NULL, in3, out3));
     for (int bb = 0; bb < 3; bb++)
         naive_gemm(0, 0, 17, 9, 33, 1, fa + bb * 17 * 33, 33, fb + bb * 33 * 9, 9, 0,
                    fr + bb * 17 * 9, 9);
@@ -184,7 +185,7 @@ static void test_gemm(void)
     float fl[2] = {0.5f, 2};
     const void *in[3] = {a, b, cc};
     void *out[1] = {y};
-    CHECK(RT_OK, call(rt_gemm, 3, di, 1, &dy, 2, ints, 2, fl, in, out));
+    CHECK(RT_OK, run(rt_gemm, 3, di, 1, &dy, 2, ints, 2, fl, in, out));
     /* A^T = [[1,3,5],[2,4,6]]; A^T B = [[6,8],[8,10]] */
     CHECK_NEAR(23, y[0], 1e-5);
     CHECK_NEAR(44, y[1], 1e-5);
@@ -197,7 +198,7 @@ static void test_gemm(void)
     RtTensorDesc ddy = desc(RT_F64, 2, DIMS(2, 2));
     const void *in2[3] = {da, db, NULL};
     void *out2[1] = {dyv};
-    CHECK(RT_OK, call(rt_gemm, 3, dd, 1, &ddy, 2, ints, 2, fl, in2, out2));
+    CHECK(RT_OK, run(rt_gemm, 3, dd, 1, &ddy, 2, ints, 2, fl, in2, out2));
     CHECK_NEAR(3, dyv[0], 1e-12);
     CHECK_NEAR(5, dyv[3], 1e-12);
 }
@@ -262,13 +263,13 @@ static void test_conv_case(const ConvCase *t)
     int nin = t->bias ? 3 : 2;
     const void *in[3] = {x, w, b};
     void *out[1] = {y};
-    CHECK(RT_OK, call(k, nin, din, 1, &dy, ni, ints, 2, fl, in, out));
+    CHECK(RT_OK, run(k, nin, din, 1, &dy, ni, ints, 2, fl, in, out));
     din[0].dtype = din[1].dtype = din[2].dtype = RT_F64;
     RtTensorDesc dy2 = dy;
     dy2.dtype = RT_F64;
     const void *in2[3] = {x2, w2, b2};
     void *out2[1] = {y2};
-    CHECK(RT_OK, call(k, nin, din, 1, &dy2, ni, ints, 2, fl, in2, out2));
+    CHECK(RT_OK, run(k, nin, din, 1, &dy2, ni, ints, 2, fl, in2, out2));
     double e = 0;
     for (int64_t i = 0; i < ny; i++)
         e = fmax(e, fabs(y[i] - y2[i]));
@@ -306,7 +307,7 @@ static void test_conv(void)
     int64_t ints[8] = {1, 2, 1, 1, 1, 1, 0, 0};
     const void *in[2] = {x, w};
     void *out[1] = {y};
-    CHECK(RT_OK, call(rt_conv, 2, din, 1, &dy, 8, ints, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_conv, 2, din, 1, &dy, 8, ints, 0, NULL, in, out));
     CHECK_NEAR(12, y[0], 1e-5);
     CHECK_NEAR(16, y[1], 1e-5);
     CHECK_NEAR(24, y[2], 1e-5);
@@ -362,7 +363,7 @@ static void test_pool(void)
     int64_t ints[14] = {RT_POOL_MAX, 2, 0, 0, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0};
     const void *in[1] = {x};
     void *out[2] = {y, ind};
-    CHECK(RT_OK, call(rt_pool, 1, &dx, 2, dy, 14, ints, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_pool, 1, &dx, 2, dy, 14, ints, 0, NULL, in, out));
     CHECK_NEAR(5, y[0], 0);
     CHECK_NEAR(7, y[1], 0);
     CHECK_NEAR(13, y[2], 0);
@@ -370,7 +371,7 @@ static void test_pool(void)
     CHECK(5, ind[0]);
     CHECK(15, ind[3]);
     ints[3] = 1; /* column-major indices: h + w * H */
-    CHECK(RT_OK, call(rt_pool, 1, &dx, 2, dy, 14, ints, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_pool, 1, &dx, 2, dy, 14, ints, 0, NULL, in, out));
     CHECK(1 + 1 * 4, ind[0]);
     CHECK(1 + 3 * 4, ind[1]);
 
@@ -379,11 +380,11 @@ static void test_pool(void)
     RtTensorDesc dya = desc(RT_F32, 4, DIMS(1, 1, 4, 4));
     int64_t ia[14] = {RT_POOL_AVG, 2, 0, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1};
     void *outa[1] = {ya};
-    CHECK(RT_OK, call(rt_pool, 1, &dx, 1, &dya, 14, ia, 0, NULL, in, outa));
+    CHECK(RT_OK, run(rt_pool, 1, &dx, 1, &dya, 14, ia, 0, NULL, in, outa));
     CHECK_NEAR((0 + 1 + 4 + 5) / 4.0, ya[0], 1e-6);
     CHECK_NEAR((0 + 1 + 2 + 4 + 5 + 6 + 8 + 9 + 10) / 9.0, ya[5], 1e-6);
     ia[2] = 1;
-    CHECK(RT_OK, call(rt_pool, 1, &dx, 1, &dya, 14, ia, 0, NULL, in, outa));
+    CHECK(RT_OK, run(rt_pool, 1, &dx, 1, &dya, 14, ia, 0, NULL, in, outa));
     CHECK_NEAR((0 + 1 + 4 + 5) / 9.0, ya[0], 1e-6);
 
     /* global average and max over 2 planes of 8 */
@@ -394,11 +395,11 @@ static void test_pool(void)
     int64_t mode = RT_POOL_AVG;
     const void *gin[1] = {gx};
     void *gout[1] = {gy};
-    CHECK(RT_OK, call(rt_global_pool, 1, &dg, 1, &dgy, 1, &mode, 0, NULL, gin, gout));
+    CHECK(RT_OK, run(rt_global_pool, 1, &dg, 1, &dgy, 1, &mode, 0, NULL, gin, gout));
     CHECK_NEAR(3.5, gy[0], 1e-6);
     CHECK_NEAR(13.5, gy[1], 1e-6);
     mode = RT_POOL_MAX;
-    CHECK(RT_OK, call(rt_global_pool, 1, &dg, 1, &dgy, 1, &mode, 0, NULL, gin, gout));
+    CHECK(RT_OK, run(rt_global_pool, 1, &dg, 1, &dgy, 1, &mode, 0, NULL, gin, gout));
     CHECK_NEAR(17, gy[1], 0);
 }
 
@@ -411,28 +412,28 @@ static void test_softmax(void)
     int64_t ints[3] = {RT_SOFTMAX, 1, 0};
     const void *in[1] = {x};
     void *out[1] = {y};
-    CHECK(RT_OK, call(rt_softmax, 1, &dx, 1, &dx, 3, ints, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_softmax, 1, &dx, 1, &dx, 3, ints, 0, NULL, in, out));
     double s = exp(1) + exp(2) + exp(3);
     CHECK_NEAR(exp(1) / s, y[0], 1e-6);
     CHECK_NEAR(exp(3) / s, y[2], 1e-6);
     CHECK_NEAR(1 / 3.0, y[4], 1e-6);
     ints[0] = RT_LOG_SOFTMAX;
-    CHECK(RT_OK, call(rt_softmax, 1, &dx, 1, &dx, 3, ints, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_softmax, 1, &dx, 1, &dx, 3, ints, 0, NULL, in, out));
     CHECK_NEAR(2 - log(s), y[1], 1e-5);
     /* along axis 0 (strided), opset 13 semantics */
     ints[0] = RT_SOFTMAX;
     ints[1] = 0;
-    CHECK(RT_OK, call(rt_softmax, 1, &dx, 1, &dx, 3, ints, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_softmax, 1, &dx, 1, &dx, 3, ints, 0, NULL, in, out));
     CHECK_NEAR(exp(3) / (exp(3) + exp(1)), y[2], 1e-6);
     CHECK_NEAR(0.5, y[0], 1e-6);
     /* legacy axis 0 flattens everything into one row */
     ints[2] = 1;
-    CHECK(RT_OK, call(rt_softmax, 1, &dx, 1, &dx, 3, ints, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_softmax, 1, &dx, 1, &dx, 3, ints, 0, NULL, in, out));
     CHECK_NEAR(exp(3) / (s + 3 * exp(1)), y[2], 1e-6);
     ints[0] = RT_HARDMAX;
     ints[1] = 1;
     ints[2] = 0;
-    CHECK(RT_OK, call(rt_softmax, 1, &dx, 1, &dx, 3, ints, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_softmax, 1, &dx, 1, &dx, 3, ints, 0, NULL, in, out));
     CHECK_NEAR(1, y[2], 0);
     CHECK_NEAR(0, y[1], 0);
     CHECK_NEAR(1, y[3], 0); /* ties: the first one */
@@ -452,7 +453,7 @@ static void test_norms(void)
     float eps = 0;
     const void *in[3] = {x, sc, b};
     void *out[3] = {y, mean, inv};
-    CHECK(RT_OK, call(rt_layernorm, 3, din, 3, dout, 1, &axis, 1, &eps, in, out));
+    CHECK(RT_OK, run(rt_layernorm, 3, din, 3, dout, 1, &axis, 1, &eps, in, out));
     double sd = sqrt(1.25);
     CHECK_NEAR(2.5, mean[0], 1e-6);
     CHECK_NEAR(1 / sd, inv[0], 1e-5);
@@ -468,7 +469,7 @@ static void test_norms(void)
     int64_t training = 0;
     const void *bin[5] = {bx, s2, b2, m2, v2};
     void *bout[1] = {by};
-    CHECK(RT_OK, call(rt_batchnorm, 5, bd, 1, bd, 1, &training, 2, fl, bin, bout));
+    CHECK(RT_OK, run(rt_batchnorm, 5, bd, 1, bd, 1, &training, 2, fl, bin, bout));
     CHECK_NEAR(0, by[0], 1e-6);    /* n0 c0: (1 - 1) / 2 */
     CHECK_NEAR(3, by[2], 1e-6);    /* n0 c1: (3 - 2) * 2 + 1 */
     CHECK_NEAR(2, by[4], 1e-6);    /* n1 c0: (5 - 1) / 2 */
@@ -479,7 +480,7 @@ static void test_norms(void)
     float one = 1, zero = 0, iy[4];
     const void *iin[3] = {x, &one, &zero};
     void *iout[1] = {iy};
-    CHECK(RT_OK, call(rt_instancenorm, 3, id, 1, id, 0, NULL, 1, &eps, iin, iout));
+    CHECK(RT_OK, run(rt_instancenorm, 3, id, 1, id, 0, NULL, 1, &eps, iin, iout));
     CHECK_NEAR(1.5 / sd, iy[3], 1e-5);
 }
 
@@ -496,34 +497,34 @@ static void test_reduce(void)
     /* sum over axis 1: y[a][c] = sum_b x[a][b][c] */
     int64_t ints[2] = {RT_REDUCE_SUM, 2};
     RtTensorDesc dy = desc(RT_F32, 2, DIMS(2, 4));
-    CHECK(RT_OK, call(rt_reduce, 1, &dx, 1, &dy, 2, ints, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_reduce, 1, &dx, 1, &dy, 2, ints, 0, NULL, in, out));
     CHECK_NEAR(1 + 5 + 9, y[0], 1e-5);
     CHECK_NEAR(16 + 20 + 24, y[7], 1e-5);
     /* mean over the last axis */
     ints[0] = RT_REDUCE_MEAN;
     ints[1] = 4;
-    CHECK(RT_OK, call(rt_reduce, 1, &dx, 1, &dy, 2, ints, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_reduce, 1, &dx, 1, &dy, 2, ints, 0, NULL, in, out));
     CHECK_NEAR(2.5, y[0], 1e-6);
     CHECK_NEAR(22.5, y[5], 1e-6);
     /* max over axes 0 and 2 */
     ints[0] = RT_REDUCE_MAX;
     ints[1] = 5;
-    CHECK(RT_OK, call(rt_reduce, 1, &dx, 1, &dy, 2, ints, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_reduce, 1, &dx, 1, &dy, 2, ints, 0, NULL, in, out));
     CHECK_NEAR(16, y[0], 0);
     CHECK_NEAR(24, y[2], 0);
     /* L2 over everything */
     ints[0] = RT_REDUCE_L2;
     ints[1] = 7;
-    CHECK(RT_OK, call(rt_reduce, 1, &dx, 1, &dy, 2, ints, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_reduce, 1, &dx, 1, &dy, 2, ints, 0, NULL, in, out));
     CHECK_NEAR(sqrt(24.0 * 25 * 49 / 6), y[0], 1e-3);
     /* an empty reduction gives the identity */
     RtTensorDesc de = desc(RT_F32, 2, DIMS(0, 3)), dye = desc(RT_F32, 1, DIMS(3));
     ints[0] = RT_REDUCE_PROD;
     ints[1] = 1;
-    CHECK(RT_OK, call(rt_reduce, 1, &de, 1, &dye, 2, ints, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_reduce, 1, &de, 1, &dye, 2, ints, 0, NULL, in, out));
     CHECK_NEAR(1, y[2], 0);
     ints[0] = RT_REDUCE_MAX;
-    CHECK(RT_OK, call(rt_reduce, 1, &de, 1, &dye, 2, ints, 0, NULL, in, out));
+    CHECK(RT_OK, run(rt_reduce, 1, &de, 1, &dye, 2, ints, 0, NULL, in, out));
     CHECK_TRUE(isinf(y[0]) && y[0] < 0);
     /* int32 sum and min, generic path */
     int32_t ix[6] = {3, -1, 4, 1, -5, 9}, iy[3];
@@ -532,24 +533,24 @@ static void test_reduce(void)
     void *iout[1] = {iy};
     ints[0] = RT_REDUCE_SUM;
     ints[1] = 1;
-    CHECK(RT_OK, call(rt_reduce, 1, &dix, 1, &diy, 2, ints, 0, NULL, iin, iout));
+    CHECK(RT_OK, run(rt_reduce, 1, &dix, 1, &diy, 2, ints, 0, NULL, iin, iout));
     CHECK(4, iy[0]);
     CHECK(-6, iy[1]);
     CHECK(13, iy[2]);
     ints[0] = RT_REDUCE_MIN;
     ints[1] = 2;
     RtTensorDesc diy2 = desc(RT_I32, 1, DIMS(2));
-    CHECK(RT_OK, call(rt_reduce, 1, &dix, 1, &diy2, 2, ints, 0, NULL, iin, iout));
+    CHECK(RT_OK, run(rt_reduce, 1, &dix, 1, &diy2, 2, ints, 0, NULL, iin, iout));
     CHECK(-1, iy[0]);
     CHECK(-5, iy[1]);
     /* empty integer Max/Min: the dtype's extremes, not the int64 ones narrowed */
     RtTensorDesc die = desc(RT_I32, 2, DIMS(0, 3));
     ints[0] = RT_REDUCE_MAX;
     ints[1] = 1;
-    CHECK(RT_OK, call(rt_reduce, 1, &die, 1, &diy, 2, ints, 0, NULL, iin, iout));
+    CHECK(RT_OK, run(rt_reduce, 1, &die, 1, &diy, 2, ints, 0, NULL, iin, iout));
     CHECK(INT32_MIN, iy[0]);
     ints[0] = RT_REDUCE_MIN;
-    CHECK(RT_OK, call(rt_reduce, 1, &die, 1, &diy, 2, ints, 0, NULL, iin, iout));
+    CHECK(RT_OK, run(rt_reduce, 1, &die, 1, &diy, 2, ints, 0, NULL, iin, iout));
     CHECK(INT32_MAX, iy[2]);
     int8_t i8y[3];
     uint16_t u16y[3];
@@ -557,12 +558,12 @@ static void test_reduce(void)
     RtTensorDesc d16e = desc(RT_U16, 2, DIMS(0, 3)), d16y = desc(RT_U16, 1, DIMS(3));
     void *o8[1] = {i8y}, *o16[1] = {u16y};
     ints[0] = RT_REDUCE_MAX;
-    CHECK(RT_OK, call(rt_reduce, 1, &d8e, 1, &d8y, 2, ints, 0, NULL, iin, o8));
+    CHECK(RT_OK, run(rt_reduce, 1, &d8e, 1, &d8y, 2, ints, 0, NULL, iin, o8));
     CHECK(-128, i8y[1]);
-    CHECK(RT_OK, call(rt_reduce, 1, &d16e, 1, &d16y, 2, ints, 0, NULL, iin, o16));
+    CHECK(RT_OK, run(rt_reduce, 1, &d16e, 1, &d16y, 2, ints, 0, NULL, iin, o16));
     CHECK(0, u16y[1]);
     ints[0] = RT_REDUCE_MIN;
-    CHECK(RT_OK, call(rt_reduce, 1, &d16e, 1, &d16y, 2, ints, 0, NULL, iin, o16));
+    CHECK(RT_OK, run(rt_reduce, 1, &d16e, 1, &d16y, 2, ints, 0, NULL, iin, o16));
     CHECK(65535, u16y[1]);
     /* ArgMax along axis 1 with ties, first and last index */
     float ax[6] = {1, 3, 3, 2, 0, 2};
@@ -570,11 +571,11 @@ static void test_reduce(void)
     RtTensorDesc dax = desc(RT_F32, 2, DIMS(2, 3)), day = desc(RT_I64, 1, DIMS(2));
     const void *ain[1] = {ax};
     void *aout[1] = {ay};
-    CHECK(RT_OK, call(rt_argmax, 1, &dax, 1, &day, 3, ai, 0, NULL, ain, aout));
+    CHECK(RT_OK, run(rt_argmax, 1, &dax, 1, &day, 3, ai, 0, NULL, ain, aout));
     CHECK(1, ay[0]);
     CHECK(0, ay[1]);
     ai[2] = 1;
-    CHECK(RT_OK, call(rt_argmax, 1, &dax, 1, &day, 3, ai, 0, NULL, ain, aout));
+    CHECK(RT_OK, run(rt_argmax, 1, &dax, 1, &day, 3, ai, 0, NULL, ain, aout));
     CHECK(2, ay[0]);
     CHECK(2, ay[1]);
 }

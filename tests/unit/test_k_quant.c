@@ -6,13 +6,6 @@
 #include "desc.h"
 #include "ir.h"
 
-static RtCall call(int n_in, const RtTensorDesc *in, int n_out, const RtTensorDesc *out,
-                   int n_ints, const int64_t *ints)
-{
-    RtCall c = {n_in, n_out, in, out, n_ints, 0, ints, NULL};
-    return c;
-}
-
 /* The examples of ONNX's QuantizeLinear/DequantizeLinear docs: 1.5 rounds to 2, saturation. */
 static void test_quantize(void)
 {
@@ -22,7 +15,7 @@ static void test_quantize(void)
                           desc(RT_U8, 0, NULL)};
     RtTensorDesc out[1] = {desc(RT_U8, 1, DIMS(6))};
     int64_t ints[1] = {0};
-    RtCall c = call(3, in, 1, out, 1, ints);
+    RtCall c = call(3, in, 1, out, 1, ints, 0, NULL);
     const void *ip[3] = {x, &s, &z};
     void *op[1] = {y};
     CHECK(RT_OK, rt_quantize_linear(&c, ip, op));
@@ -37,7 +30,7 @@ static void test_quantize(void)
                            desc(RT_I8, 1, DIMS(2))};
     RtTensorDesc outa[1] = {desc(RT_I8, 3, DIMS(1, 2, 2))};
     int64_t axis[1] = {1};
-    RtCall ca = call(3, ina, 1, outa, 1, axis);
+    RtCall ca = call(3, ina, 1, outa, 1, axis, 0, NULL);
     const void *ipa[3] = {xa, sa, za};
     void *opa[1] = {ya};
     CHECK(RT_OK, rt_quantize_linear(&ca, ipa, opa));
@@ -55,7 +48,7 @@ static void test_dequantize(void)
                           desc(RT_U8, 0, NULL)};
     RtTensorDesc out[1] = {desc(RT_F32, 1, DIMS(4))};
     int64_t ints[1] = {0};
-    RtCall c = call(3, in, 1, out, 1, ints);
+    RtCall c = call(3, in, 1, out, 1, ints, 0, NULL);
     const void *ip[3] = {x, &s, &z};
     void *op[1] = {y};
     CHECK(RT_OK, rt_dequantize_linear(&c, ip, op));
@@ -71,7 +64,7 @@ static void test_dynamic(void)
     RtTensorDesc in[1] = {desc(RT_F32, 1, DIMS(6))};
     RtTensorDesc out[3] = {desc(RT_U8, 1, DIMS(6)), desc(RT_F32, 0, NULL),
                            desc(RT_U8, 0, NULL)};
-    RtCall c = call(1, in, 3, out, 0, NULL);
+    RtCall c = call(1, in, 3, out, 0, NULL, 0, NULL);
     const void *ip[1] = {x};
     void *op[3] = {y, &s, &z};
     CHECK(RT_OK, rt_dynamic_quantize_linear(&c, ip, op));
@@ -90,7 +83,7 @@ static void test_matmul(void)
                           desc(RT_U8, 0, NULL), desc(RT_U8, 0, NULL)};
     RtTensorDesc out[1] = {desc(RT_I32, 2, DIMS(4, 2))};
     int64_t ints[4] = {4, 3, 2, 0};
-    RtCall c = call(4, in, 1, out, 4, ints);
+    RtCall c = call(4, in, 1, out, 4, ints, 0, NULL);
     const void *ip[4] = {a, b, &az, &bz};
     void *op[1] = {y};
     CHECK(RT_OK, rt_matmul_integer(&c, ip, op));
@@ -106,7 +99,7 @@ static void test_matmul(void)
                            desc(RT_F32, 0, NULL), desc(RT_U8, 0, NULL)};
     RtTensorDesc qout[1] = {desc(RT_U8, 2, DIMS(1, 1))};
     int64_t qints[4] = {1, 2, 1, 0};
-    RtCall qc = call(8, qin, 1, qout, 4, qints);
+    RtCall qc = call(8, qin, 1, qout, 4, qints, 0, NULL);
     const void *qip[8] = {qa, &as, &qaz, qb, &bs, &qbz, &ys, &yz};
     void *qop[1] = {qy};
     CHECK(RT_OK, rt_qlinear_matmul(&qc, qip, qop));
@@ -124,7 +117,7 @@ static void test_conv(void)
                           desc(RT_U8, 0, NULL), desc(RT_UNDEF, 0, NULL)};
     RtTensorDesc out[1] = {desc(RT_I32, 4, DIMS(1, 1, 2, 2))};
     int64_t ints[7] = {1, 0, 0, 1, 1, 1, 1};
-    RtCall c = call(4, in, 1, out, 7, ints);
+    RtCall c = call(4, in, 1, out, 7, ints, 0, NULL);
     const void *ip[4] = {x, w, &xz, NULL};
     void *op[1] = {y};
     CHECK(RT_OK, rt_conv_integer(&c, ip, op));
@@ -139,7 +132,7 @@ static void test_conv(void)
                            desc(RT_F32, 1, DIMS(1)), desc(RT_U8, 1, DIMS(1)),
                            desc(RT_F32, 0, NULL), desc(RT_U8, 0, NULL)};
     RtTensorDesc qout[1] = {desc(RT_U8, 4, DIMS(1, 1, 2, 2))};
-    RtCall qc = call(8, qin, 1, qout, 7, ints);
+    RtCall qc = call(8, qin, 1, qout, 7, ints, 0, NULL);
     const void *qip[8] = {qx, &xs, &qxz, qw, &ws, &qwz, &ys, &qyz};
     void *qop[1] = {qy};
     CHECK(RT_OK, rt_qlinear_conv(&qc, qip, qop));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "desc.h"
 #include "ir.h"
 
 #define CHECK_STR(expected, got)                                                       \
@@ -20,21 +21,12 @@
         }                                                                              \
     } while (0)
 
-static RtTensorDesc desc(int dtype, int64_t n)
-{
-    RtTensorDesc t;
-    memset(&t, 0, sizeof t);
-    t.dtype = dtype;
-    t.rank = 1;
-    t.dims[0] = n;
-    return t;
-}
 
 /* Casts n elements of x (dtype sd) to strings through rt_cast, as a node would. */
 static int to_strings(int sd, const void *x, int64_t n, const char **y, char *pool)
 {
-    RtTensorDesc in = desc(sd, n);
-    RtTensorDesc out[2] = {desc(RT_STRING, n), desc(RT_U8, n * RT_NUM_STR_BYTES)};
+    RtTensorDesc in = desc1(sd, n);
+    RtTensorDesc out[2] = {desc1(RT_STRING, n), desc1(RT_U8, n * RT_NUM_STR_BYTES)};
     RtCall c = {1, 2, &in, out, 0, 0, NULL, NULL};
     const void *ip[1] = {x};
     void *op[2] = {(void *)y, pool};
@@ -43,7 +35,7 @@ static int to_strings(int sd, const void *x, int64_t n, const char **y, char *po
 
 static int from_strings(const char *const *x, int64_t n, int dd, void *y)
 {
-    RtTensorDesc in = desc(RT_STRING, n), out = desc(dd, n);
+    RtTensorDesc in = desc1(RT_STRING, n), out = desc1(dd, n);
     RtCall c = {1, 1, &in, &out, 0, 0, NULL, NULL};
     const void *ip[1] = {x};
     void *op[1] = {y};
@@ -121,8 +113,8 @@ static int normalize(const char *const *x, int64_t n, const char *const *stop, i
                      int action, int cs, int64_t slot, int dynamic, const char **y, char *pool,
                      int64_t *kept)
 {
-    RtTensorDesc in[2] = {desc(RT_STRING, n), desc(RT_STRING, ns)};
-    RtTensorDesc out[3] = {desc(RT_STRING, n), desc(RT_U8, n * slot), desc(RT_I64, 1)};
+    RtTensorDesc in[2] = {desc1(RT_STRING, n), desc1(RT_STRING, ns)};
+    RtTensorDesc out[3] = {desc1(RT_STRING, n), desc1(RT_U8, n * slot), desc1(RT_I64, 1)};
     out[2].rank = 0;
     int64_t ints[4] = {action, cs, slot, dynamic};
     void *op[3] = {(void *)y, pool, kept};
@@ -170,7 +162,7 @@ static void test_io_round_trip(void)
     const char *v[3] = {"", "caf\xc3\xa9", "a b"};
     RtTensor t, r;
     memset(&t, 0, sizeof t);
-    t.desc = desc(RT_STRING, 3);
+    t.desc = desc1(RT_STRING, 3);
     snprintf(t.name, sizeof t.name, "words");
     t.data = rt_strings_pack(v, 3);
     t.nbytes = 3 * sizeof(char *);
