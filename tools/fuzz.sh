@@ -60,6 +60,9 @@ keep() {
         "$out/tests/fuzz/$t" -minimize_crash=1 -max_total_time=30 -timeout=5 \
             -exact_artifact_path="$min" "$f" >/dev/null 2>&1 || true
         [ -s "$min" ] || min="$f"
+        # a crash in the mutator is saved with whatever input it held: keep
+        # only what crashes the target again
+        "$out/tests/fuzz/$t" "$min" >/dev/null 2>&1 && continue
         cp "$min" "$reg/$(basename "$f" | cut -d- -f1)-$(sha1sum "$min" | cut -c1-16)"
     done
 }

@@ -108,11 +108,24 @@ static char *dup_str(const char *s)
     return r;
 }
 
+/* Strings dropped from the model: Parts.names may still point at them, so
+ * they are freed only after the last edit. */
+static char *dropped[64];
+static int n_dropped;
+
+static void drop(char *s)
+{
+    if (n_dropped < (int)(sizeof dropped / sizeof *dropped))
+        dropped[n_dropped++] = s;
+    else
+        abort();                 /* more edits than LLVMFuzzerCustomMutator makes */
+}
+
 /* protobuf-c's default allocator is malloc, so fields may be swapped for
  * malloc'ed ones and free_unpacked still frees them */
 static void set_str(char **field, const char *s)
 {
-    free(*field);
+    drop(*field);
     *field = dup_str(s);
 }
 
@@ -224,7 +237,7 @@ static void mutate_wiring(Parts *p)
         return;
     }
     if (op == 1) {               /* one fewer */
-        free((*list)[--*count]);
+        drop((*list)[--*count]);
         return;
     }
     const char *to = op == 2 ? "no_such_value" : op == 3 ? ""
@@ -359,5 +372,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
     if (n <= max_size)
         onnx__model_proto__pack(m, data);
     onnx__model_proto__free_unpacked(m, NULL);
+    while (n_dropped)
+        free(dropped[--n_dropped]);
     return n <= max_size ? n : LLVMFuzzerMutate(data, size, max_size);
 }
