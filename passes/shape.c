@@ -97,6 +97,9 @@ int pass_shape(Graph *g, PassCtx *ctx)
                             (long long)g->limits.v[LIM_NODES]);
         if (n->op == OP_UNKNOWN)
             return ir_node_error(d, n, "not supported%s", unsupported_why(n));
+        /* every ONNX op has a first output; infer functions set it unchecked */
+        if (n->n_out == 0)
+            return ir_node_error(d, n, "has no outputs");
         for (int i = 0; i < n->n_in; i++) {
             Value *v = n->in[i];
             if (v && !ir_shape_known(v))

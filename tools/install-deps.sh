@@ -6,8 +6,13 @@ build_pkgs="gcc make cmake protobuf-c-compiler libprotobuf-c-dev libonnx-dev"
 # tests: ONNX's conformance data, valgrind, PyTorch for the model tests' reference outputs,
 # clang to check that the generated C is warning-free under a second compiler
 test_pkgs="libonnx-testdata valgrind python3-onnx python3-numpy python3-torch python3-torchvision clang-19"
+# fuzz: clang with libFuzzer, for tools/fuzz.sh only (CI does not fuzz)
+fuzz_pkgs="clang-19 libclang-rt-19-dev"
 want="$build_pkgs"
-[ "${1:-}" = "--tests" ] && want="$build_pkgs $test_pkgs"
+case "${1:-}" in
+--tests) want="$build_pkgs $test_pkgs" ;;
+--fuzz) want="$build_pkgs $fuzz_pkgs" ;;
+esac
 missing=""
 for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -235,7 +235,9 @@ int ir_infer_scan(Graph *g, Node *n, Diag *d)
         return -1;
     ScanSpec sp;
     int batched = n->opset < 9, off = batched ? 1 : 0;
-    sp.n_in = (int)ir_attr_int(n, "num_scan_inputs", -1);
+    /* range-checked before it is narrowed to int and subtracted from */
+    int64_t n_scan = ir_attr_int(n, "num_scan_inputs", -1);
+    sp.n_in = n_scan < 1 || n_scan > IR_MAX_INTS ? -1 : (int)n_scan;
     sp.n_state = n->n_in - off - sp.n_in;
     sp.n_out = body->n_outputs - sp.n_state;
     if (sp.n_in < 1 || sp.n_in > IR_MAX_INTS || sp.n_state < 0 || sp.n_out < 0 ||

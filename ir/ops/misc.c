@@ -246,7 +246,10 @@ int ir_infer_einsum(Graph *g, Node *n, Diag *d)
             int64_t e = k < nin ? n->in[k]->dims[i] : odims[i];
             if (e != 1)
                 st[id[t[k].lab[i]]] += s;
-            s *= e;
+            /* labels from different inputs multiply: the output can hold
+             * more elements than any input */
+            if (__builtin_mul_overflow(s, e, &s))
+                return ir_node_error(d, n, "more elements than a 64-bit count holds");
         }
         ir_param_ints(n, RT_EINSUM_STRIDES(L, k), st, L);
     }

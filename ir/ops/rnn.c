@@ -72,6 +72,9 @@ static int infer_recurrent(Node *n, Diag *d, int kind)
     int64_t batch = layout ? x->dims[0] : x->dims[1];
     int64_t isz = x->dims[2];
     int64_t hs = ir_attr_int(n, "hidden_size", r->dims[2]);
+    /* bounded so that ng * hs below cannot overflow */
+    if (hs < 0 || hs > ((int64_t)1 << 40))
+        return ir_node_error(d, n, "hidden_size %lld is out of range", (long long)hs);
     if (w->dims[0] != ndir || w->dims[1] != ng * hs || w->dims[2] != isz)
         return ir_node_error(d, n, "W has shape [%lld, %lld, %lld], expected [%d, %lld, %lld]",
                              (long long)w->dims[0], (long long)w->dims[1],
