@@ -15,6 +15,11 @@ typedef struct Window {
     int64_t k[MAX_SP], st[MAX_SP], dil[MAX_SP], pb[MAX_SP], pe[MAX_SP];
 } Window;
 
+/* Kernel sizes, strides, dilations and pads beyond this are no real model's,
+ * and bounding them keeps every extent product below (the tensor-elems
+ * limit of 2^32) * 2^24, far from int64 overflow. */
+#define MAX_WINDOW_ATTR ((int64_t)1 << 24)
+
 /* Reads an INTS attribute of exactly len values into out, or fills def. */
 static int ints_attr(Diag *d, const Node *n, const char *name, int len, int64_t def,
                      int64_t min, int64_t *out)
@@ -32,6 +37,9 @@ static int ints_attr(Diag *d, const Node *n, const char *name, int len, int64_t 
         if (v[i] < min)
             return ir_node_error(d, n, "attribute '%s' has value %lld (must be >= %lld)", name,
                                  (long long)v[i], (long long)min);
+        if (v[i] > MAX_WINDOW_ATTR)
+            return ir_node_error(d, n, "attribute '%s' has value %lld (must be <= %lld)", name,
+                                 (long long)v[i], (long long)MAX_WINDOW_ATTR);
         out[i] = v[i];
     }
     return 0;
@@ -223,6 +231,9 @@ int ir_infer_conv_transpose(Graph *g, Node *n, Diag *d)
     if (nos >= 0 && nos != nsp && nos != nsp + 2)
         return ir_node_error(d, n, "output_shape has %d values, expected %d", nos, nsp);
     const int64_t *os = nos == nsp + 2 ? oshape + 2 : oshape;
+    for (int i = 0; i < nos && i < nsp; i++)
+        if (os[i] < 1 || os[i] > MAX_WINDOW_ATTR * MAX_WINDOW_ATTR)
+            return ir_node_error(d, n, "output_shape[%d] is %lld", i, (long long)os[i]);
     for (int i = 0; i < nsp; i++) {
         int64_t in = x->dims[2 + i], ext = (win.k[i] - 1) * win.dil[i] + 1;
         int64_t full = win.st[i] * (in - 1) + opad[i] + ext;
