@@ -293,6 +293,198 @@ HOT static int conv_dw3(const Geom *g, const float *x, const float *w, const flo
     return 1;
 }
 
+/* ---- depthwise 2-D, any window, stride, dilation and padding ----
+ * NCHW puts one channel's output row in contiguous memory, so the kernel
+ * vectorizes along the row: each tap (kh, kw) is one broadcast weight times
+ * VL consecutive outputs. Reading input column ow*s + kw*d - pad then needs
+ * two things the interior loop must not test for: the padding, and the
+ * stride. Both are solved once per input row: the row is copied with its
+ * zero padding and split into s phases (phase p holds padded columns
+ * p, p+s, p+2s, ...), so every tap reads phase (kw*d) % s from offset
+ * ow + (kw*d) / s: contiguous, in bounds, branch-free. Out-of-range input
+ * rows (top and bottom padding) point at a zero row. A copied row serves
+ * every output row and every output channel (multiplier > 1) that needs it. */
+#if defined(__GNUC__) && !defined(RT_PLAIN_C)
+#if defined(__AVX512F__)
+#define DW_VL 16
+#elif defined(__AVX__)
+#define DW_VL 8
+#else
+#define DW_VL 4
+#endif
+/* GNU vector extensions, as in k_gemm.c: portable across ISAs */
+typedef float DwVec __attribute__((vector_size(DW_VL * 4)));
+typedef int32_t DwMask __attribute__((vector_size(DW_VL * 4)));
+#define DW_INLINE static inline __attribute__((always_inline))
+#define DW_SET1(f) ((DwVec){0} + (f))
+/* NaN stays NaN, as in clampf: both comparisons are false */
+#define DW_CLAMP(v, lo, hi)                                                        \
+    do {                                                                           \
+        DwMask m_ = (v) < (lo);                                                    \
+        (v) = (DwVec)(((DwMask)(v) & ~m_) | ((DwMask)(lo) & m_));                  \
+        m_ = (v) > (hi);                                                           \
+        (v) = (DwVec)(((DwMask)(v) & ~m_) | ((DwMask)(hi) & m_));                  \
+    } while (0)
+#else
+#define DW_VL 1
+typedef float DwVec;
+#define DW_INLINE static inline
+#define DW_SET1(f) (f)
+#define DW_CLAMP(v, lo, hi) ((v) = clampf((v), (lo), (hi)))
+#endif
+#define DW_NB 4    /* vectors per block: independent accumulators hide FMA latency */
+#define DW_KMAX 16 /* widest window (taps per row) and tallest span of input rows */
+#define DW_ROW 1024 /* floats per copied input row, all phases; wider rows use the fallback */
+
+/* One output row of n: y[ow] = clamp(b + sum w[kh][kw] * rows[kh][off(kw) + ow]).
+ * Constant kh_n, kw_n, s, d (the instances below) unroll the taps and fold
+ * the offsets. The loads may run up to NB * VL - 1 past n: the rows are that long. */
+DW_INLINE HOT void dw_row(float *restrict y, int64_t n, const float *const *rows, int64_t hl,
+                          const float *w, float b, float lo, float hi, int kh_n, int kw_n, int s,
+                          int d)
+{
+    int64_t off[DW_KMAX];
+    for (int kw = 0; kw < kw_n; kw++)
+        off[kw] = (kw * d % s) * hl + kw * d / s;
+    const DwVec vb = DW_SET1(b), vlo = DW_SET1(lo), vhi = DW_SET1(hi);
+    /* the last block is computed whole too (one accumulator alone would wait
+     * on FMA latency) and stored clipped to n */
+    for (int64_t j = 0; j < n; j += DW_NB * DW_VL) {
+        DwVec acc[DW_NB];
+        for (int v = 0; v < DW_NB; v++)
+            acc[v] = vb;
+        for (int kh = 0; kh < kh_n; kh++) {
+            const float *r = rows[kh] + j;
+#pragma GCC unroll 8
+            for (int kw = 0; kw < kw_n; kw++) {
+                const DwVec wv = DW_SET1(w[kh * kw_n + kw]);
+                const float *q = r + off[kw];
+#pragma GCC unroll 4
+                for (int v = 0; v < DW_NB; v++) {
+                    DwVec xv;
+                    memcpy(&xv, q + v * DW_VL, sizeof xv);
+                    acc[v] += wv * xv;
+                }
+            }
+        }
+        for (int v = 0; v < DW_NB; v++)
+            DW_CLAMP(acc[v], vlo, vhi);
+        if (j + DW_NB * DW_VL <= n) {
+            memcpy(y + j, acc, sizeof acc);
+        } else {
+            float t[DW_NB * DW_VL];
+            memcpy(t, acc, sizeof acc);
+            memcpy(y + j, t, (size_t)(n - j) * sizeof(float));
+        }
+    }
+}
+
+typedef void (*DwRowFn)(float *restrict y, int64_t n, const float *const *rows, int64_t hl,
+                        const float *w, float b, float lo, float hi, int kh_n, int kw_n, int s,
+                        int d);
+
+/* The shapes of MobileNet, EfficientNet and ConvNeXt get constant windows;
+ * the generic instance takes any (kh_n, kw_n, s, d). */
+#define DW_INSTANCE(name, KH, KW, S, D)                                                   \
+    HOT static void name(float *restrict y, int64_t n, const float *const *rows, int64_t hl, \
+                         const float *w, float b, float lo, float hi, int kh_n, int kw_n,   \
+                         int s, int d)                                                    \
+    {                                                                                     \
+        (void)kh_n, (void)kw_n, (void)s, (void)d;                                         \
+        dw_row(y, n, rows, hl, w, b, lo, hi, KH, KW, S, D);                               \
+    }
+DW_INSTANCE(dw_3x3s1, 3, 3, 1, 1)
+DW_INSTANCE(dw_3x3s2, 3, 3, 2, 1)
+DW_INSTANCE(dw_5x5s1, 5, 5, 1, 1)
+DW_INSTANCE(dw_5x5s2, 5, 5, 2, 1)
+DW_INSTANCE(dw_7x7s1, 7, 7, 1, 1)
+
+HOT static void dw_any(float *restrict y, int64_t n, const float *const *rows, int64_t hl,
+                       const float *w, float b, float lo, float hi, int kh_n, int kw_n, int s,
+                       int d)
+{
+    dw_row(y, n, rows, hl, w, b, lo, hi, kh_n, kw_n, s, d);
+}
+
+static DwRowFn dw_pick(int64_t kh, int64_t kw, int64_t s, int64_t d)
+{
+    static const struct { int kh, kw, s; DwRowFn fn; } tab[] = {
+        {3, 3, 1, dw_3x3s1}, {3, 3, 2, dw_3x3s2}, {5, 5, 1, dw_5x5s1},
+        {5, 5, 2, dw_5x5s2}, {7, 7, 1, dw_7x7s1},
+    };
+    for (unsigned i = 0; d == 1 && i < sizeof tab / sizeof tab[0]; i++)
+        if (tab[i].kh == kh && tab[i].kw == kw && tab[i].s == s)
+            return tab[i].fn;
+    return dw_any;
+}
+
+/* Input row xr (W columns) as it appears padded by pl zeros on the left (and
+ * zeros on the right), split into s phases of hl floats each. */
+HOT static void dw_copy_row(const float *xr, int64_t W, int64_t pl, int64_t s, int64_t hl,
+                            float *dst)
+{
+    for (int64_t p = 0; p < s; p++, dst += hl) {
+        int64_t a, e;
+        clip_range(p - pl, s, W, hl, &a, &e);
+        const float *src = xr + p - pl;
+        for (int64_t j = 0; j < a; j++)
+            dst[j] = 0;
+        if (s == 1)
+            memcpy(dst + a, src + a, (size_t)(e - a) * sizeof(float));
+        else if (s == 2) /* a constant stride: the compiler vectorizes it with permutes */
+            for (int64_t j = a; j < e; j++)
+                dst[j] = src[2 * j];
+        else
+            for (int64_t j = a; j < e; j++)
+                dst[j] = src[j * s];
+        for (int64_t j = e; j < hl; j++)
+            dst[j] = 0;
+    }
+}
+
+/* All output channels of one input channel (the multiplier), 2-D. Returns 0
+ * (nothing done) for shapes past the fixed buffers: 3-D, windows wider than
+ * DW_KMAX, rows longer than DW_ROW. */
+HOT static int conv_dw(const Geom *g, const float *x, const float *w, const float *bias,
+                       float *y)
+{
+    int64_t kh_n = g->k[1], kw_n = g->k[2], s = g->st[2], d = g->dil[2];
+    int64_t W = g->in[2], OW = g->out[2], OH = g->out[1], so = OH * OW;
+    int64_t span = (kh_n - 1) * g->dil[1] + 1; /* input rows one output row reads */
+    int64_t hl = OW + DW_NB * DW_VL + (kw_n - 1) * d / s; /* phase length, with over-read */
+    if (g->in[0] != 1 || g->k[0] != 1 || g->out[0] != 1 || kw_n > DW_KMAX ||
+        span > DW_KMAX || s * hl > DW_ROW)
+        return 0;
+    /* a direct-mapped ring: input row ih lives in slot ih % span, and the
+     * rows of one output window are span-consecutive, so they never collide */
+    float ring[DW_KMAX][DW_ROW], zero[DW_ROW];
+    int64_t tag[DW_KMAX];
+    const float *rows[DW_KMAX];
+    DwRowFn fn = dw_pick(kh_n, kw_n, s, d);
+    for (int64_t j = 0; j < s * hl; j++)
+        zero[j] = 0;
+    for (int64_t r = 0; r < span; r++)
+        tag[r] = -1;
+    for (int64_t oh = 0; oh < OH; oh++) {
+        for (int64_t kh = 0; kh < kh_n; kh++) {
+            int64_t ih = oh * g->st[1] - g->pad[1] + kh * g->dil[1];
+            rows[kh] = zero;
+            if (ih < 0 || ih >= g->in[1])
+                continue;
+            int64_t slot = ih % span;
+            if (tag[slot] != ih) {
+                dw_copy_row(x + ih * W, W, g->pad[2], s, hl, ring[slot]);
+                tag[slot] = ih;
+            }
+            rows[kh] = ring[slot];
+        }
+        for (int64_t m = 0; m < g->cout; m++)
+            fn(y + m * so + oh * OW, OW, rows, hl, w + m * kh_n * kw_n, bias ? bias[m] : 0, g->lo,
+               g->hi, (int)kh_n, (int)kw_n, (int)s, (int)d);
+    }
+    return 1;
+}
+
 static void fill_bias(float *y, const float *bias, int64_t rows, int64_t cols)
 {
     for (int64_t r = 0; r < rows; r++) {
@@ -309,9 +501,9 @@ HOT static void clamp_all(const Geom *g, float *y, int64_t n)
         y[i] = clampf(y[i], g->lo, g->hi);
 }
 
-/* Depthwise-style groups (one input channel each): direct loops over output
- * rows; 3x3 windows in one pass per row, others as strided axpys over the
- * clipped valid range. */
+/* Depthwise-style groups (one input channel each) that conv_dw3 and conv_dw
+ * leave: 3-D, very wide rows or windows. Direct loops over output rows, as
+ * strided axpys over the clipped valid range. */
 HOT static void conv_depthwise(const Geom *g, const float *x, const float *w,
                                const float *bias, float *y)
 {
@@ -319,8 +511,6 @@ HOT static void conv_depthwise(const Geom *g, const float *x, const float *w,
     int64_t kk = prod3(g->k), so = prod3(g->out), sw = g->st[2];
     int64_t lo[MAXK], hi[MAXK];
     int cached = g->k[2] <= MAXK;
-    if (dw3_ok(g) && conv_dw3(g, x, w, bias, y))
-        return;
     for (int64_t kw = 0; cached && kw < g->k[2]; kw++)
         clip_range(kw * g->dil[2] - g->pad[2], sw, g->in[2], g->out[2], &lo[kw], &hi[kw]);
     for (int64_t m = 0; m < g->cout; m++) {
@@ -365,7 +555,8 @@ HOT static void conv_depthwise(const Geom *g, const float *x, const float *w,
     }
 }
 
-static int conv_f32(const Geom *g, const float *x, const float *w, const float *bias, float *y)
+static int conv_f32(const Geom *g, const float *x, const float *w, const float *bias, float *y,
+                    int path)
 {
     int64_t si = prod3(g->in), so = prod3(g->out), kdim = g->cin * prod3(g->k);
     int pointwise = prod3(g->k) == 1;
@@ -377,8 +568,14 @@ static int conv_f32(const Geom *g, const float *x, const float *w, const float *
             const float *wg = w + gr * g->cout * kdim;
             const float *bg = bias ? bias + gr * g->cout : NULL;
             float *yg = y + (n * g->groups + gr) * g->cout * so;
-            if (g->cin == 1) {
-                conv_depthwise(g, xg, wg, bg, yg);
+            if (g->cin == 1 && path != RT_CONV_PATH_GEMM) {
+                /* 3x3 keeps conv_dw3: its rows are padded without conv_dw's
+                 * over-read margin and measure faster (bench/RESULTS.md) */
+                int done = path != RT_CONV_PATH_DW && dw3_ok(g) && conv_dw3(g, xg, wg, bg, yg);
+                if (!done && path != RT_CONV_PATH_OLD)
+                    done = conv_dw(g, xg, wg, bg, yg);
+                if (!done)
+                    conv_depthwise(g, xg, wg, bg, yg);
             } else if (pointwise) {
                 rt_sgemm_bias(0, 0, g->cout, so, g->cin, 1, wg, kdim, xg, si, 0, bg, g->lo,
                               g->hi, yg, so);
@@ -499,7 +696,8 @@ static int conv_generic(const Geom *g, int transpose, int dt, const void *x, con
     return RT_OK;
 }
 
-static int run(const RtCall *c, const void *const *in, void *const *out, int transpose)
+static int run(const RtCall *c, const void *const *in, void *const *out, int transpose,
+               int path)
 {
     Geom g;
     int rc = read_geom(c, transpose, &g);
@@ -509,16 +707,21 @@ static int run(const RtCall *c, const void *const *in, void *const *out, int tra
     const void *bias = c->n_in > 2 && c->in[2].dtype != RT_UNDEF ? in[2] : NULL;
     if (dt == RT_F32)
         return transpose ? conv_transpose_f32(&g, in[0], in[1], bias, out[0])
-                         : conv_f32(&g, in[0], in[1], bias, out[0]);
+                         : conv_f32(&g, in[0], in[1], bias, out[0], path);
     return conv_generic(&g, transpose, dt, in[0], in[1], bias, out[0]);
 }
 
 int rt_conv(const RtCall *c, const void *const *in, void *const *out)
 {
-    return run(c, in, out, 0);
+    return run(c, in, out, 0, RT_CONV_PATH_AUTO);
+}
+
+int rt_conv_path(const RtCall *c, const void *const *in, void *const *out, int path)
+{
+    return run(c, in, out, 0, path);
 }
 
 int rt_conv_transpose(const RtCall *c, const void *const *in, void *const *out)
 {
-    return run(c, in, out, 1);
+    return run(c, in, out, 1, RT_CONV_PATH_AUTO);
 }

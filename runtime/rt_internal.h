@@ -172,4 +172,12 @@ size_t rt_pb_tensor_head(const RtTensor *t, unsigned char *head);
  * data (malloc'ed, *len bytes); NULL if out of memory or a string is NULL. */
 unsigned char *rt_pb_strings_body(const RtTensor *t, size_t *len);
 
+/* k_conv.c: Conv with its float32 path forced, for bench/depthwise_bench.c.
+ * AUTO is rt_conv; GEMM sends depthwise groups through the implicit-im2col
+ * GEMM like any other group; OLD skips conv_dw (conv_dw3 for 3x3, else the
+ * axpy loops of conv_depthwise: the paths before conv_dw); DW takes conv_dw
+ * for 3x3 too. */
+enum { RT_CONV_PATH_AUTO, RT_CONV_PATH_GEMM, RT_CONV_PATH_OLD, RT_CONV_PATH_DW };
+int rt_conv_path(const RtCall *c, const void *const *in, void *const *out, int path);
+
 #endif
