@@ -6,7 +6,7 @@
 #include "rt_internal.h"
 
 /* Widest node-name column; a longer name is printed whole and shifts its row. */
-#define NAME_COLS 40
+#define NAME_COLS 48
 
 void rt_profile_reset(RtProfile *p)
 {
