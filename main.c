@@ -20,6 +20,7 @@ typedef struct Opts {
     const char *dump_after;
     const char *cc, *cflags;
     int npy, keep, verbose, verify, no_main;
+    int profile;                 /* --profile */
     int target;                  /* --target: a CgTarget */
     int opt_level;
     int weights;
@@ -68,6 +69,8 @@ static const char usage[] =
     "  --cc CC, --cflags FLAGS  build: the C compiler and extra flags\n"
     "  --keep, -v               build: keep the generated sources; print the cc command\n"
     "  --no-main                compile: no main.c\n"
+    "  --profile                compile, build: time every node; the binary prints a table\n"
+    "                           per node (and --profile-json FILE writes it as JSON)\n"
     "  --limit NAME=N           raise (or lower) one of the limits below\n"
     "  --help, --version\n"
     "\n"
@@ -207,6 +210,8 @@ static int parse_args(int argc, char **argv, Opts *o)
             o->verify = 1;
         } else if (!strcmp(a, "--no-main")) {
             o->no_main = 1;
+        } else if (!strcmp(a, "--profile")) {
+            o->profile = 1;
         } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
             o->opt_level = a[2] - '0';
         } else if (a[0] == '-' && a[1]) {
@@ -375,7 +380,7 @@ int main(int argc, char **argv)
     model_stem(o.model, stem, sizeof stem);
     CgOptions cg = {.name = o.name ? o.name : stem, .out_dir = o.output, .weights = o.weights,
                     .with_main = !o.no_main, .with_runtime = 1, .model_path = o.model,
-                    .target = o.target};
+                    .target = o.target, .profile = o.profile};
     if (rc == 0 && !strcmp(o.cmd, "run")) {
         rc = cmd_run(g, &o, &d);
     } else if (rc == 0 && !strcmp(o.cmd, "inspect")) {

@@ -33,6 +33,7 @@ typedef struct CgOptions {
     int with_runtime;            /* copy the runtime's sources and a Makefile */
     const char *model_path;      /* the .onnx file, named in comments */
     int target;                  /* CgTarget: the -march the Makefile uses */
+    int profile;                 /* --profile: time every node into NAME_profile */
 } CgOptions;
 
 /* One output file being written: text goes to path.tmp, renamed on success. */

@@ -287,6 +287,10 @@ void ir_desc(const Value *v, RtTensorDesc *t);      /* zeroed desc for NULL */
 int ir_shape_known(const Value *v);
 /* A node runs only if some output is not a compile-time constant. */
 int ir_node_is_constant(const Node *n);
+/* ir/cost.c: one execution of a node, for --profile: floating-point ops (a
+ * multiply-add is 2; 0 for pure data movement) and bytes read and written. */
+double ir_node_flops(const Node *n);
+double ir_node_bytes(const Node *n);
 void *ir_value_alloc_data(Graph *g, Value *v);      /* zeroed, sized by v's type */
 /* Input i, or NULL when the node has fewer inputs or it is omitted. */
 static inline const Value *ir_input(const Node *n, int i)

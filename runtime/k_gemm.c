@@ -14,13 +14,7 @@
  * The register tile is 6 rows x 2 vectors: 12 accumulators, 2 B vectors and
  * one broadcast A value fit the 16 registers of SSE/AVX2 (and leave room on
  * AVX-512 and NEON). The vector width follows the ISA the compiler targets. */
-#if defined(__AVX512F__)
-#define VL 16
-#elif defined(__AVX__)
-#define VL 8
-#else
-#define VL 4
-#endif
+#define VL RT_VEC_FLOATS
 #define MR 6
 #define NR (2 * VL)
 #ifndef KC

@@ -189,9 +189,47 @@ int rt_cpu_check(char *msg, size_t len);
 void rt_cpu_describe(char *buf, size_t len, int built);
 int rt_cpu_refuse(const char *prog);
 
+/* ---- per-node profile (rt_profile.c, rt_peak.c): binaries built with
+ * onnxcc --profile ----
+ * The generated code times every node it runs into one RtProfNode (its
+ * FLOPs and bytes per call are the compiler's counts) and counts runs in
+ * RtProfile.runs; code built without --profile has none of this. */
+typedef struct RtProfNode {
+    const char *name;            /* ONNX node name */
+    const char *op;              /* ONNX op_type (FusedConv for a fused Conv+Relu) */
+    double flops;                /* floating-point ops per call (a multiply-add is 2) */
+    double bytes;                /* bytes read and written per call: inputs, weights, outputs */
+    int64_t calls;               /* calls since the last rt_profile_reset */
+    double ms;                   /* time in the node's kernel over those calls */
+} RtProfNode;
+
+typedef struct RtProfile {
+    int32_t n_nodes;
+    RtProfNode *nodes;           /* in schedule order */
+    int64_t runs;                /* NAME_run calls since the last rt_profile_reset */
+} RtProfile;
+
+/* What this core can do, measured in ~150 ms: fp32 FMA throughput of one
+ * core with the vector width the runtime was compiled for, and the read
+ * bandwidth of a sum over a buffer far larger than the caches. */
+typedef struct RtPeak {
+    double gflops;               /* fp32, one core */
+    double gbs;                  /* GB/s read, one core */
+} RtPeak;
+void rt_peak_measure(RtPeak *peak);
+void rt_profile_reset(RtProfile *p);
+/* The table, slowest node first, to stdout; peak NULL leaves out the
+ * percent-of-peak column. */
+void rt_profile_print(const RtProfile *p, const RtPeak *peak);
+/* The same as JSON; returns 0 or RT_EIO. */
+int rt_profile_write_json(const RtProfile *p, const RtPeak *peak, const char *path);
+
 /* ---- the standalone binary's driver (rt_main.c): parses argv per the
  * binary contract (inputs as files, --out DIR, --npy, --bench N) ---- */
 int rt_main(int argc, char **argv, const RtModel *m);
+/* The same for a model built with --profile: after the run (or the timed
+ * runs of --bench) prints the profile, and takes --profile-json FILE. */
+int rt_main_profile(int argc, char **argv, const RtModel *m, RtProfile *p);
 
 #ifdef __cplusplus
 }

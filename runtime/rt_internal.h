@@ -26,6 +26,27 @@ static inline float clampf(float v, float lo, float hi)
     return v > hi ? hi : v;
 }
 
+/* Floats per vector register of the ISA the compiler targets: the width of
+ * GNU vector types in the GEMM and in the peak measurement of --profile. */
+#if defined(__AVX512F__)
+#define RT_VEC_FLOATS 16
+#elif defined(__AVX__)
+#define RT_VEC_FLOATS 8
+#else
+#define RT_VEC_FLOATS 4
+#endif
+
+/* rt_main.c's driver with the profile of a --profile binary (rt_profile.c
+ * passes these, so a binary without the profile never links that code).
+ * reset runs after the warm-up of --bench; report after the runs prints
+ * the table and writes json_path (if not NULL), returning 0 or RT_EIO. */
+typedef struct RtProfHooks {
+    RtProfile *p;
+    void (*reset)(RtProfile *p);
+    int (*report)(const RtProfile *p, const char *json_path);
+} RtProfHooks;
+int rt_main_hooked(int argc, char **argv, const RtModel *m, const RtProfHooks *h);
+
 /* Row-major strides (in elements) of t. */
 void rt_strides(const RtTensorDesc *t, int64_t *strides);
 

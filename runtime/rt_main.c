@@ -41,6 +41,8 @@ typedef struct Driver {
     Block arena;
     double *samples;             /* bench latencies */
     double lat[3];               /* bench min, median, mean */
+    const RtProfHooks *prof;     /* built with --profile, else NULL */
+    const char *prof_json;       /* --profile-json FILE */
 } Driver;
 
 static int fail(const Driver *dr, const char *fmt, ...)
@@ -133,9 +135,11 @@ static void usage(const Driver *dr)
            "                  without it, print a summary of each output\n"
            "  --npy           write .npy files instead of .pb (with --out)\n"
            "  --bench N       after one warm-up run, time N runs and print the latency\n"
-           "  --weights FILE  load the weights from FILE instead of the default\n"
-           "  --help          show this help\n\ninputs:\n",
+           "  --weights FILE  load the weights from FILE instead of the default\n",
            dr->prog, m->name ? m->name : "");
+    if (dr->prof)
+        printf("  --profile-json FILE  also write the per-node profile to FILE as JSON\n");
+    printf("  --help          show this help\n\ninputs:\n");
     for (int k = 0; k < n_groups(m, 0); k++)
         usage_group(m, 0, k);
     printf("outputs:\n");
@@ -200,6 +204,10 @@ static int parse_args(Driver *dr, int argc, char **argv)
                 dr->out_dir = v;
             } else if (opt_value(dr, argc, argv, &i, "--weights", &v, &err)) {
                 dr->weights = v;
+            } else if (opt_value(dr, argc, argv, &i, "--profile-json", &v, &err)) {
+                dr->prof_json = v;
+                if (!err && !dr->prof)
+                    err = fail(dr, "--profile-json: this binary was built without --profile");
             } else if (opt_value(dr, argc, argv, &i, "--bench", &v, &err)) {
                 char *end;
                 if (err)
@@ -590,6 +598,15 @@ static int bench(Driver *dr, const void *const *in, void *const *out)
     return 0;
 }
 
+static int report_profile(const Driver *dr)
+{
+    if (dr->bench)
+        printf("\n");
+    if (dr->prof->report(dr->prof->p, dr->prof_json) != 0)
+        return fail(dr, "cannot write the profile to '%s'", dr->prof_json);
+    return 0;
+}
+
 static int drive(Driver *dr, int argc, char **argv)
 {
     const RtModel *m = dr->m;
@@ -636,6 +653,10 @@ static int drive(Driver *dr, int argc, char **argv)
         rc = fail(dr, "inference failed: %s (code %d)", status_str(rc), rc);
     if (!rc)
         rc = check_extents(dr);
+    /* the profile covers the timed runs only: the warm-up pays for page
+     * faults and cold caches */
+    if (!rc && dr->bench && dr->prof)
+        dr->prof->reset(dr->prof->p);
     if (!rc && dr->bench)
         rc = bench(dr, in, out);
     if (!rc && dr->out_dir)
@@ -652,6 +673,8 @@ static int drive(Driver *dr, int argc, char **argv)
     if (!rc && dr->bench)
         printf("latency: min %.3f ms, median %.3f ms, mean %.3f ms over %ld runs\n", dr->lat[0],
                dr->lat[1], dr->lat[2], dr->bench);
+    if (!rc && dr->prof)
+        rc = report_profile(dr);
     free((void *)in);
     free(out);
     return rc;
@@ -659,10 +682,16 @@ static int drive(Driver *dr, int argc, char **argv)
 
 int rt_main(int argc, char **argv, const RtModel *m)
 {
+    return rt_main_hooked(argc, argv, m, NULL);
+}
+
+int rt_main_hooked(int argc, char **argv, const RtModel *m, const RtProfHooks *p)
+{
     Driver dr;
     int rc;
     memset(&dr, 0, sizeof dr);
     dr.m = m;
+    dr.prof = p;
     dr.prog = "model_bin";
     if (argc > 0 && argv[0] && argv[0][0]) {
         const char *s = strrchr(argv[0], '/');

@@ -10,9 +10,11 @@ compilers="gcc"
 if command -v clang-19 >/dev/null; then compilers="$compilers clang-19"
 else echo "FAIL: clang-19 is not installed (tools/install-deps.sh --tests installs it)"; fail=1; fi
 # A spread of what the emitter writes: C-array and blob weights, strings,
-# data-dependent outputs, sequences, recurrent and quantized ops.
+# data-dependent outputs, sequences, recurrent and quantized ops; and the
+# timing hooks of --profile (the last field "profile" instead of weights).
 cases="digits:$src/examples/digits/digits.onnx:c digits_obj:$src/examples/digits/digits.onnx:obj
-digits_file:$src/examples/digits/digits.onnx:file"
+digits_file:$src/examples/digits/digits.onnx:file digits_profile:$src/examples/digits/digits.onnx:profile
+nonzero_profile:$node/test_nonzero_example/model.onnx:profile"
 for t in test_lstm_defaults test_nonzero_example test_strnormalizer_export_monday_casesensintive_nochangecase \
     test_sequence_insert_at_back test_qlinearconv test_einsum_batch_matmul test_resize_downsample_scales_linear \
     test_optional_get_element_sequence test_unique_sorted_with_axis; do
@@ -22,7 +24,11 @@ for c in $cases; do
     name=${c%%:*} rest=${c#*:}
     model=${rest%:*} weights=${rest##*:}
     inputs=$(ls "$(dirname "$model")"/test_data_set_0/input_*.pb 2>/dev/null | sort -V)
-    [ "$weights" = auto ] && wopt="" || wopt="--weights $weights"
+    case $weights in
+    auto) wopt="" ;;
+    profile) wopt="--profile" ;;
+    *) wopt="--weights $weights" ;;
+    esac
     # shellcheck disable=SC2086
     if ! "$onnxcc" compile "$model" $inputs $wopt -o "$work/$name" >/dev/null 2>"$work/$name.err"; then
         echo "FAIL: compile $name: $(cat "$work/$name.err")"; fail=$((fail + 1)); continue

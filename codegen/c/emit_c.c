@@ -139,7 +139,8 @@ static void emit_call_desc(Emitter *e, const Node *n, int k)
         emitf(e, "NULL};\n\n");
 }
 
-static void emit_call(Emitter *e, const Ctx *c, const Node *n, int k)
+/* prof: the node's row in NAME_prof under --profile, else -1 (no timing). */
+static void emit_call(Emitter *e, const Ctx *c, const Node *n, int k, int prof)
 {
     char buf[128];
     char t1[CG_TEXT], t2[CG_TEXT];
@@ -155,8 +156,15 @@ static void emit_call(Emitter *e, const Ctx *c, const Node *n, int k)
         value_ptr(c, n->out[i], buf, sizeof buf);
         emitf(e, "%s%s", i ? ", " : "", buf);
     }
-    emitf(e, "};\n        if ((rc = %s(&n%d, i_, o_)) != 0)\n            return rc;\n",
+    if (prof >= 0)
+        emitf(e, "};\n        double t_ = rt_now_ms();\n");
+    else
+        emitf(e, "};\n");
+    emitf(e, "        if ((rc = %s(&n%d, i_, o_)) != 0)\n            return rc;\n",
           ir_ops[n->op].kernel_name, k);
+    if (prof >= 0)
+        emitf(e, "        %s_prof[%d].calls++;\n        %s_prof[%d].ms += rt_now_ms() - t_;\n",
+              c->name, prof, c->name, prof);
     /* hand each data-dependent graph output's extent to the caller now,
      * before a later node reuses the arena bytes it lives in */
     for (int j = 0; j < c->g->n_outputs; j++) {
@@ -346,6 +354,11 @@ static int emit_header(const Ctx *c, Diag *d)
     emitf(&e, "/* One inference. ctx NULL uses the static arena (one caller at a time).\n"
               " * Returns 0, or an RT_E* status from onnxcc_rt.h. */\n");
     emit_prototype(&e, c);
+    if (c->o->profile)
+        emitf(&e, ";\n\n/* Built with --profile: %s_run times every node into this table\n"
+                  " * (rt_profile_print, rt_profile_write_json, rt_profile_reset). */\n"
+                  "extern RtProfile %s_profile",
+              c->name, c->name);
     emitf(&e, ";\n\n/* The same model, described for generic host code (rt_main, tools). */\n"
               "extern const RtModel %s_model;\n\n#ifdef __cplusplus\n}\n#endif\n#endif\n",
           c->name);
@@ -380,6 +393,28 @@ static void emit_weights_decl(Emitter *e, const Ctx *c)
     }
 }
 
+/* --profile: one row per node that runs, in schedule order, with the
+ * compiler's cost counts; calls and times accumulate at run time. */
+static void emit_profile_table(Emitter *e, const Ctx *c, int live)
+{
+    const Graph *g = c->g;
+    char t1[CG_TEXT], t2[CG_TEXT];
+    emitf(e, "/* --profile: per node, FLOPs and bytes per call (ir_node_flops,\n"
+             " * ir_node_bytes); calls and ms accumulate at run time */\n"
+             "static RtProfNode %s_prof[%d] = {\n", c->name, live ? live : 1);
+    for (int k = 0; k < g->n_nodes; k++) {
+        const Node *n = g->nodes[k];
+        if (!runs(n))
+            continue;
+        emitf(e, "    {\"%s\", \"%s\", %.0f.0, %.0f.0, 0, 0.0},\n",
+              cg_cstr(t1, sizeof t1, n->name), cg_cstr(t2, sizeof t2, n->op_type),
+              ir_node_flops(n), ir_node_bytes(n));
+    }
+    if (!live)
+        emitf(e, "    {\"\", \"\", 0.0, 0.0, 0, 0.0},\n");
+    emitf(e, "};\nRtProfile %s_profile = {%d, %s_prof, 0};\n\n", c->name, live, c->name);
+}
+
 static int emit_source(const Ctx *c, Diag *d)
 {
     const Graph *g = c->g;
@@ -406,6 +441,8 @@ static int emit_source(const Ctx *c, Diag *d)
     for (int k = 0; k < g->n_nodes; k++)
         if (runs(g->nodes[k]))
             emit_call_desc(&e, g->nodes[k], k);
+    if (c->o->profile)
+        emit_profile_table(&e, c, live);
     emitf(&e, "static int %s_graph(void *arena, const void *const *in, void *const *out)\n{\n"
               "    unsigned char *A = arena ? (unsigned char *)arena : %s_arena;\n"
               "    int rc = 0;\n    (void)A;\n    (void)in;\n    (void)out;\n",
@@ -413,9 +450,11 @@ static int emit_source(const Ctx *c, Diag *d)
     if (c->mode == WEIGHTS_FILE)
         emitf(&e, "    if (!%s_loaded)\n        return RT_EIO; /* %s_init was not called */\n", n,
               n);
-    for (int k = 0; k < g->n_nodes; k++)
+    if (c->o->profile)
+        emitf(&e, "    %s_profile.runs++;\n", n);
+    for (int k = 0, j = 0; k < g->n_nodes; k++)
         if (runs(g->nodes[k]))
-            emit_call(&e, c, g->nodes[k], k);
+            emit_call(&e, c, g->nodes[k], k, c->o->profile ? j++ : -1);
     emit_output_copies(&e, c);
     emitf(&e, "    return rc;\n}\n\n");
     emit_prototype(&e, c);

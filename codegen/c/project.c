@@ -27,7 +27,11 @@ static int emit_main(const char *name, int mode, const CgOptions *o, Diag *d)
                   "    static char path[4096];\n"
                   "    snprintf(path, sizeof path, \"%%s.bin\", argv[0]);\n"
                   "    %s_weights_path = path;\n", name);
-    emitf(&e, "    return rt_main(argc, argv, &%s_model);\n}\n", name);
+    if (o->profile)
+        emitf(&e, "    return rt_main_profile(argc, argv, &%s_model, &%s_profile);\n}\n", name,
+              name);
+    else
+        emitf(&e, "    return rt_main(argc, argv, &%s_model);\n}\n", name);
     return cg_close(&e, d);
 }
 
