@@ -270,6 +270,8 @@ int ir_infer_scan(Graph *g, Node *n, Diag *d)
     }
     if (len < 1 && sp.n_out)
         return ir_node_error(d, n, "scans zero steps, so its scan outputs have no shape");
+    if (batched && batch < 1)
+        return ir_node_error(d, n, "has an empty batch, so its outputs have no shape");
     if (len * batch > UNROLL_LIMIT)
         return ir_node_error(d, n, "scans %lld steps: onnxcc unrolls scans at compile time, and "
                              "more than %d steps are not supported", (long long)(len * batch),
