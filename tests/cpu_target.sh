@@ -5,9 +5,7 @@ onnxcc=$1 ex=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
 model=$ex/digits.onnx
 sample=$(ls "$ex"/samples/digit_*.pb | head -1)
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+. "$(dirname "$0")/tally.sh"
 
 # The CPU this ran on, so a failure can be tied to its machine.
 "$onnxcc" --version | sed -n 2p
@@ -80,5 +78,4 @@ grep -q -- "-march=x86-64-v3" "$work/folder/Makefile" && ok || bad "Makefile lac
 make -s -C "$work/folder" >/dev/null 2>&1 && ok || bad "make in the compiled folder failed"
 expect_refusal "$work/folder/digits" avx2 ONNXCC_CPU_DISABLE=avx2
 
-echo "cpu_target: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish cpu_target

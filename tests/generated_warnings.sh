@@ -5,10 +5,10 @@ onnxcc=$1 work=$2
 rm -rf "$work" && mkdir -p "$work"
 node=/usr/share/libonnx-testdata/data/node
 src=$(cd "$(dirname "$0")/.." && pwd)
-pass=0 fail=0
+. "$(dirname "$0")/tally.sh"
 compilers="gcc"
 if command -v clang-19 >/dev/null; then compilers="$compilers clang-19"
-else echo "FAIL: clang-19 is not installed (tools/install-deps.sh --tests installs it)"; fail=1; fi
+else bad "clang-19 is not installed (tools/install-deps.sh --tests installs it)"; fi
 # A spread of what the emitter writes: C-array and blob weights, strings,
 # data-dependent outputs, sequences, recurrent and quantized ops; and the
 # timing hooks of --profile (the last field "profile" instead of weights).
@@ -31,16 +31,15 @@ for c in $cases; do
     esac
     # shellcheck disable=SC2086
     if ! "$onnxcc" compile "$model" $inputs $wopt -o "$work/$name" >/dev/null 2>"$work/$name.err"; then
-        echo "FAIL: compile $name: $(cat "$work/$name.err")"; fail=$((fail + 1)); continue
+        bad "compile $name: $(cat "$work/$name.err")"; continue
     fi
     for cc in $compilers; do
         if make -s -C "$work/$name" CC="$cc" CFLAGS="-O1 -Wall -Wextra -Werror" >"$work/$name.$cc.log" 2>&1; then
-            pass=$((pass + 1))
+            ok
         else
-            echo "FAIL: $name with $cc:"; head -20 "$work/$name.$cc.log"; fail=$((fail + 1))
+            bad "$name with $cc:"; head -20 "$work/$name.$cc.log"
         fi
         make -s -C "$work/$name" clean >/dev/null 2>&1
     done
 done
-echo "generated_warnings ($compilers): $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish "generated_warnings ($compilers)"

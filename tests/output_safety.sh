@@ -3,10 +3,8 @@
 set -uo pipefail
 onnxcc=$1 model=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
+. "$(cd "$(dirname "$0")" && pwd)/tally.sh"
 cd "$work" || exit 1
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 # exactly one line on stderr matching $1 and a non-zero status (stdout in o.txt, stderr in e.txt)
 expect_error() {
     local want=$1; shift
@@ -59,5 +57,4 @@ ln -s victim.txt bin.tmp
 [ -x bin ] && ok || bad "bin is not executable"
 no_leftovers 'bin.tmp-*'
 
-echo "output_safety: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish output_safety

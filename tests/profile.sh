@@ -3,9 +3,7 @@
 set -uo pipefail
 onnxcc=$1 src=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+. "$(dirname "$0")/tally.sh"
 
 # check NAME MODEL INPUT "NODE=FLOPS ..." : build with and without --profile and compare.
 check() {
@@ -87,5 +85,4 @@ fi
     bad "a plain binary accepted --profile-json" ||
     { grep -q "built without --profile" "$work/err" && ok || bad "refusal: $(cat "$work/err")"; }
 
-echo "profile: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish profile
