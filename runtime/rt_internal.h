@@ -36,6 +36,16 @@ static inline float clampf(float v, float lo, float hi)
 #define RT_VEC_FLOATS 4
 #endif
 
+/* rt_threads.c: splitting one kernel's work across the binary's threads.
+ * fn(ctx, lo, hi) is called on disjoint ranges covering [0, n), each at
+ * least `grain` long except the last; calls may run concurrently, so fn
+ * writes only what its range owns. With one thread (the default binary)
+ * it is a plain call fn(ctx, 0, n) and no thread is ever started. */
+typedef void (*RtRangeFn)(void *ctx, int64_t lo, int64_t hi);
+void rt_parallel_for(int64_t n, int64_t grain, RtRangeFn fn, void *ctx);
+/* Threads rt_parallel_for may use (1 until rt_set_threads raises it). */
+int rt_threads(void);
+
 /* rt_main.c's driver with the profile of a --profile binary (rt_profile.c
  * passes these, so a binary without the profile never links that code).
  * reset runs after the warm-up of --bench; report after the runs prints
