@@ -32,7 +32,7 @@ static void un_f32_p(int op, void *o, const void *a, int64_t n, float p0, float 
     case RT_UN_TANH: ROW1(float, float, v_tanh(x)); break;
     case RT_UN_ERF: ROW1(float, float, v_erf(x)); break;
     case RT_UN_HARD_SIGMOID: ROW1(float, float, v_clamp01(p0 * x + p1)); break;
-    case RT_UN_HARD_SWISH: ROW1(float, float, x * v_clamp01(x / 6 + 0.5f)); break;
+    case RT_UN_HARD_SWISH: ROW1(float, float, x * v_clamp01(x * (1.0f / 6) + 0.5f)); break;
     case RT_UN_GELU: ROW1(float, float, v_gelu(x)); break;
     case RT_UN_GELU_TANH: ROW1(float, float, v_gelu_tanh(x)); break;
     case RT_UN_ELU: ROW1(float, float, v_elu(x, p0)); break;
