@@ -1,4 +1,4 @@
-/* recognize.c: finds LayerNormalization and Gelu in the decomposed forms exporters write for older opsets, and puts the single op in their place. */
+/* recognize.c: finds LayerNormalization and Gelu (erf and tanh forms) in the decomposed forms exporters write for older opsets, and puts the single op in their place. */
 #include <math.h>
 #include <string.h>
 
@@ -169,9 +169,57 @@ static int match_layernorm(Graph *g, Node *sub, PassCtx *ctx)
     return ir_ops[ln->op].infer(g, ln, ctx->d) < 0 ? -1 : 1;
 }
 
+/* The tail both Gelu forms share, after the Erf or Tanh node f:
+ * (1 + f) * x * 0.5 in either nesting, (x * (1 + f)) * 0.5 or
+ * (x * 0.5) * (1 + f). Appends its nodes to pat (the last one makes y);
+ * returns y, or NULL. */
+static Value *gelu_tail(Node *f, Value *x, Node **pat, int *count)
+{
+    Node *add1 = sole_reader(f->out[0], OP_ADD);
+    if (!add1 || !const_near(other_input(add1, f->out[0]), 1, 0))
+        return NULL;
+    Node *mul_a = sole_reader(add1->out[0], OP_MUL);
+    if (!mul_a)
+        return NULL;
+    Value *partner = other_input(mul_a, add1->out[0]);
+    pat[(*count)++] = add1;
+    if (partner == x) {
+        /* (x * (1 + f)) * 0.5 */
+        Node *half = sole_reader(mul_a->out[0], OP_MUL);
+        if (!half || !const_near(other_input(half, mul_a->out[0]), 0.5, 0))
+            return NULL;
+        pat[(*count)++] = mul_a;
+        pat[(*count)++] = half;
+        return half->out[0];
+    }
+    /* (x * 0.5) * (1 + f) */
+    Node *half = made_by(partner, OP_MUL);
+    if (!half || !private_to(partner, 1) || !other_input(half, x) ||
+        !const_near(other_input(half, x), 0.5, 0))
+        return NULL;
+    pat[(*count)++] = half;
+    pat[(*count)++] = mul_a;
+    return mul_a->out[0];
+}
+
+static int replace_gelu(Graph *g, Node **pat, int count, Value *x, Value *y, const char *approx,
+                        PassCtx *ctx)
+{
+    if (!y || !is_f32(y) || ir_numel(y) != ir_numel(x) || y->rank != x->rank)
+        return 0;
+    Node *ge = replace(g, pat, count, "Gelu", 20, &x, 1, y);
+    if (approx) {
+        Attr *a = ir_alloc(g, sizeof *a);
+        IR_ASSERT(a);
+        a[0] = (Attr){.name = "approximate", .type = AT_STRING, .s = approx, .s_len = strlen(approx)};
+        ge->attrs = a;
+        ge->n_attrs = 1;
+    }
+    return ir_ops[ge->op].infer(g, ge, ctx->d) < 0 ? -1 : 1;
+}
+
 /* 0.5 x (1 + Erf(x / sqrt 2)) in the orders torch writes it: Erf(x / c)
- * or Erf(x * 1/c), + 1, then * x and * 0.5 in either nesting. Matched from
- * the Erf. */
+ * or Erf(x * 1/c), then the shared tail. Matched from the Erf. */
 static int match_gelu(Graph *g, Node *erf, PassCtx *ctx)
 {
     Node *scale = erf->in[0] ? erf->in[0]->producer : NULL;
@@ -191,38 +239,69 @@ static int match_gelu(Graph *g, Node *erf, PassCtx *ctx)
     }
     if (!is_f32(x))
         return 0;
-    Node *add1 = sole_reader(erf->out[0], OP_ADD);
-    if (!add1 || !const_near(other_input(add1, erf->out[0]), 1, 0))
+    Node *pat[8] = {scale, erf};
+    int count = 2;
+    Value *y = gelu_tail(erf, x, pat, &count);
+    return replace_gelu(g, pat, count, x, y, NULL, ctx);
+}
+
+/* The operand of binary node n that is not the constant near c, or NULL. */
+static Value *times_const(const Node *n, double c, double tol)
+{
+    if (!n || n->n_in != 2)
+        return NULL;
+    for (int i = 0; i < 2; i++)
+        if (const_near(n->in[i], c, tol))
+            return n->in[1 - i];
+    return NULL;
+}
+
+/* x^3 as Pow(x, 3), x * (x * x) or (x * x) * x; appends its nodes to pat. */
+static int cube_of(const Value *v, const Value *x, Node **pat, int *count)
+{
+    Node *c = v->producer;
+    if (!c || c->dead || !private_to(v, 1))
         return 0;
-    Node *mul_a = sole_reader(add1->out[0], OP_MUL);
-    if (!mul_a)
-        return 0;
-    Value *partner = other_input(mul_a, add1->out[0]);
-    Node *pat[6] = {scale, erf, add1, NULL, NULL, NULL};
-    int count = 3;
-    Value *y;
-    if (partner == x) {
-        /* (x * (1 + erf)) * 0.5 */
-        Node *half = sole_reader(mul_a->out[0], OP_MUL);
-        if (!half || !const_near(other_input(half, mul_a->out[0]), 0.5, 0))
-            return 0;
-        pat[count++] = mul_a;
-        pat[count++] = half;
-        y = half->out[0];
-    } else {
-        /* (x * 0.5) * (1 + erf) */
-        Node *half = made_by(partner, OP_MUL);
-        if (!half || !private_to(partner, 1) || other_input(half, x) == NULL ||
-            !const_near(other_input(half, x), 0.5, 0))
-            return 0;
-        pat[count++] = half;
-        pat[count++] = mul_a;
-        y = mul_a->out[0];
+    if (c->op == OP_POW && c->in[0] == x && const_near(c->in[1], 3, 0)) {
+        pat[(*count)++] = c;
+        return 1;
     }
-    if (!is_f32(y) || ir_numel(y) != ir_numel(x))
+    Value *sq = other_input(c, x);
+    Node *s = made_by(sq, OP_MUL);
+    if (c->op != OP_MUL || !s || !private_to(sq, 1) || s->in[0] != x || s->in[1] != x)
         return 0;
-    Node *ge = replace(g, pat, count, "Gelu", 20, &x, 1, y);
-    return ir_ops[ge->op].infer(g, ge, ctx->d) < 0 ? -1 : 1;
+    pat[(*count)++] = s;
+    pat[(*count)++] = c;
+    return 1;
+}
+
+/* 0.5 x (1 + Tanh(sqrt(2/pi) (x + 0.044715 x^3))), Gelu approximate=tanh
+ * as torch writes it below opset 20. Matched from the Tanh. */
+static int match_gelu_tanh(Graph *g, Node *th, PassCtx *ctx)
+{
+    Node *sc = th->in[0] ? th->in[0]->producer : NULL;
+    if (!sc || sc->dead || sc->op != OP_MUL || !private_to(th->in[0], 1) || !is_f32(th->out[0]))
+        return 0;
+    Value *u = times_const(sc, 0.7978845608028654, 1e-6);
+    Node *add = made_by(u, OP_ADD);
+    if (!add || !private_to(u, 1))
+        return 0;
+    for (int i = 0; i < 2; i++) {
+        Value *x = add->in[i], *m = add->in[1 - i];
+        Node *mc = made_by(m, OP_MUL);
+        Value *cube = times_const(mc, 0.044715, 1e-7);
+        Node *pat[12];
+        int count = 0;
+        if (!is_f32(x) || !cube || !private_to(m, 1) || !cube_of(cube, x, pat, &count))
+            continue;
+        pat[count++] = mc;
+        pat[count++] = add;
+        pat[count++] = sc;
+        pat[count++] = th;
+        Value *y = gelu_tail(th, x, pat, &count);
+        return replace_gelu(g, pat, count, x, y, "tanh", ctx);
+    }
+    return 0;
 }
 
 /* pass_recognize: requires pass_shape (and fold, so the constants are
@@ -239,6 +318,8 @@ int pass_recognize(Graph *g, PassCtx *ctx)
             rc = match_layernorm(g, n, ctx);
         else if (n->op == OP_ERF)
             rc = match_gelu(g, n, ctx);
+        else if (n->op == OP_TANH)
+            rc = match_gelu_tanh(g, n, ctx);
         if (rc < 0)
             return -1;
         changes += rc;

@@ -5,9 +5,9 @@
 #include "k_ew.h"
 
 /* Elements per block: every op's result for one block stays in a stack
- * buffer (16 ops x 128 floats = 8 KiB), so intermediate values never go
+ * buffer (16 ops x 256 floats = 16 KiB), so intermediate values never go
  * back to memory, and each op is a tight loop the compiler vectorizes. */
-#define CH_BLK 128
+#define CH_BLK 256
 
 typedef struct ChOp {
     int kind, code, a, b;

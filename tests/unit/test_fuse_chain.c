@@ -66,7 +66,7 @@ static void output(Graph *g, Value *v)
 
 /* The test graphs; each is built twice, for -O1 (no fusion) and -O2. */
 enum { G_SWISH, G_SE_GATE, G_HARD_SWISH, G_GELU, G_GELU2, G_MISC, G_OUT_READ, G_SMALL_VEC,
-       G_LN, G_LN_BARE, G_LN_SHARED, G_COUNT };
+       G_LN, G_LN_BARE, G_LN_SHARED, G_GELU_TANH, G_GELU_TANH_POW, G_COUNT };
 
 static void set_ints(Graph *g, Node *n, const char *name, int64_t v)
 {
@@ -142,6 +142,15 @@ static Graph *build(int which)
                     op2(g, "Add", cst(g, 1), op1(g, "Erf", op2(g, "Mul", x, cst(g, 0.70710678f))))),
                 x);
         break;
+    case G_GELU_TANH: /* as torch writes gelu(approximate='tanh') below opset 20 */
+    case G_GELU_TANH_POW: {
+        Value *cube = which == G_GELU_TANH ? op2(g, "Mul", x, op2(g, "Mul", x, x))
+                                           : op2(g, "Pow", x, cst(g, 3));
+        Value *u = op2(g, "Add", x, op2(g, "Mul", cst(g, 0.044715f), cube));
+        Value *t = op1(g, "Tanh", op2(g, "Mul", cst(g, 0.7978845608f), u));
+        y = op2(g, "Mul", cst(g, 0.5f), op2(g, "Mul", x, op2(g, "Add", cst(g, 1), t)));
+        break;
+    }
     case G_LN:
         y = layernorm(g, x, 0, 1);
         break;
@@ -257,7 +266,8 @@ static void test_pass(void)
         {G_SWISH, 1, 2, 0, 0},     {G_SE_GATE, 1, 4, 0, 0},  {G_HARD_SWISH, 1, 4, 0, 0},
         {G_GELU, 0, 0, 1, 0},      {G_GELU2, 1, 2, 0, 0},    {G_MISC, 1, 5, 0, 0},
         {G_OUT_READ, 0, 0, 0, 0},  {G_SMALL_VEC, 0, 0, 0, 0}, {G_LN, 0, 0, 0, 1},
-        {G_LN_BARE, 0, 0, 0, 1},   {G_LN_SHARED, 1, 3, 0, 0},
+        {G_LN_BARE, 0, 0, 0, 1},   {G_LN_SHARED, 1, 3, 0, 0},  {G_GELU_TANH, 0, 0, 1, 0},
+        {G_GELU_TANH_POW, 0, 0, 1, 0},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         Graph *g;
@@ -283,7 +293,8 @@ static void test_pass(void)
             CHECK(0, count_live(g, OP_REDUCE_MEAN) + count_live(g, OP_SQRT) +
                          count_live(g, OP_DIV));
         if (cases[c].gelus)
-            CHECK(0, count_live(g, OP_ERF) + count_live(g, OP_MUL) + count_live(g, OP_ADD));
+            CHECK(0, count_live(g, OP_ERF) + count_live(g, OP_MUL) + count_live(g, OP_ADD) +
+                         count_live(g, OP_TANH) + count_live(g, OP_POW));
         if (cases[c].chains)
             CHECK(0, count_live(g, OP_SIGMOID) + count_live(g, OP_CLIP) + count_live(g, OP_TANH) +
                          count_live(g, OP_SQRT) + count_live(g, OP_GELU));
