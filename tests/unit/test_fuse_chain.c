@@ -343,7 +343,8 @@ static RtTensorDesc desc(int rank, const int64_t *dims)
     memset(&d, 0, sizeof d);
     d.dtype = RT_F32;
     d.rank = rank;
-    memcpy(d.dims, dims, sizeof(int64_t) * (size_t)rank);
+    if (rank)
+        memcpy(d.dims, dims, sizeof(int64_t) * (size_t)rank);
     return d;
 }
 
