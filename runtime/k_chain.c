@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "k_ew.h"
+#include "rt_vmath.h"
 
 /* Elements per block: every op's result for one block stays in a stack
  * buffer (16 ops x 256 floats = 16 KiB), so intermediate values never go
@@ -12,6 +13,7 @@
 typedef struct ChOp {
     int kind, code, a, b;
     float p0, p1;
+    int gate; /* this Sigmoid/HardSigmoid of a and the next op, a * it, run as one loop */
 } ChOp;
 
 /* The collapsed iteration space: rows of n elements; along a row every input
@@ -126,6 +128,38 @@ HOT static void clip_f32(float *o, const float *a, int64_t m, float lo, float hi
     }
 }
 
+static void gate_f32(const ChOp *op, float *o, const float *a, int64_t m)
+{
+    if (op->code == RT_UN_SIGMOID) {
+        for (int64_t i = 0; i < m; i++)
+            o[i] = a[i] * v_sigmoid(a[i]);
+    } else {
+        float alpha = op->p0, beta = op->p1;
+        for (int64_t i = 0; i < m; i++)
+            o[i] = a[i] * v_clamp01(alpha * a[i] + beta);
+    }
+}
+
+/* Op j can run with op j + 1 as one gate loop: j is a Sigmoid or HardSigmoid
+ * of register a, j + 1 multiplies a by it (either order), and nothing else
+ * reads j's result. */
+static int is_gate(const Chain *ch, int j)
+{
+    const ChOp *u = &ch->ops[j], *mul;
+    int rj = ch->n_in + j;
+    if (j + 1 >= ch->n_ops || u->kind != RT_CHAIN_UN ||
+        (u->code != RT_UN_SIGMOID && u->code != RT_UN_HARD_SIGMOID))
+        return 0;
+    mul = &ch->ops[j + 1];
+    if (mul->kind != RT_CHAIN_BIN || mul->code != RT_BIN_MUL ||
+        !((mul->a == u->a && mul->b == rj) || (mul->a == rj && mul->b == u->a)))
+        return 0;
+    for (int k = j + 2; k < ch->n_ops; k++)
+        if (ch->ops[k].a == rj || (ch->ops[k].kind == RT_CHAIN_BIN && ch->ops[k].b == rj))
+            return 0;
+    return 1;
+}
+
 /* Runs the op list over m elements of one row: input k's first element is
  * at off[k], the output's at oo. */
 HOT static void run_block(const Chain *ch, const int64_t *off, int64_t oo, int64_t m,
@@ -141,6 +175,18 @@ HOT static void run_block(const Chain *ch, const int64_t *off, int64_t oo, int64
     for (int j = 0; j < ch->n_ops; j++) {
         const ChOp *op = &ch->ops[j];
         const Reg *ra = &r[op->a], *rb = op->kind == RT_CHAIN_BIN ? &r[op->b] : ra;
+        if (op->gate && !ra->scalar) {
+            /* swish x * Sigmoid(x), hard-swish x * HardSigmoid(x): one loop,
+             * the same arithmetic as the two ops */
+            float *o = j + 1 == ch->n_ops - 1 ? ch->out + oo : buf[j + 1];
+            gate_f32(op, o, ra->p, m);
+            r[ch->n_in + j].scalar = 0;
+            r[ch->n_in + j].p = o; /* never read: the next op was its only reader */
+            r[ch->n_in + j + 1].scalar = 0;
+            r[ch->n_in + j + 1].p = o;
+            j++;
+            continue;
+        }
         Reg *ro = &r[ch->n_in + j];
         int scalar = ra->scalar && rb->scalar;
         /* a value constant along the row is computed once, in slot 0 of its
@@ -242,6 +288,8 @@ HOT int rt_ew_chain(const RtCall *c, const void *const *in, void *const *out)
             op->a >= ch.n_in + j || op->b >= ch.n_in + j)
             return RT_EINVAL;
     }
+    for (int j = 0; j < ch.n_ops; j++)
+        ch.ops[j].gate = is_gate(&ch, j);
     if (c->out[0].dtype != RT_F32)
         return RT_EDTYPE;
     int64_t st[RT_CHAIN_MAX_IN][RT_MAX_RANK];

@@ -380,6 +380,30 @@ static void test_kernel(void)
     /* float32 rounding of three operations and the fast exp */
     CHECK_NEAR(0, worst, 1e-6);
 
+    /* x * Sigmoid(x) and x * HardSigmoid(x) run as one gate loop; a Sigmoid
+     * read again later does not, and both must match double arithmetic */
+    RtTensorDesc dx = desc(1, DIMS(N));
+    const void *inx[1] = {x};
+    int64_t swish[] = {RT_CHAIN_UN, RT_UN_SIGMOID, 0, 0, 0, 0, RT_CHAIN_BIN, RT_BIN_MUL, 1, 0, 0, 0};
+    int64_t hswish[] = {RT_CHAIN_UN, RT_UN_HARD_SIGMOID, 0, 0, fbits(1.0f / 6), fbits(0.5f),
+                        RT_CHAIN_BIN, RT_BIN_MUL, 0, 1, 0, 0};
+    int64_t reuse[] = {RT_CHAIN_UN, RT_UN_SIGMOID, 0, 0, 0, 0, RT_CHAIN_BIN, RT_BIN_MUL, 0, 1, 0, 0,
+                       RT_CHAIN_BIN, RT_BIN_ADD, 2, 1, 0, 0};
+    const int64_t *progs[3] = {swish, hswish, reuse};
+    int n_ops[3] = {2, 2, 3};
+    for (int k = 0; k < 3; k++) {
+        CHECK(RT_OK, run_chain(&dx, 1, inx, &dx, y, progs[k], n_ops[k]));
+        worst = 0;
+        for (int i = 0; i < N; i++) {
+            double v = x[i], sg = 1 / (1 + exp(-v)), hs = v / 6 + 0.5;
+            hs = hs < 0 ? 0 : hs > 1 ? 1 : hs;
+            double r = k == 0 ? v * sg : k == 1 ? v * hs : v * sg + sg;
+            double e = fabs(y[i] - r) / (fabs(r) > 1 ? fabs(r) : 1);
+            worst = e > worst ? e : worst;
+        }
+        CHECK_NEAR(0, worst, 1e-6);
+    }
+
     /* a scalar output: every operand is one value */
     float two = 2, three = 3, r;
     RtTensorDesc ds = desc(0, NULL);
