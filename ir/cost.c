@@ -121,6 +121,9 @@ double ir_node_flops(const Node *n)
     case OP_HARDMAX:
         /* max, subtract and exp, sum, divide */
         return 4.0 * numel(x);
+    case OP_EW_CHAIN:
+        /* one flop per fused op and element (an exp counts as one) */
+        return numel(y) * (double)(n->n_ints > RT_CHAIN_NOPS ? n->ints[RT_CHAIN_NOPS] : 0);
     case OP_CLIP:
     case OP_WHERE:
     case OP_QUANTIZE_LINEAR:

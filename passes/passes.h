@@ -37,6 +37,10 @@ int pass_dce(Graph *g, PassCtx *ctx);
 int pass_noop(Graph *g, PassCtx *ctx);
 /* passes/fuse.c */
 int pass_fuse(Graph *g, PassCtx *ctx);
+/* passes/recognize.c */
+int pass_recognize(Graph *g, PassCtx *ctx);
+/* passes/fuse_chain.c */
+int pass_fuse_chain(Graph *g, PassCtx *ctx);
 /* passes/plan.c */
 int pass_plan(Graph *g, PassCtx *ctx);
 

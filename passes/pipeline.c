@@ -8,6 +8,8 @@ const PassInfo ir_passes[] = {
     {"fold", pass_fold, "evaluate nodes whose inputs are all constant"},
     {"noop", pass_noop, "remove Identity, same-type Cast, same-shape Reshape and kin"},
     {"fuse", pass_fuse, "fuse Conv + Relu/Clip into FusedConv"},
+    {"recognize", pass_recognize, "LayerNormalization and Gelu from their decomposed forms"},
+    {"fuse_chain", pass_fuse_chain, "merge float32 elementwise chains into one EwChain pass"},
     {"dce", pass_dce, "remove nodes no graph output depends on"},
     {"plan", pass_plan, "assign arena offsets by liveness (reuse and in-place)"},
 };
@@ -15,11 +17,11 @@ const int ir_n_passes = (int)(sizeof ir_passes / sizeof ir_passes[0]);
 
 /* Each pipeline is a list of pass names; "plan" always ends it because the
  * emitters need offsets. -O0 keeps only what code generation requires. */
-static const char *const pipelines[4][8] = {
+static const char *const pipelines[4][12] = {
     {"shape", "plan", NULL},
     {"shape", "fold", "dce", "plan", NULL},
-    {"shape", "fold", "noop", "fuse", "dce", "plan", NULL},
-    {"shape", "fold", "noop", "fuse", "dce", "plan", NULL},
+    {"shape", "fold", "noop", "recognize", "fuse", "fuse_chain", "dce", "plan", NULL},
+    {"shape", "fold", "noop", "recognize", "fuse", "fuse_chain", "dce", "plan", NULL},
 };
 
 int ir_run_pass(Graph *g, const char *name, PassCtx *ctx)

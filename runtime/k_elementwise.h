@@ -108,4 +108,19 @@ int rt_where(const RtCall *c, const void *const *in, void *const *out);
  * round to nearest even, without double rounding from float64. */
 int rt_cast(const RtCall *c, const void *const *in, void *const *out);
 
+/* EwChain (made by pass fuse_chain): a small DAG of float32 elementwise ops
+ * run in one pass over memory. Inputs (all float32) broadcast to out's shape
+ * as in NumPy. Registers 0..n_in-1 are the inputs, n_in + k the result of op
+ * k; the last op's result is the output. ints: NOPS, then per op
+ * RT_CHAIN_OP_INTS slots: kind, code (RtUnOp for UN, RtBinOp for BIN, 0 for
+ * CLIP), the registers a and b (b unused by UN and CLIP), and the float bits
+ * of p0 and p1 (UN: RT_UNARY_F_P0/P1; CLIP: lo, hi). */
+enum { RT_CHAIN_NOPS, RT_CHAIN_OPS };
+enum { RT_CHAIN_UN, RT_CHAIN_BIN, RT_CHAIN_CLIP };
+enum { RT_CHAIN_KIND, RT_CHAIN_CODE, RT_CHAIN_A, RT_CHAIN_B, RT_CHAIN_P0, RT_CHAIN_P1,
+       RT_CHAIN_OP_INTS };
+#define RT_CHAIN_MAX_OPS 16
+#define RT_CHAIN_MAX_IN 8
+int rt_ew_chain(const RtCall *c, const void *const *in, void *const *out);
+
 #endif

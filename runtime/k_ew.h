@@ -89,4 +89,8 @@ void ew_load(int cls, void *dst, const void *src, int dtype, int64_t off, int64_
 /* Converts n elements of the class's C type into dst (of dtype) from element off. */
 void ew_store(int cls, void *dst, int dtype, int64_t off, const void *src, int64_t n);
 
+/* One float32 row of a float-valued RtUnOp (not IsNaN/IsInf) with its
+ * parameters P0, P1 (k_unary.c); EwChain runs its unary ops through it. */
+void ew_unary_f32(int op, float *o, const float *a, int64_t n, float p0, float p1);
+
 #endif

@@ -142,6 +142,33 @@ static int64_t bcast_index(int64_t i, const RtTensorDesc *inner, const int64_t *
     return r;
 }
 
+/* Rows [lo, hi) of a float32 LayerNormalization over dense Scale and B,
+ * for rt_parallel_for. */
+typedef struct LnRows {
+    int64_t n;
+    float eps;
+    const float *x, *scale, *bias;
+    float *y;
+} LnRows;
+
+HOT static void ln_rows(void *ctx, int64_t lo, int64_t hi)
+{
+    const LnRows *r = ctx;
+    for (int64_t o = lo; o < hi; o++) {
+        double m, v;
+        moments(RT_F32, r->x, o * r->n, r->n, &m, &v);
+        const float *xf = r->x + o * r->n, *sf = r->scale, *bf = r->bias;
+        float *yf = r->y + o * r->n;
+        float mf = (float)m, invf = (float)(1 / sqrt(v + r->eps));
+        if (bf)
+            for (int64_t i = 0; i < r->n; i++)
+                yf[i] = (xf[i] - mf) * invf * sf[i] + bf[i];
+        else
+            for (int64_t i = 0; i < r->n; i++)
+                yf[i] = (xf[i] - mf) * invf * sf[i];
+    }
+}
+
 HOT int rt_layernorm(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0];
@@ -166,6 +193,12 @@ HOT int rt_layernorm(const RtCall *c, const void *const *in, void *const *out)
     int dense = rt_numel(&c->in[1]) == inner && (!bias || rt_numel(&c->in[2]) == inner);
     void *mean_out = c->n_out > 1 && c->out[1].dtype != RT_UNDEF ? out[1] : NULL;
     void *inv_out = c->n_out > 2 && c->out[2].dtype != RT_UNDEF ? out[2] : NULL;
+    if (dt == RT_F32 && dense && c->in[1].dtype == RT_F32 && (!bias || c->in[2].dtype == RT_F32) &&
+        !mean_out && !inv_out) {
+        LnRows r = {inner, eps, in[0], scale, bias, out[0]};
+        rt_parallel_for(outer, (16384 + inner - 1) / (inner ? inner : 1), ln_rows, &r);
+        return RT_OK;
+    }
     for (int64_t o = 0; o < outer; o++) {
         double m, v;
         moments(dt, in[0], o * inner, inner, &m, &v);
@@ -273,6 +306,21 @@ HOT static void softmax_row(int kind, const float *x, float *y, int64_t n)
     }
 }
 
+/* Rows [lo, hi) of a float32 softmax over the last axis, for rt_parallel_for. */
+typedef struct SoftmaxRows {
+    int kind;
+    int64_t n;
+    const float *x;
+    float *y;
+} SoftmaxRows;
+
+static void softmax_rows(void *ctx, int64_t lo, int64_t hi)
+{
+    const SoftmaxRows *r = ctx;
+    for (int64_t o = lo; o < hi; o++)
+        softmax_row(r->kind, r->x + o * r->n, r->y + o * r->n, r->n);
+}
+
 HOT int rt_softmax(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0];
@@ -291,8 +339,8 @@ HOT int rt_softmax(const RtCall *c, const void *const *in, void *const *out)
     if (n == 0)
         return RT_OK;
     if (dt == RT_F32 && inner == 1) {
-        for (int64_t o = 0; o < outer; o++)
-            softmax_row(kind, (const float *)in[0] + o * n, (float *)out[0] + o * n, n);
+        SoftmaxRows r = {kind, n, in[0], out[0]};
+        rt_parallel_for(outer, (16384 + n - 1) / n, softmax_rows, &r);
         return RT_OK;
     }
     if (dt == RT_F32 && kind != RT_HARDMAX) {

@@ -352,3 +352,31 @@ int ir_infer_variadic(Graph *g, Node *n, Diag *d)
     ir_param_int(n, RT_VARIADIC_MEAN, n->op == OP_MEAN);
     return ir_set_out(n, 0, n->in[0]->dtype, r, dims);
 }
+
+/* EwChain (made by pass fuse_chain): attribute "program" is the kernel's op
+ * list (RT_CHAIN_OP_INTS ints per op, see k_elementwise.h), "fused_from" the
+ * op types it replaced, for inspect. Output: float32 of the inputs'
+ * broadcast shape. */
+int ir_infer_ew_chain(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    const Attr *prog = ir_attr(n, "program");
+    if (!prog || prog->type != AT_INTS || prog->n < RT_CHAIN_OP_INTS ||
+        prog->n % RT_CHAIN_OP_INTS || prog->n / RT_CHAIN_OP_INTS > RT_CHAIN_MAX_OPS)
+        return ir_node_error(d, n, "attribute program is missing or malformed");
+    if (n->n_in < 1 || n->n_in > RT_CHAIN_MAX_IN)
+        return ir_node_error(d, n, "has %d inputs; expected 1 to %d", n->n_in, RT_CHAIN_MAX_IN);
+    int rank = 0;
+    int64_t dims[IR_MAX_RANK], acc[IR_MAX_RANK];
+    for (int i = 0; i < n->n_in; i++) {
+        const Value *v = n->in[i];
+        if (!v || v->dtype != RT_F32)
+            return ir_node_error(d, n, "input %d is not float32", i);
+        memcpy(acc, dims, sizeof(int64_t) * (size_t)rank);
+        if (ir_broadcast(rank, acc, v->rank, v->dims, &rank, dims) < 0)
+            return ir_node_error(d, n, "inputs do not broadcast together");
+    }
+    ir_param_int(n, RT_CHAIN_NOPS, prog->n / RT_CHAIN_OP_INTS);
+    ir_param_ints(n, RT_CHAIN_OPS, prog->ints, prog->n);
+    return ir_set_out(n, 0, RT_F32, rank, dims);
+}
