@@ -21,6 +21,7 @@ typedef struct Opts {
     const char *cc, *cflags;
     int npy, keep, verbose, verify, no_main;
     int profile;                 /* --profile */
+    int threads;                 /* --threads: the binary's default thread count */
     int target;                  /* --target: a CgTarget */
     int opt_level;
     int weights;
@@ -69,6 +70,8 @@ static const char usage[] =
     "  --cc CC, --cflags FLAGS  build: the C compiler and extra flags\n"
     "  --keep, -v               build: keep the generated sources; print the cc command\n"
     "  --no-main                compile: no main.c\n"
+    "  --threads N              compile, build: the binary's default thread count (default 1;\n"
+    "                           0: every online CPU); its own --threads N overrides it\n"
     "  --profile                compile, build: time every node; the binary prints a table\n"
     "                           per node (and --profile-json FILE writes it as JSON)\n"
     "  --limit NAME=N           raise (or lower) one of the limits below\n"
@@ -133,6 +136,7 @@ static int parse_args(int argc, char **argv, Opts *o)
 {
     o->opt_level = 2;
     o->weights = WEIGHTS_AUTO;
+    o->threads = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -191,6 +195,14 @@ static int parse_args(int argc, char **argv, Opts *o)
             char err[256];
             if (ir_limit_parse(&o->limits, next, err, sizeof err))
                 return fail("%s", err);
+        } else if (!strcmp(a, "--threads")) {
+            NEED_ARG();
+            char *end;
+            errno = 0;
+            long t = strtol(next, &end, 10);
+            if (*end || !*next || errno || t < 0 || t > RT_MAX_THREADS)
+                return fail("bad --threads '%s' (expected 0 .. 256; 0: every CPU)", next);
+            o->threads = (int)t;
         } else if (!strcmp(a, "--dump-after")) {
             NEED_ARG();
             o->dump_after = next;
@@ -380,7 +392,7 @@ int main(int argc, char **argv)
     model_stem(o.model, stem, sizeof stem);
     CgOptions cg = {.name = o.name ? o.name : stem, .out_dir = o.output, .weights = o.weights,
                     .with_main = !o.no_main, .with_runtime = 1, .model_path = o.model,
-                    .target = o.target, .profile = o.profile};
+                    .target = o.target, .profile = o.profile, .threads = o.threads};
     if (rc == 0 && !strcmp(o.cmd, "run")) {
         rc = cmd_run(g, &o, &d);
     } else if (rc == 0 && !strcmp(o.cmd, "inspect")) {

@@ -35,6 +35,7 @@ typedef struct Driver {
     const char *weights;         /* --weights, NULL for the model's default */
     int npy;                     /* --npy */
     long bench;                  /* --bench N, 0 without */
+    int threads;                 /* --threads N, else rt_main_threads's default */
     const char **files;          /* per input group, NULL until given */
     Block *in, *out;             /* per graph input / output */
     int64_t *extent;             /* per dynamic output (in order): its actual extent */
@@ -123,10 +124,19 @@ static void usage_group(const RtModel *m, int is_out, int k)
     }
 }
 
+/* The thread count without --threads: 1, or what onnxcc --threads baked
+ * into the generated main.c. */
+static int default_threads = 1;
+
+void rt_main_threads(int n)
+{
+    default_threads = n;
+}
+
 static void usage(const Driver *dr)
 {
     const RtModel *m = dr->m;
-    printf("usage: %s [--out DIR] [--npy] [--bench N] [--weights FILE] INPUT...\n"
+    printf("usage: %s [--out DIR] [--npy] [--bench N] [--threads N] [--weights FILE] INPUT...\n"
            "Runs the model '%s' once on the given inputs.\n\n"
            "  INPUT           a .pb (ONNX TensorProto) or .npy file, in input order,\n"
            "                  or NAME=FILE; a sequence or optional input is one ONNX\n"
@@ -135,8 +145,10 @@ static void usage(const Driver *dr)
            "                  without it, print a summary of each output\n"
            "  --npy           write .npy files instead of .pb (with --out)\n"
            "  --bench N       after one warm-up run, time N runs and print the latency\n"
+           "  --threads N     threads the kernels share the work among (default %d,\n"
+           "                  set by onnxcc --threads; 0: every online CPU)\n"
            "  --weights FILE  load the weights from FILE instead of the default\n",
-           dr->prog, m->name ? m->name : "");
+           dr->prog, m->name ? m->name : "", default_threads);
     if (dr->prof)
         printf("  --profile-json FILE  also write the per-node profile to FILE as JSON\n");
     printf("  --help          show this help\n\ninputs:\n");
@@ -208,6 +220,16 @@ static int parse_args(Driver *dr, int argc, char **argv)
                 dr->prof_json = v;
                 if (!err && !dr->prof)
                     err = fail(dr, "--profile-json: this binary was built without --profile");
+            } else if (opt_value(dr, argc, argv, &i, "--threads", &v, &err)) {
+                char *end;
+                long t;
+                if (err)
+                    break;
+                errno = 0;
+                t = strtol(v, &end, 10);
+                if (*end || errno || t < 0 || t > RT_MAX_THREADS)
+                    err = fail(dr, "--threads needs 0 .. %d, got '%s'", RT_MAX_THREADS, v);
+                dr->threads = (int)t;
             } else if (opt_value(dr, argc, argv, &i, "--bench", &v, &err)) {
                 char *end;
                 if (err)
@@ -363,6 +385,7 @@ static const char *status_str(int rc)
     case RT_EFORMAT: return "malformed data";
     case RT_ENOMEM: return "buffer too small";
     case RT_ECPU: return "this CPU lacks an instruction set the code was built for";
+    case RT_ETHREAD: return "threads could not be started";
     default: return "error";
     }
 }
@@ -642,7 +665,12 @@ static int drive(Driver *dr, int argc, char **argv)
         out[k] = dr->out[k].p;
     for (int j = 0; j < n_dynamic(m); j++)
         out[m->n_out + j] = &dr->extent[j];
-    rc = 0;
+    /* the pool starts once, before the first run: never per node or per run */
+    if ((rc = rt_set_threads(dr->threads)) != 0) {
+        free((void *)in);
+        free(out);
+        return fail(dr, "--threads %d: %s (code %d)", dr->threads, status_str(rc), rc);
+    }
     if (m->init && (rc = m->init(dr->weights)) != 0)
         rc = fail(dr, "cannot load the weights%s%s: %s (code %d)", dr->weights ? " from " : "",
                   dr->weights ? dr->weights : "", status_str(rc), rc);
@@ -671,8 +699,9 @@ static int drive(Driver *dr, int argc, char **argv)
         printf("cpu: %s\nbuilt for: %s\n", cpu, built);
     }
     if (!rc && dr->bench)
-        printf("latency: min %.3f ms, median %.3f ms, mean %.3f ms over %ld runs\n", dr->lat[0],
-               dr->lat[1], dr->lat[2], dr->bench);
+        printf("latency: min %.3f ms, median %.3f ms, mean %.3f ms over %ld runs, %d thread%s\n",
+               dr->lat[0], dr->lat[1], dr->lat[2], dr->bench, rt_threads(),
+               rt_threads() > 1 ? "s" : "");
     if (!rc && dr->prof)
         rc = report_profile(dr);
     free((void *)in);
@@ -692,6 +721,7 @@ int rt_main_hooked(int argc, char **argv, const RtModel *m, const RtProfHooks *p
     memset(&dr, 0, sizeof dr);
     dr.m = m;
     dr.prof = p;
+    dr.threads = default_threads;
     dr.prog = "model_bin";
     if (argc > 0 && argv[0] && argv[0][0]) {
         const char *s = strrchr(argv[0], '/');
@@ -716,6 +746,7 @@ int rt_main_hooked(int argc, char **argv, const RtModel *m, const RtProfHooks *p
     free((void *)dr.files);
     free(dr.in);
     free(dr.out);
+    rt_set_threads(1);           /* joins the workers: exit with none running */
     fflush(stdout);
     return rc;
 }

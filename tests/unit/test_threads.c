@@ -1,0 +1,196 @@
+/* test_threads.c: rt_parallel_for on the thread pool covers [0, n) exactly as the serial loop does. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "runtime/rt_internal.h"
+
+#define MAX_N 20000
+#define MAX_CALLS 512
+
+/* What one rt_parallel_for did: the result array, how often each index was
+ * visited, and the ranges fn was called on (and by which thread). */
+typedef struct Log {
+    float out[MAX_N];
+    int visits[MAX_N];
+    int n_calls;                 /* bumped atomically: fn runs concurrently */
+    int64_t lo[MAX_CALLS], hi[MAX_CALLS];
+    pthread_t who[MAX_CALLS];
+    int nested;                  /* fn also calls rt_parallel_for inside its range */
+    int inner_calls;             /* calls of the inner fn, atomically */
+} Log;
+
+static Log lg;
+
+/* The reference computation: a value per index that depends on nothing else. */
+static float value(int64_t i)
+{
+    return (float)(i % 97) * 0.5f - (float)(i % 13);
+}
+
+static void inner(void *ctx, int64_t lo, int64_t hi)
+{
+    int64_t *span = ctx;
+    __atomic_fetch_add(&lg.inner_calls, 1, __ATOMIC_RELAXED);
+    for (int64_t i = lo; i < hi; i++)
+        lg.out[span[0] + i] += 1.0f;
+}
+
+static void body(void *ctx, int64_t lo, int64_t hi)
+{
+    (void)ctx;
+    int k = __atomic_fetch_add(&lg.n_calls, 1, __ATOMIC_RELAXED);
+    if (k < MAX_CALLS) {
+        lg.lo[k] = lo;
+        lg.hi[k] = hi;
+        lg.who[k] = pthread_self();
+    }
+    for (int64_t i = lo; i < hi; i++) {
+        lg.visits[i]++;
+        lg.out[i] = value(i);
+    }
+    if (lg.nested) {
+        /* nested: serial (one call) while the pool runs this call's ranges */
+        int64_t span[1] = {lo};
+        rt_parallel_for(hi - lo, 1, inner, span);
+    }
+}
+
+/* Runs rt_parallel_for(n, grain) and checks it against the contract:
+ * every index once, the values of the serial loop, at most rt_threads()
+ * ranges, each >= grain but the last. Returns the number of distinct threads. */
+static int run_case(int64_t n, int64_t grain, int nested)
+{
+    memset(&lg, 0, sizeof lg);
+    lg.nested = nested;
+    rt_parallel_for(n, grain, body, NULL);
+    int bad_visit = 0, bad_value = 0;
+    for (int64_t i = 0; i < n; i++) {
+        bad_visit += lg.visits[i] != 1;
+        bad_value += lg.out[i] != value(i) + (nested ? 1.0f : 0.0f);
+    }
+    for (int64_t i = n; i < MAX_N; i++)
+        bad_visit += lg.visits[i] != 0;
+    CHECK(0, bad_visit);
+    CHECK(0, bad_value);
+    int64_t g = grain < 1 ? 1 : grain;
+    int64_t parts = n / g < 1 ? 1 : n / g;
+    if (parts > rt_threads())
+        parts = rt_threads();
+    CHECK(n > 0 ? parts : 0, lg.n_calls);
+    /* inside ranges the pool runs, the inner call is one serial call; an
+     * outer call of one range is a plain call, and the inner may split */
+    if (nested && parts > 1)
+        CHECK(lg.n_calls, lg.inner_calls);
+    int short_ranges = 0, threads = 0;
+    for (int k = 0; k < lg.n_calls && k < MAX_CALLS; k++) {
+        short_ranges += lg.hi[k] - lg.lo[k] < g && lg.hi[k] != n;
+        int seen = 0;
+        for (int j = 0; j < k; j++)
+            seen |= pthread_equal(lg.who[j], lg.who[k]);
+        threads += !seen;
+    }
+    CHECK(0, short_ranges);
+    if (short_ranges || bad_visit || bad_value || lg.n_calls != (n > 0 ? parts : 0))
+        fprintf(stderr, "  case: threads %d, n %lld, grain %lld, nested %d\n", rt_threads(),
+                (long long)n, (long long)grain, nested);
+    return threads;
+}
+
+static const int64_t sizes[] = {0, 1, 2, 3, 5, 7, 8, 63, 64, 65, 1000, 4097, MAX_N};
+static const int64_t grains[] = {-3, 0, 1, 2, 3, 7, 64, 1000, 5000, 100000};
+#define COUNT(a) ((int)(sizeof(a) / sizeof(a)[0]))
+
+static void all_cases(void)
+{
+    for (int s = 0; s < COUNT(sizes); s++)
+        for (int g = 0; g < COUNT(grains); g++)
+            for (int nested = 0; nested < 2; nested++)
+                run_case(sizes[s], grains[g], nested);
+}
+
+/* A reduction the way kernels write one: partial results per range into
+ * slots the range owns (here: one slot per index block). */
+typedef struct Sum {
+    const float *x;
+    double part[64];
+} Sum;
+
+static void sum_blocks(void *ctx, int64_t lo, int64_t hi)
+{
+    Sum *s = ctx;
+    for (int64_t b = lo; b < hi; b++) {
+        double acc = 0;
+        for (int64_t i = b * 1000; i < (b + 1) * 1000; i++)
+            acc += s->x[i];
+        s->part[b] = acc;
+    }
+}
+
+static void check_reduction(void)
+{
+    static float x[64000];
+    Sum s = {.x = x};
+    double want = 0, got = 0;
+    for (int i = 0; i < 64000; i++) {
+        x[i] = (float)((i * 7919) % 1001) / 1000.0f;
+        want += x[i];
+    }
+    rt_parallel_for(64, 1, sum_blocks, &s);
+    for (int b = 0; b < 64; b++)
+        got += s.part[b];
+    /* sums of the same blocks in the same order: equal up to the order of
+     * the final 64 additions, 1e-9 relative */
+    CHECK_NEAR(want, got, 1e-9 * want);
+}
+
+int main(void)
+{
+    /* one thread: no pool, a plain call */
+    CHECK(1, rt_threads());
+    CHECK(1, run_case(1000, 1, 0));
+    all_cases();
+    CHECK(RT_OK, rt_set_threads(1));
+    CHECK(1, rt_threads());
+
+    for (int t = 2; t <= 5; t++) {
+        CHECK(RT_OK, rt_set_threads(t));
+        CHECK(t, rt_threads());
+        all_cases();
+        check_reduction();
+        /* enough work for every thread: each range ran on its own thread */
+        CHECK(t, run_case(MAX_N, 1, 0));
+    }
+    /* changing the count restarts the pool; the same count is a no-op */
+    CHECK(RT_OK, rt_set_threads(3));
+    CHECK(RT_OK, rt_set_threads(3));
+    CHECK(3, rt_threads());
+    CHECK(RT_EINVAL, rt_set_threads(RT_MAX_THREADS + 1));
+    CHECK(3, rt_threads());
+    CHECK(RT_OK, rt_set_threads(1));
+    CHECK(1, rt_threads());
+
+    /* repeated start and stop, work in between */
+    int bad = 0;
+    for (int r = 0; r < 100; r++) {
+        bad += rt_set_threads(2 + r % 3) != RT_OK;
+        bad += run_case(1000 + r, 1 + r % 5, r % 2) != 2 + r % 3;
+        bad += rt_set_threads(1) != RT_OK;
+    }
+    CHECK(0, bad);
+
+    /* 0: every online CPU */
+    CHECK(RT_OK, rt_set_threads(0));
+    CHECK(rt_max_threads(), rt_threads());
+    CHECK_TRUE(rt_max_threads() >= 1);
+    run_case(MAX_N, 1, 1);
+
+    /* no spinning: every hand-off goes through the condition variables */
+    CHECK(RT_OK, rt_set_threads(1));
+    setenv("ONNXCC_SPIN_US", "0", 1);
+    CHECK(RT_OK, rt_set_threads(2));
+    all_cases();
+    CHECK(RT_OK, rt_set_threads(1));
+    return CHECK_DONE();
+}
