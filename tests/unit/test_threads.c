@@ -1,9 +1,11 @@
 /* test_threads.c: rt_parallel_for on the thread pool covers [0, n) exactly as the serial loop does. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "check.h"
+#include "desc.h"
 #include "runtime/rt_internal.h"
 
 #define MAX_N 20000
@@ -145,12 +147,89 @@ static void check_reduction(void)
     CHECK_NEAR(want, got, 1e-9 * want);
 }
 
+/* ---- kernels that split their work with rt_parallel_for ---- */
+
+/* Pooling over N*C planes: MaxPool (with and without Indices), AveragePool
+ * with padding, GlobalAverage/MaxPool, against a direct loop per output. */
+enum { PN = 2, PC = 37, PH = 23, PW = 19, K = 3, ST = 2, PAD = 1 };
+enum { OH = (PH + 2 * PAD - K) / ST + 1, OW = (PW + 2 * PAD - K) / ST + 1 };
+
+static float px[PN * PC * PH * PW];
+
+static double ref_pool(int mode, int64_t pl, int64_t oh, int64_t ow, int64_t *arg)
+{
+    double acc = mode == RT_POOL_MAX ? -HUGE_VAL : 0;
+    int count = 0;
+    for (int kh = 0; kh < K; kh++)
+        for (int kw = 0; kw < K; kw++) {
+            int64_t h = oh * ST - PAD + kh, w = ow * ST - PAD + kw;
+            if (h < 0 || h >= PH || w < 0 || w >= PW)
+                continue;
+            int64_t i = (pl * PH + h) * PW + w;
+            if (mode == RT_POOL_AVG)
+                acc += px[i];
+            else if (px[i] > acc)
+                acc = px[i], *arg = i;
+            count++;
+        }
+    return mode == RT_POOL_AVG ? acc / count : acc;
+}
+
+static void check_pool_kernels(void)
+{
+    static float y[PN * PC * OH * OW], gy[PN * PC];
+    static int64_t ind[PN * PC * OH * OW];
+    for (int i = 0; i < PN * PC * PH * PW; i++)
+        px[i] = (float)((i * 2654435761u) % 1000) / 100.0f - 5.0f;
+    RtTensorDesc dx = desc(RT_F32, 4, DIMS(PN, PC, PH, PW));
+    RtTensorDesc dy[2] = {desc(RT_F32, 4, DIMS(PN, PC, OH, OW)),
+                          desc(RT_I64, 4, DIMS(PN, PC, OH, OW))};
+    const void *in[1] = {px};
+    for (int mode = RT_POOL_MAX; mode <= RT_POOL_AVG; mode++)
+        for (int with_ind = 0; with_ind <= (mode == RT_POOL_MAX); with_ind++) {
+            int64_t ints[14] = {mode, 2, 0, 0, K, K, ST, ST, 1, 1, PAD, PAD, PAD, PAD};
+            void *out[2] = {y, ind};
+            RtCall c = call(1, &dx, 1 + with_ind, dy, 14, ints, 0, NULL);
+            CHECK(RT_OK, rt_pool(&c, in, out));
+            int bad = 0;
+            for (int64_t pl = 0; pl < PN * PC; pl++)
+                for (int64_t oh = 0; oh < OH; oh++)
+                    for (int64_t ow = 0; ow < OW; ow++) {
+                        int64_t arg = -1, o = (pl * OH + oh) * OW + ow;
+                        double want = ref_pool(mode, pl, oh, ow, &arg);
+                        /* max is exact; the average's sum order may differ: 1e-5 */
+                        bad += fabs(y[o] - want) > 1e-5 * (1 + fabs(want));
+                        bad += with_ind && ind[o] != arg;
+                    }
+            CHECK(0, bad);
+        }
+    RtTensorDesc dg = desc(RT_F32, 4, DIMS(PN, PC, 1, 1));
+    for (int mode = RT_POOL_MAX; mode <= RT_POOL_AVG; mode++) {
+        int64_t m = mode;
+        void *out[1] = {gy};
+        RtCall c = call(1, &dx, 1, &dg, 1, &m, 0, NULL);
+        CHECK(RT_OK, rt_global_pool(&c, in, out));
+        int bad = 0;
+        for (int64_t pl = 0; pl < PN * PC; pl++) {
+            double acc = mode == RT_POOL_MAX ? -HUGE_VAL : 0;
+            for (int i = 0; i < PH * PW; i++)
+                acc = mode == RT_POOL_MAX ? fmax(acc, px[pl * PH * PW + i])
+                                          : acc + px[pl * PH * PW + i];
+            if (mode == RT_POOL_AVG)
+                acc /= PH * PW;
+            bad += fabs(gy[pl] - acc) > 1e-5 * (1 + fabs(acc));
+        }
+        CHECK(0, bad);
+    }
+}
+
 int main(void)
 {
     /* one thread: no pool, a plain call */
     CHECK(1, rt_threads());
     CHECK(1, run_case(1000, 1, 0));
     all_cases();
+    check_pool_kernels();
     CHECK(RT_OK, rt_set_threads(1));
     CHECK(1, rt_threads());
 
@@ -159,6 +238,7 @@ int main(void)
         CHECK(t, rt_threads());
         all_cases();
         check_reduction();
+        check_pool_kernels();
         /* enough work for every thread: each range ran on its own thread */
         CHECK(t, run_case(MAX_N, 1, 0));
     }
