@@ -41,6 +41,7 @@ static const char usage[] =
     "  build   MODEL -o BIN     compile and link a standalone executable\n"
     "  run     MODEL INPUT...   run the model in the interpreter (for checking)\n"
     "  inspect MODEL            print the IR after the passes\n"
+    "  cost    MODEL            FLOPs and bytes one run costs, per op type and in total\n"
     "\n"
     "Inputs are tensor files (.pb ONNX TensorProto or .npy), in graph-input order\n"
     "or as NAME=FILE. For compile/build/inspect, sample inputs bind the inputs'\n"
@@ -313,6 +314,46 @@ static int cmd_run(Graph *g, Opts *o, Diag *d)
     return rc;
 }
 
+/* `onnxcc cost`: what one run of the compiled graph costs by ir/cost.c's
+ * counts (the FLOPs --profile reports per node), per op type; the last line,
+ * "total: N nodes, F GFLOP, B MB", is what bench/run.sh reads. */
+static void cmd_cost(const Graph *g)
+{
+    enum { MAX_OPS = 256 };
+    typedef struct OpCost {
+        const char *op;          /* ONNX op_type */
+        int nodes;               /* nodes of it that run */
+        double flops, bytes;     /* their sums */
+    } OpCost;
+    OpCost row[MAX_OPS];
+    int n_rows = 0, nodes = 0;
+    double flops = 0, bytes = 0;
+    for (int k = 0; k < g->n_nodes; k++) {
+        const Node *n = g->nodes[k];
+        if (n->dead || ir_node_is_constant(n))
+            continue;
+        double f = ir_node_flops(n), b = ir_node_bytes(n);
+        int r = 0;
+        while (r < n_rows && strcmp(row[r].op, n->op_type))
+            r++;
+        if (r == n_rows && n_rows < MAX_OPS)
+            row[n_rows++] = (OpCost){n->op_type, 0, 0, 0};
+        if (r < n_rows) {
+            row[r].nodes++;
+            row[r].flops += f;
+            row[r].bytes += b;
+        }
+        nodes++;
+        flops += f;
+        bytes += b;
+    }
+    printf("%-24s %6s %12s %7s %12s\n", "op", "nodes", "MFLOP", "share", "MB");
+    for (int r = 0; r < n_rows; r++)
+        printf("%-24s %6d %12.3f %6.1f%% %12.3f\n", row[r].op, row[r].nodes, row[r].flops / 1e6,
+               flops > 0 ? 100.0 * row[r].flops / flops : 0.0, row[r].bytes / 1e6);
+    printf("total: %d nodes, %.6f GFLOP, %.3f MB\n", nodes, flops / 1e9, bytes / 1e6);
+}
+
 /* The default C prefix: the model file's name without folder and extension. */
 static void model_stem(const char *path, char *out, size_t len)
 {
@@ -363,7 +404,7 @@ int main(int argc, char **argv)
     o.cmd = argv[1];
     ir_limits_default(&o.limits);
     int known = !strcmp(o.cmd, "compile") || !strcmp(o.cmd, "build") || !strcmp(o.cmd, "run") ||
-                !strcmp(o.cmd, "inspect");
+                !strcmp(o.cmd, "inspect") || !strcmp(o.cmd, "cost");
     if (!known)
         return fail("unknown command '%s' (see onnxcc --help)", o.cmd);
     for (int i = 2; i < argc; i++)
@@ -397,6 +438,8 @@ int main(int argc, char **argv)
         rc = cmd_run(g, &o, &d);
     } else if (rc == 0 && !strcmp(o.cmd, "inspect")) {
         ir_print(g, stdout);
+    } else if (rc == 0 && !strcmp(o.cmd, "cost")) {
+        cmd_cost(g);
     } else if (rc == 0 && !strcmp(o.cmd, "compile")) {
         rc = cg_emit_folder(g, &cg, &d);
     } else if (rc == 0 && !strcmp(o.cmd, "build")) {
