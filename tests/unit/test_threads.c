@@ -223,6 +223,51 @@ static void check_pool_kernels(void)
     }
 }
 
+/* Transpose splits the output's outermost non-unit axis: shapes with a
+ * leading 1, a short first axis, and element sizes 1, 4 and 8, against the
+ * index arithmetic done directly. */
+static void check_transpose_case(int dtype, int rank, const int64_t *xd, const int64_t *perm)
+{
+    enum { MAXE = 1 << 18 };
+    static unsigned char x[MAXE * 8], y[MAXE * 8];
+    size_t esz = rt_dtype_size(dtype);
+    int64_t n = 1, yd[RT_MAX_RANK], xs[RT_MAX_RANK], ints[RT_MAX_RANK];
+    for (int k = 0; k < rank; k++)
+        n *= xd[k];
+    for (int64_t i = 0; i < (int64_t)(n * esz); i++)
+        x[i] = (unsigned char)(i * 31 + 7);
+    for (int k = 0; k < rank; k++)
+        yd[k] = xd[perm[k]], ints[k] = perm[k];
+    RtTensorDesc dx = desc(dtype, rank, xd), dy = desc(dtype, rank, yd);
+    rt_strides(&dx, xs);
+    const void *in[1] = {x};
+    void *out[1] = {y};
+    memset(y, 0xee, n * esz);
+    RtCall c = call(1, &dx, 1, &dy, rank, ints, 0, NULL);
+    CHECK(RT_OK, rt_transpose(&c, in, out));
+    int64_t bad = 0, idx[RT_MAX_RANK] = {0};
+    for (int64_t o = 0; o < n; o++) {
+        int64_t src = 0;
+        for (int k = 0; k < rank; k++)
+            src += idx[k] * xs[perm[k]];
+        bad += memcmp(y + o * esz, x + src * esz, esz) != 0;
+        for (int k = rank - 1; k >= 0 && ++idx[k] == yd[k]; k--)
+            idx[k] = 0;
+    }
+    CHECK(0, bad);
+}
+
+static void check_transpose(void)
+{
+    check_transpose_case(RT_F32, 2, DIMS(300, 257), DIMS(1, 0));
+    check_transpose_case(RT_F32, 4, DIMS(1, 64, 56, 56), DIMS(0, 2, 3, 1));
+    check_transpose_case(RT_U8, 4, DIMS(1, 2, 116, 784), DIMS(0, 2, 1, 3));
+    check_transpose_case(RT_I64, 3, DIMS(2, 3, 20000), DIMS(2, 0, 1));
+    check_transpose_case(RT_F32, 5, DIMS(1, 7, 7, 49, 32), DIMS(0, 1, 3, 2, 4));
+    check_transpose_case(RT_F32, 3, DIMS(1, 1, 1), DIMS(2, 1, 0));
+    check_transpose_case(RT_F32, 2, DIMS(0, 5), DIMS(1, 0));
+}
+
 int main(void)
 {
     /* one thread: no pool, a plain call */
@@ -230,6 +275,7 @@ int main(void)
     CHECK(1, run_case(1000, 1, 0));
     all_cases();
     check_pool_kernels();
+    check_transpose();
     CHECK(RT_OK, rt_set_threads(1));
     CHECK(1, rt_threads());
 
@@ -239,6 +285,7 @@ int main(void)
         all_cases();
         check_reduction();
         check_pool_kernels();
+        check_transpose();
         /* enough work for every thread: each range ran on its own thread */
         CHECK(t, run_case(MAX_N, 1, 0));
     }
