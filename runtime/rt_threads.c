@@ -190,8 +190,23 @@ static void stop(void)
     pool.threads = 1;
 }
 
+/* A child of fork() has only the thread that forked: it starts again with
+ * one thread (the parent's workers are not its own to join). */
+static void after_fork_child(void)
+{
+    pool.threads = 1;
+    pool.tid = NULL;             /* the parent's list; the child must not free it */
+    pool.quit = 0;
+    pool.pending = 0;
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_mutex_init(&pool.busy, NULL);
+    pthread_cond_init(&pool.work, NULL);
+    pthread_cond_init(&pool.done, NULL);
+}
+
 int rt_set_threads(int n)
 {
+    static int fork_hook;
     if (n <= 0)
         n = rt_max_threads();
     if (n > RT_MAX_THREADS)
@@ -204,6 +219,8 @@ int rt_set_threads(int n)
         return RT_OK;
     const char *s = getenv("ONNXCC_SPIN_US");
     pool.spin_ms = (s && *s ? atof(s) : SPIN_US_DEFAULT) / 1e3;
+    if (!fork_hook)
+        fork_hook = pthread_atfork(NULL, NULL, after_fork_child) == 0;
     pool.born = pool.gen;
     pool.tid = malloc(sizeof *pool.tid * (size_t)(n - 1));
     if (!pool.tid)

@@ -3,6 +3,8 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "desc.h"
@@ -306,6 +308,24 @@ int main(void)
         bad += rt_set_threads(1) != RT_OK;
     }
     CHECK(0, bad);
+
+    /* fork with a pool running: the child starts again with one thread,
+     * its loops still work and it can start its own pool (alarm: a hang
+     * ends the child, which counts as a failure) */
+    CHECK(RT_OK, rt_set_threads(2));
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(20);
+        int ok = rt_threads() == 1 && run_case(MAX_N, 1, 0) == 1 &&
+                 rt_set_threads(2) == RT_OK && run_case(MAX_N, 1, 0) == 2 &&
+                 rt_set_threads(1) == RT_OK && check_failures == 0;
+        _exit(ok ? 0 : 1);
+    }
+    int st = -1;
+    CHECK_TRUE(pid > 0 && waitpid(pid, &st, 0) == pid);
+    CHECK_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(2, run_case(MAX_N, 1, 0));
+    CHECK(RT_OK, rt_set_threads(1));
 
     /* 0: every online CPU */
     CHECK(RT_OK, rt_set_threads(0));
