@@ -696,12 +696,11 @@ static int drive(Driver *dr, int argc, char **argv)
         char cpu[512], built[512];
         rt_cpu_describe(cpu, sizeof cpu, 0);
         rt_cpu_describe(built, sizeof built, 1);
-        printf("cpu: %s\nbuilt for: %s\n", cpu, built);
+        printf("cpu: %s\nbuilt for: %s\nthreads: %d\n", cpu, built, rt_threads());
     }
     if (!rc && dr->bench)
-        printf("latency: min %.3f ms, median %.3f ms, mean %.3f ms over %ld runs, %d thread%s\n",
-               dr->lat[0], dr->lat[1], dr->lat[2], dr->bench, rt_threads(),
-               rt_threads() > 1 ? "s" : "");
+        printf("latency: min %.3f ms, median %.3f ms, mean %.3f ms over %ld runs\n", dr->lat[0],
+               dr->lat[1], dr->lat[2], dr->bench);
     if (!rc && dr->prof)
         rc = report_profile(dr);
     free((void *)in);
