@@ -250,8 +250,9 @@ static void transpose_range(void *ctx, int64_t lo, int64_t hi)
                  j->src + lo * j->st[j->axis] * (int64_t)j->esz, j->esz, j->rank, dims, j->st);
 }
 
-/* Elements a range should move at least before it is worth a thread. */
-#define MOVE_GRAIN_ELEMS 32768
+/* Elements a range should move at least before it is worth a thread (a
+ * hand-off costs ~5-10 us, build/pool_bench). */
+#define MOVE_GRAIN_ELEMS 65536
 
 int rt_transpose(const RtCall *c, const void *const *in, void *const *out)
 {

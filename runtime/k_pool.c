@@ -83,8 +83,10 @@ typedef struct PoolJob {
     int64_t sz;                  /* global pooling: elements per plane */
 } PoolJob;
 
-/* Input elements a range should cover at least before it is worth a thread. */
-#define POOL_GRAIN_ELEMS 16384
+/* Input elements a range should cover at least before it is worth a
+ * thread: a hand-off costs ~5-10 us (build/pool_bench), 64K elements a few
+ * times that. */
+#define POOL_GRAIN_ELEMS 65536
 
 static int64_t plane_grain(int64_t plane_elems)
 {

@@ -152,8 +152,9 @@ static void check_reduction(void)
 /* ---- kernels that split their work with rt_parallel_for ---- */
 
 /* Pooling over N*C planes: MaxPool (with and without Indices), AveragePool
- * with padding, GlobalAverage/MaxPool, against a direct loop per output. */
-enum { PN = 2, PC = 37, PH = 23, PW = 19, K = 3, ST = 2, PAD = 1 };
+ * with padding, GlobalAverage/MaxPool, against a direct loop per output.
+ * 74 planes of 61x47: enough input for 3 ranges of the kernel's grain. */
+enum { PN = 2, PC = 37, PH = 61, PW = 47, K = 3, ST = 2, PAD = 1 };
 enum { OH = (PH + 2 * PAD - K) / ST + 1, OW = (PW + 2 * PAD - K) / ST + 1 };
 
 static float px[PN * PC * PH * PW];
@@ -227,7 +228,8 @@ static void check_pool_kernels(void)
 
 /* Transpose splits the output's outermost non-unit axis: shapes with a
  * leading 1, a short first axis, and element sizes 1, 4 and 8, against the
- * index arithmetic done directly. */
+ * index arithmetic done directly; all but the last two are large enough
+ * for 2 or 3 ranges. */
 static void check_transpose_case(int dtype, int rank, const int64_t *xd, const int64_t *perm)
 {
     enum { MAXE = 1 << 18 };
@@ -261,11 +263,11 @@ static void check_transpose_case(int dtype, int rank, const int64_t *xd, const i
 
 static void check_transpose(void)
 {
-    check_transpose_case(RT_F32, 2, DIMS(300, 257), DIMS(1, 0));
+    check_transpose_case(RT_F32, 2, DIMS(600, 257), DIMS(1, 0));
     check_transpose_case(RT_F32, 4, DIMS(1, 64, 56, 56), DIMS(0, 2, 3, 1));
     check_transpose_case(RT_U8, 4, DIMS(1, 2, 116, 784), DIMS(0, 2, 1, 3));
-    check_transpose_case(RT_I64, 3, DIMS(2, 3, 20000), DIMS(2, 0, 1));
-    check_transpose_case(RT_F32, 5, DIMS(1, 7, 7, 49, 32), DIMS(0, 1, 3, 2, 4));
+    check_transpose_case(RT_I64, 3, DIMS(2, 3, 40000), DIMS(2, 0, 1));
+    check_transpose_case(RT_F32, 5, DIMS(1, 16, 7, 49, 32), DIMS(0, 1, 3, 2, 4));
     check_transpose_case(RT_F32, 3, DIMS(1, 1, 1), DIMS(2, 1, 0));
     check_transpose_case(RT_F32, 2, DIMS(0, 5), DIMS(1, 0));
 }
