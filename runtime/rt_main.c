@@ -36,6 +36,7 @@ typedef struct Driver {
     int npy;                     /* --npy */
     long bench;                  /* --bench N, 0 without */
     int threads;                 /* --threads N, else rt_main_threads's default */
+    int threads_given;           /* --threads was on the command line */
     const char **files;          /* per input group, NULL until given */
     Block *in, *out;             /* per graph input / output */
     int64_t *extent;             /* per dynamic output (in order): its actual extent */
@@ -230,6 +231,7 @@ static int parse_args(Driver *dr, int argc, char **argv)
                 if (*end || errno || t < 0 || t > RT_MAX_THREADS)
                     err = fail(dr, "--threads needs 0 .. %d, got '%s'", RT_MAX_THREADS, v);
                 dr->threads = (int)t;
+                dr->threads_given = 1;
             } else if (opt_value(dr, argc, argv, &i, "--bench", &v, &err)) {
                 char *end;
                 if (err)
@@ -667,9 +669,16 @@ static int drive(Driver *dr, int argc, char **argv)
         out[m->n_out + j] = &dr->extent[j];
     /* the pool starts once, before the first run: never per node or per run */
     if ((rc = rt_set_threads(dr->threads)) != 0) {
-        free((void *)in);
-        free(out);
-        return fail(dr, "--threads %d: %s (code %d)", dr->threads, status_str(rc), rc);
+        if (dr->threads_given) {
+            free((void *)in);
+            free(out);
+            return fail(dr, "--threads %d: %s (code %d)", dr->threads, status_str(rc), rc);
+        }
+        /* the default baked in by onnxcc --threads, on a runtime built
+         * without threads (-DONNXCC_NO_THREADS): say so and run serially */
+        fprintf(stderr, "%s: note: %s; running on 1 thread, not %d\n", dr->prog,
+                status_str(rc), dr->threads);
+        rc = 0;
     }
     if (m->init && (rc = m->init(dr->weights)) != 0)
         rc = fail(dr, "cannot load the weights%s%s: %s (code %d)", dr->weights ? " from " : "",

@@ -59,6 +59,17 @@ if "$onnxcc" compile "$digits/digits.onnx" --threads 4 -o "$work/c4" > /dev/null
 else
     bad "compile --threads 4: $(cat "$work/err")"
 fi
+# the folder built the way the Makefile says for a C library without
+# pthreads: the baked default of 4 gives a note and one thread; an explicit
+# --threads 2 is refused
+if make -s -C "$work/c4" LDLIBS= CFLAGS="-O0 -DONNXCC_NO_THREADS" > "$work/make.log" 2>&1; then
+    "$work/c4/digits" "$in" --bench 1 > "$work/nt.out" 2> "$work/nt.err" &&
+        grep -q '^threads: 1$' "$work/nt.out" && grep -q 'running on 1 thread, not 4' "$work/nt.err" &&
+        ok || bad "no-threads build: $(cat "$work/nt.err")"
+    "$work/c4/digits" "$in" --threads 2 > /dev/null 2>&1 && bad "no-threads build took --threads 2" || ok
+else
+    bad "make LDLIBS= CFLAGS=-DONNXCC_NO_THREADS: $(tail -3 "$work/make.log")"
+fi
 "$onnxcc" compile "$digits/digits.onnx" -o "$work/c1" > /dev/null 2>&1
 grep -q 'rt_main_threads' "$work/c1/main.c" && bad "compile: rt_main_threads without --threads" || ok
 

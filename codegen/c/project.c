@@ -59,7 +59,7 @@ static int emit_makefile(const char *name, int mode, const CgOptions *o, Diag *d
               cg_target_name(o->target), march);
     emitf(&e, "CPPFLAGS += -Iruntime -I.\n");
     emitf(&e, "# the runtime's thread pool (rt_set_threads, --threads); a C library\n"
-              "# without pthreads: LDLIBS= CPPFLAGS+=-DONNXCC_NO_THREADS\n"
+              "# without pthreads: make LDLIBS= CFLAGS=\"-O3 -DONNXCC_NO_THREADS\"\n"
               "LDLIBS ?= -pthread\n\n");
     emitf(&e, "RUNTIME := $(wildcard runtime/*.c)\nMODEL := %s.c\n", name);
     if (mode == WEIGHTS_OBJ)
