@@ -21,6 +21,7 @@ typedef struct Opts {
     const char *cc, *cflags;
     int npy, keep, verbose, verify, no_main;
     int profile;                 /* --profile */
+    int threads;                 /* --threads: the binary's default thread count */
     int target;                  /* --target: a CgTarget */
     int opt_level;
     int weights;
@@ -40,6 +41,7 @@ static const char usage[] =
     "  build   MODEL -o BIN     compile and link a standalone executable\n"
     "  run     MODEL INPUT...   run the model in the interpreter (for checking)\n"
     "  inspect MODEL            print the IR after the passes\n"
+    "  cost    MODEL            FLOPs and bytes one run costs, per op type and in total\n"
     "\n"
     "Inputs are tensor files (.pb ONNX TensorProto or .npy), in graph-input order\n"
     "or as NAME=FILE. For compile/build/inspect, sample inputs bind the inputs'\n"
@@ -69,6 +71,8 @@ static const char usage[] =
     "  --cc CC, --cflags FLAGS  build: the C compiler and extra flags\n"
     "  --keep, -v               build: keep the generated sources; print the cc command\n"
     "  --no-main                compile: no main.c\n"
+    "  --threads N              compile, build: the binary's default thread count (default 1;\n"
+    "                           0: every online CPU); its own --threads N overrides it\n"
     "  --profile                compile, build: time every node; the binary prints a table\n"
     "                           per node (and --profile-json FILE writes it as JSON)\n"
     "  --limit NAME=N           raise (or lower) one of the limits below\n"
@@ -133,6 +137,7 @@ static int parse_args(int argc, char **argv, Opts *o)
 {
     o->opt_level = 2;
     o->weights = WEIGHTS_AUTO;
+    o->threads = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -191,6 +196,14 @@ static int parse_args(int argc, char **argv, Opts *o)
             char err[256];
             if (ir_limit_parse(&o->limits, next, err, sizeof err))
                 return fail("%s", err);
+        } else if (!strcmp(a, "--threads")) {
+            NEED_ARG();
+            char *end;
+            errno = 0;
+            long t = strtol(next, &end, 10);
+            if (*end || !*next || errno || t < 0 || t > RT_MAX_THREADS)
+                return fail("bad --threads '%s' (expected 0 .. 256; 0: every CPU)", next);
+            o->threads = (int)t;
         } else if (!strcmp(a, "--dump-after")) {
             NEED_ARG();
             o->dump_after = next;
@@ -301,6 +314,46 @@ static int cmd_run(Graph *g, Opts *o, Diag *d)
     return rc;
 }
 
+/* `onnxcc cost`: what one run of the compiled graph costs by ir/cost.c's
+ * counts (the FLOPs --profile reports per node), per op type; the last line,
+ * "total: N nodes, F GFLOP, B MB", is what bench/run.sh reads. */
+static void cmd_cost(const Graph *g)
+{
+    enum { MAX_OPS = 256 };
+    typedef struct OpCost {
+        const char *op;          /* ONNX op_type */
+        int nodes;               /* nodes of it that run */
+        double flops, bytes;     /* their sums */
+    } OpCost;
+    OpCost row[MAX_OPS];
+    int n_rows = 0, nodes = 0;
+    double flops = 0, bytes = 0;
+    for (int k = 0; k < g->n_nodes; k++) {
+        const Node *n = g->nodes[k];
+        if (n->dead || ir_node_is_constant(n))
+            continue;
+        double f = ir_node_flops(n), b = ir_node_bytes(n);
+        int r = 0;
+        while (r < n_rows && strcmp(row[r].op, n->op_type))
+            r++;
+        if (r == n_rows && n_rows < MAX_OPS)
+            row[n_rows++] = (OpCost){n->op_type, 0, 0, 0};
+        if (r < n_rows) {
+            row[r].nodes++;
+            row[r].flops += f;
+            row[r].bytes += b;
+        }
+        nodes++;
+        flops += f;
+        bytes += b;
+    }
+    printf("%-24s %6s %12s %7s %12s\n", "op", "nodes", "MFLOP", "share", "MB");
+    for (int r = 0; r < n_rows; r++)
+        printf("%-24s %6d %12.3f %6.1f%% %12.3f\n", row[r].op, row[r].nodes, row[r].flops / 1e6,
+               flops > 0 ? 100.0 * row[r].flops / flops : 0.0, row[r].bytes / 1e6);
+    printf("total: %d nodes, %.6f GFLOP, %.3f MB\n", nodes, flops / 1e9, bytes / 1e6);
+}
+
 /* The default C prefix: the model file's name without folder and extension. */
 static void model_stem(const char *path, char *out, size_t len)
 {
@@ -351,7 +404,7 @@ int main(int argc, char **argv)
     o.cmd = argv[1];
     ir_limits_default(&o.limits);
     int known = !strcmp(o.cmd, "compile") || !strcmp(o.cmd, "build") || !strcmp(o.cmd, "run") ||
-                !strcmp(o.cmd, "inspect");
+                !strcmp(o.cmd, "inspect") || !strcmp(o.cmd, "cost");
     if (!known)
         return fail("unknown command '%s' (see onnxcc --help)", o.cmd);
     for (int i = 2; i < argc; i++)
@@ -380,11 +433,13 @@ int main(int argc, char **argv)
     model_stem(o.model, stem, sizeof stem);
     CgOptions cg = {.name = o.name ? o.name : stem, .out_dir = o.output, .weights = o.weights,
                     .with_main = !o.no_main, .with_runtime = 1, .model_path = o.model,
-                    .target = o.target, .profile = o.profile};
+                    .target = o.target, .profile = o.profile, .threads = o.threads};
     if (rc == 0 && !strcmp(o.cmd, "run")) {
         rc = cmd_run(g, &o, &d);
     } else if (rc == 0 && !strcmp(o.cmd, "inspect")) {
         ir_print(g, stdout);
+    } else if (rc == 0 && !strcmp(o.cmd, "cost")) {
+        cmd_cost(g);
     } else if (rc == 0 && !strcmp(o.cmd, "compile")) {
         rc = cg_emit_folder(g, &cg, &d);
     } else if (rc == 0 && !strcmp(o.cmd, "build")) {

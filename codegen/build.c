@@ -212,6 +212,7 @@ int cg_build(Graph *g, const CgOptions *opts, const BuildOptions *b, Diag *d)
             }
         }
         add(&a, "-lm");
+        add(&a, "-pthread");     /* the runtime's thread pool (--threads) */
         add(&a, "-o");
         add(&a, out_tmp);
         rc = run(&a, b->verbose, d);

@@ -34,6 +34,7 @@ typedef struct CgOptions {
     const char *model_path;      /* the .onnx file, named in comments */
     int target;                  /* CgTarget: the -march the Makefile uses */
     int profile;                 /* --profile: time every node into NAME_profile */
+    int threads;                 /* --threads: main.c's default count (0: every CPU) */
 } CgOptions;
 
 /* One output file being written: text goes to path.tmp, renamed on success. */

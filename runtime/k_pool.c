@@ -71,12 +71,35 @@ HOT static int64_t padded_taps(int64_t s, int64_t dil, int64_t k, int64_t lim, i
     return hi - lo;
 }
 
-static int pool(const PoolGeom *g, int dt, const void *x, void *y, int64_t *ind)
+/* One call's arguments, for the plane ranges rt_parallel_for hands out:
+ * every (n, c) plane is pooled on its own, so a range owns its planes'
+ * outputs and indices. */
+typedef struct PoolJob {
+    const PoolGeom *g;
+    int dt, mode;
+    const void *x;
+    void *y;
+    int64_t *ind;
+    int64_t sz;                  /* global pooling: elements per plane */
+} PoolJob;
+
+/* Input elements a range should cover at least before it is worth a
+ * thread: a hand-off costs ~5-10 us (build/pool_bench), 64K elements a few
+ * times that. */
+#define POOL_GRAIN_ELEMS 65536
+
+static int64_t plane_grain(int64_t plane_elems)
+{
+    return plane_elems >= POOL_GRAIN_ELEMS ? 1 : POOL_GRAIN_ELEMS / (plane_elems ? plane_elems : 1);
+}
+
+static void pool(const PoolGeom *g, int dt, const void *x, void *y, int64_t *ind,
+                 int64_t pl0, int64_t pl1)
 {
     const float *xf = dt == RT_F32 ? x : NULL;
     float *yf = dt == RT_F32 ? y : NULL;
     int64_t si = g->in[0] * g->in[1] * g->in[2], so = g->out[0] * g->out[1] * g->out[2];
-    for (int64_t pl = 0; pl < g->planes; pl++)
+    for (int64_t pl = pl0; pl < pl1; pl++)
         for (int64_t o = 0; o < so; o++) {
             int64_t op[3] = {o / (g->out[1] * g->out[2]), o / g->out[2] % g->out[1],
                              o % g->out[2]};
@@ -127,20 +150,19 @@ static int pool(const PoolGeom *g, int dt, const void *x, void *y, int64_t *ind)
                 ind[pl * so + o] = pl * si + r;
             }
         }
-    return RT_OK;
 }
 
 /* float32 without Indices: whole output rows at a time. For each input row
  * and kernel column the clipped range of outputs is one (strided) vectorizable
  * loop; the average's divisor is counted the same way, per output column. */
-HOT static void pool_f32(const PoolGeom *g, const float *x, float *y)
+HOT static void pool_f32(const PoolGeom *g, const float *x, float *y, int64_t pl0, int64_t pl1)
 {
     enum { CH = 256 };
     float acc[CH], cnt[CH];
     int is_max = g->mode == RT_POOL_MAX;
     int64_t si = g->in[0] * g->in[1] * g->in[2], W = g->in[2], OW = g->out[2];
     int64_t sw = g->st[2], dw = g->dil[2];
-    for (int64_t pl = 0; pl < g->planes; pl++)
+    for (int64_t pl = pl0; pl < pl1; pl++)
         for (int64_t od = 0; od < g->out[0]; od++)
             for (int64_t oh = 0; oh < g->out[1]; oh++) {
                 int64_t sd = od * g->st[0] - g->pb[0], sh = oh * g->st[1] - g->pb[1];
@@ -196,6 +218,15 @@ HOT static void pool_f32(const PoolGeom *g, const float *x, float *y)
             }
 }
 
+static void pool_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const PoolJob *j = ctx;
+    if (j->dt == RT_F32 && !j->ind)
+        pool_f32(j->g, j->x, j->y, lo, hi);
+    else
+        pool(j->g, j->dt, j->x, j->y, j->ind, lo, hi);
+}
+
 int rt_pool(const RtCall *c, const void *const *in, void *const *out)
 {
     PoolGeom g;
@@ -206,26 +237,21 @@ int rt_pool(const RtCall *c, const void *const *in, void *const *out)
     if (!rt_is_float(dt) && dt != RT_I8 && dt != RT_U8 && dt != RT_I32 && dt != RT_I64)
         return RT_EDTYPE;
     int64_t *ind = c->n_out > 1 && c->out[1].dtype == RT_I64 ? out[1] : NULL;
-    if (dt == RT_F32 && !ind) {
-        pool_f32(&g, in[0], out[0]);
-        return RT_OK;
-    }
-    return pool(&g, dt, in[0], out[0], ind);
+    PoolJob j = {.g = &g, .dt = dt, .x = in[0], .y = out[0], .ind = ind};
+    rt_parallel_for(g.planes, plane_grain(g.in[0] * g.in[1] * g.in[2]), pool_range, &j);
+    return RT_OK;
 }
 
-HOT int rt_global_pool(const RtCall *c, const void *const *in, void *const *out)
+/* Global pooling of planes [p0, p1). */
+HOT static void global_range(void *ctx, int64_t p0, int64_t p1)
 {
-    const RtTensorDesc *x = &c->in[0];
-    if (c->n_ints < RT_GLOBAL_POOL_NINTS || x->rank < 2)
-        return RT_EINVAL;
-    int mode = (int)c->ints[RT_GLOBAL_POOL_MODE], dt = x->dtype;
-    int64_t planes = x->dims[0] * x->dims[1], sz = rt_numel(x) / (planes ? planes : 1);
-    if (!rt_is_float(dt))
-        return RT_EDTYPE;
+    const PoolJob *j = ctx;
+    int mode = j->mode, dt = j->dt;
+    int64_t sz = j->sz;
     if (dt == RT_F32) {
-        const float *xf = in[0];
-        float *yf = out[0];
-        for (int64_t p = 0; p < planes; p++) {
+        const float *xf = j->x;
+        float *yf = j->y;
+        for (int64_t p = p0; p < p1; p++) {
             const float *xp = xf + p * sz;
             float acc[8];
             for (int t = 0; t < 8; t++)
@@ -253,15 +279,28 @@ HOT int rt_global_pool(const RtCall *c, const void *const *in, void *const *out)
                 yf[p] = s / (float)sz;
             }
         }
-        return RT_OK;
+        return;
     }
-    for (int64_t p = 0; p < planes; p++) {
+    for (int64_t p = p0; p < p1; p++) {
         double acc = mode == RT_POOL_MAX ? -HUGE_VAL : 0;
         for (int64_t i = 0; i < sz; i++) {
-            double v = rt_load_f64(in[0], dt, p * sz + i);
+            double v = rt_load_f64(j->x, dt, p * sz + i);
             acc = mode == RT_POOL_MAX ? (v > acc ? v : acc) : acc + v;
         }
-        rt_store_f64(out[0], dt, p, mode == RT_POOL_MAX ? acc : acc / (double)sz);
+        rt_store_f64(j->y, dt, p, mode == RT_POOL_MAX ? acc : acc / (double)sz);
     }
+}
+
+int rt_global_pool(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0];
+    if (c->n_ints < RT_GLOBAL_POOL_NINTS || x->rank < 2)
+        return RT_EINVAL;
+    int mode = (int)c->ints[RT_GLOBAL_POOL_MODE], dt = x->dtype;
+    int64_t planes = x->dims[0] * x->dims[1], sz = rt_numel(x) / (planes ? planes : 1);
+    if (!rt_is_float(dt))
+        return RT_EDTYPE;
+    PoolJob j = {.dt = dt, .mode = mode, .x = in[0], .y = out[0], .sz = sz};
+    rt_parallel_for(planes, plane_grain(sz), global_range, &j);
     return RT_OK;
 }

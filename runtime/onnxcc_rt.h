@@ -40,7 +40,8 @@ enum {
     RT_EIO = 3,     /* a file could not be read or written */
     RT_EFORMAT = 4, /* a tensor file is malformed or does not match */
     RT_ENOMEM = 5,  /* a caller-provided buffer is too small */
-    RT_ECPU = 6     /* the CPU lacks an instruction set the code was built for */
+    RT_ECPU = 6,    /* the CPU lacks an instruction set the code was built for */
+    RT_ETHREAD = 7  /* threads could not be started, or this build has none */
 };
 
 /* The static type of one tensor a kernel reads or writes. */
@@ -172,6 +173,22 @@ void rt_layout_nest(const char *layout, char *nest, size_t len);
  * compiler recorded, so a stale or foreign file is refused. */
 int rt_weights_load(const char *path, void *buf, size_t size, uint64_t checksum);
 
+/* ---- threads (rt_threads.c) ----
+ * Kernels split their work over a pool of threads that rt_set_threads
+ * starts once: n - 1 workers plus the thread that calls NAME_run. n = 1 (the
+ * default) stops the pool and joins its workers, which is also how a
+ * program stops it before exiting or unloading the library; n <= 0 takes
+ * rt_max_threads(). Returns RT_OK, RT_EINVAL (n > RT_MAX_THREADS) or
+ * RT_ETHREAD (a thread could not be created, or the runtime was built
+ * without threads: -DONNXCC_NO_THREADS or no pthreads); on failure the
+ * runtime is left with one thread. Call it between runs, never during one.
+ * Idle workers poll for ONNXCC_SPIN_US microseconds (default 100) before
+ * they sleep. */
+#define RT_MAX_THREADS 256
+int rt_set_threads(int n);
+int rt_threads(void);          /* threads in use: 1 without a pool */
+int rt_max_threads(void);      /* online CPUs (capped at RT_MAX_THREADS); 1 without threads */
+
 /* ---- timing (rt_time.c) ---- */
 double rt_now_ms(void);        /* monotonic clock in milliseconds */
 
@@ -225,8 +242,13 @@ void rt_profile_print(const RtProfile *p, const RtPeak *peak);
 int rt_profile_write_json(const RtProfile *p, const RtPeak *peak, const char *path);
 
 /* ---- the standalone binary's driver (rt_main.c): parses argv per the
- * binary contract (inputs as files, --out DIR, --npy, --bench N) ---- */
+ * binary contract (inputs as files, --out DIR, --npy, --bench N,
+ * --threads N) ---- */
 int rt_main(int argc, char **argv, const RtModel *m);
+/* The thread count rt_main starts the pool with when argv has no
+ * --threads N (default 1): main.c of a model built with onnxcc --threads N
+ * calls it with N. */
+void rt_main_threads(int n);
 /* The same for a model built with --profile: after the run (or the timed
  * runs of --bench) prints the profile, and takes --profile-json FILE. */
 int rt_main_profile(int argc, char **argv, const RtModel *m, RtProfile *p);

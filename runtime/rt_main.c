@@ -35,6 +35,8 @@ typedef struct Driver {
     const char *weights;         /* --weights, NULL for the model's default */
     int npy;                     /* --npy */
     long bench;                  /* --bench N, 0 without */
+    int threads;                 /* --threads N, else rt_main_threads's default */
+    int threads_given;           /* --threads was on the command line */
     const char **files;          /* per input group, NULL until given */
     Block *in, *out;             /* per graph input / output */
     int64_t *extent;             /* per dynamic output (in order): its actual extent */
@@ -123,10 +125,19 @@ static void usage_group(const RtModel *m, int is_out, int k)
     }
 }
 
+/* The thread count without --threads: 1, or what onnxcc --threads baked
+ * into the generated main.c. */
+static int default_threads = 1;
+
+void rt_main_threads(int n)
+{
+    default_threads = n;
+}
+
 static void usage(const Driver *dr)
 {
     const RtModel *m = dr->m;
-    printf("usage: %s [--out DIR] [--npy] [--bench N] [--weights FILE] INPUT...\n"
+    printf("usage: %s [--out DIR] [--npy] [--bench N] [--threads N] [--weights FILE] INPUT...\n"
            "Runs the model '%s' once on the given inputs.\n\n"
            "  INPUT           a .pb (ONNX TensorProto) or .npy file, in input order,\n"
            "                  or NAME=FILE; a sequence or optional input is one ONNX\n"
@@ -135,8 +146,10 @@ static void usage(const Driver *dr)
            "                  without it, print a summary of each output\n"
            "  --npy           write .npy files instead of .pb (with --out)\n"
            "  --bench N       after one warm-up run, time N runs and print the latency\n"
+           "  --threads N     threads the kernels share the work among (default %d,\n"
+           "                  set by onnxcc --threads; 0: every online CPU)\n"
            "  --weights FILE  load the weights from FILE instead of the default\n",
-           dr->prog, m->name ? m->name : "");
+           dr->prog, m->name ? m->name : "", default_threads);
     if (dr->prof)
         printf("  --profile-json FILE  also write the per-node profile to FILE as JSON\n");
     printf("  --help          show this help\n\ninputs:\n");
@@ -208,6 +221,17 @@ static int parse_args(Driver *dr, int argc, char **argv)
                 dr->prof_json = v;
                 if (!err && !dr->prof)
                     err = fail(dr, "--profile-json: this binary was built without --profile");
+            } else if (opt_value(dr, argc, argv, &i, "--threads", &v, &err)) {
+                char *end;
+                long t;
+                if (err)
+                    break;
+                errno = 0;
+                t = strtol(v, &end, 10);
+                if (*end || errno || t < 0 || t > RT_MAX_THREADS)
+                    err = fail(dr, "--threads needs 0 .. %d, got '%s'", RT_MAX_THREADS, v);
+                dr->threads = (int)t;
+                dr->threads_given = 1;
             } else if (opt_value(dr, argc, argv, &i, "--bench", &v, &err)) {
                 char *end;
                 if (err)
@@ -363,6 +387,7 @@ static const char *status_str(int rc)
     case RT_EFORMAT: return "malformed data";
     case RT_ENOMEM: return "buffer too small";
     case RT_ECPU: return "this CPU lacks an instruction set the code was built for";
+    case RT_ETHREAD: return "threads could not be started";
     default: return "error";
     }
 }
@@ -642,7 +667,19 @@ static int drive(Driver *dr, int argc, char **argv)
         out[k] = dr->out[k].p;
     for (int j = 0; j < n_dynamic(m); j++)
         out[m->n_out + j] = &dr->extent[j];
-    rc = 0;
+    /* the pool starts once, before the first run: never per node or per run */
+    if ((rc = rt_set_threads(dr->threads)) != 0) {
+        if (dr->threads_given) {
+            free((void *)in);
+            free(out);
+            return fail(dr, "--threads %d: %s (code %d)", dr->threads, status_str(rc), rc);
+        }
+        /* the default baked in by onnxcc --threads, on a runtime built
+         * without threads (-DONNXCC_NO_THREADS): say so and run serially */
+        fprintf(stderr, "%s: note: %s; running on 1 thread, not %d\n", dr->prog,
+                status_str(rc), dr->threads);
+        rc = 0;
+    }
     if (m->init && (rc = m->init(dr->weights)) != 0)
         rc = fail(dr, "cannot load the weights%s%s: %s (code %d)", dr->weights ? " from " : "",
                   dr->weights ? dr->weights : "", status_str(rc), rc);
@@ -668,7 +705,7 @@ static int drive(Driver *dr, int argc, char **argv)
         char cpu[512], built[512];
         rt_cpu_describe(cpu, sizeof cpu, 0);
         rt_cpu_describe(built, sizeof built, 1);
-        printf("cpu: %s\nbuilt for: %s\n", cpu, built);
+        printf("cpu: %s\nbuilt for: %s\nthreads: %d\n", cpu, built, rt_threads());
     }
     if (!rc && dr->bench)
         printf("latency: min %.3f ms, median %.3f ms, mean %.3f ms over %ld runs\n", dr->lat[0],
@@ -692,6 +729,7 @@ int rt_main_hooked(int argc, char **argv, const RtModel *m, const RtProfHooks *p
     memset(&dr, 0, sizeof dr);
     dr.m = m;
     dr.prof = p;
+    dr.threads = default_threads;
     dr.prog = "model_bin";
     if (argc > 0 && argv[0] && argv[0][0]) {
         const char *s = strrchr(argv[0], '/');
@@ -716,6 +754,7 @@ int rt_main_hooked(int argc, char **argv, const RtModel *m, const RtProfHooks *p
     free((void *)dr.files);
     free(dr.in);
     free(dr.out);
+    rt_set_threads(1);           /* joins the workers: exit with none running */
     fflush(stdout);
     return rc;
 }
