@@ -26,6 +26,55 @@ void rt_sgemm_pack(int trans_a, int64_t m, int64_t n, int64_t k, float alpha, co
                    int64_t lda, RtPackB pack_b, const void *b_src, float beta,
                    const float *bias, float lo, float hi, float *c, int64_t ldc);
 
+/* ---- the GEMM core with packed operands and epilogues (k_gemm.c) ----
+ * The micro-kernel computes MR x NR tiles of C from A in panels of MR rows
+ * (kc x MR, the rows interleaved) and B in panels of NR columns (kc x NR).
+ * A packed operand holds ceil(rows / tile) such panels over the whole K,
+ * zero-padded: what rt_gemm_pack_a/_b write, at compile time for constants. */
+void rt_gemm_tile(int *mr, int *nr); /* the tile of this runtime variant */
+/* The tile of a runtime compiled for an ISA (what the compiler packs for):
+ * AVX-512 14 x 32, AVX2+FMA 6 x 16, else 6 x 2 vectors (AVX 16, SSE 8). */
+static inline void rt_gemm_tile_for(int avx512f, int avx2_fma, int avx, int *mr, int *nr)
+{
+    *mr = avx512f ? 14 : 6;
+    *nr = avx512f ? 32 : avx2_fma || avx ? 16 : 8;
+}
+void rt_gemm_pack_a(int64_t m, int64_t k, const float *a, int64_t lda, int trans, int mr,
+                    float *dst);
+void rt_gemm_pack_b(int64_t k, int64_t n, const float *b, int64_t ldb, int trans, int nr,
+                    float *dst);
+/* Floats of a packed operand of `rows` rows (columns for B) by k. */
+static inline int64_t rt_gemm_packed_size(int64_t rows, int64_t k, int tile)
+{
+    return (rows + tile - 1) / tile * tile * k;
+}
+/* Activations a GEMM or Conv applies as it stores C. */
+enum {
+    RT_EPI_NONE, RT_EPI_CLAMP /* p0 lo, p1 hi (Relu: 0, inf) */, RT_EPI_LEAKY /* p0 alpha */,
+    RT_EPI_HARD_SIGMOID /* p0 alpha, p1 beta */, RT_EPI_HARD_SWISH, RT_EPI_SWISH /* x*sigmoid(x) */
+};
+typedef struct RtGemmA {
+    const float *a;              /* plain: A(i, p) = a[i * lda + p], or a[p * lda + i] if trans */
+    int64_t lda;
+    int trans;
+    const float *packed;         /* or packed panels (then a is unused) */
+} RtGemmA;
+typedef struct RtGemmB {
+    RtPackB pack;                /* packs blocks of B per call */
+    const void *src;
+    const float *packed;         /* or packed panels (then pack is unused) */
+} RtGemmB;
+typedef struct RtGemmEpi {
+    const float *bias;           /* per row of C, or NULL */
+    const float *z;              /* added to C before the activation (ldz), or NULL */
+    int64_t ldz;
+    int act;                     /* RT_EPI_* */
+    float p0, p1;
+} RtGemmEpi;
+/* C = act(alpha * A * B + beta * C + bias + z); ep NULL: none. */
+void rt_sgemm_ex(int64_t m, int64_t n, int64_t k, float alpha, const RtGemmA *A,
+                 const RtGemmB *B, float beta, const RtGemmEpi *ep, float *c, int64_t ldc);
+
 /* ---- MatMul, Gemm (k_matmul.c) ---- */
 /* MatMul: no parameters; NumPy matmul (1-D operands, broadcast batch dims)
  * follows from the descriptors. */
