@@ -8,6 +8,7 @@ const PassInfo ir_passes[] = {
     {"fold", pass_fold, "evaluate nodes whose inputs are all constant"},
     {"noop", pass_noop, "remove Identity, same-type Cast, same-shape Reshape and kin"},
     {"fuse", pass_fuse, "fuse Conv + Relu/Clip into FusedConv"},
+    {"pack", pass_pack, "lay constant Conv weights out as the target's GEMM kernel reads them"},
     {"dce", pass_dce, "remove nodes no graph output depends on"},
     {"plan", pass_plan, "assign arena offsets by liveness (reuse and in-place)"},
 };
@@ -18,8 +19,8 @@ const int ir_n_passes = (int)(sizeof ir_passes / sizeof ir_passes[0]);
 static const char *const pipelines[4][8] = {
     {"shape", "plan", NULL},
     {"shape", "fold", "dce", "plan", NULL},
-    {"shape", "fold", "noop", "fuse", "dce", "plan", NULL},
-    {"shape", "fold", "noop", "fuse", "dce", "plan", NULL},
+    {"shape", "fold", "noop", "fuse", "pack", "dce", "plan", NULL},
+    {"shape", "fold", "noop", "fuse", "pack", "dce", "plan", NULL},
 };
 
 int ir_run_pass(Graph *g, const char *name, PassCtx *ctx)

@@ -92,6 +92,13 @@ static float act1(float v, const Epi *e)
     }
 }
 
+void rt_epi_apply(float *y, const float *z, int64_t n, int act, float p0, float p1)
+{
+    Epi e = {1, 0, NULL, NULL, 0, act, p0, p1};
+    for (int64_t i = 0; i < n; i++)
+        y[i] = act1(z ? y[i] + z[i] : y[i], &e);
+}
+
 /* The epilogue of one tile row of n values (t: the accumulators). */
 HOT static void store_row(const float *t, float *ci, const float *zi, float b, int n, const Epi *e)
 {

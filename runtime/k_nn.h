@@ -71,6 +71,8 @@ typedef struct RtGemmEpi {
     int act;                     /* RT_EPI_* */
     float p0, p1;
 } RtGemmEpi;
+/* y[i] = act(y[i] + z[i]) (z NULL: act(y[i])), for kernels without an epilogue. */
+void rt_epi_apply(float *y, const float *z, int64_t n, int act, float p0, float p1);
 /* C = act(alpha * A * B + beta * C + bias + z); ep NULL: none. */
 void rt_sgemm_ex(int64_t m, int64_t n, int64_t k, float alpha, const RtGemmA *A,
                  const RtGemmB *B, float beta, const RtGemmEpi *ep, float *c, int64_t ldc);
@@ -88,15 +90,24 @@ int rt_gemm(const RtCall *c, const void *const *in, void *const *out);
 /* ---- Conv, ConvTranspose (k_conv.c) ----
  * X [N, C, s1..s_nsp], optional bias B [M], nsp = 1..3. The ints hold
  * group and nsp, then runs of nsp strides, dilations and pads_begin; kernel
- * and output extents come from the descriptors. An optional last int, 1,
- * clamps the output to the floats [lo, hi] (a fused Relu: [0, FLT_MAX]; Clip).
+ * and output extents come from the descriptors. An optional int then names
+ * a fused activation (RT_EPI_*: 1 clamps the output to the floats [lo, hi],
+ * a fused Relu [0, FLT_MAX] or Clip; LeakyRelu, HardSigmoid take their
+ * parameters from the same two floats). An optional 4th input Z (FusedConv's
+ * sum input, Y's shape) is added before the activation.
+ * An optional last int, RT_CONV_PACK(nsp), nonzero says W was packed at
+ * compile time for a GEMM tile of that many rows: W is then
+ * [groups * ceil(M/groups/mr) * mr, C/group, k...] holding per group the
+ * panels rt_gemm_pack_a writes; a runtime compiled for another tile
+ * refuses it with RT_EINVAL.
  * Conv: W [M, C/group, k...]. ConvTranspose: W [C, M/group, k...], output
  * extents already include output_padding/output_shape; pads_begin may be
  * negative (an output_shape larger than the natural one). */
 enum { RT_CONV_GROUP, RT_CONV_NSP, RT_CONV_STRIDES };
 #define RT_CONV_DIL(nsp) (RT_CONV_STRIDES + (nsp))
 #define RT_CONV_PADS(nsp) (RT_CONV_STRIDES + 2 * (nsp))
-#define RT_CONV_CLAMP(nsp) (RT_CONV_STRIDES + 3 * (nsp))   /* optional */
+#define RT_CONV_CLAMP(nsp) (RT_CONV_STRIDES + 3 * (nsp))   /* optional: RT_EPI_* */
+#define RT_CONV_PACK(nsp) (RT_CONV_STRIDES + 3 * (nsp) + 1) /* optional: the packed tile rows */
 enum { RT_CONV_F_LO, RT_CONV_F_HI, RT_CONV_NFLOATS };
 int rt_conv(const RtCall *c, const void *const *in, void *const *out);
 int rt_conv_transpose(const RtCall *c, const void *const *in, void *const *out);
