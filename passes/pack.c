@@ -22,7 +22,7 @@ static int packable(const Node *n)
     if (w->rank != x->rank || w->rank < 3 || n->n_ints <= RT_CONV_NSP)
         return 0;
     int nsp = (int)n->ints[RT_CONV_NSP];
-    /* exactly the slots ir_infer_conv wrote: the pack slot comes next */
+    /* exactly the slots ir_infer_conv wrote: the pack slots come next */
     if (n->n_ints != RT_CONV_CLAMP(nsp) && n->n_ints != RT_CONV_CLAMP(nsp) + 1)
         return 0;
     return w->dims[1] > 1;
@@ -32,8 +32,8 @@ static int packable(const Node *n)
  * runs only when code is emitted for a target (ctx->gemm_mr set). */
 int pass_pack(Graph *g, PassCtx *ctx)
 {
-    int mr = ctx->gemm_mr, changes = 0;
-    if (mr <= 0)
+    int mr = ctx->gemm_mr, nr = ctx->gemm_nr, changes = 0;
+    if (mr <= 0 || nr <= 0)
         return 0;
     for (int k = 0; k < g->n_nodes; k++) {
         Node *n = g->nodes[k];
@@ -43,7 +43,12 @@ int pass_pack(Graph *g, PassCtx *ctx)
         int64_t groups = n->ints[RT_CONV_GROUP], kdim = 1;
         for (int i = 1; i < w->rank; i++)
             kdim *= w->dims[i];
-        int64_t cout = w->dims[0] / groups, mp = (cout + mr - 1) / mr * mr;
+        int64_t cout = w->dims[0] / groups, so = 1;
+        for (int i = 2; i < n->out[0]->rank; i++)
+            so *= n->out[0]->dims[i];
+        /* the orientation rt_conv would choose unpacked, made explicit */
+        int tr = rt_gemm_prefer_t(cout, so, nr), tile = tr ? nr : mr;
+        int64_t mp = (cout + tile - 1) / tile * tile;
         Value *p = ir_value_new(g, NULL);
         p->dtype = RT_F32;
         p->rank = w->rank;
@@ -52,13 +57,20 @@ int pass_pack(Graph *g, PassCtx *ctx)
         float *dst = ir_value_alloc_data(g, p);
         IR_ASSERT(dst);
         const float *src = w->data;
-        for (int64_t gr = 0; gr < groups; gr++)
-            rt_gemm_pack_a(cout, kdim, src + gr * cout * kdim, kdim, 0, mr, dst + gr * mp * kdim);
+        for (int64_t gr = 0; gr < groups; gr++) {
+            if (tr)
+                rt_gemm_pack_b(kdim, cout, src + gr * cout * kdim, kdim, 1, nr,
+                               dst + gr * mp * kdim);
+            else
+                rt_gemm_pack_a(cout, kdim, src + gr * cout * kdim, kdim, 0, mr,
+                               dst + gr * mp * kdim);
+        }
         ir_set_input(g, n, 1, p);
         int nsp = (int)n->ints[RT_CONV_NSP];
         if (n->n_ints == RT_CONV_CLAMP(nsp))
             ir_param_int(n, RT_CONV_CLAMP(nsp), RT_EPI_NONE);
-        ir_param_int(n, RT_CONV_PACK(nsp), mr);
+        ir_param_int(n, RT_CONV_PACK(nsp), tile);
+        ir_param_int(n, RT_CONV_PACK_T(nsp), tr);
         changes++;
     }
     return changes;

@@ -15,7 +15,8 @@ typedef struct Geom {
     float lo, hi;
     int act;                     /* the fused activation, RT_EPI_* */
     float p0, p1;                /* its parameters */
-    int64_t pack;                /* W packed for a GEMM tile of this many rows, or 0 */
+    int64_t pack;                /* W packed for a GEMM tile this large, or 0 */
+    int pack_t;                  /* ... as B of the transposed product (tile columns) */
 } Geom;
 
 static int64_t prod3(const int64_t *v)
@@ -68,6 +69,7 @@ static int read_geom(const RtCall *c, int transpose, Geom *g)
     g->lo = g->clamp ? g->p0 : -HUGE_VALF;
     g->hi = g->clamp ? g->p1 : HUGE_VALF;
     g->pack = c->n_ints > RT_CONV_PACK(nsp) ? c->ints[RT_CONV_PACK(nsp)] : 0;
+    g->pack_t = c->n_ints > RT_CONV_PACK_T(nsp) && c->ints[RT_CONV_PACK_T(nsp)];
     if (g->pack < 0 || (g->pack && transpose))
         return RT_EINVAL;
     return RT_OK;
@@ -588,11 +590,76 @@ HOT static void pack_plain(const void *src, int64_t k0, int64_t kc, int64_t j0, 
     rt_gemm_pack_b(kc, nc, pl->x + k0 * pl->ld + j0, pl->ld, 0, nr, dst);
 }
 
+/* Unpacked weights as B of the transposed product: B(p, j) = W[j][p]. */
+HOT static void pack_plain_t(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                             int nr, float *dst)
+{
+    const Plain *pl = src;
+    rt_gemm_pack_b(kc, nc, pl->x + j0 * pl->ld + k0, pl->ld, 1, nr, dst);
+}
+
 /* The paths without an epilogue of their own (depthwise, ConvTranspose) leave
  * a sum input and the activations other than a clamp to this pass. */
 static int post_needed(const Geom *g, const void *z)
 {
     return z || (g->act != RT_EPI_NONE && g->act != RT_EPI_CLAMP);
+}
+
+/* One float32 Conv call, split by (image, group) for the depthwise paths. */
+typedef struct ConvJob {
+    const Geom *g0, *g;          /* as called; and with the clamp off when post */
+    const float *x, *w, *bias, *z;
+    float *y;
+    int path, post, tr, pointwise;
+    int64_t mp;                  /* packed weight rows per group */
+} ConvJob;
+
+static void conv_groups(void *ctx, int64_t lo, int64_t hi)
+{
+    const ConvJob *j = ctx;
+    const Geom *g = j->g, *g0 = j->g0;
+    int64_t si = prod3(g->in), so = prod3(g->out), kdim = g->cin * prod3(g->k);
+    for (int64_t q = lo; q < hi; q++) {
+        int64_t gr = q % g->groups;
+        const float *xg = j->x + q * g->cin * si;
+        const float *wg = j->w + gr * g->cout * kdim;
+        const float *bg = j->bias ? j->bias + gr * g->cout : NULL;
+        float *yg = j->y + q * g->cout * so;
+        const float *zg = j->z ? j->z + q * g->cout * so : NULL;
+        const float *wp = g->pack ? j->w + gr * j->mp * kdim : NULL;
+        RtGemmA A = {wg, kdim, 0, wp, NULL, NULL};
+        RtGemmEpi e = {bg, zg, so, g0->act, g0->p0, g0->p1, j->tr};
+        Plain wt = {wg, kdim};
+        /* transposed: C^T (pixels x channels) = im2col^T W^T, the input as A */
+        RtGemmB BT = {pack_plain_t, &wt, wp};
+        if (g->cin == 1 && j->path != RT_CONV_PATH_GEMM) {
+            /* 3x3 keeps conv_dw3: its rows are padded without conv_dw's
+             * over-read margin and measure faster (bench/RESULTS.md) */
+            int done = j->path != RT_CONV_PATH_DW && dw3_ok(g) && conv_dw3(g, xg, wg, bg, yg);
+            if (!done && j->path != RT_CONV_PATH_OLD)
+                done = conv_dw(g, xg, wg, bg, yg);
+            if (!done)
+                conv_depthwise(g, xg, wg, bg, yg);
+            if (j->post)
+                rt_epi_apply(yg, zg, g->cout * so, g0->act, g0->p0, g0->p1);
+        } else if (j->pointwise) {
+            Plain pl = {xg, si};
+            RtGemmB B = {pack_plain, &pl, NULL};
+            RtGemmA AT = {NULL, 0, 0, NULL, pack_plain, &pl};
+            if (j->tr)
+                rt_sgemm_ex(so, g->cout, kdim, 1, &AT, &BT, 0, &e, yg, so);
+            else
+                rt_sgemm_ex(g->cout, so, kdim, 1, &A, &B, 0, &e, yg, so);
+        } else {
+            Im2col ic = {g, xg};
+            RtGemmB B = {pack_im2col, &ic, NULL};
+            RtGemmA AT = {NULL, 0, 0, NULL, pack_im2col, &ic};
+            if (j->tr)
+                rt_sgemm_ex(so, g->cout, kdim, 1, &AT, &BT, 0, &e, yg, so);
+            else
+                rt_sgemm_ex(g->cout, so, kdim, 1, &A, &B, 0, &e, yg, so);
+        }
+    }
 }
 
 static int conv_f32(const Geom *g0, const float *x, const float *w, const float *bias,
@@ -605,44 +672,25 @@ static int conv_f32(const Geom *g0, const float *x, const float *w, const float 
         gl.lo = -HUGE_VALF;
         gl.hi = HUGE_VALF;
     }
-    int64_t si = prod3(g->in), so = prod3(g->out), kdim = g->cin * prod3(g->k);
+    int64_t so = prod3(g->out);
     int pointwise = prod3(g->k) == 1;
     for (int i = 0; i < 3; i++)
         pointwise &= g->st[i] == 1 && g->pad[i] == 0 && g->in[i] == g->out[i];
     int mr, nr;
     rt_gemm_tile(&mr, &nr);
-    int64_t mp = (g->cout + mr - 1) / mr * mr; /* packed rows per group */
-    if (g->pack && (g->pack != mr || (g->cin == 1 && path != RT_CONV_PATH_GEMM)))
+    int tr = g->pack ? g->pack_t : rt_gemm_prefer_t(g->cout, so, nr);
+    int64_t tile = tr ? nr : mr, mp = (g->cout + tile - 1) / tile * tile;
+    int direct = g->cin == 1 && path != RT_CONV_PATH_GEMM;
+    if (g->pack && (g->pack != tile || direct))
         return RT_EINVAL;
-    for (int64_t n = 0; n < g->n; n++)
-        for (int64_t gr = 0; gr < g->groups; gr++) {
-            const float *xg = x + (n * g->groups + gr) * g->cin * si;
-            const float *wg = w + gr * g->cout * kdim;
-            const float *bg = bias ? bias + gr * g->cout : NULL;
-            float *yg = y + (n * g->groups + gr) * g->cout * so;
-            const float *zg = z ? z + (n * g->groups + gr) * g->cout * so : NULL;
-            RtGemmA A = {wg, kdim, 0, g->pack ? w + gr * mp * kdim : NULL};
-            RtGemmEpi e = {bg, zg, so, g0->act, g0->p0, g0->p1};
-            if (g->cin == 1 && path != RT_CONV_PATH_GEMM) {
-                /* 3x3 keeps conv_dw3: its rows are padded without conv_dw's
-                 * over-read margin and measure faster (bench/RESULTS.md) */
-                int done = path != RT_CONV_PATH_DW && dw3_ok(g) && conv_dw3(g, xg, wg, bg, yg);
-                if (!done && path != RT_CONV_PATH_OLD)
-                    done = conv_dw(g, xg, wg, bg, yg);
-                if (!done)
-                    conv_depthwise(g, xg, wg, bg, yg);
-                if (post)
-                    rt_epi_apply(yg, zg, g->cout * so, g0->act, g0->p0, g0->p1);
-            } else if (pointwise) {
-                Plain pl = {xg, si};
-                RtGemmB B = {pack_plain, &pl, NULL};
-                rt_sgemm_ex(g->cout, so, kdim, 1, &A, &B, 0, &e, yg, so);
-            } else {
-                Im2col ic = {g, xg};
-                RtGemmB B = {pack_im2col, &ic, NULL};
-                rt_sgemm_ex(g->cout, so, kdim, 1, &A, &B, 0, &e, yg, so);
-            }
-        }
+    ConvJob j = {g0, g, x, w, bias, z, y, path, post, tr, pointwise, mp};
+    int64_t groups = g->n * g->groups;
+    if (direct) { /* the GEMM splits its own work; the direct kernels split channels */
+        int64_t work = g->cout * so * prod3(g->k) + 1;
+        rt_parallel_for(groups, (1 << 16) / work + 1, conv_groups, &j);
+    } else {
+        conv_groups(&j, 0, groups);
+    }
     return RT_OK;
 }
 

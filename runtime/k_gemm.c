@@ -77,6 +77,7 @@ typedef struct Epi {
     int64_t ldz;
     int act;                     /* RT_EPI_* (last block only), else RT_EPI_NONE */
     float p0, p1;
+    int tc;                      /* C transposed: C(i, j) at c[j * ldc + i], bias[j], z[j * ldz + i] */
 } Epi;
 
 /* The activations of RtGemmEpi, one element; NaN stays NaN in the clamp. */
@@ -94,7 +95,7 @@ static float act1(float v, const Epi *e)
 
 void rt_epi_apply(float *y, const float *z, int64_t n, int act, float p0, float p1)
 {
-    Epi e = {1, 0, NULL, NULL, 0, act, p0, p1};
+    Epi e = {1, 0, NULL, NULL, 0, act, p0, p1, 0};
     for (int64_t i = 0; i < n; i++)
         y[i] = act1(z ? y[i] + z[i] : y[i], &e);
 }
@@ -120,10 +121,48 @@ HOT static void store_row(const float *t, float *ci, const float *zi, float b, i
     }
 }
 
+/* A tile held as MR rows of NR floats, stored transposed (C^T = B^T A^T:
+ * a conv's output channels along the vectors). Scalar: each element is
+ * stored once per K multiply-adds. */
+HOT static void store_tile_t(const float *acc, float *c, int64_t ldc, int m, int n, const Epi *e)
+{
+    for (int j = 0; j < n; j++) {
+        float *cj = c + j * ldc, r[MR];
+        float b = e->bias ? e->bias[j] : 0;
+        for (int i = 0; i < MR; i++)
+            r[i] = e->alpha * acc[i * NR + j] + b;
+        if (e->beta == 1)
+            for (int i = 0; i < m; i++)
+                r[i] += cj[i];
+        else if (e->beta != 0)
+            for (int i = 0; i < m; i++)
+                r[i] += e->beta * cj[i];
+        if (e->z) {
+            const float *zj = e->z + j * e->ldz;
+            for (int i = 0; i < m; i++)
+                r[i] += zj[i];
+        }
+        if (e->act == RT_EPI_CLAMP) {
+            for (int i = 0; i < m; i++)
+                cj[i] = clampf(r[i], e->p0, e->p1);
+        } else if (e->act != RT_EPI_NONE) {
+            for (int i = 0; i < m; i++)
+                cj[i] = act1(r[i], e);
+        } else {
+            for (int i = 0; i < m; i++)
+                cj[i] = r[i];
+        }
+    }
+}
+
 #if GEMM_ISA != 3
 /* A tile held as MR rows of NR floats. */
 static void store_tile(const float *acc, float *c, int64_t ldc, int m, int n, const Epi *e)
 {
+    if (e->tc) {
+        store_tile_t(acc, c, ldc, m, n, e);
+        return;
+    }
     for (int i = 0; i < m; i++)
         store_row(acc + i * NR, c + i * ldc, e->z ? e->z + i * e->ldz : NULL,
                   e->bias ? e->bias[i] : 0, n, e);
@@ -176,6 +215,18 @@ INLINE void micro_t(int64_t kc, const float *restrict a, const float *restrict b
         }
         a += MR;
         b += NR;
+    }
+    if (e->tc) {
+        ALIGNED float t[MR * NR];
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) {
+            if (i < m) {
+                _mm512_store_ps(t + i * NR, c0[i]);
+                _mm512_store_ps(t + i * NR + VL, c1[i]);
+            }
+        }
+        store_tile_t(t, c, ldc, m, n, e);
+        return;
     }
     __mmask16 k0 = n >= VL ? 0xffff : (__mmask16)((1u << n) - 1);
     __mmask16 k1 = n >= NR ? 0xffff : n > VL ? (__mmask16)((1u << (n - VL)) - 1) : 0;
@@ -356,8 +407,19 @@ HOT static void pack_plain_b(const void *src, int64_t k0, int64_t kc, int64_t j0
 static void no_product(int64_t m, int64_t n, float beta, const RtGemmEpi *ep, float *c,
                        int64_t ldc)
 {
-    Epi e = {0, beta, NULL, NULL, 0, ep->act, ep->p0, ep->p1};
+    Epi e = {0, beta, NULL, NULL, 0, ep->act, ep->p0, ep->p1, 0};
     float zero[NR] = {0};
+    if (ep->trans_c) { /* (rare: K == 0) element by element */
+        e.tc = 1;
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                Epi ej = e;
+                ej.bias = ep->bias ? ep->bias + j : NULL;
+                ej.z = ep->z ? ep->z + j * ep->ldz + i : NULL;
+                store_tile_t(zero, c + j * ldc + i, ldc, 1, 1, &ej);
+            }
+        return;
+    }
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j += NR)
             store_row(zero, c + i * ldc + j, ep->z ? ep->z + i * ep->ldz + j : NULL,
@@ -384,9 +446,13 @@ HOT static void gemm_block(const Job *jb, int64_t i_lo, int64_t i_hi, int64_t j_
     ALIGNED float ap[MC * KC];
     const RtGemmA *A = jb->A;
     const RtGemmB *B = jb->B;
+    /* a packed operand needs no buffer: its block spans the whole range, so
+     * the other operand is packed only once per K block */
     int64_t k = jb->k, mc_max = A->packed ? i_hi - i_lo : MC;
-    for (int64_t jc = j_lo; jc < j_hi; jc += NC) {
-        int64_t nc = min64(NC, j_hi - jc);
+    int64_t nc_max = B->packed && !A->packed ? j_hi - j_lo : NC;
+    int tc = jb->ep->trans_c;
+    for (int64_t jc = j_lo; jc < j_hi; jc += nc_max) {
+        int64_t nc = min64(nc_max, j_hi - jc);
         for (int64_t pc = 0; pc < k; pc += KC) {
             int64_t kc = min64(KC, k - pc), bps;
             const float *bb;
@@ -405,6 +471,10 @@ HOT static void gemm_block(const Job *jb, int64_t i_lo, int64_t i_hi, int64_t j_
                 if (A->packed) {
                     aa = A->packed + ic / MR * k * MR + pc * MR;
                     aps = k * MR;
+                } else if (A->pack) {
+                    A->pack(A->src, pc, kc, ic, mc, MR, ap);
+                    aa = ap;
+                    aps = kc * MR;
                 } else {
                     const float *a0 = A->trans ? A->a + pc * A->lda + ic : A->a + ic * A->lda + pc;
                     rt_gemm_pack_a(mc, kc, a0, A->lda, A->trans, MR, ap);
@@ -416,20 +486,21 @@ HOT static void gemm_block(const Job *jb, int64_t i_lo, int64_t i_hi, int64_t j_
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         int m = (int)min64(MR, mc - ir);
                         int64_t i = ic + ir, j = jc + jr;
-                        Epi e = {jb->alpha, pc ? 1 : jb->beta, NULL, NULL, 0, RT_EPI_NONE, 0, 0};
+                        Epi e = {jb->alpha, pc ? 1 : jb->beta, NULL, NULL, 0, RT_EPI_NONE, 0, 0, tc};
                         if (!pc && jb->ep->bias)
-                            e.bias = jb->ep->bias + i;
+                            e.bias = jb->ep->bias + (tc ? j : i);
                         if (last) {
                             if (jb->ep->z) {
-                                e.z = jb->ep->z + i * jb->ep->ldz + j;
+                                e.z = jb->ep->z + (tc ? j * jb->ep->ldz + i : i * jb->ep->ldz + j);
                                 e.ldz = jb->ep->ldz;
                             }
                             e.act = jb->ep->act;
                             e.p0 = jb->ep->p0;
                             e.p1 = jb->ep->p1;
                         }
-                        micro_tab[m - 1][n > VL](kc, aa + ir / MR * aps, bb + jr / NR * bps,
-                                                 jb->c + i * jb->ldc + j, jb->ldc, n, &e);
+                        float *ct = tc ? jb->c + j * jb->ldc + i : jb->c + i * jb->ldc + j;
+                        micro_tab[m - 1][n > VL](kc, aa + ir / MR * aps, bb + jr / NR * bps, ct,
+                                                 jb->ldc, n, &e);
                     }
                 }
             }
@@ -453,7 +524,7 @@ static void cols_range(void *ctx, int64_t lo, int64_t hi)
 void rt_sgemm_ex(int64_t m, int64_t n, int64_t k, float alpha, const RtGemmA *A,
                  const RtGemmB *B, float beta, const RtGemmEpi *ep, float *c, int64_t ldc)
 {
-    static const RtGemmEpi none = {NULL, NULL, 0, RT_EPI_NONE, 0, 0};
+    static const RtGemmEpi none = {NULL, NULL, 0, RT_EPI_NONE, 0, 0, 0};
     if (!ep)
         ep = &none;
     if (m <= 0 || n <= 0)
@@ -477,9 +548,9 @@ void rt_sgemm_pack(int trans_a, int64_t m, int64_t n, int64_t k, float alpha, co
                    int64_t lda, RtPackB pack_b, const void *b_src, float beta,
                    const float *bias, float lo, float hi, float *c, int64_t ldc)
 {
-    RtGemmA A = {a, lda, trans_a, NULL};
+    RtGemmA A = {a, lda, trans_a, NULL, NULL, NULL};
     RtGemmB B = {pack_b, b_src, NULL};
-    RtGemmEpi e = {bias, NULL, 0, RT_EPI_NONE, lo, hi};
+    RtGemmEpi e = {bias, NULL, 0, RT_EPI_NONE, lo, hi, 0};
     if (lo > -HUGE_VALF || hi < HUGE_VALF)
         e.act = RT_EPI_CLAMP;
     rt_sgemm_ex(m, n, k, alpha, &A, &B, beta, &e, c, ldc);
@@ -536,7 +607,7 @@ void rt_sgemm_bias(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, fl
     if (m <= 0 || n <= 0)
         return;
     if (k <= 0) {
-        RtGemmEpi e = {bias, NULL, 0, RT_EPI_CLAMP, lo, hi};
+        RtGemmEpi e = {bias, NULL, 0, RT_EPI_CLAMP, lo, hi, 0};
         no_product(m, n, beta, &e, c, ldc);
         return;
     }

@@ -58,6 +58,8 @@ typedef struct RtGemmA {
     int64_t lda;
     int trans;
     const float *packed;         /* or packed panels (then a is unused) */
+    RtPackB pack;                /* or A^T's blocks packed per call, panels of MR */
+    const void *src;
 } RtGemmA;
 typedef struct RtGemmB {
     RtPackB pack;                /* packs blocks of B per call */
@@ -70,7 +72,18 @@ typedef struct RtGemmEpi {
     int64_t ldz;
     int act;                     /* RT_EPI_* */
     float p0, p1;
+    int trans_c;                 /* store C^T: C(i, j) to c[j * ldc + i]; then bias is per
+                                  * column and z transposed as well */
 } RtGemmEpi;
+/* Whether C = A * B (m x n) is better computed as C^T = B^T * A^T, with the
+ * tile's vectors along m: when m fills NR-wide vectors much better than n
+ * (the 7x7 maps of late conv layers, 49 of 64 lanes, against 512 channels).
+ * The transposed store costs more, so a 14x14 map (196 of 224) stays. */
+static inline int rt_gemm_prefer_t(int64_t m, int64_t n, int nr)
+{
+    int64_t wm = (m + nr - 1) / nr * nr, wn = (n + nr - 1) / nr * nr;
+    return m * wn * 5 > n * wm * 6;
+}
 /* y[i] = act(y[i] + z[i]) (z NULL: act(y[i])), for kernels without an epilogue. */
 void rt_epi_apply(float *y, const float *z, int64_t n, int act, float p0, float p1);
 /* C = act(alpha * A * B + beta * C + bias + z); ep NULL: none. */
@@ -95,11 +108,12 @@ int rt_gemm(const RtCall *c, const void *const *in, void *const *out);
  * a fused Relu [0, FLT_MAX] or Clip; LeakyRelu, HardSigmoid take their
  * parameters from the same two floats). An optional 4th input Z (FusedConv's
  * sum input, Y's shape) is added before the activation.
- * An optional last int, RT_CONV_PACK(nsp), nonzero says W was packed at
- * compile time for a GEMM tile of that many rows: W is then
- * [groups * ceil(M/groups/mr) * mr, C/group, k...] holding per group the
- * panels rt_gemm_pack_a writes; a runtime compiled for another tile
- * refuses it with RT_EINVAL.
+ * Optional ints RT_CONV_PACK(nsp), RT_CONV_PACK_T(nsp): W was packed at
+ * compile time for a GEMM tile of `pack` rows (pack_t 0: W is A, the panels
+ * rt_gemm_pack_a writes) or `pack` columns (pack_t 1: the product is
+ * computed transposed, W^T is B, the panels rt_gemm_pack_b writes). W is
+ * then [groups * ceil(M/groups/pack) * pack, C/group, k...], per group; a
+ * runtime compiled for another tile refuses it with RT_EINVAL.
  * Conv: W [M, C/group, k...]. ConvTranspose: W [C, M/group, k...], output
  * extents already include output_padding/output_shape; pads_begin may be
  * negative (an output_shape larger than the natural one). */
@@ -107,7 +121,8 @@ enum { RT_CONV_GROUP, RT_CONV_NSP, RT_CONV_STRIDES };
 #define RT_CONV_DIL(nsp) (RT_CONV_STRIDES + (nsp))
 #define RT_CONV_PADS(nsp) (RT_CONV_STRIDES + 2 * (nsp))
 #define RT_CONV_CLAMP(nsp) (RT_CONV_STRIDES + 3 * (nsp))   /* optional: RT_EPI_* */
-#define RT_CONV_PACK(nsp) (RT_CONV_STRIDES + 3 * (nsp) + 1) /* optional: the packed tile rows */
+#define RT_CONV_PACK(nsp) (RT_CONV_STRIDES + 3 * (nsp) + 1)   /* optional: packed for this tile */
+#define RT_CONV_PACK_T(nsp) (RT_CONV_STRIDES + 3 * (nsp) + 2) /* optional: 1, W^T as B */
 enum { RT_CONV_F_LO, RT_CONV_F_HI, RT_CONV_NFLOATS };
 int rt_conv(const RtCall *c, const void *const *in, void *const *out);
 int rt_conv_transpose(const RtCall *c, const void *const *in, void *const *out);
