@@ -1,4 +1,4 @@
-/* fuse.c: folds BatchNormalization into Conv weights and fuses a residual Add and an activation into the Conv's store (FusedConv). */
+/* fuse.c: Conv + BatchNormalization, residual Add and activation become one FusedConv. */
 #include <math.h>
 #include <string.h>
 

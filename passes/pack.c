@@ -1,4 +1,4 @@
-/* pack.c: lays constant Conv weights out as the target's GEMM micro-kernel reads them, so no call repacks them. */
+/* pack.c: lays constant Conv weights out as the target's GEMM kernel reads them. */
 #include <string.h>
 
 #include "passes.h"
@@ -46,7 +46,8 @@ int pass_pack(Graph *g, PassCtx *ctx)
         int64_t cout = w->dims[0] / groups, so = 1;
         for (int i = 2; i < n->out[0]->rank; i++)
             so *= n->out[0]->dims[i];
-        /* the orientation rt_conv would choose unpacked, made explicit */
+        /* the orientation rt_conv would choose unpacked (transposed only
+         * for maps of a few pixels), made explicit */
         int tr = rt_gemm_prefer_t(cout, so, nr), tile = tr ? nr : mr;
         int64_t mp = (cout + tile - 1) / tile * tile;
         Value *p = ir_value_new(g, NULL);

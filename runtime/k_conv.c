@@ -120,8 +120,8 @@ static inline __attribute__((always_inline)) void copy_panel_row(float *d, const
 #else
 #define INLINE_COPIES
 #endif
-HOT INLINE_COPIES static void pack_im2col(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
-                            int nr, float *dst)
+HOT INLINE_COPIES static void pack_im2col(const void *src, int64_t k0, int64_t kc, int64_t j0,
+                                          int64_t nc, int nr, float *dst)
 {
     const Im2col *ic = src;
     const Geom *g = ic->g;

@@ -77,7 +77,8 @@ typedef struct Epi {
     int64_t ldz;
     int act;                     /* RT_EPI_* (last block only), else RT_EPI_NONE */
     float p0, p1;
-    int tc;                      /* C transposed: C(i, j) at c[j * ldc + i], bias[j], z[j * ldz + i] */
+    int tc;                      /* C transposed: C(i, j) at c[j * ldc + i], bias[j],
+                                  * z[j * ldz + i] */
 } Epi;
 
 /* The activations of RtGemmEpi, one element; NaN stays NaN in the clamp. */
@@ -192,6 +193,28 @@ INLINE void store_vec(__m512 v, float *ci, const float *zi, __mmask16 k, float b
     _mm512_mask_storeu_ps(ci, k, v);
 }
 
+__attribute__((noinline)) static void store_tile(const float *t, float *c, int64_t ldc, int m,
+                                                 int n, const Epi *e)
+{
+    if (e->tc) {
+        store_tile_t(t, c, ldc, m, n, e);
+        return;
+    }
+    __mmask16 k0 = n >= VL ? 0xffff : (__mmask16)((1u << n) - 1);
+    __mmask16 k1 = n >= NR ? 0xffff : n > VL ? (__mmask16)((1u << (n - VL)) - 1) : 0;
+    for (int i = 0; i < m; i++) {
+        float *ci = c + i * ldc;
+        const float *zi = e->z ? e->z + i * e->ldz : NULL;
+        float bi = e->bias ? e->bias[i] : 0;
+        store_vec(_mm512_load_ps(t + i * NR), ci, zi, k0, bi, e);
+        if (n > VL)
+            store_vec(_mm512_load_ps(t + i * NR + VL), ci + VL, zi ? zi + VL : NULL, k1, bi, e);
+        if (e->act > RT_EPI_CLAMP)
+            for (int j = 0; j < n; j++)
+                ci[j] = act1(ci[j], e);
+    }
+}
+
 INLINE void micro_t(int64_t kc, const float *restrict a, const float *restrict b, float *c,
                     int64_t ldc, int m, int nv, int n, const Epi *e)
 {
@@ -216,34 +239,18 @@ INLINE void micro_t(int64_t kc, const float *restrict a, const float *restrict b
         a += MR;
         b += NR;
     }
-    if (e->tc) {
-        ALIGNED float t[MR * NR];
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
-            if (i < m) {
-                _mm512_store_ps(t + i * NR, c0[i]);
-                _mm512_store_ps(t + i * NR + VL, c1[i]);
-            }
-        }
-        store_tile_t(t, c, ldc, m, n, e);
-        return;
-    }
-    __mmask16 k0 = n >= VL ? 0xffff : (__mmask16)((1u << n) - 1);
-    __mmask16 k1 = n >= NR ? 0xffff : n > VL ? (__mmask16)((1u << (n - VL)) - 1) : 0;
+    /* the epilogue works from memory, in a function of its own: with it
+     * inlined here gcc kept the accumulators to zmm0-15 and spilled */
+    ALIGNED float t[MR * NR];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
         if (i < m) {
-            float *ci = c + i * ldc;
-            const float *zi = e->z ? e->z + i * e->ldz : NULL;
-            float bi = e->bias ? e->bias[i] : 0;
-            store_vec(c0[i], ci, zi, k0, bi, e);
+            _mm512_store_ps(t + i * NR, c0[i]);
             if (nv > 1)
-                store_vec(c1[i], ci + VL, zi ? zi + VL : NULL, k1, bi, e);
-            if (e->act > RT_EPI_CLAMP)
-                for (int j = 0; j < n; j++)
-                    ci[j] = act1(ci[j], e);
+                _mm512_store_ps(t + i * NR + VL, c1[i]);
         }
     }
+    store_tile(t, c, ldc, m, n, e);
 }
 #elif GEMM_ISA == 2
 INLINE void micro_t(int64_t kc, const float *restrict a, const float *restrict b, float *c,
@@ -486,7 +493,8 @@ HOT static void gemm_block(const Job *jb, int64_t i_lo, int64_t i_hi, int64_t j_
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         int m = (int)min64(MR, mc - ir);
                         int64_t i = ic + ir, j = jc + jr;
-                        Epi e = {jb->alpha, pc ? 1 : jb->beta, NULL, NULL, 0, RT_EPI_NONE, 0, 0, tc};
+                        Epi e = {jb->alpha, pc ? 1 : jb->beta, NULL, NULL, 0, RT_EPI_NONE, 0, 0,
+                                 tc};
                         if (!pc && jb->ep->bias)
                             e.bias = jb->ep->bias + (tc ? j : i);
                         if (last) {

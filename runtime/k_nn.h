@@ -76,13 +76,15 @@ typedef struct RtGemmEpi {
                                   * column and z transposed as well */
 } RtGemmEpi;
 /* Whether C = A * B (m x n) is better computed as C^T = B^T * A^T, with the
- * tile's vectors along m: when m fills NR-wide vectors much better than n
- * (the 7x7 maps of late conv layers, 49 of 64 lanes, against 512 channels).
- * The transposed store costs more, so a 14x14 map (196 of 224) stays. */
+ * tile's vectors along m: when m fills NR-wide vectors far better than n
+ * (maps of a few pixels against many channels). The transposed store is
+ * scalar and repeated per K block: on the AVX-512 Xeon a 7x7 map (49 of 64
+ * lanes) against 512 channels measured 3-5% slower transposed, so only a
+ * gain above 1.5x in lane use switches. */
 static inline int rt_gemm_prefer_t(int64_t m, int64_t n, int nr)
 {
     int64_t wm = (m + nr - 1) / nr * nr, wn = (n + nr - 1) / nr * nr;
-    return m * wn * 5 > n * wm * 6;
+    return m * wn * 2 > n * wm * 3;
 }
 /* y[i] = act(y[i] + z[i]) (z NULL: act(y[i])), for kernels without an epilogue. */
 void rt_epi_apply(float *y, const float *z, int64_t n, int act, float p0, float p1);

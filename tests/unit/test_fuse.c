@@ -1,4 +1,4 @@
-/* test_fuse.c: Conv fusions (BatchNormalization, residual Add, activations) and weight packing happen where they should and change no result. */
+/* test_fuse.c: Conv fusions and weight packing happen where they should and change no result. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,8 +157,9 @@ static Graph *build(int tail)
     case T_BN_ADD_RELU: {
         Value *s = tensor(g, "skip", 4, DIMS4(1, C_OUT, H, W));
         add_input(g, s);
-        Value *bn[5] = {y, constant(g, 1, DIMS4(C_OUT), 20, 0), constant(g, 1, DIMS4(C_OUT), 21, 0),
-                        constant(g, 1, DIMS4(C_OUT), 22, 0), constant(g, 1, DIMS4(C_OUT), 23, 0.5f)};
+        Value *bn[5] = {y, constant(g, 1, DIMS4(C_OUT), 20, 0),
+                        constant(g, 1, DIMS4(C_OUT), 21, 0), constant(g, 1, DIMS4(C_OUT), 22, 0),
+                        constant(g, 1, DIMS4(C_OUT), 23, 0.5f)};
         y = node(g, "BatchNormalization", 5, bn, NULL)->out[0];
         Value *sum[2] = {s, y}; /* the conv second: either order fuses */
         y = node(g, "Add", 2, sum, NULL)->out[0];
