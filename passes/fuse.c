@@ -32,7 +32,8 @@ static void add_attrs(Graph *g, Node *n, const char *act, const float *params, i
 {
     Attr *a = ir_alloc(g, sizeof *a * (size_t)(n->n_attrs + 2));
     IR_ASSERT(a);
-    memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
+    if (n->n_attrs) /* (an attribute-less Conv has no array) */
+        memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
     Attr *x = &a[n->n_attrs++];
     x->name = "activation";
     x->type = AT_STRING;

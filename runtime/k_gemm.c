@@ -130,7 +130,7 @@ HOT static void store_tile_t(const float *acc, float *c, int64_t ldc, int m, int
     for (int j = 0; j < n; j++) {
         float *cj = c + j * ldc, r[MR];
         float b = e->bias ? e->bias[j] : 0;
-        for (int i = 0; i < MR; i++)
+        for (int i = 0; i < m; i++)
             r[i] = e->alpha * acc[i * NR + j] + b;
         if (e->beta == 1)
             for (int i = 0; i < m; i++)

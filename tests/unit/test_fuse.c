@@ -115,7 +115,8 @@ static Node *node(Graph *g, const char *op, int n_in, Value *const *in, Value *o
 static void attr_float(Graph *g, Node *n, const char *name, float f)
 {
     Attr *a = ir_alloc(g, sizeof *a * (size_t)(n->n_attrs + 1));
-    memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
+    if (n->n_attrs)
+        memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
     a[n->n_attrs++] = (Attr){.name = name, .type = AT_FLOAT, .f = f};
     n->attrs = a;
 }
@@ -123,7 +124,8 @@ static void attr_float(Graph *g, Node *n, const char *name, float f)
 static void attr_ints(Graph *g, Node *n, const char *name, int count, int64_t v)
 {
     Attr *a = ir_alloc(g, sizeof *a * (size_t)(n->n_attrs + 1));
-    memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
+    if (n->n_attrs)
+        memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
     int64_t *p = ir_alloc(g, sizeof *p * (size_t)count);
     for (int i = 0; i < count; i++)
         p[i] = v;
