@@ -22,6 +22,9 @@
 #if !defined(RT_PLAIN_C) && defined(__GNUC__) && defined(__AVX512F__)
 #include <immintrin.h>
 #define GEMM_ISA 3
+#ifndef PF_A
+#define PF_A (MR * 32)
+#endif
 #define VL 16
 #define MR 14
 #elif !defined(RT_PLAIN_C) && defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__)
@@ -225,6 +228,10 @@ INLINE void micro_t(int64_t kc, const float *restrict a, const float *restrict b
         c1[i] = _mm512_setzero_ps();
     }
     for (int64_t p = 0; p < kc; p++) {
+        /* A streams from L2, or from memory (a conv's weights are read once
+         * per call): 32 k steps ahead keeps the broadcasts fed (resnet18
+         * 37.5 -> 35 ms; 16 and 64 steps measured the same within noise) */
+        _mm_prefetch((const char *)(a + PF_A), _MM_HINT_T0);
         __m512 b0 = _mm512_loadu_ps(b);
         __m512 b1 = nv > 1 ? _mm512_loadu_ps(b + VL) : b0;
 #pragma GCC unroll 16
