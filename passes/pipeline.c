@@ -7,7 +7,7 @@ const PassInfo ir_passes[] = {
     {"shape", pass_shape, "infer static dtypes and shapes; compute shape subgraphs"},
     {"fold", pass_fold, "evaluate nodes whose inputs are all constant"},
     {"noop", pass_noop, "remove Identity, same-type Cast, same-shape Reshape and kin"},
-    {"fuse", pass_fuse, "fuse Conv + Relu/Clip into FusedConv"},
+    {"fuse", pass_fuse, "fold BatchNormalization into Conv; fuse a residual Add and activation"},
     {"pack", pass_pack, "lay constant Conv weights out as the target's GEMM kernel reads them"},
     {"dce", pass_dce, "remove nodes no graph output depends on"},
     {"plan", pass_plan, "assign arena offsets by liveness (reuse and in-place)"},
