@@ -21,6 +21,8 @@ typedef enum CgTarget {
 int cg_target_parse(const char *s);  /* a CgTarget, or -1 for an unknown name */
 const char *cg_target_name(int t);   /* "native", "x86-64-v3", ... */
 const char *cg_target_march(int t);  /* the C compiler's flag, NULL for generic */
+/* The GEMM register tile of the target's runtime variant (native: this CPU's). */
+void cg_target_gemm_tile(int t, int *mr, int *nr);
 
 /* Below this many bytes of weights, WEIGHTS_AUTO picks C arrays. */
 #define WEIGHTS_C_AUTO_LIMIT ((size_t)1 << 20)

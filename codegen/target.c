@@ -35,3 +35,15 @@ const char *cg_target_march(int t)
     IR_ASSERT(t >= 0 && t < CG_TARGET_COUNT);
     return targets[t].march;
 }
+
+void cg_target_gemm_tile(int t, int *mr, int *nr)
+{
+    IR_ASSERT(t >= 0 && t < CG_TARGET_COUNT);
+    int avx512 = t == CG_TARGET_X86_64_V4, avx2 = t == CG_TARGET_X86_64_V3 || avx512, avx = avx2;
+    if (t == CG_TARGET_NATIVE) {
+        avx512 = rt_cpu_has("avx512f");
+        avx2 = rt_cpu_has("avx2") && rt_cpu_has("fma");
+        avx = rt_cpu_has("avx");
+    }
+    rt_gemm_tile_for(avx512, avx2, avx, mr, nr);
+}

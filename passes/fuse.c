@@ -1,4 +1,4 @@
-/* fuse.c: fuses Conv followed by Relu or Clip into one FusedConv, so the activation costs no pass over memory. */
+/* fuse.c: Conv + BatchNormalization, residual Add and activation become one FusedConv. */
 #include <math.h>
 #include <string.h>
 
@@ -32,7 +32,8 @@ static void add_attrs(Graph *g, Node *n, const char *act, const float *params, i
 {
     Attr *a = ir_alloc(g, sizeof *a * (size_t)(n->n_attrs + 2));
     IR_ASSERT(a);
-    memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
+    if (n->n_attrs) /* (an attribute-less Conv has no array) */
+        memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
     Attr *x = &a[n->n_attrs++];
     x->name = "activation";
     x->type = AT_STRING;
@@ -50,39 +51,237 @@ static void add_attrs(Graph *g, Node *n, const char *act, const float *params, i
     n->attrs = a;
 }
 
-/* pass_fuse: requires pass_shape; keeps the graph valid. A float Conv whose
- * only consumer is a Relu, or a Clip with constant bounds, becomes a
- * FusedConv (the form ONNX Runtime's own fusion produces) writing the
- * activation's output directly. */
+/* The only reader of v, when v is an intermediate with exactly one. */
+static Node *sole_reader(const Value *v)
+{
+    if (!v || v->is_output || v->n_uses != 1)
+        return NULL;
+    return v->uses->node;
+}
+
+/* An activation FusedConv applies in its store: its name and parameters as
+ * the activation / activation_params attributes spell them. */
+typedef struct Act {
+    const char *name;
+    float p[2];
+    int np;
+    Node *last;                  /* its (last) node */
+} Act;
+
+/* n, reading v, as an activation; Sigmoid also needs the Mul x * Sigmoid(x). */
+static int activation(Node *n, const Value *v, Act *a)
+{
+    if (n->dead || n->n_in < 1 || n->in[0] != v || n->n_out < 1 || !n->out[0])
+        return 0;
+    a->np = 0;
+    a->last = n;
+    switch (n->op) {
+    case OP_RELU:
+        a->name = "Relu";
+        return 1;
+    case OP_CLIP:
+        a->name = "Clip";
+        a->np = 2;
+        return clip_bounds(n, &a->p[0], &a->p[1]) == 0;
+    case OP_LEAKY_RELU:
+        a->name = "LeakyRelu";
+        a->p[0] = ir_attr_float(n, "alpha", 0.01f);
+        a->np = 1;
+        return 1;
+    case OP_HARD_SIGMOID:
+        a->name = "HardSigmoid";
+        a->p[0] = ir_attr_float(n, "alpha", 0.2f);
+        a->p[1] = ir_attr_float(n, "beta", 0.5f);
+        a->np = 2;
+        return 1;
+    case OP_HARD_SWISH:
+        a->name = "HardSwish";
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* x * Sigmoid(x): v read by exactly a Sigmoid and the Mul of both. */
+static int swish(const Value *v, Act *a)
+{
+    if (!v || v->is_output || v->n_uses != 2)
+        return 0;
+    Node *s = NULL, *m = NULL;
+    for (const Use *u = v->uses; u; u = u->next) {
+        if (u->node->op == OP_SIGMOID)
+            s = u->node;
+        else if (u->node->op == OP_MUL)
+            m = u->node;
+    }
+    if (!s || !m || s->in[0] != v || sole_reader(s->out[0]) != m || m->n_in != 2 || !m->out[0])
+        return 0;
+    if (!((m->in[0] == v && m->in[1] == s->out[0]) || (m->in[1] == v && m->in[0] == s->out[0])))
+        return 0;
+    ir_node_kill(s);
+    s->out[0]->producer = NULL;
+    a->name = "Swish";
+    a->np = 0;
+    a->last = m;
+    return 1;
+}
+
+static int same_shape(const Value *a, const Value *b)
+{
+    if (a->rank != b->rank || a->dtype != b->dtype)
+        return 0;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i])
+            return 0;
+    return 1;
+}
+
+/* A constant float32 copy of v's shape, for rewritten weights. */
+static float *new_const(Graph *g, const Value *like, Value **out)
+{
+    Value *v = ir_value_new(g, NULL);
+    v->dtype = RT_F32;
+    v->rank = like->rank;
+    memcpy(v->dims, like->dims, sizeof v->dims);
+    float *p = ir_value_alloc_data(g, v);
+    IR_ASSERT(p);
+    *out = v;
+    return p;
+}
+
+static int is_const_f32(const Value *v, int rank)
+{
+    return v && v->data && !v->producer && v->dtype == RT_F32 && v->rank == rank;
+}
+
+/* Conv -> BatchNormalization (inference form, constant statistics) becomes
+ * one Conv: W'[m] = W[m] * s[m], B' = (B - mean) * s + beta with
+ * s = scale / sqrt(var + eps). New constants: W may have other readers. */
+static int fold_batchnorm(Graph *g, Node *conv)
+{
+    Value *mid = conv->out[0];
+    Node *bn = sole_reader(mid);
+    const Value *w = ir_input(conv, 1), *b = ir_input(conv, 2);
+    if (!bn || bn->op != OP_BATCH_NORMALIZATION || bn->in[0] != mid || bn->n_in < 5 ||
+        !is_const_f32(w, w ? w->rank : 0) || (b && !is_const_f32(b, 1)))
+        return 0;
+    if (bn->n_ints <= RT_BATCHNORM_TRAINING || bn->ints[RT_BATCHNORM_TRAINING] || !bn->out[0])
+        return 0;
+    for (int i = 1; i < bn->n_out; i++)
+        if (bn->out[i])
+            return 0;
+    int64_t m = w->dims[0], per = ir_numel(w) / (m ? m : 1);
+    for (int i = 1; i < 5; i++)
+        if (!is_const_f32(bn->in[i], 1) || bn->in[i]->dims[0] != m)
+            return 0;
+    const float *sc = bn->in[1]->data, *bb = bn->in[2]->data, *mean = bn->in[3]->data,
+                *var = bn->in[4]->data, *wd = w->data, *bd = b ? b->data : NULL;
+    double eps = bn->floats[RT_BATCHNORM_F_EPSILON];
+    Value *nw, *nb;
+    float *pw = new_const(g, w, &nw), *pb = new_const(g, bn->in[1], &nb);
+    for (int64_t o = 0; o < m; o++) {
+        double s = sc[o] / sqrt((double)var[o] + eps);
+        for (int64_t i = 0; i < per; i++)
+            pw[o * per + i] = (float)(wd[o * per + i] * s);
+        pb[o] = (float)(((bd ? bd[o] : 0) - (double)mean[o]) * s + bb[o]);
+    }
+    if (conv->n_in < 3)
+        ir_set_n_in(g, conv, 3);
+    ir_set_input(g, conv, 1, nw);
+    ir_set_input(g, conv, 2, nb);
+    Value *y = bn->out[0];
+    ir_node_kill(bn);
+    conv->out[0] = y;
+    y->producer = conv;
+    mid->producer = NULL;
+    return 1;
+}
+
+/* Moves conv to the slot of `last`, the final node it absorbed: every input
+ * of the absorbed nodes (the sum input Z among them) is computed by then. */
+static void move_to(Graph *g, int k, const Node *last)
+{
+    for (int j = k + 1; j < g->n_nodes; j++)
+        if (g->nodes[j] == last) {
+            Node *t = g->nodes[j];
+            g->nodes[j] = g->nodes[k];
+            g->nodes[k] = t;
+            return;
+        }
+    IR_ASSERT(0);
+}
+
+/* pass_fuse: requires pass_shape; keeps the graph valid. For a float32 Conv
+ * (or a FusedConv without activation or sum): a following inference
+ * BatchNormalization folds into its weights; then an Add of a tensor of the
+ * output's shape (a residual connection) becomes FusedConv's sum input Z,
+ * and a following activation (Relu, Clip with constant bounds, LeakyRelu,
+ * HardSigmoid, HardSwish, x * Sigmoid(x)) its activation: the form ONNX
+ * Runtime's fusions produce (HardSwish and Swish are onnxcc's additions),
+ * applied as the GEMM stores C. */
 int pass_fuse(Graph *g, PassCtx *ctx)
 {
     int changes = 0;
     for (int k = 0; k < g->n_nodes; k++) {
         Node *conv = g->nodes[k];
-        if (conv->dead || conv->op != OP_CONV || ir_node_is_constant(conv))
+        if (conv->dead || (conv->op != OP_CONV && conv->op != OP_FUSED_CONV) ||
+            ir_node_is_constant(conv) || ir_attr(conv, "activation") ||
+            (conv->n_in > 3 && conv->in[3]))
             continue;
         Value *mid = conv->out[0];
-        if (mid->is_output || mid->dtype != RT_F32 || mid->n_uses != 1)
+        if (!mid || mid->dtype != RT_F32)
             continue;
-        Node *act = mid->uses->node;
-        if (act->op != OP_RELU && act->op != OP_CLIP)
+        int folded = conv->op == OP_CONV && fold_batchnorm(g, conv);
+        mid = conv->out[0];
+        Node *next = sole_reader(mid), *add = NULL, *last = NULL;
+        Value *z = NULL, *y = mid;
+        if (next && next->op == OP_ADD && next->n_in == 2 && next->out[0] &&
+            same_shape(next->out[0], mid)) {
+            z = next->in[0] == mid ? next->in[1] : next->in[0];
+            if (z == mid || !same_shape(z, mid))
+                z = NULL;
+        }
+        if (z) {
+            add = last = next;
+            y = next->out[0];
+            next = sole_reader(y);
+        }
+        Act a = {0};
+        int has_act = (next && activation(next, y, &a)) || swish(y, &a);
+        if (has_act) {
+            last = a.last;
+            y = a.last->out[0];
+        }
+        if (!last) {
+            if (folded) {
+                conv->n_ints = conv->n_floats = 0;
+                if (ir_ops[conv->op].infer(g, conv, ctx->d) < 0)
+                    return -1;
+                changes++;
+            }
             continue;
-        if (act->in[0] != mid || !act->out[0])
-            continue;
-        float p[2];
-        if (act->op == OP_CLIP && clip_bounds(act, &p[0], &p[1]) < 0)
-            continue;
-        if (act->op == OP_RELU)
-            add_attrs(g, conv, "Relu", NULL, 0);
-        else
-            add_attrs(g, conv, "Clip", p, 2);
+        }
+        move_to(g, k, last);
+        /* the absorbed nodes go; their intermediates lose their producer */
+        mid->producer = NULL;
+        if (add) {
+            add->out[0]->producer = NULL;
+            ir_node_kill(add);
+        }
+        if (has_act)
+            ir_node_kill(a.last);
+        if (has_act)
+            add_attrs(g, conv, a.name, a.p, a.np);
+        if (z) {
+            if (conv->n_in < 4)
+                ir_set_n_in(g, conv, 4);
+            ir_set_input(g, conv, 3, z);
+        }
         conv->op = OP_FUSED_CONV;
         conv->op_type = "FusedConv";
         conv->domain = "com.microsoft";
-        conv->out[0] = act->out[0];
-        act->out[0]->producer = conv;
-        ir_node_kill(act);
-        mid->producer = NULL;
+        conv->out[0] = y;
+        y->producer = conv;
         conv->n_ints = conv->n_floats = 0;
         if (ir_ops[conv->op].infer(g, conv, ctx->d) < 0)
             return -1;

@@ -12,6 +12,10 @@ typedef struct PassCtx {
     FILE *dump;
     int64_t max_string_bytes;    /* --max-string-bytes; 0: IR_MAX_STRING_BYTES */
     const IrLimits *limits;      /* --limit; NULL: the defaults (the loaded graph keeps them) */
+    /* The GEMM tile (rows, columns) of the runtime the emitted code links,
+     * when compiling for a target: pass_pack lays constant operands out for
+     * it. 0 (onnxcc run, the interpreter: the portable runtime): no packing. */
+    int gemm_mr, gemm_nr;
 } PassCtx;
 
 typedef int (*PassFn)(Graph *g, PassCtx *ctx);
@@ -41,6 +45,8 @@ int pass_fuse(Graph *g, PassCtx *ctx);
 int pass_recognize(Graph *g, PassCtx *ctx);
 /* passes/fuse_chain.c */
 int pass_fuse_chain(Graph *g, PassCtx *ctx);
+/* passes/pack.c */
+int pass_pack(Graph *g, PassCtx *ctx);
 /* passes/plan.c */
 int pass_plan(Graph *g, PassCtx *ctx);
 

@@ -7,9 +7,10 @@ const PassInfo ir_passes[] = {
     {"shape", pass_shape, "infer static dtypes and shapes; compute shape subgraphs"},
     {"fold", pass_fold, "evaluate nodes whose inputs are all constant"},
     {"noop", pass_noop, "remove Identity, same-type Cast, same-shape Reshape and kin"},
-    {"fuse", pass_fuse, "fuse Conv + Relu/Clip into FusedConv"},
     {"recognize", pass_recognize, "LayerNormalization and Gelu from their decomposed forms"},
+    {"fuse", pass_fuse, "fold BatchNormalization into Conv; fuse a residual Add and activation"},
     {"fuse_chain", pass_fuse_chain, "merge float32 elementwise chains into one EwChain pass"},
+    {"pack", pass_pack, "lay constant Conv weights out as the target's GEMM kernel reads them"},
     {"dce", pass_dce, "remove nodes no graph output depends on"},
     {"plan", pass_plan, "assign arena offsets by liveness (reuse and in-place)"},
 };
@@ -20,8 +21,8 @@ const int ir_n_passes = (int)(sizeof ir_passes / sizeof ir_passes[0]);
 static const char *const pipelines[4][12] = {
     {"shape", "plan", NULL},
     {"shape", "fold", "dce", "plan", NULL},
-    {"shape", "fold", "noop", "recognize", "fuse", "fuse_chain", "dce", "plan", NULL},
-    {"shape", "fold", "noop", "recognize", "fuse", "fuse_chain", "dce", "plan", NULL},
+    {"shape", "fold", "noop", "recognize", "fuse", "fuse_chain", "pack", "dce", "plan", NULL},
+    {"shape", "fold", "noop", "recognize", "fuse", "fuse_chain", "pack", "dce", "plan", NULL},
 };
 
 int ir_run_pass(Graph *g, const char *name, PassCtx *ctx)

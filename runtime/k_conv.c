@@ -13,6 +13,10 @@ typedef struct Geom {
     int64_t st[3], dil[3], pad[3];
     int clamp;                   /* a fused activation clamps the output to [lo, hi] */
     float lo, hi;
+    int act;                     /* the fused activation, RT_EPI_* */
+    float p0, p1;                /* its parameters */
+    int64_t pack;                /* W packed for a GEMM tile this large, or 0 */
+    int pack_t;                  /* ... as B of the transposed product (tile columns) */
 } Geom;
 
 static int64_t prod3(const int64_t *v)
@@ -52,11 +56,22 @@ static int read_geom(const RtCall *c, int transpose, Geom *g)
         if (g->st[i] < 1 || g->dil[i] < 1)
             return RT_EINVAL;
     }
-    g->clamp = c->n_ints > RT_CONV_CLAMP(nsp) && c->ints[RT_CONV_CLAMP(nsp)];
-    if (g->clamp && c->n_floats < RT_CONV_NFLOATS)
+    int64_t act = c->n_ints > RT_CONV_CLAMP(nsp) ? c->ints[RT_CONV_CLAMP(nsp)] : RT_EPI_NONE;
+    if (act < RT_EPI_NONE || act > RT_EPI_SWISH)
         return RT_EINVAL;
-    g->lo = g->clamp ? c->floats[RT_CONV_F_LO] : -HUGE_VALF;
-    g->hi = g->clamp ? c->floats[RT_CONV_F_HI] : HUGE_VALF;
+    if (act != RT_EPI_NONE && act != RT_EPI_HARD_SWISH && act != RT_EPI_SWISH &&
+        c->n_floats < RT_CONV_NFLOATS)
+        return RT_EINVAL;
+    g->act = (int)act;
+    g->p0 = c->n_floats > RT_CONV_F_LO ? c->floats[RT_CONV_F_LO] : 0;
+    g->p1 = c->n_floats > RT_CONV_F_HI ? c->floats[RT_CONV_F_HI] : 0;
+    g->clamp = act == RT_EPI_CLAMP;
+    g->lo = g->clamp ? g->p0 : -HUGE_VALF;
+    g->hi = g->clamp ? g->p1 : HUGE_VALF;
+    g->pack = c->n_ints > RT_CONV_PACK(nsp) ? c->ints[RT_CONV_PACK(nsp)] : 0;
+    g->pack_t = c->n_ints > RT_CONV_PACK_T(nsp) && c->ints[RT_CONV_PACK_T(nsp)];
+    if (g->pack < 0 || (g->pack && transpose))
+        return RT_EINVAL;
     return RT_OK;
 }
 
@@ -83,7 +98,7 @@ static void clip_range(int64_t i0, int64_t s, int64_t lim, int64_t len, int64_t 
 
 /* Copies one panel row of nr floats; fixed sizes for the panel widths
  * k_gemm.c uses, so the compiler inlines them. */
-HOT static void copy_panel_row(float *d, const float *t, int nr)
+static inline __attribute__((always_inline)) void copy_panel_row(float *d, const float *t, int nr)
 {
     switch (nr) {
     case 8: memcpy(d, t, 8 * sizeof(float)); break;
@@ -98,8 +113,15 @@ HOT static void copy_panel_row(float *d, const float *t, int nr)
  * in one output row (contiguous input when the stride is 1), then split into
  * the nr-wide panels; per-run bounds are computed once per block, so the
  * per-row work has no divisions. */
-HOT static void pack_im2col(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
-                            int nr, float *dst)
+#if defined(__GNUC__) && !defined(__clang__)
+/* The short row copies below as inline vector loops: gcc otherwise turns
+ * each into a memcpy call, which costs more than the copy for 7..56 floats. */
+#define INLINE_COPIES __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define INLINE_COPIES
+#endif
+HOT INLINE_COPIES static void pack_im2col(const void *src, int64_t k0, int64_t kc, int64_t j0,
+                                          int64_t nc, int nr, float *dst)
 {
     const Im2col *ic = src;
     const Geom *g = ic->g;
@@ -555,36 +577,120 @@ HOT static void conv_depthwise(const Geom *g, const float *x, const float *w,
     }
 }
 
-static int conv_f32(const Geom *g, const float *x, const float *w, const float *bias, float *y,
-                    int path)
+/* A 1x1 convolution's B is the input itself, packed per call. */
+typedef struct Plain {
+    const float *x;
+    int64_t ld;
+} Plain;
+
+HOT static void pack_plain(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
+                           float *dst)
 {
+    const Plain *pl = src;
+    rt_gemm_pack_b(kc, nc, pl->x + k0 * pl->ld + j0, pl->ld, 0, nr, dst);
+}
+
+/* Unpacked weights as B of the transposed product: B(p, j) = W[j][p]. */
+HOT static void pack_plain_t(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                             int nr, float *dst)
+{
+    const Plain *pl = src;
+    rt_gemm_pack_b(kc, nc, pl->x + j0 * pl->ld + k0, pl->ld, 1, nr, dst);
+}
+
+/* The paths without an epilogue of their own (depthwise, ConvTranspose) leave
+ * a sum input and the activations other than a clamp to this pass. */
+static int post_needed(const Geom *g, const void *z)
+{
+    return z || (g->act != RT_EPI_NONE && g->act != RT_EPI_CLAMP);
+}
+
+/* One float32 Conv call, split by (image, group) for the depthwise paths. */
+typedef struct ConvJob {
+    const Geom *g0, *g;          /* as called; and with the clamp off when post */
+    const float *x, *w, *bias, *z;
+    float *y;
+    int path, post, tr, pointwise;
+    int64_t mp;                  /* packed weight rows per group */
+} ConvJob;
+
+static void conv_groups(void *ctx, int64_t lo, int64_t hi)
+{
+    const ConvJob *j = ctx;
+    const Geom *g = j->g, *g0 = j->g0;
     int64_t si = prod3(g->in), so = prod3(g->out), kdim = g->cin * prod3(g->k);
+    for (int64_t q = lo; q < hi; q++) {
+        int64_t gr = q % g->groups;
+        const float *xg = j->x + q * g->cin * si;
+        const float *wg = j->w + gr * g->cout * kdim;
+        const float *bg = j->bias ? j->bias + gr * g->cout : NULL;
+        float *yg = j->y + q * g->cout * so;
+        const float *zg = j->z ? j->z + q * g->cout * so : NULL;
+        const float *wp = g->pack ? j->w + gr * j->mp * kdim : NULL;
+        RtGemmA A = {wg, kdim, 0, wp, NULL, NULL};
+        RtGemmEpi e = {bg, zg, so, g0->act, g0->p0, g0->p1, j->tr};
+        Plain wt = {wg, kdim};
+        /* transposed: C^T (pixels x channels) = im2col^T W^T, the input as A */
+        RtGemmB BT = {pack_plain_t, &wt, wp};
+        if (g->cin == 1 && j->path != RT_CONV_PATH_GEMM) {
+            /* 3x3 keeps conv_dw3: its rows are padded without conv_dw's
+             * over-read margin and measure faster (bench/RESULTS.md) */
+            int done = j->path != RT_CONV_PATH_DW && dw3_ok(g) && conv_dw3(g, xg, wg, bg, yg);
+            if (!done && j->path != RT_CONV_PATH_OLD)
+                done = conv_dw(g, xg, wg, bg, yg);
+            if (!done)
+                conv_depthwise(g, xg, wg, bg, yg);
+            if (j->post)
+                rt_epi_apply(yg, zg, g->cout * so, g0->act, g0->p0, g0->p1);
+        } else if (j->pointwise) {
+            Plain pl = {xg, si};
+            RtGemmB B = {pack_plain, &pl, NULL};
+            RtGemmA AT = {NULL, 0, 0, NULL, pack_plain, &pl};
+            if (j->tr)
+                rt_sgemm_ex(so, g->cout, kdim, 1, &AT, &BT, 0, &e, yg, so);
+            else
+                rt_sgemm_ex(g->cout, so, kdim, 1, &A, &B, 0, &e, yg, so);
+        } else {
+            Im2col ic = {g, xg};
+            RtGemmB B = {pack_im2col, &ic, NULL};
+            RtGemmA AT = {NULL, 0, 0, NULL, pack_im2col, &ic};
+            if (j->tr)
+                rt_sgemm_ex(so, g->cout, kdim, 1, &AT, &BT, 0, &e, yg, so);
+            else
+                rt_sgemm_ex(g->cout, so, kdim, 1, &A, &B, 0, &e, yg, so);
+        }
+    }
+}
+
+static int conv_f32(const Geom *g0, const float *x, const float *w, const float *bias,
+                    const float *z, float *y, int path)
+{
+    Geom gl = *g0, *g = &gl;
+    int post = post_needed(g, z);
+    if (post) { /* the direct paths then compute the plain convolution */
+        gl.clamp = 0;
+        gl.lo = -HUGE_VALF;
+        gl.hi = HUGE_VALF;
+    }
+    int64_t so = prod3(g->out);
     int pointwise = prod3(g->k) == 1;
     for (int i = 0; i < 3; i++)
         pointwise &= g->st[i] == 1 && g->pad[i] == 0 && g->in[i] == g->out[i];
-    for (int64_t n = 0; n < g->n; n++)
-        for (int64_t gr = 0; gr < g->groups; gr++) {
-            const float *xg = x + (n * g->groups + gr) * g->cin * si;
-            const float *wg = w + gr * g->cout * kdim;
-            const float *bg = bias ? bias + gr * g->cout : NULL;
-            float *yg = y + (n * g->groups + gr) * g->cout * so;
-            if (g->cin == 1 && path != RT_CONV_PATH_GEMM) {
-                /* 3x3 keeps conv_dw3: its rows are padded without conv_dw's
-                 * over-read margin and measure faster (bench/RESULTS.md) */
-                int done = path != RT_CONV_PATH_DW && dw3_ok(g) && conv_dw3(g, xg, wg, bg, yg);
-                if (!done && path != RT_CONV_PATH_OLD)
-                    done = conv_dw(g, xg, wg, bg, yg);
-                if (!done)
-                    conv_depthwise(g, xg, wg, bg, yg);
-            } else if (pointwise) {
-                rt_sgemm_bias(0, 0, g->cout, so, g->cin, 1, wg, kdim, xg, si, 0, bg, g->lo,
-                              g->hi, yg, so);
-            } else {
-                Im2col ic = {g, xg};
-                rt_sgemm_pack(0, g->cout, so, kdim, 1, wg, kdim, pack_im2col, &ic, 0, bg, g->lo,
-                              g->hi, yg, so);
-            }
-        }
+    int mr, nr;
+    rt_gemm_tile(&mr, &nr);
+    int tr = g->pack ? g->pack_t : rt_gemm_prefer_t(g->cout, so, nr);
+    int64_t tile = tr ? nr : mr, mp = (g->cout + tile - 1) / tile * tile;
+    int direct = g->cin == 1 && path != RT_CONV_PATH_GEMM;
+    if (g->pack && (g->pack != tile || direct))
+        return RT_EINVAL;
+    ConvJob j = {g0, g, x, w, bias, z, y, path, post, tr, pointwise, mp};
+    int64_t groups = g->n * g->groups;
+    if (direct) { /* the GEMM splits its own work; the direct kernels split channels */
+        int64_t work = g->cout * so * prod3(g->k) + 1;
+        rt_parallel_for(groups, (1 << 16) / work + 1, conv_groups, &j);
+    } else {
+        conv_groups(&j, 0, groups);
+    }
     return RT_OK;
 }
 
@@ -705,9 +811,16 @@ static int run(const RtCall *c, const void *const *in, void *const *out, int tra
         return rc;
     int dt = c->in[0].dtype;
     const void *bias = c->n_in > 2 && c->in[2].dtype != RT_UNDEF ? in[2] : NULL;
+    const void *z = c->n_in > 3 && c->in[3].dtype != RT_UNDEF ? in[3] : NULL;
+    if (z && (c->in[3].dtype != dt || rt_numel(&c->in[3]) != rt_numel(&c->out[0])))
+        return RT_EINVAL;
+    if ((g.pack || post_needed(&g, z)) && (dt != RT_F32 || transpose))
+        return RT_EINVAL; /* (the compiler fuses and packs float32 Conv only) */
+    if (g.pack && c->in[1].dims[0] != g.groups * ((g.cout + g.pack - 1) / g.pack * g.pack))
+        return RT_EINVAL;
     if (dt == RT_F32)
         return transpose ? conv_transpose_f32(&g, in[0], in[1], bias, out[0])
-                         : conv_f32(&g, in[0], in[1], bias, out[0], path);
+                         : conv_f32(&g, in[0], in[1], bias, z, out[0], path);
     return conv_generic(&g, transpose, dt, in[0], in[1], bias, out[0]);
 }
 

@@ -4,37 +4,58 @@
 
 #include "rt_internal.h"
 
-/* Goto/BLIS-style blocking: C is computed in MR x NR register tiles from a
- * KC x NR panel of B (kept in L1) and MR rows of A. B is packed in KC x NC
- * blocks into a stack buffer (64 KiB, so the kernel never allocates), exactly
- * once per call: that is the expensive side for Conv (im2col). A is read in
- * place: its rows are walked by broadcast loads either way, and skipping the
- * copy pays off where N is small (the 7x7 maps of late conv layers).
+/* Goto/BLIS-style blocking: C is computed in MR x NR register tiles, each
+ * from a kc x MR panel of A (MR rows interleaved, so the kernel's broadcasts
+ * walk one contiguous stream) and a kc x NR panel of B (one or two vector
+ * loads per k). B is packed in KC x NC blocks and A in MC x KC blocks into
+ * stack buffers, so the kernel never allocates; an operand packed at compile
+ * time (constant Conv weights, a constant MatMul/Gemm B) is read in place
+ * with the same layout, panels of the whole K.
  *
- * The register tile is 6 rows x 2 vectors: 12 accumulators, 2 B vectors and
- * one broadcast A value fit the 16 registers of SSE/AVX2 (and leave room on
- * AVX-512 and NEON). The vector width follows the ISA the compiler targets. */
+ * The register tile follows the ISA the runtime variant is compiled for:
+ * AVX-512 has 32 zmm registers, room for 14 x 2 accumulators, the two B
+ * vectors and a broadcast (14 x 32 measured faster than 12 x 32 and 8 x 48
+ * on the resnet18 convs: 28 FMAs per 16 loads); AVX2+FMA 6 x 16 (12 of the
+ * 16 ymm); everything else 6 x 2 vectors of GNU vector extensions (or plain
+ * loops). rt_gemm_tile_for in k_nn.h states the same mapping for the
+ * compiler, which packs constants for its target. */
+#if !defined(RT_PLAIN_C) && defined(__GNUC__) && defined(__AVX512F__)
+#include <immintrin.h>
+#define GEMM_ISA 3
+#ifndef PF_A
+#define PF_A (MR * 32)
+#endif
+#define VL 16
+#define MR 14
+#elif !defined(RT_PLAIN_C) && defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define GEMM_ISA 2
+#define VL 8
+#define MR 6
+#elif !defined(RT_PLAIN_C) && defined(__GNUC__)
+#define GEMM_ISA 1
 #define VL RT_VEC_FLOATS
 #define MR 6
-#define NR (2 * VL)
-#ifndef KC
-#define KC 256
-#endif
-#ifndef NC
-#define NC 64
-#endif
-
-#if defined(__GNUC__) && !defined(RT_PLAIN_C)
-#define ALIGNED __attribute__((aligned(64)))
-/* GNU vector extensions (gcc, clang) rather than plain loops: gcc's
- * auto-vectorizer keeps a 6x16 accumulator tile in registers only for some
- * tile shapes and optimization levels, and falls to 2 GFLOPS otherwise. The
- * extension is portable across ISAs, unlike intrinsics. */
 typedef float VecF __attribute__((vector_size(VL * 4)));
-#define HAVE_VEC 1
+#else
+#define GEMM_ISA 0
+#define VL RT_VEC_FLOATS
+#define MR 6
+#endif
+#define NR (2 * VL)
+
+/* KC x NR of B (32 KiB on AVX-512) stays in L1 while the A block streams
+ * from L2; NC and MC bound the stack buffers (96 + 84 KiB on AVX-512). */
+#define KC 256
+#define NC (3 * NR)
+#define MC (6 * MR)
+
+#if defined(__GNUC__)
+#define ALIGNED __attribute__((aligned(64)))
+#define INLINE static inline __attribute__((always_inline))
 #else
 #define ALIGNED
-#define HAVE_VEC 0
+#define INLINE static inline
 #endif
 
 static int64_t min64(int64_t a, int64_t b)
@@ -42,121 +63,346 @@ static int64_t min64(int64_t a, int64_t b)
     return a < b ? a : b;
 }
 
+void rt_gemm_tile(int *mr, int *nr)
+{
+    *mr = MR;
+    *nr = NR;
+}
+
 /* What one block of the K loop adds to C: C = alpha * acc + beta * C + bias[i]
  * on the first block, C += alpha * acc on the others (beta 1, bias NULL), and
- * on the last block a clamp to [lo, hi] (a fused Relu or Clip).
+ * on the last block the sum input z and the activation.
  * beta == 0 never reads C, so C may hold garbage (BLAS semantics). */
 typedef struct Epi {
     float alpha, beta;
     const float *bias;           /* per row of C, or NULL */
-    int clamp;                   /* apply [lo, hi] (last K block only) */
-    float lo, hi;
+    const float *z;              /* added before the activation (last block), or NULL */
+    int64_t ldz;
+    int act;                     /* RT_EPI_* (last block only), else RT_EPI_NONE */
+    float p0, p1;
+    int tc;                      /* C transposed: C(i, j) at c[j * ldc + i], bias[j],
+                                  * z[j * ldz + i] */
 } Epi;
 
-/* NaN stays NaN: both comparisons are false. */
-static void store_tile(const float *acc, float *c, int64_t ldc, int m, int n, const Epi *e)
+/* The activations of RtGemmEpi, one element; NaN stays NaN in the clamp. */
+static float act1(float v, const Epi *e)
 {
-    for (int i = 0; i < m; i++) {
-        const float *t = acc + i * NR;
-        float *ci = c + i * ldc;
-        float b = e->bias ? e->bias[i] : 0;
-        if (e->beta == 0) {
-            for (int j = 0; j < n; j++)
-                ci[j] = e->alpha * t[j] + b;
-        } else {
-            for (int j = 0; j < n; j++)
-                ci[j] = e->alpha * t[j] + e->beta * ci[j] + b;
-        }
-        for (int j = 0; e->clamp && j < n; j++)
-            ci[j] = clampf(ci[j], e->lo, e->hi);
+    switch (e->act) {
+    case RT_EPI_CLAMP: return clampf(v, e->p0, e->p1);
+    case RT_EPI_LEAKY: return v < 0 ? v * e->p0 : v;
+    case RT_EPI_HARD_SIGMOID: return clampf(e->p0 * v + e->p1, 0, 1);
+    case RT_EPI_HARD_SWISH: return v * clampf(v * (1.0f / 6) + 0.5f, 0, 1);
+    case RT_EPI_SWISH: return v / (1 + expf(-v));
+    default: return v;
     }
 }
 
-/* The register-blocked kernel: C[m x n] from A(i, p) = a0[i * sa + p * sp],
- * read in place, and b, kc x NR packed row by row and zero-padded past n.
- * A partial tile computes a full one and clips the store. */
-HOT static void micro(int64_t kc, const float *restrict a0, int64_t sa, int64_t sp,
-                      const float *restrict b, float *c, int64_t ldc, int m, int n,
-                      const Epi *e)
+void rt_epi_apply(float *y, const float *z, int64_t n, int act, float p0, float p1)
 {
-    /* rows past m repeat the last one: computed, never stored */
-    const float *ar[MR];
-    for (int i = 0; i < MR; i++)
-        ar[i] = a0 + (i < m ? i : m - 1) * sa;
-#if HAVE_VEC
-    VecF acc[MR][2];
+    Epi e = {1, 0, NULL, NULL, 0, act, p0, p1, 0};
+    for (int64_t i = 0; i < n; i++)
+        y[i] = act1(z ? y[i] + z[i] : y[i], &e);
+}
+
+/* The epilogue of one tile row of n values (t: the accumulators). */
+HOT static void store_row(const float *t, float *ci, const float *zi, float b, int n, const Epi *e)
+{
+    if (e->beta == 0) {
+        for (int j = 0; j < n; j++)
+            ci[j] = e->alpha * t[j] + b;
+    } else {
+        for (int j = 0; j < n; j++)
+            ci[j] = e->alpha * t[j] + e->beta * ci[j] + b;
+    }
+    for (int j = 0; zi && j < n; j++)
+        ci[j] += zi[j];
+    if (e->act == RT_EPI_CLAMP) {
+        for (int j = 0; j < n; j++)
+            ci[j] = clampf(ci[j], e->p0, e->p1);
+    } else if (e->act != RT_EPI_NONE) {
+        for (int j = 0; j < n; j++)
+            ci[j] = act1(ci[j], e);
+    }
+}
+
+/* A tile held as MR rows of NR floats, stored transposed (C^T = B^T A^T:
+ * a conv's output channels along the vectors). Scalar: each element is
+ * stored once per K multiply-adds. */
+HOT static void store_tile_t(const float *acc, float *c, int64_t ldc, int m, int n, const Epi *e)
+{
+    for (int j = 0; j < n; j++) {
+        float *cj = c + j * ldc, r[MR];
+        float b = e->bias ? e->bias[j] : 0;
+        for (int i = 0; i < m; i++)
+            r[i] = e->alpha * acc[i * NR + j] + b;
+        if (e->beta == 1)
+            for (int i = 0; i < m; i++)
+                r[i] += cj[i];
+        else if (e->beta != 0)
+            for (int i = 0; i < m; i++)
+                r[i] += e->beta * cj[i];
+        if (e->z) {
+            const float *zj = e->z + j * e->ldz;
+            for (int i = 0; i < m; i++)
+                r[i] += zj[i];
+        }
+        if (e->act == RT_EPI_CLAMP) {
+            for (int i = 0; i < m; i++)
+                cj[i] = clampf(r[i], e->p0, e->p1);
+        } else if (e->act != RT_EPI_NONE) {
+            for (int i = 0; i < m; i++)
+                cj[i] = act1(r[i], e);
+        } else {
+            for (int i = 0; i < m; i++)
+                cj[i] = r[i];
+        }
+    }
+}
+
+#if GEMM_ISA != 3
+/* A tile held as MR rows of NR floats. */
+static void store_tile(const float *acc, float *c, int64_t ldc, int m, int n, const Epi *e)
+{
+    if (e->tc) {
+        store_tile_t(acc, c, ldc, m, n, e);
+        return;
+    }
+    for (int i = 0; i < m; i++)
+        store_row(acc + i * NR, c + i * ldc, e->z ? e->z + i * e->ldz : NULL,
+                  e->bias ? e->bias[i] : 0, n, e);
+}
+#endif
+
+/* ---- the micro-kernels: C[m x n] (m <= MR, n <= NR) from a (kc x MR) and
+ * b (kc x NR), both packed and zero-padded. Each is instantiated for every
+ * m (and one or two vectors), so a partial tile costs only what it computes. */
+
+#if GEMM_ISA == 3
+/* One vector of a tile row through the epilogue, masked to the columns of C. */
+INLINE void store_vec(__m512 v, float *ci, const float *zi, __mmask16 k, float b, const Epi *e)
+{
+    if (e->alpha != 1)
+        v = _mm512_mul_ps(v, _mm512_set1_ps(e->alpha));
+    if (e->beta == 1)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, ci));
+    else if (e->beta != 0)
+        v = _mm512_fmadd_ps(_mm512_set1_ps(e->beta), _mm512_maskz_loadu_ps(k, ci), v);
+    if (b != 0)
+        v = _mm512_add_ps(v, _mm512_set1_ps(b));
+    if (zi)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, zi));
+    if (e->act == RT_EPI_CLAMP) /* (lo, v) order: NaN in v stays NaN */
+        v = _mm512_min_ps(_mm512_set1_ps(e->p1), _mm512_max_ps(_mm512_set1_ps(e->p0), v));
+    _mm512_mask_storeu_ps(ci, k, v);
+}
+
+__attribute__((noinline)) static void store_tile(const float *t, float *c, int64_t ldc, int m,
+                                                 int n, const Epi *e)
+{
+    if (e->tc) {
+        store_tile_t(t, c, ldc, m, n, e);
+        return;
+    }
+    __mmask16 k0 = n >= VL ? 0xffff : (__mmask16)((1u << n) - 1);
+    __mmask16 k1 = n >= NR ? 0xffff : n > VL ? (__mmask16)((1u << (n - VL)) - 1) : 0;
+    for (int i = 0; i < m; i++) {
+        float *ci = c + i * ldc;
+        const float *zi = e->z ? e->z + i * e->ldz : NULL;
+        float bi = e->bias ? e->bias[i] : 0;
+        store_vec(_mm512_load_ps(t + i * NR), ci, zi, k0, bi, e);
+        if (n > VL)
+            store_vec(_mm512_load_ps(t + i * NR + VL), ci + VL, zi ? zi + VL : NULL, k1, bi, e);
+        if (e->act > RT_EPI_CLAMP)
+            for (int j = 0; j < n; j++)
+                ci[j] = act1(ci[j], e);
+    }
+}
+
+INLINE void micro_t(int64_t kc, const float *restrict a, const float *restrict b, float *c,
+                    int64_t ldc, int m, int nv, int n, const Epi *e)
+{
+    __m512 c0[MR], c1[MR];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+        c0[i] = _mm512_setzero_ps();
+        c1[i] = _mm512_setzero_ps();
+    }
+    for (int64_t p = 0; p < kc; p++) {
+        /* A streams from L2, or from memory (a conv's weights are read once
+         * per call): 32 k steps ahead keeps the broadcasts fed (resnet18
+         * 37.5 -> 35 ms; 16 and 64 steps measured the same within noise) */
+        _mm_prefetch((const char *)(a + PF_A), _MM_HINT_T0);
+        __m512 b0 = _mm512_loadu_ps(b);
+        __m512 b1 = nv > 1 ? _mm512_loadu_ps(b + VL) : b0;
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) {
+            if (i < m) {
+                __m512 ai = _mm512_set1_ps(a[i]);
+                c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
+                if (nv > 1)
+                    c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+            }
+        }
+        a += MR;
+        b += NR;
+    }
+    /* the epilogue works from memory, in a function of its own: with it
+     * inlined here gcc kept the accumulators to zmm0-15 and spilled */
+    ALIGNED float t[MR * NR];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+        if (i < m) {
+            _mm512_store_ps(t + i * NR, c0[i]);
+            if (nv > 1)
+                _mm512_store_ps(t + i * NR + VL, c1[i]);
+        }
+    }
+    store_tile(t, c, ldc, m, n, e);
+}
+#elif GEMM_ISA == 2
+INLINE void micro_t(int64_t kc, const float *restrict a, const float *restrict b, float *c,
+                    int64_t ldc, int m, int nv, int n, const Epi *e)
+{
+    __m256 c0[MR], c1[MR];
 #pragma GCC unroll 8
     for (int i = 0; i < MR; i++) {
-        acc[i][0] = (VecF){0};
-        acc[i][1] = (VecF){0};
+        c0[i] = _mm256_setzero_ps();
+        c1[i] = _mm256_setzero_ps();
     }
-    if (n <= VL) {
-        /* a narrow last panel (e.g. the 49 columns of a 7x7 feature map):
-         * only the first vector of each row carries columns */
-        for (int64_t p = 0; p < kc; p++) {
-            VecF b0;
-            memcpy(&b0, b + p * NR, sizeof b0);
+    for (int64_t p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_loadu_ps(b);
+        __m256 b1 = nv > 1 ? _mm256_loadu_ps(b + VL) : b0;
 #pragma GCC unroll 8
-            for (int i = 0; i < MR; i++)
-                acc[i][0] += b0 * ar[i][p * sp];
+        for (int i = 0; i < MR; i++) {
+            if (i < m) {
+                __m256 ai = _mm256_broadcast_ss(a + i);
+                c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
+                if (nv > 1)
+                    c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
+            }
         }
-        ALIGNED float t[MR * NR];
-        memcpy(t, acc, sizeof t);
-        store_tile(t, c, ldc, m, n, e);
-        return;
+        a += MR;
+        b += NR;
+    }
+    ALIGNED float t[MR * NR];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+        _mm256_store_ps(t + i * NR, c0[i]);
+        _mm256_store_ps(t + i * NR + VL, c1[i]);
+    }
+    store_tile(t, c, ldc, m, n, e);
+}
+#elif GEMM_ISA == 1
+INLINE void micro_t(int64_t kc, const float *restrict a, const float *restrict b, float *c,
+                    int64_t ldc, int m, int nv, int n, const Epi *e)
+{
+    VecF c0[MR], c1[MR];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+        c0[i] = (VecF){0};
+        c1[i] = (VecF){0};
     }
     for (int64_t p = 0; p < kc; p++) {
         VecF b0, b1;
-        memcpy(&b0, b + p * NR, sizeof b0);
-        memcpy(&b1, b + p * NR + VL, sizeof b1);
+        memcpy(&b0, b, sizeof b0);
+        memcpy(&b1, b + VL, sizeof b1);
 #pragma GCC unroll 8
         for (int i = 0; i < MR; i++) {
-            const float ai = ar[i][p * sp];
-            acc[i][0] += b0 * ai;
-            acc[i][1] += b1 * ai;
-        }
-    }
-    if (m == MR && n == NR && (e->beta == 0 || e->beta == 1)) {
-#pragma GCC unroll 8
-        for (int i = 0; i < MR; i++) {
-            VecF c0 = acc[i][0] * e->alpha, c1 = acc[i][1] * e->alpha;
-            if (e->bias) {
-                c0 += e->bias[i];
-                c1 += e->bias[i];
+            if (i < m) {
+                c0[i] += b0 * a[i];
+                if (nv > 1)
+                    c1[i] += b1 * a[i];
             }
-            if (e->beta == 1) {
-                VecF o0, o1;
-                memcpy(&o0, c + i * ldc, sizeof o0);
-                memcpy(&o1, c + i * ldc + VL, sizeof o1);
-                c0 += o0;
-                c1 += o1;
-            }
-            memcpy(c + i * ldc, &c0, sizeof c0);
-            memcpy(c + i * ldc + VL, &c1, sizeof c1);
-            /* (C has no vector ?:, so the clamp goes through the stored row) */
-            for (int j = 0; e->clamp && j < NR; j++)
-                c[i * ldc + j] = clampf(c[i * ldc + j], e->lo, e->hi);
         }
-        return;
+        a += MR;
+        b += NR;
     }
     ALIGNED float t[MR * NR];
-    memcpy(t, acc, sizeof t);
+    for (int i = 0; i < MR; i++) {
+        memcpy(t + i * NR, &c0[i], sizeof c0[i]);
+        memcpy(t + i * NR + VL, &c1[i], sizeof c1[i]);
+    }
     store_tile(t, c, ldc, m, n, e);
+}
 #else
-    float acc[MR * NR];
+static void micro_t(int64_t kc, const float *restrict a, const float *restrict b, float *c,
+                    int64_t ldc, int m, int nv, int n, const Epi *e)
+{
+    (void)nv;
+    float t[MR * NR];
     for (int i = 0; i < MR * NR; i++)
-        acc[i] = 0;
-    for (int64_t p = 0; p < kc; p++)
-        for (int i = 0; i < MR; i++) {
-            const float ai = ar[i][p * sp];
+        t[i] = 0;
+    for (int64_t p = 0; p < kc; p++, a += MR, b += NR)
+        for (int i = 0; i < m; i++)
             for (int j = 0; j < NR; j++)
-                acc[i * NR + j] += ai * b[p * NR + j];
-        }
-    store_tile(acc, c, ldc, m, n, e);
+                t[i * NR + j] += a[i] * b[j];
+    store_tile(t, c, ldc, m, n, e);
+}
 #endif
+
+typedef void (*MicroFn)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int n,
+                        const Epi *e);
+#define MICRO(M, V)                                                                              \
+    HOT static void micro_##M##_##V(int64_t kc, const float *a, const float *b, float *c,       \
+                                    int64_t ldc, int n, const Epi *e)                            \
+    {                                                                                            \
+        micro_t(kc, a, b, c, ldc, M, V, n, e);                                                   \
+    }
+#define MICRO_M(M) MICRO(M, 1) MICRO(M, 2)
+MICRO_M(1) MICRO_M(2) MICRO_M(3) MICRO_M(4) MICRO_M(5) MICRO_M(6)
+#if MR > 6
+MICRO_M(7) MICRO_M(8) MICRO_M(9) MICRO_M(10) MICRO_M(11) MICRO_M(12) MICRO_M(13) MICRO_M(14)
+#endif
+#define ENTRY(M) {micro_##M##_1, micro_##M##_2}
+static const MicroFn micro_tab[MR][2] = {
+    ENTRY(1), ENTRY(2), ENTRY(3), ENTRY(4), ENTRY(5), ENTRY(6),
+#if MR > 6
+    ENTRY(7), ENTRY(8), ENTRY(9), ENTRY(10), ENTRY(11), ENTRY(12), ENTRY(13), ENTRY(14),
+#endif
+};
+
+/* ---- packing ---- */
+
+void rt_gemm_pack_a(int64_t m, int64_t k, const float *a, int64_t lda, int trans, int mr,
+                    float *dst)
+{
+    int64_t sa = trans ? 1 : lda, sp = trans ? lda : 1;
+    for (int64_t i0 = 0; i0 < m; i0 += mr) {
+        int64_t h = min64(mr, m - i0);
+        for (int64_t p = 0; p < k; p++) {
+            float *d = dst + p * mr;
+            int64_t i = 0;
+            for (; i < h; i++)
+                d[i] = a[(i0 + i) * sa + p * sp];
+            for (; i < mr; i++)
+                d[i] = 0;
+        }
+        dst += k * mr;
+    }
 }
 
-/* A plain (possibly transposed) B operand. */
+void rt_gemm_pack_b(int64_t k, int64_t n, const float *b, int64_t ldb, int trans, int nr,
+                    float *dst)
+{
+    for (int64_t j0 = 0; j0 < n; j0 += nr) {
+        int64_t w = min64(nr, n - j0);
+        for (int64_t p = 0; p < k; p++) {
+            float *d = dst + p * nr;
+            int64_t j = 0;
+            if (trans)
+                for (; j < w; j++)
+                    d[j] = b[(j0 + j) * ldb + p];
+            else
+                for (; j < w; j++)
+                    d[j] = b[p * ldb + j0 + j];
+            for (; j < nr; j++)
+                d[j] = 0;
+        }
+        dst += k * nr;
+    }
+}
+
+/* A plain (possibly transposed) B operand packed per call. */
 typedef struct PlainB {
     const float *b;
     int64_t ldb;
@@ -167,83 +413,162 @@ HOT static void pack_plain_b(const void *src, int64_t k0, int64_t kc, int64_t j0
                              int nr, float *dst)
 {
     const PlainB *pb = src;
-    for (int64_t jr = 0; jr < nc; jr += nr) {
-        int n = (int)min64(nr, nc - jr);
-        if (pb->trans) {
-            int j = 0;
-            for (; j < n; j++) {
-                const float *s = pb->b + (j0 + jr + j) * pb->ldb + k0;
-                for (int64_t p = 0; p < kc; p++)
-                    dst[p * nr + j] = s[p];
+    const float *b = pb->trans ? pb->b + j0 * pb->ldb + k0 : pb->b + k0 * pb->ldb + j0;
+    rt_gemm_pack_b(kc, nc, b, pb->ldb, pb->trans, nr, dst);
+}
+
+/* K == 0: the product is empty, C = act(beta * C + bias + z). */
+static void no_product(int64_t m, int64_t n, float beta, const RtGemmEpi *ep, float *c,
+                       int64_t ldc)
+{
+    Epi e = {0, beta, NULL, NULL, 0, ep->act, ep->p0, ep->p1, 0};
+    float zero[NR] = {0};
+    if (ep->trans_c) { /* (rare: K == 0) element by element */
+        e.tc = 1;
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                Epi ej = e;
+                ej.bias = ep->bias ? ep->bias + j : NULL;
+                ej.z = ep->z ? ep->z + j * ep->ldz + i : NULL;
+                store_tile_t(zero, c + j * ldc + i, ldc, 1, 1, &ej);
             }
-            for (; j < nr; j++)
-                for (int64_t p = 0; p < kc; p++)
-                    dst[p * nr + j] = 0;
-        } else {
-            for (int64_t p = 0; p < kc; p++) {
-                const float *s = pb->b + (k0 + p) * pb->ldb + j0 + jr;
-                float *d = dst + p * nr;
-                if (n == nr && nr == NR) {
-                    memcpy(d, s, sizeof(float) * NR);
+        return;
+    }
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j += NR)
+            store_row(zero, c + i * ldc + j, ep->z ? ep->z + i * ep->ldz + j : NULL,
+                      ep->bias ? ep->bias[i] : 0, (int)min64(NR, n - j), &e);
+}
+
+/* ---- the blocked product ---- */
+
+typedef struct Job {
+    int64_t m, n, k;
+    float alpha, beta;
+    const RtGemmA *A;
+    const RtGemmB *B;
+    const RtGemmEpi *ep;
+    float *c;
+    int64_t ldc;
+} Job;
+
+/* Rows [i_lo, i_hi) x columns [j_lo, j_hi) of C; both lows are multiples of
+ * the tile, so packed panels line up. */
+HOT static void gemm_block(const Job *jb, int64_t i_lo, int64_t i_hi, int64_t j_lo, int64_t j_hi)
+{
+    ALIGNED float bp[KC * NC];
+    ALIGNED float ap[MC * KC];
+    const RtGemmA *A = jb->A;
+    const RtGemmB *B = jb->B;
+    /* a packed operand needs no buffer: its block spans the whole range, so
+     * the other operand is packed only once per K block */
+    int64_t k = jb->k, mc_max = A->packed ? i_hi - i_lo : MC;
+    int64_t nc_max = B->packed && !A->packed ? j_hi - j_lo : NC;
+    int tc = jb->ep->trans_c;
+    for (int64_t jc = j_lo; jc < j_hi; jc += nc_max) {
+        int64_t nc = min64(nc_max, j_hi - jc);
+        for (int64_t pc = 0; pc < k; pc += KC) {
+            int64_t kc = min64(KC, k - pc), bps;
+            const float *bb;
+            if (B->packed) {
+                bb = B->packed + jc / NR * k * NR + pc * NR;
+                bps = k * NR;
+            } else {
+                B->pack(B->src, pc, kc, jc, nc, NR, bp);
+                bb = bp;
+                bps = kc * NR;
+            }
+            int last = pc + kc >= k;
+            for (int64_t ic = i_lo; ic < i_hi; ic += mc_max) {
+                int64_t mc = min64(mc_max, i_hi - ic), aps;
+                const float *aa;
+                if (A->packed) {
+                    aa = A->packed + ic / MR * k * MR + pc * MR;
+                    aps = k * MR;
+                } else if (A->pack) {
+                    A->pack(A->src, pc, kc, ic, mc, MR, ap);
+                    aa = ap;
+                    aps = kc * MR;
                 } else {
-                    int j = 0;
-                    for (; j < n; j++)
-                        d[j] = s[j];
-                    for (; j < nr; j++)
-                        d[j] = 0;
+                    const float *a0 = A->trans ? A->a + pc * A->lda + ic : A->a + ic * A->lda + pc;
+                    rt_gemm_pack_a(mc, kc, a0, A->lda, A->trans, MR, ap);
+                    aa = ap;
+                    aps = kc * MR;
+                }
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    int n = (int)min64(NR, nc - jr);
+                    for (int64_t ir = 0; ir < mc; ir += MR) {
+                        int m = (int)min64(MR, mc - ir);
+                        int64_t i = ic + ir, j = jc + jr;
+                        Epi e = {jb->alpha, pc ? 1 : jb->beta, NULL, NULL, 0, RT_EPI_NONE, 0, 0,
+                                 tc};
+                        if (!pc && jb->ep->bias)
+                            e.bias = jb->ep->bias + (tc ? j : i);
+                        if (last) {
+                            if (jb->ep->z) {
+                                e.z = jb->ep->z + (tc ? j * jb->ep->ldz + i : i * jb->ep->ldz + j);
+                                e.ldz = jb->ep->ldz;
+                            }
+                            e.act = jb->ep->act;
+                            e.p0 = jb->ep->p0;
+                            e.p1 = jb->ep->p1;
+                        }
+                        float *ct = tc ? jb->c + j * jb->ldc + i : jb->c + i * jb->ldc + j;
+                        micro_tab[m - 1][n > VL](kc, aa + ir / MR * aps, bb + jr / NR * bps, ct,
+                                                 jb->ldc, n, &e);
+                    }
                 }
             }
         }
-        dst += (int64_t)nr * kc;
     }
 }
 
-/* K == 0: the product is empty, C = clamp(beta * C + bias). */
-static void no_product(int64_t m, int64_t n, float beta, const float *bias, float lo, float hi,
-                       float *c, int64_t ldc)
+/* Threads split C into row blocks (few columns: the 7x7 maps) or column blocks. */
+static void rows_range(void *ctx, int64_t lo, int64_t hi)
 {
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++)
-            c[i * ldc + j] = clampf((beta == 0 ? 0 : beta * c[i * ldc + j]) +
-                                    (bias ? bias[i] : 0), lo, hi);
+    const Job *jb = ctx;
+    gemm_block(jb, lo * MR, min64(hi * MR, jb->m), 0, jb->n);
 }
 
-/* All m rows of A (A(i, p) = a[i * sa + p * sp], offset to the block's first
- * column) times one packed KC x NC block of B. */
-static void macro(int64_t kc, int64_t m, int64_t nc, const float *a, int64_t sa, int64_t sp,
-                  const float *bp, float *c, int64_t ldc, const Epi *e)
+static void cols_range(void *ctx, int64_t lo, int64_t hi)
 {
-    for (int64_t jr = 0; jr < nc; jr += NR)
-        for (int64_t ir = 0; ir < m; ir += MR) {
-            Epi ei = *e;
-            ei.bias = e->bias ? e->bias + ir : NULL;
-            micro(kc, a + ir * sa, sa, sp, bp + jr * kc, c + ir * ldc + jr, ldc,
-                  (int)min64(MR, m - ir), (int)min64(NR, nc - jr), &ei);
-        }
+    const Job *jb = ctx;
+    gemm_block(jb, 0, jb->m, lo * NR, min64(hi * NR, jb->n));
+}
+
+void rt_sgemm_ex(int64_t m, int64_t n, int64_t k, float alpha, const RtGemmA *A,
+                 const RtGemmB *B, float beta, const RtGemmEpi *ep, float *c, int64_t ldc)
+{
+    static const RtGemmEpi none = {NULL, NULL, 0, RT_EPI_NONE, 0, 0, 0};
+    if (!ep)
+        ep = &none;
+    if (m <= 0 || n <= 0)
+        return;
+    if (k <= 0) {
+        no_product(m, n, beta, ep, c, ldc);
+        return;
+    }
+    Job jb = {m, n, k, alpha, beta, A, B, ep, c, ldc};
+    int64_t mp = (m + MR - 1) / MR, np = (n + NR - 1) / NR;
+    int t = rt_threads();
+    if (t <= 1)
+        gemm_block(&jb, 0, m, 0, n);
+    else if (np >= 2 * t || np >= mp)
+        rt_parallel_for(np, 1, cols_range, &jb);
+    else
+        rt_parallel_for(mp, 1, rows_range, &jb);
 }
 
 void rt_sgemm_pack(int trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                    int64_t lda, RtPackB pack_b, const void *b_src, float beta,
                    const float *bias, float lo, float hi, float *c, int64_t ldc)
 {
-    if (m <= 0 || n <= 0)
-        return;
-    if (k <= 0) {
-        no_product(m, n, beta, bias, lo, hi, c, ldc);
-        return;
-    }
-    ALIGNED float bp[KC * NC];
-    int64_t sa = trans_a ? 1 : lda, sp = trans_a ? lda : 1;
-    int clamp = lo > -HUGE_VALF || hi < HUGE_VALF;
-    for (int64_t jc = 0; jc < n; jc += NC) {
-        int64_t nc = min64(NC, n - jc);
-        for (int64_t pc = 0; pc < k; pc += KC) {
-            int64_t kc = min64(KC, k - pc);
-            Epi e = {alpha, pc ? 1 : beta, pc ? NULL : bias, clamp && pc + kc >= k, lo, hi};
-            pack_b(b_src, pc, kc, jc, nc, NR, bp);
-            macro(kc, m, nc, a + pc * sp, sa, sp, bp, c + jc, ldc, &e);
-        }
-    }
+    RtGemmA A = {a, lda, trans_a, NULL, NULL, NULL};
+    RtGemmB B = {pack_b, b_src, NULL};
+    RtGemmEpi e = {bias, NULL, 0, RT_EPI_NONE, lo, hi, 0};
+    if (lo > -HUGE_VALF || hi < HUGE_VALF)
+        e.act = RT_EPI_CLAMP;
+    rt_sgemm_ex(m, n, k, alpha, &A, &B, beta, &e, c, ldc);
 }
 
 /* Dot product with 16 independent partial sums, which vectorizes without
@@ -297,7 +622,8 @@ void rt_sgemm_bias(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, fl
     if (m <= 0 || n <= 0)
         return;
     if (k <= 0) {
-        no_product(m, n, beta, bias, lo, hi, c, ldc);
+        RtGemmEpi e = {bias, NULL, 0, RT_EPI_CLAMP, lo, hi, 0};
+        no_product(m, n, beta, &e, c, ldc);
         return;
     }
     /* Matrix-vector shapes gain nothing from packing (each element is used once). */

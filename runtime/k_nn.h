@@ -26,6 +26,72 @@ void rt_sgemm_pack(int trans_a, int64_t m, int64_t n, int64_t k, float alpha, co
                    int64_t lda, RtPackB pack_b, const void *b_src, float beta,
                    const float *bias, float lo, float hi, float *c, int64_t ldc);
 
+/* ---- the GEMM core with packed operands and epilogues (k_gemm.c) ----
+ * The micro-kernel computes MR x NR tiles of C from A in panels of MR rows
+ * (kc x MR, the rows interleaved) and B in panels of NR columns (kc x NR).
+ * A packed operand holds ceil(rows / tile) such panels over the whole K,
+ * zero-padded: what rt_gemm_pack_a/_b write, at compile time for constants. */
+void rt_gemm_tile(int *mr, int *nr); /* the tile of this runtime variant */
+/* The tile of a runtime compiled for an ISA (what the compiler packs for):
+ * AVX-512 14 x 32, AVX2+FMA 6 x 16, else 6 x 2 vectors (AVX 16, SSE 8). */
+static inline void rt_gemm_tile_for(int avx512f, int avx2_fma, int avx, int *mr, int *nr)
+{
+    *mr = avx512f ? 14 : 6;
+    *nr = avx512f ? 32 : avx2_fma || avx ? 16 : 8;
+}
+void rt_gemm_pack_a(int64_t m, int64_t k, const float *a, int64_t lda, int trans, int mr,
+                    float *dst);
+void rt_gemm_pack_b(int64_t k, int64_t n, const float *b, int64_t ldb, int trans, int nr,
+                    float *dst);
+/* Floats of a packed operand of `rows` rows (columns for B) by k. */
+static inline int64_t rt_gemm_packed_size(int64_t rows, int64_t k, int tile)
+{
+    return (rows + tile - 1) / tile * tile * k;
+}
+/* Activations a GEMM or Conv applies as it stores C. */
+enum {
+    RT_EPI_NONE, RT_EPI_CLAMP /* p0 lo, p1 hi (Relu: 0, inf) */, RT_EPI_LEAKY /* p0 alpha */,
+    RT_EPI_HARD_SIGMOID /* p0 alpha, p1 beta */, RT_EPI_HARD_SWISH, RT_EPI_SWISH /* x*sigmoid(x) */
+};
+typedef struct RtGemmA {
+    const float *a;              /* plain: A(i, p) = a[i * lda + p], or a[p * lda + i] if trans */
+    int64_t lda;
+    int trans;
+    const float *packed;         /* or packed panels (then a is unused) */
+    RtPackB pack;                /* or A^T's blocks packed per call, panels of MR */
+    const void *src;
+} RtGemmA;
+typedef struct RtGemmB {
+    RtPackB pack;                /* packs blocks of B per call */
+    const void *src;
+    const float *packed;         /* or packed panels (then pack is unused) */
+} RtGemmB;
+typedef struct RtGemmEpi {
+    const float *bias;           /* per row of C, or NULL */
+    const float *z;              /* added to C before the activation (ldz), or NULL */
+    int64_t ldz;
+    int act;                     /* RT_EPI_* */
+    float p0, p1;
+    int trans_c;                 /* store C^T: C(i, j) to c[j * ldc + i]; then bias is per
+                                  * column and z transposed as well */
+} RtGemmEpi;
+/* Whether C = A * B (m x n) is better computed as C^T = B^T * A^T, with the
+ * tile's vectors along m: when m fills NR-wide vectors far better than n
+ * (maps of a few pixels against many channels). The transposed store is
+ * scalar and repeated per K block: on the AVX-512 Xeon a 7x7 map (49 of 64
+ * lanes) against 512 channels measured 3-5% slower transposed, so only a
+ * gain above 1.5x in lane use switches. */
+static inline int rt_gemm_prefer_t(int64_t m, int64_t n, int nr)
+{
+    int64_t wm = (m + nr - 1) / nr * nr, wn = (n + nr - 1) / nr * nr;
+    return m * wn * 2 > n * wm * 3;
+}
+/* y[i] = act(y[i] + z[i]) (z NULL: act(y[i])), for kernels without an epilogue. */
+void rt_epi_apply(float *y, const float *z, int64_t n, int act, float p0, float p1);
+/* C = act(alpha * A * B + beta * C + bias + z); ep NULL: none. */
+void rt_sgemm_ex(int64_t m, int64_t n, int64_t k, float alpha, const RtGemmA *A,
+                 const RtGemmB *B, float beta, const RtGemmEpi *ep, float *c, int64_t ldc);
+
 /* ---- MatMul, Gemm (k_matmul.c) ---- */
 /* MatMul: no parameters; NumPy matmul (1-D operands, broadcast batch dims)
  * follows from the descriptors. */
@@ -39,15 +105,26 @@ int rt_gemm(const RtCall *c, const void *const *in, void *const *out);
 /* ---- Conv, ConvTranspose (k_conv.c) ----
  * X [N, C, s1..s_nsp], optional bias B [M], nsp = 1..3. The ints hold
  * group and nsp, then runs of nsp strides, dilations and pads_begin; kernel
- * and output extents come from the descriptors. An optional last int, 1,
- * clamps the output to the floats [lo, hi] (a fused Relu: [0, FLT_MAX]; Clip).
+ * and output extents come from the descriptors. An optional int then names
+ * a fused activation (RT_EPI_*: 1 clamps the output to the floats [lo, hi],
+ * a fused Relu [0, FLT_MAX] or Clip; LeakyRelu, HardSigmoid take their
+ * parameters from the same two floats). An optional 4th input Z (FusedConv's
+ * sum input, Y's shape) is added before the activation.
+ * Optional ints RT_CONV_PACK(nsp), RT_CONV_PACK_T(nsp): W was packed at
+ * compile time for a GEMM tile of `pack` rows (pack_t 0: W is A, the panels
+ * rt_gemm_pack_a writes) or `pack` columns (pack_t 1: the product is
+ * computed transposed, W^T is B, the panels rt_gemm_pack_b writes). W is
+ * then [groups * ceil(M/groups/pack) * pack, C/group, k...], per group; a
+ * runtime compiled for another tile refuses it with RT_EINVAL.
  * Conv: W [M, C/group, k...]. ConvTranspose: W [C, M/group, k...], output
  * extents already include output_padding/output_shape; pads_begin may be
  * negative (an output_shape larger than the natural one). */
 enum { RT_CONV_GROUP, RT_CONV_NSP, RT_CONV_STRIDES };
 #define RT_CONV_DIL(nsp) (RT_CONV_STRIDES + (nsp))
 #define RT_CONV_PADS(nsp) (RT_CONV_STRIDES + 2 * (nsp))
-#define RT_CONV_CLAMP(nsp) (RT_CONV_STRIDES + 3 * (nsp))   /* optional */
+#define RT_CONV_CLAMP(nsp) (RT_CONV_STRIDES + 3 * (nsp))   /* optional: RT_EPI_* */
+#define RT_CONV_PACK(nsp) (RT_CONV_STRIDES + 3 * (nsp) + 1)   /* optional: packed for this tile */
+#define RT_CONV_PACK_T(nsp) (RT_CONV_STRIDES + 3 * (nsp) + 2) /* optional: 1, W^T as B */
 enum { RT_CONV_F_LO, RT_CONV_F_HI, RT_CONV_NFLOATS };
 int rt_conv(const RtCall *c, const void *const *in, void *const *out);
 int rt_conv_transpose(const RtCall *c, const void *const *in, void *const *out);

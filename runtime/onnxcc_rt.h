@@ -205,6 +205,9 @@ double rt_now_ms(void);        /* monotonic clock in milliseconds */
 int rt_cpu_check(char *msg, size_t len);
 void rt_cpu_describe(char *buf, size_t len, int built);
 int rt_cpu_refuse(const char *prog);
+/* 1 when the running CPU (and OS) has the feature named as in gcc's -mNAME,
+ * whatever $ONNXCC_CPU_DISABLE says: what -march=native compiles for. */
+int rt_cpu_has(const char *name);
 
 /* ---- per-node profile (rt_profile.c, rt_peak.c): binaries built with
  * onnxcc --profile ----

@@ -202,6 +202,27 @@ BASELINE void rt_cpu_describe(char *buf, size_t len, int built)
 #endif
 }
 
+BASELINE int rt_cpu_has(const char *name)
+{
+#ifdef RT_X86
+    unsigned state = os_state();
+    for (int i = 0; i < N_FEATURES; i++) {
+        const Feature *f = &features[i];
+        if (strcmp(f->name, name))
+            continue;
+        unsigned r[4] = {0, 0, 0, 0};
+        if (!__get_cpuid_count(f->leaf, f->subleaf, &r[0], &r[1], &r[2], &r[3]))
+            return 0;
+        unsigned v = f->reg == 'a' ? r[0] : f->reg == 'b' ? r[1] : f->reg == 'c' ? r[2] : r[3];
+        return ((v >> f->bit) & 1) && (!(f->state & S_AVX) || (state & S_AVX)) &&
+               (!(f->state & S_AVX512) || (state & S_AVX512));
+    }
+#else
+    (void)name;
+#endif
+    return 0;
+}
+
 BASELINE int rt_cpu_refuse(const char *prog)
 {
     char msg[512];

@@ -157,28 +157,59 @@ static int check_xwb(Diag *d, const Node *n, int64_t nb)
 
 /* ---- Conv ---- */
 
-/* FusedConv (com.microsoft, what ONNX Runtime's fusions produce and a fusion
- * pass can target): Conv followed by an activation, which the kernel applies
- * as a clamp of its output. */
-static int fused_activation(Diag *d, Node *n)
+/* FusedConv (com.microsoft, what ONNX Runtime's fusions produce and pass_fuse
+ * targets): Conv, plus the optional sum input Z (Y's shape), plus an
+ * activation, all applied as the kernel stores Y. Activations: ONNX
+ * Runtime's Relu, Clip, LeakyRelu, HardSigmoid, and onnxcc's HardSwish and
+ * Swish (x * Sigmoid(x)); all but Relu and Clip need float32. */
+static int fused_activation(Diag *d, Node *n, const Value *x, int rank, const int64_t *dims)
 {
     const char *act = ir_attr_str(n, "activation", NULL);
-    if (!act)
-        return 0;
-    if (n->n_in > 3 && n->in[3])
-        return ir_node_error(d, n, "the fused sum input Z is not supported");
-    float lo, hi = FLT_MAX, p[2];
-    if (!strcmp(act, "Relu")) {
-        lo = 0;
-    } else if (!strcmp(act, "Clip") && ir_attr_floats(n, "activation_params", p, 2) == 2) {
-        lo = p[0];
-        hi = p[1];
-    } else {
-        return ir_node_error(d, n, "fused activation '%s' is not supported (Relu, Clip)", act);
+    const Value *z = ir_input(n, 3);
+    if (z) {
+        int ok = z->dtype == x->dtype && z->rank == rank;
+        for (int i = 0; ok && i < rank; i++)
+            ok = z->dims[i] == dims[i];
+        if (!ok)
+            return ir_node_error(d, n, "the sum input Z must have Y's dtype and shape");
+        if (x->dtype != RT_F32)
+            return ir_node_error(d, n, "the sum input Z is supported for float32 only");
     }
-    ir_param_int(n, RT_CONV_CLAMP(n->ints[RT_CONV_NSP]), 1);
-    ir_param_float(n, RT_CONV_F_LO, lo);
-    ir_param_float(n, RT_CONV_F_HI, hi);
+    if (!act && !z)
+        return 0;
+    int kind = RT_EPI_NONE;
+    float p[2] = {0, 0};
+    int np = act ? ir_attr_floats(n, "activation_params", p, 2) : -1;
+    if (!act) {
+        kind = RT_EPI_NONE;
+    } else if (!strcmp(act, "Relu")) {
+        kind = RT_EPI_CLAMP;
+        p[0] = 0;
+        p[1] = FLT_MAX;
+    } else if (!strcmp(act, "Clip") && np == 2) {
+        kind = RT_EPI_CLAMP;
+    } else if (!strcmp(act, "LeakyRelu") && np <= 1) {
+        kind = RT_EPI_LEAKY;
+        p[0] = np == 1 ? p[0] : 0.01f;
+    } else if (!strcmp(act, "HardSigmoid") && (np == 2 || np < 0)) {
+        kind = RT_EPI_HARD_SIGMOID;
+        if (np < 0) {
+            p[0] = 0.2f;
+            p[1] = 0.5f;
+        }
+    } else if (!strcmp(act, "HardSwish")) {
+        kind = RT_EPI_HARD_SWISH;
+    } else if (!strcmp(act, "Swish")) {
+        kind = RT_EPI_SWISH;
+    } else {
+        return ir_node_error(d, n, "fused activation '%s' is not supported (Relu, Clip, "
+                             "LeakyRelu, HardSigmoid, HardSwish, Swish)", act);
+    }
+    if (kind > RT_EPI_CLAMP && x->dtype != RT_F32)
+        return ir_node_error(d, n, "fused activation '%s' is supported for float32 only", act);
+    ir_param_int(n, RT_CONV_CLAMP(n->ints[RT_CONV_NSP]), kind);
+    ir_param_float(n, RT_CONV_F_LO, p[0]);
+    ir_param_float(n, RT_CONV_F_HI, p[1]);
     return 0;
 }
 
@@ -203,7 +234,7 @@ int ir_infer_conv(Graph *g, Node *n, Diag *d)
     ir_param_int(n, RT_CONV_GROUP, group);
     ir_param_int(n, RT_CONV_NSP, win.nsp);
     param_window(n, &win, -1, RT_CONV_STRIDES, RT_CONV_DIL(win.nsp), RT_CONV_PADS(win.nsp), -1);
-    if (fused_activation(d, n) < 0)
+    if (fused_activation(d, n, x, x->rank, dims) < 0)
         return -1;
     return ir_set_out(n, 0, x->dtype, x->rank, dims);
 }

@@ -319,6 +319,10 @@ static void run_case(Case *c, const Config *cfg, int idx)
     }
     Diag d = {0};
     PassCtx ctx = {.d = &d, .verify = 1};
+    /* binaries only (--no-interp): constants are packed for the target's
+     * GEMM tile, as onnxcc build does; the interpreter needs them unpacked */
+    if (cfg->binary && !cfg->interp)
+        cg_target_gemm_tile(cfg->target, &ctx.gemm_mr, &ctx.gemm_nr);
     Graph *g = drv_prepare(model, NULL, 0, s, ns, 2, &ctx);
     if (!g && strstr(d.msg, "expected bfloat16, got uint16") &&
         relabel_bf16(s, ns, files, cfg->workdir, idx) == 0) {

@@ -1,0 +1,78 @@
+/* pack.c: lays constant Conv weights out as the target's GEMM kernel reads them. */
+#include <string.h>
+
+#include "passes.h"
+
+/* A Conv's weights are the GEMM's A (output channels x C/group * window):
+ * the kernel streams them in panels of MR rows interleaved along K. Packing
+ * per call costs a pass over all weights, as large as the product itself
+ * for the late 7x7 layers (512 x 4608 weights for 49 columns). The layout
+ * depends on the tile, hence on the target's ISA; the node records the
+ * tile's rows (RT_CONV_PACK) and the kernel refuses any other. */
+
+/* The float32 GEMM-path Conv whose weights can be packed: depthwise convs
+ * (one input channel per group) take the direct kernels instead. */
+static int packable(const Node *n)
+{
+    if (n->dead || (n->op != OP_CONV && n->op != OP_FUSED_CONV) || ir_node_is_constant(n))
+        return 0;
+    const Value *x = ir_input(n, 0), *w = ir_input(n, 1);
+    if (!x || !w || !w->data || w->producer || x->dtype != RT_F32 || w->dtype != RT_F32)
+        return 0;
+    if (w->rank != x->rank || w->rank < 3 || n->n_ints <= RT_CONV_NSP)
+        return 0;
+    int nsp = (int)n->ints[RT_CONV_NSP];
+    /* exactly the slots ir_infer_conv wrote: the pack slots come next */
+    if (n->n_ints != RT_CONV_CLAMP(nsp) && n->n_ints != RT_CONV_CLAMP(nsp) + 1)
+        return 0;
+    return w->dims[1] > 1;
+}
+
+/* pass_pack: requires pass_shape and pass_fold (weights folded to constants);
+ * runs only when code is emitted for a target (ctx->gemm_mr set). */
+int pass_pack(Graph *g, PassCtx *ctx)
+{
+    int mr = ctx->gemm_mr, nr = ctx->gemm_nr, changes = 0;
+    if (mr <= 0 || nr <= 0)
+        return 0;
+    for (int k = 0; k < g->n_nodes; k++) {
+        Node *n = g->nodes[k];
+        if (!packable(n))
+            continue;
+        const Value *w = n->in[1];
+        int64_t groups = n->ints[RT_CONV_GROUP], kdim = 1;
+        for (int i = 1; i < w->rank; i++)
+            kdim *= w->dims[i];
+        int64_t cout = w->dims[0] / groups, so = 1;
+        for (int i = 2; i < n->out[0]->rank; i++)
+            so *= n->out[0]->dims[i];
+        /* the orientation rt_conv would choose unpacked (transposed only
+         * for maps of a few pixels), made explicit */
+        int tr = rt_gemm_prefer_t(cout, so, nr), tile = tr ? nr : mr;
+        int64_t mp = (cout + tile - 1) / tile * tile;
+        Value *p = ir_value_new(g, NULL);
+        p->dtype = RT_F32;
+        p->rank = w->rank;
+        memcpy(p->dims, w->dims, sizeof p->dims);
+        p->dims[0] = groups * mp;
+        float *dst = ir_value_alloc_data(g, p);
+        IR_ASSERT(dst);
+        const float *src = w->data;
+        for (int64_t gr = 0; gr < groups; gr++) {
+            if (tr)
+                rt_gemm_pack_b(kdim, cout, src + gr * cout * kdim, kdim, 1, nr,
+                               dst + gr * mp * kdim);
+            else
+                rt_gemm_pack_a(cout, kdim, src + gr * cout * kdim, kdim, 0, mr,
+                               dst + gr * mp * kdim);
+        }
+        ir_set_input(g, n, 1, p);
+        int nsp = (int)n->ints[RT_CONV_NSP];
+        if (n->n_ints == RT_CONV_CLAMP(nsp))
+            ir_param_int(n, RT_CONV_CLAMP(nsp), RT_EPI_NONE);
+        ir_param_int(n, RT_CONV_PACK(nsp), tile);
+        ir_param_int(n, RT_CONV_PACK_T(nsp), tr);
+        changes++;
+    }
+    return changes;
+}
