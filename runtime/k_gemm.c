@@ -43,6 +43,9 @@ typedef float VecF __attribute__((vector_size(VL * 4)));
 #define MR 6
 #endif
 #define NR (2 * VL)
+#if MR != RT_GEMM_MR || NR != RT_GEMM_NR
+#error "k_nn.h's RT_GEMM_MR/RT_GEMM_NR must state this tile"
+#endif
 
 /* KC x NR of B (32 KiB on AVX-512) stays in L1 while the A block streams
  * from L2; NC and MC bound the stack buffers (96 + 84 KiB on AVX-512). */

@@ -32,6 +32,24 @@ void rt_sgemm_pack(int trans_a, int64_t m, int64_t n, int64_t k, float alpha, co
  * A packed operand holds ceil(rows / tile) such panels over the whole K,
  * zero-padded: what rt_gemm_pack_a/_b write, at compile time for constants. */
 void rt_gemm_tile(int *mr, int *nr); /* the tile of this runtime variant */
+/* The same tile as macros, for the compile-time check in generated code
+ * whose weights were packed for one tile (k_gemm.c asserts they agree). */
+#if !defined(RT_PLAIN_C) && defined(__GNUC__) && defined(__AVX512F__)
+#define RT_GEMM_MR 14
+#define RT_GEMM_NR 32
+#elif !defined(RT_PLAIN_C) && defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__)
+#define RT_GEMM_MR 6
+#define RT_GEMM_NR 16
+#elif defined(__AVX512F__)
+#define RT_GEMM_MR 6
+#define RT_GEMM_NR 32
+#elif defined(__AVX__)
+#define RT_GEMM_MR 6
+#define RT_GEMM_NR 16
+#else
+#define RT_GEMM_MR 6
+#define RT_GEMM_NR 8
+#endif
 /* The tile of a runtime compiled for an ISA (what the compiler packs for):
  * AVX-512 14 x 32, AVX2+FMA 6 x 16, else 6 x 2 vectors (AVX 16, SSE 8). */
 static inline void rt_gemm_tile_for(int avx512f, int avx2_fma, int avx, int *mr, int *nr)

@@ -78,4 +78,27 @@ grep -q -- "-march=x86-64-v3" "$work/folder/Makefile" && ok || bad "Makefile lac
 make -s -C "$work/folder" >/dev/null 2>&1 && ok || bad "make in the compiled folder failed"
 expect_refusal "$work/folder/digits" avx2 ONNXCC_CPU_DISABLE=avx2
 
+# Its Conv weights are packed for the v3 GEMM tile (6 x 16): CFLAGS of the
+# user's own keep the ISA (ARCH), and dropping ARCH stops the C compiler
+# with a message rather than building a binary whose every run fails.
+make -s -C "$work/folder" clean >/dev/null
+if make -s -C "$work/folder" CFLAGS="-O1" >/dev/null 2>&1; then
+    ok
+    # shellcheck disable=SC2046
+    if has_flags $(level_flags x86-64-v3); then
+        "$work/folder/digits" "$sample" >/dev/null 2>&1 && ok ||
+            bad "the v3 folder built with CFLAGS=-O1 does not run"
+    fi
+else
+    bad "make CFLAGS=-O1 in the v3 folder failed"
+fi
+make -s -C "$work/folder" clean >/dev/null
+if make -s -C "$work/folder" ARCH= >"$work/make.out" 2>&1; then
+    bad "make ARCH= built v3-packed weights for the portable tile"
+elif grep -q "weights packed for the x86-64-v3 target's GEMM tile (6 x 16)" "$work/make.out"; then
+    ok
+else
+    bad "make ARCH=: expected the packed-tile message: $(tail -3 "$work/make.out")"
+fi
+
 finish cpu_target

@@ -365,6 +365,31 @@ static int emit_header(const Ctx *c, Diag *d)
     return cg_close(&e, d);
 }
 
+/* Weights packed for one GEMM tile work only with a runtime compiled for
+ * it: a mismatch (say, the Makefile's CFLAGS without its -march) stops the
+ * C compiler with a message instead of failing every run. */
+static void emit_pack_check(Emitter *e, const Ctx *c)
+{
+    int packed = 0;
+    for (int k = 0; k < c->g->n_nodes && !packed; k++) {
+        const Node *n = c->g->nodes[k];
+        if (!runs(n) || (n->op != OP_CONV && n->op != OP_FUSED_CONV) || n->n_ints <= RT_CONV_NSP)
+            continue;
+        int slot = RT_CONV_PACK((int)n->ints[RT_CONV_NSP]);
+        packed = n->n_ints > slot && n->ints[slot] > 0;
+    }
+    if (!packed)
+        return;
+    int mr, nr;
+    cg_target_gemm_tile(c->o->target, &mr, &nr);
+    emitf(e, "/* Conv weights are packed for the %s runtime's GEMM tile, %d x %d. */\n"
+             "#if RT_GEMM_MR != %d || RT_GEMM_NR != %d\n"
+             "#error \"weights packed for the %s target's GEMM tile (%d x %d): compile with the "
+             "Makefile's ARCH flags, or run onnxcc again with the --target of this compiler\"\n"
+             "#endif\n\n",
+          cg_target_name(c->o->target), mr, nr, mr, nr, cg_target_name(c->o->target), mr, nr);
+}
+
 static void emit_weights_decl(Emitter *e, const Ctx *c)
 {
     const char *n = c->name;
@@ -437,6 +462,7 @@ static int emit_source(const Ctx *c, Diag *d)
               "#else\n#define ONNXCC_ALIGN\n#endif\n\n");
     emitf(&e, "static unsigned char %s_arena[%lld] ONNXCC_ALIGN;\n\n", n,
           (long long)(g->arena_bytes ? g->arena_bytes : 1));
+    emit_pack_check(&e, c);
     emit_weights_decl(&e, c);
     for (int k = 0; k < g->n_nodes; k++)
         if (runs(g->nodes[k]))
