@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "rt_internal.h"
+#include "rt_vmath.h"
 
 /* Goto/BLIS-style blocking: C is computed in MR x NR register tiles, each
  * from a kc x MR panel of A (MR rows interleaved, so the kernel's broadcasts
@@ -87,24 +88,42 @@ typedef struct Epi {
                                   * z[j * ldz + i] */
 } Epi;
 
-/* The activations of RtGemmEpi, one element; NaN stays NaN in the clamp. */
-static float act1(float v, const Epi *e)
+/* The activations of RtGemmEpi over n values, one loop per activation so
+ * each vectorizes (swish through rt_vmath.h's exp, not libm's). NaN stays
+ * NaN in the clamp. */
+HOT static void act_row(float *y, int64_t n, int act, float p0, float p1)
 {
-    switch (e->act) {
-    case RT_EPI_CLAMP: return clampf(v, e->p0, e->p1);
-    case RT_EPI_LEAKY: return v < 0 ? v * e->p0 : v;
-    case RT_EPI_HARD_SIGMOID: return clampf(e->p0 * v + e->p1, 0, 1);
-    case RT_EPI_HARD_SWISH: return v * clampf(v * (1.0f / 6) + 0.5f, 0, 1);
-    case RT_EPI_SWISH: return v / (1 + expf(-v));
-    default: return v;
+    switch (act) {
+    case RT_EPI_CLAMP:
+        for (int64_t j = 0; j < n; j++)
+            y[j] = clampf(y[j], p0, p1);
+        break;
+    case RT_EPI_LEAKY:
+        for (int64_t j = 0; j < n; j++)
+            y[j] = y[j] < 0 ? y[j] * p0 : y[j];
+        break;
+    case RT_EPI_HARD_SIGMOID:
+        for (int64_t j = 0; j < n; j++)
+            y[j] = clampf(p0 * y[j] + p1, 0, 1);
+        break;
+    case RT_EPI_HARD_SWISH:
+        for (int64_t j = 0; j < n; j++)
+            y[j] = y[j] * clampf(y[j] * (1.0f / 6) + 0.5f, 0, 1);
+        break;
+    case RT_EPI_SWISH:
+        for (int64_t j = 0; j < n; j++)
+            y[j] = y[j] * v_sigmoid(y[j]);
+        break;
+    default:
+        break;
     }
 }
 
 void rt_epi_apply(float *y, const float *z, int64_t n, int act, float p0, float p1)
 {
-    Epi e = {1, 0, NULL, NULL, 0, act, p0, p1, 0};
-    for (int64_t i = 0; i < n; i++)
-        y[i] = act1(z ? y[i] + z[i] : y[i], &e);
+    for (int64_t i = 0; z && i < n; i++)
+        y[i] += z[i];
+    act_row(y, n, act, p0, p1);
 }
 
 /* The epilogue of one tile row of n values (t: the accumulators). */
@@ -119,13 +138,7 @@ HOT static void store_row(const float *t, float *ci, const float *zi, float b, i
     }
     for (int j = 0; zi && j < n; j++)
         ci[j] += zi[j];
-    if (e->act == RT_EPI_CLAMP) {
-        for (int j = 0; j < n; j++)
-            ci[j] = clampf(ci[j], e->p0, e->p1);
-    } else if (e->act != RT_EPI_NONE) {
-        for (int j = 0; j < n; j++)
-            ci[j] = act1(ci[j], e);
-    }
+    act_row(ci, n, e->act, e->p0, e->p1);
 }
 
 /* A tile held as MR rows of NR floats, stored transposed (C^T = B^T A^T:
@@ -149,16 +162,9 @@ HOT static void store_tile_t(const float *acc, float *c, int64_t ldc, int m, int
             for (int i = 0; i < m; i++)
                 r[i] += zj[i];
         }
-        if (e->act == RT_EPI_CLAMP) {
-            for (int i = 0; i < m; i++)
-                cj[i] = clampf(r[i], e->p0, e->p1);
-        } else if (e->act != RT_EPI_NONE) {
-            for (int i = 0; i < m; i++)
-                cj[i] = act1(r[i], e);
-        } else {
-            for (int i = 0; i < m; i++)
-                cj[i] = r[i];
-        }
+        act_row(r, m, e->act, e->p0, e->p1);
+        for (int i = 0; i < m; i++)
+            cj[i] = r[i];
     }
 }
 
@@ -216,8 +222,7 @@ __attribute__((noinline)) static void store_tile(const float *t, float *c, int64
         if (n > VL)
             store_vec(_mm512_load_ps(t + i * NR + VL), ci + VL, zi ? zi + VL : NULL, k1, bi, e);
         if (e->act > RT_EPI_CLAMP)
-            for (int j = 0; j < n; j++)
-                ci[j] = act1(ci[j], e);
+            act_row(ci, n, e->act, e->p0, e->p1);
     }
 }
 
