@@ -336,6 +336,10 @@ echo
 echo "geometric mean of ORT/onnxcc: $gm1 at 1 thread, $gm2 at $T threads" \
     "(above 1: onnxcc is faster)"
 
+# Sections other benchmarks wrote below the table ("## ..." onward) stay.
+others=
+if [[ -f $RESULTS ]]; then others=$(sed -n '/^## /,$p' "$RESULTS"); fi
+
 {
     echo "# onnxcc vs ONNX Runtime"
     echo
@@ -367,6 +371,10 @@ echo "geometric mean of ORT/onnxcc: $gm1 at 1 thread, $gm2 at $T threads" \
     echo "against one core's measured FMA peak. Compile time is the wall clock of \`onnxcc build\`;"
     echo "binary MB includes the weights. RSS is the peak resident memory of one run (GNU time):"
     echo "ONNX Runtime's includes Node itself (about 40 MB)."
+    if [[ -n $others ]]; then
+        echo
+        printf '%s\n' "$others"
+    fi
 } > "$RESULTS"
 echo "wrote $RESULTS"
 exit $status

@@ -558,13 +558,21 @@ void rt_sgemm_ex(int64_t m, int64_t n, int64_t k, float alpha, const RtGemmA *A,
     }
     Job jb = {m, n, k, alpha, beta, A, B, ep, c, ldc};
     int64_t mp = (m + MR - 1) / MR, np = (n + NR - 1) / NR;
+    /* A hand-off to the pool costs microseconds: a range must carry about a
+     * million multiply-adds (tens of microseconds) to be worth one, so the
+     * small products of a tiny model stay on the calling thread. */
+    enum { MIN_MACS = 1 << 20 };
+    double macs = (double)m * (double)n * (double)k;
     int t = rt_threads();
-    if (t <= 1)
+    if (t <= 1 || macs < 2.0 * MIN_MACS) {
         gemm_block(&jb, 0, m, 0, n);
-    else if (np >= 2 * t || np >= mp)
-        rt_parallel_for(np, 1, cols_range, &jb);
-    else
-        rt_parallel_for(mp, 1, rows_range, &jb);
+    } else if (np >= 2 * t || np >= mp) {
+        int64_t grain = (int64_t)(MIN_MACS / (macs / (double)np)) + 1;
+        rt_parallel_for(np, grain, cols_range, &jb);
+    } else {
+        int64_t grain = (int64_t)(MIN_MACS / (macs / (double)mp)) + 1;
+        rt_parallel_for(mp, grain, rows_range, &jb);
+    }
 }
 
 void rt_sgemm_pack(int trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
