@@ -1,4 +1,5 @@
 /* graph.c: the graph's arena, values, nodes, attribute getters and shape helpers. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -480,6 +481,29 @@ int ir_const_scalar(const Value *v, double *out)
     if (!v || !v->data || ir_numel(v) != 1)
         return -1;
     *out = rt_load_f64(v->data, v->dtype, 0);
+    return 0;
+}
+
+int ir_clip_bounds(const Node *n, float *lo, float *hi)
+{
+    *lo = -INFINITY;
+    *hi = INFINITY;
+    if (n->opset < 11) {
+        *lo = ir_attr_float(n, "min", -INFINITY);
+        *hi = ir_attr_float(n, "max", INFINITY);
+        return 0;
+    }
+    double v;
+    if (n->n_in > 1 && n->in[1]) {
+        if (ir_const_scalar(n->in[1], &v) < 0)
+            return -1;
+        *lo = (float)v;
+    }
+    if (n->n_in > 2 && n->in[2]) {
+        if (ir_const_scalar(n->in[2], &v) < 0)
+            return -1;
+        *hi = (float)v;
+    }
     return 0;
 }
 

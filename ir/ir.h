@@ -321,6 +321,9 @@ int ir_const_ints(const Value *v, int64_t *out, int max);
 int ir_err_not_const(Diag *d, const Node *n, int i);
 /* Reads a constant scalar as double; 0 if constant, -1 otherwise. */
 int ir_const_scalar(const Value *v, double *out);
+/* A Clip node's bounds (attributes before opset 11, constant inputs after;
+ * absent: -inf, inf); -1 if a bound is not known at compile time. */
+int ir_clip_bounds(const Node *n, float *lo, float *hi);
 
 /* attribute getters (return def when absent). One present with another type
  * than the getter reads is marked (Attr.wanted) and gives def; pass_shape

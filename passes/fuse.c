@@ -4,30 +4,6 @@
 
 #include "passes.h"
 
-/* The clamp bounds of a Clip node, when they are known at compile time. */
-static int clip_bounds(const Node *n, float *lo, float *hi)
-{
-    *lo = -INFINITY;
-    *hi = INFINITY;
-    if (n->opset < 11) {
-        *lo = ir_attr_float(n, "min", -INFINITY);
-        *hi = ir_attr_float(n, "max", INFINITY);
-        return 0;
-    }
-    double v;
-    if (n->n_in > 1 && n->in[1]) {
-        if (ir_const_scalar(n->in[1], &v) < 0)
-            return -1;
-        *lo = (float)v;
-    }
-    if (n->n_in > 2 && n->in[2]) {
-        if (ir_const_scalar(n->in[2], &v) < 0)
-            return -1;
-        *hi = (float)v;
-    }
-    return 0;
-}
-
 static void add_attrs(Graph *g, Node *n, const char *act, const float *params, int n_params)
 {
     Attr *a = ir_alloc(g, sizeof *a * (size_t)(n->n_attrs + 2));
@@ -82,7 +58,7 @@ static int activation(Node *n, const Value *v, Act *a)
     case OP_CLIP:
         a->name = "Clip";
         a->np = 2;
-        return clip_bounds(n, &a->p[0], &a->p[1]) == 0;
+        return ir_clip_bounds(n, &a->p[0], &a->p[1]) == 0;
     case OP_LEAKY_RELU:
         a->name = "LeakyRelu";
         a->p[0] = ir_attr_float(n, "alpha", 0.01f);

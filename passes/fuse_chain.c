@@ -11,30 +11,6 @@ typedef struct ChainOp {
     float p0, p1;
 } ChainOp;
 
-/* Clip's bounds when known at compile time (attributes before opset 11). */
-static int clip_bounds(const Node *n, float *lo, float *hi)
-{
-    *lo = -INFINITY;
-    *hi = INFINITY;
-    if (n->opset < 11) {
-        *lo = ir_attr_float(n, "min", -INFINITY);
-        *hi = ir_attr_float(n, "max", INFINITY);
-        return 0;
-    }
-    double v;
-    if (n->n_in > 1 && n->in[1]) {
-        if (ir_const_scalar(n->in[1], &v) < 0)
-            return -1;
-        *lo = (float)v;
-    }
-    if (n->n_in > 2 && n->in[2]) {
-        if (ir_const_scalar(n->in[2], &v) < 0)
-            return -1;
-        *hi = (float)v;
-    }
-    return 0;
-}
-
 static int is_f32(const Value *v)
 {
     return v && v->dtype == RT_F32 && v->kind == VK_TENSOR && !v->dyn && ir_shape_known(v);
@@ -74,7 +50,7 @@ static int chain_op(const Node *n, ChainOp *c)
     if (n->op == OP_CLIP && n->n_in >= 1 && is_f32(n->in[0])) {
         c->kind = RT_CHAIN_CLIP;
         c->n_data = 1;
-        return clip_bounds(n, &c->p0, &c->p1) == 0;
+        return ir_clip_bounds(n, &c->p0, &c->p1) == 0;
     }
     return 0;
 }

@@ -642,18 +642,14 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
                 conv_depthwise(g, xg, wg, bg, yg);
             if (j->post)
                 rt_epi_apply(yg, zg, g->cout * so, g0->act, g0->p0, g0->p1);
-        } else if (j->pointwise) {
-            Plain pl = {xg, si};
-            RtGemmB B = {pack_plain, &pl, NULL};
-            RtGemmA AT = {NULL, 0, 0, NULL, pack_plain, &pl};
-            if (j->tr)
-                rt_sgemm_ex(so, g->cout, kdim, 1, &AT, &BT, 0, &e, yg, so);
-            else
-                rt_sgemm_ex(g->cout, so, kdim, 1, &A, &B, 0, &e, yg, so);
         } else {
+            /* the input side is the plain input (1x1) or its implicit im2col */
+            Plain pl = {xg, si};
             Im2col ic = {g, xg};
-            RtGemmB B = {pack_im2col, &ic, NULL};
-            RtGemmA AT = {NULL, 0, 0, NULL, pack_im2col, &ic};
+            RtPackB pack = j->pointwise ? pack_plain : pack_im2col;
+            const void *src = j->pointwise ? (const void *)&pl : (const void *)&ic;
+            RtGemmB B = {pack, src, NULL};
+            RtGemmA AT = {NULL, 0, 0, NULL, pack, src};
             if (j->tr)
                 rt_sgemm_ex(so, g->cout, kdim, 1, &AT, &BT, 0, &e, yg, so);
             else
