@@ -79,7 +79,7 @@ static void test_recip(void)
     CHECK_TRUE(worst <= 2.0);
 }
 
-/* Relative error where |f| > 1e-3, absolute below: the brief's 1e-6 bound. */
+/* Relative error where |f| > 1e-3, absolute below: how the bounds of the tests below are stated. */
 static double relabs(float f, double r)
 {
     return fabs(f - r) / (fabs(r) > 1e-3 ? fabs(r) : 1e-3) * (fabs(r) > 1e-3 ? 1 : 1e-3);
