@@ -575,18 +575,6 @@ void rt_sgemm_ex(int64_t m, int64_t n, int64_t k, float alpha, const RtGemmA *A,
     }
 }
 
-void rt_sgemm_pack(int trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                   int64_t lda, RtPackB pack_b, const void *b_src, float beta,
-                   const float *bias, float lo, float hi, float *c, int64_t ldc)
-{
-    RtGemmA A = {a, lda, trans_a, NULL, NULL, NULL};
-    RtGemmB B = {pack_b, b_src, NULL};
-    RtGemmEpi e = {bias, NULL, 0, RT_EPI_NONE, lo, hi, 0};
-    if (lo > -HUGE_VALF || hi < HUGE_VALF)
-        e.act = RT_EPI_CLAMP;
-    rt_sgemm_ex(m, n, k, alpha, &A, &B, beta, &e, c, ldc);
-}
-
 /* Dot product with 16 independent partial sums, which vectorizes without
  * reassociating a single float sum. */
 HOT static float dot(const float *x, const float *y, int64_t n)
@@ -666,8 +654,12 @@ void rt_sgemm_bias(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, fl
         return;
     }
     PlainB pb = {b, ldb, trans_b};
-    rt_sgemm_pack(trans_a, m, n, k, alpha, a, lda, pack_plain_b, &pb, beta, bias, lo, hi, c,
-                  ldc);
+    RtGemmA A = {a, lda, trans_a, NULL, NULL, NULL};
+    RtGemmB B = {pack_plain_b, &pb, NULL};
+    RtGemmEpi e = {bias, NULL, 0, RT_EPI_NONE, lo, hi, 0};
+    if (lo > -HUGE_VALF || hi < HUGE_VALF)
+        e.act = RT_EPI_CLAMP;
+    rt_sgemm_ex(m, n, k, alpha, &A, &B, beta, &e, c, ldc);
 }
 
 void rt_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,

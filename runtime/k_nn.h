@@ -21,10 +21,6 @@ void rt_sgemm_bias(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, fl
  * (nr <= 32). */
 typedef void (*RtPackB)(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
                         float *dst);
-/* rt_sgemm_bias whose B is produced by pack_b(b_src, ...): Conv's implicit im2col. */
-void rt_sgemm_pack(int trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                   int64_t lda, RtPackB pack_b, const void *b_src, float beta,
-                   const float *bias, float lo, float hi, float *c, int64_t ldc);
 
 /* ---- the GEMM core with packed operands and epilogues (k_gemm.c) ----
  * The micro-kernel computes MR x NR tiles of C from A in panels of MR rows
