@@ -72,7 +72,7 @@ static const char usage[] =
     "  --keep, -v               build: keep the generated sources; print the cc command\n"
     "  --no-main                compile: no main.c\n"
     "  --threads N              compile, build: the binary's default thread count (default 1;\n"
-    "                           0: every online CPU); its own --threads N overrides it\n"
+    "                           0: every usable CPU); its own --threads N overrides it\n"
     "  --profile                compile, build: time every node; the binary prints a table\n"
     "                           per node (and --profile-json FILE writes it as JSON)\n"
     "  --limit NAME=N           raise (or lower) one of the limits below\n"
@@ -249,6 +249,13 @@ static int parse_args(int argc, char **argv, Opts *o)
     }
     if (!o->model)
         return fail("%s: no model given (see onnxcc --help)", o->cmd);
+    /* The default thread count lives in the generated main.c; a library has
+     * none, and dropping the flag silently would leave the user at 1 thread. */
+    if (o->no_main && o->threads != 1) {
+        fprintf(stderr, "onnxcc: --threads %d needs the generated main; with --no-main, call "
+                        "rt_set_threads(%d) before NAME_run\n", o->threads, o->threads);
+        return 2;
+    }
     return 0;
 }
 

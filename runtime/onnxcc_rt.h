@@ -187,7 +187,9 @@ int rt_weights_load(const char *path, void *buf, size_t size, uint64_t checksum)
 #define RT_MAX_THREADS 256
 int rt_set_threads(int n);
 int rt_threads(void);          /* threads in use: 1 without a pool */
-int rt_max_threads(void);      /* online CPUs (capped at RT_MAX_THREADS); 1 without threads */
+/* The CPUs this process may run on (its affinity mask), capped at
+ * RT_MAX_THREADS; 1 without threads. */
+int rt_max_threads(void);
 
 /* ---- timing (rt_time.c) ---- */
 double rt_now_ms(void);        /* monotonic clock in milliseconds */

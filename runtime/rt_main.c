@@ -147,7 +147,7 @@ static void usage(const Driver *dr)
            "  --npy           write .npy files instead of .pb (with --out)\n"
            "  --bench N       after one warm-up run, time N runs and print the latency\n"
            "  --threads N     threads the kernels share the work among (default %d,\n"
-           "                  set by onnxcc --threads; 0: every online CPU)\n"
+           "                  set by onnxcc --threads; 0: every usable CPU)\n"
            "  --weights FILE  load the weights from FILE instead of the default\n",
            dr->prog, m->name ? m->name : "", default_threads);
     if (dr->prof)

@@ -1,5 +1,9 @@
 /* rt_threads.c: rt_parallel_for over a pthread pool started once by rt_set_threads; serial without one. */
+#if defined(__linux__)
+#define _GNU_SOURCE /* sched_getaffinity: the CPUs this process may run on */
+#else
 #define _POSIX_C_SOURCE 200809L
+#endif
 
 #include "rt_internal.h"
 
@@ -109,9 +113,17 @@ int rt_threads(void)
     return pool.threads;
 }
 
+/* The CPUs this process may use: under taskset, a container's cpuset or a
+ * batch scheduler that is fewer than the machine has online, and a pool
+ * larger than it only makes threads wait for each other. */
 int rt_max_threads(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
+#if defined(__linux__) && defined(CPU_COUNT)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        n = CPU_COUNT(&set);
+#endif
     return n < 1 ? 1 : n > RT_MAX_THREADS ? RT_MAX_THREADS : (int)n;
 }
 

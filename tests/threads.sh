@@ -71,6 +71,18 @@ else
     bad "make LDLIBS= CFLAGS=-DONNXCC_NO_THREADS: $(tail -3 "$work/make.log")"
 fi
 "$onnxcc" compile "$digits/digits.onnx" -o "$work/c1" > /dev/null 2>&1
+# a library has no main.c to keep the default in: refused, not dropped
+"$onnxcc" compile "$digits/digits.onnx" --no-main --threads 2 -o "$work/lib2" 2> "$work/lib2.err" &&
+    bad "compile --no-main --threads 2 accepted" ||
+    { grep -q 'rt_set_threads(2)' "$work/lib2.err" && [ ! -e "$work/lib2" ] && ok ||
+        bad "compile --no-main --threads 2: $(cat "$work/lib2.err")"; }
+# --threads 0 is every CPU this process may use, not every CPU online
+if command -v taskset > /dev/null && taskset -c 0 true 2> /dev/null; then
+    taskset -c 0 "$work/t2" "$in" --threads 0 --bench 1 | grep -q '^threads: 1$' && ok ||
+        bad "taskset -c 0, --threads 0: not 1 thread"
+else
+    echo "note: no taskset: the affinity check is not run, not counted"
+fi
 grep -q 'rt_main_threads' "$work/c1/main.c" && bad "compile: rt_main_threads without --threads" || ok
 
 # without pthreads (-DONNXCC_NO_THREADS, a bare-metal C library) the serial
