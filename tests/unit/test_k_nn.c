@@ -580,6 +580,30 @@ static void test_reduce(void)
     CHECK(2, ay[1]);
 }
 
+/* rt_lpnorm against x / ||x||_p per lane, and an all-zero lane, whose norm
+ * is 0, gives zeros (ONNX's reference), not 0/0 = NaN. Tolerance 1e-6. */
+static void test_lpnorm(void)
+{
+    /* [3, 2] along axis 0: lane 0 is (3, 0, 4), lane 1 all zeros */
+    float x[6] = {3, 0, 0, 0, 4, 0}, y[6];
+    int64_t dims[2] = {3, 2};
+    RtTensorDesc d = desc(RT_F32, 2, dims);
+    for (int p = 1; p <= 2; p++) {
+        int64_t ints[RT_LPNORM_NINTS] = {0, p};
+        const void *in[1] = {x};
+        void *out[1] = {y};
+        CHECK(RT_OK, run(rt_lpnorm, 1, &d, 1, &d, RT_LPNORM_NINTS, ints, 0, NULL, in, out));
+        double norm = p == 1 ? 7.0 : 5.0;
+        CHECK_NEAR(3 / norm, y[0], 1e-6);
+        CHECK_NEAR(0, y[2], 1e-6);
+        CHECK_NEAR(4 / norm, y[4], 1e-6);
+        for (int i = 1; i < 6; i += 2) {
+            CHECK_TRUE(!isnan(y[i]));
+            CHECK_NEAR(0, y[i], 0);
+        }
+    }
+}
+
 int main(void)
 {
     test_sgemm();
@@ -589,6 +613,7 @@ int main(void)
     test_pool();
     test_softmax();
     test_norms();
+    test_lpnorm();
     test_reduce();
     return CHECK_DONE();
 }
