@@ -621,9 +621,26 @@ static void test_infer(void)
     ir_graph_free(g);
 }
 
+/* Equal on strings (opset 19) against strcmp, broadcasting [2, 3] with [3];
+ * the strings are separate copies, so only their bytes can make them equal.
+ * Exact: the output is bool. Any other op on strings is a dtype error. */
+static void test_equal_string(void)
+{
+    char s0[] = "a", s1[] = "bc", s2[] = "", t0[] = "a", t1[] = "bd", t2[] = "";
+    const char *x[6] = {s0, s1, s2, t1, s1, "a"}, *y[3] = {t0, "bc", t2};
+    uint8_t o[6];
+    CHECK(RT_OK, bin(RT_BIN_EQ, desc(RT_STRING, 2, DIMS(2, 3)), x, desc(RT_STRING, 1, DIMS(3)),
+                     y, desc(RT_BOOL, 2, DIMS(2, 3)), o));
+    for (int i = 0; i < 6; i++)
+        CHECK(strcmp(x[i], y[i % 3]) == 0, o[i]);
+    CHECK(RT_EDTYPE, bin(RT_BIN_LT, desc(RT_STRING, 2, DIMS(2, 3)), x,
+                         desc(RT_STRING, 1, DIMS(3)), y, desc(RT_BOOL, 2, DIMS(2, 3)), o));
+}
+
 int main(void)
 {
     test_binary_f32();
+    test_equal_string();
     test_prelu_channel();
     test_binary_int();
     test_pow_mixed();
