@@ -604,6 +604,35 @@ static void test_lpnorm(void)
     }
 }
 
+/* ReduceMax/ReduceMin of bool (opset 20) against any/all per lane, and the
+ * empty reduction's identity (max false, min true). Exact. */
+static void test_reduce_bool(void)
+{
+    /* [3, 4] over axis 0: columns (1,1,1) (0,0,0) (1,0,1) (0,1,0) */
+    uint8_t x[12] = {1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 1, 0}, y[4];
+    int64_t dims[2] = {3, 4}, ydims[1] = {4};
+    RtTensorDesc dx = desc(RT_BOOL, 2, dims), dy = desc(RT_BOOL, 1, ydims);
+    const void *in[1] = {x};
+    void *out[1] = {y};
+    for (int k = 0; k < 2; k++) {
+        int op = k ? RT_REDUCE_MIN : RT_REDUCE_MAX;
+        int64_t ints[2] = {op, 1};
+        CHECK(RT_OK, run(rt_reduce, 1, &dx, 1, &dy, 2, ints, 0, NULL, in, out));
+        for (int j = 0; j < 4; j++) {
+            int any = x[j] | x[4 + j] | x[8 + j], all = x[j] & x[4 + j] & x[8 + j];
+            CHECK(op == RT_REDUCE_MAX ? any : all, y[j]);
+        }
+    }
+    /* [0, 4] over axis 0 */
+    int64_t edims[2] = {0, 4};
+    RtTensorDesc de = desc(RT_BOOL, 2, edims);
+    int64_t imax[2] = {RT_REDUCE_MAX, 1}, imin[2] = {RT_REDUCE_MIN, 1};
+    CHECK(RT_OK, run(rt_reduce, 1, &de, 1, &dy, 2, imax, 0, NULL, in, out));
+    CHECK(0, y[0]);
+    CHECK(RT_OK, run(rt_reduce, 1, &de, 1, &dy, 2, imin, 0, NULL, in, out));
+    CHECK(1, y[3]);
+}
+
 int main(void)
 {
     test_sgemm();
@@ -615,5 +644,6 @@ int main(void)
     test_norms();
     test_lpnorm();
     test_reduce();
+    test_reduce_bool();
     return CHECK_DONE();
 }
