@@ -227,6 +227,7 @@ int ir_infer_unary(Graph *g, Node *n, Diag *d)
             code = RT_UN_GELU_TANH;
         break;
     }
+    case OP_SWISH:
     case OP_ELU:
     case OP_CELU:
     case OP_THRESHOLDED_RELU:

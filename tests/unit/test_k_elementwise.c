@@ -637,6 +637,27 @@ static void test_equal_string(void)
                          desc(RT_STRING, 1, DIMS(3)), y, desc(RT_BOOL, 2, DIMS(2, 3)), o));
 }
 
+/* Swish (opset 24) against x / (1 + exp(-alpha x)) in double, for alpha 1
+ * and 0.5, float32 (tolerance 2e-6 relative to max(1, |x|): v_sigmoid's
+ * error) and float64 (1e-14). */
+static void test_swish(void)
+{
+    float x[9] = {-20, -4, -1.5f, -0.25f, 0, 0.25f, 1.5f, 4, 20}, y[9];
+    double xd[9], yd[9];
+    for (int k = 0; k < 2; k++) {
+        float alpha[1] = {k ? 0.5f : 1.0f};
+        CHECK(RT_OK, un(RT_UN_SWISH, desc1(RT_F32, 9), x, desc1(RT_F32, 9), y, alpha, 1));
+        for (int i = 0; i < 9; i++) {
+            double want = x[i] / (1 + exp(-(double)alpha[0] * x[i]));
+            CHECK_NEAR(want, y[i], 2e-6 * (fabs(x[i]) > 1 ? fabs(x[i]) : 1));
+            xd[i] = x[i];
+        }
+        CHECK(RT_OK, un(RT_UN_SWISH, desc1(RT_F64, 9), xd, desc1(RT_F64, 9), yd, alpha, 1));
+        for (int i = 0; i < 9; i++)
+            CHECK_NEAR(xd[i] / (1 + exp(-(double)alpha[0] * xd[i])), yd[i], 1e-14);
+    }
+}
+
 int main(void)
 {
     test_binary_f32();
@@ -647,6 +668,7 @@ int main(void)
     test_half();
     test_variadic();
     test_unary();
+    test_swish();
     test_float_math();
     test_clip();
     test_where();
