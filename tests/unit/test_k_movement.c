@@ -409,6 +409,35 @@ static void test_misc(void)
     CHECK(9, cs[2]);
     CHECK(0, cs[4]);
 
+    /* CumProd (opset 26) against a running product, every exclusive/reverse
+     * combination, on int32 and float32 [2, 3] along axis 1; exact (small
+     * integers) */
+    int32_t pv[6] = {2, -3, 4, 1, 5, -1}, pi[6];
+    float pf_in[6] = {2, -3, 4, 1, 5, -1}, pf[6];
+    int64_t d23c[2] = {2, 3}, axis1 = 1;
+    for (int fl = 0; fl < 2; fl++)
+        for (int ex = 0; ex < 2; ex++)
+            for (int rv = 0; rv < 2; rv++) {
+                int dt = fl ? RT_F32 : RT_I32;
+                RtTensorDesc pin[2] = {desc(dt, 2, d23c), desc(RT_I64, 0, d1)};
+                RtTensorDesc pout = desc(dt, 2, d23c);
+                const void *pinp[2] = {fl ? (const void *)pf_in : pv, &axis1};
+                void *poutp[1] = {fl ? (void *)pf : pi};
+                int64_t pflags[3] = {ex, rv, 1};
+                RtCall pc = call(2, pin, 1, &pout, 3, pflags, 0, NULL);
+                CHECK(RT_OK, rt_cumsum(&pc, pinp, poutp));
+                for (int r = 0; r < 2; r++) {
+                    int64_t acc = 1;
+                    for (int step = 0; step < 3; step++) {
+                        int j = rv ? 2 - step : step;
+                        int64_t next = acc * pv[r * 3 + j];
+                        int64_t want = ex ? acc : next;
+                        CHECK(want, fl ? (int64_t)pf[r * 3 + j] : pi[r * 3 + j]);
+                        acc = next;
+                    }
+                }
+            }
+
     /* OneHot: indices [1, -1], depth 3, values [0, 5] */
     int64_t oi[2] = {1, -1}, d2[1] = {2}, d23[2] = {2, 3}, last = 1;
     float depth = 3, vals[2] = {0, 5}, oh[6];
