@@ -155,7 +155,7 @@ int ir_opset_max(const char *domain)
     } known[] = {
         {"", IR_OPSET_MAX},
         {"ai.onnx", IR_OPSET_MAX},
-        {"ai.onnx.ml", 3},
+        {"ai.onnx.ml", 5},
         {"ai.onnx.preview.training", 1},
         {"com.microsoft", 1},
     };
