@@ -237,6 +237,40 @@ static void resize_axis(int64_t *q, double scale, double len)
     memcpy(q, v, sizeof v);
 }
 
+/* Resize antialias (opset 18): downsampling by 2 with half_pixel is the
+ * triangle filter [1, 3, 3, 1] / 8 over the input, edges repeated; the axis
+ * of scale 1 is left as it is; nearest takes no antialias. float64,
+ * tolerance 1e-12. */
+static void test_resize_antialias(void)
+{
+    double x[16], y[8];
+    for (int i = 0; i < 16; i++)
+        x[i] = (double)((i * 7) % 5) - 1.5;
+    int64_t xd[2] = {2, 8}, yd[2] = {2, 4};
+    int64_t p[4 + 8] = {RT_RESIZE_LINEAR | RT_RESIZE_ANTIALIAS, RT_COORD_HALF_PIXEL, 0, 0};
+    resize_axis(p + 4, 1, 2);
+    resize_axis(p + 8, 0.5, 4);
+    float fl[2] = {-0.75f, 0};
+    RtTensorDesc i0 = desc(RT_F64, 2, xd), o0 = desc(RT_F64, 2, yd);
+    RtCall c = call(1, &i0, 1, &o0, 12, p, 2, fl);
+    const void *in[1] = {x};
+    void *out[1] = {y};
+    CHECK(RT_OK, rt_resize(&c, in, out));
+    static const double f[4] = {1.0 / 8, 3.0 / 8, 3.0 / 8, 1.0 / 8};
+    for (int r = 0; r < 2; r++)
+        for (int j = 0; j < 4; j++) {
+            double want = 0;
+            for (int k = 0; k < 4; k++) {
+                int i = 2 * j - 1 + k;
+                i = i < 0 ? 0 : i > 7 ? 7 : i;
+                want += f[k] * x[r * 8 + i];
+            }
+            CHECK_NEAR(want, y[r * 4 + j], 1e-12);
+        }
+    p[0] = RT_RESIZE_NEAREST | RT_RESIZE_ANTIALIAS;
+    CHECK(RT_EINVAL, rt_resize(&c, in, out));
+}
+
 static void test_resize(void)
 {
     /* ONNX test_resize_upsample_scales_linear: 2x2 -> 4x4, half_pixel */
@@ -635,6 +669,7 @@ int main(void)
     test_fill_expand_tile();
     test_pad();
     test_resize();
+    test_resize_antialias();
     test_depth_to_space();
     test_indexing();
     test_misc();
