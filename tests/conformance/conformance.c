@@ -429,11 +429,13 @@ static void run_all(Case *cases, int n, const Config *cfg)
                 char p[1100];
                 fmt(p, sizeof p, "%s/%d.result", cfg->workdir, next);
                 FILE *f = fopen(p, "w");
-                if (f) {
-                    fprintf(f, "%d\n%s\n", cases[next].status, cases[next].reason);
-                    fclose(f);
+                if (!f) {
+                    fprintf(stderr, "onnxcc_conformance: cannot write %s: %s\n", p,
+                            strerror(errno));
+                    _exit(3);
                 }
-                _exit(0);
+                fprintf(f, "%d\n%s\n", cases[next].status, cases[next].reason);
+                _exit(fclose(f) ? 3 : 0);
             }
             pids[next++] = pid;
             running++;
@@ -453,12 +455,16 @@ static void run_all(Case *cases, int n, const Config *cfg)
         char p[1100];
         fmt(p, sizeof p, "%s/%d.result", cfg->workdir, i);
         FILE *f = fopen(p, "r");
-        if (WIFSIGNALED(status) || !f) {
+        if (WIFSIGNALED(status)) {
             c->status = ST_FAIL;
             fmt(c->reason, sizeof c->reason, "%s (signal %d)",
-                     WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? "timed out"
-                                                                         : "crashed",
-                     WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+                WTERMSIG(status) == SIGALRM ? "timed out" : "crashed", WTERMSIG(status));
+        } else if (!f) {
+            /* the case's process ended without its result: the harness's
+             * failure (its own exit status says which), not the case's */
+            c->status = ST_FAIL;
+            fmt(c->reason, sizeof c->reason, "no result: the case's process exited with "
+                "status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         } else {
             if (fscanf(f, "%d\n", &c->status) != 1)
                 c->status = ST_FAIL;
