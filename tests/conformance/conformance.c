@@ -451,6 +451,10 @@ static void run_all(Case *cases, int n, const Config *cfg)
             ;
         if (i == next)
             continue;
+        /* a finished case's pid may come back for a later case (a long run
+         * on a busy machine wraps pid_max): forget it, or that later case's
+         * end would be read as this one's, from a result already removed */
+        pids[i] = 0;
         Case *c = &cases[i];
         char p[1100];
         fmt(p, sizeof p, "%s/%d.result", cfg->workdir, i);
