@@ -5,19 +5,24 @@
 #include "ir.h"
 
 /* The first opset of the default domain in which each op exists, for the ops
- * that are not in opset 1 (ONNX 1.12's schemas, plus Mish and the bitwise ops
- * of opset 18 and Gelu of 20). Kept apart from ops.def, which says what onnxcc
- * implements, not what ONNX defined when; sorted by name for bsearch. */
+ * that are not in opset 1 (ONNX 1.23's schemas, opsets 1 to 28, whether onnxcc
+ * implements the op or not: a model that uses an op before its opset is wrong,
+ * which is a clearer error than "not supported"). Kept apart from ops.def,
+ * which says what onnxcc implements, not what ONNX defined when; sorted by
+ * name for bsearch. */
 static const struct Since {
     const char *op;
     int since;
 } since[] = {
     {"Acos", 7},
     {"Acosh", 9},
+    {"AffineGrid", 20},
     {"Asin", 7},
     {"Asinh", 9},
     {"Atan", 7},
     {"Atanh", 9},
+    {"Attention", 23},
+    {"BitCast", 26},
     {"BitShift", 11},
     {"BitwiseAnd", 18},
     {"BitwiseNot", 18},
@@ -25,15 +30,20 @@ static const struct Since {
     {"BitwiseXor", 18},
     {"BlackmanWindow", 17},
     {"CastLike", 15},
+    {"CausalConvWithState", 27},
     {"Celu", 12},
+    {"CenterCropPad", 18},
+    {"Col2Im", 18},
     {"Compress", 9},
     {"ConcatFromSequence", 11},
     {"ConstantOfShape", 9},
     {"ConvInteger", 10},
     {"Cos", 7},
     {"Cosh", 9},
+    {"CumProd", 26},
     {"CumSum", 11},
     {"DFT", 17},
+    {"DeformConv", 19},
     {"DequantizeLinear", 10},
     {"Det", 11},
     {"DynamicQuantizeLinear", 11},
@@ -46,13 +56,16 @@ static const struct Since {
     {"Gelu", 20},
     {"GreaterOrEqual", 12},
     {"GridSample", 16},
+    {"GroupNormalization", 18},
     {"HammingWindow", 17},
     {"HannWindow", 17},
     {"HardSwish", 14},
+    {"ImageDecoder", 20},
     {"IsInf", 10},
     {"IsNaN", 9},
     {"LayerNormalization", 17},
     {"LessOrEqual", 12},
+    {"LinearAttention", 27},
     {"MatMulInteger", 10},
     {"MaxUnpool", 9},
     {"MeanVarianceNormalization", 9},
@@ -69,10 +82,13 @@ static const struct Since {
     {"QLinearConv", 10},
     {"QLinearMatMul", 10},
     {"QuantizeLinear", 10},
+    {"RMSNormalization", 23},
     {"Range", 11},
+    {"RegexFullMatch", 20},
     {"Resize", 10},
     {"ReverseSequence", 10},
     {"RoiAlign", 10},
+    {"RotaryEmbedding", 23},
     {"Round", 11},
     {"STFT", 17},
     {"Scan", 8},
@@ -92,8 +108,13 @@ static const struct Since {
     {"Sinh", 9},
     {"SoftmaxCrossEntropyLoss", 12},
     {"SplitToSequence", 11},
+    {"StringConcat", 20},
     {"StringNormalizer", 10},
+    {"StringSplit", 20},
+    {"SwiGLU", 28},
+    {"Swish", 24},
     {"Tan", 7},
+    {"TensorScatter", 24},
     {"TfIdfVectorizer", 9},
     {"ThresholdedRelu", 10},
     {"Trilu", 14},
@@ -106,13 +127,23 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const struct Since *)a)->op, ((const struct Since *)b)->op);
 }
 
+/* The same for ai.onnx.ml, whose opset 5 added TreeEnsemble. */
+static const struct Since since_ml[] = {
+    {"TreeEnsemble", 5},
+};
+
 int ir_op_since(const char *domain, const char *op_type)
 {
-    if (domain[0])
+    const struct Since *table = since;
+    size_t n = sizeof since / sizeof since[0];
+    if (!strcmp(domain, "ai.onnx.ml")) {
+        table = since_ml;
+        n = sizeof since_ml / sizeof since_ml[0];
+    } else if (domain[0] && strcmp(domain, "ai.onnx")) {
         return 1;
+    }
     struct Since key = {op_type, 0};
-    const struct Since *s =
-        bsearch(&key, since, sizeof since / sizeof since[0], sizeof since[0], by_name);
+    const struct Since *s = bsearch(&key, table, n, sizeof table[0], by_name);
     return s ? s->since : 1;
 }
 
@@ -124,7 +155,7 @@ int ir_opset_max(const char *domain)
     } known[] = {
         {"", IR_OPSET_MAX},
         {"ai.onnx", IR_OPSET_MAX},
-        {"ai.onnx.ml", 3},
+        {"ai.onnx.ml", 5},
         {"ai.onnx.preview.training", 1},
         {"com.microsoft", 1},
     };

@@ -71,6 +71,9 @@ static const char *unsupported_why(const Node *n)
                                              "Multinomial"};
     if (!strcmp(n->domain, "ai.onnx.preview.training"))
         return ": a training op, and onnxcc compiles inference";
+    if (!n->domain[0] && !strcmp(n->op_type, "ImageDecoder"))
+        return ": decoding images (JPEG, PNG, ...) needs image codecs, out of scope for a "
+               "runtime that depends on nothing but libc and libm";
     for (size_t i = 0; !n->domain[0] && i < sizeof random_ops / sizeof random_ops[0]; i++)
         if (!strcmp(n->op_type, random_ops[i]))
             return ": its output is random, and onnxcc compiles deterministic inference";

@@ -293,6 +293,28 @@ static int binary(int op, const RtTensorDesc *da, const void *a, const RtTensorD
     return RT_OK;
 }
 
+/* Equal on strings (opset 19): byte-wise equality of the NUL-terminated
+ * strings (ONNX compares the values, so "a" from two sources is equal). */
+static int string_equal(const RtTensorDesc *da, const void *a, const RtTensorDesc *db,
+                        const void *b, const RtTensorDesc *dout, void *o)
+{
+    const RtTensorDesc *ins[2] = {da, db};
+    EwIter it;
+    if (db->dtype != RT_STRING || dout->dtype != RT_BOOL)
+        return RT_EDTYPE;
+    if (ew_iter_init(&it, dout, ins, 2))
+        return RT_EINVAL;
+    const char *const *sa = a, *const *sb = b;
+    uint8_t *y = o;
+    int64_t n = it.n, ta = ew_iter_stride(&it, 0), tb = ew_iter_stride(&it, 1);
+    for (int64_t r = 0; r < it.rows; r++) {
+        for (int64_t k = 0; k < n; k++)
+            y[r * n + k] = strcmp(sa[it.off[0] + k * ta], sb[it.off[1] + k * tb]) == 0;
+        ew_iter_next(&it);
+    }
+    return RT_OK;
+}
+
 int rt_binary(const RtCall *c, const void *const *in, void *const *out)
 {
     if (c->n_in != 2 || c->n_ints <= RT_BINARY_OP)
@@ -305,6 +327,10 @@ int rt_binary(const RtCall *c, const void *const *in, void *const *out)
         for (int64_t k = 0; k < extra; k++)
             db.dims[db.rank++] = 1;
     }
+    if (c->in[0].dtype == RT_STRING)
+        return c->ints[RT_BINARY_OP] == RT_BIN_EQ
+                   ? string_equal(&c->in[0], in[0], &db, in[1], &c->out[0], out[0])
+                   : RT_EDTYPE;
     return binary((int)c->ints[RT_BINARY_OP], &c->in[0], in[0], &db, in[1], &c->out[0], out[0]);
 }
 

@@ -72,6 +72,7 @@ enum RtUnOp {
     RT_UN_ISINF = 39,      /* writes bool; DETECT_POS, DETECT_NEG */
     RT_UN_SHRINK = 40,     /* P0 lambd, P1 bias */
     RT_UN_MISH = 41,       /* x tanh(softplus(x)) */
+    RT_UN_SWISH = 42,      /* x sigmoid(P0 x), P0 alpha (Swish-24) */
     RT_UN_COUNT
 };
 

@@ -111,6 +111,12 @@ int rt_reverse_sequence(const RtCall *c, const void *const *in, void *const *out
 
 /* ---- Resize (k_resize.c) ---- */
 enum { RT_RESIZE_NEAREST = 0, RT_RESIZE_LINEAR = 1, RT_RESIZE_CUBIC = 2 };
+/* OR'ed into a linear or cubic mode: antialias=1 (Resize-18). A shrinking
+ * axis then widens the filter by 1 / scale and normalizes its weights, so an
+ * output sample takes up to RT_RESIZE_AA_MAXTAPS inputs along each axis
+ * (the compiler refuses scales that would need more). */
+#define RT_RESIZE_ANTIALIAS 8
+#define RT_RESIZE_AA_MAXTAPS 64
 enum {
     RT_COORD_HALF_PIXEL = 0,
     RT_COORD_PYTORCH_HALF_PIXEL = 1,

@@ -465,7 +465,9 @@ int rt_lpnorm(const RtCall *c, const void *const *in, void *const *out)
                 double v = rt_load_f64(in[0], dt, base + i * inner);
                 s += p == 1 ? fabs(v) : v * v;
             }
-            double norm = p == 1 ? s : sqrt(s);
+            /* an all-zero lane has norm 0: ONNX's reference divides by 1
+             * there (the output stays 0) rather than making 0/0 = NaN */
+            double norm = s == 0 ? 1 : p == 1 ? s : sqrt(s);
             for (int64_t i = 0; i < n; i++)
                 rt_store_f64(out[0], dt, base + i * inner,
                              rt_load_f64(in[0], dt, base + i * inner) / norm);

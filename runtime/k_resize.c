@@ -377,6 +377,109 @@ static int row_pairs(const Params *p, const Axis *ax, int a0, int r, const int64
     return np;
 }
 
+/* ---- antialias (Resize-18): the filter of ONNX's reference ---- */
+
+/* The taps of one output coordinate along one antialiased axis. */
+typedef struct AaTaps {
+    int n;                       /* 0: outside the crop box */
+    int64_t idx[RT_RESIZE_AA_MAXTAPS];
+    double w[RT_RESIZE_AA_MAXTAPS];
+} AaTaps;
+
+/* The first tap's offset from the sample left of x (ONNX's reference: the
+ * filter's support, 1 for linear and 2 for cubic, widened by 1 / scale when
+ * the axis shrinks). The taps are start .. 1 - start. */
+static int64_t aa_start(int mode, double scale)
+{
+    double s = scale < 1 ? scale : 1, support = mode == RT_RESIZE_CUBIC ? 2 : 1;
+    return (int64_t)floor(-support / s) + 1;
+}
+
+/* Tap i sits at x - ratio + i with ratio in (0, 1] (an integer x has ratio 1,
+ * as in the reference), weighs the kernel at (i - ratio) * scale, and the
+ * weights are normalized to sum 1. Outside the input: the edge value, or
+ * dropped and renormalized under exclude_outside. */
+static void aa_taps(const Params *p, const Axis *a, int64_t x, AaTaps *t)
+{
+    double xo;
+    if (map_coord(p, a, x, &xo)) {
+        t->n = 0;
+        return;
+    }
+    double s = a->scale < 1 ? a->scale : 1, f = floor(xo), ratio = xo == f ? 1 : xo - f;
+    int64_t start = aa_start(p->mode, a->scale), count = 2 - 2 * start;
+    int64_t base = (int64_t)(xo - ratio);
+    if (count > RT_RESIZE_AA_MAXTAPS)
+        count = RT_RESIZE_AA_MAXTAPS; /* the compiler refuses such scales */
+    double sum = 0;
+    for (int64_t k = 0; k < count; k++) {
+        double arg = fabs(((double)(start + k) - ratio) * s);
+        double w = p->mode == RT_RESIZE_CUBIC ? cubic(arg, p->a) : arg < 1 ? 1 - arg : 0;
+        t->idx[k] = base + start + k;
+        t->w[k] = w;
+        sum += w;
+    }
+    for (int64_t k = 0; k < count; k++)
+        t->w[k] = sum != 0 ? t->w[k] / sum : 0;
+    if (p->exclude) {
+        sum = 0;
+        for (int64_t k = 0; k < count; k++) {
+            if (t->idx[k] < 0 || t->idx[k] >= a->in)
+                t->w[k] = 0;
+            sum += t->w[k];
+        }
+        for (int64_t k = 0; k < count; k++)
+            t->w[k] = sum != 0 ? t->w[k] / sum : 0;
+    }
+    for (int64_t k = 0; k < count; k++)
+        t->idx[k] = clampi(t->idx[k], a->in);
+    t->n = (int)count;
+}
+
+/* Every output element as the sum, over the product of its axes' taps, of
+ * weight products times input values, in double: direct rather than fast,
+ * as antialiasing is rare in inference graphs. */
+static int resize_aa(const Params *p, const Axis *ax, int r, int dt, const void *in, void *out,
+                     const RtTensorDesc *x, const RtTensorDesc *y, double extrap)
+{
+    int64_t xs[RT_MAX_RANK], idx[RT_MAX_RANK] = {0}, n = rt_numel(y);
+    rt_strides(x, xs);
+    AaTaps t[RT_MAX_RANK];
+    for (int64_t o = 0; o < n; o++) {
+        int outside = 0;
+        for (int k = 0; k < r; k++) {
+            aa_taps(p, &ax[k], idx[k], &t[k]);
+            outside |= t[k].n == 0;
+        }
+        double acc = 0;
+        if (!outside) {
+            int j[RT_MAX_RANK] = {0};
+            for (;;) {
+                double w = 1;
+                int64_t off = 0;
+                for (int k = 0; k < r; k++) {
+                    w *= t[k].w[j[k]];
+                    off += t[k].idx[j[k]] * xs[k];
+                }
+                if (w != 0)
+                    acc += w * rt_load_f64(in, dt, off);
+                int k = r - 1;
+                while (k >= 0 && ++j[k] == t[k].n)
+                    j[k--] = 0;
+                if (k < 0)
+                    break;
+            }
+        }
+        rt_store_f64(out, dt, o, outside ? extrap : acc);
+        for (int k = r - 1; k >= 0; k--) {
+            if (++idx[k] < y->dims[k])
+                break;
+            idx[k] = 0;
+        }
+    }
+    return RT_OK;
+}
+
 int rt_resize(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0], *y = &c->out[0];
@@ -389,8 +492,12 @@ int rt_resize(const RtCall *c, const void *const *in, void *const *out)
     Params p = {(int)c->ints[RT_RESIZE_MODE], (int)c->ints[RT_RESIZE_COORD],
                 (int)c->ints[RT_RESIZE_NEAREST_MODE], (int)c->ints[RT_RESIZE_EXCLUDE_OUTSIDE],
                 c->floats[RT_RESIZE_F_CUBIC_A]};
+    int aa = p.mode & RT_RESIZE_ANTIALIAS;
+    p.mode &= ~RT_RESIZE_ANTIALIAS;
     if (p.mode != RT_RESIZE_NEAREST && !rt_is_float(dt))
         return RT_EDTYPE;
+    if (aa && p.mode == RT_RESIZE_NEAREST)
+        return RT_EINVAL;
     Axis ax[RT_MAX_RANK];
     for (int k = 0; k < r; k++) {
         const int64_t *q = c->ints + RT_RESIZE_AXIS(k);
@@ -409,6 +516,8 @@ int rt_resize(const RtCall *c, const void *const *in, void *const *out)
         memcpy(out[0], in[0], esz);
         return RT_OK;
     }
+    if (aa)
+        return resize_aa(&p, ax, r, dt, in[0], out[0], x, y, c->floats[RT_RESIZE_F_EXTRAPOLATION]);
     byte extrap[8];
     rt_store_f64(extrap, dt, 0, c->floats[RT_RESIZE_F_EXTRAPOLATION]);
 

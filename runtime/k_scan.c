@@ -44,7 +44,7 @@ int rt_cumsum(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(x->dtype);
     if (!esz)
         return RT_EDTYPE;
-    if (c->n_ints < RT_CUMSUM_NINTS || c->n_in < 2 || !in[1])
+    if (c->n_ints < RT_CUMSUM_PROD || c->n_in < 2 || !in[1])
         return RT_EINVAL;
     int r = x->rank;
     int64_t a = rt_load_i64(in[1], c->in[1].dtype, 0);
@@ -54,30 +54,27 @@ int rt_cumsum(const RtCall *c, const void *const *in, void *const *out)
         return RT_EINVAL;
     int axis = (int)a;
     int excl = (int)c->ints[RT_CUMSUM_EXCLUSIVE], rev = (int)c->ints[RT_CUMSUM_REVERSE];
+    int prod = rt_param_int(c, RT_CUMSUM_PROD, 0) != 0;
     int64_t outer = rt_prod(x->dims, 0, axis), inner = rt_prod(x->dims, axis + 1, r);
     int64_t n = x->dims[axis];
     int fl = rt_is_float(x->dtype);
     for (int64_t o = 0; o < outer; o++) {
         for (int64_t i = 0; i < inner; i++) {
-            double accf = 0;
-            int64_t acci = 0;
+            double accf = prod;
+            uint64_t acci = (uint64_t)prod;
             for (int64_t t = 0; t < n; t++) {
                 int64_t j = rev ? n - 1 - t : t;
                 int64_t e = (o * n + j) * inner + i;
                 if (fl) {
                     double v = rt_load_f64(in[0], x->dtype, e);
-                    if (!excl)
-                        accf += v;
-                    rt_store_f64(out[0], x->dtype, e, accf);
-                    if (excl)
-                        accf += v;
+                    double next = prod ? accf * v : accf + v;
+                    rt_store_f64(out[0], x->dtype, e, excl ? accf : next);
+                    accf = next;
                 } else {
-                    int64_t v = rt_load_i64(in[0], x->dtype, e);
-                    if (!excl)
-                        acci = (int64_t)((uint64_t)acci + (uint64_t)v);
-                    rt_store_i64(out[0], x->dtype, e, acci);
-                    if (excl)
-                        acci = (int64_t)((uint64_t)acci + (uint64_t)v);
+                    uint64_t v = (uint64_t)rt_load_i64(in[0], x->dtype, e);
+                    uint64_t next = prod ? acci * v : acci + v;
+                    rt_store_i64(out[0], x->dtype, e, (int64_t)(excl ? acci : next));
+                    acci = next;
                 }
             }
         }

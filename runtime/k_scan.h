@@ -6,8 +6,10 @@
 enum { RT_TRILU_UPPER, RT_TRILU_NINTS };
 int rt_trilu(const RtCall *c, const void *const *in, void *const *out);
 
-/* CumSum along the axis given by in[1] (read at run time). */
-enum { RT_CUMSUM_EXCLUSIVE, RT_CUMSUM_REVERSE, RT_CUMSUM_NINTS };
+/* CumSum, or CumProd (opset 26) when PROD is 1, along the axis given by in[1]
+ * (read at run time; PROD may be left out). Exclusive starts from the identity (0, or 1). Floats
+ * accumulate in double, integers in wrapping 64-bit arithmetic. */
+enum { RT_CUMSUM_EXCLUSIVE, RT_CUMSUM_REVERSE, RT_CUMSUM_PROD, RT_CUMSUM_NINTS };
 int rt_cumsum(const RtCall *c, const void *const *in, void *const *out);
 
 #endif

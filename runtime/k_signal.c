@@ -217,6 +217,33 @@ static void dft_lane(const Src *s, int64_t n, const Dst *d, int64_t nout, int in
         dft_direct(s, n, d, nout, inverse);
 }
 
+/* The real signal of length n whose spectrum has the s->len one-sided bins
+ * of s (numpy's irfft): bins past n/2 are the conjugates of bins n - k, and
+ * the imaginary parts of bin 0 and, for even n, bin n/2 drop out of the
+ * real part. Summed directly in double into the real output items
+ * p[off + t * step]. */
+static void irfft_direct(const Src *s, int64_t n, void *p, int dt, int64_t off, int64_t step)
+{
+    int64_t nb = s->len < n / 2 + 1 ? s->len : n / 2 + 1;
+    for (int64_t t = 0; t < n; t++) {
+        double acc = 0.0;
+        for (int64_t k = 0; k < n; k++) {
+            double xr, xi;
+            if (k < nb) {
+                src_get(s, k, &xr, &xi);
+            } else if (n - k < nb) {
+                src_get(s, n - k, &xr, &xi);
+                xi = -xi;
+            } else {
+                continue;
+            }
+            double a = two_pi * (double)((k * t) % n) / (double)n;
+            acc += xr * cos(a) - xi * sin(a);
+        }
+        rt_store_f64_fast(p, dt, off + t * step, acc / (double)n);
+    }
+}
+
 int rt_dft(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0], *y = &c->out[0];
@@ -224,7 +251,10 @@ int rt_dft(const RtCall *c, const void *const *in, void *const *out)
         return RT_EINVAL;
     int r = x->rank, axis = (int)c->ints[RT_DFT_AXIS], inverse = (int)c->ints[RT_DFT_INVERSE];
     int64_t n = c->ints[RT_DFT_N];
-    if (r < 2 || axis < 0 || axis > r - 2 || n < 1 || y->rank != r || y->dims[r - 1] != 2)
+    /* a last output axis of 1: the inverse of a one-sided spectrum (irfft) */
+    int real_out = inverse && y->rank == r && r >= 2 && y->dims[r - 1] == 1;
+    if (r < 2 || axis < 0 || axis > r - 2 || n < 1 || y->rank != r ||
+        (y->dims[r - 1] != 2 && !real_out))
         return RT_EINVAL;
     int64_t ch = x->dims[r - 1];
     if (ch != 1 && ch != 2)
@@ -238,6 +268,17 @@ int rt_dft(const RtCall *c, const void *const *in, void *const *out)
         outer *= x->dims[a];
     for (int a = axis + 1; a < r - 1; a++)
         inner *= x->dims[a];
+    if (real_out) {
+        if (nout != n)
+            return RT_EINVAL;
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t i = 0; i < inner; i++) {
+                Src s = {in[0], x->dtype, (o * len * inner + i) * ch, inner * ch, ch == 2, len,
+                         NULL};
+                irfft_direct(&s, n, out[0], y->dtype, o * n * inner + i, inner);
+            }
+        return RT_OK;
+    }
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
             Src s = {in[0], x->dtype, (o * len * inner + i) * ch, inner * ch, ch == 2, len,

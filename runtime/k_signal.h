@@ -17,7 +17,8 @@ int rt_window(const RtCall *c, const void *const *in, void *const *out);
  * bins are kept (n, or n / 2 + 1 when one-sided). The inverse divides by n.
  * Power-of-two lengths use an in-place radix-2 FFT (float32/float64 outputs),
  * other lengths a direct sum accumulated in double. The axis is
- * non-negative and not the last. */
+ * non-negative and not the last. An inverse whose out[0] has a last axis of 1
+ * is numpy's irfft: in[0] holds one-sided bins, out[0] n real samples. */
 enum { RT_DFT_AXIS, RT_DFT_N, RT_DFT_INVERSE, RT_DFT_NINTS };
 int rt_dft(const RtCall *c, const void *const *in, void *const *out);
 

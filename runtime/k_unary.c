@@ -62,6 +62,7 @@ static void un_f32_p(int op, void *o, const void *a, int64_t n, float p0, float 
         break;
     case RT_UN_SHRINK: ROW1(float, float, v_shrink(x, p0, p1)); break;
     case RT_UN_MISH: ROW1(float, float, v_mish(x)); break;
+    case RT_UN_SWISH: ROW1(float, float, x * v_sigmoid(p0 * x)); break;
     default: break;
     }
 }
@@ -137,6 +138,7 @@ static void un_f64(int op, void *o, const void *a, int64_t n, const RtCall *c)
         break;
     case RT_UN_SHRINK: ROW1(double, double, x < -p0 ? x + p1 : x > p0 ? x - p1 : 0); break;
     case RT_UN_MISH: ROW1(double, double, x * tanh(softplus_d(x))); break;
+    case RT_UN_SWISH: ROW1(double, double, x / (1 + exp(-p0 * x))); break;
     default: break;
     }
 }

@@ -151,8 +151,15 @@ int ir_infer_binary(Graph *g, Node *n, Diag *d)
     }
     if (mv_need_n_in(d, n, 2, 2))
         return -1;
-    if (need_input(d, n, 0, kinds) || need_input(d, n, 1, kinds))
+    /* Equal-19 also compares strings */
+    int strings = n->op == OP_EQUAL && n->in[0] && n->in[0]->dtype == RT_STRING;
+    if (strings && n->opset < 19)
+        return ir_node_error(d, n, "string inputs need opset 19 (the model imports %lld)",
+                             (long long)n->opset);
+    if (!strings && (need_input(d, n, 0, kinds) || need_input(d, n, 1, kinds)))
         return -1;
+    if (strings && !n->in[1])
+        return ir_node_error(d, n, "input 1 is missing");
     /* Pow-12 and later take an exponent of any numeric type. */
     if (n->op != OP_POW && need_same_dtype(d, n, 0, 1))
         return -1;
@@ -220,6 +227,7 @@ int ir_infer_unary(Graph *g, Node *n, Diag *d)
             code = RT_UN_GELU_TANH;
         break;
     }
+    case OP_SWISH:
     case OP_ELU:
     case OP_CELU:
     case OP_THRESHOLDED_RELU:

@@ -155,6 +155,7 @@ int ir_infer_trilu(Graph *g, Node *n, Diag *d)
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
 
+/* CumSum, and CumProd (opset 26) with the same inputs and attributes. */
 int ir_infer_cumsum(Graph *g, Node *n, Diag *d)
 {
     (void)g;
@@ -173,6 +174,7 @@ int ir_infer_cumsum(Graph *g, Node *n, Diag *d)
                              x->rank);
     ir_param_int(n, RT_CUMSUM_EXCLUSIVE, ir_attr_int(n, "exclusive", 0) != 0);
     ir_param_int(n, RT_CUMSUM_REVERSE, ir_attr_int(n, "reverse", 0) != 0);
+    ir_param_int(n, RT_CUMSUM_PROD, n->op == OP_CUMPROD);
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
 

@@ -37,6 +37,17 @@ static int check_axis_param(Diag *d, const Node *n, const Value *x, const Value 
     return 0;
 }
 
+/* Blocked quantization (block_size, opset 21) is not implemented: refused by
+ * name rather than misread as a per-axis scale of the wrong length. */
+static int no_blocks(Diag *d, const Node *n)
+{
+    int64_t b = ir_attr_int(n, "block_size", 0);
+    if (b)
+        return ir_node_error(d, n, "block_size %lld (blocked quantization, opset 21) is not "
+                             "supported", (long long)b);
+    return 0;
+}
+
 int ir_infer_quantize_linear(Graph *g, Node *n, Diag *d)
 {
     (void)g;
@@ -46,7 +57,20 @@ int ir_infer_quantize_linear(Graph *g, Node *n, Diag *d)
     if (!rt_is_float(x->dtype) || !rt_is_float(s->dtype))
         return ir_node_error(d, n, "input and scale must be float, not %s and %s",
                              rt_dtype_name(x->dtype), rt_dtype_name(s->dtype));
-    int ydt = z ? z->dtype : RT_U8, axis;
+    if (no_blocks(d, n))
+        return -1;
+    /* output_dtype (opset 21) names y's type when there is no zero point */
+    int64_t odt = ir_attr_int(n, "output_dtype", 0);
+    if (odt && z && odt != z->dtype)
+        return ir_node_error(d, n, "output_dtype %lld differs from the zero point's type %s",
+                             (long long)odt, rt_dtype_name(z->dtype));
+    /* precision (opset 23) sets the type x / scale is computed in; onnxcc
+     * computes in float32, which is right only for float32 or no request */
+    int64_t prec = ir_attr_int(n, "precision", 0);
+    if (prec && prec != RT_F32)
+        return ir_node_error(d, n, "precision %lld (%s) is not supported (float32 only)",
+                             (long long)prec, rt_dtype_name((int)prec));
+    int ydt = z ? z->dtype : odt ? (int)odt : RT_U8, axis;
     if (!is_q8(ydt))
         return ir_node_error(d, n, "zero point type %s is not supported (uint8, int8)",
                              rt_dtype_name(ydt));
@@ -64,6 +88,13 @@ int ir_infer_dequantize_linear(Graph *g, Node *n, Diag *d)
         return -1;
     const Value *x = n->in[0], *s = n->in[1], *z = ir_input(n, 2);
     int axis;
+    if (no_blocks(d, n))
+        return -1;
+    int64_t odt = ir_attr_int(n, "output_dtype", 0);
+    if (odt && odt != s->dtype)
+        return ir_node_error(d, n, "output_dtype %lld (%s) differs from the scale's type %s; "
+                             "not supported", (long long)odt, rt_dtype_name((int)odt),
+                             rt_dtype_name(s->dtype));
     if (!is_q8(x->dtype) && x->dtype != RT_I32)
         return ir_node_error(d, n, "input type %s is not supported (uint8, int8, int32)",
                              rt_dtype_name(x->dtype));

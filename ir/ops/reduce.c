@@ -38,8 +38,15 @@ int ir_infer_reduce(Graph *g, Node *n, Diag *d)
     const Value *x = n->n_in > 0 ? n->in[0] : NULL;
     if (!x)
         return ir_node_error(d, n, "input 0 is missing");
-    if (!is_numeric(x->dtype))
-        return ir_node_error(d, n, "dtype %s is not supported", rt_dtype_name(x->dtype));
+    /* ReduceMax and ReduceMin-20 also take bool (any, all); the kernel's
+     * integer path holds bools as 0 and 1 */
+    int bool_ok = (n->op == OP_REDUCE_MAX || n->op == OP_REDUCE_MIN) && n->opset >= 20;
+    if (!is_numeric(x->dtype) && !(x->dtype == RT_BOOL && bool_ok))
+        return ir_node_error(d, n, "dtype %s is not supported%s", rt_dtype_name(x->dtype),
+                             x->dtype == RT_BOOL && (n->op == OP_REDUCE_MAX ||
+                                                     n->op == OP_REDUCE_MIN)
+                                 ? " before opset 20"
+                                 : "");
     int axes_input = n->opset >= (n->op == OP_REDUCE_SUM ? 13 : 18);
     int64_t axes[IR_MAX_RANK];
     int na;

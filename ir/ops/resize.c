@@ -83,8 +83,10 @@ int ir_infer_resize(Graph *g, Node *n, Diag *d)
         if (nearest < 0)
             return ir_node_error(d, n, "nearest_mode '%s' is not supported", ns);
     }
-    if (ir_attr_int(n, "antialias", 0) && mode != RT_RESIZE_NEAREST)
-        return ir_node_error(d, n, "antialias is not supported");
+    /* antialias (opset 18) only changes linear and cubic */
+    int aa = !legacy && ir_attr_int(n, "antialias", 0) && mode != RT_RESIZE_NEAREST;
+    if (aa && coord == RT_COORD_TF_CROP_AND_RESIZE)
+        return ir_node_error(d, n, "antialias with tf_crop_and_resize is not supported");
     const char *policy = ir_attr_str(n, "keep_aspect_ratio_policy", "stretch");
     if (strcmp(policy, "stretch") && strcmp(policy, "not_larger") && strcmp(policy, "not_smaller"))
         return ir_node_error(d, n, "keep_aspect_ratio_policy '%s' is not supported", policy);
@@ -206,7 +208,13 @@ int ir_infer_resize(Graph *g, Node *n, Diag *d)
                                  "supported", ms);
     }
 
-    ir_param_int(n, RT_RESIZE_MODE, mode);
+    for (int k = 0; aa && k < r; k++) {
+        double sk = s[k] < 1 ? s[k] : 1, support = mode == RT_RESIZE_CUBIC ? 2 : 1;
+        if (2 * (-(floor(-support / sk) + 1) + 1) > RT_RESIZE_AA_MAXTAPS)
+            return ir_node_error(d, n, "antialias: axis %d shrinks by %g, which needs more than "
+                                 "%d taps (not supported)", k, 1 / s[k], RT_RESIZE_AA_MAXTAPS);
+    }
+    ir_param_int(n, RT_RESIZE_MODE, aa ? mode | RT_RESIZE_ANTIALIAS : mode);
     ir_param_int(n, RT_RESIZE_COORD, coord);
     ir_param_int(n, RT_RESIZE_NEAREST_MODE, nearest);
     ir_param_int(n, RT_RESIZE_EXCLUDE_OUTSIDE, ir_attr_int(n, "exclude_outside", 0) != 0);

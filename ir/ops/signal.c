@@ -70,39 +70,49 @@ static int need_signal(Diag *d, const Node *n, int min_rank)
     return 0;
 }
 
-/* DFT (opset 17): axis is an attribute (opset 20 made it an input), the
- * optional dft_length input pads or truncates each lane, and one-sided output
- * keeps bins 0..n/2, which is also what ONNX's reference does for complex
- * input and for the inverse. */
+/* DFT: axis is an attribute (default 1) in opset 17 and an optional scalar
+ * input 2 from opset 20 (default -2, counted on the input's axes); the
+ * optional dft_length input pads or truncates each lane. One-sided forward
+ * output keeps bins 0..n/2, as ONNX's reference also does for complex input.
+ * An inverse one-sided transform is numpy's irfft: the input holds n/2 + 1
+ * bins (n defaults to 2 (bins - 1)) and the output is n real samples with a
+ * last axis of 1, which is what ONNX 1.23's tests expect of both opsets. */
 int ir_infer_dft(Graph *g, Node *n, Diag *d)
 {
     (void)g;
-    if (n->opset >= 20)
-        return ir_node_error(d, n, "DFT of opset %lld (axis as an input) is not supported",
-                             (long long)n->opset);
     if (need_signal(d, n, 2))
         return -1;
     const Value *x = n->in[0];
     int r = x->rank;
     int64_t a = ir_attr_int(n, "axis", 1);
+    if (n->opset >= 20) {
+        if (ir_attr(n, "axis"))
+            return ir_node_error(d, n, "DFT of opset %lld takes axis as input 2, not as an "
+                                 "attribute", (long long)n->opset);
+        a = -2;
+        if (ir_input(n, 2) && const_int(d, n, 2, "axis", &a))
+            return -1;
+    }
     int axis = ir_axis(a, r);
     if (axis < 0 || axis > r - 2)
         return ir_node_error(d, n, "axis %lld is out of range: the last of the %d axes holds "
                              "the (re, im) pairs", (long long)a, r);
-    int64_t len = x->dims[axis];
+    int inverse = ir_attr_int(n, "inverse", 0) != 0;
+    int onesided = ir_attr_int(n, "onesided", 0) != 0;
+    int irfft = inverse && onesided;
+    int64_t len = irfft ? 2 * (x->dims[axis] - 1) : x->dims[axis];
     if (ir_input(n, 1) && const_int(d, n, 1, "dft_length", &len))
         return -1;
     if (len < 1)
         return ir_node_error(d, n, "the transform length %lld is not positive", (long long)len);
-    int onesided = ir_attr_int(n, "onesided", 0) != 0;
     int64_t dims[IR_MAX_RANK];
     for (int i = 0; i < r; i++)
         dims[i] = x->dims[i];
-    dims[axis] = onesided ? len / 2 + 1 : len;
-    dims[r - 1] = 2;
+    dims[axis] = irfft ? len : onesided ? len / 2 + 1 : len;
+    dims[r - 1] = irfft ? 1 : 2;
     ir_param_int(n, RT_DFT_AXIS, axis);
     ir_param_int(n, RT_DFT_N, len);
-    ir_param_int(n, RT_DFT_INVERSE, ir_attr_int(n, "inverse", 0) != 0);
+    ir_param_int(n, RT_DFT_INVERSE, inverse);
     return ir_set_out(n, 0, x->dtype, r, dims);
 }
 

@@ -364,7 +364,7 @@ static void run_case(Case *c, const Config *cfg, int idx)
     ir_graph_free(g);
 }
 
-static int collect(const char *root, Case *cases, int n)
+static int collect(const char *root, const char *suite, Case *cases, int n)
 {
     DIR *dp = opendir(root);
     if (!dp)
@@ -377,8 +377,6 @@ static int collect(const char *root, Case *cases, int n)
             names[k++] = strdup(de->d_name);
     closedir(dp);
     qsort(names, (size_t)k, sizeof *names, cmp_str);
-    const char *suite = strrchr(root, '/');
-    suite = suite && suite[1] ? suite + 1 : root;
     for (int i = 0; i < k; i++) {
         char p[1200];
         fmt(p, sizeof p, "%s/%s/model.onnx", root, names[i]);
@@ -431,11 +429,13 @@ static void run_all(Case *cases, int n, const Config *cfg)
                 char p[1100];
                 fmt(p, sizeof p, "%s/%d.result", cfg->workdir, next);
                 FILE *f = fopen(p, "w");
-                if (f) {
-                    fprintf(f, "%d\n%s\n", cases[next].status, cases[next].reason);
-                    fclose(f);
+                if (!f) {
+                    fprintf(stderr, "onnxcc_conformance: cannot write %s: %s\n", p,
+                            strerror(errno));
+                    _exit(3);
                 }
-                _exit(0);
+                fprintf(f, "%d\n%s\n", cases[next].status, cases[next].reason);
+                _exit(fclose(f) ? 3 : 0);
             }
             pids[next++] = pid;
             running++;
@@ -451,16 +451,24 @@ static void run_all(Case *cases, int n, const Config *cfg)
             ;
         if (i == next)
             continue;
+        /* a finished case's pid may come back for a later case (a long run
+         * on a busy machine wraps pid_max): forget it, or that later case's
+         * end would be read as this one's, from a result already removed */
+        pids[i] = 0;
         Case *c = &cases[i];
         char p[1100];
         fmt(p, sizeof p, "%s/%d.result", cfg->workdir, i);
         FILE *f = fopen(p, "r");
-        if (WIFSIGNALED(status) || !f) {
+        if (WIFSIGNALED(status)) {
             c->status = ST_FAIL;
             fmt(c->reason, sizeof c->reason, "%s (signal %d)",
-                     WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? "timed out"
-                                                                         : "crashed",
-                     WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+                WTERMSIG(status) == SIGALRM ? "timed out" : "crashed", WTERMSIG(status));
+        } else if (!f) {
+            /* the case's process ended without its result: the harness's
+             * failure (its own exit status says which), not the case's */
+            c->status = ST_FAIL;
+            fmt(c->reason, sizeof c->reason, "no result: the case's process exited with "
+                "status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         } else {
             if (fscanf(f, "%d\n", &c->status) != 1)
                 c->status = ST_FAIL;
@@ -497,7 +505,8 @@ static void run_all(Case *cases, int n, const Config *cfg)
 }
 
 static const char usage[] =
-    "usage: onnxcc_conformance [options] SUITE_DIR...\n"
+    "usage: onnxcc_conformance [options] [LABEL=]SUITE_DIR...\n"
+    "  a case's id is LABEL/case; LABEL defaults to SUITE_DIR's last component\n"
     "  --expect FILE   cases that must pass; exit 1 if any of them does not\n"
     "  --write FILE    write the cases that passed (to refresh the expect list)\n"
     "  --report FILE   write markdown: passed per suite and per op family, and every\n"
@@ -516,7 +525,7 @@ int main(int argc, char **argv)
     int verbose = 0;
     static Case cases[MAX_CASES];
     int n = 0;
-    const char *suites[64];
+    const char *suites[64], *labels[64]; /* folders, and the ids' first part */
     int n_suites = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -547,7 +556,16 @@ int main(int argc, char **argv)
             fputs(usage, stderr);
             return 2;
         } else if (n_suites < 64) {
-            suites[n_suites++] = a;
+            /* LABEL=DIR names a suite whose folder name is taken (two "node"s) */
+            const char *eq = strchr(a, '='), *sl = strchr(a, '/');
+            if (eq && (!sl || eq < sl) && eq > a) {
+                labels[n_suites] = strndup(a, (size_t)(eq - a));
+                suites[n_suites++] = eq + 1;
+            } else {
+                const char *b = strrchr(a, '/');
+                labels[n_suites] = b && b[1] ? b + 1 : a;
+                suites[n_suites++] = a;
+            }
         }
     }
     if (!n_suites) {
@@ -559,7 +577,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "onnxcc_conformance: no such suite folder '%s'\n", suites[i]);
             return 2;
         }
-        n = collect(suites[i], cases, n);
+        n = collect(suites[i], labels[i], cases, n);
     }
     if (filter) {
         int m = 0;
@@ -621,10 +639,8 @@ int main(int argc, char **argv)
                 continue;
             int in_run = 0; /* only the suites given on this command line */
             for (int i = 0; i < n_suites; i++) {
-                const char *b = strrchr(suites[i], '/');
-                b = b && b[1] ? b + 1 : suites[i];
-                size_t bl = strlen(b);
-                in_run |= !strncmp(line, b, bl) && line[bl] == '/';
+                size_t bl = strlen(labels[i]);
+                in_run |= !strncmp(line, labels[i], bl) && line[bl] == '/';
             }
             if (!in_run)
                 continue;

@@ -7,8 +7,8 @@
 
 #include "onnx/onnx.pb-c.h"
 
-/* Every ONNX op (ai.onnx up to opset 18, the training ops and the
- * com.microsoft ops onnxcc writes), by family. Kept here rather than drawn
+/* Every ONNX op (ai.onnx up to opset 28, ai.onnx.ml, the training ops and
+ * the com.microsoft ops onnxcc writes), by family. Kept here rather than drawn
  * from ir/ops.def because the table must also place the ops onnxcc does not
  * know yet (If, StringNormalizer, DFT...): those are what the report is for. */
 static const struct {
@@ -20,14 +20,14 @@ static const struct {
      "BitwiseXor Cast CastLike Ceil Celu Clip Cos Cosh Div Elu Equal Erf Exp Floor Gelu Greater "
      "GreaterOrEqual HardSigmoid HardSwish IsInf IsNaN LeakyRelu Less LessOrEqual Log Max Mean "
      "Min Mish Mod Mul Neg Not Or PRelu Pow Reciprocal Relu Round Selu Shrink Sigmoid Sign Sin "
-     "Sinh Softplus Softsign Sqrt Sub Sum Tan Tanh ThresholdedRelu Where Xor"},
+     "Sinh Softplus Softsign Sqrt Sub Sum Swish SwiGLU Tan Tanh ThresholdedRelu Where Xor BitCast"},
     {"linear algebra", "MatMul Gemm Einsum Det"},
     {"reduction",
      "ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp ReduceMax ReduceMean ReduceMin ReduceProd "
-     "ReduceSum ReduceSumSquare ArgMax ArgMin CumSum"},
+     "ReduceSum ReduceSumSquare ArgMax ArgMin CumSum CumProd"},
     {"normalization",
      "BatchNormalization InstanceNormalization LayerNormalization GroupNormalization LRN "
-     "LpNormalization MeanVarianceNormalization Softmax LogSoftmax Hardmax"},
+     "LpNormalization MeanVarianceNormalization RMSNormalization Softmax LogSoftmax Hardmax"},
     {"pooling/conv",
      "Conv ConvTranspose FusedConv DeformConv Col2Im AveragePool MaxPool LpPool GlobalAveragePool "
      "GlobalMaxPool GlobalLpPool MaxRoiPool MaxUnpool RoiAlign"},
@@ -38,8 +38,10 @@ static const struct {
     {"indexing",
      "Gather GatherElements GatherND Scatter ScatterElements ScatterND OneHot Compress NonZero "
      "Unique TopK NonMaxSuppression"},
-    {"resize", "Resize Upsample GridSample"},
+    {"resize", "Resize Upsample GridSample AffineGrid ImageDecoder"},
     {"rnn", "RNN GRU LSTM"},
+    {"attention",
+     "Attention FlexAttention LinearAttention RotaryEmbedding CausalConvWithState TensorScatter"},
     {"quantization",
      "QuantizeLinear DequantizeLinear DynamicQuantizeLinear MatMulInteger QLinearMatMul "
      "ConvInteger QLinearConv"},
@@ -55,14 +57,20 @@ static const struct {
      "Bernoulli RandomNormal RandomNormalLike RandomUniform RandomUniformLike Multinomial "
      "Dropout"},
     {"training", "Gradient Momentum Adagrad Adam"},
+    {"ai.onnx.ml",
+     "LabelEncoder TreeEnsemble TreeEnsembleClassifier TreeEnsembleRegressor "
+     "ArrayFeatureExtractor Binarizer CastMap CategoryMapper DictVectorizer FeatureVectorizer "
+     "Imputer LinearClassifier LinearRegressor Normalizer OneHotEncoder SVMClassifier "
+     "SVMRegressor Scaler ZipMap"},
 };
 
 #define N_TABLE ((int)(sizeof table / sizeof table[0]))
 
 const char *const op_families[] = {
     "elementwise", "linear algebra", "reduction", "normalization", "pooling/conv",
-    "movement/shape", "indexing", "resize", "rnn", "quantization", "loss", "control flow",
-    "sequence/optional", "string/text", "signal", "random", "training", "other", "models",
+    "movement/shape", "indexing", "resize", "rnn", "attention", "quantization", "loss",
+    "control flow", "sequence/optional", "string/text", "signal", "random", "training",
+    "ai.onnx.ml", "other", "models",
 };
 const int n_op_families = (int)(sizeof op_families / sizeof op_families[0]);
 

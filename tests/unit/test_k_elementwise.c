@@ -621,15 +621,54 @@ static void test_infer(void)
     ir_graph_free(g);
 }
 
+/* Equal on strings (opset 19) against strcmp, broadcasting [2, 3] with [3];
+ * the strings are separate copies, so only their bytes can make them equal.
+ * Exact: the output is bool. Any other op on strings is a dtype error. */
+static void test_equal_string(void)
+{
+    char s0[] = "a", s1[] = "bc", s2[] = "", t0[] = "a", t1[] = "bd", t2[] = "";
+    const char *x[6] = {s0, s1, s2, t1, s1, "a"}, *y[3] = {t0, "bc", t2};
+    uint8_t o[6];
+    CHECK(RT_OK, bin(RT_BIN_EQ, desc(RT_STRING, 2, DIMS(2, 3)), x, desc(RT_STRING, 1, DIMS(3)),
+                     y, desc(RT_BOOL, 2, DIMS(2, 3)), o));
+    for (int i = 0; i < 6; i++)
+        CHECK(strcmp(x[i], y[i % 3]) == 0, o[i]);
+    CHECK(RT_EDTYPE, bin(RT_BIN_LT, desc(RT_STRING, 2, DIMS(2, 3)), x,
+                         desc(RT_STRING, 1, DIMS(3)), y, desc(RT_BOOL, 2, DIMS(2, 3)), o));
+}
+
+/* Swish (opset 24) against x / (1 + exp(-alpha x)) in double, for alpha 1
+ * and 0.5, float32 (tolerance 2e-6 relative to max(1, |x|): v_sigmoid's
+ * error) and float64 (1e-14). */
+static void test_swish(void)
+{
+    float x[9] = {-20, -4, -1.5f, -0.25f, 0, 0.25f, 1.5f, 4, 20}, y[9];
+    double xd[9], yd[9];
+    for (int k = 0; k < 2; k++) {
+        float alpha[1] = {k ? 0.5f : 1.0f};
+        CHECK(RT_OK, un(RT_UN_SWISH, desc1(RT_F32, 9), x, desc1(RT_F32, 9), y, alpha, 1));
+        for (int i = 0; i < 9; i++) {
+            double want = x[i] / (1 + exp(-(double)alpha[0] * x[i]));
+            CHECK_NEAR(want, y[i], 2e-6 * (fabs(x[i]) > 1 ? fabs(x[i]) : 1));
+            xd[i] = x[i];
+        }
+        CHECK(RT_OK, un(RT_UN_SWISH, desc1(RT_F64, 9), xd, desc1(RT_F64, 9), yd, alpha, 1));
+        for (int i = 0; i < 9; i++)
+            CHECK_NEAR(xd[i] / (1 + exp(-(double)alpha[0] * xd[i])), yd[i], 1e-14);
+    }
+}
+
 int main(void)
 {
     test_binary_f32();
+    test_equal_string();
     test_prelu_channel();
     test_binary_int();
     test_pow_mixed();
     test_half();
     test_variadic();
     test_unary();
+    test_swish();
     test_float_math();
     test_clip();
     test_where();

@@ -237,6 +237,40 @@ static void resize_axis(int64_t *q, double scale, double len)
     memcpy(q, v, sizeof v);
 }
 
+/* Resize antialias (opset 18): downsampling by 2 with half_pixel is the
+ * triangle filter [1, 3, 3, 1] / 8 over the input, edges repeated; the axis
+ * of scale 1 is left as it is; nearest takes no antialias. float64,
+ * tolerance 1e-12. */
+static void test_resize_antialias(void)
+{
+    double x[16], y[8];
+    for (int i = 0; i < 16; i++)
+        x[i] = (double)((i * 7) % 5) - 1.5;
+    int64_t xd[2] = {2, 8}, yd[2] = {2, 4};
+    int64_t p[4 + 8] = {RT_RESIZE_LINEAR | RT_RESIZE_ANTIALIAS, RT_COORD_HALF_PIXEL, 0, 0};
+    resize_axis(p + 4, 1, 2);
+    resize_axis(p + 8, 0.5, 4);
+    float fl[2] = {-0.75f, 0};
+    RtTensorDesc i0 = desc(RT_F64, 2, xd), o0 = desc(RT_F64, 2, yd);
+    RtCall c = call(1, &i0, 1, &o0, 12, p, 2, fl);
+    const void *in[1] = {x};
+    void *out[1] = {y};
+    CHECK(RT_OK, rt_resize(&c, in, out));
+    static const double f[4] = {1.0 / 8, 3.0 / 8, 3.0 / 8, 1.0 / 8};
+    for (int r = 0; r < 2; r++)
+        for (int j = 0; j < 4; j++) {
+            double want = 0;
+            for (int k = 0; k < 4; k++) {
+                int i = 2 * j - 1 + k;
+                i = i < 0 ? 0 : i > 7 ? 7 : i;
+                want += f[k] * x[r * 8 + i];
+            }
+            CHECK_NEAR(want, y[r * 4 + j], 1e-12);
+        }
+    p[0] = RT_RESIZE_NEAREST | RT_RESIZE_ANTIALIAS;
+    CHECK(RT_EINVAL, rt_resize(&c, in, out));
+}
+
 static void test_resize(void)
 {
     /* ONNX test_resize_upsample_scales_linear: 2x2 -> 4x4, half_pixel */
@@ -408,6 +442,35 @@ static void test_misc(void)
     CHECK(14, cs[0]);
     CHECK(9, cs[2]);
     CHECK(0, cs[4]);
+
+    /* CumProd (opset 26) against a running product, every exclusive/reverse
+     * combination, on int32 and float32 [2, 3] along axis 1; exact (small
+     * integers) */
+    int32_t pv[6] = {2, -3, 4, 1, 5, -1}, pi[6];
+    float pf_in[6] = {2, -3, 4, 1, 5, -1}, pf[6];
+    int64_t d23c[2] = {2, 3}, axis1 = 1;
+    for (int fl = 0; fl < 2; fl++)
+        for (int ex = 0; ex < 2; ex++)
+            for (int rv = 0; rv < 2; rv++) {
+                int dt = fl ? RT_F32 : RT_I32;
+                RtTensorDesc pin[2] = {desc(dt, 2, d23c), desc(RT_I64, 0, d1)};
+                RtTensorDesc pout = desc(dt, 2, d23c);
+                const void *pinp[2] = {fl ? (const void *)pf_in : pv, &axis1};
+                void *poutp[1] = {fl ? (void *)pf : pi};
+                int64_t pflags[3] = {ex, rv, 1};
+                RtCall pc = call(2, pin, 1, &pout, 3, pflags, 0, NULL);
+                CHECK(RT_OK, rt_cumsum(&pc, pinp, poutp));
+                for (int r = 0; r < 2; r++) {
+                    int64_t acc = 1;
+                    for (int step = 0; step < 3; step++) {
+                        int j = rv ? 2 - step : step;
+                        int64_t next = acc * pv[r * 3 + j];
+                        int64_t want = ex ? acc : next;
+                        CHECK(want, fl ? (int64_t)pf[r * 3 + j] : pi[r * 3 + j]);
+                        acc = next;
+                    }
+                }
+            }
 
     /* OneHot: indices [1, -1], depth 3, values [0, 5] */
     int64_t oi[2] = {1, -1}, d2[1] = {2}, d23[2] = {2, 3}, last = 1;
@@ -606,6 +669,7 @@ int main(void)
     test_fill_expand_tile();
     test_pad();
     test_resize();
+    test_resize_antialias();
     test_depth_to_space();
     test_indexing();
     test_misc();

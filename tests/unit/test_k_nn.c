@@ -580,6 +580,59 @@ static void test_reduce(void)
     CHECK(2, ay[1]);
 }
 
+/* rt_lpnorm against x / ||x||_p per lane, and an all-zero lane, whose norm
+ * is 0, gives zeros (ONNX's reference), not 0/0 = NaN. Tolerance 1e-6. */
+static void test_lpnorm(void)
+{
+    /* [3, 2] along axis 0: lane 0 is (3, 0, 4), lane 1 all zeros */
+    float x[6] = {3, 0, 0, 0, 4, 0}, y[6];
+    int64_t dims[2] = {3, 2};
+    RtTensorDesc d = desc(RT_F32, 2, dims);
+    for (int p = 1; p <= 2; p++) {
+        int64_t ints[RT_LPNORM_NINTS] = {0, p};
+        const void *in[1] = {x};
+        void *out[1] = {y};
+        CHECK(RT_OK, run(rt_lpnorm, 1, &d, 1, &d, RT_LPNORM_NINTS, ints, 0, NULL, in, out));
+        double norm = p == 1 ? 7.0 : 5.0;
+        CHECK_NEAR(3 / norm, y[0], 1e-6);
+        CHECK_NEAR(0, y[2], 1e-6);
+        CHECK_NEAR(4 / norm, y[4], 1e-6);
+        for (int i = 1; i < 6; i += 2) {
+            CHECK_TRUE(!isnan(y[i]));
+            CHECK_NEAR(0, y[i], 0);
+        }
+    }
+}
+
+/* ReduceMax/ReduceMin of bool (opset 20) against any/all per lane, and the
+ * empty reduction's identity (max false, min true). Exact. */
+static void test_reduce_bool(void)
+{
+    /* [3, 4] over axis 0: columns (1,1,1) (0,0,0) (1,0,1) (0,1,0) */
+    uint8_t x[12] = {1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 1, 0}, y[4];
+    int64_t dims[2] = {3, 4}, ydims[1] = {4};
+    RtTensorDesc dx = desc(RT_BOOL, 2, dims), dy = desc(RT_BOOL, 1, ydims);
+    const void *in[1] = {x};
+    void *out[1] = {y};
+    for (int k = 0; k < 2; k++) {
+        int op = k ? RT_REDUCE_MIN : RT_REDUCE_MAX;
+        int64_t ints[2] = {op, 1};
+        CHECK(RT_OK, run(rt_reduce, 1, &dx, 1, &dy, 2, ints, 0, NULL, in, out));
+        for (int j = 0; j < 4; j++) {
+            int any = x[j] | x[4 + j] | x[8 + j], all = x[j] & x[4 + j] & x[8 + j];
+            CHECK(op == RT_REDUCE_MAX ? any : all, y[j]);
+        }
+    }
+    /* [0, 4] over axis 0 */
+    int64_t edims[2] = {0, 4};
+    RtTensorDesc de = desc(RT_BOOL, 2, edims);
+    int64_t imax[2] = {RT_REDUCE_MAX, 1}, imin[2] = {RT_REDUCE_MIN, 1};
+    CHECK(RT_OK, run(rt_reduce, 1, &de, 1, &dy, 2, imax, 0, NULL, in, out));
+    CHECK(0, y[0]);
+    CHECK(RT_OK, run(rt_reduce, 1, &de, 1, &dy, 2, imin, 0, NULL, in, out));
+    CHECK(1, y[3]);
+}
+
 int main(void)
 {
     test_sgemm();
@@ -589,6 +642,8 @@ int main(void)
     test_pool();
     test_softmax();
     test_norms();
+    test_lpnorm();
     test_reduce();
+    test_reduce_bool();
     return CHECK_DONE();
 }

@@ -251,12 +251,44 @@ static void test_mel(void)
     CHECK_NEAR(0.0, z[24 * 2 + 1], 0);
 }
 
+/* irfft (an inverse whose output has a last axis of 1): the one-sided bins
+ * of a real signal, from naive_dft, give the signal back, for an even and
+ * an odd length; the imaginary parts of bin 0 and of the even length's bin
+ * n/2, which no real signal has, are ignored as numpy's irfft ignores them.
+ * Tolerance 1e-12: everything is float64, n <= 10. */
+static void test_irfft(void)
+{
+    for (int64_t n = 7; n <= 10; n += 3) {
+        double x[10], full[20], y[10];
+        for (int64_t j = 0; j < n; j++)
+            x[j] = (double)((j * 5 + 3) % 7) - 2.5;
+        naive_dft(x, n, 0, 0, full);
+        int64_t bins = n / 2 + 1;
+        full[1] = 99;                 /* bin 0's imaginary part */
+        if (n % 2 == 0)
+            full[2 * (n / 2) + 1] = -7; /* bin n/2's */
+        int64_t xd[3] = {1, bins, 2}, yd[3] = {1, n, 1};
+        RtTensorDesc in = desc(RT_F64, 3, xd), out = desc(RT_F64, 3, yd);
+        int64_t ints[3] = {1, n, 1};
+        RtCall c = {1, 1, &in, &out, 3, 0, ints, NULL};
+        const void *ip[1] = {full};
+        void *op[1] = {y};
+        CHECK(RT_OK, rt_dft(&c, ip, op));
+        for (int64_t j = 0; j < n; j++)
+            CHECK_NEAR(x[j], y[j], 1e-12);
+        /* a real output is only the inverse's */
+        ints[2] = 0;
+        CHECK(RT_EINVAL, rt_dft(&c, ip, op));
+    }
+}
+
 int main(void)
 {
     test_windows();
     test_dft_small();
     test_dft_paths();
     test_dft_axis();
+    test_irfft();
     test_stft();
     test_mel();
     return CHECK_DONE();
