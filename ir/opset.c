@@ -6,14 +6,16 @@
 
 /* The first opset of the default domain in which each op exists, for the ops
  * that are not in opset 1 (ONNX 1.12's schemas, plus Mish and the bitwise ops
- * of opset 18 and Gelu of 20). Kept apart from ops.def, which says what onnxcc
- * implements, not what ONNX defined when; sorted by name for bsearch. */
+ * of opset 18, Gelu of 20, and the newer ops of opsets 18 to 20). Kept apart
+ * from ops.def, which says what onnxcc implements, not what ONNX defined when;
+ * sorted by name for bsearch. */
 static const struct Since {
     const char *op;
     int since;
 } since[] = {
     {"Acos", 7},
     {"Acosh", 9},
+    {"AffineGrid", 20},
     {"Asin", 7},
     {"Asinh", 9},
     {"Atan", 7},
@@ -26,6 +28,8 @@ static const struct Since {
     {"BlackmanWindow", 17},
     {"CastLike", 15},
     {"Celu", 12},
+    {"CenterCropPad", 18},
+    {"Col2Im", 18},
     {"Compress", 9},
     {"ConcatFromSequence", 11},
     {"ConstantOfShape", 9},
@@ -34,6 +38,7 @@ static const struct Since {
     {"Cosh", 9},
     {"CumSum", 11},
     {"DFT", 17},
+    {"DeformConv", 19},
     {"DequantizeLinear", 10},
     {"Det", 11},
     {"DynamicQuantizeLinear", 11},
@@ -46,6 +51,7 @@ static const struct Since {
     {"Gelu", 20},
     {"GreaterOrEqual", 12},
     {"GridSample", 16},
+    {"GroupNormalization", 18},
     {"HammingWindow", 17},
     {"HannWindow", 17},
     {"HardSwish", 14},
@@ -70,6 +76,7 @@ static const struct Since {
     {"QLinearMatMul", 10},
     {"QuantizeLinear", 10},
     {"Range", 11},
+    {"RegexFullMatch", 20},
     {"Resize", 10},
     {"ReverseSequence", 10},
     {"RoiAlign", 10},
@@ -92,7 +99,9 @@ static const struct Since {
     {"Sinh", 9},
     {"SoftmaxCrossEntropyLoss", 12},
     {"SplitToSequence", 11},
+    {"StringConcat", 20},
     {"StringNormalizer", 10},
+    {"StringSplit", 20},
     {"Tan", 7},
     {"TfIdfVectorizer", 9},
     {"ThresholdedRelu", 10},

@@ -144,7 +144,7 @@ int rt_conv(const RtCall *c, const void *const *in, void *const *out);
 int rt_conv_transpose(const RtCall *c, const void *const *in, void *const *out);
 
 /* ---- pooling (k_pool.c) ---- */
-enum { RT_POOL_MAX = 0, RT_POOL_AVG = 1 };
+enum { RT_POOL_MAX = 0, RT_POOL_AVG = 1, RT_POOL_LP = 2 };
 /* MaxPool, AveragePool: X [N, C, s1..s_nsp], nsp = 1..3; output 1 (MaxPool's
  * int64 Indices) optional. The ints hold mode (RT_POOL_*), nsp,
  * count_include_pad and storage_order, then runs of nsp kernel extents,
@@ -156,6 +156,10 @@ enum { RT_POOL_MODE, RT_POOL_NSP, RT_POOL_INCLUDE_PAD, RT_POOL_STORAGE, RT_POOL_
 #define RT_POOL_PADS_END(nsp) (RT_POOL_KERNEL + 4 * (nsp))
 #define RT_POOL_NINTS(nsp) (RT_POOL_KERNEL + 5 * (nsp))
 int rt_pool(const RtCall *c, const void *const *in, void *const *out);
+/* LpPool: the same ints (mode RT_POOL_LP) and the float p >= 1; each output
+ * is (sum |x|^p)^(1/p) over the window's taps inside X (padding adds 0). */
+enum { RT_POOL_F_P, RT_POOL_NFLOATS };
+int rt_lppool(const RtCall *c, const void *const *in, void *const *out);
 /* GlobalAveragePool, GlobalMaxPool. */
 enum { RT_GLOBAL_POOL_MODE, RT_GLOBAL_POOL_NINTS };
 int rt_global_pool(const RtCall *c, const void *const *in, void *const *out);

@@ -303,7 +303,23 @@ int ir_infer_conv_transpose(Graph *g, Node *n, Diag *d)
     return ir_set_out(n, 0, x->dtype, x->rank, dims);
 }
 
-/* ---- MaxPool, AveragePool ---- */
+/* ---- MaxPool, AveragePool, LpPool ---- */
+
+/* LpPool's p: an int from opset 2, a float in opset 1; the kernel takes a float. */
+static int lp_exponent(Diag *d, const Node *n, float *p)
+{
+    const Attr *a = ir_attr(n, "p");
+    if (!a)
+        *p = 2;
+    else if (a->type == AT_INT && a->i >= 1 && a->i <= 1024)
+        *p = (float)a->i;
+    else if (a->type == AT_FLOAT && n->opset < 2 && a->f >= 1 && a->f <= 1024)
+        *p = a->f;
+    else
+        return ir_node_error(d, n, "attribute 'p' must be an integer from 1 to 1024%s",
+                             n->opset < 2 ? " (a float in opset 1)" : "");
+    return 0;
+}
 
 int ir_infer_pool(Graph *g, Node *n, Diag *d)
 {
@@ -311,7 +327,7 @@ int ir_infer_pool(Graph *g, Node *n, Diag *d)
     const Value *x = ir_input(n, 0);
     if (!x)
         return ir_node_error(d, n, "input 0 is missing");
-    int is_max = n->op == OP_MAX_POOL;
+    int is_max = n->op == OP_MAX_POOL, is_lp = n->op == OP_LP_POOL;
     int ok = rt_is_float(x->dtype) || (is_max && (x->dtype == RT_I8 || x->dtype == RT_U8));
     if (!ok)
         return ir_node_error(d, n, "dtype %s is not supported", rt_dtype_name(x->dtype));
@@ -333,7 +349,13 @@ int ir_infer_pool(Graph *g, Node *n, Diag *d)
             return ir_node_error(d, n, "has %d outputs", n->n_out);
         ir_set_out(n, 1, RT_I64, x->rank, dims);
     }
-    ir_param_int(n, RT_POOL_MODE, is_max ? RT_POOL_MAX : RT_POOL_AVG);
+    if (is_lp) {
+        float p = 2;
+        if (lp_exponent(d, n, &p))
+            return -1;
+        ir_param_float(n, RT_POOL_F_P, p);
+    }
+    ir_param_int(n, RT_POOL_MODE, is_max ? RT_POOL_MAX : is_lp ? RT_POOL_LP : RT_POOL_AVG);
     ir_param_int(n, RT_POOL_NSP, win.nsp);
     ir_param_int(n, RT_POOL_INCLUDE_PAD, ir_attr_int(n, "count_include_pad", 0) != 0);
     ir_param_int(n, RT_POOL_STORAGE, storage);
