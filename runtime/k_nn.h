@@ -192,6 +192,13 @@ int rt_lrn(const RtCall *c, const void *const *in, void *const *out);
 /* LpNormalization along a non-negative axis, p 1 or 2. */
 enum { RT_LPNORM_AXIS, RT_LPNORM_P, RT_LPNORM_NINTS };
 int rt_lpnorm(const RtCall *c, const void *const *in, void *const *out);
+/* GroupNormalization (k_groupnorm.c): X [N, C, ...] in `groups` groups of
+ * C / groups channels, each normalized by its own mean and variance, then
+ * scaled and shifted by scale, bias: per channel ([C], opset 21) or, with
+ * per_channel 0, per group ([groups], opset 18). Statistics in double. */
+enum { RT_GROUPNORM_GROUPS, RT_GROUPNORM_PER_CHANNEL, RT_GROUPNORM_NINTS };
+enum { RT_GROUPNORM_F_EPSILON, RT_GROUPNORM_NFLOATS };
+int rt_groupnorm(const RtCall *c, const void *const *in, void *const *out);
 
 /* ---- reductions (k_reduce.c) ---- */
 enum {
