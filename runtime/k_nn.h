@@ -143,6 +143,21 @@ enum { RT_CONV_F_LO, RT_CONV_F_HI, RT_CONV_NFLOATS };
 int rt_conv(const RtCall *c, const void *const *in, void *const *out);
 int rt_conv_transpose(const RtCall *c, const void *const *in, void *const *out);
 
+/* ---- Col2Im (k_col2im.c) ----
+ * in[0] [N, C * prod(block), L] into out[0] [N, C, image...], nsp = 1..
+ * RT_MAX_RANK - 2: column (c * prod(block) + b, l) is tap b of the block at
+ * position l of the window's grid (row-major), added to the image element
+ * it covers; taps in the padding are dropped. Float dtypes. The ints hold
+ * nsp, then runs of nsp block extents, strides, dilations, pads_begin and
+ * grid extents (block positions per axis; their product is L). */
+enum { RT_COL2IM_NSP, RT_COL2IM_BLOCK };
+#define RT_COL2IM_STRIDES(nsp) (RT_COL2IM_BLOCK + (nsp))
+#define RT_COL2IM_DIL(nsp) (RT_COL2IM_BLOCK + 2 * (nsp))
+#define RT_COL2IM_PADS(nsp) (RT_COL2IM_BLOCK + 3 * (nsp))
+#define RT_COL2IM_GRID(nsp) (RT_COL2IM_BLOCK + 4 * (nsp))
+#define RT_COL2IM_NINTS(nsp) (RT_COL2IM_BLOCK + 5 * (nsp))
+int rt_col2im(const RtCall *c, const void *const *in, void *const *out);
+
 /* ---- pooling (k_pool.c) ---- */
 enum { RT_POOL_MAX = 0, RT_POOL_AVG = 1, RT_POOL_LP = 2 };
 /* MaxPool, AveragePool: X [N, C, s1..s_nsp], nsp = 1..3; output 1 (MaxPool's

@@ -1,4 +1,4 @@
-/* conv.c: shapes and kernel parameters of Conv, ConvTranspose and the pooling ops. */
+/* conv.c: shapes and kernel parameters of Conv, ConvTranspose, the pooling ops and Col2Im. */
 #include <float.h>
 #include <string.h>
 
@@ -381,4 +381,70 @@ int ir_infer_global_pool(Graph *g, Node *n, Diag *d)
         dims[i] = i < 2 ? x->dims[i] : 1;
     ir_param_int(n, RT_GLOBAL_POOL_MODE, n->op == OP_GLOBAL_MAX_POOL ? RT_POOL_MAX : RT_POOL_AVG);
     return ir_set_out(n, 0, x->dtype, x->rank, dims);
+}
+
+/* ---- Col2Im (opset 18) ---- */
+
+/* input [N, C * prod(block), L], image_shape and block_shape constant [nsp];
+ * L must be the count of block positions the window slides over. */
+int ir_infer_col2im(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    const Value *x = ir_input(n, 0);
+    if (!x || !ir_input(n, 1) || !ir_input(n, 2))
+        return ir_node_error(d, n, "needs 3 inputs (input, image_shape, block_shape)");
+    if (!rt_is_float(x->dtype))
+        return ir_node_error(d, n, "dtype %s is not supported (float types only)",
+                             rt_dtype_name(x->dtype));
+    if (x->rank != 3)
+        return ir_node_error(d, n, "input must have rank 3 [N, C*prod(block_shape), L], got %d",
+                             x->rank);
+    int64_t img[MAX_SP + 1], blk[MAX_SP + 1];
+    int nsp = ir_const_ints(n->in[1], img, MAX_SP + 1);
+    if (nsp < 0)
+        return ir_err_not_const(d, n, 1);
+    int nb = ir_const_ints(n->in[2], blk, MAX_SP + 1);
+    if (nb < 0)
+        return ir_err_not_const(d, n, 2);
+    if (nsp < 1 || nsp > MAX_SP || nb != nsp)
+        return ir_node_error(d, n, "image_shape (%d values) and block_shape (%d) must have the "
+                             "same length, 1 to %d", nsp, nb, MAX_SP);
+    Window w = {.nsp = nsp};
+    int64_t pads[2 * MAX_SP];
+    if (ints_attr(d, n, "strides", nsp, 1, 1, w.st) ||
+        ints_attr(d, n, "dilations", nsp, 1, 1, w.dil) ||
+        ints_attr(d, n, "pads", 2 * nsp, 0, 0, pads))
+        return -1;
+    int64_t blocks = 1, positions = 1, grid[MAX_SP], dims[2 + MAX_SP];
+    for (int i = 0; i < nsp; i++) {
+        if (img[i] < 1 || img[i] > MAX_WINDOW_ATTR || blk[i] < 1 || blk[i] > MAX_WINDOW_ATTR)
+            return ir_node_error(d, n, "image_shape[%d] = %lld and block_shape[%d] = %lld must "
+                                 "be positive", i, (long long)img[i], i, (long long)blk[i]);
+        w.k[i] = blk[i];
+        w.pb[i] = pads[i];
+        w.pe[i] = pads[nsp + i];
+        int64_t span = img[i] + w.pb[i] + w.pe[i] - ((blk[i] - 1) * w.dil[i] + 1);
+        if (span < 0)
+            return ir_node_error(d, n, "the block (extent %lld) is larger than the padded image "
+                                 "(%lld) on axis %d", (long long)((blk[i] - 1) * w.dil[i] + 1),
+                                 (long long)(img[i] + w.pb[i] + w.pe[i]), i);
+        grid[i] = span / w.st[i] + 1;
+        blocks *= blk[i];
+        positions *= grid[i];
+        dims[2 + i] = img[i];
+    }
+    if (x->dims[1] % blocks || x->dims[2] != positions)
+        return ir_node_error(d, n, "input is [%lld, %lld, %lld]: dimension 1 must be a multiple "
+                             "of prod(block_shape) = %lld and dimension 2 the %lld block "
+                             "positions", (long long)x->dims[0], (long long)x->dims[1],
+                             (long long)x->dims[2], (long long)blocks, (long long)positions);
+    dims[0] = x->dims[0];
+    dims[1] = x->dims[1] / blocks;
+    ir_param_int(n, RT_COL2IM_NSP, nsp);
+    ir_param_ints(n, RT_COL2IM_BLOCK, w.k, nsp);
+    ir_param_ints(n, RT_COL2IM_STRIDES(nsp), w.st, nsp);
+    ir_param_ints(n, RT_COL2IM_DIL(nsp), w.dil, nsp);
+    ir_param_ints(n, RT_COL2IM_PADS(nsp), w.pb, nsp);
+    ir_param_ints(n, RT_COL2IM_GRID(nsp), grid, nsp);
+    return ir_set_out(n, 0, x->dtype, 2 + nsp, dims);
 }
