@@ -143,6 +143,18 @@ enum { RT_CONV_F_LO, RT_CONV_F_HI, RT_CONV_NFLOATS };
 int rt_conv(const RtCall *c, const void *const *in, void *const *out);
 int rt_conv_transpose(const RtCall *c, const void *const *in, void *const *out);
 
+/* ---- DeformConv (k_deform.c) ----
+ * 2-D: X [N, C, H, W], W [M, C/group, kH, kW], offset [N, og*kH*kW*2, oH, oW]
+ * ((dy, dx) per offset group and tap), optional B [M] and mask
+ * [N, og*kH*kW, oH, oW] (omitted: descriptor dtype RT_UNDEF). Tap (i, j) of
+ * output (y, x) reads X bilinearly at (y*s0 - p0 + i*d0 + dy, x*s1 - p1 +
+ * j*d1 + dx), zero outside; channel c uses offset group c / (C / og). All
+ * float of one dtype; sums in double. The ints hold group, offset_group, then
+ * pairs of strides, dilations and pads_begin. */
+enum { RT_DEFORM_GROUP, RT_DEFORM_OFFSET_GROUP, RT_DEFORM_STRIDES, RT_DEFORM_DIL = 4,
+       RT_DEFORM_PADS = 6, RT_DEFORM_NINTS = 8 };
+int rt_deform_conv(const RtCall *c, const void *const *in, void *const *out);
+
 /* ---- Col2Im (k_col2im.c) ----
  * in[0] [N, C * prod(block), L] into out[0] [N, C, image...], nsp = 1..
  * RT_MAX_RANK - 2: column (c * prod(block) + b, l) is tap b of the block at

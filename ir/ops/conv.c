@@ -1,4 +1,4 @@
-/* conv.c: shapes and kernel parameters of Conv, ConvTranspose, the pooling ops and Col2Im. */
+/* conv.c: shapes and kernel parameters of Conv, ConvTranspose, DeformConv, the pooling ops and Col2Im. */
 #include <float.h>
 #include <string.h>
 
@@ -52,7 +52,7 @@ static int read_window(Diag *d, const Node *n, int nsp, const int64_t *wk, Windo
     if (nsp < 1 || nsp > MAX_SP)
         return ir_node_error(d, n, "%d spatial axes are not supported (1 to %d)", nsp, MAX_SP);
     w->nsp = nsp;
-    int64_t ks[MAX_SP];
+    int64_t ks[MAX_SP] = {0};
     int has_k = ir_attr(n, "kernel_shape") != NULL;
     if (has_k && ints_attr(d, n, "kernel_shape", nsp, 1, 1, ks))
         return -1;
@@ -447,4 +447,59 @@ int ir_infer_col2im(Graph *g, Node *n, Diag *d)
     ir_param_ints(n, RT_COL2IM_PADS(nsp), w.pb, nsp);
     ir_param_ints(n, RT_COL2IM_GRID(nsp), grid, nsp);
     return ir_set_out(n, 0, x->dtype, 2 + nsp, dims);
+}
+
+/* ---- DeformConv (opset 19) ---- */
+
+/* X [N, C, H, W], W [M, C/group, kH, kW], offset [N, og*2*kH*kW, oH, oW],
+ * optional B [M] and mask [N, og*kH*kW, oH, oW]. 2-D only, as ONNX's
+ * reference. */
+int ir_infer_deform_conv(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    const Value *x = ir_input(n, 0), *w = ir_input(n, 1), *off = ir_input(n, 2);
+    const Value *b = ir_input(n, 3), *mask = ir_input(n, 4);
+    if (!x || !w || !off)
+        return ir_node_error(d, n, "input %d is missing", !x ? 0 : !w ? 1 : 2);
+    if (!rt_is_float(x->dtype) || w->dtype != x->dtype)
+        return ir_node_error(d, n, "X (%s) and W (%s) must have one float dtype",
+                             rt_dtype_name(x->dtype), rt_dtype_name(w->dtype));
+    if (x->rank != 4 || w->rank != 4)
+        return ir_node_error(d, n, "only 2-D deformable convolution is supported (X and W of "
+                             "rank 4, got %d and %d)", x->rank, w->rank);
+    if (b && (b->dtype != x->dtype || b->rank != 1 || b->dims[0] != w->dims[0]))
+        return ir_node_error(d, n, "B must be a 1-D %s tensor of %lld values",
+                             rt_dtype_name(x->dtype), (long long)w->dims[0]);
+    int64_t group = ir_attr_int(n, "group", 1), og = ir_attr_int(n, "offset_group", 1);
+    if (group < 1 || x->dims[1] != w->dims[1] * group || w->dims[0] % group)
+        return ir_node_error(d, n, "channels do not match: X has %lld, W is %lldx%lld, group "
+                             "%lld", (long long)x->dims[1], (long long)w->dims[0],
+                             (long long)w->dims[1], (long long)group);
+    if (og < 1 || x->dims[1] % og)
+        return ir_node_error(d, n, "offset_group %lld does not divide the %lld channels",
+                             (long long)og, (long long)x->dims[1]);
+    Window win;
+    int64_t dims[4];
+    if (read_window(d, n, 2, w->dims + 2, &win) ||
+        forward_extents(d, n, &win, x->dims + 2, 0, dims + 2))
+        return -1;
+    dims[0] = x->dims[0];
+    dims[1] = w->dims[0];
+    int64_t taps = win.k[0] * win.k[1];
+    const Value *v[2] = {off, mask};
+    for (int i = 0; i < 2; i++) {
+        if (!v[i])
+            continue;
+        int64_t want = og * taps * (i ? 1 : 2);
+        if (v[i]->dtype != x->dtype || v[i]->rank != 4 || v[i]->dims[0] != dims[0] ||
+            v[i]->dims[1] != want || v[i]->dims[2] != dims[2] || v[i]->dims[3] != dims[3])
+            return ir_node_error(d, n, "%s must be a %s tensor [%lld, %lld, %lld, %lld]",
+                                 i ? "mask" : "offset", rt_dtype_name(x->dtype),
+                                 (long long)dims[0], (long long)want, (long long)dims[2],
+                                 (long long)dims[3]);
+    }
+    ir_param_int(n, RT_DEFORM_GROUP, group);
+    ir_param_int(n, RT_DEFORM_OFFSET_GROUP, og);
+    param_window(n, &win, -1, RT_DEFORM_STRIDES, RT_DEFORM_DIL, RT_DEFORM_PADS, -1);
+    return ir_set_out(n, 0, x->dtype, 4, dims);
 }
