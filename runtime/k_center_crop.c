@@ -1,4 +1,4 @@
-/* k_center_crop.c: CenterCropPad: each output element reads the input at a fixed per-axis offset, zeros outside. */
+/* k_center_crop.c: CenterCropPad: a copy at fixed per-axis offsets, zeros outside. */
 #include <string.h>
 
 #include "rt_internal.h"

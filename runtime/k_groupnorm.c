@@ -1,4 +1,4 @@
-/* k_groupnorm.c: GroupNormalization: statistics per (batch, group of channels), affine per channel or group. */
+/* k_groupnorm.c: GroupNormalization: statistics per (batch, group of channels). */
 #include <math.h>
 
 #include "rt_internal.h"

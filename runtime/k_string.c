@@ -1,4 +1,4 @@
-/* k_string.c: string kernels: Cast to and from string, StringNormalizer, StringConcat, StringSplit. */
+/* k_string.c: string kernels: Cast with strings, StringNormalizer, StringConcat, StringSplit. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

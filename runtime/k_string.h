@@ -67,4 +67,12 @@ int rt_string_concat(const RtCall *c, const void *const *in, void *const *out);
 enum { RT_STRSPLIT_MAXSPLIT, RT_STRSPLIT_SLOT, RT_STRSPLIT_NINTS };
 int rt_string_split(const RtCall *c, const void *const *in, void *const *out);
 
+/* RegexFullMatch (opset 20, k_regex.c): out[0] (bool, in[0]'s shape) says
+ * whether each string of in[0] matches the pattern in[1] (a string scalar)
+ * as a whole. The pattern is RE2 syntax within the subset k_regex.c
+ * describes; rt_regex_check says why one is outside it (err names the
+ * construct), and the kernel gives RT_EINVAL for such a pattern. */
+int rt_regex_check(const char *pattern, char *err, size_t err_len);
+int rt_regex_full_match(const RtCall *c, const void *const *in, void *const *out);
+
 #endif

@@ -1,4 +1,4 @@
-/* conv.c: shapes and kernel parameters of Conv, ConvTranspose, DeformConv, the pooling ops and Col2Im. */
+/* conv.c: shapes and parameters of Conv, ConvTranspose, DeformConv, the pools and Col2Im. */
 #include <float.h>
 #include <string.h>
 

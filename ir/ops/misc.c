@@ -1,4 +1,4 @@
-/* misc.c: shapes and parameters of TopK, MVN, Det, Einsum, GridSample, AffineGrid, MaxUnpool, RoiAlign. */
+/* misc.c: shapes and parameters of TopK, MVN, Det, Einsum, the grid ops, MaxUnpool, RoiAlign. */
 #include <string.h>
 
 #include "ir.h"

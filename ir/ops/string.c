@@ -188,3 +188,33 @@ int ir_infer_string_split(Graph *g, Node *n, Diag *d)
     dims[x->rank] = width;
     return ir_set_out_dyn(g, n, 0, RT_STRING, x->rank + 1, dims, x->rank);
 }
+
+/* ---- RegexFullMatch (opset 20) ---- */
+
+int ir_infer_regex_full_match(Graph *g, Node *n, Diag *d)
+{
+    const Value *x = ir_input(n, 0);
+    if (!x)
+        return ir_node_error(d, n, "expects 1 input");
+    if (x->dtype != RT_STRING)
+        return ir_node_error(d, n, "input is %s, expected string", rt_dtype_name(x->dtype));
+    const Attr *pa = ir_attr(n, "pattern");
+    if (!pa || pa->type != AT_STRING)
+        return ir_node_error(d, n, "attribute 'pattern' is required");
+    if (strlen(pa->s) != pa->s_len)
+        return ir_node_error(d, n, "the pattern holds a NUL byte");
+    char why[200];
+    if (rt_regex_check(pa->s, why, sizeof why))
+        return ir_node_error(d, n, "pattern '%.200s': %s", pa->s, why);
+    /* the pattern travels as a hidden string constant the kernel compiles */
+    Value *pv = hidden_input(g, n, 1, "pattern");
+    if (!pv->data) {
+        pv->dtype = RT_STRING;
+        pv->rank = 0;
+        const char **p = ir_value_alloc_data(g, pv);
+        if (!p)
+            return ir_node_error(d, n, "out of memory");
+        p[0] = pa->s;
+    }
+    return ir_set_out(n, 0, RT_BOOL, x->rank, x->dims);
+}

@@ -1,4 +1,4 @@
-/* test_k_affine_grid.c: AffineGrid against its formula, and 3-D GridSample against functions it must reproduce. */
+/* test_k_affine_grid.c: AffineGrid by its formula; 3-D GridSample on what it must reproduce. */
 #include <math.h>
 #include <stdint.h>
 
@@ -80,7 +80,8 @@ static void test_gridsample_3d(void)
     float pts[4 * 3] = {0.1f, -0.3f, 0.7f, -0.9f, 0.55f, -0.2f, /* inside */
                         1.5f, 0.f, 0.f, 0.f, 0.f, -3.f};          /* outside: x, z */
     float out4[4];
-    RtTensorDesc pg = desc(RT_F32, 5, DIMS(1, 1, 1, 4, 3)), po = desc(RT_F32, 5, DIMS(1, 1, 1, 1, 4));
+    RtTensorDesc pg = desc(RT_F32, 5, DIMS(1, 1, 1, 4, 3));
+    RtTensorDesc po = desc(RT_F32, 5, DIMS(1, 1, 1, 1, 4));
     for (int pad = 0; pad < 2; pad++) {
         int64_t gi[3] = {0, pad, 1};
         RtTensorDesc gin[2] = {xs, pg};

@@ -1,4 +1,4 @@
-/* test_k_center_crop.c: the CenterCropPad kernel against per-element index arithmetic, and its shape rule. */
+/* test_k_center_crop.c: the CenterCropPad kernel against per-element index arithmetic. */
 #include <stdint.h>
 #include <stdlib.h>
 

@@ -1,4 +1,4 @@
-/* test_k_deform.c: DeformConv against a plain convolution (zero offsets) and against sampling a zero-bordered copy of X. */
+/* test_k_deform.c: DeformConv against a plain convolution and a zero-bordered sampler. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>

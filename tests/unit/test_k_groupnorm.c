@@ -1,4 +1,4 @@
-/* test_k_groupnorm.c: the GroupNormalization kernel against the definition, per channel and per group. */
+/* test_k_groupnorm.c: the GroupNormalization kernel against its definition. */
 #include <math.h>
 #include <stdint.h>
 

@@ -1,4 +1,4 @@
-/* test_k_string_ops.c: StringConcat and StringSplit kernels against Python's + and str.split results. */
+/* test_k_string_ops.c: StringConcat and StringSplit against Python's + and str.split. */
 #include <stdint.h>
 #include <string.h>
 
