@@ -127,8 +127,44 @@ static void refused(const char *pattern, const char *why)
     CHECK(RT_EINVAL, run(pattern, "x", &y));
 }
 
+/* The shape function refuses a pattern outside the subset naming the op,
+ * the node and the construct, and passes a good one on as a hidden input. */
+static void test_infer(void)
+{
+    Graph *g = ir_graph_new(NULL);
+    Diag d = {0};
+    Value *x = ir_value_new(g, NULL);
+    x->dtype = RT_STRING;
+    x->rank = 1;
+    x->dims[0] = 3;
+    const char *pats[2] = {"(?i)abc", "[a-z]+\\.com"};
+    for (int k = 0; k < 2; k++) {
+        Node *n = ir_node_new(g, "RegexFullMatch", "", "rx", 1, 1);
+        n->in[0] = x;
+        n->out[0] = ir_value_new(g, NULL);
+        n->out[0]->producer = n;
+        Attr *a = ir_alloc(g, sizeof *a);
+        *a = (Attr){.name = "pattern", .type = AT_STRING, .s = pats[k], .s_len = strlen(pats[k])};
+        n->attrs = a;
+        n->n_attrs = 1;
+        memset(&d, 0, sizeof d);
+        CHECK(k ? 0 : -1, ir_ops[n->op].infer(g, n, &d));
+        if (!k) {
+            CHECK_STR_CONTAINS(d.msg, "node 'rx' (RegexFullMatch)");
+            CHECK_STR_CONTAINS(d.msg, "flag groups");
+            continue;
+        }
+        CHECK(2, n->n_in);
+        CHECK(RT_BOOL, n->out[0]->dtype);
+        CHECK(3, n->out[0]->dims[0]);
+        CHECK(0, strcmp(pats[1], *(const char *const *)n->in[1]->data));
+    }
+    ir_graph_free(g);
+}
+
 int main(void)
 {
+    test_infer();
     int bad = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t y = 2;

@@ -73,8 +73,45 @@ static void test_split(void)
     split_case(m, 1, "::", -1, w5, (const int64_t[]){4}, 4);
 }
 
+/* StringSplit's shape: [x..., width] with width bound by --max-string-bytes
+ * + 1 or maxsplit + 1; the count, the pool and the extent as outputs. */
+static void test_split_infer(void)
+{
+    for (int k = 0; k < 2; k++) {
+        Graph *g = ir_graph_new(NULL);
+        Diag d = {0};
+        g->max_string_bytes = 10;
+        Value *x = ir_value_new(g, NULL);
+        x->dtype = RT_STRING;
+        x->rank = 2;
+        x->dims[0] = 2;
+        x->dims[1] = 3;
+        Node *n = ir_node_new(g, "StringSplit", "", "split", 1, 2);
+        n->in[0] = x;
+        for (int i = 0; i < 2; i++) {
+            n->out[i] = ir_value_new(g, NULL);
+            n->out[i]->producer = n;
+        }
+        if (k) {
+            Attr *a = ir_alloc(g, sizeof *a);
+            *a = (Attr){.name = "maxsplit", .type = AT_INT, .i = 2};
+            n->attrs = a;
+            n->n_attrs = 1;
+        }
+        CHECK(0, ir_ops[n->op].infer(g, n, &d));
+        CHECK(3, n->out[0]->rank);
+        CHECK(k ? 3 : 11, n->out[0]->dims[2]);
+        CHECK(1, n->out[0]->dyn);
+        CHECK(RT_I64, n->out[1]->dtype);
+        CHECK(4, n->n_out);
+        CHECK(6 * 22, ir_numel(n->out[2]));
+        ir_graph_free(g);
+    }
+}
+
 int main(void)
 {
+    test_split_infer();
     test_concat();
     test_split();
     return CHECK_DONE();
