@@ -17,48 +17,73 @@ typedef struct DeformJob {
 static double sample(const DeformJob *j, int64_t plane, double py, double px)
 {
     double y0 = floor(py), x0 = floor(px), ty = py - y0, tx = px - x0, v = 0;
+    const float *xf = j->dt == RT_F32 ? (const float *)j->x + plane * j->h * j->w : NULL;
     for (int r = 0; r < 2; r++)
         for (int q = 0; q < 2; q++) {
             int64_t iy = (int64_t)y0 + r, ix = (int64_t)x0 + q;
             if (iy < 0 || iy >= j->h || ix < 0 || ix >= j->w)
                 continue;
             double wgt = (r ? ty : 1 - ty) * (q ? tx : 1 - tx);
-            v += wgt * rt_load_f64(j->x, j->dt, (plane * j->h + iy) * j->w + ix);
+            v += wgt * (xf ? xf[iy * j->w + ix]
+                           : rt_load_f64(j->x, j->dt, (plane * j->h + iy) * j->w + ix));
         }
     return v;
 }
 
-/* Output planes (n, m) [lo, hi): each writes only y[n, m]. Per output
- * point: bias + sum over the group's input channels and the taps of
- * W * mask * X sampled at the tap's place plus its offset. */
+/* Samples and output channels handled per pass over one output point: the
+ * samples of up to DC_S (channel, tap) pairs are taken once and shared by
+ * up to DC_M output channels of their group, on the stack. */
+enum { DC_S = 256, DC_M = 64 };
+
+/* Output points (n, y, x) [lo, hi): each writes y[n, :, y, x] only. Per
+ * point and group: bias + sum over the group's input channels and taps of
+ * W * (mask * X sampled at the tap's place plus its offset). */
 static void deform_range(void *ctx, int64_t lo, int64_t hi)
 {
     const DeformJob *j = ctx;
     int64_t cpg = j->c / j->group, mpg = j->m / j->group, cpo = j->c / j->og;
-    int64_t taps = j->kh * j->kw, pts = j->oh * j->ow;
+    int64_t taps = j->kh * j->kw, pts = j->oh * j->ow, red = cpg * taps;
+    double s[DC_S], acc[DC_M];
     for (int64_t u = lo; u < hi; u++) {
-        int64_t n = u / j->m, m = u % j->m, g = m / mpg;
-        double b = j->bias ? rt_load_f64(j->bias, j->dt, m) : 0;
-        for (int64_t p = 0; p < pts; p++) {
-            int64_t oy = p / j->ow, ox = p % j->ow;
-            double acc = b;
-            for (int64_t ci = 0; ci < cpg; ci++) {
-                int64_t c = g * cpg + ci, o = c / cpo;
-                for (int64_t k = 0; k < taps; k++) {
-                    double wv = rt_load_f64(j->wt, j->dt, (m * cpg + ci) * taps + k);
-                    int64_t oc = ((n * j->og + o) * taps + k) * 2;
-                    double dy = rt_load_f64(j->off, j->dt, oc * pts + p);
-                    double dx = rt_load_f64(j->off, j->dt, (oc + 1) * pts + p);
-                    double mk = j->mask ? rt_load_f64(j->mask, j->dt,
-                                                      ((n * j->og + o) * taps + k) * pts + p)
-                                        : 1;
-                    double py = (double)(oy * j->st[0] - j->pb[0] + k / j->kw * j->dil[0]) + dy;
-                    double px = (double)(ox * j->st[1] - j->pb[1] + k % j->kw * j->dil[1]) + dx;
-                    acc += wv * mk * sample(j, n * j->c + c, py, px);
+        int64_t n = u / pts, p = u % pts, oy = p / j->ow, ox = p % j->ow;
+        for (int64_t g = 0; g < j->group; g++)
+            for (int64_t m0 = g * mpg; m0 < (g + 1) * mpg; m0 += DC_M) {
+                int64_t nm = (g + 1) * mpg - m0 < DC_M ? (g + 1) * mpg - m0 : DC_M;
+                for (int64_t i = 0; i < nm; i++)
+                    acc[i] = j->bias ? rt_load_f64(j->bias, j->dt, m0 + i) : 0;
+                for (int64_t r0 = 0; r0 < red; r0 += DC_S) {
+                    int64_t nr = red - r0 < DC_S ? red - r0 : DC_S;
+                    for (int64_t e = 0; e < nr; e++) {
+                        int64_t ci = (r0 + e) / taps, k = (r0 + e) % taps;
+                        int64_t c = g * cpg + ci, o = c / cpo;
+                        int64_t oc = ((n * j->og + o) * taps + k) * 2;
+                        double dy = rt_load_f64(j->off, j->dt, oc * pts + p);
+                        double dx = rt_load_f64(j->off, j->dt, (oc + 1) * pts + p);
+                        double mk = j->mask ? rt_load_f64(j->mask, j->dt,
+                                                          ((n * j->og + o) * taps + k) * pts + p)
+                                            : 1;
+                        double py = (double)(oy * j->st[0] - j->pb[0] + k / j->kw * j->dil[0]);
+                        double px = (double)(ox * j->st[1] - j->pb[1] + k % j->kw * j->dil[1]);
+                        s[e] = mk * sample(j, n * j->c + c, py + dy, px + dx);
+                    }
+                    /* W [M, C/group, kH, kW]: row m's (ci, k) pairs are contiguous */
+                    for (int64_t i = 0; i < nm; i++) {
+                        int64_t wo = (m0 + i) * red + r0;
+                        double a = 0;
+                        if (j->dt == RT_F32) {
+                            const float *wf = (const float *)j->wt + wo;
+                            for (int64_t e = 0; e < nr; e++)
+                                a += wf[e] * s[e];
+                        } else {
+                            for (int64_t e = 0; e < nr; e++)
+                                a += rt_load_f64(j->wt, j->dt, wo + e) * s[e];
+                        }
+                        acc[i] += a;
+                    }
                 }
+                for (int64_t i = 0; i < nm; i++)
+                    rt_store_f64(j->y, j->dt, (n * j->m + m0 + i) * pts + p, acc[i]);
             }
-            rt_store_f64(j->y, j->dt, u * pts + p, acc);
-        }
     }
 }
 
@@ -85,8 +110,8 @@ int rt_deform_conv(const RtCall *c, const void *const *in, void *const *out)
         return RT_EINVAL;
     if ((j.bias && c->in[3].dtype != dt) || (j.mask && c->in[4].dtype != dt))
         return RT_EDTYPE;
-    int64_t work = j.oh * j.ow * (j.c / j.group) * j.kh * j.kw;
-    rt_parallel_for(x->dims[0] * j.m, work >= 4096 ? 1 : 4096 / (work ? work : 1), deform_range,
-                    &j);
+    int64_t work = j.m * (j.c / j.group) * j.kh * j.kw; /* per output point */
+    rt_parallel_for(x->dims[0] * j.oh * j.ow, work >= 4096 ? 1 : 4096 / (work ? work : 1),
+                    deform_range, &j);
     return RT_OK;
 }

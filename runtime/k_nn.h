@@ -149,8 +149,9 @@ int rt_conv_transpose(const RtCall *c, const void *const *in, void *const *out);
  * [N, og*kH*kW, oH, oW] (omitted: descriptor dtype RT_UNDEF). Tap (i, j) of
  * output (y, x) reads X bilinearly at (y*s0 - p0 + i*d0 + dy, x*s1 - p1 +
  * j*d1 + dx), zero outside; channel c uses offset group c / (C / og). All
- * float of one dtype; sums in double. The ints hold group, offset_group, then
- * pairs of strides, dilations and pads_begin. */
+ * float of one dtype; sums in double. Each sample serves every output
+ * channel of its group. The ints hold group, offset_group, then pairs of
+ * strides, dilations and pads_begin. */
 enum { RT_DEFORM_GROUP, RT_DEFORM_OFFSET_GROUP, RT_DEFORM_STRIDES, RT_DEFORM_DIL = 4,
        RT_DEFORM_PADS = 6, RT_DEFORM_NINTS = 8 };
 int rt_deform_conv(const RtCall *c, const void *const *in, void *const *out);

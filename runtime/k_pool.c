@@ -344,9 +344,11 @@ static void lppool_range(void *ctx, int64_t pl0, int64_t pl1)
                 for (int64_t kh = lo[1]; kh < hi[1]; kh++) {
                     int64_t id = s[0] + kd * g->dil[0], ih = s[1] + kh * g->dil[1];
                     int64_t row = pl * si + (id * g->in[1] + ih) * g->in[2];
-                    for (int64_t kw = lo[2]; kw < hi[2]; kw++)
-                        acc += lp_pow(rt_load_f64(j->x, j->dt, row + s[2] + kw * g->dil[2]),
-                                      j->p);
+                    for (int64_t kw = lo[2]; kw < hi[2]; kw++) {
+                        int64_t i = row + s[2] + kw * g->dil[2];
+                        acc += lp_pow(j->dt == RT_F32 ? ((const float *)j->x)[i]
+                                                      : rt_load_f64(j->x, j->dt, i), j->p);
+                    }
                 }
             double r = j->p == 1 ? acc : j->p == 2 ? sqrt(acc) : pow(acc, 1 / j->p);
             rt_store_f64(j->y, j->dt, pl * so + o, r);
