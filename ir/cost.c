@@ -77,9 +77,16 @@ double ir_node_flops(const Node *n)
         return conv_flops(ir_input(n, 3), x, y, 0);
     case OP_CONV_TRANSPOSE:
         return conv_flops(ir_input(n, 1), x, y, 1);
+    case OP_DEFORM_CONV:
+        /* the convolution's multiply-adds, plus a bilinear sample (about 8)
+         * and the mask's multiply per tap */
+        return conv_flops(ir_input(n, 1), x, y, 0) * 5.5;
+    case OP_COL2IM:
+        return numel(x);
     case OP_MAX_POOL:
-    case OP_AVERAGE_POOL: {
-        /* one compare or add per window element */
+    case OP_AVERAGE_POOL:
+    case OP_LP_POOL: {
+        /* one compare or add per window element (LpPool: a power too) */
         int nsp = n->n_ints > RT_POOL_NSP ? (int)n->ints[RT_POOL_NSP] : 0;
         double win = 1.0;
         for (int i = 0; i < nsp && RT_POOL_KERNEL + i < n->n_ints; i++)
@@ -110,6 +117,7 @@ double ir_node_flops(const Node *n)
     case OP_INSTANCE_NORMALIZATION:
     case OP_MVN:
     case OP_LP_NORMALIZATION:
+    case OP_GROUP_NORMALIZATION:
         /* mean, variance, then subtract, scale and shift */
         return 5.0 * numel(x);
     case OP_LRN: {

@@ -313,11 +313,92 @@ static void gs_cubic(double t, double *w)
     w[3] = ((a * u1 - 5 * a) * u1 + 8 * a) * u1 - 4 * a;
 }
 
+/* One axis of a 3-D sample: grid value v in input coordinates of an axis of
+ * extent n, rounded (nearest) and padded in the 2-D path's order. */
+static double gs_coord(double v, int64_t n, int align, int mode, int pad)
+{
+    double f = align ? (v + 1) / 2 * (double)(n - 1) : ((v + 1) * (double)n - 1) / 2;
+    double lo = align ? 0 : -0.5, hi = align ? (double)n - 1 : (double)n - 0.5;
+    if (mode == 1)
+        f = nearbyint(f);
+    if (pad == 1 && (f < lo || f > hi))
+        f = f < 0 ? 0 : f > (double)n - 1 ? (double)n - 1 : f;
+    else if (pad == 2)
+        f = gs_reflect(f, lo, hi);
+    return f;
+}
+
+/* Voxel (iz, iy, ix) of the (n, c) volume at base, padded as gs_pixel does. */
+static double gs_voxel(const void *x, int dt, int64_t base, const int64_t *ext, int pad,
+                       int align, const int64_t *i3)
+{
+    int64_t off = 0;
+    for (int a = 0; a < 3; a++) {
+        double lo = align ? 0 : -0.5, hi = align ? (double)ext[a] - 1 : (double)ext[a] - 0.5;
+        int64_t i = gs_index(i3[a], ext[a], pad, lo, hi);
+        if (i < 0 || i >= ext[a])
+            return 0;
+        off = off * ext[a] + i;
+    }
+    return rt_load_f64(x, dt, base + off);
+}
+
+/* 3-D GridSample: trilinear over the 8 voxels around each point, or the
+ * nearest one. The grid's last axis is (x, y, z) for (W, H, D). */
+static int gridsample_3d(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0], *g = &c->in[1], *y = &c->out[0];
+    if (g->rank != 5 || y->rank != 5 || g->dims[4] != 3 || c->n_ints < RT_GRIDSAMPLE_NINTS)
+        return RT_EINVAL;
+    int mode = (int)c->ints[RT_GRIDSAMPLE_MODE], pad = (int)c->ints[RT_GRIDSAMPLE_PADDING];
+    int align = (int)c->ints[RT_GRIDSAMPLE_ALIGN_CORNERS];
+    if (mode != 0 && mode != 1)
+        return RT_EINVAL;
+    int64_t nb = x->dims[0], ch = x->dims[1], ext[3] = {x->dims[2], x->dims[3], x->dims[4]};
+    int64_t vol = ext[0] * ext[1] * ext[2], pts = y->dims[2] * y->dims[3] * y->dims[4];
+    for (int64_t n = 0; n < nb; n++)
+        for (int64_t k = 0; k < ch; k++) {
+            int64_t base = (n * ch + k) * vol;
+            for (int64_t i = 0; i < pts; i++) {
+                int64_t go = (n * pts + i) * 3;
+                double f[3]; /* (z, y, x) */
+                for (int a = 0; a < 3; a++)
+                    f[a] = gs_coord(rt_load_f64(in[1], g->dtype, go + 2 - a), ext[a], align,
+                                    mode, pad);
+                double v = 0;
+                if (mode == 1) {
+                    int64_t i3[3] = {(int64_t)f[0], (int64_t)f[1], (int64_t)f[2]};
+                    v = gs_voxel(in[0], x->dtype, base, ext, pad, align, i3);
+                } else {
+                    double f0[3], t[3];
+                    for (int a = 0; a < 3; a++) {
+                        f0[a] = floor(f[a]);
+                        t[a] = f[a] - f0[a];
+                    }
+                    for (int corner = 0; corner < 8; corner++) {
+                        double w = 1;
+                        int64_t i3[3];
+                        for (int a = 0; a < 3; a++) {
+                            int up = corner >> (2 - a) & 1;
+                            i3[a] = (int64_t)f0[a] + up;
+                            w *= up ? t[a] : 1 - t[a];
+                        }
+                        v += w * gs_voxel(in[0], x->dtype, base, ext, pad, align, i3);
+                    }
+                }
+                rt_store_f64(out[0], y->dtype, (n * ch + k) * pts + i, v);
+            }
+        }
+    return RT_OK;
+}
+
 int rt_gridsample(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0], *g = &c->in[1], *y = &c->out[0];
     if (!rt_is_float(x->dtype) || !rt_is_float(g->dtype))
         return RT_EDTYPE;
+    if (x->rank == 5)
+        return gridsample_3d(c, in, out);
     if (x->rank != 4 || g->rank != 4 || y->rank != 4 || c->n_ints < RT_GRIDSAMPLE_NINTS)
         return RT_EINVAL;
     int mode = (int)c->ints[RT_GRIDSAMPLE_MODE], align = (int)c->ints[RT_GRIDSAMPLE_ALIGN_CORNERS];

@@ -29,11 +29,20 @@ enum { RT_EINSUM_L, RT_EINSUM_SIZES };
 int rt_einsum(const RtCall *c, const void *const *in, void *const *out);
 
 /* GridSample (2-D) of in[0] [N, C, H, W] at in[1] [N, Ho, Wo, 2] (x, y in
- * [-1, 1]) into out[0] [N, C, Ho, Wo]. Float dtypes. Mode 0 is bilinear,
- * 1 nearest, 2 bicubic; padding 0 zeros, 1 border, 2 reflection. */
+ * [-1, 1]) into out[0] [N, C, Ho, Wo], or (3-D) of [N, C, D, H, W] at
+ * [N, Do, Ho, Wo, 3] (x, y, z) into [N, C, Do, Ho, Wo]. Float dtypes. Mode 0
+ * is (bi/tri)linear, 1 nearest, 2 bicubic (2-D only); padding 0 zeros,
+ * 1 border, 2 reflection. */
 enum { RT_GRIDSAMPLE_MODE, RT_GRIDSAMPLE_PADDING, RT_GRIDSAMPLE_ALIGN_CORNERS,
        RT_GRIDSAMPLE_NINTS };
 int rt_gridsample(const RtCall *c, const void *const *in, void *const *out);
+
+/* AffineGrid (k_affine_grid.c) of theta in[0] [N, 2, 3] into out[0]
+ * [N, H, W, 2], or [N, 3, 4] into [N, D, H, W, 3]: out = theta * (x, y[, z], 1)
+ * at each point's normalized coordinates, pixel centres in (-1, 1) or, with
+ * align_corners, the corner pixels at -1 and 1. Float dtypes. */
+enum { RT_AFFINE_GRID_ALIGN_CORNERS, RT_AFFINE_GRID_NINTS };
+int rt_affine_grid(const RtCall *c, const void *const *in, void *const *out);
 
 /* MaxUnpool: out[0] is zero except at in[1][i], which gets in[0][i]; the
  * indices are flat offsets into the default unpooled shape (as MaxPool's

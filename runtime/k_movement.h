@@ -146,4 +146,10 @@ enum { RT_RESIZE_SCALE, RT_RESIZE_LEN, RT_RESIZE_ROI_START, RT_RESIZE_ROI_END,
 enum { RT_RESIZE_F_CUBIC_A, RT_RESIZE_F_EXTRAPOLATION, RT_RESIZE_NFLOATS };
 int rt_resize(const RtCall *c, const void *const *in, void *const *out);
 
+/* CenterCropPad (k_center_crop.c): out index j along axis k reads in index
+ * j + offset_k, zero where that falls outside in[0] (a positive offset crops
+ * the front, a negative one pads it). The ints hold one offset per axis. */
+enum { RT_CENTER_CROP_OFFSET };
+int rt_center_crop_pad(const RtCall *c, const void *const *in, void *const *out);
+
 #endif

@@ -143,8 +143,36 @@ enum { RT_CONV_F_LO, RT_CONV_F_HI, RT_CONV_NFLOATS };
 int rt_conv(const RtCall *c, const void *const *in, void *const *out);
 int rt_conv_transpose(const RtCall *c, const void *const *in, void *const *out);
 
+/* ---- DeformConv (k_deform.c) ----
+ * 2-D: X [N, C, H, W], W [M, C/group, kH, kW], offset [N, og*kH*kW*2, oH, oW]
+ * ((dy, dx) per offset group and tap), optional B [M] and mask
+ * [N, og*kH*kW, oH, oW] (omitted: descriptor dtype RT_UNDEF). Tap (i, j) of
+ * output (y, x) reads X bilinearly at (y*s0 - p0 + i*d0 + dy, x*s1 - p1 +
+ * j*d1 + dx), zero outside; channel c uses offset group c / (C / og). All
+ * float of one dtype; sums in double. Each sample serves every output
+ * channel of its group. The ints hold group, offset_group, then pairs of
+ * strides, dilations and pads_begin. */
+enum { RT_DEFORM_GROUP, RT_DEFORM_OFFSET_GROUP, RT_DEFORM_STRIDES, RT_DEFORM_DIL = 4,
+       RT_DEFORM_PADS = 6, RT_DEFORM_NINTS = 8 };
+int rt_deform_conv(const RtCall *c, const void *const *in, void *const *out);
+
+/* ---- Col2Im (k_col2im.c) ----
+ * in[0] [N, C * prod(block), L] into out[0] [N, C, image...], nsp = 1..
+ * RT_MAX_RANK - 2: column (c * prod(block) + b, l) is tap b of the block at
+ * position l of the window's grid (row-major), added to the image element
+ * it covers; taps in the padding are dropped. Float dtypes. The ints hold
+ * nsp, then runs of nsp block extents, strides, dilations, pads_begin and
+ * grid extents (block positions per axis; their product is L). */
+enum { RT_COL2IM_NSP, RT_COL2IM_BLOCK };
+#define RT_COL2IM_STRIDES(nsp) (RT_COL2IM_BLOCK + (nsp))
+#define RT_COL2IM_DIL(nsp) (RT_COL2IM_BLOCK + 2 * (nsp))
+#define RT_COL2IM_PADS(nsp) (RT_COL2IM_BLOCK + 3 * (nsp))
+#define RT_COL2IM_GRID(nsp) (RT_COL2IM_BLOCK + 4 * (nsp))
+#define RT_COL2IM_NINTS(nsp) (RT_COL2IM_BLOCK + 5 * (nsp))
+int rt_col2im(const RtCall *c, const void *const *in, void *const *out);
+
 /* ---- pooling (k_pool.c) ---- */
-enum { RT_POOL_MAX = 0, RT_POOL_AVG = 1 };
+enum { RT_POOL_MAX = 0, RT_POOL_AVG = 1, RT_POOL_LP = 2 };
 /* MaxPool, AveragePool: X [N, C, s1..s_nsp], nsp = 1..3; output 1 (MaxPool's
  * int64 Indices) optional. The ints hold mode (RT_POOL_*), nsp,
  * count_include_pad and storage_order, then runs of nsp kernel extents,
@@ -156,6 +184,10 @@ enum { RT_POOL_MODE, RT_POOL_NSP, RT_POOL_INCLUDE_PAD, RT_POOL_STORAGE, RT_POOL_
 #define RT_POOL_PADS_END(nsp) (RT_POOL_KERNEL + 4 * (nsp))
 #define RT_POOL_NINTS(nsp) (RT_POOL_KERNEL + 5 * (nsp))
 int rt_pool(const RtCall *c, const void *const *in, void *const *out);
+/* LpPool: the same ints (mode RT_POOL_LP) and the float p >= 1; each output
+ * is (sum |x|^p)^(1/p) over the window's taps inside X (padding adds 0). */
+enum { RT_POOL_F_P, RT_POOL_NFLOATS };
+int rt_lppool(const RtCall *c, const void *const *in, void *const *out);
 /* GlobalAveragePool, GlobalMaxPool. */
 enum { RT_GLOBAL_POOL_MODE, RT_GLOBAL_POOL_NINTS };
 int rt_global_pool(const RtCall *c, const void *const *in, void *const *out);
@@ -188,6 +220,13 @@ int rt_lrn(const RtCall *c, const void *const *in, void *const *out);
 /* LpNormalization along a non-negative axis, p 1 or 2. */
 enum { RT_LPNORM_AXIS, RT_LPNORM_P, RT_LPNORM_NINTS };
 int rt_lpnorm(const RtCall *c, const void *const *in, void *const *out);
+/* GroupNormalization (k_groupnorm.c): X [N, C, ...] in `groups` groups of
+ * C / groups channels, each normalized by its own mean and variance, then
+ * scaled and shifted by scale, bias: per channel ([C], opset 21) or, with
+ * per_channel 0, per group ([groups], opset 18). Statistics in double. */
+enum { RT_GROUPNORM_GROUPS, RT_GROUPNORM_PER_CHANNEL, RT_GROUPNORM_NINTS };
+enum { RT_GROUPNORM_F_EPSILON, RT_GROUPNORM_NFLOATS };
+int rt_groupnorm(const RtCall *c, const void *const *in, void *const *out);
 
 /* ---- reductions (k_reduce.c) ---- */
 enum {

@@ -1,4 +1,4 @@
-/* k_pool.c: MaxPool, AveragePool, GlobalMaxPool and GlobalAveragePool kernels. */
+/* k_pool.c: MaxPool, AveragePool, LpPool, GlobalMaxPool and GlobalAveragePool kernels. */
 #include <math.h>
 
 #include "rt_internal.h"
@@ -302,5 +302,71 @@ int rt_global_pool(const RtCall *c, const void *const *in, void *const *out)
         return RT_EDTYPE;
     PoolJob j = {.dt = dt, .mode = mode, .x = in[0], .y = out[0], .sz = sz};
     rt_parallel_for(planes, plane_grain(sz), global_range, &j);
+    return RT_OK;
+}
+
+/* ---- LpPool ---- */
+
+typedef struct LpJob {
+    const PoolGeom *g;
+    int dt;
+    double p;
+    const void *x;
+    void *y;
+} LpJob;
+
+/* |v|^p without pow() for the exponents models use. */
+static double lp_pow(double v, double p)
+{
+    v = fabs(v);
+    return p == 1 ? v : p == 2 ? v * v : p == 3 ? v * v * v : pow(v, p);
+}
+
+/* Planes [pl0, pl1): each output is (sum over the window's taps inside X of
+ * |x|^p)^(1/p), summed in double; taps in the padding are zeros and add
+ * nothing (ONNX's LpPool test data computes it on the zero-padded input). */
+static void lppool_range(void *ctx, int64_t pl0, int64_t pl1)
+{
+    const LpJob *j = ctx;
+    const PoolGeom *g = j->g;
+    int64_t si = g->in[0] * g->in[1] * g->in[2], so = g->out[0] * g->out[1] * g->out[2];
+    for (int64_t pl = pl0; pl < pl1; pl++)
+        for (int64_t o = 0; o < so; o++) {
+            int64_t op[3] = {o / (g->out[1] * g->out[2]), o / g->out[2] % g->out[1],
+                             o % g->out[2]};
+            int64_t s[3], lo[3], hi[3];
+            for (int a = 0; a < 3; a++) {
+                s[a] = op[a] * g->st[a] - g->pb[a];
+                taps(s[a], g->dil[a], g->k[a], g->in[a], &lo[a], &hi[a]);
+            }
+            double acc = 0;
+            for (int64_t kd = lo[0]; kd < hi[0]; kd++)
+                for (int64_t kh = lo[1]; kh < hi[1]; kh++) {
+                    int64_t id = s[0] + kd * g->dil[0], ih = s[1] + kh * g->dil[1];
+                    int64_t row = pl * si + (id * g->in[1] + ih) * g->in[2];
+                    for (int64_t kw = lo[2]; kw < hi[2]; kw++) {
+                        int64_t i = row + s[2] + kw * g->dil[2];
+                        acc += lp_pow(j->dt == RT_F32 ? ((const float *)j->x)[i]
+                                                      : rt_load_f64(j->x, j->dt, i), j->p);
+                    }
+                }
+            double r = j->p == 1 ? acc : j->p == 2 ? sqrt(acc) : pow(acc, 1 / j->p);
+            rt_store_f64(j->y, j->dt, pl * so + o, r);
+        }
+}
+
+int rt_lppool(const RtCall *c, const void *const *in, void *const *out)
+{
+    PoolGeom g;
+    int rc = read_geom(c, &g);
+    if (rc)
+        return rc;
+    int dt = c->in[0].dtype;
+    if (!rt_is_float(dt))
+        return RT_EDTYPE;
+    if (g.mode != RT_POOL_LP || c->n_floats < RT_POOL_NFLOATS || !(c->floats[RT_POOL_F_P] >= 1))
+        return RT_EINVAL;
+    LpJob j = {.g = &g, .dt = dt, .p = c->floats[RT_POOL_F_P], .x = in[0], .y = out[0]};
+    rt_parallel_for(g.planes, plane_grain(g.in[0] * g.in[1] * g.in[2]), lppool_range, &j);
     return RT_OK;
 }

@@ -1,4 +1,4 @@
-/* k_string.c: string kernels: Cast to and from string, StringNormalizer. */
+/* k_string.c: string kernels: Cast with strings, StringNormalizer, StringConcat, StringSplit. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -299,5 +299,131 @@ int rt_string_normalizer(const RtCall *c, const void *const *in, void *const *ou
     /* past the extent: valid empty strings, so code reading the whole bound is safe */
     for (int64_t i = kept; i < n; i++)
         y[i] = "";
+    return RT_OK;
+}
+
+/* ---- StringConcat ---- */
+
+int rt_string_concat(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *y = &c->out[0];
+    if (c->n_in < 2 || c->n_out < 2 || c->n_ints < RT_STRCAT_NINTS ||
+        c->in[0].dtype != RT_STRING || c->in[1].dtype != RT_STRING || y->dtype != RT_STRING)
+        return RT_EINVAL;
+    int64_t slot = c->ints[RT_STRCAT_SLOT], n = rt_numel(y);
+    int64_t sa[RT_MAX_RANK], sb[RT_MAX_RANK], idx[RT_MAX_RANK] = {0};
+    if (slot < 1 || rt_numel(&c->out[1]) < n * slot || rt_broadcast_strides(&c->in[0], y, sa) ||
+        rt_broadcast_strides(&c->in[1], y, sb))
+        return RT_EINVAL;
+    const char *const *a = in[0], *const *b = in[1];
+    const char **o = out[0];
+    char *pool = out[1];
+    for (int64_t i = 0; i < n; i++, rt_index_next(idx, y->dims, y->rank)) {
+        int64_t ia = 0, ib = 0;
+        for (int k = 0; k < y->rank; k++) {
+            ia += idx[k] * sa[k];
+            ib += idx[k] * sb[k];
+        }
+        size_t la = strlen(a[ia]), lb = strlen(b[ib]);
+        if ((int64_t)(la + lb) >= slot)
+            return RT_ENOMEM;
+        char *s = pool + i * slot;
+        memcpy(s, a[ia], la);
+        memcpy(s + la, b[ib], lb + 1);
+        o[i] = s;
+    }
+    return RT_OK;
+}
+
+/* ---- StringSplit ---- */
+
+/* Python's str.isspace() for ASCII: what split() without a separator skips. */
+static int split_space(unsigned char ch)
+{
+    return ch == ' ' || (ch >= '\t' && ch <= '\r') || (ch >= 0x1c && ch <= 0x1f);
+}
+
+/* One piece of a split: copied with its NUL to *dst, its pointer to o[k]. */
+static void put_piece(const char **o, char **dst, int64_t k, const char *p, size_t len)
+{
+    if (!o)
+        return;
+    memcpy(*dst, p, len);
+    (*dst)[len] = 0;
+    o[k] = *dst;
+    *dst += len + 1;
+}
+
+/* Python's s.split(sep, maxsplit) of one string (sep "" stands for None:
+ * runs of whitespace, none kept at either end; maxsplit < 0: no limit).
+ * With o set, the pieces are written to o[0..) and their bytes to *dst.
+ * Returns the piece count. */
+static int64_t split_one(const char *s, const char *sep, int64_t maxsplit, const char **o,
+                         char **dst)
+{
+    int64_t k = 0;
+    size_t ls = strlen(sep);
+    const char *p = s;
+    if (!ls) {
+        for (;;) {
+            while (*p && split_space((unsigned char)*p))
+                p++;
+            if (!*p)
+                return k;
+            const char *e = p;
+            if (maxsplit >= 0 && k == maxsplit)
+                e = p + strlen(p); /* the rest, trailing spaces kept, as Python */
+            else
+                while (*e && !split_space((unsigned char)*e))
+                    e++;
+            put_piece(o, dst, k++, p, (size_t)(e - p));
+            p = e;
+        }
+    }
+    for (;;) {
+        const char *e = maxsplit >= 0 && k == maxsplit ? NULL : strstr(p, sep);
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        put_piece(o, dst, k++, p, len);
+        if (!e)
+            return k;
+        p = e + ls;
+    }
+}
+
+int rt_string_split(const RtCall *c, const void *const *in, void *const *out)
+{
+    if (c->n_in < 2 || c->n_out < 4 || c->n_ints < RT_STRSPLIT_NINTS ||
+        c->in[0].dtype != RT_STRING || c->in[1].dtype != RT_STRING ||
+        c->out[0].dtype != RT_STRING || c->out[1].dtype != RT_I64)
+        return RT_EINVAL;
+    const RtTensorDesc *y = &c->out[0];
+    int64_t n = rt_numel(&c->in[0]), bound = y->dims[y->rank - 1];
+    int64_t maxsplit = c->ints[RT_STRSPLIT_MAXSPLIT], slot = c->ints[RT_STRSPLIT_SLOT];
+    const char *const *x = in[0];
+    const char *sep = *(const char *const *)in[1];
+    int64_t *lens = out[1], width = 0;
+    if (rt_numel(&c->out[2]) < n * slot || y->rank < 1)
+        return RT_EINVAL;
+    /* the widest row fixes the last axis, so every row is counted first; a
+     * row's pieces and their NULs take at most 2 * strlen + 1 bytes */
+    for (int64_t i = 0; i < n; i++) {
+        if (2 * (int64_t)strlen(x[i]) + 1 >= slot)
+            return RT_ENOMEM;
+        lens[i] = split_one(x[i], sep, maxsplit, NULL, NULL);
+        width = lens[i] > width ? lens[i] : width;
+    }
+    if (width > bound)
+        return RT_ENOMEM;
+    const char **o = out[0];
+    for (int64_t i = 0; i < n; i++) {
+        char *dst = (char *)out[2] + i * slot;
+        split_one(x[i], sep, maxsplit, o + i * width, &dst);
+        for (int64_t k = lens[i]; k < width; k++)
+            o[i * width + k] = ""; /* ONNX pads the shorter rows with empty strings */
+    }
+    /* past the extent: valid empty strings, so code reading the whole bound is safe */
+    for (int64_t i = n * width; i < n * bound; i++)
+        o[i] = "";
+    *(int64_t *)out[c->n_out - 1] = width;
     return RT_OK;
 }

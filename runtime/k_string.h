@@ -1,5 +1,5 @@
 /* k_string.h: prototypes and parameter layouts of the string kernels (Cast to and from string,
- * StringNormalizer). */
+ * StringNormalizer, StringConcat, StringSplit, RegexFullMatch). */
 #ifndef ONNXCC_K_STRING_H
 #define ONNXCC_K_STRING_H
 
@@ -48,5 +48,31 @@ int rt_cast_string(const RtCall *c, const void *const *in, void *const *out);
 enum { RT_STRNORM_ACTION, RT_STRNORM_CASE_SENSITIVE, RT_STRNORM_SLOT, RT_STRNORM_DYNAMIC,
        RT_STRNORM_NINTS };
 int rt_string_normalizer(const RtCall *c, const void *const *in, void *const *out);
+
+/* StringConcat (opset 20): out[0][i] = in[0][i] followed by in[1][i], the two
+ * broadcast to out[0]'s shape (NumPy rules). out[1] is the pool, uint8
+ * [numel * slot]; a result as long as slot gives RT_ENOMEM. */
+enum { RT_STRCAT_SLOT, RT_STRCAT_NINTS };
+int rt_string_concat(const RtCall *c, const void *const *in, void *const *out);
+
+/* StringSplit (opset 20) of each string of in[0] as Python's
+ * str.split(delimiter, maxsplit) does; in[1] is the delimiter (a string
+ * scalar; "" splits at runs of ASCII whitespace and drops them at both ends);
+ * maxsplit < 0 is no limit. out[0]: [in[0].shape..., width], the pieces of
+ * each string, shorter rows padded with "", width the most pieces of any
+ * string, written to the last output (int64 scalar); out[0]'s last extent is
+ * its bound. out[1]: int64, in[0]'s shape, each string's piece count.
+ * out[2]: the pool, uint8 [numel * slot]; a string of 2 * length + 1 >= slot
+ * bytes gives RT_ENOMEM. */
+enum { RT_STRSPLIT_MAXSPLIT, RT_STRSPLIT_SLOT, RT_STRSPLIT_NINTS };
+int rt_string_split(const RtCall *c, const void *const *in, void *const *out);
+
+/* RegexFullMatch (opset 20, k_regex.c): out[0] (bool, in[0]'s shape) says
+ * whether each string of in[0] matches the pattern in[1] (a string scalar)
+ * as a whole. The pattern is RE2 syntax within the subset k_regex.c
+ * describes; rt_regex_check says why one is outside it (err names the
+ * construct), and the kernel gives RT_EINVAL for such a pattern. */
+int rt_regex_check(const char *pattern, char *err, size_t err_len);
+int rt_regex_full_match(const RtCall *c, const void *const *in, void *const *out);
 
 #endif

@@ -1,4 +1,4 @@
-/* conv.c: shapes and kernel parameters of Conv, ConvTranspose and the pooling ops. */
+/* conv.c: shapes and parameters of Conv, ConvTranspose, DeformConv, the pools and Col2Im. */
 #include <float.h>
 #include <string.h>
 
@@ -52,7 +52,7 @@ static int read_window(Diag *d, const Node *n, int nsp, const int64_t *wk, Windo
     if (nsp < 1 || nsp > MAX_SP)
         return ir_node_error(d, n, "%d spatial axes are not supported (1 to %d)", nsp, MAX_SP);
     w->nsp = nsp;
-    int64_t ks[MAX_SP];
+    int64_t ks[MAX_SP] = {0};
     int has_k = ir_attr(n, "kernel_shape") != NULL;
     if (has_k && ints_attr(d, n, "kernel_shape", nsp, 1, 1, ks))
         return -1;
@@ -303,7 +303,23 @@ int ir_infer_conv_transpose(Graph *g, Node *n, Diag *d)
     return ir_set_out(n, 0, x->dtype, x->rank, dims);
 }
 
-/* ---- MaxPool, AveragePool ---- */
+/* ---- MaxPool, AveragePool, LpPool ---- */
+
+/* LpPool's p: an int from opset 2, a float in opset 1; the kernel takes a float. */
+static int lp_exponent(Diag *d, const Node *n, float *p)
+{
+    const Attr *a = ir_attr(n, "p");
+    if (!a)
+        *p = 2;
+    else if (a->type == AT_INT && a->i >= 1 && a->i <= 1024)
+        *p = (float)a->i;
+    else if (a->type == AT_FLOAT && n->opset < 2 && a->f >= 1 && a->f <= 1024)
+        *p = a->f;
+    else
+        return ir_node_error(d, n, "attribute 'p' must be an integer from 1 to 1024%s",
+                             n->opset < 2 ? " (a float in opset 1)" : "");
+    return 0;
+}
 
 int ir_infer_pool(Graph *g, Node *n, Diag *d)
 {
@@ -311,7 +327,7 @@ int ir_infer_pool(Graph *g, Node *n, Diag *d)
     const Value *x = ir_input(n, 0);
     if (!x)
         return ir_node_error(d, n, "input 0 is missing");
-    int is_max = n->op == OP_MAX_POOL;
+    int is_max = n->op == OP_MAX_POOL, is_lp = n->op == OP_LP_POOL;
     int ok = rt_is_float(x->dtype) || (is_max && (x->dtype == RT_I8 || x->dtype == RT_U8));
     if (!ok)
         return ir_node_error(d, n, "dtype %s is not supported", rt_dtype_name(x->dtype));
@@ -333,7 +349,13 @@ int ir_infer_pool(Graph *g, Node *n, Diag *d)
             return ir_node_error(d, n, "has %d outputs", n->n_out);
         ir_set_out(n, 1, RT_I64, x->rank, dims);
     }
-    ir_param_int(n, RT_POOL_MODE, is_max ? RT_POOL_MAX : RT_POOL_AVG);
+    if (is_lp) {
+        float p = 2;
+        if (lp_exponent(d, n, &p))
+            return -1;
+        ir_param_float(n, RT_POOL_F_P, p);
+    }
+    ir_param_int(n, RT_POOL_MODE, is_max ? RT_POOL_MAX : is_lp ? RT_POOL_LP : RT_POOL_AVG);
     ir_param_int(n, RT_POOL_NSP, win.nsp);
     ir_param_int(n, RT_POOL_INCLUDE_PAD, ir_attr_int(n, "count_include_pad", 0) != 0);
     ir_param_int(n, RT_POOL_STORAGE, storage);
@@ -359,4 +381,125 @@ int ir_infer_global_pool(Graph *g, Node *n, Diag *d)
         dims[i] = i < 2 ? x->dims[i] : 1;
     ir_param_int(n, RT_GLOBAL_POOL_MODE, n->op == OP_GLOBAL_MAX_POOL ? RT_POOL_MAX : RT_POOL_AVG);
     return ir_set_out(n, 0, x->dtype, x->rank, dims);
+}
+
+/* ---- Col2Im (opset 18) ---- */
+
+/* input [N, C * prod(block), L], image_shape and block_shape constant [nsp];
+ * L must be the count of block positions the window slides over. */
+int ir_infer_col2im(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    const Value *x = ir_input(n, 0);
+    if (!x || !ir_input(n, 1) || !ir_input(n, 2))
+        return ir_node_error(d, n, "needs 3 inputs (input, image_shape, block_shape)");
+    if (!rt_is_float(x->dtype))
+        return ir_node_error(d, n, "dtype %s is not supported (float types only)",
+                             rt_dtype_name(x->dtype));
+    if (x->rank != 3)
+        return ir_node_error(d, n, "input must have rank 3 [N, C*prod(block_shape), L], got %d",
+                             x->rank);
+    int64_t img[MAX_SP + 1], blk[MAX_SP + 1];
+    int nsp = ir_const_ints(n->in[1], img, MAX_SP + 1);
+    if (nsp < 0)
+        return ir_err_not_const(d, n, 1);
+    int nb = ir_const_ints(n->in[2], blk, MAX_SP + 1);
+    if (nb < 0)
+        return ir_err_not_const(d, n, 2);
+    if (nsp < 1 || nsp > MAX_SP || nb != nsp)
+        return ir_node_error(d, n, "image_shape (%d values) and block_shape (%d) must have the "
+                             "same length, 1 to %d", nsp, nb, MAX_SP);
+    Window w = {.nsp = nsp};
+    int64_t pads[2 * MAX_SP];
+    if (ints_attr(d, n, "strides", nsp, 1, 1, w.st) ||
+        ints_attr(d, n, "dilations", nsp, 1, 1, w.dil) ||
+        ints_attr(d, n, "pads", 2 * nsp, 0, 0, pads))
+        return -1;
+    int64_t blocks = 1, positions = 1, grid[MAX_SP], dims[2 + MAX_SP];
+    for (int i = 0; i < nsp; i++) {
+        if (img[i] < 1 || img[i] > MAX_WINDOW_ATTR || blk[i] < 1 || blk[i] > MAX_WINDOW_ATTR)
+            return ir_node_error(d, n, "image_shape[%d] = %lld and block_shape[%d] = %lld must "
+                                 "be positive", i, (long long)img[i], i, (long long)blk[i]);
+        w.k[i] = blk[i];
+        w.pb[i] = pads[i];
+        w.pe[i] = pads[nsp + i];
+        int64_t span = img[i] + w.pb[i] + w.pe[i] - ((blk[i] - 1) * w.dil[i] + 1);
+        if (span < 0)
+            return ir_node_error(d, n, "the block (extent %lld) is larger than the padded image "
+                                 "(%lld) on axis %d", (long long)((blk[i] - 1) * w.dil[i] + 1),
+                                 (long long)(img[i] + w.pb[i] + w.pe[i]), i);
+        grid[i] = span / w.st[i] + 1;
+        blocks *= blk[i];
+        positions *= grid[i];
+        dims[2 + i] = img[i];
+    }
+    if (x->dims[1] % blocks || x->dims[2] != positions)
+        return ir_node_error(d, n, "input is [%lld, %lld, %lld]: dimension 1 must be a multiple "
+                             "of prod(block_shape) = %lld and dimension 2 the %lld block "
+                             "positions", (long long)x->dims[0], (long long)x->dims[1],
+                             (long long)x->dims[2], (long long)blocks, (long long)positions);
+    dims[0] = x->dims[0];
+    dims[1] = x->dims[1] / blocks;
+    ir_param_int(n, RT_COL2IM_NSP, nsp);
+    ir_param_ints(n, RT_COL2IM_BLOCK, w.k, nsp);
+    ir_param_ints(n, RT_COL2IM_STRIDES(nsp), w.st, nsp);
+    ir_param_ints(n, RT_COL2IM_DIL(nsp), w.dil, nsp);
+    ir_param_ints(n, RT_COL2IM_PADS(nsp), w.pb, nsp);
+    ir_param_ints(n, RT_COL2IM_GRID(nsp), grid, nsp);
+    return ir_set_out(n, 0, x->dtype, 2 + nsp, dims);
+}
+
+/* ---- DeformConv (opset 19) ---- */
+
+/* X [N, C, H, W], W [M, C/group, kH, kW], offset [N, og*2*kH*kW, oH, oW],
+ * optional B [M] and mask [N, og*kH*kW, oH, oW]. 2-D only, as ONNX's
+ * reference. */
+int ir_infer_deform_conv(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    const Value *x = ir_input(n, 0), *w = ir_input(n, 1), *off = ir_input(n, 2);
+    const Value *b = ir_input(n, 3), *mask = ir_input(n, 4);
+    if (!x || !w || !off)
+        return ir_node_error(d, n, "input %d is missing", !x ? 0 : !w ? 1 : 2);
+    if (!rt_is_float(x->dtype) || w->dtype != x->dtype)
+        return ir_node_error(d, n, "X (%s) and W (%s) must have one float dtype",
+                             rt_dtype_name(x->dtype), rt_dtype_name(w->dtype));
+    if (x->rank != 4 || w->rank != 4)
+        return ir_node_error(d, n, "only 2-D deformable convolution is supported (X and W of "
+                             "rank 4, got %d and %d)", x->rank, w->rank);
+    if (b && (b->dtype != x->dtype || b->rank != 1 || b->dims[0] != w->dims[0]))
+        return ir_node_error(d, n, "B must be a 1-D %s tensor of %lld values",
+                             rt_dtype_name(x->dtype), (long long)w->dims[0]);
+    int64_t group = ir_attr_int(n, "group", 1), og = ir_attr_int(n, "offset_group", 1);
+    if (group < 1 || x->dims[1] != w->dims[1] * group || w->dims[0] % group)
+        return ir_node_error(d, n, "channels do not match: X has %lld, W is %lldx%lld, group "
+                             "%lld", (long long)x->dims[1], (long long)w->dims[0],
+                             (long long)w->dims[1], (long long)group);
+    if (og < 1 || x->dims[1] % og)
+        return ir_node_error(d, n, "offset_group %lld does not divide the %lld channels",
+                             (long long)og, (long long)x->dims[1]);
+    Window win;
+    int64_t dims[4];
+    if (read_window(d, n, 2, w->dims + 2, &win) ||
+        forward_extents(d, n, &win, x->dims + 2, 0, dims + 2))
+        return -1;
+    dims[0] = x->dims[0];
+    dims[1] = w->dims[0];
+    int64_t taps = win.k[0] * win.k[1];
+    const Value *v[2] = {off, mask};
+    for (int i = 0; i < 2; i++) {
+        if (!v[i])
+            continue;
+        int64_t want = og * taps * (i ? 1 : 2);
+        if (v[i]->dtype != x->dtype || v[i]->rank != 4 || v[i]->dims[0] != dims[0] ||
+            v[i]->dims[1] != want || v[i]->dims[2] != dims[2] || v[i]->dims[3] != dims[3])
+            return ir_node_error(d, n, "%s must be a %s tensor [%lld, %lld, %lld, %lld]",
+                                 i ? "mask" : "offset", rt_dtype_name(x->dtype),
+                                 (long long)dims[0], (long long)want, (long long)dims[2],
+                                 (long long)dims[3]);
+    }
+    ir_param_int(n, RT_DEFORM_GROUP, group);
+    ir_param_int(n, RT_DEFORM_OFFSET_GROUP, og);
+    param_window(n, &win, -1, RT_DEFORM_STRIDES, RT_DEFORM_DIL, RT_DEFORM_PADS, -1);
+    return ir_set_out(n, 0, x->dtype, 4, dims);
 }

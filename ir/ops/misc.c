@@ -1,4 +1,4 @@
-/* misc.c: shapes and parameters of TopK, MVN, Det, Einsum, GridSample, MaxUnpool, RoiAlign. */
+/* misc.c: shapes and parameters of TopK, MVN, Det, Einsum, the grid ops, MaxUnpool, RoiAlign. */
 #include <string.h>
 
 #include "ir.h"
@@ -256,8 +256,9 @@ int ir_infer_einsum(Graph *g, Node *n, Diag *d)
     return ir_set_out(n, 0, dt, o->n, odims);
 }
 
-/* GridSample: 2-D only ([N, C, H, W] and a [N, Ho, Wo, 2] grid); opset 16
- * names the modes bilinear/bicubic, opset 20 linear/cubic. */
+/* GridSample: 2-D ([N, C, H, W] and a [N, Ho, Wo, 2] grid) and, from opset
+ * 20, 3-D ([N, C, D, H, W] and a [N, Do, Ho, Wo, 3] grid, linear or nearest);
+ * opset 16 names the modes bilinear/bicubic, opset 20 linear/cubic. */
 int ir_infer_gridsample(Graph *g, Node *n, Diag *d)
 {
     (void)g;
@@ -267,9 +268,11 @@ int ir_infer_gridsample(Graph *g, Node *n, Diag *d)
     const Value *x = n->in[0], *gr = n->in[1];
     if (!rt_is_float(x->dtype) || !rt_is_float(gr->dtype))
         return ir_node_error(d, n, "only float inputs are supported");
-    if (x->rank != 4 || gr->rank != 4 || gr->dims[3] != 2 || gr->dims[0] != x->dims[0])
-        return ir_node_error(d, n, "only 2-D sampling ([N,C,H,W] with a [N,Ho,Wo,2] grid) "
-                                   "is supported");
+    int nsp = x->rank - 2;
+    if ((nsp != 2 && nsp != 3) || gr->rank != x->rank || gr->dims[x->rank - 1] != nsp ||
+        gr->dims[0] != x->dims[0])
+        return ir_node_error(d, n, "only 2-D and 3-D sampling ([N,C,H,W] with a [N,Ho,Wo,2] "
+                                   "grid, [N,C,D,H,W] with a [N,Do,Ho,Wo,3] grid) is supported");
     const char *mode = ir_attr_str(n, "mode", n->opset >= 20 ? "linear" : "bilinear");
     const char *pad = ir_attr_str(n, "padding_mode", "zeros");
     int m, p;
@@ -281,6 +284,8 @@ int ir_infer_gridsample(Graph *g, Node *n, Diag *d)
         m = 2;
     else
         return ir_node_error(d, n, "unknown mode '%s'", mode);
+    if (m == 2 && nsp == 3)
+        return ir_node_error(d, n, "mode '%s' is supported for 2-D sampling only", mode);
     if (!strcmp(pad, "zeros"))
         p = 0;
     else if (!strcmp(pad, "border"))
@@ -292,8 +297,8 @@ int ir_infer_gridsample(Graph *g, Node *n, Diag *d)
     ir_param_int(n, RT_GRIDSAMPLE_MODE, m);
     ir_param_int(n, RT_GRIDSAMPLE_PADDING, p);
     ir_param_int(n, RT_GRIDSAMPLE_ALIGN_CORNERS, ir_attr_int(n, "align_corners", 0) != 0);
-    int64_t dims[4] = {x->dims[0], x->dims[1], gr->dims[1], gr->dims[2]};
-    return ir_set_out(n, 0, x->dtype, 4, dims);
+    int64_t dims[5] = {x->dims[0], x->dims[1], gr->dims[1], gr->dims[2], gr->dims[3]};
+    return ir_set_out(n, 0, x->dtype, x->rank, dims);
 }
 
 /* MaxUnpool: the output shape is output_shape (a constant input) when
@@ -389,4 +394,39 @@ int ir_infer_roialign(Graph *g, Node *n, Diag *d)
     ir_param_float(n, RT_ROIALIGN_F_SPATIAL_SCALE, ir_attr_float(n, "spatial_scale", 1.0f));
     int64_t dims[4] = {r->dims[0], x->dims[1], oh, ow};
     return ir_set_out(n, 0, x->dtype, 4, dims);
+}
+
+/* AffineGrid (opset 20): theta [N, 2, 3] with size (constant) [N, C, H, W],
+ * or theta [N, 3, 4] with size [N, C, D, H, W]; the grid GridSample reads. */
+int ir_infer_affine_grid(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    for (int i = 0; i < 2; i++)
+        if (mv_need_input(d, n, i))
+            return -1;
+    const Value *th = n->in[0];
+    if (!rt_is_float(th->dtype))
+        return ir_node_error(d, n, "theta has dtype %s (float types only)",
+                             rt_dtype_name(th->dtype));
+    int64_t size[6];
+    int ns = ir_const_ints(n->in[1], size, 6);
+    if (ns < 0)
+        return ir_err_not_const(d, n, 1);
+    if (ns != 4 && ns != 5)
+        return ir_node_error(d, n, "size has %d values: [N, C, H, W] or [N, C, D, H, W]", ns);
+    int nsp = ns - 2;
+    if (th->rank != 3 || th->dims[0] != size[0] || th->dims[1] != nsp || th->dims[2] != nsp + 1)
+        return ir_node_error(d, n, "theta must be [%lld, %d, %d] for a size of %d values",
+                             (long long)size[0], nsp, nsp + 1, ns);
+    int64_t dims[5];
+    dims[0] = size[0];
+    for (int i = 0; i < nsp; i++) {
+        if (size[2 + i] < 1)
+            return ir_node_error(d, n, "size[%d] = %lld is not positive", 2 + i,
+                                 (long long)size[2 + i]);
+        dims[1 + i] = size[2 + i];
+    }
+    dims[1 + nsp] = nsp;
+    ir_param_int(n, RT_AFFINE_GRID_ALIGN_CORNERS, ir_attr_int(n, "align_corners", 0) != 0);
+    return ir_set_out(n, 0, th->dtype, nsp + 2, dims);
 }

@@ -624,3 +624,50 @@ int ir_infer_space_to_depth(Graph *g, Node *n, Diag *d)
     ir_param_int(n, RT_SPACE_TO_DEPTH_BLOCK, b);
     return ir_set_out(n, 0, x->dtype, 4, dims);
 }
+
+/* ---- CenterCropPad (opset 18) ---- */
+
+/* shape (constant) gives the new extent of each axis in `axes` (default:
+ * all); an axis shrinks by cropping its centre, the extra unit off the end
+ * when the difference is odd, and grows by padding zeros the same way. The
+ * kernel reads input index out + offset, zero outside. */
+int ir_infer_center_crop_pad(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (mv_need_input(d, n, 0) || mv_need_input(d, n, 1))
+        return -1;
+    const Value *x = n->in[0];
+    int64_t sh[IR_MAX_RANK + 1], ax[IR_MAX_RANK + 1];
+    int ns = ir_const_ints(n->in[1], sh, IR_MAX_RANK + 1);
+    if (ns < 0)
+        return ir_err_not_const(d, n, 1);
+    int na = ir_attr_ints(n, "axes", ax, IR_MAX_RANK + 1);
+    if (na < 0) {
+        na = x->rank;
+        for (int i = 0; i < na; i++)
+            ax[i] = i;
+    }
+    if (ns != na)
+        return ir_node_error(d, n, "shape has %d values for %d axes", ns, na);
+    int64_t dims[IR_MAX_RANK], off[IR_MAX_RANK], seen = 0, pads = 0;
+    memcpy(dims, x->dims, sizeof dims[0] * (size_t)x->rank);
+    for (int i = 0; i < x->rank; i++)
+        off[i] = 0;
+    for (int i = 0; i < na; i++) {
+        int a = ir_axis(ax[i], x->rank);
+        if (a < 0 || (seen >> a & 1))
+            return ir_node_error(d, n, "axes[%d] = %lld is out of range or repeated", i,
+                                 (long long)ax[i]);
+        seen |= (int64_t)1 << a;
+        if (sh[i] < 0)
+            return ir_node_error(d, n, "shape[%d] = %lld is negative", i, (long long)sh[i]);
+        /* a start of floor(diff / 2) puts the odd unit at the end either way */
+        off[a] = sh[i] <= x->dims[a] ? (x->dims[a] - sh[i]) / 2 : -((sh[i] - x->dims[a]) / 2);
+        pads |= sh[i] > x->dims[a];
+        dims[a] = sh[i];
+    }
+    if (pads && x->dtype == RT_STRING)
+        return ir_node_error(d, n, "padding a string tensor is not supported");
+    ir_param_ints(n, RT_CENTER_CROP_OFFSET, off, x->rank);
+    return ir_set_out(n, 0, x->dtype, x->rank, dims);
+}

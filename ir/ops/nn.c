@@ -257,3 +257,41 @@ int ir_infer_lpnorm(Graph *g, Node *n, Diag *d)
     ir_param_int(n, RT_LPNORM_P, p);
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
+
+/* ---- GroupNormalization (opset 18; 21 made scale and bias per channel) ---- */
+
+int ir_infer_groupnorm(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    for (int i = 0; i < 3; i++)
+        if (need(d, n, i, 1))
+            return -1;
+    const Value *x = n->in[0];
+    if (x->rank < 2)
+        return ir_node_error(d, n, "X must have rank >= 2 (N, C, ...), got %d", x->rank);
+    const Attr *ng = ir_attr(n, "num_groups");
+    if (!ng || ng->type != AT_INT)
+        return ir_node_error(d, n, "attribute 'num_groups' is required");
+    int64_t groups = ng->i, ch = x->dims[1];
+    if (groups < 1 || ch % groups)
+        return ir_node_error(d, n, "num_groups %lld does not divide the %lld channels",
+                             (long long)groups, (long long)ch);
+    int64_t st = ir_attr_int(n, "stash_type", 1);
+    if (st != 1)
+        return ir_node_error(d, n, "stash_type %lld is not supported (only 1, float32)",
+                             (long long)st);
+    int per_channel = n->opset >= 21;
+    int64_t want = per_channel ? ch : groups;
+    for (int i = 1; i < 3; i++) {
+        const Value *v = n->in[i];
+        if (v->rank != 1 || v->dims[0] != want || v->dtype != n->in[1]->dtype)
+            return ir_node_error(d, n, "input %d ('%s') must be a 1-D %s tensor of %lld values "
+                                 "(one per %s in opset %lld)", i, v->name,
+                                 rt_dtype_name(n->in[1]->dtype), (long long)want,
+                                 per_channel ? "channel" : "group", (long long)n->opset);
+    }
+    ir_param_int(n, RT_GROUPNORM_GROUPS, groups);
+    ir_param_int(n, RT_GROUPNORM_PER_CHANNEL, per_channel);
+    ir_param_float(n, RT_GROUPNORM_F_EPSILON, ir_attr_float(n, "epsilon", 1e-5f));
+    return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
+}

@@ -1,4 +1,5 @@
-/* string.c: shape functions of the string ops: Cast/CastLike with a string side, StringNormalizer. */
+/* string.c: shape functions of the string ops: Cast/CastLike with a string side,
+ * StringNormalizer, StringConcat, StringSplit, RegexFullMatch. */
 #include <string.h>
 
 #include "ir.h"
@@ -115,4 +116,105 @@ int ir_infer_string_normalizer(Graph *g, Node *n, Diag *d)
     /* removing stopwords leaves at most C strings, at least one (ONNX: "" when
      * every one is removed) */
     return ir_set_out_dyn(g, n, 0, RT_STRING, x->rank, x->dims, x->rank - 1);
+}
+
+/* The bound on a string a kernel makes or reads at run time (--max-string-bytes). */
+static int64_t string_bound(const Graph *g)
+{
+    return g->max_string_bytes > 0 ? g->max_string_bytes : IR_MAX_STRING_BYTES;
+}
+
+/* ---- StringConcat (opset 20) ---- */
+
+int ir_infer_string_concat(Graph *g, Node *n, Diag *d)
+{
+    const Value *a = ir_input(n, 0), *b = ir_input(n, 1);
+    if (!a || !b)
+        return ir_node_error(d, n, "expects 2 inputs");
+    if (a->dtype != RT_STRING || b->dtype != RT_STRING)
+        return ir_node_error(d, n, "inputs are %s and %s, expected string",
+                             rt_dtype_name(a->dtype), rt_dtype_name(b->dtype));
+    int rank;
+    int64_t dims[IR_MAX_RANK];
+    if (ir_broadcast(a->rank, a->dims, b->rank, b->dims, &rank, dims))
+        return ir_node_error(d, n, "the shapes of X and Y do not broadcast");
+    /* a result may be as long as the bound allows (--max-string-bytes) */
+    int64_t slot = string_bound(g) + 1, numel;
+    if (ir_numel_checked(rank, dims, &numel))
+        return ir_node_error(d, n, "the output has too many elements");
+    ir_param_int(n, RT_STRCAT_SLOT, slot);
+    ir_set_out(n, 0, RT_STRING, rank, dims);
+    return set_pool(g, n, 1, numel * slot);
+}
+
+/* ---- StringSplit (opset 20) ---- */
+
+int ir_infer_string_split(Graph *g, Node *n, Diag *d)
+{
+    const Value *x = ir_input(n, 0);
+    if (!x)
+        return ir_node_error(d, n, "expects 1 input");
+    if (x->dtype != RT_STRING)
+        return ir_node_error(d, n, "input is %s, expected string", rt_dtype_name(x->dtype));
+    if (x->rank + 1 > IR_MAX_RANK)
+        return ir_node_error(d, n, "input rank %d leaves no room for the pieces' axis",
+                             x->rank);
+    const Attr *ms = ir_attr(n, "maxsplit");
+    int64_t maxsplit = ms && ms->type == AT_INT ? ms->i : -1;
+    if (ms && (ms->type != AT_INT || ms->i < 0))
+        return ir_node_error(d, n, "attribute 'maxsplit' must be a non-negative integer");
+    const char *sep = ir_attr_str(n, "delimiter", "");
+    /* a string of at most `bound` bytes splits into at most bound + 1 pieces
+     * (maxsplit + 1 at most), their bytes and NULs in 2 * bound + 2 */
+    int64_t bound = string_bound(g), width = bound + 1, numel = ir_numel(x);
+    if (maxsplit >= 0 && maxsplit + 1 < width)
+        width = maxsplit + 1;
+    ir_param_int(n, RT_STRSPLIT_MAXSPLIT, maxsplit);
+    ir_param_int(n, RT_STRSPLIT_SLOT, 2 * bound + 2);
+    Value *dv = hidden_input(g, n, 1, "delimiter");
+    if (!dv->data) {
+        dv->dtype = RT_STRING;
+        dv->rank = 0;
+        const char **p = ir_value_alloc_data(g, dv);
+        if (!p)
+            return ir_node_error(d, n, "out of memory");
+        p[0] = ir_strdup(g, sep);
+    }
+    hidden_output(g, n, 1, "length");
+    ir_set_out(n, 1, RT_I64, x->rank, x->dims);
+    set_pool(g, n, 2, numel * (2 * bound + 2));
+    int64_t dims[IR_MAX_RANK];
+    memcpy(dims, x->dims, sizeof dims[0] * (size_t)x->rank);
+    dims[x->rank] = width;
+    return ir_set_out_dyn(g, n, 0, RT_STRING, x->rank + 1, dims, x->rank);
+}
+
+/* ---- RegexFullMatch (opset 20) ---- */
+
+int ir_infer_regex_full_match(Graph *g, Node *n, Diag *d)
+{
+    const Value *x = ir_input(n, 0);
+    if (!x)
+        return ir_node_error(d, n, "expects 1 input");
+    if (x->dtype != RT_STRING)
+        return ir_node_error(d, n, "input is %s, expected string", rt_dtype_name(x->dtype));
+    const Attr *pa = ir_attr(n, "pattern");
+    if (!pa || pa->type != AT_STRING)
+        return ir_node_error(d, n, "attribute 'pattern' is required");
+    if (strlen(pa->s) != pa->s_len)
+        return ir_node_error(d, n, "the pattern holds a NUL byte");
+    char why[200];
+    if (rt_regex_check(pa->s, why, sizeof why))
+        return ir_node_error(d, n, "pattern '%.200s': %s", pa->s, why);
+    /* the pattern travels as a hidden string constant the kernel compiles */
+    Value *pv = hidden_input(g, n, 1, "pattern");
+    if (!pv->data) {
+        pv->dtype = RT_STRING;
+        pv->rank = 0;
+        const char **p = ir_value_alloc_data(g, pv);
+        if (!p)
+            return ir_node_error(d, n, "out of memory");
+        p[0] = pa->s;
+    }
+    return ir_set_out(n, 0, RT_BOOL, x->rank, x->dims);
 }
