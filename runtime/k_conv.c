@@ -507,6 +507,142 @@ HOT static int conv_dw(const Geom *g, const float *x, const float *w, const floa
     return 1;
 }
 
+/* ---- depthwise 2-D on small maps: the whole channel as one flat vector ----
+ * conv_dw vectorizes along one output row in blocks of DW_NB * DW_VL (64
+ * floats on AVX-512), so a 7x7 or 14x14 map computes mostly padding lanes
+ * (7 of 64 useful). Here the zero-padded input channel is copied once into
+ * sh x sw phase planes of one common width wp (phase (a, b) holds padded
+ * rows a, a+sh, ... and columns b, b+sw, ...), and the output is computed
+ * flat with that same width: output (oh, ow) sits at q = oh * wp + ow and tap
+ * (kh, kw) reads its phase plane at q + (kh*dh / sh) * wp + kw*dw / sw, one
+ * contiguous stream per tap across all the output rows. The wp - OW columns
+ * past each row are computed and dropped (they read the next phase row or
+ * the zeroed margin, in bounds). */
+#define DW_PLANE 16384 /* floats: one channel's phase planes plus its flat output */
+#define DW_PLANE_OW3 32 /* widest output row a 3x3 window takes here rather than conv_dw3 */
+#define DW_TAPS (DW_KMAX * DW_KMAX)
+
+/* y[q] = clamp(b + sum_t w[t] * tp[t][q]) for q in [j0, j0 + nb * DW_VL):
+ * nb independent accumulators (constant in each instance below). */
+DW_INLINE HOT void dw_flat_blk(float *restrict y, int64_t j0, const float *const *tp, int taps,
+                               const float *w, DwVec vb, DwVec vlo, DwVec vhi, int nb)
+{
+    DwVec acc[DW_NB];
+    for (int v = 0; v < nb; v++)
+        acc[v] = vb;
+    for (int t = 0; t < taps; t++) {
+        const DwVec wv = DW_SET1(w[t]);
+        const float *q = tp[t] + j0;
+#pragma GCC unroll 4
+        for (int v = 0; v < nb; v++) {
+            DwVec xv;
+            memcpy(&xv, q + v * DW_VL, sizeof xv);
+            acc[v] += wv * xv;
+        }
+    }
+    for (int v = 0; v < nb; v++)
+        DW_CLAMP(acc[v], vlo, vhi);
+    memcpy(y + j0, acc, (size_t)nb * sizeof acc[0]);
+}
+
+/* The whole flat output of n in blocks of DW_NB vectors, the tail in the
+ * fewest vectors that cover it (a 7x7 map's 77 flat outputs: 5 vectors, not
+ * 8); y and the taps' planes have DW_NB * DW_VL floats of margin past n. */
+HOT static void dw_flat(float *restrict y, int64_t n, const float *const *tp, int taps,
+                        const float *w, float b, float lo, float hi)
+{
+    const DwVec vb = DW_SET1(b), vlo = DW_SET1(lo), vhi = DW_SET1(hi);
+    int64_t j = 0;
+    for (; j + (DW_NB - 1) * DW_VL < n; j += DW_NB * DW_VL)
+        dw_flat_blk(y, j, tp, taps, w, vb, vlo, vhi, DW_NB);
+    switch ((n - j + DW_VL - 1) / DW_VL) { /* 0 .. DW_NB - 1 vectors left */
+    case 1: dw_flat_blk(y, j, tp, taps, w, vb, vlo, vhi, 1); break;
+    case 2: dw_flat_blk(y, j, tp, taps, w, vb, vlo, vhi, 2); break;
+    case 3: dw_flat_blk(y, j, tp, taps, w, vb, vlo, vhi, 3); break;
+    default: break;
+    }
+}
+
+/* The phase planes' geometry: width wp, height hp per plane. */
+static void dw_plane_dims(const Geom *g, int64_t *wp, int64_t *hp)
+{
+    int64_t sh = g->st[1], sw = g->st[2];
+    int64_t pw = (g->out[2] - 1) * sw + (g->k[2] - 1) * g->dil[2] + 1;
+    int64_t ph = (g->out[1] - 1) * sh + (g->k[1] - 1) * g->dil[1] + 1;
+    *wp = (pw + sw - 1) / sw;
+    *hp = (ph + sh - 1) / sh;
+}
+
+/* Floats conv_dw_plane needs for g, or -1 for a shape it does not take. */
+static int64_t dw_plane_size(const Geom *g)
+{
+    if (g->in[0] != 1 || g->k[0] != 1 || g->out[0] != 1 || g->k[1] * g->k[2] > DW_TAPS)
+        return -1;
+    int64_t wp, hp, blk = DW_NB * DW_VL;
+    dw_plane_dims(g, &wp, &hp);
+    int64_t flat = (g->out[1] * wp + blk - 1) / blk * blk;
+    return g->st[1] * g->st[2] * hp * wp + wp + 2 * blk + flat + blk;
+}
+
+/* All output channels of one input channel; returns 0 (nothing done) when
+ * the planes do not fit DW_PLANE. Not inlined: its buffer and conv_dw's ring
+ * would share one frame. */
+__attribute__((noinline)) HOT static int conv_dw_plane(const Geom *g, const float *x,
+                                                       const float *w, const float *bias,
+                                                       float *y)
+{
+    int64_t need = dw_plane_size(g);
+    if (need < 0 || need > DW_PLANE)
+        return 0;
+    float buf[DW_PLANE];
+    int64_t sh = g->st[1], sw = g->st[2], wp, hp, blk = DW_NB * DW_VL;
+    int64_t H = g->in[1], W = g->in[2], OH = g->out[1], OW = g->out[2];
+    dw_plane_dims(g, &wp, &hp);
+    int64_t psz = hp * wp, planes = sh * sw * psz, flat_n = OH * wp;
+    float *flat = buf + planes + wp + 2 * blk;
+    for (int64_t j = planes; j < planes + wp + 2 * blk; j++)
+        buf[j] = 0; /* the margin the dropped columns of the last rows read */
+    for (int64_t a = 0; a < sh; a++)
+        for (int64_t b = 0; b < sw; b++) {
+            float *pl = buf + (a * sw + b) * psz;
+            int64_t lo, hi;
+            clip_range(b - g->pad[2], sw, W, wp, &lo, &hi);
+            for (int64_t i = 0; i < hp; i++) {
+                float *d = pl + i * wp;
+                int64_t ih = i * sh + a - g->pad[1];
+                if (ih < 0 || ih >= H) {
+                    for (int64_t j = 0; j < wp; j++)
+                        d[j] = 0;
+                    continue;
+                }
+                const float *src = x + ih * W + b - g->pad[2];
+                for (int64_t j = 0; j < lo; j++)
+                    d[j] = 0;
+                if (sw == 1)
+                    memcpy(d + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
+                else
+                    for (int64_t j = lo; j < hi; j++)
+                        d[j] = src[j * sw];
+                for (int64_t j = hi; j < wp; j++)
+                    d[j] = 0;
+            }
+        }
+    const float *tp[DW_TAPS];
+    int taps = (int)(g->k[1] * g->k[2]);
+    for (int64_t kh = 0; kh < g->k[1]; kh++)
+        for (int64_t kw = 0; kw < g->k[2]; kw++) {
+            int64_t r = kh * g->dil[1], c = kw * g->dil[2];
+            tp[kh * g->k[2] + kw] = buf + (r % sh * sw + c % sw) * psz + r / sh * wp + c / sw;
+        }
+    for (int64_t m = 0; m < g->cout; m++) {
+        dw_flat(flat, flat_n, tp, taps, w + m * taps, bias ? bias[m] : 0, g->lo, g->hi);
+        float *ym = y + m * OH * OW;
+        for (int64_t oh = 0; oh < OH; oh++)
+            memcpy(ym + oh * OW, flat + oh * wp, (size_t)OW * sizeof(float));
+    }
+    return 1;
+}
+
 static void fill_bias(float *y, const float *bias, int64_t rows, int64_t cols)
 {
     for (int64_t r = 0; r < rows; r++) {
@@ -635,7 +771,12 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
         if (g->cin == 1 && j->path != RT_CONV_PATH_GEMM) {
             /* 3x3 keeps conv_dw3: its rows are padded without conv_dw's
              * over-read margin and measure faster (bench/RESULTS.md) */
-            int done = j->path != RT_CONV_PATH_DW && dw3_ok(g) && conv_dw3(g, xg, wg, bg, yg);
+            int plane = j->path == RT_CONV_PATH_PLANE ||
+                        (j->path == RT_CONV_PATH_AUTO &&
+                         (!dw3_ok(g) || g->out[2] <= DW_PLANE_OW3));
+            int done = plane && conv_dw_plane(g, xg, wg, bg, yg);
+            if (!done && j->path != RT_CONV_PATH_DW && j->path != RT_CONV_PATH_PLANE)
+                done = dw3_ok(g) && conv_dw3(g, xg, wg, bg, yg);
             if (!done && j->path != RT_CONV_PATH_OLD)
                 done = conv_dw(g, xg, wg, bg, yg);
             if (!done)
