@@ -576,7 +576,8 @@ static void dw_plane_dims(const Geom *g, int64_t *wp, int64_t *hp)
 /* Floats conv_dw_plane needs for g, or -1 for a shape it does not take. */
 static int64_t dw_plane_size(const Geom *g)
 {
-    if (g->in[0] != 1 || g->k[0] != 1 || g->out[0] != 1 || g->k[1] * g->k[2] > DW_TAPS)
+    if (g->in[0] != 1 || g->k[0] != 1 || g->out[0] != 1 || g->k[1] * g->k[2] > DW_TAPS ||
+        g->st[2] > DW_KMAX)
         return -1;
     int64_t wp, hp, blk = DW_NB * DW_VL;
     dw_plane_dims(g, &wp, &hp);
@@ -584,16 +585,18 @@ static int64_t dw_plane_size(const Geom *g)
     return g->st[1] * g->st[2] * hp * wp + wp + 2 * blk + flat + blk;
 }
 
-/* All output channels of one input channel; returns 0 (nothing done) when
- * the planes do not fit DW_PLANE. Not inlined: its buffer and conv_dw's ring
- * would share one frame. */
-__attribute__((noinline)) HOT static int conv_dw_plane(const Geom *g, const float *x,
-                                                       const float *w, const float *bias,
-                                                       float *y)
+/* Groups [lo, hi) (image * groups + group, one input channel each), all
+ * their output channels; the caller checked dw_plane_size against DW_PLANE.
+ * The tap offsets and the zeroed margin are set up once per range: per
+ * channel they cost more than a 7x7 map's arithmetic. Not inlined: its
+ * buffer and conv_dw's ring would share one frame. */
+__attribute__((noinline)) HOT INLINE_COPIES static void conv_dw_plane(const Geom *g,
+                                                                      const float *x,
+                                                                      const float *w,
+                                                                      const float *bias,
+                                                                      float *y, int64_t lo,
+                                                                      int64_t hi)
 {
-    int64_t need = dw_plane_size(g);
-    if (need < 0 || need > DW_PLANE)
-        return 0;
     float buf[DW_PLANE];
     int64_t sh = g->st[1], sw = g->st[2], wp, hp, blk = DW_NB * DW_VL;
     int64_t H = g->in[1], W = g->in[2], OH = g->out[1], OW = g->out[2];
@@ -602,31 +605,6 @@ __attribute__((noinline)) HOT static int conv_dw_plane(const Geom *g, const floa
     float *flat = buf + planes + wp + 2 * blk;
     for (int64_t j = planes; j < planes + wp + 2 * blk; j++)
         buf[j] = 0; /* the margin the dropped columns of the last rows read */
-    for (int64_t a = 0; a < sh; a++)
-        for (int64_t b = 0; b < sw; b++) {
-            float *pl = buf + (a * sw + b) * psz;
-            int64_t lo, hi;
-            clip_range(b - g->pad[2], sw, W, wp, &lo, &hi);
-            for (int64_t i = 0; i < hp; i++) {
-                float *d = pl + i * wp;
-                int64_t ih = i * sh + a - g->pad[1];
-                if (ih < 0 || ih >= H) {
-                    for (int64_t j = 0; j < wp; j++)
-                        d[j] = 0;
-                    continue;
-                }
-                const float *src = x + ih * W + b - g->pad[2];
-                for (int64_t j = 0; j < lo; j++)
-                    d[j] = 0;
-                if (sw == 1)
-                    memcpy(d + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
-                else
-                    for (int64_t j = lo; j < hi; j++)
-                        d[j] = src[j * sw];
-                for (int64_t j = hi; j < wp; j++)
-                    d[j] = 0;
-            }
-        }
     const float *tp[DW_TAPS];
     int taps = (int)(g->k[1] * g->k[2]);
     for (int64_t kh = 0; kh < g->k[1]; kh++)
@@ -634,13 +612,50 @@ __attribute__((noinline)) HOT static int conv_dw_plane(const Geom *g, const floa
             int64_t r = kh * g->dil[1], c = kw * g->dil[2];
             tp[kh * g->k[2] + kw] = buf + (r % sh * sw + c % sw) * psz + r / sh * wp + c / sw;
         }
-    for (int64_t m = 0; m < g->cout; m++) {
-        dw_flat(flat, flat_n, tp, taps, w + m * taps, bias ? bias[m] : 0, g->lo, g->hi);
-        float *ym = y + m * OH * OW;
-        for (int64_t oh = 0; oh < OH; oh++)
-            memcpy(ym + oh * OW, flat + oh * wp, (size_t)OW * sizeof(float));
+    int64_t clo[DW_KMAX], chi[DW_KMAX]; /* per column phase: the columns inside the input */
+    for (int64_t b = 0; b < sw; b++)
+        clip_range(b - g->pad[2], sw, W, wp, &clo[b], &chi[b]);
+    int64_t so = OH * OW;
+    for (int64_t q = lo; q < hi; q++) {
+        int64_t gr = q % g->groups;
+        const float *xq = x + q * H * W;
+        for (int64_t a = 0; a < sh; a++)
+            for (int64_t b = 0; b < sw; b++) {
+                float *pl = buf + (a * sw + b) * psz;
+                int64_t l = clo[b], e = chi[b];
+                for (int64_t i = 0; i < hp; i++) {
+                    float *d = pl + i * wp;
+                    int64_t ih = i * sh + a - g->pad[1];
+                    if (ih < 0 || ih >= H) {
+                        for (int64_t j = 0; j < wp; j++)
+                            d[j] = 0;
+                        continue;
+                    }
+                    const float *src = xq + ih * W + b - g->pad[2];
+                    for (int64_t j = 0; j < l; j++)
+                        d[j] = 0;
+                    if (sw == 1)
+                        for (int64_t j = l; j < e; j++)
+                            d[j] = src[j];
+                    else if (sw == 2)
+                        for (int64_t j = l; j < e; j++)
+                            d[j] = src[2 * j];
+                    else
+                        for (int64_t j = l; j < e; j++)
+                            d[j] = src[j * sw];
+                    for (int64_t j = e; j < wp; j++)
+                        d[j] = 0;
+                }
+            }
+        for (int64_t m = 0; m < g->cout; m++) {
+            int64_t mo = gr * g->cout + m;
+            dw_flat(flat, flat_n, tp, taps, w + mo * taps, bias ? bias[mo] : 0, g->lo, g->hi);
+            float *ym = y + (q * g->cout + m) * so;
+            for (int64_t oh = 0; oh < OH; oh++)
+                for (int64_t ow = 0; ow < OW; ow++)
+                    ym[oh * OW + ow] = flat[oh * wp + ow];
+        }
     }
-    return 1;
 }
 
 static void fill_bias(float *y, const float *bias, int64_t rows, int64_t cols)
@@ -747,6 +762,7 @@ typedef struct ConvJob {
     const float *x, *w, *bias, *z;
     float *y;
     int path, post, tr, pointwise;
+    int plane;                   /* depthwise through conv_dw_plane */
     int64_t mp;                  /* packed weight rows per group */
 } ConvJob;
 
@@ -755,6 +771,13 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
     const ConvJob *j = ctx;
     const Geom *g = j->g, *g0 = j->g0;
     int64_t si = prod3(g->in), so = prod3(g->out), kdim = g->cin * prod3(g->k);
+    if (g->cin == 1 && j->path != RT_CONV_PATH_GEMM && j->plane) {
+        conv_dw_plane(g, j->x, j->w, j->bias, j->y, lo, hi);
+        for (int64_t q = lo; j->post && q < hi; q++)
+            rt_epi_apply(j->y + q * g->cout * so, j->z ? j->z + q * g->cout * so : NULL,
+                         g->cout * so, g0->act, g0->p0, g0->p1);
+        return;
+    }
     for (int64_t q = lo; q < hi; q++) {
         int64_t gr = q % g->groups;
         const float *xg = j->x + q * g->cin * si;
@@ -771,12 +794,8 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
         if (g->cin == 1 && j->path != RT_CONV_PATH_GEMM) {
             /* 3x3 keeps conv_dw3: its rows are padded without conv_dw's
              * over-read margin and measure faster (bench/RESULTS.md) */
-            int plane = j->path == RT_CONV_PATH_PLANE ||
-                        (j->path == RT_CONV_PATH_AUTO &&
-                         (!dw3_ok(g) || g->out[2] <= DW_PLANE_OW3));
-            int done = plane && conv_dw_plane(g, xg, wg, bg, yg);
-            if (!done && j->path != RT_CONV_PATH_DW && j->path != RT_CONV_PATH_PLANE)
-                done = dw3_ok(g) && conv_dw3(g, xg, wg, bg, yg);
+            int done = j->path != RT_CONV_PATH_DW && j->path != RT_CONV_PATH_PLANE &&
+                       dw3_ok(g) && conv_dw3(g, xg, wg, bg, yg);
             if (!done && j->path != RT_CONV_PATH_OLD)
                 done = conv_dw(g, xg, wg, bg, yg);
             if (!done)
@@ -820,7 +839,13 @@ static int conv_f32(const Geom *g0, const float *x, const float *w, const float 
     int direct = g->cin == 1 && path != RT_CONV_PATH_GEMM;
     if (g->pack && (g->pack != tile || direct))
         return RT_EINVAL;
-    ConvJob j = {g0, g, x, w, bias, z, y, path, post, tr, pointwise, mp};
+    /* small maps take conv_dw_plane when it fits; 3x3 windows on wider rows
+     * keep conv_dw3 (bench/RESULTS.md) */
+    int64_t pn = dw_plane_size(g);
+    int plane = direct && pn >= 0 && pn <= DW_PLANE &&
+                (path == RT_CONV_PATH_PLANE ||
+                 (path == RT_CONV_PATH_AUTO && (!dw3_ok(g) || g->out[2] <= DW_PLANE_OW3)));
+    ConvJob j = {g0, g, x, w, bias, z, y, path, post, tr, pointwise, plane, mp};
     int64_t groups = g->n * g->groups;
     if (direct) { /* the GEMM splits its own work; the direct kernels split channels */
         int64_t work = g->cout * so * prod3(g->k) + 1;

@@ -270,6 +270,9 @@ static void test_conv(void)
         {6, 20, 1, 20, 20, 5, 2, 2, RT_EPI_CLAMP, 0}, {4, 8, 4, 6, 6, 3, 1, 1, RT_EPI_LEAKY, 1},
         {16, 64, 1, 3, 3, 3, 1, 1, RT_EPI_SWISH, 1}, /* 9 pixels: computed transposed */
         {8, 8, 8, 9, 9, 3, 2, 1, RT_EPI_HARD_SWISH, 1}, {8, 16, 4, 6, 6, 3, 1, 1, RT_EPI_CLAMP, 1},
+        /* one pixel (squeeze-excite): packed, a matrix-vector product */
+        {72, 40, 1, 1, 1, 1, 1, 0, RT_EPI_HARD_SIGMOID, 1},
+        {16, 48, 1, 1, 1, 3, 1, 1, RT_EPI_CLAMP, 0},
     };
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int pack = 0; pack < 3; pack++)
