@@ -181,6 +181,9 @@ HOT INLINE_COPIES static void pack_im2col(const void *src, int64_t k0, int64_t k
                 if (sw == 1)
                     for (int64_t q = lo; q < hi; q++)
                         ts[q] = xr[iw0 + q];
+                else if (sw == 2) /* a constant stride vectorizes (two loads, a permute) */
+                    for (int64_t q = lo; q < hi; q++)
+                        ts[q] = xr[iw0 + 2 * q];
                 else
                     for (int64_t q = lo; q < hi; q++)
                         ts[q] = xr[iw0 + q * sw];
