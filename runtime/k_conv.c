@@ -606,8 +606,11 @@ __attribute__((noinline)) HOT INLINE_COPIES static void conv_dw_plane(const Geom
     dw_plane_dims(g, &wp, &hp);
     int64_t psz = hp * wp, planes = sh * sw * psz, flat_n = OH * wp;
     float *flat = buf + planes + wp + 2 * blk;
-    for (int64_t j = planes; j < planes + wp + 2 * blk; j++)
-        buf[j] = 0; /* the margin the dropped columns of the last rows read */
+    /* the padding is at the same places for every channel: zeroed once here
+     * with the margin the dropped columns of the last rows read, and only
+     * the input's own rows and columns are copied per channel */
+    for (int64_t j = 0; j < planes + wp + 2 * blk; j++)
+        buf[j] = 0;
     const float *tp[DW_TAPS];
     int taps = (int)(g->k[1] * g->k[2]);
     for (int64_t kh = 0; kh < g->k[1]; kh++)
@@ -626,17 +629,11 @@ __attribute__((noinline)) HOT INLINE_COPIES static void conv_dw_plane(const Geom
             for (int64_t b = 0; b < sw; b++) {
                 float *pl = buf + (a * sw + b) * psz;
                 int64_t l = clo[b], e = chi[b];
-                for (int64_t i = 0; i < hp; i++) {
+                int64_t i0, i1; /* the phase rows inside the input */
+                clip_range(a - g->pad[1], sh, H, hp, &i0, &i1);
+                for (int64_t i = i0; i < i1; i++) {
                     float *d = pl + i * wp;
-                    int64_t ih = i * sh + a - g->pad[1];
-                    if (ih < 0 || ih >= H) {
-                        for (int64_t j = 0; j < wp; j++)
-                            d[j] = 0;
-                        continue;
-                    }
-                    const float *src = xq + ih * W + b - g->pad[2];
-                    for (int64_t j = 0; j < l; j++)
-                        d[j] = 0;
+                    const float *src = xq + (i * sh + a - g->pad[1]) * W + b - g->pad[2];
                     if (sw == 1)
                         for (int64_t j = l; j < e; j++)
                             d[j] = src[j];
@@ -646,8 +643,6 @@ __attribute__((noinline)) HOT INLINE_COPIES static void conv_dw_plane(const Geom
                     else
                         for (int64_t j = l; j < e; j++)
                             d[j] = src[j * sw];
-                    for (int64_t j = e; j < wp; j++)
-                        d[j] = 0;
                 }
             }
         for (int64_t m = 0; m < g->cout; m++) {
