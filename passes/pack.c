@@ -39,7 +39,7 @@ static int packable_mm(const Node *n, int nr)
         return 0;
     const Value *a = ir_input(n, 0), *b = ir_input(n, 1);
     if (!a || !b || !b->data || b->producer || a->dtype != RT_F32 || b->dtype != RT_F32 ||
-        b->rank != 2 || a->rank < 1)
+        b->rank != 2 || a->rank < 1 || b->dims[0] < 1 || b->dims[1] < 1)
         return 0;
     int64_t cols = b->dims[1];
     if (n->op == OP_GEMM) {
