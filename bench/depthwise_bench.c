@@ -21,6 +21,14 @@ static const Shape shapes[] = {
     {"EffNet-B0 stage 5 / MNv3-L", 672, 14, 14, 5, 1},
     {"EffNet-B0 stage 3 entry", 144, 56, 56, 5, 2},
     {"ConvNeXt-T stage 1", 96, 56, 56, 7, 1},
+    {"MNv3-S stages 9-11", 576, 7, 7, 5, 1},
+    {"MNv3-S stages 5-6", 240, 14, 14, 5, 1},
+    {"MNv3-S stage 4 entry", 96, 28, 28, 5, 2},
+    {"EffNet-B0 stage 6", 1152, 7, 7, 5, 1},
+    {"MobileNetV2 14x14", 384, 14, 14, 3, 1},
+    {"MobileNetV2 28x28", 192, 28, 28, 3, 1},
+    {"MobileNetV2 56x56", 144, 56, 56, 3, 1},
+    {"MobileNetV2 7x7", 960, 7, 7, 3, 1},
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -50,8 +58,8 @@ int main(void)
     printf("CPU: %s\nruntime built for: %s\nmedian of %d runs, batch 1, float32, fused Relu6\n\n",
            cpu, built, RUNS);
     printf("| layer | shape (C, HxW, k, s) | GEMM ms | old direct ms | new ms | new GFLOP/s |"
-           " vs GEMM | vs old direct | max diff |\n");
-    printf("|---|---|--:|--:|--:|--:|--:|--:|--:|\n");
+           " vs GEMM | vs old direct | max diff | plane ms | plane vs new | plane diff |\n");
+    printf("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const Shape *sh = &shapes[i];
         int p = (sh->k - 1) / 2;
@@ -91,14 +99,18 @@ int main(void)
         double t_gemm = median_ms(&c, in, out0, RT_CONV_PATH_GEMM);
         double t_old = median_ms(&c, in, out0, RT_CONV_PATH_OLD);
         double t_new = median_ms(&c, in, out1, RT_CONV_PATH_DW);
-        double diff = 0;
+        double diff = 0, pdiff = 0;
         for (size_t j = 0; j < ny; j++)
             diff = fmax(diff, fabs(y0[j] - y1[j]));
+        double t_plane = median_ms(&c, in, out1, RT_CONV_PATH_PLANE);
+        for (size_t j = 0; j < ny; j++)
+            pdiff = fmax(pdiff, fabs(y0[j] - y1[j]));
         double gflop = 2.0 * (double)ny * sh->k * sh->k * 1e-9;
         printf("| %s | %d, %dx%d, %dx%d, %d | %.3f | %.3f | %.3f | %.2f | %.1fx | %.2fx | %.1e |"
-               "\n",
+               " %.3f | %.2fx | %.1e |\n",
                sh->name, sh->c, sh->h, sh->w, sh->k, sh->k, sh->s, t_gemm, t_old, t_new,
-               gflop / (t_new * 1e-3), t_gemm / t_new, t_old / t_new, diff);
+               gflop / (t_new * 1e-3), t_gemm / t_new, t_old / t_new, diff, t_plane,
+               t_new / t_plane, pdiff);
         free(x);
         free(w);
         free(b);

@@ -1,4 +1,4 @@
-/* pack.c: lays constant Conv weights out as the target's GEMM kernel reads them. */
+/* pack.c: lays constant Conv, MatMul and Gemm weights out as the target's GEMM reads them. */
 #include <string.h>
 
 #include "passes.h"
@@ -28,6 +28,53 @@ static int packable(const Node *n)
     return w->dims[1] > 1;
 }
 
+/* A MatMul or Gemm whose B is a constant float32 matrix (a Linear layer's
+ * weights): B becomes panels of NR columns over the whole K, so the GEMM
+ * reads it in place and packs A only once per call (with B packed per call,
+ * A is repacked for every NC-wide block of columns: 32 times for ViT's MLP).
+ * Few columns are left plain: the panels would be mostly padding. */
+static int packable_mm(const Node *n, int nr)
+{
+    if (n->dead || (n->op != OP_MATMUL && n->op != OP_GEMM) || ir_node_is_constant(n))
+        return 0;
+    const Value *a = ir_input(n, 0), *b = ir_input(n, 1);
+    if (!a || !b || !b->data || b->producer || a->dtype != RT_F32 || b->dtype != RT_F32 ||
+        b->rank != 2 || a->rank < 1 || b->dims[0] < 1 || b->dims[1] < 1)
+        return 0;
+    int64_t cols = b->dims[1];
+    if (n->op == OP_GEMM) {
+        if (n->n_ints != RT_GEMM_NINTS)
+            return 0;
+        cols = n->ints[RT_GEMM_TRANS_B] ? b->dims[0] : b->dims[1];
+    } else if (n->n_ints != 0) {
+        return 0;
+    }
+    return cols >= nr / 2;
+}
+
+static int pack_mm(Graph *g, Node *n, int nr)
+{
+    const Value *b = n->in[1];
+    int trans = n->op == OP_GEMM && n->ints[RT_GEMM_TRANS_B];
+    int64_t kk = trans ? b->dims[1] : b->dims[0], cols = trans ? b->dims[0] : b->dims[1];
+    Value *p = ir_value_new(g, NULL);
+    p->dtype = RT_F32;
+    p->rank = 2;
+    p->dims[0] = kk;
+    p->dims[1] = (cols + nr - 1) / nr * nr;
+    float *dst = ir_value_alloc_data(g, p);
+    IR_ASSERT(dst);
+    rt_gemm_pack_b(kk, cols, b->data, b->dims[1], trans, nr, dst);
+    ir_set_input(g, n, 1, p);
+    if (n->op == OP_GEMM) {
+        n->ints[RT_GEMM_TRANS_B] = 0; /* the panels hold B, whatever its layout was */
+        ir_param_int(n, RT_GEMM_PACK, nr);
+    } else {
+        ir_param_int(n, RT_MATMUL_PACK, nr);
+    }
+    return 1;
+}
+
 /* pass_pack: requires pass_shape and pass_fold (weights folded to constants);
  * runs only when code is emitted for a target (ctx->gemm_mr set). */
 int pass_pack(Graph *g, PassCtx *ctx)
@@ -37,6 +84,8 @@ int pass_pack(Graph *g, PassCtx *ctx)
         return 0;
     for (int k = 0; k < g->n_nodes; k++) {
         Node *n = g->nodes[k];
+        if (packable_mm(n, nr))
+            changes += pack_mm(g, n, nr);
         if (!packable(n))
             continue;
         const Value *w = n->in[1];

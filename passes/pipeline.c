@@ -10,7 +10,7 @@ const PassInfo ir_passes[] = {
     {"recognize", pass_recognize, "LayerNormalization and Gelu from their decomposed forms"},
     {"fuse", pass_fuse, "fold BatchNormalization into Conv; fuse a residual Add and activation"},
     {"fuse_chain", pass_fuse_chain, "merge float32 elementwise chains into one EwChain pass"},
-    {"pack", pass_pack, "lay constant Conv weights out as the target's GEMM kernel reads them"},
+    {"pack", pass_pack, "lay constant Conv, MatMul and Gemm weights out for the target's GEMM"},
     {"dce", pass_dce, "remove nodes no graph output depends on"},
     {"plan", pass_plan, "assign arena offsets by liveness (reuse and in-place)"},
 };

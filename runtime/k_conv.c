@@ -181,6 +181,9 @@ HOT INLINE_COPIES static void pack_im2col(const void *src, int64_t k0, int64_t k
                 if (sw == 1)
                     for (int64_t q = lo; q < hi; q++)
                         ts[q] = xr[iw0 + q];
+                else if (sw == 2) /* a constant stride vectorizes (two loads, a permute) */
+                    for (int64_t q = lo; q < hi; q++)
+                        ts[q] = xr[iw0 + 2 * q];
                 else
                     for (int64_t q = lo; q < hi; q++)
                         ts[q] = xr[iw0 + q * sw];
@@ -507,6 +510,152 @@ HOT static int conv_dw(const Geom *g, const float *x, const float *w, const floa
     return 1;
 }
 
+/* ---- depthwise 2-D on small maps: the whole channel as one flat vector ----
+ * conv_dw vectorizes along one output row in blocks of DW_NB * DW_VL (64
+ * floats on AVX-512), so a 7x7 or 14x14 map computes mostly padding lanes
+ * (7 of 64 useful). Here the zero-padded input channel is copied once into
+ * sh x sw phase planes of one common width wp (phase (a, b) holds padded
+ * rows a, a+sh, ... and columns b, b+sw, ...), and the output is computed
+ * flat with that same width: output (oh, ow) sits at q = oh * wp + ow and tap
+ * (kh, kw) reads its phase plane at q + (kh*dh / sh) * wp + kw*dw / sw, one
+ * contiguous stream per tap across all the output rows. The wp - OW columns
+ * past each row are computed and dropped (they read the next phase row or
+ * the zeroed margin, in bounds). */
+#define DW_PLANE 16384 /* floats: one channel's phase planes plus its flat output */
+#define DW_PLANE_OW3 32 /* widest output row a 3x3 window takes here rather than conv_dw3 */
+#define DW_TAPS (DW_KMAX * DW_KMAX)
+
+/* y[q] = clamp(b + sum_t w[t] * tp[t][q]) for q in [j0, j0 + nb * DW_VL):
+ * nb independent accumulators (constant in each instance below). */
+DW_INLINE HOT void dw_flat_blk(float *restrict y, int64_t j0, const float *const *tp, int taps,
+                               const float *w, DwVec vb, DwVec vlo, DwVec vhi, int nb)
+{
+    DwVec acc[DW_NB];
+    for (int v = 0; v < nb; v++)
+        acc[v] = vb;
+    for (int t = 0; t < taps; t++) {
+        const DwVec wv = DW_SET1(w[t]);
+        const float *q = tp[t] + j0;
+#pragma GCC unroll 4
+        for (int v = 0; v < nb; v++) {
+            DwVec xv;
+            memcpy(&xv, q + v * DW_VL, sizeof xv);
+            acc[v] += wv * xv;
+        }
+    }
+    for (int v = 0; v < nb; v++)
+        DW_CLAMP(acc[v], vlo, vhi);
+    memcpy(y + j0, acc, (size_t)nb * sizeof acc[0]);
+}
+
+/* The whole flat output of n in blocks of DW_NB vectors, the tail in the
+ * fewest vectors that cover it (a 7x7 map's 77 flat outputs: 5 vectors, not
+ * 8); y and the taps' planes have DW_NB * DW_VL floats of margin past n. */
+HOT static void dw_flat(float *restrict y, int64_t n, const float *const *tp, int taps,
+                        const float *w, float b, float lo, float hi)
+{
+    const DwVec vb = DW_SET1(b), vlo = DW_SET1(lo), vhi = DW_SET1(hi);
+    int64_t j = 0;
+    for (; j + (DW_NB - 1) * DW_VL < n; j += DW_NB * DW_VL)
+        dw_flat_blk(y, j, tp, taps, w, vb, vlo, vhi, DW_NB);
+    switch ((n - j + DW_VL - 1) / DW_VL) { /* 0 .. DW_NB - 1 vectors left */
+    case 1: dw_flat_blk(y, j, tp, taps, w, vb, vlo, vhi, 1); break;
+    case 2: dw_flat_blk(y, j, tp, taps, w, vb, vlo, vhi, 2); break;
+    case 3: dw_flat_blk(y, j, tp, taps, w, vb, vlo, vhi, 3); break;
+    default: break;
+    }
+}
+
+/* The phase planes' geometry: width wp, height hp per plane. */
+static void dw_plane_dims(const Geom *g, int64_t *wp, int64_t *hp)
+{
+    int64_t sh = g->st[1], sw = g->st[2];
+    int64_t pw = (g->out[2] - 1) * sw + (g->k[2] - 1) * g->dil[2] + 1;
+    int64_t ph = (g->out[1] - 1) * sh + (g->k[1] - 1) * g->dil[1] + 1;
+    *wp = (pw + sw - 1) / sw;
+    *hp = (ph + sh - 1) / sh;
+}
+
+/* Floats conv_dw_plane needs for g, or -1 for a shape it does not take. */
+static int64_t dw_plane_size(const Geom *g)
+{
+    if (g->in[0] != 1 || g->k[0] != 1 || g->out[0] != 1 || g->k[1] * g->k[2] > DW_TAPS ||
+        g->st[2] > DW_KMAX)
+        return -1;
+    int64_t wp, hp, blk = DW_NB * DW_VL;
+    dw_plane_dims(g, &wp, &hp);
+    int64_t flat = (g->out[1] * wp + blk - 1) / blk * blk;
+    return g->st[1] * g->st[2] * hp * wp + wp + 2 * blk + flat + blk;
+}
+
+/* Groups [lo, hi) (image * groups + group, one input channel each), all
+ * their output channels; the caller checked dw_plane_size against DW_PLANE.
+ * The tap offsets and the zeroed margin are set up once per range: per
+ * channel they cost more than a 7x7 map's arithmetic. Not inlined: its
+ * buffer and conv_dw's ring would share one frame. */
+__attribute__((noinline)) HOT INLINE_COPIES static void conv_dw_plane(const Geom *g,
+                                                                      const float *x,
+                                                                      const float *w,
+                                                                      const float *bias,
+                                                                      float *y, int64_t lo,
+                                                                      int64_t hi)
+{
+    float buf[DW_PLANE];
+    int64_t sh = g->st[1], sw = g->st[2], wp, hp, blk = DW_NB * DW_VL;
+    int64_t H = g->in[1], W = g->in[2], OH = g->out[1], OW = g->out[2];
+    dw_plane_dims(g, &wp, &hp);
+    int64_t psz = hp * wp, planes = sh * sw * psz, flat_n = OH * wp;
+    float *flat = buf + planes + wp + 2 * blk;
+    /* the padding is at the same places for every channel: zeroed once here
+     * with the margin the dropped columns of the last rows read, and only
+     * the input's own rows and columns are copied per channel */
+    for (int64_t j = 0; j < planes + wp + 2 * blk; j++)
+        buf[j] = 0;
+    const float *tp[DW_TAPS];
+    int taps = (int)(g->k[1] * g->k[2]);
+    for (int64_t kh = 0; kh < g->k[1]; kh++)
+        for (int64_t kw = 0; kw < g->k[2]; kw++) {
+            int64_t r = kh * g->dil[1], c = kw * g->dil[2];
+            tp[kh * g->k[2] + kw] = buf + (r % sh * sw + c % sw) * psz + r / sh * wp + c / sw;
+        }
+    int64_t clo[DW_KMAX], chi[DW_KMAX]; /* per column phase: the columns inside the input */
+    for (int64_t b = 0; b < sw; b++)
+        clip_range(b - g->pad[2], sw, W, wp, &clo[b], &chi[b]);
+    int64_t so = OH * OW;
+    for (int64_t q = lo; q < hi; q++) {
+        int64_t gr = q % g->groups;
+        const float *xq = x + q * H * W;
+        for (int64_t a = 0; a < sh; a++)
+            for (int64_t b = 0; b < sw; b++) {
+                float *pl = buf + (a * sw + b) * psz;
+                int64_t l = clo[b], e = chi[b];
+                int64_t i0, i1; /* the phase rows inside the input */
+                clip_range(a - g->pad[1], sh, H, hp, &i0, &i1);
+                for (int64_t i = i0; i < i1; i++) {
+                    float *d = pl + i * wp;
+                    const float *src = xq + (i * sh + a - g->pad[1]) * W + b - g->pad[2];
+                    if (sw == 1)
+                        for (int64_t j = l; j < e; j++)
+                            d[j] = src[j];
+                    else if (sw == 2)
+                        for (int64_t j = l; j < e; j++)
+                            d[j] = src[2 * j];
+                    else
+                        for (int64_t j = l; j < e; j++)
+                            d[j] = src[j * sw];
+                }
+            }
+        for (int64_t m = 0; m < g->cout; m++) {
+            int64_t mo = gr * g->cout + m;
+            dw_flat(flat, flat_n, tp, taps, w + mo * taps, bias ? bias[mo] : 0, g->lo, g->hi);
+            float *ym = y + (q * g->cout + m) * so;
+            for (int64_t oh = 0; oh < OH; oh++)
+                for (int64_t ow = 0; ow < OW; ow++)
+                    ym[oh * OW + ow] = flat[oh * wp + ow];
+        }
+    }
+}
+
 static void fill_bias(float *y, const float *bias, int64_t rows, int64_t cols)
 {
     for (int64_t r = 0; r < rows; r++) {
@@ -611,6 +760,7 @@ typedef struct ConvJob {
     const float *x, *w, *bias, *z;
     float *y;
     int path, post, tr, pointwise;
+    int plane;                   /* depthwise through conv_dw_plane */
     int64_t mp;                  /* packed weight rows per group */
 } ConvJob;
 
@@ -619,6 +769,13 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
     const ConvJob *j = ctx;
     const Geom *g = j->g, *g0 = j->g0;
     int64_t si = prod3(g->in), so = prod3(g->out), kdim = g->cin * prod3(g->k);
+    if (g->cin == 1 && j->path != RT_CONV_PATH_GEMM && j->plane) {
+        conv_dw_plane(g, j->x, j->w, j->bias, j->y, lo, hi);
+        for (int64_t q = lo; j->post && q < hi; q++)
+            rt_epi_apply(j->y + q * g->cout * so, j->z ? j->z + q * g->cout * so : NULL,
+                         g->cout * so, g0->act, g0->p0, g0->p1);
+        return;
+    }
     for (int64_t q = lo; q < hi; q++) {
         int64_t gr = q % g->groups;
         const float *xg = j->x + q * g->cin * si;
@@ -635,7 +792,8 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
         if (g->cin == 1 && j->path != RT_CONV_PATH_GEMM) {
             /* 3x3 keeps conv_dw3: its rows are padded without conv_dw's
              * over-read margin and measure faster (bench/RESULTS.md) */
-            int done = j->path != RT_CONV_PATH_DW && dw3_ok(g) && conv_dw3(g, xg, wg, bg, yg);
+            int done = j->path != RT_CONV_PATH_DW && j->path != RT_CONV_PATH_PLANE &&
+                       dw3_ok(g) && conv_dw3(g, xg, wg, bg, yg);
             if (!done && j->path != RT_CONV_PATH_OLD)
                 done = conv_dw(g, xg, wg, bg, yg);
             if (!done)
@@ -679,7 +837,13 @@ static int conv_f32(const Geom *g0, const float *x, const float *w, const float 
     int direct = g->cin == 1 && path != RT_CONV_PATH_GEMM;
     if (g->pack && (g->pack != tile || direct))
         return RT_EINVAL;
-    ConvJob j = {g0, g, x, w, bias, z, y, path, post, tr, pointwise, mp};
+    /* small maps take conv_dw_plane when it fits; 3x3 windows on wider rows
+     * keep conv_dw3 (bench/RESULTS.md) */
+    int64_t pn = dw_plane_size(g);
+    int plane = direct && pn >= 0 && pn <= DW_PLANE &&
+                (path == RT_CONV_PATH_PLANE ||
+                 (path == RT_CONV_PATH_AUTO && (!dw3_ok(g) || g->out[2] <= DW_PLANE_OW3)));
+    ConvJob j = {g0, g, x, w, bias, z, y, path, post, tr, pointwise, plane, mp};
     int64_t groups = g->n * g->groups;
     if (direct) { /* the GEMM splits its own work; the direct kernels split channels */
         int64_t work = g->cout * so * prod3(g->k) + 1;

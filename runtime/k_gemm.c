@@ -88,6 +88,20 @@ typedef struct Epi {
                                   * z[j * ldz + i] */
 } Epi;
 
+/* x * sigmoid(x) = x / (1 + e^-x) without a division: a vector divide
+ * costs as much as all the rest of the epilogue (perf: a quarter of
+ * efficientnet_b0's time sat behind vdivps). e^-x by v_exp_mid on -x clamped
+ * to [-87, 87], 1 / (1 + e) by v_recip (1 ulp; 1 + e^87 = 6.1e37 is inside
+ * its domain), a few ulp in all. Below -87 the product is under 1e-35: x * 0
+ * (-0, and NaN for -inf as x * sigmoid(x) gives); NaN stays NaN. */
+static inline float swish(float x)
+{
+    float t = -x;
+    t = ew_self(t > 87.0f, 87.0f, t);
+    t = ew_self(t < -87.0f, -87.0f, t);
+    return ew_self(x < -87.0f, x * 0.0f, x * v_recip(1.0f + v_exp_mid(t)));
+}
+
 /* The activations of RtGemmEpi over n values, one loop per activation so
  * each vectorizes (swish through rt_vmath.h's exp, not libm's). NaN stays
  * NaN in the clamp. */
@@ -112,7 +126,7 @@ HOT static void act_row(float *y, int64_t n, int act, float p0, float p1)
         break;
     case RT_EPI_SWISH:
         for (int64_t j = 0; j < n; j++)
-            y[j] = y[j] * v_sigmoid(y[j]);
+            y[j] = swish(y[j]);
         break;
     default:
         break;
@@ -460,10 +474,76 @@ typedef struct Job {
     int64_t ldc;
 } Job;
 
+/* Floats of A's one row a matrix-vector product copies to the stack. */
+#define GEMV_KMAX 8192
+
+/* t[0..NR) = sum_p x[p] * b[p * NR + j]: one packed panel of B, read once
+ * from memory. Four k steps at a time into separate sums, so the loop waits
+ * on loads, not on the latency of one chain of adds (the m = 1 micro-kernel
+ * adds into two vectors, four cycles per k step). */
+HOT static void gemv_panel(int64_t k, const float *restrict x, const float *restrict b, float *t)
+{
+    ALIGNED float s0[NR], s1[NR], s2[NR], s3[NR];
+    for (int j = 0; j < NR; j++)
+        s0[j] = s1[j] = s2[j] = s3[j] = 0;
+    int64_t p = 0;
+    for (; p + 4 <= k; p += 4, b += 4 * NR) {
+        for (int j = 0; j < NR; j++) {
+            s0[j] += x[p] * b[j];
+            s1[j] += x[p + 1] * b[NR + j];
+            s2[j] += x[p + 2] * b[2 * NR + j];
+            s3[j] += x[p + 3] * b[3 * NR + j];
+        }
+    }
+    for (; p < k; p++, b += NR)
+        for (int j = 0; j < NR; j++)
+            s0[j] += x[p] * b[j];
+    for (int j = 0; j < NR; j++)
+        t[j] = (s0[j] + s1[j]) + (s2[j] + s3[j]);
+}
+
+/* One row i of C against a packed B (columns [j_lo, j_hi)), the whole K at
+ * once: the Linear layers of a batch-1 classifier, squeeze-excite's 1x1
+ * convs (computed transposed, the map's one pixel as the row). The weights
+ * are read once, so the panels stream at memory bandwidth. Returns 0 when
+ * the row does not fit the stack copy. */
+HOT static int gemv_block(const Job *jb, int64_t i, int64_t j_lo, int64_t j_hi)
+{
+    const RtGemmA *A = jb->A;
+    int64_t k = jb->k;
+    if (k > GEMV_KMAX)
+        return 0;
+    float xb[GEMV_KMAX];
+    const float *x = xb;
+    if (A->pack)
+        A->pack(A->src, 0, k, i, 1, 1, xb); /* one panel, one column wide: the row */
+    else if (A->trans)
+        for (int64_t p = 0; p < k; p++)
+            xb[p] = A->a[p * A->lda + i];
+    else
+        x = A->a + i * A->lda;
+    const RtGemmEpi *ep = jb->ep;
+    int tc = ep->trans_c;
+    for (int64_t j = j_lo; j < j_hi; j += NR) {
+        ALIGNED float t[MR * NR];
+        gemv_panel(k, x, jb->B->packed + j / NR * k * NR, t);
+        Epi e = {jb->alpha, jb->beta, NULL, NULL, ep->ldz, ep->act, ep->p0, ep->p1, tc};
+        if (ep->bias)
+            e.bias = ep->bias + (tc ? j : i);
+        if (ep->z)
+            e.z = ep->z + (tc ? j * ep->ldz + i : i * ep->ldz + j);
+        float *ct = tc ? jb->c + j * jb->ldc + i : jb->c + i * jb->ldc + j;
+        store_tile(t, ct, jb->ldc, 1, (int)min64(NR, j_hi - j), &e);
+    }
+    return 1;
+}
+
 /* Rows [i_lo, i_hi) x columns [j_lo, j_hi) of C; both lows are multiples of
  * the tile, so packed panels line up. */
 HOT static void gemm_block(const Job *jb, int64_t i_lo, int64_t i_hi, int64_t j_lo, int64_t j_hi)
 {
+    if (i_hi - i_lo == 1 && jb->B->packed && !jb->A->packed && gemv_block(jb, i_lo, j_lo, j_hi))
+        return;
     ALIGNED float bp[KC * NC];
     ALIGNED float ap[MC * KC];
     const RtGemmA *A = jb->A;

@@ -1,4 +1,4 @@
-/* k_matmul.c: MatMul (NumPy semantics, batched) and Gemm kernels. */
+/* k_matmul.c: MatMul (NumPy semantics, batched) and Gemm, B plain or packed at compile time. */
 #include <string.h>
 
 #include "rt_internal.h"
@@ -58,10 +58,46 @@ static int batch_strides(const RtTensorDesc *t, int nmat, const RtTensorDesc *ob
     return rt_broadcast_strides(&b, ob, st);
 }
 
+/* The panel width a compile-time packed B was laid out for (ints[slot]), 0
+ * when B is plain, -1 when it does not fit this runtime: float32, 2-D, the
+ * runtime's own NR, and [K, N rounded up to NR] floats for n columns. */
+static int packed_b(const RtCall *c, int slot, int64_t k, int64_t n)
+{
+    if (c->n_ints <= slot || c->ints[slot] <= 0)
+        return 0;
+    int mr, nr;
+    rt_gemm_tile(&mr, &nr);
+    const RtTensorDesc *tb = &c->in[1];
+    if (c->ints[slot] != nr || tb->dtype != RT_F32 || c->in[0].dtype != RT_F32 || tb->rank != 2 ||
+        tb->dims[0] != k || tb->dims[1] != (n + nr - 1) / nr * nr)
+        return -1;
+    return nr;
+}
+
+/* Y (rows x n) = alpha * A * B + beta * Y + z (row vector, ldz 0, or NULL)
+ * with B packed at compile time: both operands are then packed once per
+ * call (a plain B makes the GEMM repack A for every NC-wide block of columns). */
+static void mm_packed(int64_t rows, int64_t n, int64_t k, float alpha, const float *a,
+                      int64_t lda, int trans_a, const float *bp, float beta, const float *z,
+                      float *y)
+{
+    RtGemmA A = {a, lda, trans_a, NULL, NULL, NULL};
+    RtGemmB B = {NULL, NULL, bp};
+    RtGemmEpi e = {NULL, z, 0, RT_EPI_NONE, 0, 0, 0};
+    rt_sgemm_ex(rows, n, k, alpha, &A, &B, beta, &e, y, n);
+}
+
 int rt_matmul(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *ta = &c->in[0], *tb = &c->in[1], *ty = &c->out[0];
     int dt = ta->dtype;
+    if (c->n_ints > RT_MATMUL_PACK && c->ints[RT_MATMUL_PACK] > 0) {
+        int64_t k = ta->dims[ta->rank - 1], n = ty->rank ? ty->dims[ty->rank - 1] : 0;
+        if (ta->rank < 1 || ty->rank < 1 || packed_b(c, RT_MATMUL_PACK, k, n) <= 0)
+            return RT_EINVAL;
+        mm_packed(rt_numel(ty) / (n ? n : 1), n, k, 1, in[0], k, 0, in[1], 0, NULL, out[0]);
+        return RT_OK;
+    }
     if (tb->dtype != dt || ta->rank < 1 || tb->rank < 1)
         return RT_EINVAL;
     int ra = ta->rank, rb = tb->rank;
@@ -120,6 +156,27 @@ int rt_gemm(const RtCall *c, const void *const *in, void *const *out)
     int64_t cs[RT_MAX_RANK] = {0, 0};
     if (has_c && rt_broadcast_strides(&c->in[2], ty, cs))
         return RT_EINVAL;
+    int pk = packed_b(c, RT_GEMM_PACK, k, n);
+    if (pk < 0 || (pk && trans_b))
+        return RT_EINVAL;
+    if (dt == RT_F32 && pk) {
+        /* a C broadcast along the rows (a Linear layer's bias) is the
+         * epilogue's sum input with row stride 0; any other C is copied to Y */
+        const float *z = NULL;
+        float bt = 0;
+        if (has_c && beta == 1 && cs[0] == 0 && (cs[1] == 1 || n == 1)) {
+            z = in[2];
+        } else if (has_c && beta != 0) {
+            const float *cc = in[2];
+            float *y = out[0];
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < n; j++)
+                    y[i * n + j] = beta * cc[i * cs[0] + j * cs[1]];
+            bt = 1;
+        }
+        mm_packed(m, n, k, alpha, in[0], ta->dims[1], trans_a, in[1], bt, z, out[0]);
+        return RT_OK;
+    }
     if (dt == RT_F32) {
         float *y = out[0];
         float bt = 0;

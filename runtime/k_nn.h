@@ -107,12 +107,17 @@ void rt_sgemm_ex(int64_t m, int64_t n, int64_t k, float alpha, const RtGemmA *A,
                  const RtGemmB *B, float beta, const RtGemmEpi *ep, float *c, int64_t ldc);
 
 /* ---- MatMul, Gemm (k_matmul.c) ---- */
-/* MatMul: no parameters; NumPy matmul (1-D operands, broadcast batch dims)
- * follows from the descriptors. */
+/* MatMul: NumPy matmul (1-D operands, broadcast batch dims) follows from the
+ * descriptors. Optional int RT_MATMUL_PACK: a constant 2-D float32 B was
+ * packed at compile time in panels of `pack` columns over the whole K (what
+ * rt_gemm_pack_b writes); its descriptor is then [K, N rounded up to the
+ * panel] and N comes from Y. The kernel refuses a panel not its own. */
+enum { RT_MATMUL_PACK };
 int rt_matmul(const RtCall *c, const void *const *in, void *const *out);
 /* Gemm: Y = alpha * op(A) * op(B) + beta * C; C (input 2) optional and
- * unidirectionally broadcast to Y. */
-enum { RT_GEMM_TRANS_A, RT_GEMM_TRANS_B, RT_GEMM_NINTS };
+ * unidirectionally broadcast to Y. Optional int RT_GEMM_PACK: B packed as
+ * for MatMul (transB then 0, B's descriptor [K, N rounded up]). */
+enum { RT_GEMM_TRANS_A, RT_GEMM_TRANS_B, RT_GEMM_NINTS, RT_GEMM_PACK = RT_GEMM_NINTS };
 enum { RT_GEMM_F_ALPHA, RT_GEMM_F_BETA, RT_GEMM_NFLOATS };
 int rt_gemm(const RtCall *c, const void *const *in, void *const *out);
 

@@ -207,8 +207,10 @@ unsigned char *rt_pb_strings_body(const RtTensor *t, size_t *len);
  * AUTO is rt_conv; GEMM sends depthwise groups through the implicit-im2col
  * GEMM like any other group; OLD skips conv_dw (conv_dw3 for 3x3, else the
  * axpy loops of conv_depthwise: the paths before conv_dw); DW takes conv_dw
- * for 3x3 too. */
-enum { RT_CONV_PATH_AUTO, RT_CONV_PATH_GEMM, RT_CONV_PATH_OLD, RT_CONV_PATH_DW };
+ * for 3x3 too; PLANE takes conv_dw_plane (small maps, computed flat) wherever
+ * its buffer fits, conv_dw elsewhere. */
+enum { RT_CONV_PATH_AUTO, RT_CONV_PATH_GEMM, RT_CONV_PATH_OLD, RT_CONV_PATH_DW,
+       RT_CONV_PATH_PLANE };
 int rt_conv_path(const RtCall *c, const void *const *in, void *const *out, int path);
 
 #endif

@@ -373,6 +373,10 @@ static void emit_pack_check(Emitter *e, const Ctx *c)
     int packed = 0;
     for (int k = 0; k < c->g->n_nodes && !packed; k++) {
         const Node *n = c->g->nodes[k];
+        if (runs(n) && n->op == OP_MATMUL && n->n_ints > RT_MATMUL_PACK)
+            packed = n->ints[RT_MATMUL_PACK] > 0;
+        if (runs(n) && n->op == OP_GEMM && n->n_ints > RT_GEMM_PACK)
+            packed = n->ints[RT_GEMM_PACK] > 0;
         if (!runs(n) || (n->op != OP_CONV && n->op != OP_FUSED_CONV) || n->n_ints <= RT_CONV_NSP)
             continue;
         int slot = RT_CONV_PACK((int)n->ints[RT_CONV_NSP]);
@@ -382,7 +386,7 @@ static void emit_pack_check(Emitter *e, const Ctx *c)
         return;
     int mr, nr;
     cg_target_gemm_tile(c->o->target, &mr, &nr);
-    emitf(e, "/* Conv weights are packed for the %s runtime's GEMM tile, %d x %d. */\n"
+    emitf(e, "/* Weights are packed for the %s runtime's GEMM tile, %d x %d. */\n"
              "#if RT_GEMM_MR != %d || RT_GEMM_NR != %d\n"
              "#error \"weights packed for the %s target's GEMM tile (%d x %d): compile with the "
              "Makefile's ARCH flags, or run onnxcc again with the --target of this compiler\"\n"

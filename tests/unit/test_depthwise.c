@@ -1,4 +1,4 @@
-/* test_depthwise.c: depthwise Conv (k_conv.c's conv_dw) against a naive float64 reference. */
+/* test_depthwise.c: depthwise Conv (conv_dw, conv_dw_plane) against a float64 reference. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,10 +102,12 @@ static int run_path(const DwCase *t, int path)
     return ok;
 }
 
-/* rt_conv as compiled models call it, and conv_dw even where conv_dw3 wins. */
+/* rt_conv as compiled models call it, conv_dw even where conv_dw3 wins, and
+ * conv_dw_plane wherever its buffer fits (wide rows included). */
 static int run_case(const DwCase *t)
 {
-    return run_path(t, RT_CONV_PATH_AUTO) & run_path(t, RT_CONV_PATH_DW);
+    return run_path(t, RT_CONV_PATH_AUTO) & run_path(t, RT_CONV_PATH_DW) &
+           run_path(t, RT_CONV_PATH_PLANE);
 }
 
 /* Every square window 1..7, stride 1..3 and dilation 1..2 over odd, even and
@@ -146,6 +148,10 @@ static void test_shapes(void)
         {1, 32, 1, 1, 1, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, /* MobileNet block */
         {1, 8, 1, 1, 1, 28, 28, 5, 5, 2, 2, 1, 1, 1, 2, 2, 1},  /* EfficientNet-like s2 */
         {1, 4, 1, 1, 0, 14, 14, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3},  /* ConvNeXt */
+        {1, 6, 1, 1, 1, 7, 7, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2},    /* MobileNetV3 7x7 map */
+        {1, 5, 1, 1, 0, 14, 14, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},  /* s2, pads only after */
+        {1, 3, 2, 1, 1, 9, 13, 5, 3, 3, 2, 2, 1, 4, 1, 3, 2},   /* plane: mixed phases */
+        {1, 2, 1, 1, 0, 120, 120, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, /* past DW_PLANE */
     };
     for (unsigned i = 0; i < sizeof cs / sizeof cs[0]; i++)
         CHECK_TRUE(run_case(&cs[i]));

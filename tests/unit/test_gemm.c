@@ -1,4 +1,4 @@
-/* test_gemm.c: the GEMM core, its epilogues and packed-weight Conv against float64 references. */
+/* test_gemm.c: the GEMM core, epilogues, packed-weight Conv and MatMul/Gemm against float64. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +270,9 @@ static void test_conv(void)
         {6, 20, 1, 20, 20, 5, 2, 2, RT_EPI_CLAMP, 0}, {4, 8, 4, 6, 6, 3, 1, 1, RT_EPI_LEAKY, 1},
         {16, 64, 1, 3, 3, 3, 1, 1, RT_EPI_SWISH, 1}, /* 9 pixels: computed transposed */
         {8, 8, 8, 9, 9, 3, 2, 1, RT_EPI_HARD_SWISH, 1}, {8, 16, 4, 6, 6, 3, 1, 1, RT_EPI_CLAMP, 1},
+        /* one pixel (squeeze-excite): packed, a matrix-vector product */
+        {72, 40, 1, 1, 1, 1, 1, 0, RT_EPI_HARD_SIGMOID, 1},
+        {16, 48, 1, 1, 1, 3, 1, 1, RT_EPI_CLAMP, 0},
     };
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int pack = 0; pack < 3; pack++)
@@ -277,10 +280,155 @@ static void test_conv(void)
                 conv_case(&cases[i], pack);
 }
 
+/* ---- MatMul and Gemm with B packed at compile time (RT_MATMUL_PACK, RT_GEMM_PACK) ---- */
+
+/* MatMul [batch, m, k] x packed [k, n]; K past one KC block (256), n not a
+ * multiple of the panel, m = 1 (the GEMV shape). */
+static void matmul_case(int batch, int m, int k, int n)
+{
+    int mr, nr;
+    rt_gemm_tile(&mr, &nr);
+    int64_t rows = (int64_t)batch * m, np = (n + nr - 1) / nr * nr;
+    float *a = malloc(sizeof(float) * (size_t)(rows * k));
+    float *b = malloc(sizeof(float) * (size_t)(k * n));
+    float *bp = malloc(sizeof(float) * (size_t)(k * np));
+    float *y = malloc(sizeof(float) * (size_t)(rows * n));
+    fill(a, rows * k, 41);
+    fill(b, (int64_t)k * n, 42);
+    rt_gemm_pack_b(k, n, b, n, 0, nr, bp);
+    for (int64_t i = 0; i < rows * n; i++)
+        y[i] = NAN; /* every output must be written */
+    RtTensorDesc in[2] = {desc(RT_F32, 3, DIMS(batch, m, k)), desc(RT_F32, 2, DIMS(k, np))};
+    RtTensorDesc out = desc(RT_F32, 3, DIMS(batch, m, n));
+    int64_t ints[1] = {nr};
+    RtCall c = call(2, in, 1, &out, 1, ints, 0, NULL);
+    const void *ins[2] = {a, bp};
+    void *outs[1] = {y};
+    CHECK(RT_OK, rt_matmul(&c, ins, outs));
+    double worst = 0;
+    for (int64_t i = 0; i < rows; i++)
+        for (int j = 0; j < n; j++) {
+            double r = 0;
+            for (int p = 0; p < k; p++)
+                r += (double)a[i * k + p] * b[p * n + j];
+            double d = fabs(y[i * n + j] - r);
+            worst = d > worst || isnan(d) ? d : worst;
+        }
+    CHECK_NEAR(0, worst, tol_for(k));
+    /* packed for another panel width, or a descriptor of the wrong width: refused */
+    ints[0] = nr * 2;
+    CHECK(RT_EINVAL, rt_matmul(&c, ins, outs));
+    ints[0] = nr;
+    in[1].dims[1] = np + nr;
+    CHECK(RT_EINVAL, rt_matmul(&c, ins, outs));
+    free(a);
+    free(b);
+    free(bp);
+    free(y);
+}
+
+/* Gemm m x k (transA: stored k x m) times packed B, alpha, and C as none, a
+ * row vector (the epilogue's sum input), a full matrix or a column, beta. */
+static void op_gemm_case(int m, int k, int n, int trans_a, int cmode, float alpha, float beta)
+{
+    int mr, nr;
+    rt_gemm_tile(&mr, &nr);
+    int64_t np = (n + nr - 1) / nr * nr;
+    float *a = malloc(sizeof(float) * (size_t)(m * k));
+    float *b = malloc(sizeof(float) * (size_t)(k * n));
+    float *bp = malloc(sizeof(float) * (size_t)(k * np));
+    float *y = malloc(sizeof(float) * (size_t)(m * n));
+    float *cc = malloc(sizeof(float) * (size_t)(m * n));
+    fill(a, (int64_t)m * k, 51);
+    fill(b, (int64_t)k * n, 52);
+    fill(cc, (int64_t)m * n, 53);
+    rt_gemm_pack_b(k, n, b, n, 0, nr, bp);
+    for (int64_t i = 0; i < (int64_t)m * n; i++)
+        y[i] = NAN;
+    RtTensorDesc in[3] = {desc(RT_F32, 2, trans_a ? DIMS(k, m) : DIMS(m, k)),
+                          desc(RT_F32, 2, DIMS(k, np)),
+                          cmode == 1 ? desc(RT_F32, 1, DIMS(n))
+                          : cmode == 2 ? desc(RT_F32, 2, DIMS(m, n))
+                                       : desc(RT_F32, 2, DIMS(m, 1))};
+    RtTensorDesc out = desc(RT_F32, 2, DIMS(m, n));
+    int64_t ints[3] = {trans_a, 0, nr};
+    float fl[2] = {alpha, beta};
+    RtCall c = call(cmode ? 3 : 2, in, 1, &out, 3, ints, 2, fl);
+    const void *ins[3] = {a, bp, cc};
+    void *outs[1] = {y};
+    CHECK(RT_OK, rt_gemm(&c, ins, outs));
+    double worst = 0;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double r = 0;
+            for (int p = 0; p < k; p++)
+                r += (double)(trans_a ? a[p * m + i] : a[i * k + p]) * b[p * n + j];
+            r *= alpha;
+            if (cmode)
+                r += beta * (double)cc[cmode == 1 ? j : cmode == 2 ? i * n + j : i];
+            double d = fabs(y[i * n + j] - r);
+            worst = d > worst || isnan(d) ? d : worst;
+        }
+    if (worst > tol_for(k))
+        fprintf(stderr, "  gemm %dx%dx%d transA %d C %d alpha %g beta %g: err %g\n", m, k, n,
+                trans_a, cmode, alpha, beta, worst);
+    CHECK_NEAR(0, worst, tol_for(k));
+    ints[1] = 1; /* a packed B has no transposed form */
+    CHECK(RT_EINVAL, rt_gemm(&c, ins, outs));
+    free(a);
+    free(b);
+    free(bp);
+    free(y);
+    free(cc);
+}
+
+/* The swish epilogue (division-free) against x / (1 + e^-x) in double over
+ * [-100, 100], both tails and the special values: 4e-7 relative (a few ulp),
+ * plus 2e-36 absolute: below x = -87 (|x| e^x < 1.4e-36) it returns -0. */
+static void test_swish(void)
+{
+    enum { N = 4003 };
+    static float y[N + 3];
+    for (int i = 0; i < N; i++)
+        y[i] = -100.0f + 200.0f * (float)i / (N - 1);
+    y[N] = NAN;
+    y[N + 1] = INFINITY;
+    y[N + 2] = -INFINITY;
+    float x[N + 3];
+    memcpy(x, y, sizeof x);
+    rt_epi_apply(y, NULL, N + 3, RT_EPI_SWISH, 0, 0);
+    double worst = 0;
+    for (int i = 0; i < N; i++) {
+        double r = x[i] / (1.0 + exp(-(double)x[i]));
+        double d = fmax(fabs(y[i] - r) - 2e-36, 0) / (fabs(r) + 1e-300);
+        worst = d > worst || isnan(d) ? d : worst;
+    }
+    CHECK_NEAR(0, worst, 4e-7);
+    CHECK_TRUE(isnan(y[N]));
+    CHECK_TRUE(isinf(y[N + 1]) && y[N + 1] > 0);
+    CHECK_TRUE(isnan(y[N + 2])); /* -inf * sigmoid(-inf) = -inf * 0 */
+}
+
+static void test_packed_mm(void)
+{
+    matmul_case(1, 1, 300, 70);
+    matmul_case(3, 5, 64, 33);
+    matmul_case(1, 50, 520, 96);
+    matmul_case(2, 17, 8, 8);
+    for (int cmode = 0; cmode < 4; cmode++)
+        for (int ta = 0; ta < 2; ta++) {
+            op_gemm_case(1, 300, 100, ta, cmode, 1, 1);
+            op_gemm_case(23, 40, 45, ta, cmode, 0.5f, cmode == 1 ? 1 : 2);
+        }
+    op_gemm_case(9, 270, 64, 0, 1, 1, 0.25f); /* a row C, beta != 1: copied, not the epilogue */
+}
+
 int main(void)
 {
     test_tile();
     test_gemm();
     test_conv();
+    test_packed_mm();
+    test_swish();
     return CHECK_DONE();
 }
