@@ -15,5 +15,6 @@
 #include "k_text.h"
 #include "k_dynamic.h"
 #include "k_string.h"
+#include "k_transformer.h"
 
 #endif

@@ -55,6 +55,9 @@ static const struct {
      "Bernoulli RandomNormal RandomNormalLike RandomUniform RandomUniformLike Multinomial "
      "Dropout"},
     {"training", "Gradient Momentum Adagrad Adam"},
+    {"transformer",
+     "Attention RotaryEmbedding RMSNormalization LinearAttention CausalConvWithState "
+     "TensorScatter SwiGLU FlexAttention"},
 };
 
 #define N_TABLE ((int)(sizeof table / sizeof table[0]))
@@ -62,7 +65,8 @@ static const struct {
 const char *const op_families[] = {
     "elementwise", "linear algebra", "reduction", "normalization", "pooling/conv",
     "movement/shape", "indexing", "resize", "rnn", "quantization", "loss", "control flow",
-    "sequence/optional", "string/text", "signal", "random", "training", "other", "models",
+    "sequence/optional", "string/text", "signal", "random", "training", "transformer", "other",
+    "models",
 };
 const int n_op_families = (int)(sizeof op_families / sizeof op_families[0]);
 

@@ -1,0 +1,161 @@
+/* attention.c: shapes and kernel parameters of the transformer ops of opsets 23-24 (Attention, RotaryEmbedding, RMSNormalization). */
+#include <math.h>
+#include <string.h>
+
+#include "ir.h"
+
+/* Reports unless input i is present with a floating-point dtype. */
+static int need_float(Diag *d, const Node *n, int i)
+{
+    const Value *v = ir_input(n, i);
+    if (!v)
+        return ir_node_error(d, n, "input %d is missing", i);
+    if (!rt_is_float(v->dtype))
+        return ir_node_error(d, n, "input %d ('%s') has dtype %s, which %s does not take", i,
+                             v->name, rt_dtype_name(v->dtype), n->op_type);
+    return 0;
+}
+
+static int same_dtype(Diag *d, const Node *n, int i, int j)
+{
+    if (n->in[i]->dtype != n->in[j]->dtype)
+        return ir_node_error(d, n, "inputs %d and %d have different dtypes (%s, %s)", i, j,
+                             rt_dtype_name(n->in[i]->dtype), rt_dtype_name(n->in[j]->dtype));
+    return 0;
+}
+
+/* ---- Attention (opset 23; 24 adds nonpad_kv_seqlen) ---- */
+
+/* Batch, heads, sequence and head size of a 3-D [B, S, H*D] or 4-D
+ * [B, H, S, D] operand. */
+static int heads_of(Diag *d, const Node *n, int i, int64_t heads_attr, const char *attr,
+                    int64_t *bsz, int64_t *heads, int64_t *seq, int64_t *dim)
+{
+    const Value *v = n->in[i];
+    *bsz = v->dims[0];
+    if (v->rank == 4) {
+        *heads = v->dims[1];
+        *seq = v->dims[2];
+        *dim = v->dims[3];
+        return 0;
+    }
+    if (heads_attr <= 0)
+        return ir_node_error(d, n, "3-D input %d ('%s') needs attribute '%s'", i, v->name,
+                             attr);
+    if (v->dims[2] % heads_attr)
+        return ir_node_error(d, n, "input %d ('%s'): hidden size %lld is not a multiple of "
+                             "%s = %lld", i, v->name, (long long)v->dims[2], attr,
+                             (long long)heads_attr);
+    *heads = heads_attr;
+    *seq = v->dims[1];
+    *dim = v->dims[2] / heads_attr;
+    return 0;
+}
+
+int ir_infer_attention(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    for (int i = 0; i < 3; i++)
+        if (need_float(d, n, i))
+            return -1;
+    if (same_dtype(d, n, 0, 1) || same_dtype(d, n, 0, 2))
+        return -1;
+    const Value *q = n->in[0], *k = n->in[1], *v = n->in[2];
+    int r = q->rank;
+    if ((r != 3 && r != 4) || k->rank != r || v->rank != r)
+        return ir_node_error(d, n, "Q, K and V must all be 3-D or all 4-D (ranks %d, %d, %d)",
+                             q->rank, k->rank, v->rank);
+    int64_t qh_attr = ir_attr_int(n, "q_num_heads", 0), kvh_attr = ir_attr_int(n, "kv_num_heads", 0);
+    int64_t b, hq, sq, dq, bk, hk, sk, dk, bv, hv, sv, dv;
+    if (heads_of(d, n, 0, qh_attr, "q_num_heads", &b, &hq, &sq, &dq) ||
+        heads_of(d, n, 1, kvh_attr, "kv_num_heads", &bk, &hk, &sk, &dk) ||
+        heads_of(d, n, 2, kvh_attr, "kv_num_heads", &bv, &hv, &sv, &dv))
+        return -1;
+    if (bk != b || bv != b)
+        return ir_node_error(d, n, "Q, K and V have different batch sizes");
+    if (dk != dq)
+        return ir_node_error(d, n, "Q's head size %lld differs from K's %lld", (long long)dq,
+                             (long long)dk);
+    if (hk != hv || sk != sv)
+        return ir_node_error(d, n, "K and V differ in heads or sequence length");
+    if (hk <= 0 || hq % hk)
+        return ir_node_error(d, n, "q_num_heads %lld is not a multiple of kv_num_heads %lld",
+                             (long long)hq, (long long)hk);
+    const Value *pk = ir_input(n, 4), *pv = ir_input(n, 5);
+    if ((pk == NULL) != (pv == NULL))
+        return ir_node_error(d, n, "past_key and past_value must be given together");
+    int64_t past = 0;
+    if (pk) {
+        if (pk->dtype != q->dtype || pv->dtype != q->dtype)
+            return ir_node_error(d, n, "past_key/past_value must have Q's dtype");
+        if (pk->rank != 4 || pv->rank != 4 || pk->dims[0] != b || pk->dims[1] != hk ||
+            pk->dims[3] != dk || pv->dims[0] != b || pv->dims[1] != hk || pv->dims[3] != dv ||
+            pv->dims[2] != pk->dims[2])
+            return ir_node_error(d, n, "past_key/past_value must be [B, kv_num_heads, P, "
+                                 "head_size] matching K and V");
+        past = pk->dims[2];
+    }
+    int64_t total = past + sk;
+    if (total > RT_ATTN_MAX_KV)
+        return ir_node_error(d, n, "total key length %lld is above the %d onnxcc supports",
+                             (long long)total, RT_ATTN_MAX_KV);
+    const Value *m = ir_input(n, 3);
+    if (m) {
+        if (m->dtype != RT_BOOL && m->dtype != q->dtype)
+            return ir_node_error(d, n, "attn_mask has dtype %s; it must be bool or Q's %s",
+                                 rt_dtype_name(m->dtype), rt_dtype_name(q->dtype));
+        int64_t want[4] = {b, hq, sq, total};
+        if (m->rank < 1 || m->rank > 4)
+            return ir_node_error(d, n, "attn_mask must have rank 1 to 4, not %d", m->rank);
+        for (int i = 0; i < m->rank; i++) {
+            int64_t w = want[4 - m->rank + i], md = m->dims[i];
+            int last = i == m->rank - 1;
+            if (last ? md > w : md != 1 && md != w)
+                return ir_node_error(d, n, "attn_mask of shape axis %d = %lld does not "
+                                     "broadcast to [B, q_num_heads, q_len, total_len] = "
+                                     "[%lld, %lld, %lld, %lld]", i, (long long)md,
+                                     (long long)b, (long long)hq, (long long)sq,
+                                     (long long)total);
+        }
+    }
+    const Value *np = ir_input(n, 6);
+    if (np && (np->dtype != RT_I64 || np->rank != 1 || np->dims[0] != b))
+        return ir_node_error(d, n, "nonpad_kv_seqlen must be int64 [batch = %lld]",
+                             (long long)b);
+    int64_t mode = ir_attr_int(n, "qk_matmul_output_mode", 0);
+    if (mode < 0 || mode > 3)
+        return ir_node_error(d, n, "qk_matmul_output_mode %lld is not one of 0..3",
+                             (long long)mode);
+    /* softmax_precision asks for at least this precision: the kernel's
+     * softmax is float32, which covers float16 and bfloat16, and a float64
+     * request is refused rather than silently narrowed */
+    int64_t sp = ir_attr_int(n, "softmax_precision", 1);
+    if (sp != RT_F32 && sp != RT_F16 && sp != RT_BF16)
+        return ir_node_error(d, n, "softmax_precision %lld is not supported (float, float16 "
+                             "or bfloat16; the softmax runs in float32)", (long long)sp);
+    if (q->dtype == RT_F64)
+        return ir_node_error(d, n, "float64 inputs are not supported (the kernel computes "
+                             "scores in float32)");
+    float softcap = ir_attr_float(n, "softcap", 0.0f);
+    if (softcap < 0)
+        return ir_node_error(d, n, "softcap %g must not be negative", (double)softcap);
+    const Attr *sa = ir_attr(n, "scale");
+    float scale = sa ? ir_attr_float(n, "scale", 1.0f) : (float)(1.0 / sqrt((double)dq));
+    if (n->n_out > 4)
+        return ir_node_error(d, n, "has %d outputs; at most 4", n->n_out);
+    ir_param_int(n, RT_ATTN_Q_HEADS, hq);
+    ir_param_int(n, RT_ATTN_KV_HEADS, hk);
+    ir_param_int(n, RT_ATTN_CAUSAL, ir_attr_int(n, "is_causal", 0) != 0);
+    ir_param_int(n, RT_ATTN_QK_MODE, mode);
+    ir_param_float(n, RT_ATTN_F_SCALE, scale);
+    ir_param_float(n, RT_ATTN_F_SOFTCAP, softcap);
+    int64_t kd[4] = {b, hk, total, dk}, vd[4] = {b, hk, total, dv}, qkd[4] = {b, hq, sq, total};
+    if (n->n_out > 1)
+        ir_set_out(n, 1, q->dtype, 4, kd);
+    if (n->n_out > 2)
+        ir_set_out(n, 2, q->dtype, 4, vd);
+    if (n->n_out > 3)
+        ir_set_out(n, 3, q->dtype, 4, qkd);
+    int64_t y3[3] = {b, sq, hq * dv}, y4[4] = {b, hq, sq, dv};
+    return r == 3 ? ir_set_out(n, 0, q->dtype, 3, y3) : ir_set_out(n, 0, q->dtype, 4, y4);
+}

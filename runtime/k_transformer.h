@@ -1,0 +1,67 @@
+/* k_transformer.h: prototypes and parameter layouts of the transformer kernels of opsets 23-24
+ * (included by onnxcc_rt.h). */
+#ifndef ONNXCC_K_TRANSFORMER_H
+#define ONNXCC_K_TRANSFORMER_H
+
+#include <stdint.h>
+
+/* ---- Attention (k_attention.c) ----
+ * The float32 core, callable on its own (a decoder step with a KV cache it
+ * owns calls it with the cache as segment 0 and the new token's K/V as
+ * segment 1). Every tensor is addressed by strides in elements, so 3-D
+ * [B, S, H*D] and 4-D [B, H, S, D] layouts, caches with spare rows and
+ * heads shared by GQA need no copy:
+ *   Q(b, h, i, d)  = q[b*q_sb + h*q_sh + i*q_si + d],   h < q_heads, i < q_len, d < head_dim
+ *   K(b, g, j, d)  = k[s].p[b*sb + g*sh + (j - j0)*sj + d] for key j in segment s
+ *   V(b, g, j, e)  = v[s].p[...] likewise, e < v_dim
+ *   Y(b, h, i, e)  = y[b*y_sb + h*y_sh + i*y_si + e]
+ * with g = h / (q_heads / kv_heads) (GQA: consecutive query heads share a KV
+ * head) and keys numbered across segment 0 then segment 1 (T = total).
+ * Score s_ij = scale * Q_i . K_j; then softcap * tanh(s / softcap) when
+ * softcap > 0; then the bias: a float mask added or a bool mask (0: -inf),
+ * mask(b, h, i, j) = mask[b*m_sb + h*m_sh + i*m_si + j] for j < m_len (a
+ * stride of 0 broadcasts; keys j >= m_len are masked), keys j >= kv_valid[b]
+ * masked, and with causal keys j > i + offset masked, offset = causal_offset,
+ * or kv_valid[b] - q_len when causal_from_valid. A row whose keys are all
+ * masked gives probabilities and Y of 0. qk, when not NULL, receives
+ * [B, q_heads, q_len, T] densely: mode 0 the scores after softcap, 1 the same,
+ * 2 after the bias, 3 the probabilities (ONNX's qk_matmul_output_mode).
+ * Work is split over (batch, head, block of query rows) with
+ * rt_parallel_for; scratch is one block of scores on the stack, so T is at
+ * most RT_ATTN_MAX_KV. */
+#define RT_ATTN_MAX_KV 32768
+typedef struct RtAttnSeg {
+    const float *p;              /* the segment's first row of batch 0, head 0 */
+    int64_t sb, sh, sj;          /* strides of batch, head, row */
+    int64_t len;                 /* rows (keys) in the segment; 0: unused */
+} RtAttnSeg;
+typedef struct RtAttnArgs {
+    int64_t batch, q_heads, kv_heads, q_len, head_dim, v_dim;
+    const float *q;
+    int64_t q_sb, q_sh, q_si;
+    RtAttnSeg k[2], v[2];        /* keys and values in two segments (past, new) */
+    float scale, softcap;        /* softcap 0: none */
+    int causal, causal_from_valid;
+    int64_t causal_offset;
+    const int64_t *kv_valid;     /* per batch, or NULL */
+    const void *mask;            /* float or bool (uint8) mask, or NULL */
+    int mask_bool;
+    int64_t m_sb, m_sh, m_si, m_len;
+    float *y;
+    int64_t y_sb, y_sh, y_si;
+    float *qk;                   /* dense [B, q_heads, q_len, T], or NULL */
+    int qk_mode;
+} RtAttnArgs;
+void rt_attention_f32(const RtAttnArgs *a);
+
+/* Attention (opset 23/24): Q, K, V, attn_mask?, past_key?, past_value?,
+ * nonpad_kv_seqlen? -> Y, present_key?, present_value?, qk_matmul_output?
+ * Q/K/V 3-D [B, S, H*D] (heads from the parameters) or 4-D [B, H, S, D];
+ * past/present 4-D. SCALE is resolved by the compiler (1/sqrt(D) by default),
+ * SOFTCAP 0 means none. float32 takes rt_attention_f32; float16, bfloat16 and
+ * float64 a scalar path computing in float32 (scores) and double (sums). */
+enum { RT_ATTN_Q_HEADS, RT_ATTN_KV_HEADS, RT_ATTN_CAUSAL, RT_ATTN_QK_MODE, RT_ATTN_NINTS };
+enum { RT_ATTN_F_SCALE, RT_ATTN_F_SOFTCAP, RT_ATTN_NFLOATS };
+int rt_attention(const RtCall *c, const void *const *in, void *const *out);
+
+#endif
