@@ -64,4 +64,21 @@ enum { RT_ATTN_Q_HEADS, RT_ATTN_KV_HEADS, RT_ATTN_CAUSAL, RT_ATTN_QK_MODE, RT_AT
 enum { RT_ATTN_F_SCALE, RT_ATTN_F_SOFTCAP, RT_ATTN_NFLOATS };
 int rt_attention(const RtCall *c, const void *const *in, void *const *out);
 
+/* ---- RotaryEmbedding (k_rotary.c) ----
+ * input 4-D [B, H, S, D] or 3-D [B, S, H*D] (NUM_HEADS from the compiler),
+ * cos_cache, sin_cache: [max_pos, R/2] gathered by position_ids [B, S], or
+ * [B, S, R/2] without them. The first R = ROTARY_DIM features of each head
+ * are rotated: as halves (x[i], x[i + R/2]) or, INTERLEAVED, as pairs
+ * (x[2i], x[2i+1]); the rest are copied. A position outside the cache gives
+ * RT_EINVAL. */
+enum { RT_ROPE_NUM_HEADS, RT_ROPE_ROTARY_DIM, RT_ROPE_INTERLEAVED, RT_ROPE_NINTS };
+int rt_rotary_embedding(const RtCall *c, const void *const *in, void *const *out);
+
+/* ---- RMSNormalization (k_norm.c, beside LayerNormalization) ----
+ * Y = X / sqrt(mean(X^2 over axes [AXIS, rank)) + EPSILON) * Scale, Scale
+ * broadcast to X.shape[AXIS:]; statistics in float32 or wider. */
+enum { RT_RMSNORM_AXIS, RT_RMSNORM_NINTS };
+enum { RT_RMSNORM_F_EPSILON, RT_RMSNORM_NFLOATS };
+int rt_rmsnorm(const RtCall *c, const void *const *in, void *const *out);
+
 #endif

@@ -159,3 +159,87 @@ int ir_infer_attention(Graph *g, Node *n, Diag *d)
     int64_t y3[3] = {b, sq, hq * dv}, y4[4] = {b, hq, sq, dv};
     return r == 3 ? ir_set_out(n, 0, q->dtype, 3, y3) : ir_set_out(n, 0, q->dtype, 4, y4);
 }
+
+/* ---- RotaryEmbedding (opset 23) ---- */
+
+int ir_infer_rotary_embedding(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    for (int i = 0; i < 3; i++)
+        if (need_float(d, n, i))
+            return -1;
+    if (same_dtype(d, n, 1, 2))
+        return -1;
+    const Value *x = n->in[0], *cc = n->in[1], *sc = n->in[2], *pos = ir_input(n, 3);
+    int64_t heads = ir_attr_int(n, "num_heads", 0), b = x->dims[0], s, dim;
+    if (x->rank == 4) {
+        heads = x->dims[1];
+        s = x->dims[2];
+        dim = x->dims[3];
+    } else if (x->rank == 3) {
+        if (heads <= 0)
+            return ir_node_error(d, n, "3-D input needs attribute 'num_heads'");
+        if (x->dims[2] % heads)
+            return ir_node_error(d, n, "hidden size %lld is not a multiple of num_heads %lld",
+                                 (long long)x->dims[2], (long long)heads);
+        s = x->dims[1];
+        dim = x->dims[2] / heads;
+    } else {
+        return ir_node_error(d, n, "input must be 3-D or 4-D, not rank %d", x->rank);
+    }
+    int64_t rd = ir_attr_int(n, "rotary_embedding_dim", 0);
+    if (rd == 0)
+        rd = dim;
+    if (rd < 0 || rd > dim || rd % 2)
+        return ir_node_error(d, n, "rotary_embedding_dim %lld must be even and at most the "
+                             "head size %lld", (long long)rd, (long long)dim);
+    if (pos) {
+        if (pos->dtype != RT_I64 || pos->rank != 2 || pos->dims[0] != b || pos->dims[1] != s)
+            return ir_node_error(d, n, "position_ids must be int64 [batch, seq] = [%lld, %lld]",
+                                 (long long)b, (long long)s);
+        if (cc->rank != 2 || cc->dims[1] != rd / 2)
+            return ir_node_error(d, n, "with position_ids, cos_cache must be [max_pos, %lld]",
+                                 (long long)(rd / 2));
+    } else if (cc->rank != 3 || cc->dims[0] != b || cc->dims[1] != s || cc->dims[2] != rd / 2) {
+        return ir_node_error(d, n, "without position_ids, cos_cache must be [%lld, %lld, %lld]",
+                             (long long)b, (long long)s, (long long)(rd / 2));
+    }
+    if (sc->rank != cc->rank || memcmp(sc->dims, cc->dims, sizeof(int64_t) * (size_t)cc->rank))
+        return ir_node_error(d, n, "sin_cache and cos_cache have different shapes");
+    ir_param_int(n, RT_ROPE_NUM_HEADS, heads);
+    ir_param_int(n, RT_ROPE_ROTARY_DIM, rd);
+    ir_param_int(n, RT_ROPE_INTERLEAVED, ir_attr_int(n, "interleaved", 0) != 0);
+    return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
+}
+
+/* ---- RMSNormalization (opset 23) ---- */
+
+int ir_infer_rmsnorm(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (need_float(d, n, 0) || need_float(d, n, 1))
+        return -1;
+    const Value *x = n->in[0], *sc = n->in[1];
+    int64_t a = ir_attr_int(n, "axis", -1);
+    int axis = ir_axis(a, x->rank);
+    if (axis < 0 || x->rank == 0)
+        return ir_node_error(d, n, "axis %lld is out of range for rank %d", (long long)a,
+                             x->rank);
+    int64_t st = ir_attr_int(n, "stash_type", 1);
+    if (st != 1)
+        return ir_node_error(d, n, "stash_type %lld is not supported (only 1, float32)",
+                             (long long)st);
+    /* Scale broadcasts to X.shape[axis:] (right-aligned, each axis 1 or equal) */
+    int ri = x->rank - axis;
+    if (sc->rank > ri)
+        return ir_node_error(d, n, "scale has rank %d, more than the %d normalized axes",
+                             sc->rank, ri);
+    for (int i = 0; i < sc->rank; i++) {
+        int64_t w = x->dims[x->rank - sc->rank + i];
+        if (sc->dims[i] != 1 && sc->dims[i] != w)
+            return ir_node_error(d, n, "scale does not broadcast to the normalized shape");
+    }
+    ir_param_int(n, RT_RMSNORM_AXIS, axis);
+    ir_param_float(n, RT_RMSNORM_F_EPSILON, ir_attr_float(n, "epsilon", 1e-5f));
+    return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
+}
