@@ -35,6 +35,53 @@ static int64_t row_limit(const RtAttnArgs *a, int64_t T, int64_t b, int64_t i)
     return lim < 0 ? 0 : lim;
 }
 
+/* Lanes of the row reductions: independent partial maxima and sums let
+ * the loops vectorize without reassociating one float chain (a serial sum
+ * costs an add latency per key). */
+#define LANES 16
+
+HOT static float row_max(const float *x, int64_t n)
+{
+    float m[LANES];
+    for (int t = 0; t < LANES; t++)
+        m[t] = -INFINITY;
+    int64_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int t = 0; t < LANES; t++)
+            m[t] = x[j + t] > m[t] ? x[j + t] : m[t];
+    float r = -INFINITY;
+    for (int t = 0; t < LANES; t++)
+        r = m[t] > r ? m[t] : r;
+    for (; j < n; j++)
+        r = x[j] > r ? x[j] : r;
+    return r;
+}
+
+/* x[j] = e^(x[j] - mx) for j < n (0 where x[j] is -inf: a masked key);
+ * returns their sum. x - mx <= 0, clamped at -87 so the cheaper exp
+ * (normal range only) applies; e^-87 is far below a float sum's resolution. */
+HOT static float exp_sum(float *x, int64_t n, float mx)
+{
+    float s[LANES] = {0};
+    int64_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int t = 0; t < LANES; t++) {
+            float d = x[j + t] - mx;
+            float e = ew_self(d == -INFINITY, 0.0f, v_exp_mid(d < -87.0f ? -87.0f : d));
+            x[j + t] = e;
+            s[t] += e;
+        }
+    float r = 0;
+    for (int t = 0; t < LANES; t++)
+        r += s[t];
+    for (; j < n; j++) {
+        float d = x[j] - mx;
+        x[j] = ew_self(d == -INFINITY, 0.0f, v_exp_mid(d < -87.0f ? -87.0f : d));
+        r += x[j];
+    }
+    return r;
+}
+
 /* One row x[0..T) of scores into probabilities, in place: softcap, the
  * mask row (mdt: RT_F32, RT_BOOL or another float type; m NULL: none),
  * keys past lim masked, then the softmax with the vector exp. qk (or NULL)
@@ -68,20 +115,11 @@ HOT static void row_softmax(const RtAttnArgs *a, float *x, int64_t T, int64_t li
         x[j] = -INFINITY;
     if (qk && a->qk_mode == 2)
         memcpy(qk, x, sizeof(float) * (size_t)T);
-    float mx = -INFINITY;
-    for (int64_t j = 0; j < lim; j++)
-        mx = x[j] > mx ? x[j] : mx;
+    float mx = row_max(x, lim);
     if (mx == -INFINITY) {
         memset(x, 0, sizeof(float) * (size_t)T);
     } else {
-        float s = 0;
-        for (int64_t j = 0; j < lim; j++) {
-            float t = x[j] - mx;
-            float e = v_exp_mid(t < -87.0f ? -87.0f : t);
-            x[j] = ew_self(t == -INFINITY, 0.0f, e);
-            s += x[j];
-        }
-        float r = 1.0f / s;
+        float r = 1.0f / exp_sum(x, lim, mx);
         for (int64_t j = 0; j < lim; j++)
             x[j] *= r;
         for (int64_t j = lim; j < T; j++)
@@ -98,8 +136,25 @@ typedef struct Work {
     int64_t T;                   /* keys in all */
     int64_t rows;                /* query rows per block */
     int64_t nblk;                /* blocks per (batch, head) */
+    int64_t chunk, nchunk;       /* packed path: query rows per item (a multiple of rows) */
+    int nr;                      /* the GEMM's column tile */
 } Work;
 
+/* The softmax of r score rows s[t*T..] of query rows i0.., head h. */
+static void softmax_rows(const RtAttnArgs *a, float *s, int64_t T, int64_t r, int64_t b,
+                         int64_t h, int64_t i0)
+{
+    for (int64_t t = 0; t < r; t++) {
+        int64_t i = i0 + t;
+        float *qk = a->qk ? a->qk + ((b * a->q_heads + h) * a->q_len + i) * T : NULL;
+        int64_t moff = b * a->m_sb + h * a->m_sh + i * a->m_si;
+        row_softmax(a, s + t * T, T, row_limit(a, T, b, i), a->mask,
+                    a->mask_bool ? RT_BOOL : RT_F32, moff, qk);
+    }
+}
+
+/* Per-block path (a decode step's single rows, or keys too many to pack):
+ * each GEMM packs its operands itself, segment by segment. */
 HOT static void blocks(void *ctx, int64_t lo, int64_t hi)
 {
     const Work *w = ctx;
@@ -123,14 +178,7 @@ HOT static void blocks(void *ctx, int64_t lo, int64_t hi)
                      sg->p + b * sg->sb + g * sg->sh, sg->sj, 0.0f, s + j0, T);
             j0 += sg->len;
         }
-        const void *m = a->mask;
-        for (int64_t t = 0; t < r; t++) {
-            int64_t i = i0 + t;
-            float *qk = a->qk ? a->qk + ((b * a->q_heads + h) * a->q_len + i) * T : NULL;
-            int64_t moff = b * a->m_sb + h * a->m_sh + i * a->m_si;
-            row_softmax(a, s + t * T, T, row_limit(a, T, b, i), m,
-                        a->mask_bool ? RT_BOOL : RT_F32, moff, qk);
-        }
+        softmax_rows(a, s, T, r, b, h, i0);
         /* Y = P V, the second segment accumulated onto the first */
         float beta = 0.0f;
         j0 = 0;
@@ -149,6 +197,88 @@ HOT static void blocks(void *ctx, int64_t lo, int64_t hi)
     }
 }
 
+/* ---- packed path: K and V of one KV head packed once, for all its query
+ * heads and row blocks (the per-block path repacks them per block: with
+ * 64-row blocks of a 512-token head that was 8 packs of each) ---- */
+
+/* Floats of one packed operand on the stack (256 KiB): T * head_dim keys. */
+#define PACK_MAX 65536
+
+static int64_t packed_keys(int64_t T, int64_t dim, int nr)
+{
+    return (T + nr - 1) / nr * nr * dim;
+}
+
+/* K^T of KV head (b, g) as the GEMM's B panels (k = feature, n = key):
+ * panel j/nr holds keys j..j+nr, feature-major; both segments in one. */
+HOT static void pack_keys(const RtAttnArgs *a, int64_t b, int64_t g, int64_t T, int nr,
+                          float *dst)
+{
+    int64_t dim = a->head_dim, j = 0, end = (T + nr - 1) / nr * nr;
+    for (int k = 0; k < 2; k++) {
+        const RtAttnSeg *sg = &a->k[k];
+        for (int64_t t = 0; t < sg->len; t++, j++) {
+            const float *src = sg->p + b * sg->sb + g * sg->sh + t * sg->sj;
+            float *d = dst + j / nr * dim * nr + j % nr;
+            for (int64_t f = 0; f < dim; f++)
+                d[f * nr] = src[f];
+        }
+    }
+    for (; j < end; j++)
+        for (int64_t f = 0; f < dim; f++)
+            dst[j / nr * dim * nr + f * nr + j % nr] = 0;
+}
+
+/* V of KV head (b, g) as B panels (k = key, n = feature): panel e/nr holds
+ * features e..e+nr of every key, key-major. */
+HOT static void pack_values(const RtAttnArgs *a, int64_t b, int64_t g, int64_t T, int nr,
+                            float *dst)
+{
+    int64_t dim = a->v_dim, np = (dim + nr - 1) / nr, j = 0;
+    for (int k = 0; k < 2; k++) {
+        const RtAttnSeg *sg = &a->v[k];
+        for (int64_t t = 0; t < sg->len; t++, j++) {
+            const float *src = sg->p + b * sg->sb + g * sg->sh + t * sg->sj;
+            for (int64_t p = 0; p < np; p++) {
+                float *d = dst + p * T * nr + j * nr;
+                int64_t w = min64(nr, dim - p * nr);
+                memcpy(d, src + p * nr, sizeof(float) * (size_t)w);
+                for (int64_t e = w; e < nr; e++)
+                    d[e] = 0;
+            }
+        }
+    }
+}
+
+/* Items are (batch, KV head, chunk of query rows); each packs its head's K
+ * and V, then runs every query head of the group over the chunk. */
+HOT static void packed_items(void *ctx, int64_t lo, int64_t hi)
+{
+    const Work *w = ctx;
+    const RtAttnArgs *a = w->a;
+    int64_t T = w->T, grp = a->q_heads / a->kv_heads;
+    float s[RT_ATTN_MAX_KV], kp[PACK_MAX], vp[PACK_MAX];
+    for (int64_t it = lo; it < hi; it++) {
+        int64_t c = it % w->nchunk, bg = it / w->nchunk;
+        int64_t g = bg % a->kv_heads, b = bg / a->kv_heads;
+        pack_keys(a, b, g, T, w->nr, kp);
+        pack_values(a, b, g, T, w->nr, vp);
+        RtGemmB kb = {NULL, NULL, kp}, vb = {NULL, NULL, vp};
+        int64_t c_end = min64((c + 1) * w->chunk, a->q_len);
+        for (int64_t h = g * grp; h < (g + 1) * grp; h++)
+            for (int64_t i0 = c * w->chunk; i0 < c_end; i0 += w->rows) {
+                int64_t r = min64(w->rows, c_end - i0);
+                RtGemmA qa = {a->q + b * a->q_sb + h * a->q_sh + i0 * a->q_si, a->q_si, 0,
+                              NULL, NULL, NULL};
+                rt_sgemm_ex(r, T, a->head_dim, a->scale, &qa, &kb, 0.0f, NULL, s, T);
+                softmax_rows(a, s, T, r, b, h, i0);
+                RtGemmA pa = {s, T, 0, NULL, NULL, NULL};
+                rt_sgemm_ex(r, a->v_dim, T, 1.0f, &pa, &vb, 0.0f, NULL,
+                            a->y + b * a->y_sb + h * a->y_sh + i0 * a->y_si, a->y_si);
+            }
+    }
+}
+
 void rt_attention_f32(const RtAttnArgs *a)
 {
     int64_t T = (a->k[0].len > 0 ? a->k[0].len : 0) + (a->k[1].len > 0 ? a->k[1].len : 0);
@@ -156,10 +286,26 @@ void rt_attention_f32(const RtAttnArgs *a)
         return;
     int64_t rows = T ? RT_ATTN_MAX_KV / T : BLOCK_ROWS;
     rows = min64(min64(rows, BLOCK_ROWS), a->q_len);
-    Work w = {a, T, rows, (a->q_len + rows - 1) / rows};
+    int mr, nr;
+    rt_gemm_tile(&mr, &nr);
+    Work w = {a, T, rows, (a->q_len + rows - 1) / rows, 0, 0, nr};
     /* each range should carry ~a million multiply-adds to pay for the hand-off */
     double macs = (double)rows * (double)(T ? T : 1) * (double)(a->head_dim + a->v_dim);
     int64_t grain = (int64_t)((1 << 20) / (macs + 1)) + 1;
+    /* Packing pays when several row tiles reuse it: not for a decode step's
+     * few rows, where the GEMM's matrix-vector paths read K and V once. */
+    if (T > 0 && a->q_len * (a->q_heads / a->kv_heads) >= 2 * mr &&
+        packed_keys(T, a->head_dim, nr) <= PACK_MAX &&
+        (a->v_dim + nr - 1) / nr * nr * T <= PACK_MAX) {
+        /* chunks of whole blocks, enough of them for every thread; the
+         * blocks are the same whatever the thread count, so are the results */
+        int64_t units = a->batch * a->kv_heads, want = 2 * (int64_t)rt_threads();
+        int64_t nch = units >= want ? 1 : min64(w.nblk, (want + units - 1) / units);
+        w.chunk = (w.nblk + nch - 1) / nch * rows;
+        w.nchunk = (a->q_len + w.chunk - 1) / w.chunk;
+        rt_parallel_for(units * w.nchunk, 1, packed_items, &w);
+        return;
+    }
     rt_parallel_for(a->batch * a->q_heads * w.nblk, grain, blocks, &w);
 }
 
