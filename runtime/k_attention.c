@@ -7,10 +7,10 @@
 
 /* Query rows per block: the block's scores (rows x T floats) live on the
  * stack, at most RT_ATTN_MAX_KV floats (128 KiB, beside the GEMM's own
- * ~180 KiB of packing buffers; worker threads have 8 MiB). 64 rows keep a
- * 512-key block in L2 and give the QK^T product enough rows for the
- * GEMM's 14-row tiles. */
-#define BLOCK_ROWS 64
+ * ~180 KiB of packing buffers; worker threads have 8 MiB): 64 rows of a
+ * 512-key head, up to 128 rows of shorter ones, enough rows for the GEMM's
+ * 14-row tiles. */
+#define BLOCK_ROWS 128
 
 static int64_t min64(int64_t a, int64_t b)
 {
@@ -86,9 +86,11 @@ HOT static float exp_sum(float *x, int64_t n, float mx)
  * mask row (mdt: RT_F32, RT_BOOL or another float type; m NULL: none),
  * keys past lim masked, then the softmax with the vector exp. qk (or NULL)
  * receives the row at the stage mode names. A row with no key left becomes
- * all zeros (ONNX 1.23: a fully masked row attends to nothing). */
-HOT static void row_softmax(const RtAttnArgs *a, float *x, int64_t T, int64_t lim,
-                            const void *m, int mdt, int64_t moff, float *qk)
+ * all zeros (ONNX 1.23: a fully masked row attends to nothing). With defer
+ * the row is left unnormalized and the factor returned (1 if it was applied):
+ * scaling the row of Y afterwards touches v_dim floats instead of T. */
+HOT static float row_softmax(const RtAttnArgs *a, float *x, int64_t T, int64_t lim,
+                             const void *m, int mdt, int64_t moff, float *qk, int defer)
 {
     float cap = a->softcap;
     int64_t capn = qk && a->qk_mode <= 1 ? T : lim;
@@ -115,18 +117,20 @@ HOT static void row_softmax(const RtAttnArgs *a, float *x, int64_t T, int64_t li
         x[j] = -INFINITY;
     if (qk && a->qk_mode == 2)
         memcpy(qk, x, sizeof(float) * (size_t)T);
-    float mx = row_max(x, lim);
+    float mx = row_max(x, lim), r = 0;
     if (mx == -INFINITY) {
         memset(x, 0, sizeof(float) * (size_t)T);
     } else {
-        float r = 1.0f / exp_sum(x, lim, mx);
-        for (int64_t j = 0; j < lim; j++)
-            x[j] *= r;
+        r = 1.0f / exp_sum(x, lim, mx);
+        if (!defer || (qk && a->qk_mode == 3))
+            for (int64_t j = 0; j < lim; j++)
+                x[j] *= r;
         for (int64_t j = lim; j < T; j++)
             x[j] = 0;
     }
     if (qk && a->qk_mode == 3)
         memcpy(qk, x, sizeof(float) * (size_t)T);
+    return defer && !(qk && a->qk_mode == 3) ? r : 1.0f;
 }
 
 /* ---- the float32 core ---- */
@@ -140,17 +144,28 @@ typedef struct Work {
     int nr;                      /* the GEMM's column tile */
 } Work;
 
-/* The softmax of r score rows s[t*T..] of query rows i0.., head h. */
+/* The softmax of r score rows s[t*T..] of query rows i0.., head h; norm
+ * (or NULL: normalize in place) receives each row's deferred factor. */
 static void softmax_rows(const RtAttnArgs *a, float *s, int64_t T, int64_t r, int64_t b,
-                         int64_t h, int64_t i0)
+                         int64_t h, int64_t i0, float *norm)
 {
     for (int64_t t = 0; t < r; t++) {
         int64_t i = i0 + t;
         float *qk = a->qk ? a->qk + ((b * a->q_heads + h) * a->q_len + i) * T : NULL;
         int64_t moff = b * a->m_sb + h * a->m_sh + i * a->m_si;
-        row_softmax(a, s + t * T, T, row_limit(a, T, b, i), a->mask,
-                    a->mask_bool ? RT_BOOL : RT_F32, moff, qk);
+        float f = row_softmax(a, s + t * T, T, row_limit(a, T, b, i), a->mask,
+                              a->mask_bool ? RT_BOOL : RT_F32, moff, qk, norm != NULL);
+        if (norm)
+            norm[t] = f;
     }
+}
+
+/* Y rows *= their deferred softmax factors. */
+HOT static void scale_rows(float *y, int64_t ldy, int64_t r, int64_t n, const float *norm)
+{
+    for (int64_t t = 0; t < r; t++)
+        for (int64_t e = 0; e < n; e++)
+            y[t * ldy + e] *= norm[t];
 }
 
 /* Per-block path (a decode step's single rows, or keys too many to pack):
@@ -178,7 +193,7 @@ HOT static void blocks(void *ctx, int64_t lo, int64_t hi)
                      sg->p + b * sg->sb + g * sg->sh, sg->sj, 0.0f, s + j0, T);
             j0 += sg->len;
         }
-        softmax_rows(a, s, T, r, b, h, i0);
+        softmax_rows(a, s, T, r, b, h, i0, NULL);
         /* Y = P V, the second segment accumulated onto the first */
         float beta = 0.0f;
         j0 = 0;
@@ -257,7 +272,7 @@ HOT static void packed_items(void *ctx, int64_t lo, int64_t hi)
     const Work *w = ctx;
     const RtAttnArgs *a = w->a;
     int64_t T = w->T, grp = a->q_heads / a->kv_heads;
-    float s[RT_ATTN_MAX_KV], kp[PACK_MAX], vp[PACK_MAX];
+    float s[RT_ATTN_MAX_KV], kp[PACK_MAX], vp[PACK_MAX], norm[BLOCK_ROWS];
     for (int64_t it = lo; it < hi; it++) {
         int64_t c = it % w->nchunk, bg = it / w->nchunk;
         int64_t g = bg % a->kv_heads, b = bg / a->kv_heads;
@@ -271,10 +286,11 @@ HOT static void packed_items(void *ctx, int64_t lo, int64_t hi)
                 RtGemmA qa = {a->q + b * a->q_sb + h * a->q_sh + i0 * a->q_si, a->q_si, 0,
                               NULL, NULL, NULL};
                 rt_sgemm_ex(r, T, a->head_dim, a->scale, &qa, &kb, 0.0f, NULL, s, T);
-                softmax_rows(a, s, T, r, b, h, i0);
+                softmax_rows(a, s, T, r, b, h, i0, norm);
                 RtGemmA pa = {s, T, 0, NULL, NULL, NULL};
-                rt_sgemm_ex(r, a->v_dim, T, 1.0f, &pa, &vb, 0.0f, NULL,
-                            a->y + b * a->y_sb + h * a->y_sh + i0 * a->y_si, a->y_si);
+                float *y = a->y + b * a->y_sb + h * a->y_sh + i0 * a->y_si;
+                rt_sgemm_ex(r, a->v_dim, T, 1.0f, &pa, &vb, 0.0f, NULL, y, a->y_si);
+                scale_rows(y, a->y_si, r, a->v_dim, norm);
             }
     }
 }
@@ -284,10 +300,14 @@ void rt_attention_f32(const RtAttnArgs *a)
     int64_t T = (a->k[0].len > 0 ? a->k[0].len : 0) + (a->k[1].len > 0 ? a->k[1].len : 0);
     if (a->batch <= 0 || a->q_heads <= 0 || a->q_len <= 0 || T > RT_ATTN_MAX_KV)
         return;
-    int64_t rows = T ? RT_ATTN_MAX_KV / T : BLOCK_ROWS;
-    rows = min64(min64(rows, BLOCK_ROWS), a->q_len);
     int mr, nr;
     rt_gemm_tile(&mr, &nr);
+    /* rows per block: what the scores' scratch holds, in whole row tiles of
+     * the GEMM (64 rows on AVX-512 would end in a 8-row tile) */
+    int64_t rows = min64(T ? RT_ATTN_MAX_KV / T : BLOCK_ROWS, BLOCK_ROWS);
+    if (rows >= mr)
+        rows -= rows % mr;
+    rows = min64(rows, a->q_len);
     Work w = {a, T, rows, (a->q_len + rows - 1) / rows, 0, 0, nr};
     /* each range should carry ~a million multiply-adds to pay for the hand-off */
     double macs = (double)rows * (double)(T ? T : 1) * (double)(a->head_dim + a->v_dim);
@@ -387,7 +407,7 @@ static void attention_any(const RtAttnArgs *a, const RtCall *c, const void *cons
                 }
                 int64_t row = (b * a->q_heads + h) * a->q_len + i;
                 row_softmax(a, x, T, row_limit(a, T, b, i), a->mask, mdt,
-                            b * a->m_sb + h * a->m_sh + i * a->m_si, qkout ? qrow : NULL);
+                            b * a->m_sb + h * a->m_sh + i * a->m_si, qkout ? qrow : NULL, 0);
                 if (qkout)
                     for (int64_t t = 0; t < T; t++)
                         rt_store_f64(qkout, dt, row * T + t, qrow[t]);
