@@ -54,6 +54,7 @@ static const struct Since {
     {"IsNaN", 9},
     {"LayerNormalization", 17},
     {"LessOrEqual", 12},
+    {"LinearAttention", 27},
     {"MatMulInteger", 10},
     {"MaxUnpool", 9},
     {"MeanVarianceNormalization", 9},

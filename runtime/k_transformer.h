@@ -81,4 +81,19 @@ enum { RT_RMSNORM_AXIS, RT_RMSNORM_NINTS };
 enum { RT_RMSNORM_F_EPSILON, RT_RMSNORM_NFLOATS };
 int rt_rmsnorm(const RtCall *c, const void *const *in, void *const *out);
 
+/* ---- LinearAttention (k_linattn.c) ----
+ * query [B, T, Hq*dk], key [B, T, Hkv*dk], value [B, T, Hkv*dv],
+ * past_state? [B, Hkv, dk, dv], decay? [B, T, Hkv*dk or Hkv] (log gates),
+ * beta? [B, T, Hkv or 1], erase_gate? [B, T, Hkv*dk] -> output
+ * [B, T, Hq*dv], present_state? [B, Hkv, dk, dv]. GATING and DELTA select
+ * the update rule (linear, gated, delta, gated_delta); the state is float32
+ * on the stack, at most RT_LINATTN_MAX_STATE floats, dk and dv at most
+ * RT_LINATTN_MAX_DIM. */
+#define RT_LINATTN_MAX_DIM 1024
+#define RT_LINATTN_MAX_STATE 65536
+enum { RT_LINATTN_Q_HEADS, RT_LINATTN_KV_HEADS, RT_LINATTN_GATING, RT_LINATTN_DELTA,
+       RT_LINATTN_NINTS };
+enum { RT_LINATTN_F_SCALE, RT_LINATTN_NFLOATS };
+int rt_linear_attention(const RtCall *c, const void *const *in, void *const *out);
+
 #endif

@@ -1,4 +1,4 @@
-/* attention.c: shapes and kernel parameters of the transformer ops of opsets 23-24 (Attention, RotaryEmbedding, RMSNormalization). */
+/* attention.c: shapes and kernel parameters of the transformer ops of opsets 23-27 (Attention, RotaryEmbedding, RMSNormalization, LinearAttention). */
 #include <math.h>
 #include <string.h>
 
@@ -242,4 +242,81 @@ int ir_infer_rmsnorm(Graph *g, Node *n, Diag *d)
     ir_param_int(n, RT_RMSNORM_AXIS, axis);
     ir_param_float(n, RT_RMSNORM_F_EPSILON, ir_attr_float(n, "epsilon", 1e-5f));
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
+}
+
+/* ---- LinearAttention (opset 27) ---- */
+
+int ir_infer_linear_attention(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    for (int i = 0; i < 3; i++)
+        if (need_float(d, n, i))
+            return -1;
+    const Value *q = n->in[0], *k = n->in[1], *v = n->in[2];
+    if (q->rank != 3 || k->rank != 3 || v->rank != 3)
+        return ir_node_error(d, n, "query, key and value must be 3-D [B, T, H*D]");
+    int64_t hq = ir_attr_int(n, "q_num_heads", 0), hkv = ir_attr_int(n, "kv_num_heads", 0);
+    if (hq <= 0 || hkv <= 0 || hq % hkv)
+        return ir_node_error(d, n, "q_num_heads (%lld) must be a positive multiple of "
+                             "kv_num_heads (%lld)", (long long)hq, (long long)hkv);
+    int64_t b = q->dims[0], t = q->dims[1];
+    if (q->dims[2] % hq || v->dims[2] % hkv)
+        return ir_node_error(d, n, "query's or value's last axis is not a multiple of its heads");
+    int64_t dk = q->dims[2] / hq, dv = v->dims[2] / hkv;
+    if (k->dims[0] != b || k->dims[1] != t || k->dims[2] != hkv * dk || v->dims[0] != b ||
+        v->dims[1] != t)
+        return ir_node_error(d, n, "key must be [%lld, %lld, %lld] and value [%lld, %lld, *]",
+                             (long long)b, (long long)t, (long long)(hkv * dk), (long long)b,
+                             (long long)t);
+    if (dk > RT_LINATTN_MAX_DIM || dv > RT_LINATTN_MAX_DIM || dk * dv > RT_LINATTN_MAX_STATE)
+        return ir_node_error(d, n, "a head's state %lld x %lld is larger than onnxcc supports "
+                             "(%d floats, each side at most %d)", (long long)dk, (long long)dv,
+                             RT_LINATTN_MAX_STATE, RT_LINATTN_MAX_DIM);
+    const char *rule = ir_attr_str(n, "update_rule", "gated_delta");
+    int gating = !strcmp(rule, "gated") || !strcmp(rule, "gated_delta");
+    int delta = !strcmp(rule, "delta") || !strcmp(rule, "gated_delta");
+    if (!gating && !delta && strcmp(rule, "linear"))
+        return ir_node_error(d, n, "update_rule '%s' is not one of linear, gated, delta, "
+                             "gated_delta", rule);
+    const Value *ps = ir_input(n, 3), *dc = ir_input(n, 4), *bt = ir_input(n, 5);
+    const Value *eg = ir_input(n, 6);
+    if (gating != (dc != NULL))
+        return ir_node_error(d, n, "update_rule '%s' %s the decay input", rule,
+                             gating ? "requires" : "forbids");
+    if (delta != (bt != NULL))
+        return ir_node_error(d, n, "update_rule '%s' %s the beta input", rule,
+                             delta ? "requires" : "forbids");
+    if (eg && !delta)
+        return ir_node_error(d, n, "update_rule '%s' forbids the erase_gate input", rule);
+    for (int i = 3; i < 7; i++)
+        if (ir_input(n, i) && need_float(d, n, i))
+            return -1;
+    if (ps && (ps->rank != 4 || ps->dims[0] != b || ps->dims[1] != hkv || ps->dims[2] != dk ||
+               ps->dims[3] != dv))
+        return ir_node_error(d, n, "past_state must be [%lld, %lld, %lld, %lld]", (long long)b,
+                             (long long)hkv, (long long)dk, (long long)dv);
+    if (dc && (dc->rank != 3 || dc->dims[0] != b || dc->dims[1] != t ||
+               (dc->dims[2] != hkv && dc->dims[2] != hkv * dk)))
+        return ir_node_error(d, n, "decay must be [B, T, kv_num_heads] or [B, T, "
+                             "kv_num_heads * head_size]");
+    if (bt && (bt->rank != 3 || bt->dims[0] != b || bt->dims[1] != t ||
+               (bt->dims[2] != hkv && bt->dims[2] != 1)))
+        return ir_node_error(d, n, "beta must be [B, T, kv_num_heads] or [B, T, 1]");
+    if (eg && (eg->rank != 3 || eg->dims[0] != b || eg->dims[1] != t ||
+               eg->dims[2] != hkv * dk))
+        return ir_node_error(d, n, "erase_gate must be [B, T, kv_num_heads * head_size]");
+    float scale = ir_attr_float(n, "scale", 0.0f);
+    if (scale == 0.0f)
+        scale = (float)(1.0 / sqrt((double)dk));
+    ir_param_int(n, RT_LINATTN_Q_HEADS, hq);
+    ir_param_int(n, RT_LINATTN_KV_HEADS, hkv);
+    ir_param_int(n, RT_LINATTN_GATING, gating);
+    ir_param_int(n, RT_LINATTN_DELTA, delta);
+    ir_param_float(n, RT_LINATTN_F_SCALE, scale);
+    int64_t sd[4] = {b, hkv, dk, dv}, yd[3] = {b, t, hq * dv};
+    if (n->n_out > 2)
+        return ir_node_error(d, n, "has %d outputs; at most 2", n->n_out);
+    if (n->n_out > 1)
+        ir_set_out(n, 1, ps ? ps->dtype : q->dtype, 4, sd);
+    return ir_set_out(n, 0, q->dtype, 3, yd);
 }
