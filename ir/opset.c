@@ -26,6 +26,7 @@ static const struct Since {
     {"BitwiseXor", 18},
     {"BlackmanWindow", 17},
     {"CastLike", 15},
+    {"CausalConvWithState", 27},
     {"Celu", 12},
     {"Compress", 9},
     {"ConcatFromSequence", 11},

@@ -96,4 +96,13 @@ enum { RT_LINATTN_Q_HEADS, RT_LINATTN_KV_HEADS, RT_LINATTN_GATING, RT_LINATTN_DE
 enum { RT_LINATTN_F_SCALE, RT_LINATTN_NFLOATS };
 int rt_linear_attention(const RtCall *c, const void *const *in, void *const *out);
 
+/* ---- CausalConvWithState (k_causalconv.c) ----
+ * input [B, C, L], weight [C, 1, k], bias? [C], past_state? [B, C, k-1]
+ * -> output [B, C, L], present_state? [B, C, k-1]: a depthwise 1-D
+ * convolution over the past state followed by the input, SILU applying
+ * x * sigmoid(x) after it; the state returned is the last k-1 inputs. */
+#define RT_CCS_MAX_K 4096
+enum { RT_CCS_SILU, RT_CCS_NINTS };
+int rt_causal_conv_with_state(const RtCall *c, const void *const *in, void *const *out);
+
 #endif

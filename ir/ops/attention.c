@@ -1,4 +1,4 @@
-/* attention.c: shapes and kernel parameters of the transformer ops of opsets 23-27 (Attention, RotaryEmbedding, RMSNormalization, LinearAttention). */
+/* attention.c: shapes and kernel parameters of the transformer ops of opsets 23-27 (Attention, RotaryEmbedding, RMSNormalization, LinearAttention, CausalConvWithState). */
 #include <math.h>
 #include <string.h>
 
@@ -319,4 +319,45 @@ int ir_infer_linear_attention(Graph *g, Node *n, Diag *d)
     if (n->n_out > 1)
         ir_set_out(n, 1, ps ? ps->dtype : q->dtype, 4, sd);
     return ir_set_out(n, 0, q->dtype, 3, yd);
+}
+
+/* ---- CausalConvWithState (opset 27) ---- */
+
+int ir_infer_causal_conv(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (need_float(d, n, 0) || need_float(d, n, 1))
+        return -1;
+    const Value *x = n->in[0], *w = n->in[1], *bias = ir_input(n, 2), *ps = ir_input(n, 3);
+    if (x->rank != 3)
+        return ir_node_error(d, n, "input must be 3-D [batch, channels, length], not rank %d",
+                             x->rank);
+    int64_t b = x->dims[0], ch = x->dims[1];
+    if (w->rank != 3 || w->dims[0] != ch || w->dims[1] != 1 || w->dims[2] < 1)
+        return ir_node_error(d, n, "weight must be [channels = %lld, 1, k]", (long long)ch);
+    int64_t k = w->dims[2];
+    if (k > RT_CCS_MAX_K)
+        return ir_node_error(d, n, "kernel width %lld is above the %d onnxcc supports",
+                             (long long)k, RT_CCS_MAX_K);
+    if (bias && (need_float(d, n, 2) || bias->rank != 1 || bias->dims[0] != ch))
+        return bias && rt_is_float(bias->dtype)
+                   ? ir_node_error(d, n, "bias must be [channels = %lld]", (long long)ch)
+                   : -1;
+    if (ps && (need_float(d, n, 3) || ps->rank != 3 || ps->dims[0] != b || ps->dims[1] != ch ||
+               ps->dims[2] != k - 1))
+        return ps && rt_is_float(ps->dtype)
+                   ? ir_node_error(d, n, "past_state must be [%lld, %lld, %lld]", (long long)b,
+                                   (long long)ch, (long long)(k - 1))
+                   : -1;
+    const char *act = ir_attr_str(n, "activation", "none");
+    int silu = !strcmp(act, "silu") || !strcmp(act, "swish");
+    if (!silu && strcmp(act, "none"))
+        return ir_node_error(d, n, "activation '%s' is not one of none, silu, swish", act);
+    ir_param_int(n, RT_CCS_SILU, silu);
+    int64_t sd[3] = {b, ch, k - 1};
+    if (n->n_out > 2)
+        return ir_node_error(d, n, "has %d outputs; at most 2", n->n_out);
+    if (n->n_out > 1)
+        ir_set_out(n, 1, ps ? ps->dtype : x->dtype, 3, sd);
+    return ir_set_out(n, 0, x->dtype, 3, x->dims);
 }
