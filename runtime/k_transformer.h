@@ -105,4 +105,18 @@ int rt_linear_attention(const RtCall *c, const void *const *in, void *const *out
 enum { RT_CCS_SILU, RT_CCS_NINTS };
 int rt_causal_conv_with_state(const RtCall *c, const void *const *in, void *const *out);
 
+/* ---- SwiGLU (k_swiglu.c) ----
+ * y = a * sigmoid(ALPHA * a) * b, a and b of one shape. */
+enum { RT_SWIGLU_F_ALPHA, RT_SWIGLU_NFLOATS };
+int rt_swiglu(const RtCall *c, const void *const *in, void *const *out);
+
+/* ---- TensorScatter (k_tensorscatter.c) ----
+ * past_cache [B, ..., max_len (AXIS), ...], update [B, ..., len, ...],
+ * write_indices? int64 [B] (default 0) -> present_cache: the cache with
+ * update written along AXIS (>= 1) from each batch entry's index, wrapping
+ * modulo max_len when CIRCULAR. An index that would write outside the
+ * cache gives RT_EINVAL. */
+enum { RT_TSCATTER_AXIS, RT_TSCATTER_CIRCULAR, RT_TSCATTER_NINTS };
+int rt_tensor_scatter(const RtCall *c, const void *const *in, void *const *out);
+
 #endif

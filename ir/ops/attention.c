@@ -1,4 +1,4 @@
-/* attention.c: shapes and kernel parameters of the transformer ops of opsets 23-27 (Attention, RotaryEmbedding, RMSNormalization, LinearAttention, CausalConvWithState). */
+/* attention.c: shapes and kernel parameters of the transformer ops of opsets 23-28 (Attention, RotaryEmbedding, RMSNormalization, LinearAttention, CausalConvWithState, SwiGLU, TensorScatter). */
 #include <math.h>
 #include <string.h>
 
@@ -360,4 +360,50 @@ int ir_infer_causal_conv(Graph *g, Node *n, Diag *d)
     if (n->n_out > 1)
         ir_set_out(n, 1, ps ? ps->dtype : x->dtype, 3, sd);
     return ir_set_out(n, 0, x->dtype, 3, x->dims);
+}
+
+/* ---- SwiGLU (opset 28) ---- */
+
+int ir_infer_swiglu(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (need_float(d, n, 0) || need_float(d, n, 1) || same_dtype(d, n, 0, 1))
+        return -1;
+    const Value *a = n->in[0], *b = n->in[1];
+    if (a->rank != b->rank || memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank))
+        return ir_node_error(d, n, "inputs A and B must have the same shape (broadcasting "
+                             "between them is not supported)");
+    ir_param_float(n, RT_SWIGLU_F_ALPHA, ir_attr_float(n, "alpha", 1.0f));
+    return ir_set_out(n, 0, a->dtype, a->rank, a->dims);
+}
+
+/* ---- TensorScatter (opset 24) ---- */
+
+int ir_infer_tensor_scatter(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    const Value *pc = ir_input(n, 0), *up = ir_input(n, 1), *wi = ir_input(n, 2);
+    if (!pc || !up)
+        return ir_node_error(d, n, "needs past_cache and update");
+    if (up->dtype != pc->dtype || pc->dtype == RT_STRING || up->rank != pc->rank)
+        return ir_node_error(d, n, "update must have past_cache's dtype and rank");
+    int64_t a = ir_attr_int(n, "axis", -2);
+    int axis = ir_axis(a, pc->rank);
+    if (axis < 1)
+        return ir_node_error(d, n, "axis %lld must name an axis after the batch axis of a "
+                             "rank-%d cache", (long long)a, pc->rank);
+    for (int i = 0; i < pc->rank; i++)
+        if (i == axis ? up->dims[i] > pc->dims[i] : up->dims[i] != pc->dims[i])
+            return ir_node_error(d, n, "update's axis %d (%lld) does not fit past_cache's "
+                                 "(%lld)", i, (long long)up->dims[i], (long long)pc->dims[i]);
+    if (wi && (wi->dtype != RT_I64 || wi->rank != 1 || wi->dims[0] != pc->dims[0]))
+        return ir_node_error(d, n, "write_indices must be int64 [batch = %lld]",
+                             (long long)pc->dims[0]);
+    const char *mode = ir_attr_str(n, "mode", "linear");
+    int circular = !strcmp(mode, "circular");
+    if (!circular && strcmp(mode, "linear"))
+        return ir_node_error(d, n, "mode '%s' is not linear or circular", mode);
+    ir_param_int(n, RT_TSCATTER_AXIS, axis);
+    ir_param_int(n, RT_TSCATTER_CIRCULAR, circular);
+    return ir_set_out(n, 0, pc->dtype, pc->rank, pc->dims);
 }
