@@ -1,4 +1,4 @@
-/* attention.c: shapes and kernel parameters of the transformer ops of opsets 23-28 (Attention, RotaryEmbedding, RMSNormalization, LinearAttention, CausalConvWithState, SwiGLU, TensorScatter). */
+/* attention.c: shapes and kernel parameters of the transformer ops of opsets 23-28 (Attention, RotaryEmbedding, RMSNormalization, LinearAttention, CausalConvWithState, SwiGLU, TensorScatter) and ai.onnx.preview FlexAttention. */
 #include <math.h>
 #include <string.h>
 
@@ -406,4 +406,52 @@ int ir_infer_tensor_scatter(Graph *g, Node *n, Diag *d)
     ir_param_int(n, RT_TSCATTER_AXIS, axis);
     ir_param_int(n, RT_TSCATTER_CIRCULAR, circular);
     return ir_set_out(n, 0, pc->dtype, pc->rank, pc->dims);
+}
+
+/* ---- FlexAttention (ai.onnx.preview, version 1) ----
+ * Scaled dot-product attention over rank-4 Q, K, V; GQA shares each KV head
+ * among a contiguous group of query heads, as Attention does, so it runs
+ * on the Attention kernel. Its score_mod and prob_mod subgraphs (run on
+ * every score or probability) have no kernel form here and are refused. */
+int ir_infer_flex_attention(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    for (int i = 0; i < 3; i++)
+        if (need_float(d, n, i))
+            return -1;
+    if (same_dtype(d, n, 0, 1) || same_dtype(d, n, 0, 2))
+        return -1;
+    if (ir_attr(n, "score_mod") || ir_attr(n, "prob_mod"))
+        return ir_node_error(d, n, "the %s subgraph is not supported",
+                             ir_attr(n, "score_mod") ? "score_mod" : "prob_mod");
+    const Value *q = n->in[0], *k = n->in[1], *v = n->in[2];
+    if (q->rank != 4 || k->rank != 4 || v->rank != 4)
+        return ir_node_error(d, n, "Q, K and V must be 4-D [B, H, S, D]");
+    if (q->dtype == RT_F64)
+        return ir_node_error(d, n, "float64 inputs are not supported (the kernel computes "
+                             "scores in float32)");
+    int64_t b = q->dims[0], hq = q->dims[1], sq = q->dims[2], dq = q->dims[3];
+    int64_t hk = k->dims[1], sk = k->dims[2], dv = v->dims[3];
+    if (k->dims[0] != b || v->dims[0] != b || k->dims[3] != dq || v->dims[1] != hk ||
+        v->dims[2] != sk)
+        return ir_node_error(d, n, "K must be [%lld, Hkv, S, %lld] and V [%lld, Hkv, S, *]",
+                             (long long)b, (long long)dq, (long long)b);
+    if (hk <= 0 || hq % hk)
+        return ir_node_error(d, n, "Q's %lld heads are not a multiple of K's %lld",
+                             (long long)hq, (long long)hk);
+    if (sk > RT_ATTN_MAX_KV)
+        return ir_node_error(d, n, "key length %lld is above the %d onnxcc supports",
+                             (long long)sk, RT_ATTN_MAX_KV);
+    if (n->n_out != 1)
+        return ir_node_error(d, n, "has %d outputs; FlexAttention has one", n->n_out);
+    const Attr *sa = ir_attr(n, "scale");
+    float scale = sa ? ir_attr_float(n, "scale", 1.0f) : (float)(1.0 / sqrt((double)dq));
+    ir_param_int(n, RT_ATTN_Q_HEADS, hq);
+    ir_param_int(n, RT_ATTN_KV_HEADS, hk);
+    ir_param_int(n, RT_ATTN_CAUSAL, 0);
+    ir_param_int(n, RT_ATTN_QK_MODE, 0);
+    ir_param_float(n, RT_ATTN_F_SCALE, scale);
+    ir_param_float(n, RT_ATTN_F_SOFTCAP, 0.0f);
+    int64_t yd[4] = {b, hq, sq, dv};
+    return ir_set_out(n, 0, q->dtype, 4, yd);
 }
