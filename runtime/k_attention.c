@@ -285,7 +285,18 @@ HOT static void packed_items(void *ctx, int64_t lo, int64_t hi)
                 int64_t r = min64(w->rows, c_end - i0);
                 RtGemmA qa = {a->q + b * a->q_sb + h * a->q_sh + i0 * a->q_si, a->q_si, 0,
                               NULL, NULL, NULL};
-                rt_sgemm_ex(r, T, a->head_dim, a->scale, &qa, &kb, 0.0f, NULL, s, T);
+                /* keys no row of the block can see (past the causal
+                 * frontier of its last row, the valid length, the mask)
+                 * need no score: row_softmax masks them without reading
+                 * them, unless mode 0/1 asks for every raw score */
+                int64_t tn = T;
+                if (!(a->qk && a->qk_mode <= 1)) {
+                    tn = 0;
+                    for (int64_t t = 0; t < r; t++)
+                        tn = tn > row_limit(a, T, b, i0 + t) ? tn : row_limit(a, T, b, i0 + t);
+                }
+                if (tn > 0)
+                    rt_sgemm_ex(r, tn, a->head_dim, a->scale, &qa, &kb, 0.0f, NULL, s, T);
                 softmax_rows(a, s, T, r, b, h, i0, norm);
                 RtGemmA pa = {s, T, 0, NULL, NULL, NULL};
                 float *y = a->y + b * a->y_sb + h * a->y_sh + i0 * a->y_si;
