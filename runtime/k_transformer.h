@@ -1,4 +1,4 @@
-/* k_transformer.h: prototypes and parameter layouts of the transformer kernels of opsets 23-24
+/* k_transformer.h: prototypes and parameter layouts of the transformer kernels of opsets 23-28
  * (included by onnxcc_rt.h). */
 #ifndef ONNXCC_K_TRANSFORMER_H
 #define ONNXCC_K_TRANSFORMER_H
