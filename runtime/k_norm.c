@@ -1,5 +1,5 @@
-/* k_norm.c: BatchNormalization, LayerNormalization, InstanceNormalization, LRN,
- * LpNormalization and Softmax/LogSoftmax/Hardmax kernels. */
+/* k_norm.c: BatchNormalization, LayerNormalization, RMSNormalization, InstanceNormalization,
+ * LRN, LpNormalization and Softmax/LogSoftmax/Hardmax kernels. */
 #include <math.h>
 #include <string.h>
 
@@ -225,6 +225,78 @@ HOT int rt_layernorm(const RtCall *c, const void *const *in, void *const *out)
             double b = bias ? rt_load_f64(bias, c->in[2].dtype, bcast_index(i, &id, bs)) : 0;
             double xv = rt_load_f64(in[0], dt, o * inner + i);
             rt_store_f64(out[0], dt, o * inner + i, (xv - m) * inv * s + b);
+        }
+    }
+    return RT_OK;
+}
+
+/* ---- RMSNormalization (opset 23) ---- */
+
+/* Sum of squares of n float32 elements, 8 independent lanes so the loop
+ * vectorizes. */
+HOT static float sum_sq(const float *x, int64_t n)
+{
+    float q[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int t = 0; t < 8; t++)
+            q[t] += x[i + t] * x[i + t];
+    float s = 0;
+    for (int t = 0; t < 8; t++)
+        s += q[t];
+    for (; i < n; i++)
+        s += x[i] * x[i];
+    return s;
+}
+
+/* Rows [lo, hi) of a float32 RMSNormalization over a dense Scale. */
+HOT static void rms_rows(void *ctx, int64_t lo, int64_t hi)
+{
+    const LnRows *r = ctx;
+    for (int64_t o = lo; o < hi; o++) {
+        const float *xf = r->x + o * r->n, *sf = r->scale;
+        float *yf = r->y + o * r->n;
+        float inv = (float)(1 / sqrt((double)sum_sq(xf, r->n) / (double)r->n + r->eps));
+        for (int64_t i = 0; i < r->n; i++)
+            yf[i] = xf[i] * inv * sf[i];
+    }
+}
+
+HOT int rt_rmsnorm(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0];
+    int dt = x->dtype;
+    if (!rt_is_float(dt) || !rt_is_float(c->in[1].dtype))
+        return RT_EDTYPE;
+    if (c->n_ints < RT_RMSNORM_NINTS || c->n_floats < RT_RMSNORM_NFLOATS || c->n_in < 2)
+        return RT_EINVAL;
+    int axis = (int)c->ints[RT_RMSNORM_AXIS];
+    if (axis < 0 || axis > x->rank)
+        return RT_EINVAL;
+    float eps = c->floats[RT_RMSNORM_F_EPSILON];
+    int64_t outer = rt_prod(x->dims, 0, axis), inner = rt_prod(x->dims, axis, x->rank);
+    RtTensorDesc id = *x;
+    id.rank = x->rank - axis;
+    memmove(id.dims, x->dims + axis, sizeof(int64_t) * (size_t)id.rank);
+    int64_t ss[RT_MAX_RANK];
+    if (rt_broadcast_strides(&c->in[1], &id, ss))
+        return RT_EINVAL;
+    if (dt == RT_F32 && c->in[1].dtype == RT_F32 && rt_numel(&c->in[1]) == inner) {
+        LnRows r = {inner, eps, in[0], in[1], NULL, out[0]};
+        rt_parallel_for(outer, (16384 + inner - 1) / (inner ? inner : 1), rms_rows, &r);
+        return RT_OK;
+    }
+    for (int64_t o = 0; o < outer; o++) {
+        double q = 0;
+        for (int64_t i = 0; i < inner; i++) {
+            double v = rt_load_f64(in[0], dt, o * inner + i);
+            q += v * v;
+        }
+        double inv = 1 / sqrt((inner ? q / (double)inner : 0) + eps);
+        for (int64_t i = 0; i < inner; i++) {
+            double s = rt_load_f64(in[1], c->in[1].dtype, bcast_index(i, &id, ss));
+            rt_store_f64(out[0], dt, o * inner + i,
+                         rt_load_f64(in[0], dt, o * inner + i) * inv * s);
         }
     }
     return RT_OK;

@@ -16,5 +16,6 @@
 #include "k_dynamic.h"
 #include "k_string.h"
 #include "k_ml.h"
+#include "k_transformer.h"
 
 #endif
