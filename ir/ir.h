@@ -250,7 +250,7 @@ extern const OpInfo ir_ops[OP_COUNT];
 int ir_op_lookup(const char *domain, const char *op_type);
 
 /* ir/opset.c: the newest default-domain opset whose semantics onnxcc implements */
-#define IR_OPSET_MAX 20
+#define IR_OPSET_MAX 28
 /* The first opset of domain in which op_type exists (1 when not recorded). */
 int ir_op_since(const char *domain, const char *op_type);
 /* The newest opset of domain onnxcc knows; -1 for a domain it does not know. */
