@@ -50,7 +50,7 @@ const char *cg_ctype(int dtype)
     case RT_U32: return "uint32_t";
     case RT_U64: return "uint64_t";
     case RT_STRING: return "const char *";
-    default: return "void";
+    default: return rt_is_narrow(dtype) ? "uint8_t" : "void"; /* packed bytes as ONNX lays them */
     }
 }
 

@@ -18,6 +18,7 @@ static const struct Since {
     {"Asinh", 9},
     {"Atan", 7},
     {"Atanh", 9},
+    {"BitCast", 26},
     {"BitShift", 11},
     {"BitwiseAnd", 18},
     {"BitwiseNot", 18},

@@ -204,10 +204,9 @@ static int span(const RtCall *c, const RtTensorDesc *t, int slot, Span *s)
 
 int rt_copy(const RtCall *c, const void *const *in, void *const *out)
 {
-    size_t esz = rt_dtype_size(c->out[0].dtype);
-    if (!esz)
+    if (!rt_dtype_bits(c->out[0].dtype))
         return RT_EDTYPE;
-    size_t n = (size_t)rt_numel(&c->out[0]) * esz;
+    size_t n = rt_dtype_bytes(c->out[0].dtype, rt_numel(&c->out[0])); /* packed types too */
     if (n && in[0] != out[0])
         memcpy(out[0], in[0], n);
     return RT_OK;

@@ -66,7 +66,7 @@ int ir_infer_constant(Graph *g, Node *n, Diag *d)
     Value *y = n->out[0];
     if (!strcmp(a->name, "value") && a->type == AT_TENSOR && a->t) {
         const Tensor *t = a->t;
-        if (!rt_dtype_size(t->dtype))
+        if (!rt_dtype_bits(t->dtype))
             return ir_node_error(d, n, "value has dtype %s, which onnxcc does not support",
                                  rt_dtype_name(t->dtype));
         if (t->rank < 0 || t->rank > IR_MAX_RANK)
