@@ -6,7 +6,13 @@
 
 #include "check.h"
 #include "desc.h"
+#include "driver.h"
 #include "ir.h"
+
+#ifndef ONNXCC_SOURCE_DIR
+#define ONNXCC_SOURCE_DIR "."
+#endif
+#define NARROW_DATA ONNXCC_SOURCE_DIR "/tests/data/narrow/"
 
 /* ---- an independent reference: each format's values from its definition,
  * and rounding as a search for the nearest of them ---- */
@@ -426,8 +432,53 @@ static void test_packed_movement(void)
     CHECK(0, bad);
 }
 
+/* Through the compiler (tests/data/narrow, make_narrow.py): an op that
+ * would misread float8 names op, node and type; a chain of moves of a packed
+ * int4 tensor runs in the interpreter to the values worked out by hand. */
+static void test_graphs(void)
+{
+    Diag d = {0};
+    PassCtx ctx = {.d = &d, .opt_level = 2, .verify = 1};
+    Graph *g = drv_prepare(NARROW_DATA "add_float8.onnx", NULL, 0, NULL, 0, 2, &ctx);
+    CHECK_TRUE(g == NULL);
+    CHECK_STR_CONTAINS(d.msg, "node 'Add_0' (Add)");
+    CHECK_STR_CONTAINS(d.msg, "float8e4m3fn");
+    ir_graph_free(g);
+
+    Diag d2 = {0};
+    PassCtx ctx2 = {.d = &d2, .opt_level = 2, .verify = 1};
+    g = drv_prepare(NARROW_DATA "int4_movement.onnx", NULL, 0, NULL, 0, 2, &ctx2);
+    CHECK_TRUE(g != NULL);
+    if (!g) {
+        fprintf(stderr, "%s\n", d2.msg);
+        return;
+    }
+    RtTensor x, y[2];
+    char err[256];
+    memset(y, 0, sizeof y);
+    CHECK(RT_OK, rt_tensor_read(NARROW_DATA "int4_movement_x.pb", &x, err, sizeof err));
+    CHECK(0, ir_run(g, &x, y, &d2));
+    /* x^T rows 4 and 0 = [5,-6,-1], [1,6,-5]; then c4 = [-6,-7,-5]; Slice 1:5:2 */
+    int want2[9] = {5, -6, -1, 1, 6, -5, -6, -7, -5};
+    CHECK(RT_F32, y[0].desc.dtype);
+    CHECK(RT_I4, y[1].desc.dtype);
+    CHECK(5, y[1].nbytes);
+    if (y[0].data && y[1].data) {
+        CHECK_NEAR(-6, ((float *)y[0].data)[0], 0);
+        CHECK_NEAR(1, ((float *)y[0].data)[1], 0);
+        for (int i = 0; i < 9; i++)
+            CHECK(want2[i], rt_narrow_int(RT_I4, rt_narrow_get(y[1].data, RT_I4, i)));
+        CHECK(0, ((uint8_t *)y[1].data)[4] >> 4); /* the pad nibble */
+    }
+    rt_tensor_free(&x);
+    rt_tensor_free(&y[0]);
+    rt_tensor_free(&y[1]);
+    ir_graph_free(g);
+}
+
 int main(void)
 {
+    test_graphs();
     test_code_points();
     test_rounding();
     test_packing();
