@@ -406,7 +406,7 @@ int rt_gather(const RtCall *c, const void *const *in, void *const *out)
 /* Writes one element holding the fill value of rt_fill's RT_FILL_VALUE. */
 static void fill_value(byte *elem, int dtype, int64_t v)
 {
-    if (rt_is_float(dtype)) {
+    if (rt_is_float(dtype) || rt_is_narrow_float(dtype)) {
         double f;
         memcpy(&f, &v, sizeof f);
         rt_store_f64(elem, dtype, 0, f);

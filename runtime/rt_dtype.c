@@ -254,8 +254,10 @@ int64_t rt_load_i64(const void *p, int dtype, int64_t i)
     case RT_F16: return (int64_t)rt_f16_to_f32(((const uint16_t *)p)[i]);
     case RT_BF16: return (int64_t)rt_bf16_to_f32(((const uint16_t *)p)[i]);
     default:
-        if (rt_is_narrow_float(dtype))
-            return (int64_t)rt_narrow_to_f32(dtype, rt_narrow_get(p, dtype, i));
+        if (rt_is_narrow_float(dtype)) { /* as the float cases: truncation, NaN 0 */
+            float f = rt_narrow_to_f32(dtype, rt_narrow_get(p, dtype, i));
+            return f == f && fabsf(f) < 9.2e18f ? (int64_t)f : 0;
+        }
         if (rt_is_narrow(dtype))
             return rt_narrow_int(dtype, rt_narrow_get(p, dtype, i));
         return 0;

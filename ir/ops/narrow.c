@@ -7,7 +7,9 @@
  * rest refuse them by name (ir_check_narrow) rather than compute on bytes
  * they would misread. `packed`: the op also handles the 4- and 2-bit types,
  * whose elements share bytes; float8 is one byte per element, so every
- * byte-moving kernel handles it. */
+ * byte-moving kernel handles it. If and Loop pass values through: what they
+ * are lowered to (the taken branch, a Where select, the unrolled body) is
+ * checked in turn. */
 static int takes_narrow(int op, int packed)
 {
     switch (op) {
@@ -16,6 +18,7 @@ static int takes_narrow(int op, int packed)
     case OP_SHAPE: case OP_SIZE: case OP_CONSTANT:
     case OP_TRANSPOSE: case OP_CONCAT: case OP_GATHER: case OP_SLICE:
     case OP_QUANTIZE_LINEAR: case OP_DEQUANTIZE_LINEAR:
+    case OP_IF: case OP_LOOP:
         return 1;
     case OP_CONSTANT_OF_SHAPE:
         return !packed;

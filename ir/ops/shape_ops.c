@@ -123,7 +123,7 @@ int ir_infer_constant(Graph *g, Node *n, Diag *d)
 /* The fill value travels as one int64 kernel parameter (see rt_fill). */
 static int64_t fill_param(const void *data, int dtype)
 {
-    if (rt_is_float(dtype)) {
+    if (rt_is_float(dtype) || rt_is_narrow_float(dtype)) { /* float8: its value, exactly */
         double v = rt_load_f64(data, dtype, 0);
         int64_t bits;
         memcpy(&bits, &v, sizeof bits);

@@ -1,8 +1,10 @@
 /* test_narrow.c: unit tests of the narrow element types: packing, conversions against an independent reference, and their kernels. */
+#define _POSIX_C_SOURCE 200809L /* mkstemp */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "desc.h"
@@ -432,6 +434,56 @@ static void test_packed_movement(void)
     CHECK(0, bad);
 }
 
+/* .pb files: packed int4 in int32_data (one int32 per byte, onnx.proto),
+ * float8 in raw_data, and a round trip of an odd-length uint2 tensor. */
+static void test_pb(void)
+{
+    static const unsigned char i4[] = {0x08, 0x05, 0x10, 22, 0x2a, 0x04, 0x10, 0xc7, 0x01, 0x08};
+    static const unsigned char f8[] = {0x08, 0x03, 0x10, 17, 0x4a, 0x03, 0x00, 0x30, 0xfe};
+    char path[] = "/tmp/onnxcc_narrow_XXXXXX", err[256];
+    int fd = mkstemp(path);
+    CHECK_TRUE(fd >= 0);
+    if (fd < 0)
+        return;
+    close(fd);
+    RtTensor t;
+    FILE *f = fopen(path, "wb");
+    fwrite(i4, 1, sizeof i4, f);
+    fclose(f);
+    CHECK(RT_OK, rt_tensor_read(path, &t, err, sizeof err));
+    CHECK(RT_I4, t.desc.dtype);
+    CHECK(3, t.nbytes);
+    int want[5] = {0, 1, 7, -4, -8};
+    for (int i = 0; t.data && i < 5; i++)
+        CHECK(want[i], rt_narrow_int(RT_I4, rt_narrow_get(t.data, RT_I4, i)));
+    rt_tensor_free(&t);
+    f = fopen(path, "wb");
+    fwrite(f8, 1, sizeof f8, f);
+    fclose(f);
+    CHECK(RT_OK, rt_tensor_read(path, &t, err, sizeof err));
+    CHECK(RT_F8E4M3FN, t.desc.dtype);
+    CHECK(3, t.nbytes);
+    if (t.data)
+        CHECK_NEAR(-448, rt_load_f64(t.data, RT_F8E4M3FN, 2), 0);
+    rt_tensor_free(&t);
+    /* 7 uint2 elements take 2 bytes; a wrong raw_data length is refused */
+    RtTensor w;
+    uint8_t bytes[2] = {0xe4, 0x1b};
+    memset(&w, 0, sizeof w);
+    w.desc = desc1(RT_U2, 7);
+    w.data = bytes;
+    w.nbytes = 2;
+    CHECK(RT_OK, rt_tensor_write_pb(path, &w));
+    CHECK(RT_OK, rt_tensor_read(path, &t, err, sizeof err));
+    CHECK(RT_U2, t.desc.dtype);
+    CHECK(2, t.nbytes);
+    CHECK_TRUE(t.data && !memcmp(t.data, bytes, 2));
+    rt_tensor_free(&t);
+    w.nbytes = 7;
+    CHECK(RT_EINVAL, rt_tensor_write_pb(path, &w));
+    remove(path);
+}
+
 /* Through the compiler (tests/data/narrow, make_narrow.py): an op that
  * would misread float8 names op, node and type; a chain of moves of a packed
  * int4 tensor runs in the interpreter to the values worked out by hand. */
@@ -479,6 +531,7 @@ static void test_graphs(void)
 int main(void)
 {
     test_graphs();
+    test_pb();
     test_code_points();
     test_rounding();
     test_packing();
