@@ -27,6 +27,21 @@ int rt_cast_narrow(const RtCall *c, const void *const *in, void *const *out)
         memcpy(out[0], in[0], rt_dtype_bytes(dd, n));
         return RT_OK;
     }
+    /* the common float32 <-> float8 pairs without the generic element access */
+    if (sd == RT_F32 && rt_is_narrow_float(dd) && !rt_is_packed(dd)) {
+        const float *x = in[0];
+        uint8_t *y = out[0];
+        for (int64_t i = 0; i < n; i++)
+            y[i] = (uint8_t)rt_f32_to_narrow(dd, x[i], sat, mode);
+        return RT_OK;
+    }
+    if (dd == RT_F32 && rt_is_narrow_float(sd) && !rt_is_packed(sd)) {
+        const uint8_t *x = in[0];
+        float *y = out[0];
+        for (int64_t i = 0; i < n; i++)
+            y[i] = rt_narrow_to_f32(sd, x[i]);
+        return RT_OK;
+    }
     if (rt_is_packed(dd)) /* the pad bits of the last byte are written as 0 */
         memset(out[0], 0, rt_dtype_bytes(dd, n));
     int mask = (1 << rt_dtype_bits(dd)) - 1;

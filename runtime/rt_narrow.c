@@ -1,4 +1,4 @@
-/* rt_narrow.c: the narrow element types (float8, float4, e8m0, 4- and 2-bit ints): packing and conversions. */
+/* rt_narrow.c: the narrow element types (float8, float4, e8m0, int4, int2): packing, conversions. */
 #include <math.h>
 #include <string.h>
 
@@ -85,8 +85,14 @@ float rt_narrow_to_f32(int dtype, unsigned code)
     if (f->inf && mag == f->inf)
         return code & sbit ? -INFINITY : INFINITY;
     unsigned e = mag >> f->mbits, m = mag & ((1u << f->mbits) - 1);
-    float v = e ? ldexpf((float)(m | 1u << f->mbits), (int)e - f->bias - f->mbits)
-                : ldexpf((float)m, 1 - f->bias - f->mbits);
+    uint32_t bits;
+    float v;
+    if (e) { /* a normal number: float32's fields, rebiased */
+        bits = (uint32_t)(e - f->bias + 127) << 23 | (uint32_t)m << (23 - f->mbits);
+        memcpy(&v, &bits, 4);
+    } else {
+        v = ldexpf((float)m, 1 - f->bias - f->mbits);
+    }
     return code & sbit ? -v : v;
 }
 
@@ -148,8 +154,43 @@ static unsigned to_minifloat(const MiniFloat *f, double v, int saturate)
     return sign | code;
 }
 
+/* The same rounding on float32's bits, for the common float and float16
+ * inputs: the 24-bit significand shifted right to the format's quantum at
+ * the value's exponent (emin and below: the subnormal quantum), nearest even. */
+static unsigned to_minifloat_f32(const MiniFloat *f, float x, int saturate)
+{
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    unsigned sbit = 1u << (f->bits - 1), sign = u >> 31 ? sbit : 0;
+    uint32_t a = u & 0x7fffffff;
+    if (a >= 0x7f800000 || a < 0x00800000) /* infinities, NaNs, float32 subnormals and 0 */
+        return to_minifloat(f, x, saturate);
+    int emin = 1 - f->bias, e = (int)(a >> 23) - 127, ee = e < emin ? emin : e;
+    int shift = 23 - f->mbits + (ee - e);
+    uint32_t s = (a & 0x7fffff) | 0x800000, q = 0;
+    if (shift < 32) {
+        uint32_t rem = s & ((1u << shift) - 1), half = 1u << (shift - 1);
+        q = s >> shift;
+        q += rem > half || (rem == half && (q & 1));
+    }
+    if (q == 0)
+        return f->unsigned_zero ? 0 : sign;
+    if (q >= 2u << f->mbits) { /* rounded up into the next binade */
+        q >>= 1;
+        ee++;
+    }
+    unsigned code = q < 1u << f->mbits ? q
+                  : (unsigned)(ee + f->bias) << f->mbits | (q - (1u << f->mbits));
+    if (code > f->maxcode)
+        return to_minifloat(f, x, saturate); /* overflow: its rules live there */
+    return sign | code;
+}
+
 unsigned rt_f64_to_narrow(int dtype, double v, int saturate, int round_mode)
 {
+    const MiniFloat *mf = fmt_of(dtype);
+    if (mf && (double)(float)v == v)
+        return to_minifloat_f32(mf, (float)v, saturate);
     if (dtype == RT_F8E8M0)
         return to_e8m0((float)v, saturate, round_mode);
     const MiniFloat *f = fmt_of(dtype);

@@ -1,4 +1,4 @@
-/* narrow.c: the narrow element types in the IR: which ops take them, Cast to and from them, BitCast. */
+/* narrow.c: the narrow element types in the IR: the ops that take them, Cast, BitCast. */
 #include <string.h>
 
 #include "ir.h"
