@@ -44,7 +44,7 @@ int rt_cast_narrow(const RtCall *c, const void *const *in, void *const *out)
     }
     if (rt_is_packed(dd)) /* the pad bits of the last byte are written as 0 */
         memset(out[0], 0, rt_dtype_bytes(dd, n));
-    int mask = (1 << rt_dtype_bits(dd)) - 1;
+    unsigned mask = rt_is_narrow(dd) ? (1u << rt_dtype_bits(dd)) - 1 : 0xff; /* narrow ints only */
     for (int64_t i = 0; i < n; i++) {
         if (rt_is_narrow(dd)) {
             unsigned code;
