@@ -50,7 +50,7 @@ const char *cg_ctype(int dtype)
     case RT_U32: return "uint32_t";
     case RT_U64: return "uint64_t";
     case RT_STRING: return "const char *";
-    default: return "void";
+    default: return rt_is_narrow(dtype) ? "uint8_t" : "void"; /* packed bytes as ONNX lays them */
     }
 }
 
@@ -105,6 +105,16 @@ const char *cg_dtype_enum(int dtype)
     case RT_U64: return "RT_U64";
     case RT_BOOL: return "RT_BOOL";
     case RT_STRING: return "RT_STRING";
+    case RT_F8E4M3FN: return "RT_F8E4M3FN";
+    case RT_F8E4M3FNUZ: return "RT_F8E4M3FNUZ";
+    case RT_F8E5M2: return "RT_F8E5M2";
+    case RT_F8E5M2FNUZ: return "RT_F8E5M2FNUZ";
+    case RT_U4: return "RT_U4";
+    case RT_I4: return "RT_I4";
+    case RT_F4E2M1: return "RT_F4E2M1";
+    case RT_F8E8M0: return "RT_F8E8M0";
+    case RT_U2: return "RT_U2";
+    case RT_I2: return "RT_I2";
     default: return "RT_UNDEF";
     }
 }

@@ -140,7 +140,8 @@ void cg_emit_weights_c(Emitter *e, const Graph *g, const WeightsLayout *w, const
         if (w->offset[i] < 0)
             continue;
         const Value *v = g->values[i];
-        int64_t n = ir_numel(v);
+        /* a narrow type is written as its bytes: packed types hold no whole element per byte */
+        int64_t n = rt_is_narrow(v->dtype) ? (int64_t)ir_nbytes(v) : ir_numel(v);
         char t[CG_TEXT];
         emitf(e, "/* '%s': %s[", cg_comment(t, sizeof t, v->name), rt_dtype_name(v->dtype));
         for (int k = 0; k < v->rank; k++)
@@ -149,7 +150,10 @@ void cg_emit_weights_c(Emitter *e, const Graph *g, const WeightsLayout *w, const
               (long long)(n ? n : 1));
         for (int64_t k = 0; k < n; k++) {
             emitf(e, "%s", k % 8 ? " " : "\n    ");
-            emit_element(e, v, k);
+            if (rt_is_narrow(v->dtype))
+                emitf(e, "0x%02x", ((const uint8_t *)v->data)[k]);
+            else
+                emit_element(e, v, k);
             emitf(e, ",");
         }
         emitf(e, n ? "\n};\n" : "0};\n");

@@ -142,7 +142,7 @@ static int apply_type(Ctx *c, Graph *g, Value *v, const Onnx__TypeProto *tp, con
                                  kind) : 0;
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     int dt = tt->has_elem_type ? tt->elem_type : RT_UNDEF;
-    if (dt != RT_UNDEF && !rt_dtype_size(dt))
+    if (dt != RT_UNDEF && !rt_dtype_bits(dt))
         return strict ? ir_error(c->d, "%s '%s': dtype %s (%d) is not supported", role,
                                  v->name, onnx_dtype_name(dt), dt) : 0;
     const Onnx__TensorShapeProto *sh = tt->shape;

@@ -17,14 +17,7 @@ const char *onnx_dtype_name(int dtype)
     case 8: return "string";
     case 14: return "complex64";
     case 15: return "complex128";
-    case 17: return "float8e4m3fn";
-    case 18: return "float8e4m3fnuz";
-    case 19: return "float8e5m2";
-    case 20: return "float8e5m2fnuz";
-    case 21: return "uint4";
-    case 22: return "int4";
-    case 23: return "float4e2m1";
-    default: return rt_dtype_size(dtype) ? rt_dtype_name(dtype) : "unknown";
+    default: return rt_dtype_bits(dtype) ? rt_dtype_name(dtype) : "unknown";
     }
 }
 
@@ -228,7 +221,8 @@ static size_t typed_count(const Onnx__TensorProto *tp, int dt, const char **fiel
     case RT_F64: *field = "double_data"; return tp->n_double_data;
     case RT_I64: *field = "int64_data"; return tp->n_int64_data;
     case RT_U32: case RT_U64: *field = "uint64_data"; return tp->n_uint64_data;
-    /* int32_data also carries the narrower ints, bool, and the bits of float16/bfloat16 */
+    /* int32_data also carries the narrower ints, bool, the bits of float16/bfloat16
+     * and float8, and the packed bytes of the 4- and 2-bit types (onnx.proto) */
     default: *field = "int32_data"; return tp->n_int32_data;
     }
 }
@@ -259,7 +253,8 @@ static void copy_typed(const Onnx__TensorProto *tp, int dt, void *dst, size_t n)
         for (size_t i = 0; i < n; i++)
             ((int8_t *)dst)[i] = (int8_t)tp->int32_data[i];
         break;
-    case RT_U8:
+    case RT_U8: case RT_F8E4M3FN: case RT_F8E4M3FNUZ: case RT_F8E5M2: case RT_F8E5M2FNUZ:
+    case RT_F8E8M0: case RT_U4: case RT_I4: case RT_F4E2M1: case RT_U2: case RT_I2:
         for (size_t i = 0; i < n; i++)
             ((uint8_t *)dst)[i] = (uint8_t)tp->int32_data[i];
         break;
@@ -306,7 +301,8 @@ int onnx_tensor_decode(const TensorSrc *s, const Onnx__TensorProto *tp, Tensor *
 {
     memset(t, 0, sizeof *t);
     int dt = tp->has_data_type ? tp->data_type : RT_UNDEF;
-    size_t es = rt_dtype_size(dt);
+    /* a packed type's bytes need no reordering: es 1 */
+    size_t es = rt_is_packed(dt) ? 1 : rt_dtype_size(dt);
     if (dt == RT_UNDEF)
         return terr(s, "tensor has no data_type");
     if (!es)
@@ -328,7 +324,8 @@ int onnx_tensor_decode(const TensorSrc *s, const Onnx__TensorProto *tp, Tensor *
     if (ir_check_tensor(&s->g->limits, dt, t->rank, t->dims, why, sizeof why))
         return terr(s, "%s %s", ty, why);
     int64_t numel, nbytes;
-    if (ir_numel_checked(t->rank, t->dims, &numel) || ir_bytes_checked(numel, es, &nbytes) ||
+    if (ir_numel_checked(t->rank, t->dims, &numel) ||
+        ir_dtype_bytes_checked(dt, numel, &nbytes) ||
         (uint64_t)nbytes > SIZE_MAX)
         return terr(s, "%s has more elements than onnxcc can address", ty);
     Graph *root = s->g;
@@ -339,7 +336,7 @@ int onnx_tensor_decode(const TensorSrc *s, const Onnx__TensorProto *tp, Tensor *
         return terr(s, "the model's constants take at least %lld bytes with this one, above "
                     "the limit of %lld (--limit weight-bytes=N raises it)",
                     (long long)root->const_bytes, (long long)root->limits.v[LIM_WEIGHT_BYTES]);
-    t->nbytes = (size_t)numel * es;
+    t->nbytes = (size_t)nbytes;
 
     if (dt == RT_STRING)
         return decode_strings(s, tp, t, ty);
@@ -359,13 +356,15 @@ int onnx_tensor_decode(const TensorSrc *s, const Onnx__TensorProto *tp, Tensor *
     } else {
         const char *field;
         size_t cnt = typed_count(tp, dt, &field);
-        if (cnt != (uint64_t)numel) {
+        /* packed types: one int32 per byte of two (four) elements */
+        int64_t want = rt_is_packed(dt) ? nbytes : numel;
+        if (cnt != (uint64_t)want) {
             size_t any = tp->n_float_data + tp->n_double_data + tp->n_int32_data +
                          tp->n_int64_data + tp->n_uint64_data + tp->n_string_data;
             if (!any)
                 return terr(s, "no data (expected %lld values for %s)", (long long)numel, ty);
             return terr(s, "%s has %zu values, expected %lld for %s", field, cnt,
-                        (long long)numel, ty);
+                        (long long)want, ty);
         }
         if (!alloc_data(s, t, ty))
             return -1;

@@ -307,7 +307,7 @@ size_t ir_nbytes(const Value *v)
     int64_t n = ir_numel(v), b;
     if (n < 0)
         return 0;
-    if (ir_bytes_checked(n, rt_dtype_size(v->dtype), &b) || (uint64_t)b > SIZE_MAX)
+    if (ir_dtype_bytes_checked(v->dtype, n, &b) || (uint64_t)b > SIZE_MAX)
         return SIZE_MAX;
     return (size_t)b;
 }

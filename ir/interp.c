@@ -130,7 +130,7 @@ int ir_run(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d)
             }
             t->desc.dims[v->dyn_axis] = len;
         }
-        t->nbytes = (size_t)rt_numel(&t->desc) * rt_dtype_size(v->dtype);
+        t->nbytes = rt_dtype_bytes(v->dtype, rt_numel(&t->desc));
         /* strings point into buffers freed below: the caller gets its own copy */
         if (v->dtype == RT_STRING)
             t->data = rt_strings_pack(buf[v->id], (size_t)rt_numel(&t->desc));

@@ -183,6 +183,8 @@ void ir_limits_help(FILE *f);
 int ir_numel_checked(int rank, const int64_t *dims, int64_t *out);
 /* numel * esize; -1 if it overflows int64. */
 int ir_bytes_checked(int64_t numel, size_t esize, int64_t *out);
+/* The bytes of numel elements of dtype (packed for 4- and 2-bit types); -1 on overflow. */
+int ir_dtype_bytes_checked(int dtype, int64_t numel, int64_t *out);
 /* 0 if a tensor of this type fits the limits; else -1 and why ("would take N
  * bytes, above the limit of M (--limit tensor-bytes=N raises it)"). */
 int ir_check_tensor(const IrLimits *l, int dtype, int rank, const int64_t *dims, char *why,
@@ -383,6 +385,12 @@ IoGroup ir_io_group(const Graph *g, int is_out, int k);
 /* ---- string ops (ir/ops/string.c) ---- */
 /* Cast and CastLike with a string side: ir_infer_cast hands these over. */
 int ir_infer_cast_string(Graph *g, Node *n, int to, Diag *d);
+/* ir/ops/narrow.c: Cast and CastLike with a narrow side (float8, float4,
+ * e8m0, 4- and 2-bit ints); which ops take narrow types at all. */
+int ir_infer_cast_narrow(Graph *g, Node *n, int to, Diag *d);
+/* 0 if node n's inputs (outputs: after infer) of narrow types are ones it
+ * implements; else a diagnostic naming op, node and type. */
+int ir_check_narrow(const Node *n, int outputs, Diag *d);
 
 /* ---- printer and verifier (ir/print.c, ir/verify.c) ---- */
 void ir_print(const Graph *g, FILE *f);

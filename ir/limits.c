@@ -102,6 +102,18 @@ int ir_bytes_checked(int64_t numel, size_t esize, int64_t *out)
     return 0;
 }
 
+int ir_dtype_bytes_checked(int dtype, int64_t numel, int64_t *out)
+{
+    int bits = rt_dtype_bits(dtype);
+    if (bits >= 8 || bits == 0)
+        return ir_bytes_checked(numel, (size_t)bits / 8, out);
+    /* packed: ceil(numel * bits / 8), as ONNX stores 4- and 2-bit tensors */
+    if (numel < 0 || numel > INT64_MAX - 7)
+        return -1;
+    *out = numel / (8 / bits) + (numel % (8 / bits) != 0);
+    return 0;
+}
+
 int ir_check_tensor(const IrLimits *l, int dtype, int rank, const int64_t *dims, char *why,
                     size_t why_len)
 {
@@ -112,7 +124,7 @@ int ir_check_tensor(const IrLimits *l, int dtype, int rank, const int64_t *dims,
                  l->v[LIM_RANK] < IR_MAX_RANK ? " (--limit rank=N raises it)" : "");
         return -1;
     }
-    if (ir_numel_checked(rank, dims, &n) || ir_bytes_checked(n, rt_dtype_size(dtype), &b)) {
+    if (ir_numel_checked(rank, dims, &n) || ir_dtype_bytes_checked(dtype, n, &b)) {
         snprintf(why, why_len, "would have more than 2^63 bytes, above the limit of %lld "
                  "(--limit tensor-bytes=N raises it)", (long long)l->v[LIM_TENSOR_BYTES]);
         return -1;

@@ -119,6 +119,8 @@ int pass_shape(Graph *g, PassCtx *ctx)
                                      "graph outputs", v->name, (long long)v->dims[v->dyn_axis],
                                      v->dyn_axis);
         }
+        if (ir_check_narrow(n, 0, d))
+            return -1;
         n->n_ints = n->n_floats = 0;
         int rc = ir_ops[n->op].infer(g, n, d);
         /* a wrong-typed attribute read as its default is the cause of whatever
@@ -138,6 +140,8 @@ int pass_shape(Graph *g, PassCtx *ctx)
         }
         if (n->dead)
             continue;
+        if (ir_check_narrow(n, 1, d))
+            return -1;
         for (int i = 0; i < n->n_out; i++) {
             Value *v = n->out[i];
             if (v && !ir_shape_known(v))

@@ -201,14 +201,21 @@ static int store(RtPb *b, void *data, int dtype, size_t i, uint64_t v)
     case RT_U16: lo = 0; hi = 65535; break;
     /* the int32 holds the 16 raw bits; accept them sign-extended too */
     case RT_F16: case RT_BF16: lo = -32768; hi = 65535; break;
-    default: return -1;
+    default:
+        /* float8's bits, or one packed byte of two 4-bit or four 2-bit elements:
+         * the int32 holds one byte (onnx.proto, int32_data) */
+        if (!rt_is_narrow(dtype))
+            return -1;
+        lo = -128;
+        hi = 255;
+        break;
     }
     if (x < lo || x > hi) {
         rt_errf(b->err, b->err_len, "%s: int32_data value %ld at index %zu is out of range for %s",
                 b->path, (long)x, i, rt_dtype_name(dtype));
         return -1;
     }
-    if (rt_dtype_size(dtype) == 1)
+    if (rt_dtype_size(dtype) <= 1) /* 0: a packed byte */
         ((uint8_t *)data)[i] = (uint8_t)x;
     else
         ((uint16_t *)data)[i] = (uint16_t)x;
@@ -289,8 +296,8 @@ static int decode_strings(RtPb *b, const Scan *s, RtTensor *t, const char *ts)
 static int tensor_bytes(const char *path, int dtype, int rank, const int64_t *dims,
                         size_t *nbytes, char *err, size_t err_len)
 {
-    uint64_t limit = (uint64_t)(SIZE_MAX < INT64_MAX ? SIZE_MAX : INT64_MAX);
-    uint64_t n = rt_dtype_size(dtype);
+    uint64_t limit = (uint64_t)(SIZE_MAX < INT64_MAX ? SIZE_MAX : INT64_MAX) / 8;
+    uint64_t n = 1;
     int zero = 0;
     for (int i = 0; i < rank; i++)
         zero |= dims[i] == 0;
@@ -307,7 +314,7 @@ static int tensor_bytes(const char *path, int dtype, int rank, const int64_t *di
         }
         n *= (uint64_t)dims[i];
     }
-    *nbytes = (size_t)n;
+    *nbytes = rt_dtype_bytes(dtype, (int64_t)n); /* packed types: ceil(n * bits / 8) */
     return 0;
 }
 
@@ -329,12 +336,12 @@ int rt_pb_parse(const char *path, unsigned char **bufp, size_t len, RtTensor *t,
         rt_errf(err, err_len, "%s: not a tensor (no data_type)", path);
         return RT_EFORMAT;
     }
-    if (s.dtype < 0 || s.dtype >= RT_DTYPE_END || !rt_dtype_size((int)s.dtype)) {
+    if (s.dtype < 0 || s.dtype >= RT_DTYPE_END || !rt_dtype_bits((int)s.dtype)) {
         rt_errf(err, err_len, "%s: unsupported data_type %lld", path, (long long)s.dtype);
         return RT_EFORMAT;
     }
     dtype = (int)s.dtype;
-    esize = rt_dtype_size(dtype);
+    esize = rt_is_packed(dtype) ? 1 : rt_dtype_size(dtype); /* packed: int32_data per byte */
     if (tensor_bytes(path, dtype, s.rank, s.dims, &nbytes, err, err_len))
         return RT_EFORMAT;
     rt_type_str(ts, sizeof ts, dtype, s.rank, s.dims);
@@ -406,7 +413,7 @@ int rt_pb_parse(const char *path, unsigned char **bufp, size_t len, RtTensor *t,
 static int check_tensor(const RtTensor *t)
 {
     size_t nbytes;
-    if (!t || !rt_dtype_size(t->desc.dtype) || t->desc.rank < 0 || t->desc.rank > RT_MAX_RANK)
+    if (!t || !rt_dtype_bits(t->desc.dtype) || t->desc.rank < 0 || t->desc.rank > RT_MAX_RANK)
         return RT_EDTYPE;
     for (int i = 0; i < t->desc.rank; i++)
         if (t->desc.dims[i] < 0)
@@ -481,7 +488,8 @@ int rt_tensor_write_pb(const char *path, const RtTensor *t)
         free(body);
         return rc;
     }
-    return rt_io_write_atomic(path, head, n, t->data, t->nbytes, rt_dtype_size(t->desc.dtype));
+    size_t es = rt_is_packed(t->desc.dtype) ? 1 : rt_dtype_size(t->desc.dtype);
+    return rt_io_write_atomic(path, head, n, t->data, t->nbytes, es);
 }
 
 int rt_pb_tensor(const char *path, const unsigned char *msg, size_t len, RtTensor *t, char *err,

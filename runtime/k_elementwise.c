@@ -296,6 +296,8 @@ int rt_cast(const RtCall *c, const void *const *in, void *const *out)
     int sd = c->in[0].dtype, dd = c->out[0].dtype;
     if (sd == RT_STRING || dd == RT_STRING)
         return rt_cast_string(c, in, out); /* k_string.c: parsing and formatting */
+    if (rt_is_narrow(sd) || rt_is_narrow(dd))
+        return rt_cast_narrow(c, in, out); /* k_narrow.c: float8, float4, 4-/2-bit ints */
     int cls = ew_class(sd);
     int64_t n = rt_numel(&c->out[0]);
     if (cls == EW_NONE || ew_class(dd) == EW_NONE)

@@ -103,11 +103,20 @@ int rt_clip(const RtCall *c, const void *const *in, void *const *out);
 /* Where(cond, x, y) under three-way broadcasting; no parameters. */
 int rt_where(const RtCall *c, const void *const *in, void *const *out);
 
-/* Cast and CastLike: in[0] converted to out[0]'s dtype; no parameters.
+/* Cast and CastLike: in[0] converted to out[0]'s dtype.
  * Float to integer truncates toward zero, saturates at the target's range and maps
  * NaN to 0 (ONNX leaves this undefined); to bool is x != 0; float16 and bfloat16
- * round to nearest even, without double rounding from float64. */
+ * round to nearest even, without double rounding from float64.
+ * A narrow side (float8, float4, e8m0, 4- and 2-bit ints) goes to rt_cast_narrow,
+ * which reads the ints: saturate (opset 19, default 1) and round_mode (e8m0,
+ * opset 25: RT_E8M0_UP, _DOWN, _NEAREST); the packed ints wrap modulo 2^bits. */
+enum { RT_CAST_SATURATE, RT_CAST_ROUND_MODE, RT_CAST_NINTS };
 int rt_cast(const RtCall *c, const void *const *in, void *const *out);
+int rt_cast_narrow(const RtCall *c, const void *const *in, void *const *out);
+
+/* BitCast (opset 26): out[0] holds in[0]'s bytes as another type of the same
+ * width; no parameters. */
+int rt_bitcast(const RtCall *c, const void *const *in, void *const *out);
 
 /* EwChain (made by pass fuse_chain): a small DAG of float32 elementwise ops
  * run in one pass over memory. Inputs (all float32) broadcast to out's shape

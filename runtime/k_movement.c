@@ -204,10 +204,9 @@ static int span(const RtCall *c, const RtTensorDesc *t, int slot, Span *s)
 
 int rt_copy(const RtCall *c, const void *const *in, void *const *out)
 {
-    size_t esz = rt_dtype_size(c->out[0].dtype);
-    if (!esz)
+    if (!rt_dtype_bits(c->out[0].dtype))
         return RT_EDTYPE;
-    size_t n = (size_t)rt_numel(&c->out[0]) * esz;
+    size_t n = rt_dtype_bytes(c->out[0].dtype, rt_numel(&c->out[0])); /* packed types too */
     if (n && in[0] != out[0])
         memcpy(out[0], in[0], n);
     return RT_OK;
@@ -258,7 +257,7 @@ int rt_transpose(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0], *y = &c->out[0];
     size_t esz = rt_dtype_size(x->dtype);
-    if (!esz)
+    if (!esz && !rt_is_packed(x->dtype))
         return RT_EDTYPE;
     if (c->n_ints != RT_TRANSPOSE_PERM + x->rank || y->rank != x->rank)
         return RT_EINVAL;
@@ -269,6 +268,10 @@ int rt_transpose(const RtCall *c, const void *const *in, void *const *out)
         if (p < 0 || p >= x->rank || y->dims[k] != x->dims[p])
             return RT_EINVAL;
         st[k] = xs[p];
+    }
+    if (!esz) { /* packed: k_narrow.c */
+        rt_packed_strided(out[0], in[0], x->dtype, 0, x->rank, y->dims, st);
+        return RT_OK;
     }
     TransposeJob j = {.dst = out[0], .src = in[0], .esz = esz, .rank = x->rank, .block = 1};
     memcpy(j.dims, y->dims, sizeof j.dims);
@@ -289,6 +292,8 @@ int rt_transpose(const RtCall *c, const void *const *in, void *const *out)
 int rt_concat(const RtCall *c, const void *const *in, void *const *out)
 {
     Span sp;
+    if (rt_is_packed(c->out[0].dtype))
+        return rt_concat_packed(c, in, out);
     int rc = span(c, &c->out[0], RT_CONCAT_AXIS, &sp);
     if (rc)
         return rc;
@@ -340,7 +345,7 @@ int rt_slice(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0], *y = &c->out[0];
     size_t esz = rt_dtype_size(x->dtype);
-    if (!esz)
+    if (!esz && !rt_is_packed(x->dtype))
         return RT_EDTYPE;
     if (c->n_ints != RT_SLICE_AXIS(x->rank) || y->rank != x->rank)
         return RT_EINVAL;
@@ -357,7 +362,11 @@ int rt_slice(const RtCall *c, const void *const *in, void *const *out)
         base += start * xs[k];
         st[k] = xs[k] * step;
     }
-    copy_strided(out[0], (const byte *)in[0] + base * (int64_t)esz, esz, x->rank, y->dims, st);
+    if (!esz) /* packed: k_narrow.c */
+        rt_packed_strided(out[0], in[0], x->dtype, base, x->rank, y->dims, st);
+    else
+        copy_strided(out[0], (const byte *)in[0] + base * (int64_t)esz, esz, x->rank, y->dims,
+                     st);
     return RT_OK;
 }
 
@@ -365,6 +374,8 @@ int rt_gather(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *ix = &c->in[1];
     Span sp;
+    if (rt_is_packed(c->in[0].dtype))
+        return rt_gather_packed(c, in, out);
     int rc = span(c, &c->in[0], RT_GATHER_AXIS, &sp);
     if (rc)
         return rc;
@@ -395,7 +406,7 @@ int rt_gather(const RtCall *c, const void *const *in, void *const *out)
 /* Writes one element holding the fill value of rt_fill's RT_FILL_VALUE. */
 static void fill_value(byte *elem, int dtype, int64_t v)
 {
-    if (rt_is_float(dtype)) {
+    if (rt_is_float(dtype) || rt_is_narrow_float(dtype)) {
         double f;
         memcpy(&f, &v, sizeof f);
         rt_store_f64(elem, dtype, 0, f);

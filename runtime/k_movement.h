@@ -40,6 +40,14 @@ int rt_slice(const RtCall *c, const void *const *in, void *const *out);
  * negative indices count from the end). Returns RT_EINVAL for an index out
  * of range. The axis is non-negative. */
 enum { RT_GATHER_AXIS, RT_GATHER_NINTS };
+
+/* The packed types' paths of Transpose/Slice (y[j] = x[base + index . st]),
+ * Concat and Gather (k_narrow.c): element by element, as 4- and 2-bit
+ * elements share bytes. */
+void rt_packed_strided(void *dst, const void *src, int dtype, int64_t base, int rank,
+                       const int64_t *dims, const int64_t *st);
+int rt_concat_packed(const RtCall *c, const void *const *in, void *const *out);
+int rt_gather_packed(const RtCall *c, const void *const *in, void *const *out);
 int rt_gather(const RtCall *c, const void *const *in, void *const *out);
 
 /* ConstantOfShape: fills out[0] with one value; inputs are ignored. For a

@@ -1,5 +1,6 @@
 /* k_quant.c: the quantization kernels: (De)QuantizeLinear, integer MatMul and Conv. */
 #include <math.h>
+#include <string.h>
 
 #include "onnxcc_rt.h"
 #include "rt_internal.h"
@@ -13,6 +14,10 @@ static int q_range(int dtype, double *lo, double *hi)
     case RT_U16: *lo = 0; *hi = 65535; return 1;
     case RT_I16: *lo = -32768; *hi = 32767; return 1;
     case RT_I32: *lo = -2147483648.0; *hi = 2147483647.0; return 1;
+    case RT_U4: *lo = 0; *hi = 15; return 1;
+    case RT_I4: *lo = -8; *hi = 7; return 1;
+    case RT_U2: *lo = 0; *hi = 3; return 1;
+    case RT_I2: *lo = -2; *hi = 1; return 1;
     default: return 0;
     }
 }
@@ -31,40 +36,95 @@ static double param_at(const RtTensorDesc *t, const void *p, int64_t k)
     return rt_load_f64(p, t->dtype, rt_numel(t) == 1 ? 0 : k);
 }
 
-/* (De)QuantizeLinear: the number of values of the scale along the axis and
- * the stride of that axis in x, so element i uses index (i / inner) % ch. */
-static void axis_split(const RtCall *c, int64_t *inner, int64_t *ch)
+/* Where element i of x finds its scale and zero point: one value for all
+ * (per-tensor), one per index of the axis (per-axis), or, blocked (opset 21),
+ * one per block of `block` consecutive indices along the axis, the scale
+ * having x's shape with that axis divided (rounded up) by the block. */
+typedef struct QMap {
+    int64_t inner;               /* elements after the axis */
+    int64_t len;                 /* x's extent along the axis */
+    int64_t slen;                /* the scale's extent along it (blocked) */
+    int64_t block;               /* 0: not blocked */
+    int per_tensor;
+} QMap;
+
+static int qmap_init(const RtCall *c, QMap *q)
 {
-    *ch = rt_numel(&c->in[1]);
-    *inner = 1;
-    if (*ch <= 1) {
-        *ch = 1;
-        *inner = rt_numel(&c->in[0]);
-        if (*inner == 0)
-            *inner = 1;
-        return;
+    const RtTensorDesc *x = &c->in[0], *s = &c->in[1];
+    int64_t axis = c->n_ints > RT_QUANT_AXIS ? c->ints[RT_QUANT_AXIS] : 0;
+    q->block = c->n_ints > RT_QUANT_BLOCK ? c->ints[RT_QUANT_BLOCK] : 0;
+    q->per_tensor = !q->block && rt_numel(s) <= 1;
+    q->inner = 1;
+    q->len = q->slen = 1;
+    if (q->per_tensor)
+        return 0;
+    if (axis < 0 || axis >= x->rank || (q->block && s->rank != x->rank))
+        return -1;
+    for (int k = (int)axis + 1; k < x->rank; k++)
+        q->inner *= x->dims[k];
+    q->len = x->dims[axis];
+    q->slen = q->block ? s->dims[axis] : q->len;
+    return 0;
+}
+
+static int64_t qmap_at(const QMap *q, int64_t i)
+{
+    if (q->per_tensor)
+        return 0;
+    int64_t in = i % q->inner, a = (i / q->inner) % q->len;
+    if (!q->block)
+        return a;
+    int64_t outer = i / (q->inner * q->len);
+    return (outer * q->slen + a / q->block) * q->inner + in;
+}
+
+/* x / scale as the reference computes it: in float32, or in the type
+ * `precision` names (QuantizeLinear-23), float16 and bfloat16 rounding the
+ * operands and the quotient to themselves. */
+static double q_div(double x, double s, int precision)
+{
+    switch (precision) {
+    case RT_F64: return x / s;
+    case RT_F16: {
+        float a = rt_f16_to_f32(rt_f32_to_f16((float)x));
+        float b = rt_f16_to_f32(rt_f32_to_f16((float)s));
+        return rt_f16_to_f32(rt_f32_to_f16(a / b));
     }
-    for (int k = (int)c->ints[RT_QUANT_AXIS] + 1; k < c->in[0].rank; k++)
-        *inner *= c->in[0].dims[k];
+    case RT_BF16: {
+        float a = rt_bf16_to_f32(rt_f32_to_bf16((float)x));
+        float b = rt_bf16_to_f32(rt_f32_to_bf16((float)s));
+        return rt_bf16_to_f32(rt_f32_to_bf16(a / b));
+    }
+    default: return (double)((float)x / (float)s);
+    }
 }
 
 int rt_quantize_linear(const RtCall *c, const void *const *in, void *const *out)
 {
-    double lo, hi;
-    int ydt = c->out[0].dtype;
-    if (!q_range(ydt, &lo, &hi) || !rt_is_float(c->in[0].dtype))
+    double lo = 0, hi = 0;
+    int ydt = c->out[0].dtype, xdt = c->in[0].dtype;
+    int fl = rt_is_narrow_float(ydt);
+    QMap q;
+    if ((!fl && !q_range(ydt, &lo, &hi)) || !rt_is_float(xdt) || qmap_init(c, &q))
         return RT_EDTYPE;
-    int64_t inner, ch, n = rt_numel(&c->in[0]);
-    axis_split(c, &inner, &ch);
+    int sat = c->n_ints > RT_QUANT_SATURATE ? (int)c->ints[RT_QUANT_SATURATE] : 1;
+    int prec = c->n_ints > RT_QUANT_PRECISION ? (int)c->ints[RT_QUANT_PRECISION] : 0;
+    int64_t n = rt_numel(&c->in[0]);
     const RtTensorDesc *zd = c->n_in > 2 ? &c->in[2] : NULL;
     const void *zp = c->n_in > 2 ? in[2] : NULL;
+    if (rt_is_packed(ydt)) /* pad bits of the last byte are 0 */
+        memset(out[0], 0, rt_dtype_bytes(ydt, n));
     for (int64_t i = 0; i < n; i++) {
-        int64_t k = (i / inner) % ch;
-        /* The reference divides in float32 and rounds with np.rint. */
-        float s = (float)param_at(&c->in[1], in[1], k);
-        float x = c->in[0].dtype == RT_F32 ? ((const float *)in[0])[i]
-                                           : (float)rt_load_f64(in[0], c->in[0].dtype, i);
-        double v = (double)rintf(x / s) + (zd ? param_at(zd, zp, k) : 0);
+        int64_t k = qmap_at(&q, i);
+        float x = xdt == RT_F32 ? ((const float *)in[0])[i] : (float)rt_load_f64(in[0], xdt, i);
+        double v = q_div(x, param_at(&c->in[1], in[1], k), prec);
+        double z = zd ? param_at(zd, zp, k) : 0;
+        if (fl) { /* float8/float4: the quotient rounded once, saturating as asked */
+            rt_narrow_set(out[0], ydt, i, rt_f64_to_narrow(ydt, v + z, sat, RT_E8M0_UP));
+            continue;
+        }
+        /* integers: rint (half to even) then the zero point, clamped */
+        v = rint(v) + z;
         if (v != v)
             v = 0;
         v = v < lo ? lo : v > hi ? hi : v;
@@ -76,17 +136,23 @@ int rt_quantize_linear(const RtCall *c, const void *const *in, void *const *out)
 int rt_dequantize_linear(const RtCall *c, const void *const *in, void *const *out)
 {
     int xdt = c->in[0].dtype, ydt = c->out[0].dtype;
-    if (!is_q_int(xdt) || !rt_is_float(ydt))
+    int fl = rt_is_narrow_float(xdt);
+    QMap q;
+    if ((!fl && !is_q_int(xdt)) || !rt_is_float(ydt) || qmap_init(c, &q))
         return RT_EDTYPE;
-    int64_t inner, ch, n = rt_numel(&c->in[0]);
-    axis_split(c, &inner, &ch);
-    const RtTensorDesc *zd = c->n_in > 2 ? &c->in[2] : NULL;
+    int64_t n = rt_numel(&c->in[0]);
+    /* float8 and float4 have no zero point (ONNX: it must be 0, and is ignored) */
+    const RtTensorDesc *zd = c->n_in > 2 && !fl ? &c->in[2] : NULL;
     const void *zp = c->n_in > 2 ? in[2] : NULL;
     for (int64_t i = 0; i < n; i++) {
-        int64_t k = (i / inner) % ch;
-        int64_t z = zd ? (int64_t)param_at(zd, zp, k) : 0;
-        float s = (float)param_at(&c->in[1], in[1], k);
-        float v = (float)(rt_load_i64(in[0], xdt, i) - z) * s;
+        int64_t k = qmap_at(&q, i);
+        float s = (float)param_at(&c->in[1], in[1], k), v;
+        if (fl) {
+            v = rt_narrow_to_f32(xdt, rt_narrow_get(in[0], xdt, i)) * s;
+        } else {
+            int64_t z = zd ? (int64_t)param_at(zd, zp, k) : 0;
+            v = (float)(rt_load_i64(in[0], xdt, i) - z) * s;
+        }
         if (ydt == RT_F32)
             ((float *)out[0])[i] = v;
         else

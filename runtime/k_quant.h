@@ -3,20 +3,27 @@
 #define ONNXCC_K_QUANT_H
 
 /* Quantized tensors are uint8 or int8 (int32 also for DequantizeLinear's
- * input and for bias). Rounding is half to even and results saturate to the
- * output type's range, as the ONNX spec says. A zero point or scale with one
- * element applies to the whole tensor; otherwise it holds one value per
- * index of the axis the layout names. Scales and zero points are read at
- * run time, so they need not be constants. */
+ * input and for bias); (De)QuantizeLinear also take int16/uint16, the
+ * packed int4/uint4/int2/uint2, float8 and float4e2m1. Rounding is half to
+ * even and integer results saturate to the output type's range, as the ONNX
+ * spec says. A zero point or scale with one element applies to the whole
+ * tensor; otherwise it holds one value per index of the axis the layout
+ * names, or (block > 0) one per block of that many indices along it, having
+ * x's rank. Scales and zero points are read at run time, so they need not be
+ * constants. */
 
 /* QuantizeLinear: out = saturate(rint(in[0] / in[1]) + in[2]); in[2] may be
- * omitted (zero point 0, output uint8 unless the descriptor says int8).
- * The axis (non-negative) is used when the scale has more than one element. */
-enum { RT_QUANT_AXIS, RT_QUANT_NINTS };
+ * omitted (zero point 0, the output type the descriptor says). A float8 or
+ * float4 output is in[0] / in[1] (+ its zero point, 0) rounded once, with
+ * saturate (default 1) for float8's overflow. precision: 0 (float32), or the
+ * dtype the division is done in (opset 23). The axis (non-negative) is used
+ * when the scale has more than one element. */
+enum { RT_QUANT_AXIS, RT_QUANT_BLOCK, RT_QUANT_SATURATE, RT_QUANT_PRECISION, RT_QUANT_NINTS };
 int rt_quantize_linear(const RtCall *c, const void *const *in, void *const *out);
 
-/* DequantizeLinear: out = (in[0] - in[2]) * in[1], float32 output; the axis
- * as QuantizeLinear's (RT_QUANT_AXIS). */
+/* DequantizeLinear: out = (in[0] - in[2]) * in[1], float output; float8 and
+ * float4 inputs are decoded and scaled (their zero point is 0). The axis and
+ * block as QuantizeLinear's. */
 int rt_dequantize_linear(const RtCall *c, const void *const *in, void *const *out);
 
 /* DynamicQuantizeLinear: float32 in[0] to uint8 out[0], with the scale

@@ -29,7 +29,22 @@ typedef enum RtDType {
     RT_U32 = 12,
     RT_U64 = 13,
     RT_BF16 = 16,
-    RT_DTYPE_END = 17
+    /* The narrow number types (rt_narrow.c). float8 takes one byte per
+     * element; the sub-byte types are packed as ONNX lays them out: two
+     * 4-bit elements per byte, four 2-bit ones, element i in the lowest
+     * free bits of byte i*bits/8. rt_dtype_size() is 0 for the packed ones
+     * (an element has no byte address); rt_dtype_bytes() sizes any tensor. */
+    RT_F8E4M3FN = 17,            /* no infinity; NaN is S.1111.111 */
+    RT_F8E4M3FNUZ = 18,          /* no infinity, no -0; NaN is 0x80 */
+    RT_F8E5M2 = 19,              /* IEEE-like: infinities and NaNs */
+    RT_F8E5M2FNUZ = 20,          /* no infinity, no -0; NaN is 0x80 */
+    RT_U4 = 21,
+    RT_I4 = 22,
+    RT_F4E2M1 = 23,              /* no infinity, no NaN */
+    RT_F8E8M0 = 24,              /* powers of two 2^-127..2^127, 0xFF NaN; unsigned */
+    RT_U2 = 25,
+    RT_I2 = 26,
+    RT_DTYPE_END = 27
 } RtDType;
 
 /* Status codes returned by every runtime function; 0 is success. */
@@ -69,7 +84,9 @@ typedef struct RtCall {
 typedef int (*RtKernel)(const RtCall *c, const void *const *in, void *const *out);
 
 /* ---- dtype helpers (rt_dtype.c) ---- */
-size_t rt_dtype_size(int dtype);              /* bytes per element; 0 if unknown */
+size_t rt_dtype_size(int dtype);              /* bytes per element; 0 if unknown or packed */
+int rt_dtype_bits(int dtype);                 /* bits per element; 0 if unknown */
+size_t rt_dtype_bytes(int dtype, int64_t n);  /* bytes of n elements: ceil(n * bits / 8) */
 const char *rt_dtype_name(int dtype);         /* "float32", "int64", ... */
 int64_t rt_numel(const RtTensorDesc *t);      /* product of dims; 1 for a scalar */
 float rt_f16_to_f32(uint16_t h);
@@ -83,6 +100,38 @@ void rt_store_f64(void *p, int dtype, int64_t i, double v);
 /* Exact integer access for integer and bool dtypes. */
 int64_t rt_load_i64(const void *p, int dtype, int64_t i);
 void rt_store_i64(void *p, int dtype, int64_t i, int64_t v);
+
+/* ---- the narrow types (rt_narrow.c) ----
+ * Element access of packed and float8 tensors and their conversions, with
+ * ONNX's rules: round to nearest even; `saturate` (Cast, QuantizeLinear)
+ * clamps float8 overflow and infinities to the largest finite value, else
+ * they become NaN (or infinity for e5m2); float4e2m1 always saturates;
+ * float8e8m0 rounds by round_mode (RT_E8M0_UP, _DOWN, _NEAREST). */
+enum { RT_E8M0_UP, RT_E8M0_DOWN, RT_E8M0_NEAREST };
+static inline int rt_is_narrow(int dtype)
+{
+    return dtype >= RT_F8E4M3FN && dtype <= RT_I2;
+}
+static inline int rt_is_packed(int dtype)
+{
+    return dtype == RT_U4 || dtype == RT_I4 || dtype == RT_F4E2M1 || dtype == RT_U2 ||
+           dtype == RT_I2;
+}
+/* float8, float4 and e8m0: the narrow types that hold floating-point numbers. */
+static inline int rt_is_narrow_float(int dtype)
+{
+    return rt_is_narrow(dtype) && dtype != RT_U4 && dtype != RT_I4 && dtype != RT_U2 &&
+           dtype != RT_I2;
+}
+unsigned rt_narrow_get(const void *p, int dtype, int64_t i);   /* element i's code */
+void rt_narrow_set(void *p, int dtype, int64_t i, unsigned code);
+float rt_narrow_to_f32(int dtype, unsigned code);  /* a float type's code to float */
+unsigned rt_f32_to_narrow(int dtype, float f, int saturate, int round_mode);
+unsigned rt_f64_to_narrow(int dtype, double v, int saturate, int round_mode);
+/* Packed integer codes to and from their values (wrapping modulo 2^bits). */
+int rt_narrow_int(int dtype, unsigned code);
+/* Copies n elements from element si of src to element di of dst (any dtype). */
+void rt_elem_copy(void *dst, int64_t di, const void *src, int64_t si, int dtype, int64_t n);
 
 static inline int rt_is_float(int dtype)
 {

@@ -12,10 +12,29 @@ size_t rt_dtype_size(int dtype)
     case RT_F64: case RT_I64: case RT_U64: return 8;
     case RT_F16: case RT_BF16: case RT_I16: case RT_U16: return 2;
     case RT_I8: case RT_U8: case RT_BOOL: return 1;
+    case RT_F8E4M3FN: case RT_F8E4M3FNUZ: case RT_F8E5M2: case RT_F8E5M2FNUZ:
+    case RT_F8E8M0: return 1;
     /* a string element is a pointer to NUL-terminated UTF-8 (see k_string.h) */
     case RT_STRING: return sizeof(const char *);
     default: return 0;
     }
+}
+
+int rt_dtype_bits(int dtype)
+{
+    switch (dtype) {
+    case RT_U4: case RT_I4: case RT_F4E2M1: return 4;
+    case RT_U2: case RT_I2: return 2;
+    default: return 8 * (int)rt_dtype_size(dtype);
+    }
+}
+
+size_t rt_dtype_bytes(int dtype, int64_t n)
+{
+    int bits = rt_dtype_bits(dtype);
+    if (bits >= 8)
+        return (size_t)n * (size_t)(bits / 8);
+    return (size_t)((n * bits + 7) / 8);
 }
 
 void rt_type_str(char *s, size_t n, int dtype, int rank, const int64_t *dims)
@@ -44,6 +63,16 @@ const char *rt_dtype_name(int dtype)
     case RT_U64: return "uint64";
     case RT_BOOL: return "bool";
     case RT_STRING: return "string";
+    case RT_F8E4M3FN: return "float8e4m3fn";
+    case RT_F8E4M3FNUZ: return "float8e4m3fnuz";
+    case RT_F8E5M2: return "float8e5m2";
+    case RT_F8E5M2FNUZ: return "float8e5m2fnuz";
+    case RT_U4: return "uint4";
+    case RT_I4: return "int4";
+    case RT_F4E2M1: return "float4e2m1";
+    case RT_F8E8M0: return "float8e8m0";
+    case RT_U2: return "uint2";
+    case RT_I2: return "int2";
     default: return "undefined";
     }
 }
@@ -174,7 +203,10 @@ double rt_load_f64(const void *p, int dtype, int64_t i)
     case RT_F16: return rt_f16_to_f32(((const uint16_t *)p)[i]);
     case RT_BF16: return rt_bf16_to_f32(((const uint16_t *)p)[i]);
     case RT_U64: return (double)((const uint64_t *)p)[i];
-    default: return (double)rt_load_i64(p, dtype, i);
+    default:
+        if (rt_is_narrow_float(dtype))
+            return rt_narrow_to_f32(dtype, rt_narrow_get(p, dtype, i));
+        return (double)rt_load_i64(p, dtype, i);
     }
 }
 
@@ -187,6 +219,10 @@ void rt_store_f64(void *p, int dtype, int64_t i, double v)
     case RT_BF16: ((uint16_t *)p)[i] = rt_f32_to_bf16((float)v); break;
     case RT_BOOL: ((uint8_t *)p)[i] = v != 0; break;
     default:
+        if (rt_is_narrow(dtype)) { /* Cast's defaults: saturate, e8m0 rounds up */
+            rt_narrow_set(p, dtype, i, rt_f64_to_narrow(dtype, v, 1, RT_E8M0_UP));
+            break;
+        }
         /* float -> int conversion truncates toward zero, as C and ONNX Cast do;
          * out-of-range values are clamped instead of being undefined. */
         if (isnan(v))
@@ -217,7 +253,14 @@ int64_t rt_load_i64(const void *p, int dtype, int64_t i)
     case RT_F64: return (int64_t)((const double *)p)[i];
     case RT_F16: return (int64_t)rt_f16_to_f32(((const uint16_t *)p)[i]);
     case RT_BF16: return (int64_t)rt_bf16_to_f32(((const uint16_t *)p)[i]);
-    default: return 0;
+    default:
+        if (rt_is_narrow_float(dtype)) { /* as the float cases: truncation, NaN 0 */
+            float f = rt_narrow_to_f32(dtype, rt_narrow_get(p, dtype, i));
+            return f == f && fabsf(f) < 9.2e18f ? (int64_t)f : 0;
+        }
+        if (rt_is_narrow(dtype))
+            return rt_narrow_int(dtype, rt_narrow_get(p, dtype, i));
+        return 0;
     }
 }
 
@@ -237,6 +280,12 @@ void rt_store_i64(void *p, int dtype, int64_t i, int64_t v)
     case RT_F32: case RT_F64: case RT_F16: case RT_BF16:
         rt_store_f64(p, dtype, i, (double)v);
         break;
-    default: break; /* no number is a string: never recurse into rt_store_f64 */
+    case RT_U4: case RT_I4: case RT_U2: case RT_I2:
+        rt_narrow_set(p, dtype, i, (unsigned)((uint64_t)v & ((1u << rt_dtype_bits(dtype)) - 1)));
+        break;
+    default:
+        if (rt_is_narrow(dtype))
+            rt_store_f64(p, dtype, i, (double)v);
+        break; /* no number is a string: never recurse into rt_store_f64 */
     }
 }

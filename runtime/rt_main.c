@@ -74,15 +74,15 @@ static int block_alloc(Block *b, size_t n)
 /* Bytes of one graph input/output; 0 with *ok = 0 if its type is unusable. */
 static size_t io_bytes(const RtIO *io, int *ok)
 {
-    size_t n = rt_dtype_size(io->dtype);
-    *ok = n && io->rank >= 0 && io->rank <= RT_MAX_RANK;
+    size_t n = 1;
+    *ok = rt_dtype_bits(io->dtype) && io->rank >= 0 && io->rank <= RT_MAX_RANK;
     for (int i = 0; *ok && i < io->rank; i++) {
-        if (io->dims[i] < 0 || (io->dims[i] && n > SIZE_MAX / (uint64_t)io->dims[i]))
+        if (io->dims[i] < 0 || (io->dims[i] && n > SIZE_MAX / 8 / (uint64_t)io->dims[i]))
             *ok = 0;
         else
             n *= (size_t)io->dims[i];
     }
-    return *ok ? n : 0;
+    return *ok ? rt_dtype_bytes(io->dtype, (int64_t)n) : 0; /* packed types: ceil(n*bits/8) */
 }
 
 /* Input or output group k: a model without groups has one tensor each. */
@@ -478,7 +478,7 @@ static void output_tensor(const Driver *dr, int k, RtTensor *t)
     out_desc(dr, k, &t->desc);
     if (io->name)
         snprintf(t->name, sizeof t->name, "%s", io->name);
-    t->nbytes = (size_t)rt_numel(&t->desc) * rt_dtype_size(io->dtype); /* checked by drive */
+    t->nbytes = rt_dtype_bytes(io->dtype, rt_numel(&t->desc)); /* checked by drive */
     t->data = dr->out[k].p;
 }
 

@@ -586,7 +586,7 @@ int cgc_emit(Graph *g, const CgOptions *o, Diag *d)
         c.mode = w.total <= WEIGHTS_C_AUTO_LIMIT ? WEIGHTS_C : WEIGHTS_OBJ;
     for (int i = 0; i < g->n_values; i++) {
         const Value *v = g->values[i];
-        if (w.offset[i] >= 0 && !rt_dtype_size(v->dtype)) {
+        if (w.offset[i] >= 0 && !rt_dtype_bits(v->dtype)) {
             cg_weights_free(&w);
             return ir_error(d, "constant '%s' has dtype %s, which generated code cannot hold",
                             v->name, rt_dtype_name(v->dtype));

@@ -333,6 +333,8 @@ int ir_infer_cast(Graph *g, Node *n, Diag *d)
     }
     if (x->dtype == RT_STRING || to == RT_STRING)
         return ir_infer_cast_string(g, n, (int)to, d);
+    if (rt_is_narrow(x->dtype) || (to > 0 && to < RT_DTYPE_END && rt_is_narrow((int)to)))
+        return ir_infer_cast_narrow(g, n, (int)to, d);
     if (!kind_of(x->dtype))
         return ir_node_error(d, n, "casts from %s are not supported", rt_dtype_name(x->dtype));
     if (to < 0 || to >= RT_DTYPE_END || !kind_of((int)to))

@@ -15,36 +15,63 @@ static int is_q8(int dt)
     return dt == RT_U8 || dt == RT_I8;
 }
 
-/* A scale or zero point holds one value, or one per index of axis `axis` of x (opset 13). */
+/* The first opset at which (De)QuantizeLinear takes dtype as its quantized
+ * type; 0 if never. */
+static int q_type_since(int dt)
+{
+    switch (dt) {
+    case RT_U8: case RT_I8: return 10;
+    case RT_F8E4M3FN: case RT_F8E4M3FNUZ: case RT_F8E5M2: case RT_F8E5M2FNUZ: return 19;
+    case RT_U16: case RT_I16: case RT_U4: case RT_I4: return 21;
+    case RT_F4E2M1: return 23;
+    case RT_U2: case RT_I2: return 25;
+    default: return 0;
+    }
+}
+
+/* A scale or zero point holds one value (per-tensor), one per index of axis
+ * `axis` of x (per-axis, opset 13), or with block_size > 0 (opset 21) x's
+ * shape with that axis divided by the block size, rounded up. */
 static int check_axis_param(Diag *d, const Node *n, const Value *x, const Value *p,
-                            const char *what, int *axis)
+                            const char *what, int *axis, int64_t block)
 {
     int64_t np = ir_numel(p);
-    if (np == 1) {
-        *axis = 0;
+    if (block > 0) {
+        if (p->rank != x->rank)
+            return ir_node_error(d, n, "blocked %s must have the input's rank %d, not %d", what,
+                                 x->rank, p->rank);
+        for (int k = 0; k < x->rank; k++) {
+            int64_t want = k == *axis ? (x->dims[k] + block - 1) / block : x->dims[k];
+            if (p->dims[k] != want)
+                return ir_node_error(d, n, "blocked %s has extent %lld along axis %d, expected "
+                                     "%lld (block_size %lld)", what, (long long)p->dims[k], k,
+                                     (long long)want, (long long)block);
+        }
         return 0;
     }
+    if (np == 1 && p->rank <= 1)
+        return 0;
     if (n->opset < 13)
         return ir_node_error(d, n, "%s must be a scalar before opset 13", what);
-    int64_t a = ir_attr_int(n, "axis", 1);
-    *axis = ir_axis(a, x->rank);
-    if (*axis < 0)
-        return ir_node_error(d, n, "axis %lld is out of range for rank %d", (long long)a,
-                             x->rank);
     if (p->rank != 1 || np != x->dims[*axis])
-        return ir_node_error(d, n, "%s has %lld elements, axis %d has %lld", what,
-                             (long long)np, *axis, (long long)x->dims[*axis]);
+        return ir_node_error(d, n, "%s has shape of %lld elements (rank %d), axis %d has %lld",
+                             what, (long long)np, p->rank, *axis, (long long)x->dims[*axis]);
     return 0;
 }
 
-/* Blocked quantization (block_size, opset 21) is not implemented: refused by
- * name rather than misread as a per-axis scale of the wrong length. */
-static int no_blocks(Diag *d, const Node *n)
+/* axis and block_size, the parts both ops share. */
+static int q_layout(Diag *d, Node *n, const Value *x, int *axis, int64_t *block)
 {
-    int64_t b = ir_attr_int(n, "block_size", 0);
-    if (b)
-        return ir_node_error(d, n, "block_size %lld (blocked quantization, opset 21) is not "
-                             "supported", (long long)b);
+    int64_t a = n->opset >= 13 ? ir_attr_int(n, "axis", 1) : 1;
+    *block = n->opset >= 21 ? ir_attr_int(n, "block_size", 0) : 0;
+    if (*block < 0)
+        return ir_node_error(d, n, "block_size %lld is negative", (long long)*block);
+    *axis = ir_axis(a, x->rank);
+    if (*axis < 0 && (*block > 0 || ir_numel(n->in[1]) > 1))
+        return ir_node_error(d, n, "axis %lld is out of range for rank %d", (long long)a,
+                             x->rank);
+    if (*axis < 0)
+        *axis = 0;
     return 0;
 }
 
@@ -57,27 +84,33 @@ int ir_infer_quantize_linear(Graph *g, Node *n, Diag *d)
     if (!rt_is_float(x->dtype) || !rt_is_float(s->dtype))
         return ir_node_error(d, n, "input and scale must be float, not %s and %s",
                              rt_dtype_name(x->dtype), rt_dtype_name(s->dtype));
-    if (no_blocks(d, n))
-        return -1;
-    /* output_dtype (opset 21) names y's type when there is no zero point */
-    int64_t odt = ir_attr_int(n, "output_dtype", 0);
-    if (odt && z && odt != z->dtype)
+    int64_t odt = n->opset >= 21 ? ir_attr_int(n, "output_dtype", 0) : 0;
+    if (z && odt && odt != z->dtype)
         return ir_node_error(d, n, "output_dtype %lld differs from the zero point's type %s",
                              (long long)odt, rt_dtype_name(z->dtype));
-    /* precision (opset 23) sets the type x / scale is computed in; onnxcc
-     * computes in float32, which is right only for float32 or no request */
-    int64_t prec = ir_attr_int(n, "precision", 0);
-    if (prec && prec != RT_F32)
-        return ir_node_error(d, n, "precision %lld (%s) is not supported (float32 only)",
-                             (long long)prec, rt_dtype_name((int)prec));
     int ydt = z ? z->dtype : odt ? (int)odt : RT_U8, axis;
-    if (!is_q8(ydt))
-        return ir_node_error(d, n, "zero point type %s is not supported (uint8, int8)",
-                             rt_dtype_name(ydt));
-    if (check_axis_param(d, n, x, s, "scale", &axis) ||
-        (z && check_axis_param(d, n, x, z, "zero point", &axis)))
+    int since = ydt > 0 && ydt < RT_DTYPE_END ? q_type_since(ydt) : 0;
+    if (!since || n->opset < since)
+        return ir_node_error(d, n, "output type %s is not supported at opset %lld",
+                             ydt > 0 && ydt < RT_DTYPE_END ? rt_dtype_name(ydt) : "(invalid)",
+                             (long long)n->opset);
+    int64_t block;
+    if (q_layout(d, n, x, &axis, &block) || check_axis_param(d, n, x, s, "scale", &axis, block) ||
+        (z && check_axis_param(d, n, x, z, "zero point", &axis, block)))
         return -1;
+    if (z && ir_numel(z) != ir_numel(s))
+        return ir_node_error(d, n, "zero point and scale differ in shape");
+    /* precision (opset 23): the type x / scale is computed in */
+    int64_t prec = n->opset >= 23 ? ir_attr_int(n, "precision", 0) : 0;
+    if (prec == RT_F32)
+        prec = 0;
+    if (prec && prec != RT_F16 && prec != RT_BF16 && prec != RT_F64)
+        return ir_node_error(d, n, "precision %lld is not supported (float, float16, "
+                             "bfloat16, double)", (long long)prec);
     ir_param_int(n, RT_QUANT_AXIS, axis);
+    ir_param_int(n, RT_QUANT_BLOCK, block);
+    ir_param_int(n, RT_QUANT_SATURATE, n->opset >= 19 ? ir_attr_int(n, "saturate", 1) != 0 : 1);
+    ir_param_int(n, RT_QUANT_PRECISION, prec);
     return ir_set_out(n, 0, ydt, x->rank, x->dims);
 }
 
@@ -87,27 +120,36 @@ int ir_infer_dequantize_linear(Graph *g, Node *n, Diag *d)
     if (need(d, n, 0) || need(d, n, 1))
         return -1;
     const Value *x = n->in[0], *s = n->in[1], *z = ir_input(n, 2);
-    int axis;
-    if (no_blocks(d, n))
-        return -1;
-    int64_t odt = ir_attr_int(n, "output_dtype", 0);
-    if (odt && odt != s->dtype)
-        return ir_node_error(d, n, "output_dtype %lld (%s) differs from the scale's type %s; "
-                             "not supported", (long long)odt, rt_dtype_name((int)odt),
-                             rt_dtype_name(s->dtype));
-    if (!is_q8(x->dtype) && x->dtype != RT_I32)
-        return ir_node_error(d, n, "input type %s is not supported (uint8, int8, int32)",
-                             rt_dtype_name(x->dtype));
+    int axis, since = x->dtype == RT_I32 ? 10 : q_type_since(x->dtype);
+    if (!since || n->opset < since)
+        return ir_node_error(d, n, "input type %s is not supported at opset %lld",
+                             rt_dtype_name(x->dtype), (long long)n->opset);
     if (!rt_is_float(s->dtype))
         return ir_node_error(d, n, "scale must be float, not %s", rt_dtype_name(s->dtype));
     if (z && z->dtype != x->dtype)
         return ir_node_error(d, n, "zero point type %s differs from input type %s",
                              rt_dtype_name(z->dtype), rt_dtype_name(x->dtype));
-    if (check_axis_param(d, n, x, s, "scale", &axis) ||
-        (z && check_axis_param(d, n, x, z, "zero point", &axis)))
+    int64_t block;
+    if (q_layout(d, n, x, &axis, &block) || check_axis_param(d, n, x, s, "scale", &axis, block) ||
+        (z && check_axis_param(d, n, x, z, "zero point", &axis, block)))
         return -1;
+    if (z && ir_numel(z) != ir_numel(s))
+        return ir_node_error(d, n, "zero point and scale differ in shape");
+    /* a float8/float4 zero point must be 0: the kernel ignores it */
+    if (z && rt_is_narrow_float(x->dtype) && z->data)
+        for (int64_t i = 0; i < ir_numel(z); i++)
+            if (rt_load_f64(z->data, z->dtype, i) != 0)
+                return ir_node_error(d, n, "a %s zero point must be 0", rt_dtype_name(z->dtype));
+    int64_t ydt = n->opset >= 23 ? ir_attr_int(n, "output_dtype", 0) : 0;
+    if (!ydt)
+        ydt = s->dtype;
+    if (ydt < 0 || ydt >= RT_DTYPE_END || !rt_is_float((int)ydt))
+        return ir_node_error(d, n, "output_dtype %lld is not a float type", (long long)ydt);
     ir_param_int(n, RT_QUANT_AXIS, axis);
-    return ir_set_out(n, 0, s->dtype, x->rank, x->dims);
+    ir_param_int(n, RT_QUANT_BLOCK, block);
+    ir_param_int(n, RT_QUANT_SATURATE, 1);
+    ir_param_int(n, RT_QUANT_PRECISION, 0);
+    return ir_set_out(n, 0, (int)ydt, x->rank, x->dims);
 }
 
 int ir_infer_dynamic_quantize_linear(Graph *g, Node *n, Diag *d)

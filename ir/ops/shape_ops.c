@@ -66,7 +66,7 @@ int ir_infer_constant(Graph *g, Node *n, Diag *d)
     Value *y = n->out[0];
     if (!strcmp(a->name, "value") && a->type == AT_TENSOR && a->t) {
         const Tensor *t = a->t;
-        if (!rt_dtype_size(t->dtype))
+        if (!rt_dtype_bits(t->dtype))
             return ir_node_error(d, n, "value has dtype %s, which onnxcc does not support",
                                  rt_dtype_name(t->dtype));
         if (t->rank < 0 || t->rank > IR_MAX_RANK)
@@ -123,7 +123,7 @@ int ir_infer_constant(Graph *g, Node *n, Diag *d)
 /* The fill value travels as one int64 kernel parameter (see rt_fill). */
 static int64_t fill_param(const void *data, int dtype)
 {
-    if (rt_is_float(dtype)) {
+    if (rt_is_float(dtype) || rt_is_narrow_float(dtype)) { /* float8: its value, exactly */
         double v = rt_load_f64(data, dtype, 0);
         int64_t bits;
         memcpy(&bits, &v, sizeof bits);

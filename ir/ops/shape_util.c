@@ -39,7 +39,8 @@ int mv_need_input(Diag *d, const Node *n, int i)
         return ir_node_error(d, n, "input %d is missing", i);
     if (!ir_shape_known(v))
         return ir_node_error(d, n, "input %d ('%s') has no static shape", i, v->name);
-    if (!rt_dtype_size(v->dtype))
+    /* narrow types: ir_check_narrow already refused the ops that cannot take them */
+    if (!rt_dtype_bits(v->dtype))
         return ir_node_error(d, n, "input %d ('%s') has dtype %s, which onnxcc does not support",
                              i, v->name, rt_dtype_name(v->dtype));
     if (v->dtype == RT_STRING && !moves_strings(n, i))

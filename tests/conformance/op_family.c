@@ -34,7 +34,7 @@ static const struct {
     {"movement/shape",
      "Reshape Flatten Squeeze Unsqueeze Identity Transpose Concat Split Slice Pad CenterCropPad "
      "Expand Tile Shape Size Constant ConstantOfShape DepthToSpace SpaceToDepth Range EyeLike "
-     "Trilu ReverseSequence"},
+     "Trilu ReverseSequence BitCast"},
     {"indexing",
      "Gather GatherElements GatherND Scatter ScatterElements ScatterND OneHot Compress NonZero "
      "Unique TopK NonMaxSuppression"},
