@@ -50,12 +50,6 @@ static void test_since(void)
 int main(void)
 {
     test_since();
-    /* blocked quantization (opset 21) is refused by name, not misread as a
-     * per-axis scale of the wrong length */
-    check_refused("test_quantizelinear_blocked_asymmetric", "(QuantizeLinear)",
-                  "block_size 2 (blocked quantization, opset 21) is not supported");
-    check_refused("test_dequantizelinear_blocked", "(DequantizeLinear)",
-                  "block_size 2 (blocked quantization, opset 21) is not supported");
     /* ImageDecoder says why it is out of scope */
     check_refused("test_image_decoder_decode_png_rgb", "(ImageDecoder)",
                   "needs image codecs, out of scope");
