@@ -169,6 +169,23 @@ HOT static void ln_rows(void *ctx, int64_t lo, int64_t hi)
     }
 }
 
+/* LayerNorm and RMSNorm normalize over the axes from `axis` on: outer rows
+ * of inner elements, and id, the shape of one row, which scale and bias
+ * broadcast to. Nonzero for an axis outside [0, rank]. */
+static int norm_rows(const RtTensorDesc *x, int64_t axis, int64_t *outer, int64_t *inner,
+                     RtTensorDesc *id)
+{
+    if (axis < 0 || axis > x->rank)
+        return -1;
+    int a = (int)axis;
+    *outer = rt_prod(x->dims, 0, a);
+    *inner = rt_prod(x->dims, a, x->rank);
+    *id = *x;
+    id->rank = x->rank - a;
+    memmove(id->dims, x->dims + a, sizeof(int64_t) * (size_t)id->rank);
+    return 0;
+}
+
 HOT int rt_layernorm(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *x = &c->in[0];
@@ -177,14 +194,11 @@ HOT int rt_layernorm(const RtCall *c, const void *const *in, void *const *out)
         return RT_EDTYPE;
     if (c->n_ints < RT_LAYERNORM_NINTS || c->n_floats < RT_LAYERNORM_NFLOATS || c->n_in < 2)
         return RT_EINVAL;
-    int axis = (int)c->ints[RT_LAYERNORM_AXIS];
-    if (axis < 0 || axis > x->rank)
+    int64_t outer, inner;
+    RtTensorDesc id;
+    if (norm_rows(x, c->ints[RT_LAYERNORM_AXIS], &outer, &inner, &id))
         return RT_EINVAL;
     float eps = c->floats[RT_LAYERNORM_F_EPSILON];
-    int64_t outer = rt_prod(x->dims, 0, axis), inner = rt_prod(x->dims, axis, x->rank);
-    RtTensorDesc id = *x;
-    id.rank = x->rank - axis;
-    memmove(id.dims, x->dims + axis, sizeof(int64_t) * (size_t)id.rank);
     const void *scale = in[1], *bias = c->n_in > 2 && c->in[2].dtype != RT_UNDEF ? in[2] : NULL;
     int64_t ss[RT_MAX_RANK], bs[RT_MAX_RANK];
     if (rt_broadcast_strides(&c->in[1], &id, ss) ||
@@ -270,14 +284,11 @@ HOT int rt_rmsnorm(const RtCall *c, const void *const *in, void *const *out)
         return RT_EDTYPE;
     if (c->n_ints < RT_RMSNORM_NINTS || c->n_floats < RT_RMSNORM_NFLOATS || c->n_in < 2)
         return RT_EINVAL;
-    int axis = (int)c->ints[RT_RMSNORM_AXIS];
-    if (axis < 0 || axis > x->rank)
+    int64_t outer, inner;
+    RtTensorDesc id;
+    if (norm_rows(x, c->ints[RT_RMSNORM_AXIS], &outer, &inner, &id))
         return RT_EINVAL;
     float eps = c->floats[RT_RMSNORM_F_EPSILON];
-    int64_t outer = rt_prod(x->dims, 0, axis), inner = rt_prod(x->dims, axis, x->rank);
-    RtTensorDesc id = *x;
-    id.rank = x->rank - axis;
-    memmove(id.dims, x->dims + axis, sizeof(int64_t) * (size_t)id.rank);
     int64_t ss[RT_MAX_RANK];
     if (rt_broadcast_strides(&c->in[1], &id, ss))
         return RT_EINVAL;

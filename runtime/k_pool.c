@@ -93,6 +93,18 @@ static int64_t plane_grain(int64_t plane_elems)
     return plane_elems >= POOL_GRAIN_ELEMS ? 1 : POOL_GRAIN_ELEMS / (plane_elems ? plane_elems : 1);
 }
 
+/* Output point o (flat over the spatial axes): the window's first input
+ * coordinate s per axis (it may lie in the padding) and the range of taps
+ * [lo, hi) that fall inside X. */
+static void window(const PoolGeom *g, int64_t o, int64_t s[3], int64_t lo[3], int64_t hi[3])
+{
+    int64_t op[3] = {o / (g->out[1] * g->out[2]), o / g->out[2] % g->out[1], o % g->out[2]};
+    for (int a = 0; a < 3; a++) {
+        s[a] = op[a] * g->st[a] - g->pb[a];
+        taps(s[a], g->dil[a], g->k[a], g->in[a], &lo[a], &hi[a]);
+    }
+}
+
 static void pool(const PoolGeom *g, int dt, const void *x, void *y, int64_t *ind,
                  int64_t pl0, int64_t pl1)
 {
@@ -101,13 +113,8 @@ static void pool(const PoolGeom *g, int dt, const void *x, void *y, int64_t *ind
     int64_t si = g->in[0] * g->in[1] * g->in[2], so = g->out[0] * g->out[1] * g->out[2];
     for (int64_t pl = pl0; pl < pl1; pl++)
         for (int64_t o = 0; o < so; o++) {
-            int64_t op[3] = {o / (g->out[1] * g->out[2]), o / g->out[2] % g->out[1],
-                             o % g->out[2]};
             int64_t s[3], lo[3], hi[3];
-            for (int a = 0; a < 3; a++) {
-                s[a] = op[a] * g->st[a] - g->pb[a];
-                taps(s[a], g->dil[a], g->k[a], g->in[a], &lo[a], &hi[a]);
-            }
+            window(g, o, s, lo, hi);
             double acc = g->mode == RT_POOL_MAX ? -HUGE_VAL : 0;
             int64_t best = -1, count = 0;
             for (int64_t kd = lo[0]; kd < hi[0]; kd++)
@@ -332,13 +339,8 @@ static void lppool_range(void *ctx, int64_t pl0, int64_t pl1)
     int64_t si = g->in[0] * g->in[1] * g->in[2], so = g->out[0] * g->out[1] * g->out[2];
     for (int64_t pl = pl0; pl < pl1; pl++)
         for (int64_t o = 0; o < so; o++) {
-            int64_t op[3] = {o / (g->out[1] * g->out[2]), o / g->out[2] % g->out[1],
-                             o % g->out[2]};
             int64_t s[3], lo[3], hi[3];
-            for (int a = 0; a < 3; a++) {
-                s[a] = op[a] * g->st[a] - g->pb[a];
-                taps(s[a], g->dil[a], g->k[a], g->in[a], &lo[a], &hi[a]);
-            }
+            window(g, o, s, lo, hi);
             double acc = 0;
             for (int64_t kd = lo[0]; kd < hi[0]; kd++)
                 for (int64_t kh = lo[1]; kh < hi[1]; kh++) {
