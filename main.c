@@ -8,6 +8,7 @@
 #include "codegen/codegen.h"
 #include "driver.h"
 #include "ir/ir.h"
+#include "passes/quant.h"
 
 #define MAX_ITEMS 256
 
@@ -31,6 +32,8 @@ typedef struct Opts {
     int n_bind;
     Sample samples[MAX_ITEMS];
     int n_samples;
+    QuantOpts quant;             /* --quantize, --quantize-weights and kin */
+    int quant_asked;             /* any of them given */
 } Opts;
 
 static const char usage[] =
@@ -76,6 +79,23 @@ static const char usage[] =
     "  --profile                compile, build: time every node; the binary prints a table\n"
     "                           per node (and --profile-json FILE writes it as JSON)\n"
     "  --limit NAME=N           raise (or lower) one of the limits below\n"
+    "\n"
+    "quantization (see docs/quantization.md):\n"
+    "  --quantize int8          static int8: per-channel weights, per-tensor activations\n"
+    "                           calibrated on --calibrate's samples\n"
+    "  --quantize-weights FMT   weight-only MatMul/Gemm/Conv weights: int8, int4, int3, int2,\n"
+    "                           ternary (2 bits), ternary5 (1.6 bits), sherry (1.25 bits),\n"
+    "                           mxint8, mxfp8, mxfp4 (blocks of 32), nvfp4 (blocks of 16)\n"
+    "  --method rtn|gptq|decoupleq  how weight codes are chosen (default rtn; gptq and\n"
+    "                           decoupleq need --calibrate)\n"
+    "  --group N                weights per scale for int8..int2 and ternary (default 32)\n"
+    "  --calibrate DIR          sample inputs: folders of input_K.pb, or one file per sample\n"
+    "  --calib-samples N        use at most N samples (default all)\n"
+    "  --calib-method minmax|percentile|entropy  activation ranges (default minmax)\n"
+    "  --percentile P           percentile: the share of values kept (default 99.99)\n"
+    "  --keep-float PATTERN     leave the nodes whose name matches (fnmatch) in float\n"
+    "  --quant-report           print each quantized layer's error against float\n"
+    "  --save-onnx FILE         write the quantized graph as ONNX (QDQ form)\n"
     "  --help, --version\n"
     "\n"
     "limits (a model that needs more is refused with one line naming the limit):\n";
@@ -131,6 +151,104 @@ static int parse_kv(const char *arg, Binding *b, int kind)
     errno = 0;
     b->value = strtoll(eq + 1, &end, 10);
     return *end || errno || b->value < 0 ? -1 : 0;
+}
+
+static int pick(const char *arg, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (names[i] && !strcmp(arg, names[i]))
+            return i;
+    return -1;
+}
+
+/* One quantization option; 0, or 2 with the message printed. */
+static int parse_quant(const char *a, const char *v, QuantOpts *q)
+{
+    static const char *const wfmt[] = {NULL,      "int8",    "int4",   "int3",
+                                       "int2",    "ternary", "ternary5", "sherry",
+                                       "mxint8",  "mxfp8",   "mxfp4",  "nvfp4"};
+    static const char *const methods[] = {"rtn", "gptq", "decoupleq"};
+    static const char *const cms[] = {"minmax", "percentile", "entropy"};
+    char *end;
+    if (!strcmp(a, "--quant-report")) {
+        q->report = 1;
+    } else if (!strcmp(a, "--quantize")) {
+        if (strcmp(v, "int8"))
+            return fail("bad --quantize '%s' (expected int8; weight-only formats are "
+                        "--quantize-weights)", v);
+        q->act = QA_INT8;
+    } else if (!strcmp(a, "--quantize-weights")) {
+        int k = pick(v, wfmt, (int)(sizeof wfmt / sizeof *wfmt));
+        if (k < 0)
+            return fail("bad --quantize-weights '%s' (expected int8, int4, int3, int2, ternary, "
+                        "ternary5, sherry, mxint8, mxfp8, mxfp4 or nvfp4)", v);
+        q->weights = (QuantWeights)k;
+    } else if (!strcmp(a, "--method")) {
+        int k = pick(v, methods, 3);
+        if (k < 0)
+            return fail("bad --method '%s' (expected rtn, gptq or decoupleq)", v);
+        q->method = (QuantMethod)k;
+    } else if (!strcmp(a, "--calib-method")) {
+        int k = pick(v, cms, 3);
+        if (k < 0)
+            return fail("bad --calib-method '%s' (expected minmax, percentile or entropy)", v);
+        q->calib_method = (CalibMethod)k;
+    } else if (!strcmp(a, "--group")) {
+        long g = strtol(v, &end, 10);
+        if (*end || !*v || (g != 16 && g != 32 && g != 64 && g != 128 && g != 256))
+            return fail("bad --group '%s' (expected 16, 32, 64, 128 or 256)", v);
+        q->group = (int)g;
+    } else if (!strcmp(a, "--percentile")) {
+        double p = strtod(v, &end);
+        if (*end || !*v || !(p > 50.0 && p <= 100.0))
+            return fail("bad --percentile '%s' (expected a share above 50 and at most 100)", v);
+        q->percentile = p;
+    } else if (!strcmp(a, "--calib-samples")) {
+        long n = strtol(v, &end, 10);
+        if (*end || !*v || n < 1 || n > 1000000)
+            return fail("bad --calib-samples '%s' (expected 1 .. 1000000)", v);
+        q->max_samples = (int)n;
+    } else if (!strcmp(a, "--calibrate")) {
+        q->calib_dir = v;
+    } else if (!strcmp(a, "--keep-float")) {
+        if (q->n_keep_float == QUANT_MAX_PATTERNS)
+            return fail("too many --keep-float patterns at '%s'", v);
+        q->keep_float[q->n_keep_float++] = v;
+    } else if (!strcmp(a, "--save-onnx")) {
+        q->save_onnx = v;
+    } else {
+        return fail("unknown option '%s' (see onnxcc --help)", a);
+    }
+    return 0;
+}
+
+/* What the quantization options ask only makes sense together. */
+static int check_quant(const Opts *o)
+{
+    const QuantOpts *q = &o->quant;
+    int mx = q->weights >= QW_MXINT8;
+    if (!o->quant_asked)
+        return 0;
+    if (o->opt_level == 0)
+        return fail("%s: quantization needs -O1 or more", o->cmd);
+    if (q->act == QA_INT8 && !q->calib_dir)
+        return fail("%s: --quantize int8 needs --calibrate DIR (sample inputs)", o->cmd);
+    if (q->method != QM_RTN && q->weights == QW_NONE)
+        return fail("%s: --method chooses weight codes: give --quantize-weights too", o->cmd);
+    if (q->method != QM_RTN && !q->calib_dir)
+        return fail("%s: --method gptq and decoupleq need --calibrate DIR", o->cmd);
+    if (q->method != QM_RTN && (mx || q->weights == QW_SHERRY))
+        return fail("%s: --method gptq and decoupleq apply to int8..int2 and ternary weights",
+                    o->cmd);
+    if (q->group && mx)
+        return fail("%s: --group does not apply to the MX and NVFP4 formats (their blocks are "
+                    "32 and 16 values)", o->cmd);
+    if ((q->calib_method != CM_MINMAX || q->percentile) && q->act == QA_NONE)
+        return fail("%s: --calib-method and --percentile choose activation ranges for "
+                    "--quantize int8", o->cmd);
+    if (q->percentile && q->calib_method != CM_PERCENTILE)
+        return fail("%s: --percentile needs --calib-method percentile", o->cmd);
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, Opts *o)
@@ -225,6 +343,17 @@ static int parse_args(int argc, char **argv, Opts *o)
             o->no_main = 1;
         } else if (!strcmp(a, "--profile")) {
             o->profile = 1;
+        } else if (!strncmp(a, "--quant", 7) || !strncmp(a, "--calib", 7) ||
+                   !strcmp(a, "--method") || !strcmp(a, "--group") ||
+                   !strcmp(a, "--percentile") || !strcmp(a, "--keep-float") ||
+                   !strcmp(a, "--save-onnx")) {
+            int takes = strcmp(a, "--quant-report") != 0;
+            if (takes)
+                NEED_ARG();
+            int bad = parse_quant(a, takes ? next : NULL, &o->quant);
+            if (bad)
+                return bad;
+            o->quant_asked = 1;
         } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
             o->opt_level = a[2] - '0';
         } else if (a[0] == '-' && a[1]) {
@@ -249,6 +378,10 @@ static int parse_args(int argc, char **argv, Opts *o)
     }
     if (!o->model)
         return fail("%s: no model given (see onnxcc --help)", o->cmd);
+    if (check_quant(o))
+        return 2;
+    if (o->quant.calib_method == CM_PERCENTILE && !o->quant.percentile)
+        o->quant.percentile = 99.99;
     /* The default thread count lives in the generated main.c; a library has
      * none, and dropping the flag silently would leave the user at 1 thread. */
     if (o->no_main && o->threads != 1) {
@@ -403,7 +536,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--list-passes")) {
         for (int i = 0; i < ir_n_passes; i++)
-            printf("%-8s %s\n", ir_passes[i].name, ir_passes[i].what);
+            printf("%-17s %s\n", ir_passes[i].name, ir_passes[i].what);
         return 0;
     }
     Opts o;
@@ -431,7 +564,8 @@ int main(int argc, char **argv)
     Diag d = {0};
     d.file = o.model;
     PassCtx ctx = {.d = &d, .verify = o.verify, .dump_after = o.dump_after, .dump = stdout,
-                   .max_string_bytes = o.max_string_bytes, .limits = &o.limits};
+                   .max_string_bytes = o.max_string_bytes, .limits = &o.limits,
+                   .quant = o.quant_asked ? &o.quant : NULL};
     if (!strcmp(o.cmd, "compile") || !strcmp(o.cmd, "build")) /* not run: the interpreter */
         cg_target_gemm_tile(o.target, &ctx.gemm_mr, &ctx.gemm_nr);
     Graph *g = drv_prepare(o.model, o.bind, o.n_bind, o.samples, o.n_samples, o.opt_level, &ctx);

@@ -68,7 +68,8 @@ int ir_eval_node(Graph *g, Node *n, Diag *d)
 
 /* Buffers of one interpreter run: constants point at their data, everything
  * else is malloc'ed here and freed at the end. */
-int ir_run(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d)
+int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
+                   IrObserver obs, void *obs_ctx)
 {
     int rc = -1;
     memset(outputs, 0, sizeof *outputs * (size_t)g->n_outputs);
@@ -114,6 +115,9 @@ int ir_run(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d)
         }
         if (call_kernel(n, in, out, d) < 0)
             goto done;
+        for (int i = 0; obs && i < n->n_out; i++)
+            if (n->out[i] && !n->out[i]->dyn)
+                obs(obs_ctx, n->out[i], out[i]);
     }
     for (int i = 0; i < g->n_outputs; i++) {
         const Value *v = g->outputs[i];
@@ -152,4 +156,9 @@ done:
     free(buf);
     free(owned);
     return rc;
+}
+
+int ir_run(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d)
+{
+    return ir_run_observe(g, inputs, outputs, d, NULL, NULL);
 }

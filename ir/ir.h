@@ -403,6 +403,11 @@ int ir_eval_node(Graph *g, Node *n, Diag *d);
 /* Runs the whole graph on the given inputs (graph-input order); fills outputs
  * (malloc'ed data; the caller frees them with rt_tensor_free, even on failure). */
 int ir_run(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d);
+/* ir_run that also shows every value a node computes (but one whose extent
+ * is known only at run time) to obs, right after its node ran: calibration. */
+typedef void (*IrObserver)(void *ctx, const Value *v, const void *data);
+int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
+                   IrObserver obs, void *obs_ctx);
 
 /* ---- binding free dims and inputs (ir/bind.c) ---- */
 typedef struct Binding {

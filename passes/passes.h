@@ -3,6 +3,7 @@
 #define ONNXCC_PASSES_H
 
 #include "ir.h"
+#include "quant.h"
 
 typedef struct PassCtx {
     Diag *d;
@@ -16,6 +17,7 @@ typedef struct PassCtx {
      * when compiling for a target: pass_pack lays constant operands out for
      * it. 0 (onnxcc run, the interpreter: the portable runtime): no packing. */
     int gemm_mr, gemm_nr;
+    const QuantOpts *quant;      /* --quantize and kin; NULL: no quantization asked for */
 } PassCtx;
 
 typedef int (*PassFn)(Graph *g, PassCtx *ctx);
@@ -47,6 +49,15 @@ int pass_recognize(Graph *g, PassCtx *ctx);
 int pass_fuse_chain(Graph *g, PassCtx *ctx);
 /* passes/pack.c */
 int pass_pack(Graph *g, PassCtx *ctx);
+/* passes/ptq.c: static int8 post-training quantization (--quantize int8): the
+ * calibrated graph in QDQ form */
+int pass_quantize(Graph *g, PassCtx *ctx);
+/* passes/quantize_weights.c: weight-only low-bit formats (--quantize-weights) */
+int pass_quantize_weights(Graph *g, PassCtx *ctx);
+/* passes/save_onnx.c: --save-onnx FILE, the graph as the quantization passes left it */
+int pass_save_onnx(Graph *g, PassCtx *ctx);
+/* passes/qdq.c: QuantizeLinear/DequantizeLinear around float ops become integer kernels */
+int pass_qdq(Graph *g, PassCtx *ctx);
 /* passes/plan.c */
 int pass_plan(Graph *g, PassCtx *ctx);
 

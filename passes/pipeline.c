@@ -9,6 +9,10 @@ const PassInfo ir_passes[] = {
     {"noop", pass_noop, "remove Identity, same-type Cast, same-shape Reshape and kin"},
     {"recognize", pass_recognize, "LayerNormalization and Gelu from their decomposed forms"},
     {"fuse", pass_fuse, "fold BatchNormalization into Conv; fuse a residual Add and activation"},
+    {"quantize", pass_quantize, "static int8 quantization from calibration (--quantize int8)"},
+    {"quantize_weights", pass_quantize_weights, "weight-only low-bit formats (--quantize-weights)"},
+    {"save_onnx", pass_save_onnx, "write the quantized graph as ONNX (--save-onnx FILE)"},
+    {"qdq", pass_qdq, "QuantizeLinear/DequantizeLinear around float ops become integer kernels"},
     {"fuse_chain", pass_fuse_chain, "merge float32 elementwise chains into one EwChain pass"},
     {"pack", pass_pack, "lay constant Conv, MatMul and Gemm weights out for the target's GEMM"},
     {"dce", pass_dce, "remove nodes no graph output depends on"},
@@ -18,11 +22,13 @@ const int ir_n_passes = (int)(sizeof ir_passes / sizeof ir_passes[0]);
 
 /* Each pipeline is a list of pass names; "plan" always ends it because the
  * emitters need offsets. -O0 keeps only what code generation requires. */
-static const char *const pipelines[4][12] = {
+static const char *const pipelines[4][16] = {
     {"shape", "plan", NULL},
-    {"shape", "fold", "dce", "plan", NULL},
-    {"shape", "fold", "noop", "recognize", "fuse", "fuse_chain", "pack", "dce", "plan", NULL},
-    {"shape", "fold", "noop", "recognize", "fuse", "fuse_chain", "pack", "dce", "plan", NULL},
+    {"shape", "fold", "quantize", "quantize_weights", "save_onnx", "qdq", "dce", "plan", NULL},
+    {"shape", "fold", "noop", "recognize", "fuse", "quantize", "quantize_weights", "save_onnx",
+     "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
+    {"shape", "fold", "noop", "recognize", "fuse", "quantize", "quantize_weights", "save_onnx",
+     "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
 };
 
 int ir_run_pass(Graph *g, const char *name, PassCtx *ctx)

@@ -1,0 +1,55 @@
+/* quant.h: what the user asked of quantization, and the pieces its passes share (calibration). */
+#ifndef ONNXCC_QUANT_H
+#define ONNXCC_QUANT_H
+
+#include "../ir/ir.h"
+
+/* Static post-training quantization of activations (--quantize int8). */
+typedef enum QuantAct { QA_NONE, QA_INT8 } QuantAct;
+/* How a calibrated activation's range is chosen (--calib-method). */
+typedef enum CalibMethod { CM_MINMAX, CM_PERCENTILE, CM_ENTROPY } CalibMethod;
+/* Weight-only formats (--quantize-weights); their storage is runtime/k_wq.h's. */
+typedef enum QuantWeights {
+    QW_NONE,
+    QW_INT8, QW_INT4, QW_INT3, QW_INT2,  /* group-wise, scale and zero point per group */
+    QW_TERNARY,                          /* {-1,0,+1}·s, 2 bits per weight */
+    QW_TERNARY5,                         /* the same, 5 trits per byte (1.6 bits) */
+    QW_SHERRY,                           /* 3:4 sparse ternary, 1.25 bits */
+    QW_MXINT8, QW_MXFP8, QW_MXFP4,       /* 32 elements per power-of-two (E8M0) scale */
+    QW_NVFP4,                            /* 16 E2M1 elements per E4M3 scale, one float scale */
+} QuantWeights;
+/* How weight-only codes are chosen (--method). */
+typedef enum QuantMethod { QM_RTN, QM_GPTQ, QM_DECOUPLEQ } QuantMethod;
+
+#define QUANT_MAX_PATTERNS 32
+
+typedef struct QuantOpts {
+    QuantAct act;
+    CalibMethod calib_method;
+    double percentile;           /* CM_PERCENTILE: the share of |x| kept, e.g. 99.99 */
+    QuantWeights weights;
+    QuantMethod method;
+    int group;                   /* weights per scale along the reduction axis; 0: the
+                                    format's own (32 for integers and MX, 16 for NVFP4) */
+    const char *calib_dir;       /* --calibrate DIR; NULL: none */
+    int max_samples;             /* --calib-samples N; 0: every sample in calib_dir */
+    const char *keep_float[QUANT_MAX_PATTERNS]; /* --keep-float PATTERN (fnmatch on node names) */
+    int n_keep_float;
+    int report;                  /* --quant-report: per-layer error against float, on stderr */
+    const char *save_onnx;       /* --save-onnx FILE: the quantized graph as ONNX (QDQ form) */
+} QuantOpts;
+
+/* 1 if a node of this name stays in float (a --keep-float pattern matches it). */
+int quant_keep_float(const QuantOpts *q, const char *node_name);
+
+/* ---- calibration (passes/calib.c) ----
+ * Runs g in the interpreter once per sample of q->calib_dir and shows every
+ * value a node computes to the observer. A sample is either a folder holding
+ * input_0.pb, input_1.pb... (.npy too), as ONNX's test data sets are laid
+ * out, or, for a model with one input, a single tensor file. Samples are
+ * taken in name order, at most q->max_samples of them. */
+typedef IrObserver CalibObserver;
+/* The number of samples run (> 0), or -1 with a diagnostic. */
+int calib_run(Graph *g, const QuantOpts *q, CalibObserver fn, void *ctx, Diag *d);
+
+#endif
