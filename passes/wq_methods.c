@@ -269,35 +269,61 @@ static void rtn(const float *w, Codes *c)
 /* In-place lower Cholesky factor of the k x k row-major a (the lower
  * triangle is read and written). Blocked by panels of NB columns: each
  * panel first takes the update of every factored column (the bulk of the
- * k^3/6 multiply-adds, as contiguous row segments against a transposed
- * copy of the panel's rows), then is factored on its own. 0, or -1 when a
- * pivot is not positive. */
+ * k^3/6 multiply-adds: pairs of rows against a packed copy of the panel's
+ * rows, 8 columns at a time so the sums stay in registers), then is
+ * factored on its own. 0, or -1 when a pivot is not positive. */
 enum { CHOL_NB = 64, CHOL_PC = 256 };
+
+/* Two doubles (GCC and Clang vector extension): the compiler's own vector
+ * code for this 2 x 8 tile was scalar shuffles; spelled out it is 8
+ * accumulators in registers on any target with 16 of them. */
+typedef double V2d __attribute__((vector_size(16)));
+
+/* a[i][j0 + jb .. + 8] -= row i . packed panel columns, for rows i and i2. */
+static void chol_update8(double *a, int64_t k, int64_t i, int64_t i2, int64_t j0, int64_t jb,
+                         const double *t, int64_t p0, int64_t p1, int64_t lim, int64_t lim2)
+{
+    V2d s0[4] = {{0}}, s1[4] = {{0}};
+    const double *x0 = a + i * k, *x1 = a + i2 * k;
+    for (int64_t p = p0; p < p1; p++) {
+        V2d tp[4], v0 = {x0[p], x0[p]}, v1 = {x1[p], x1[p]};
+        memcpy(tp, t + (p - p0) * 8, sizeof tp);
+        for (int u = 0; u < 4; u++) {
+            s0[u] += v0 * tp[u];
+            s1[u] += v1 * tp[u];
+        }
+    }
+    double r0[8], r1[8];
+    memcpy(r0, s0, sizeof r0);
+    memcpy(r1, s1, sizeof r1);
+    for (int u = 0; u < 8 && jb + u < lim; u++)
+        a[i * k + j0 + jb + u] -= r0[u];
+    if (i2 != i)
+        for (int u = 0; u < 8 && jb + u < lim2; u++)
+            a[i2 * k + j0 + jb + u] -= r1[u];
+}
 
 static int cholesky(double *a, int64_t k)
 {
-    double *t = malloc(sizeof(double) * CHOL_NB * CHOL_PC);
+    double *t = calloc(CHOL_NB * CHOL_PC, sizeof(double));
     if (!t)
         return -1;
     for (int64_t j0 = 0; j0 < k; j0 += CHOL_NB) {
         int64_t j1 = j0 + CHOL_NB < k ? j0 + CHOL_NB : k, nb = j1 - j0;
         for (int64_t p0 = 0; p0 < j0; p0 += CHOL_PC) {
-            int64_t p1 = p0 + CHOL_PC < j0 ? p0 + CHOL_PC : j0;
-            for (int64_t p = p0; p < p1; p++)
-                for (int64_t jj = 0; jj < nb; jj++)
-                    t[(p - p0) * CHOL_NB + jj] = a[(j0 + jj) * k + p];
-            for (int64_t i = j0; i < k; i++) {
-                double acc[CHOL_NB] = {0};
-                const double *ai = a + i * k;
-                for (int64_t p = p0; p < p1; p++) {
-                    double x = ai[p];
-                    const double *tp = t + (p - p0) * CHOL_NB;
-                    for (int jj = 0; jj < CHOL_NB; jj++)
-                        acc[jj] += x * tp[jj];
-                }
-                int64_t jm = i - j0 + 1 < nb ? i - j0 + 1 : nb;
-                for (int64_t jj = 0; jj < jm; jj++)
-                    a[i * k + j0 + jj] -= acc[jj];
+            int64_t p1 = p0 + CHOL_PC < j0 ? p0 + CHOL_PC : j0, pc = p1 - p0;
+            /* t: for each 8 panel rows, pc x 8 (rows past j1 as zeros) */
+            for (int64_t jb = 0; jb < nb; jb += 8)
+                for (int64_t p = p0; p < p1; p++)
+                    for (int u = 0; u < 8; u++)
+                        t[jb * pc + (p - p0) * 8 + u] =
+                            jb + u < nb ? a[(j0 + jb + u) * k + p] : 0.0;
+            for (int64_t i = j0; i < k; i += 2) {
+                int64_t i2 = i + 1 < k ? i + 1 : i;
+                int64_t lim = i - j0 + 1 < nb ? i - j0 + 1 : nb;
+                int64_t lim2 = i2 - j0 + 1 < nb ? i2 - j0 + 1 : nb;
+                for (int64_t jb = 0; jb < lim2; jb += 8)
+                    chol_update8(a, k, i, i2, j0, jb, t + jb * pc, p0, p1, lim, lim2);
             }
         }
         for (int64_t j = j0; j < j1; j++) {
@@ -396,10 +422,9 @@ static int factor_new(const WqHessian *hs, Factor *f)
 
 /* Columns are quantized in order within blocks of GPTQ_B (a multiple of the
  * group); an error is spread at once over its own block and, lazily, over
- * the later columns when the block ends, as one matrix product (GPTQ's
- * "lazy batch updates"). Rows are independent, so they go GPTQ_R at a time
- * and share the loads of L. */
-enum { GPTQ_B = 128, GPTQ_R = 8, GPTQ_COLS = 512 };
+ * the later columns when the block ends, as one matrix product for every
+ * row (GPTQ's "lazy batch updates"), through the runtime's GEMM. */
+enum { GPTQ_B = 128 };
 
 typedef struct Gptq {
     const float *w;              /* n * k, dead inputs zeroed */
@@ -408,86 +433,67 @@ typedef struct Gptq {
     Codes *c;
 } Gptq;
 
-/* Rows r0..r1 (at most GPTQ_R). c holds GPTQ_R * k running sums
- * c_m = sum_{i<m} L_mi e_i, e holds GPTQ_R * block errors, u a group. */
-static void gptq_rows(const Gptq *g, int64_t r0, int64_t r1, float *cs, float *es, float *u,
-                      float *eu)
+/* Columns i1..i2 of row r. cr holds the row's running sums
+ * c_m = sum_{i<m} L_mi e_i, er the block's errors, u and eu a group. */
+static void gptq_block_row(const Gptq *g, int64_t r, int64_t i1, int64_t i2, float *cr,
+                           float *er, float *u, float *eu)
 {
     Codes *c = g->c;
-    int64_t k = c->k, group = c->group, nr = r1 - r0;
-    int64_t bw = group >= GPTQ_B ? group : group * (GPTQ_B / group);
-    const float *lt = g->f->lt;
-    memset(cs, 0, sizeof(float) * (size_t)(nr * k));
-    for (int64_t i1 = 0; i1 < k; i1 += bw) {
-        int64_t i2 = i1 + bw < k ? i1 + bw : k;
-        for (int64_t j = i1; j < i2; j++) {
-            const float *lj = lt + j * k;
-            if (j % group == 0 && !g->fixed) {
-                /* GPTQ sets a group's scale from its weights as compensated so
-                 * far: the least-error continuous values given the columns
-                 * already quantized, by forward substitution in L */
-                int64_t je = j + group < k ? j + group : k;
-                for (int64_t r = 0; r < nr; r++) {
-                    const float *wr = g->w + (r0 + r) * k, *cr = cs + r * k;
-                    for (int64_t m = j; m < je; m++) {
-                        float acc = cr[m];
-                        for (int64_t p = j; p < m; p++)
-                            acc += lt[p * k + m] * eu[p - j];
-                        eu[m - j] = -acc / lt[m * k + m];
-                        u[m - j] = wr[m] - eu[m - j];
-                    }
-                    int64_t gi = (r0 + r) * c->ng + j / group;
-                    int z;
-                    group_params(c->fmt, u, je - j, c->ts, &c->scale[gi], &z);
-                    if (c->zero)
-                        c->zero[gi] = (uint8_t)z;
-                }
+    int64_t k = c->k, group = c->group;
+    const float *lt = g->f->lt, *wr = g->w + r * k;
+    for (int64_t j = i1; j < i2; j++) {
+        const float *lj = lt + j * k;
+        int64_t gi = r * c->ng + j / group;
+        if (j % group == 0 && !g->fixed) {
+            /* GPTQ sets a group's scale from its weights as compensated so
+             * far: the least-error continuous values given the columns
+             * already quantized, by forward substitution in L */
+            int64_t je = j + group < k ? j + group : k;
+            for (int64_t m = j; m < je; m++) {
+                float acc = cr[m];
+                for (int64_t p = j; p < m; p++)
+                    acc += lt[p * k + m] * eu[p - j];
+                eu[m - j] = -acc / lt[m * k + m];
+                u[m - j] = wr[m] - eu[m - j];
             }
-            for (int64_t r = 0; r < nr; r++) {
-                int64_t row = r0 + r, gi = row * c->ng + j / group;
-                float s = c->scale[gi], x;
-                int z = c->zero ? c->zero[gi] : 0;
-                float *cr = cs + r * k, wj = g->w[row * k + j];
-                x = wj + cr[j] / lj[j];
-                int q = quant_one(c->fmt, x, s, z, c->ts);
-                c->code[row * k + j] = (int16_t)q;
-                float err = wj - deq_one(c->fmt, q, s, z, c->ts);
-                es[r * bw + (j - i1)] = err;
-                for (int64_t m = j + 1; m < i2; m++)
-                    cr[m] += lj[m] * err;
-            }
+            int z;
+            group_params(c->fmt, u, je - j, c->ts, &c->scale[gi], &z);
+            if (c->zero)
+                c->zero[gi] = (uint8_t)z;
         }
-        for (int64_t m0 = i2; m0 < k; m0 += GPTQ_COLS) {
-            int64_t m1 = m0 + GPTQ_COLS < k ? m0 + GPTQ_COLS : k;
-            for (int64_t i = i1; i < i2; i++) {
-                const float *li = lt + i * k;
-                for (int64_t r = 0; r < nr; r++) {
-                    float e = es[r * bw + (i - i1)], *cr = cs + r * k;
-                    if (e == 0)
-                        continue;
-                    for (int64_t m = m0; m < m1; m++)
-                        cr[m] += e * li[m];
-                }
-            }
-        }
+        float s = c->scale[gi];
+        int z = c->zero ? c->zero[gi] : 0;
+        int q = quant_one(c->fmt, wr[j] + cr[j] / lj[j], s, z, c->ts);
+        c->code[r * k + j] = (int16_t)q;
+        float err = wr[j] - deq_one(c->fmt, q, s, z, c->ts);
+        er[j - i1] = err;
+        for (int64_t m = j + 1; m < i2; m++)
+            cr[m] += lj[m] * err;
     }
 }
 
 static int gptq(const Gptq *g)
 {
-    int64_t k = g->c->k, bw = g->c->group >= GPTQ_B ? g->c->group : GPTQ_B;
-    float *cs = malloc(sizeof(float) * (size_t)(GPTQ_R * k));
-    float *es = malloc(sizeof(float) * (size_t)(GPTQ_R * (bw + g->c->group)));
-    float *u = malloc(sizeof(float) * (size_t)g->c->group * 2);
+    Codes *c = g->c;
+    int64_t n = c->n, k = c->k, group = c->group;
+    int64_t bw = group >= GPTQ_B ? group : group * (GPTQ_B / group);
+    float *cs = calloc((size_t)(n * k), sizeof(float));
+    float *es = malloc(sizeof(float) * (size_t)(n * bw));
+    float *u = malloc(sizeof(float) * (size_t)group * 2);
     if (!cs || !es || !u) {
         free(cs);
         free(es);
         free(u);
         return -1;
     }
-    for (int64_t r0 = 0; r0 < g->c->n; r0 += GPTQ_R)
-        gptq_rows(g, r0, r0 + GPTQ_R < g->c->n ? r0 + GPTQ_R : g->c->n, cs, es, u,
-                  u + g->c->group);
+    for (int64_t i1 = 0; i1 < k; i1 += bw) {
+        int64_t i2 = i1 + bw < k ? i1 + bw : k;
+        for (int64_t r = 0; r < n; r++)
+            gptq_block_row(g, r, i1, i2, cs + r * k, es + r * bw, u, u + group);
+        if (i2 < k)
+            rt_sgemm(0, 0, n, k - i2, i2 - i1, 1.0f, es, bw, g->f->lt + i1 * k + i2, k, 1.0f,
+                     cs + i2, k);
+    }
     free(cs);
     free(es);
     free(u);
