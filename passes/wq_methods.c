@@ -504,7 +504,7 @@ static int gptq(const Gptq *g)
 
 /* Alternations of decoupleQ (Guo et al. 2024): each re-fits every row's
  * scales and zeros to its codes, then re-chooses the codes. */
-enum { DQ_ITERS = 4 };
+enum { DQ_ITERS = 3 };
 
 /* Solves the m x m symmetric positive semi-definite system a x = b (b
  * becomes x, a is destroyed). A ridge of 1e-9 of the mean diagonal keeps a
@@ -543,46 +543,60 @@ static int solve_spd(double *a, double *b, int64_t m)
 typedef struct Dq {
     const Codes *c;
     int64_t G;                   /* groups per row */
-    const float *hf;             /* k * k: H in float */
     const double *att;           /* G * G, the same for every row */
-    double *ass, *ats, *bs, *bt; /* one row's, as above */
+    double *ass, *ats, *bs, *bt; /* the current row's, as above */
     double *sys, *rhs;           /* (2G)^2 and 2G: the normal equations */
     double *zs;                  /* G: zero points as doubles */
-    float *q, *v;                /* k: the row's code values, one product H q_h */
 } Dq;
 
-static void dq_stats(Dq *d, int64_t r, const float *hw)
+/* nr rows from r0: ass and ats (nr * G * G each) for their codes. Ass is
+ * symmetric: for each group h, the product of every row's q_h with the
+ * rows of H from column h on, (nr x g) by (g x (k - h0)) through the
+ * runtime's GEMM, gives Ass[g][h] for g >= h. Ats[g][h] = q_hᵀ (H 1_g)_h
+ * comes from sh (k x G: the sums of H's rows over each group), shared by
+ * every row. q and v: nr * k. */
+static void dq_tile_stats(const Codes *c, const float *hf, const double *sh, int64_t r0,
+                          int64_t nr, double *ass, double *ats, float *q, float *v)
 {
-    const Codes *c = d->c;
-    int64_t k = c->k, G = d->G, gs = c->group;
-    for (int64_t i = 0; i < k; i++)
-        d->q[i] = (float)c->code[r * k + i];
+    int64_t k = c->k, G = c->ng, gs = c->group;
+    for (int64_t i = 0; i < nr * k; i++)
+        q[i] = (float)c->code[r0 * k + i];
     for (int64_t h = 0; h < G; h++) {
         int64_t h0 = h * gs, h1 = h0 + gs < k ? h0 + gs : k;
-        memset(d->v, 0, sizeof(float) * (size_t)k);
-        for (int64_t j = h0; j < h1; j++) {
-            float qj = d->q[j];
-            const float *hj = d->hf + j * k;
-            if (qj != 0)
-                for (int64_t i = 0; i < k; i++)
-                    d->v[i] += qj * hj[i];
-        }
-        for (int64_t g = 0; g < G; g++) {
-            int64_t g0 = g * gs, g1 = g0 + gs < k ? g0 + gs : k;
-            double sq = 0, s1 = 0;
-            for (int64_t i = g0; i < g1; i++) {
-                sq += (double)d->q[i] * d->v[i];
-                s1 += d->v[i];
+        rt_sgemm(0, 0, nr, k - h0, h1 - h0, 1.0f, q + h0, k, hf + h0 * k + h0, k, 0.0f, v, k);
+        for (int64_t r = 0; r < nr; r++) {
+            const float *qr = q + r * k, *vr = v + r * k - h0;
+            double *ar = ass + r * G * G;
+            for (int64_t g = h; g < G; g++) {
+                int64_t g0 = g * gs, g1 = g0 + gs < k ? g0 + gs : k;
+                double sq = 0;
+                for (int64_t i = g0; i < g1; i++)
+                    sq += (double)qr[i] * vr[i];
+                ar[g * G + h] = ar[h * G + g] = sq;
             }
-            d->ass[g * G + h] = sq;
-            d->ats[g * G + h] = s1;
+            double *tr = ats + r * G * G;
+            for (int64_t g = 0; g < G; g++)
+                tr[g * G + h] = 0;
+            for (int64_t j = h0; j < h1; j++) {
+                double qj = qr[j];
+                if (qj != 0)
+                    for (int64_t g = 0; g < G; g++)
+                        tr[g * G + h] += qj * sh[j * G + g];
+            }
         }
     }
-    for (int64_t g = 0; g < G; g++) {
+}
+
+/* The linear part for row r: bs[g] = q_gᵀ (H w)_g, bt[g] = 1_gᵀ (H w)_g. */
+static void dq_linear(Dq *d, int64_t r, const float *hw)
+{
+    const Codes *c = d->c;
+    int64_t k = c->k, gs = c->group;
+    for (int64_t g = 0; g < d->G; g++) {
         int64_t g0 = g * gs, g1 = g0 + gs < k ? g0 + gs : k;
         double sq = 0, s1 = 0;
         for (int64_t i = g0; i < g1; i++) {
-            sq += (double)d->q[i] * hw[i];
+            sq += (double)c->code[r * k + i] * hw[i];
             s1 += hw[i];
         }
         d->bs[g] = sq;
@@ -665,64 +679,74 @@ static void copy_row(Codes *dst, const Codes *src, int64_t r)
  * exact least-squares scales and zeros given the codes (dq_fit) and (a)
  * the codes given scales and zeros (a GPTQ sweep with them fixed, which
  * keeps every code in the box [0, 2^b-1]); each row keeps its best iterate
- * by the H-weighted error. c holds GPTQ's codes on entry. */
+ * by the H-weighted error. c holds GPTQ's codes on entry. Rows go DQ_ROWS
+ * at a time through the statistics. */
+enum { DQ_ROWS = 32 };
+
 static int decoupleq(const float *w, const Factor *f, Codes *c)
 {
     int64_t n = c->n, k = c->k, G = c->ng, gs = c->group;
     Codes best;
     if (codes_alloc(&best, c->fmt, n, k, c->group))
         return -1;
+    size_t tile = (size_t)(DQ_ROWS * G * G);
     float *hf = malloc(sizeof(float) * (size_t)(k * k));
-    float *hw = malloc(sizeof(float) * (size_t)k);
+    float *hw = malloc(sizeof(float) * (size_t)(n * k));
+    float *q = malloc(sizeof(float) * (size_t)(DQ_ROWS * k));
+    float *v = malloc(sizeof(float) * (size_t)(DQ_ROWS * k));
     double *att = calloc((size_t)(G * G), sizeof(double));
+    double *sh = calloc((size_t)(k * G), sizeof(double));
+    double *ass = malloc(sizeof(double) * tile), *ats = malloc(sizeof(double) * tile);
     double *berr = malloc(sizeof(double) * (size_t)n);
     float *snew = malloc(sizeof(float) * (size_t)G);
     uint8_t *znew = malloc((size_t)G);
-    Dq d = {c, G, hf, att, malloc(sizeof(double) * (size_t)(G * G)),
-            malloc(sizeof(double) * (size_t)(G * G)), malloc(sizeof(double) * (size_t)G),
+    Dq d = {c, G, att, NULL, NULL, malloc(sizeof(double) * (size_t)G),
             malloc(sizeof(double) * (size_t)G), malloc(sizeof(double) * (size_t)(4 * G * G)),
-            malloc(sizeof(double) * (size_t)(2 * G)), malloc(sizeof(double) * (size_t)G),
-            malloc(sizeof(float) * (size_t)k), malloc(sizeof(float) * (size_t)k)};
+            malloc(sizeof(double) * (size_t)(2 * G)), malloc(sizeof(double) * (size_t)G)};
     int rc = -1;
-    if (!hf || !hw || !att || !berr || !snew || !znew || !d.ass || !d.ats || !d.bs || !d.bt ||
-        !d.sys || !d.rhs || !d.zs || !d.q || !d.v)
+    if (!hf || !hw || !q || !v || !att || !sh || !ass || !ats || !berr || !snew || !znew || !d.bs ||
+        !d.bt || !d.sys || !d.rhs || !d.zs)
         goto out;
     for (int64_t i = 0; i < k * k; i++)
         hf[i] = (float)f->h[i];
     for (int64_t i = 0; i < k; i++)
         for (int64_t j = 0; j < k; j++)
-            att[(i / gs) * G + j / gs] += f->h[i * k + j];
+            sh[i * G + j / gs] += f->h[i * k + j];
+    for (int64_t i = 0; i < k; i++)
+        for (int64_t g = 0; g < G; g++)
+            att[(i / gs) * G + g] += sh[i * G + g];
+    rt_sgemm(0, 0, n, k, k, 1.0f, w, k, hf, k, 0.0f, hw, k); /* (H w)ᵀ for every row */
     for (int64_t r = 0; r < n; r++)
         berr[r] = INFINITY;
     Gptq g = {w, f, 1, c};
     for (int it = 0; it <= DQ_ITERS; it++) {
-        for (int64_t r = 0; r < n; r++) {
-            const float *wr = w + r * k;
-            memset(hw, 0, sizeof(float) * (size_t)k);
-            for (int64_t j = 0; j < k; j++)
-                if (wr[j] != 0)
-                    for (int64_t i = 0; i < k; i++)
-                        hw[i] += wr[j] * hf[j * k + i];
-            dq_stats(&d, r, hw);
-            for (int64_t gi = 0; gi < G; gi++)
-                d.zs[gi] = c->zero[r * G + gi];
-            double e = dq_error(&d, c->scale + r * G);
-            if (e < berr[r]) {
-                berr[r] = e;
-                copy_row(&best, c, r);
-            }
-            if (it == DQ_ITERS)
-                continue;
-            memcpy(znew, c->zero + r * G, (size_t)G);
-            if (dq_fit(&d, snew, znew))
-                continue;
-            double en = dq_error(&d, snew);
-            if (en < e) {
-                memcpy(c->scale + r * G, snew, sizeof(float) * (size_t)G);
-                memcpy(c->zero + r * G, znew, (size_t)G);
-                if (en < berr[r]) {
-                    berr[r] = en;
+        for (int64_t r0 = 0; r0 < n; r0 += DQ_ROWS) {
+            int64_t nr = r0 + DQ_ROWS < n ? DQ_ROWS : n - r0;
+            dq_tile_stats(c, hf, sh, r0, nr, ass, ats, q, v);
+            for (int64_t r = r0; r < r0 + nr; r++) {
+                d.ass = ass + (r - r0) * G * G;
+                d.ats = ats + (r - r0) * G * G;
+                dq_linear(&d, r, hw + r * k);
+                for (int64_t gi = 0; gi < G; gi++)
+                    d.zs[gi] = c->zero[r * G + gi];
+                double e = dq_error(&d, c->scale + r * G);
+                if (e < berr[r]) {
+                    berr[r] = e;
                     copy_row(&best, c, r);
+                }
+                if (it == DQ_ITERS)
+                    continue;
+                memcpy(znew, c->zero + r * G, (size_t)G);
+                if (dq_fit(&d, snew, znew))
+                    continue;
+                double en = dq_error(&d, snew);
+                if (en < e) {
+                    memcpy(c->scale + r * G, snew, sizeof(float) * (size_t)G);
+                    memcpy(c->zero + r * G, znew, (size_t)G);
+                    if (en < berr[r]) {
+                        berr[r] = en;
+                        copy_row(&best, c, r);
+                    }
                 }
             }
         }
@@ -736,19 +760,20 @@ out:
     codes_free(&best);
     free(hf);
     free(hw);
+    free(q);
+    free(v);
     free(att);
+    free(sh);
+    free(ass);
+    free(ats);
     free(berr);
     free(snew);
     free(znew);
-    free(d.ass);
-    free(d.ats);
     free(d.bs);
     free(d.bt);
     free(d.sys);
     free(d.rhs);
     free(d.zs);
-    free(d.q);
-    free(d.v);
     return rc;
 }
 
