@@ -19,21 +19,33 @@ WqHessian *wq_hessian_new(int64_t k)
     return h;
 }
 
-/* Four vectors at a time so each row of H is loaded once per four rank-one
- * updates; the upper triangle is accumulated and mirrored at the end, so H
- * stays the full symmetric matrix the header promises. */
+/* Batches of rows go through the runtime's GEMM (xᵀ x of up to
+ * HESS_ROWS rows summed in float, then added to the double H); a few rows,
+ * or no memory for the product, take the rank-one updates, four vectors at
+ * a time so each row of H is loaded once per four. The upper triangle is
+ * accumulated and mirrored, so H stays the full symmetric matrix. */
+enum { HESS_ROWS = 256, HESS_GEMM_MIN = 16 };
+
 void wq_hessian_add(WqHessian *h, const float *x, int64_t rows)
 {
     int64_t k = h->k;
-    for (int64_t r = 0; r < rows; r += 4) {
+    float *t = rows >= HESS_GEMM_MIN ? malloc(sizeof(float) * (size_t)(k * k)) : NULL;
+    for (int64_t r = 0; t && r < rows; r += HESS_ROWS) {
+        int64_t nr = rows - r < HESS_ROWS ? rows - r : HESS_ROWS;
+        rt_sgemm(1, 0, k, k, nr, 1.0f, x + r * k, k, x + r * k, k, 0.0f, t, k);
+        for (int64_t i = 0; i < k; i++)
+            for (int64_t j = i; j < k; j++)
+                h->h[i * k + j] += t[i * k + j];
+    }
+    for (int64_t r = 0; !t && r < rows; r += 4) {
         const float *v[4];
         int nv = rows - r < 4 ? (int)(rows - r) : 4;
-        for (int t = 0; t < 4; t++)
-            v[t] = x + (r + (t < nv ? t : 0)) * k;
+        for (int q = 0; q < 4; q++)
+            v[q] = x + (r + (q < nv ? q : 0)) * k;
         for (int64_t i = 0; i < k; i++) {
             double a[4];
-            for (int t = 0; t < 4; t++)
-                a[t] = t < nv ? v[t][i] : 0.0;
+            for (int q = 0; q < 4; q++)
+                a[q] = q < nv ? v[q][i] : 0.0;
             if (a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == 0)
                 continue;
             double *hi = h->h + i * k;
@@ -41,6 +53,7 @@ void wq_hessian_add(WqHessian *h, const float *x, int64_t rows)
                 hi[j] += a[0] * v[0][j] + a[1] * v[1][j] + a[2] * v[2][j] + a[3] * v[3][j];
         }
     }
+    free(t);
     for (int64_t i = 0; i < k; i++)
         for (int64_t j = 0; j < i; j++)
             h->h[i * k + j] = h->h[j * k + i];

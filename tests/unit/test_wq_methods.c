@@ -280,15 +280,16 @@ static void test_nvfp4(void)
     free(wd);
 }
 
-/* H from wq_hessian_add against the plain sum of x xᵀ (7 rows: not a
- * multiple of the 4 it takes at a time). */
+/* H from wq_hessian_add against the plain sum of x xᵀ: 3 rows then 4 (the
+ * rank-one path), then 300 (the GEMM path, more rows than one batch). */
 static void test_hessian(void)
 {
-    int64_t k = 9, rows = 7;
+    int64_t k = 9, rows = 307;
     float *x = randw(rows, k, 1);
     WqHessian *h = wq_hessian_new(k);
     wq_hessian_add(h, x, 3);
-    wq_hessian_add(h, x + 3 * k, rows - 3);
+    wq_hessian_add(h, x + 3 * k, 4);
+    wq_hessian_add(h, x + 7 * k, rows - 7);
     CHECK(rows, h->rows);
     double worst = 0;
     for (int64_t i = 0; i < k; i++)
@@ -296,9 +297,9 @@ static void test_hessian(void)
             double s = 0;
             for (int64_t r = 0; r < rows; r++)
                 s += (double)x[r * k + i] * x[r * k + j];
-            worst = fmax(worst, fabs(s - h->h[i * k + j]));
+            worst = fmax(worst, fabs(s - h->h[i * k + j]) / (1 + fabs(s)));
         }
-    CHECK_NEAR(0, worst, 1e-12);
+    CHECK_NEAR(0, worst, 1e-5); /* the GEMM sums batches in float */
     wq_hessian_free(h);
     free(x);
 }
@@ -538,6 +539,43 @@ static void test_method_order(void)
     free(x);
 }
 
+/* GPTQ in every element-wise format lowers the output error below
+ * round-to-nearest's on correlated inputs, and keeps the format's rules
+ * (MX scales powers of two, NVFP4's block scales E4M3 numbers). */
+static void test_gptq_formats(void)
+{
+    int64_t n = 32, k = 128, rows = 256;
+    float *w = randw(n, k, 1), *x = correlated_x(rows, k, 4, 0);
+    WqHessian *h = wq_hessian_new(k);
+    wq_hessian_add(h, x, rows);
+    int fmts[7] = {RT_WQ_INT8, RT_WQ_INT3, RT_WQ_TERNARY5, RT_WQ_MXINT8, RT_WQ_MXFP8,
+                   RT_WQ_MXFP4, RT_WQ_NVFP4};
+    for (int f = 0; f < 7; f++) {
+        RtWqCodes c;
+        double r = method_error(w, n, k, fmts[f], QM_RTN, NULL, x, rows, NULL);
+        double g = method_error(w, n, k, fmts[f], QM_GPTQ, h, x, rows, &c);
+        printf("format %d: rtn %.4g gptq %.4g\n", fmts[f], r, g);
+        CHECK_TRUE(g < 0.8 * r);
+        int bad = 0;
+        for (int64_t i = 0; i < n * ((k + c.group - 1) / c.group); i++) {
+            int e;
+            if (fmts[f] >= RT_WQ_MXINT8 && fmts[f] <= RT_WQ_MXFP4)
+                bad += frexpf(c.scale[i], &e) != 0.5f;
+            if (fmts[f] == RT_WQ_NVFP4) {
+                int ok = 0;
+                for (int q = 0; q < 0x7f; q++)
+                    ok |= e4m3(q) == c.scale[i];
+                bad += !ok;
+            }
+        }
+        CHECK(0, bad);
+        wq_codes_free(&c);
+    }
+    wq_hessian_free(h);
+    free(w);
+    free(x);
+}
+
 /* What the methods refuse, with a diagnostic. */
 static void test_refusals(void)
 {
@@ -567,6 +605,7 @@ int main(void)
     test_gptq_diagonal();
     test_gptq_reference();
     test_method_order();
+    test_gptq_formats();
     test_refusals();
     return CHECK_DONE();
 }
