@@ -729,8 +729,10 @@ static int decoupleq(const float *w, const Factor *f, Codes *c)
         for (int64_t g = 0; g < G; g++)
             att[(i / gs) * G + g] += sh[i * G + g];
     rt_sgemm(0, 0, n, k, k, 1.0f, w, k, hf, k, 0.0f, hw, k); /* (H w)ᵀ for every row */
-    for (int64_t r = 0; r < n; r++)
+    for (int64_t r = 0; r < n; r++) {
         berr[r] = INFINITY;
+        copy_row(&best, c, r); /* a row whose error is not a number keeps GPTQ's codes */
+    }
     Gptq g = {w, f, 1, c};
     for (int it = 0; it <= DQ_ITERS; it++) {
         for (int64_t r0 = 0; r0 < n; r0 += DQ_ROWS) {

@@ -466,18 +466,19 @@ static void gptq_reference(const float *w0, int64_t n, int64_t k, int bits, int 
 
 /* GPTQ against the textbook version: the same reconstruction but for rare
  * rounding ties (a code that differs by one changes the rest of its row),
- * and the same output error within 2%. */
-static void test_gptq_reference(void)
+ * and the same output error within 2%. Groups of 16 in 80 inputs, and of
+ * 32 in 100 (a short last group, blocks of 128 not full). */
+static void gptq_vs_textbook(int64_t k, int fmt, int bits, int group)
 {
-    int64_t n = 8, k = 80, rows = 200;
+    int64_t n = 8, rows = 200;
     float *w = randw(n, k, 1), *x = correlated_x(rows, k, 3, 0);
     WqHessian *h = wq_hessian_new(k);
     wq_hessian_add(h, x, rows);
     float *ref = malloc(sizeof(float) * (size_t)(n * k)), *got = malloc(sizeof(float) * (size_t)(n * k));
-    gptq_reference(w, n, k, 3, 16, h, ref);
+    gptq_reference(w, n, k, bits, group, h, ref);
     RtWqCodes c;
     Diag d = {0};
-    CHECK(0, wq_quantize(w, n, k, RT_WQ_INT3, 16, QM_GPTQ, h, &c, &d));
+    CHECK(0, wq_quantize(w, n, k, fmt, group, QM_GPTQ, h, &c, &d));
     wq_dequant(&c, got);
     int same_rows = 0;
     for (int64_t r = 0; r < n; r++) {
@@ -487,8 +488,8 @@ static void test_gptq_reference(void)
         same_rows += same;
     }
     double er = out_error(w, ref, n, k, x, rows), eg = out_error(w, got, n, k, x, rows);
-    printf("gptq vs textbook: %d of %lld rows identical, output error %.4g vs %.4g\n", same_rows,
-           (long long)n, eg, er);
+    printf("gptq vs textbook (k=%lld, %d bits, group %d): %d of %lld rows identical, "
+           "output error %.4g vs %.4g\n", (long long)k, bits, group, same_rows, (long long)n, eg, er);
     CHECK_TRUE(same_rows >= n - 1);
     CHECK_TRUE(eg <= er * 1.02 && er <= eg * 1.02);
     wq_codes_free(&c);
@@ -497,6 +498,13 @@ static void test_gptq_reference(void)
     free(x);
     free(ref);
     free(got);
+}
+
+static void test_gptq_reference(void)
+{
+    gptq_vs_textbook(80, RT_WQ_INT3, 3, 16);
+    gptq_vs_textbook(100, RT_WQ_INT4, 4, 32);
+    gptq_vs_textbook(300, RT_WQ_INT2, 2, 256); /* a group wider than a block */
 }
 
 /* The headline comparison on a layer whose inputs have a few strong
