@@ -433,6 +433,30 @@ static int factor_new(const WqHessian *hs, Factor *f)
 
 /* ---- GPTQ-style error compensation ---- */
 
+/* Sherry under GPTQ: a group's zeros go where its compensated values u are
+ * smallest in each 4 (zm[i] = 1), its scale is their mean kept |u|; the
+ * later compensation then only chooses the kept weights' signs. */
+static void sherry_group(const float *u, int64_t m, unsigned char *zm, float *s)
+{
+    double sum = 0;
+    int64_t kept = 0;
+    for (int64_t b = 0; b < m; b += 4) {
+        int64_t e = b + 4 < m ? b + 4 : m, lo = b;
+        for (int64_t i = b; i < e; i++) {
+            zm[i] = 0;
+            if (fabsf(u[i]) < fabsf(u[lo]))
+                lo = i;
+        }
+        zm[lo] = 1;
+        for (int64_t i = b; i < e; i++)
+            if (i != lo) {
+                sum += fabsf(u[i]);
+                kept++;
+            }
+    }
+    *s = kept ? (float)(sum / kept) : 0;
+}
+
 /* Columns are quantized in order within blocks of GPTQ_B (a multiple of the
  * group); an error is spread at once over its own block and, lazily, over
  * the later columns when the block ends, as one matrix product for every
@@ -449,7 +473,7 @@ typedef struct Gptq {
 /* Columns i1..i2 of row r. cr holds the row's running sums
  * c_m = sum_{i<m} L_mi e_i, er the block's errors, u and eu a group. */
 static void gptq_block_row(const Gptq *g, int64_t r, int64_t i1, int64_t i2, float *cr,
-                           float *er, float *u, float *eu)
+                           float *er, float *u, float *eu, unsigned char *zm)
 {
     Codes *c = g->c;
     int64_t k = c->k, group = c->group;
@@ -470,13 +494,17 @@ static void gptq_block_row(const Gptq *g, int64_t r, int64_t i1, int64_t i2, flo
                 u[m - j] = wr[m] - eu[m - j];
             }
             int z;
-            group_params(c->fmt, u, je - j, c->ts, &c->scale[gi], &z);
+            if (c->fmt == RT_WQ_SHERRY)
+                sherry_group(u, je - j, zm, &c->scale[gi]);
+            else
+                group_params(c->fmt, u, je - j, c->ts, &c->scale[gi], &z);
             if (c->zero)
                 c->zero[gi] = (uint8_t)z;
         }
-        float s = c->scale[gi];
+        float s = c->scale[gi], x = wr[j] + cr[j] / lj[j];
         int z = c->zero ? c->zero[gi] : 0;
-        int q = quant_one(c->fmt, wr[j] + cr[j] / lj[j], s, z, c->ts);
+        int q = c->fmt != RT_WQ_SHERRY ? quant_one(c->fmt, x, s, z, c->ts)
+              : zm[j % group] ? 0 : x < 0 ? -1 : 1;
         c->code[r * k + j] = (int16_t)q;
         float err = wr[j] - deq_one(c->fmt, q, s, z, c->ts);
         er[j - i1] = err;
@@ -493,16 +521,18 @@ static int gptq(const Gptq *g)
     float *cs = calloc((size_t)(n * k), sizeof(float));
     float *es = malloc(sizeof(float) * (size_t)(n * bw));
     float *u = malloc(sizeof(float) * (size_t)group * 2);
-    if (!cs || !es || !u) {
+    unsigned char *zm = malloc((size_t)group);
+    if (!cs || !es || !u || !zm) {
         free(cs);
         free(es);
         free(u);
+        free(zm);
         return -1;
     }
     for (int64_t i1 = 0; i1 < k; i1 += bw) {
         int64_t i2 = i1 + bw < k ? i1 + bw : k;
         for (int64_t r = 0; r < n; r++)
-            gptq_block_row(g, r, i1, i2, cs + r * k, es + r * bw, u, u + group);
+            gptq_block_row(g, r, i1, i2, cs + r * k, es + r * bw, u, u + group, zm);
         if (i2 < k)
             rt_sgemm(0, 0, n, k - i2, i2 - i1, 1.0f, es, bw, g->f->lt + i1 * k + i2, k, 1.0f,
                      cs + i2, k);
@@ -510,6 +540,7 @@ static int gptq(const Gptq *g)
     free(cs);
     free(es);
     free(u);
+    free(zm);
     return 0;
 }
 
@@ -809,8 +840,9 @@ int wq_quantize(const float *w, int64_t n, int64_t k, int fmt, int group, int me
     if (method != QM_RTN && (!h || h->k != k))
         return ir_error(d, "%s needs the layer's input statistics from calibration "
                         "(%lld inputs)", method == QM_GPTQ ? "GPTQ" : "decoupleQ", (long long)k);
-    if (method == QM_GPTQ && fmt == RT_WQ_SHERRY)
-        return ir_error(d, "GPTQ does not choose Sherry's 3:4 codes (use round-to-nearest)");
+    if (method == QM_GPTQ && fmt == RT_WQ_SHERRY && group % 4)
+        return ir_error(d, "GPTQ keeps Sherry's blocks of 4 whole in a group: the group "
+                        "(%d) must be a multiple of 4", group);
     if (method == QM_DECOUPLEQ && !int_bits(fmt))
         return ir_error(d, "decoupleQ is for the integer formats int8..int2");
     Codes c;
