@@ -546,8 +546,9 @@ static int gptq(const Gptq *g)
 
 /* ---- decoupleQ ---- */
 
-/* Alternations of decoupleQ (Guo et al. 2024): each re-fits every row's
- * scales and zeros to its codes, then re-chooses the codes. */
+/* Rounds of decoupleQ (Guo et al. 2024): each re-fits every row's scales
+ * and zeros to its codes; all but the last then re-choose the codes (the
+ * last sweep's codes would need another n k^2 pass to be judged). */
 enum { DQ_ITERS = 3 };
 
 /* Solves the m x m symmetric positive semi-definite system a x = b (b
@@ -765,7 +766,7 @@ static int decoupleq(const float *w, const Factor *f, Codes *c)
         copy_row(&best, c, r); /* a row whose error is not a number keeps GPTQ's codes */
     }
     Gptq g = {w, f, 1, c};
-    for (int it = 0; it <= DQ_ITERS; it++) {
+    for (int it = 0; it < DQ_ITERS; it++) {
         for (int64_t r0 = 0; r0 < n; r0 += DQ_ROWS) {
             int64_t nr = r0 + DQ_ROWS < n ? DQ_ROWS : n - r0;
             dq_tile_stats(c, hf, sh, r0, nr, ass, ats, q, v);
@@ -780,8 +781,6 @@ static int decoupleq(const float *w, const Factor *f, Codes *c)
                     berr[r] = e;
                     copy_row(&best, c, r);
                 }
-                if (it == DQ_ITERS)
-                    continue;
                 memcpy(znew, c->zero + r * G, (size_t)G);
                 if (dq_fit(&d, snew, znew))
                     continue;
@@ -796,7 +795,7 @@ static int decoupleq(const float *w, const Factor *f, Codes *c)
                 }
             }
         }
-        if (it < DQ_ITERS && gptq(&g))
+        if (it + 1 < DQ_ITERS && gptq(&g))
             goto out;
     }
     for (int64_t r = 0; r < n; r++)
