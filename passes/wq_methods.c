@@ -724,7 +724,8 @@ static void copy_row(Codes *dst, const Codes *src, int64_t r)
  * exact least-squares scales and zeros given the codes (dq_fit) and (a)
  * the codes given scales and zeros (a GPTQ sweep with them fixed, which
  * keeps every code in the box [0, 2^b-1]); each row keeps its best iterate
- * by the H-weighted error. c holds GPTQ's codes on entry. Rows go DQ_ROWS
+ * by the H-weighted error, H damped as for GPTQ (the damping pulls the fit
+ * towards W itself in the directions calibration hardly saw). c holds GPTQ's codes on entry. Rows go DQ_ROWS
  * at a time through the statistics. */
 enum { DQ_ROWS = 32 };
 
