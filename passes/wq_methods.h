@@ -22,7 +22,8 @@ void wq_hessian_free(WqHessian *h);
  * format fmt (RtWqFormat) with group elements per scale (0: the format's own),
  * chosen by method (QuantMethod). h is needed by GPTQ and decoupleQ, else may
  * be NULL. The arrays of out are malloc'ed (wq_codes_free). 0, or -1 with a
- * diagnostic. */
+ * diagnostic. GPTQ takes every format (Sherry with a group a multiple of 4);
+ * decoupleQ the integer ones, INT8..INT2. */
 int wq_quantize(const float *w, int64_t n, int64_t k, int fmt, int group, int method,
                 const WqHessian *h, RtWqCodes *out, Diag *d);
 void wq_codes_free(RtWqCodes *c);
