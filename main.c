@@ -87,7 +87,7 @@ static const char usage[] =
     "                           ternary (2 bits), ternary5 (1.6 bits), sherry (1.25 bits),\n"
     "                           mxint8, mxfp8, mxfp4 (blocks of 32), nvfp4 (blocks of 16)\n"
     "  --method rtn|gptq|decoupleq  how weight codes are chosen (default rtn; gptq and\n"
-    "                           decoupleq need --calibrate)\n"
+    "                           decoupleq need --calibrate; decoupleq: int8..int2 only)\n"
     "  --group N                weights per scale for int8..int2 and ternary (default 32)\n"
     "  --calibrate DIR          sample inputs: folders of input_K.pb, or one file per sample\n"
     "  --calib-samples N        use at most N samples (default all)\n"
@@ -237,8 +237,8 @@ static int check_quant(const Opts *o)
         return fail("%s: --method chooses weight codes: give --quantize-weights too", o->cmd);
     if (q->method != QM_RTN && !q->calib_dir)
         return fail("%s: --method gptq and decoupleq need --calibrate DIR", o->cmd);
-    if (q->method != QM_RTN && (mx || q->weights == QW_SHERRY))
-        return fail("%s: --method gptq and decoupleq apply to int8..int2 and ternary weights",
+    if (q->method == QM_DECOUPLEQ && q->weights > QW_INT2)
+        return fail("%s: --method decoupleq applies to int8, int4, int3 and int2 weights",
                     o->cmd);
     if (q->group && mx)
         return fail("%s: --group does not apply to the MX and NVFP4 formats (their blocks are "
