@@ -57,25 +57,30 @@ charlm() {
             return 1
         fi
     done
-    ppl=$($data ppl "$work/targets.txt" "$work/out_$name"/w*) ||
-        { bad "charlm $name: no perplexity"; return 1; }
+    ppl=$($data ppl "$work/targets.txt" "$work/out_$name"/w*) && [[ $ppl =~ ^[0-9]+\.[0-9]+$ ]] ||
+        { bad "charlm $name: no finite perplexity ('$ppl')"; return 1; }
 }
 
+# counts A N: A and N were read (a scoring failure must not pass as 0 of 0)
+counts() { [[ $1 =~ ^[0-9]+$ && $2 =~ ^[1-9][0-9]*$ ]]; }
+
 # ---- digits ----
-if digits fp32; then
-    read -r c32 n < <($data top1 "$dig/heldout_labels.txt" "$work/out_fp32"/s*)
+if digits fp32 && read -r c32 n < <($data top1 "$dig/heldout_labels.txt" "$work/out_fp32"/s*) &&
+    counts "$c32" "$n"; then
     echo "digits fp32: top-1 $c32/$n"
     if digits int8 --quantize int8 --calibrate "$work/digits_calib"; then
-        read -r a n < <($data agree "$work/out_fp32" "$work/out_int8" "$n")
+        read -r a m < <($data agree "$work/out_fp32" "$work/out_int8" "$n")
         read -r c8 _ < <($data top1 "$dig/heldout_labels.txt" "$work/out_int8"/s*)
-        echo "digits int8 PTQ: agrees with fp32 on $a/$n, top-1 $c8/$n (need >= 99% agreement)"
-        [ $((a * 100)) -ge $((99 * n)) ] && ok || bad "digits int8 PTQ agrees on only $a/$n"
+        echo "digits int8 PTQ: agrees with fp32 on $a/$m, top-1 $c8/$n (need >= 99% agreement)"
+        counts "$a" "$m" && [ "$m" = "$n" ] && [ $((a * 100)) -ge $((99 * n)) ] && ok ||
+            bad "digits int8 PTQ agrees with fp32 on only '$a' of '$m' images"
     fi
     if digits int4 --quantize-weights int4 --method rtn; then
-        read -r c4 n < <($data top1 "$dig/heldout_labels.txt" "$work/out_int4"/s*)
-        echo "digits int4 rtn: top-1 $c4/$n against fp32 $c32/$n (need within 1 point)"
+        read -r c4 m < <($data top1 "$dig/heldout_labels.txt" "$work/out_int4"/s*)
+        echo "digits int4 rtn: top-1 $c4/$m against fp32 $c32/$n (need within 1 point)"
         # within 1 percentage point: 100*(c32-c4) <= n
-        [ $((100 * (c32 - c4))) -le "$n" ] && ok || bad "digits int4 rtn top-1 $c4/$n, fp32 $c32/$n"
+        counts "$c4" "$m" && [ "$m" = "$n" ] && [ $((100 * (c32 - c4))) -le "$n" ] && ok ||
+            bad "digits int4 rtn top-1 '$c4' of '$m', fp32 $c32/$n"
     fi
 else
     bad "digits fp32 failed: no baseline"

@@ -44,6 +44,11 @@ data="$py $src/tools/quant_data.py"
 batch=256  # charlm windows per binary run
 t_start=$(date +%s)
 
+# the scratch folder is emptied: only when it is one this script made (or empty)
+if [ -d "$work" ] && [ ! -f "$work/results.tsv" ] && [ -n "$(ls -A "$work")" ]; then
+    echo "quant-report: $work is not empty and not a previous quant-report folder" >&2
+    exit 2
+fi
 rm -rf "$work" && mkdir -p "$work" || exit 2
 dig=$src/examples/digits
 lm=$src/examples/charlm
@@ -179,6 +184,7 @@ $py "$src/tools/quant_report.py" "$res" "$out" \
     --cpu "${cpu_line:-$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')}" \
     --date "$(date -u '+%Y-%m-%d %H:%M UTC')" --windows "$nwin" --batch "$batch" \
     --bench "$nbench" --digits-images "$n_dig" --seconds "$elapsed" \
-    --load "$(cut -d' ' -f1-3 /proc/loadavg)" --onnxcc-version "$("$onnxcc" --version 2>&1 | head -n1)" ||
+    --load "$(cut -d' ' -f1-3 /proc/loadavg)" --onnxcc-version "$("$onnxcc" --version 2>&1 | head -n1)" \
+    --commit "$(git -C "$src" describe --always 2>/dev/null || echo unknown)" ||
     exit 1
 echo "quant-report: wrote $out in ${elapsed}s"

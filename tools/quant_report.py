@@ -3,6 +3,7 @@
 
 Usage: quant_report.py RESULTS.tsv OUT.md --cpu LINE --date DATE --windows N --batch B
                        --bench N --digits-images N --seconds S --load L --onnxcc-version V
+                       --commit C
 
 Every figure in the Markdown comes from RESULTS.tsv; a configuration that failed shows
 the compiler's message instead of figures, and the observations below the tables only
@@ -85,17 +86,18 @@ The ternary, sherry, MX and NVFP4 formats fix their own code choice (rtn-like pr
 
 Machine (as the binaries describe it): `{cpu}`. Load average {load} at the end of the
 run: the machine is shared, so latencies are noisy; compare rows of the same run only.
-{version}; the run took {seconds} s. Latency is the median of `BIN --bench {bench}` at
-one thread: one image for digits; for charlm one batch of {batch} windows (the binary
-that is scored) and one window (a second build with `--dim batch=1`: matrix-vector
-products, where weight-only formats pay off by reading fewer bytes; the binaries print
-milliseconds with three decimals, so these have a resolution of 1 us). **speedup** is
-fp32's median over the row's.
+{version}, source tree at commit {commit}; the run took {seconds} s. Latency is the
+median of `BIN --bench {bench}` at one thread: one image for digits; for charlm one
+batch of {batch} windows (the binary that is scored) and one window (a second build with
+`--dim batch=1`: matrix-vector products, where weight-only formats pay off by reading
+fewer bytes; the binaries print milliseconds with three decimals, so these have a
+resolution of 1 us). **speedup** is fp32's median over the row's.
 
 **bits/param** is 8 x the size of the weights file the binary carries (`onnxcc build
 --weights file` writes `BIN.bin`) over the model's parameter count (every initializer
 element: biases and charlm's embedding included, so it sits a little above the format's
-nominal bits per weight). A configuration marked *failed* was refused by the compiler (or
+nominal bits per weight; fp32 sits above 32 by the packed weight layout's padding and
+alignment). A configuration marked *failed* was refused by the compiler (or
 its binary failed); the message is the compiler's own.
 """
 
@@ -233,8 +235,12 @@ def observations(rows, model, batch=None):
     fast = [(c, s) for c, s in fast if s]
     if fast:
         c, s = max(fast, key=lambda t: t[1])
-        lines.append("Fastest: `%s`, %.2fx fp32's speed (median latency%s)." % (
-            c, s, ", batch %s" % batch if batch else ""))
+        where = " at batch %s" % batch if batch else ""
+        if s > 1.0:
+            lines.append("Fastest%s: `%s`, %.2fx fp32's speed (median latency)." % (where, c, s))
+        else:
+            lines.append("No quantized configuration is faster than fp32%s here; the "
+                         "closest, `%s`, runs at %.2fx its speed." % (where, c, s))
     return "".join("- %s\n" % l for l in lines)
 
 
@@ -243,7 +249,7 @@ def main():
     ap.add_argument("results")
     ap.add_argument("out")
     for k in ("cpu", "date", "windows", "batch", "bench", "digits-images", "seconds", "load",
-              "onnxcc-version"):
+              "onnxcc-version", "commit"):
         ap.add_argument("--" + k, required=True)
     a = ap.parse_args()
     rows = load(a.results)
@@ -253,7 +259,7 @@ def main():
     p_lm = int(lm[0]["params"]) if lm else 0
     text = INTRO.format(date=a.date, p_dig=p_dig, n_dig=a.digits_images, p_lm=p_lm,
                         windows=a.windows, cpu=a.cpu, load=a.load, version=a.onnxcc_version,
-                        seconds=a.seconds, bench=a.bench, batch=a.batch)
+                        seconds=a.seconds, bench=a.bench, batch=a.batch, commit=a.commit)
     text += "\n### digits (top-1 on %s held-out images)\n\n" % a.digits_images
     text += table(dig, "digits") + "\nWhat the figures show:\n\n" + observations(dig, "digits")
     text += "\n### charlm (perplexity on %s held-out windows)\n\n" % a.windows
