@@ -49,17 +49,20 @@ in float, `--quant-report` prints each quantized layer's error against float and
 
 ## Formats
 
-| format | bits/weight (elements + scales) | what is stored |
+Bits per weight count the scales and zero points, at the default groups, as
+`runtime/k_wq.h` packs them:
+
+| format | bits/weight | what is stored |
 |---|---|---|
-| `--quantize int8` | 8 | static post-training quantization: int8 weights per output channel, int8 activations with one scale and zero point per tensor, chosen on the calibration samples; MatMul/Conv then run as int8 dot products (VNNI where the target has it) |
-| `int8`, `int4`, `int3`, `int2` | b + 32/g (scale) + b/g (zero) | weight-only, group-wise asymmetric integers: `w = s*(q - z)` with one float scale and zero point per group of g = 32 weights along the reduction axis; activations stay float, weights are dequantized in registers |
-| `ternary` | 2 + 32/g | BitNet b1.58: `w in {{-1, 0, +1}}*s`, s the mean \\|w\\| of a group, 2 bits per weight |
-| `ternary5` | 1.6 + 32/g | the same trits packed 5 per byte (3^5 = 243 <= 256) |
-| `sherry` | 1.25 + scales | 3:4 sparse ternary: in every block of 4 weights exactly one is 0 and three are +-1: 5 bits per 4 weights |
-| `mxint8` | 8 + 8/32 | OCP MX: blocks of 32 int8 elements sharing one power-of-two scale (E8M0) |
-| `mxfp8` | 8 + 8/32 | blocks of 32 FP8 E4M3 elements, E8M0 scale |
-| `mxfp4` | 4 + 8/32 | blocks of 32 FP4 E2M1 elements (+-0, 0.5, 1, 1.5, 2, 3, 4, 6), E8M0 scale |
-| `nvfp4` | 4 + 8/16 | NVIDIA's: blocks of 16 E2M1 elements with an FP8 E4M3 scale each, plus one float scale per tensor |
+| `--quantize int8` | 8 (+ a float scale per output channel) | static post-training quantization: int8 weights per output channel, 8-bit activations with one scale and zero point per tensor chosen on the calibration samples; MatMul, Gemm and Conv then run as int8 dot products (VNNI where the target has it) |
+| `int8`, `int4`, `int3`, `int2` | 9.25, 5.25, 4.25, 3.25 (b + 40/g) | weight-only, group-wise asymmetric integers: `w = s*(q - z)` with a float scale and a uint8 zero point per group of g = 32 weights along the reduction axis; activations stay float and the weights are decoded in registers |
+| `ternary` | 3.0 | BitNet b1.58: `w in {{-1, 0, +1}}*s`, s the mean \\|w\\| of a group, 2 bits per weight plus a float scale per 32 |
+| `ternary5` | 2.75 | the same trits packed 5 per byte (3^5 = 243 <= 256: 1.6 bits) |
+| `sherry` | 2.25 | 3:4 sparse ternary: in every 4 weights exactly one is 0 and three are +-1, 5 bits per 4 weights (1.25 bits) plus the scale |
+| `mxint8` | 8.25 | OCP MX: blocks of 32 int8 elements sharing one power-of-two scale (E8M0) |
+| `mxfp8` | 8.25 | blocks of 32 FP8 E4M3 elements, E8M0 scale |
+| `mxfp4` | 4.25 | blocks of 32 FP4 E2M1 elements (+-0, 0.5, 1, 1.5, 2, 3, 4, 6), E8M0 scale |
+| `nvfp4` | 4.5 | NVIDIA's: blocks of 16 E2M1 elements with an FP8 E4M3 scale each, plus one float scale per tensor |
 
 Activation ranges for `--quantize int8` (`--calib-method`): **minmax** takes the observed
 extremes; **percentile** clips to the given share of \\|x\\| (`--percentile`, default
@@ -80,7 +83,13 @@ whose quantized histogram is closest (KL divergence) to the float one, as Tensor
   the codes fixed (Guo et al., 2024). Meant for 2 bits, where rtn breaks down. The result
   is still uniform integers, so the same kernels run it.
 
-The ternary, sherry, MX and NVFP4 formats fix their own code choice (rtn-like projection).
+gptq and decoupleq apply to int8..int2 and ternary (this page measures ternary with rtn
+only); sherry, MX and NVFP4 choose their codes by their own projection (sherry zeroes the
+smallest \\|w\\| of every 4 and signs the rest; MX rounds each element to the nearest
+representable value under the block's scale `2^(floor(log2(amax)) - emax)`, NVFP4 under
+the E4M3 block scale nearest `amax/6` over a tensor scale `max|w|/(6*448)`).
+The MX study this follows (INT vs FP formats) found that at 8 bits fine-grained integers
+(MXINT8) are at least as accurate as FP8, while at 4 bits the FP formats usually win.
 
 ## Measurements
 
