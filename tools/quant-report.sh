@@ -7,7 +7,8 @@
 #   --out      the Markdown written (default docs/quantization.md)
 #   --work     scratch folder (default build/quant-report; emptied first)
 #   --windows  charlm held-out windows scored (default 2048, a multiple of 256)
-#   --bench    timed runs per binary for the median latency (default 200)
+#   --bench    timed runs per binary for the median latency (default 200; fewer for a
+#              slow charlm binary: about 2 s of runs, at least 5)
 #   --only     measure only the configurations whose name matches (for trying things out;
 #              the Markdown then lists only those)
 #
@@ -109,6 +110,17 @@ build() {
 
 median_ms() { "$@" 2>/dev/null | sed -n 's/^latency: .*median \([0-9.]*\) ms.*/\1/p'; }
 
+# bench_ms BIN INPUT: the median over --bench runs, fewer for a slow binary (about 2 s
+# of runs, at least 5, at most --bench) so that one slow kernel cannot stall the report
+bench_ms() {
+    local m n
+    m=$(median_ms "$1" "$2" --bench 3)
+    [ -n "$m" ] || return 0
+    n=$(awk -v m="$m" -v hi="$nbench" 'BEGIN{n = (m > 0) ? int(2000 / m) : hi;
+        print (n < 5) ? 5 : (n > hi) ? hi : n}')
+    median_ms "$1" "$2" --bench "$n"
+}
+
 # record MODEL CONFIG OPTIONS STATUS MESSAGE METRIC AGREE BIN_BYTES PARAMS MEDIAN [MEDIAN1]
 record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${@:1:10}" "${11:--}" >> "$res"; }
 
@@ -158,12 +170,12 @@ while IFS='|' read -r name opts; do
         done
         if [ $ok = 1 ] && p=$($data ppl "$work/charlm_targets.txt" "$o"/w* 2>"$work/err.txt"); then
             size=$(stat -c %s "$bin.bin" 2>/dev/null || echo 0)
-            med=$(median_ms "$bin" "$work/charlm_test/w0000.pb" --bench "$nbench")
+            med=$(bench_ms "$bin" "$work/charlm_test/w0000.pb")
             # latency for one window (matrix-vector products): a batch-1 build
             med1=-
             if build "$lm/charlm.onnx" "${name}_b1" "$opts" "$work/charlm_one/w0000.pb" \
                 "$work/charlm_calib1" --dim batch=1; then
-                med1=$(median_ms "$bin" "$work/charlm_one/w0000.pb" --bench "$nbench")
+                med1=$(bench_ms "$bin" "$work/charlm_one/w0000.pb")
             fi
             record charlm "$name" "$opts" ok "" "$p" - "$size" "$n_params_lm" "$med" "${med1:--}"
             echo "charlm $name: perplexity $p weights $size B median ${med} ms per $batch windows," \

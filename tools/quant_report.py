@@ -96,7 +96,8 @@ The MX study this follows (INT vs FP formats) found that at 8 bits fine-grained 
 Machine (as the binaries describe it): `{cpu}`. Load average {load} at the end of the
 run: the machine is shared, so latencies are noisy; compare rows of the same run only.
 {version}, source tree at commit {commit}; the run took {seconds} s. Latency is the
-median of `BIN --bench {bench}` at one thread: one image for digits; for charlm one
+median of `BIN --bench N` at one thread (N = {bench}; for a charlm binary slower than
+10 ms, as many runs as take about 2 s, at least 5): one image for digits; for charlm one
 batch of {batch} windows (the binary that is scored) and one window (a second build with
 `--dim batch=1`: matrix-vector products, where weight-only formats pay off by reading
 fewer bytes; the binaries print milliseconds with three decimals, so these have a
