@@ -8,10 +8,13 @@ build_pkgs="gcc make cmake protobuf-c-compiler libprotobuf-c-dev libonnx-dev"
 test_pkgs="libonnx-testdata valgrind python3-onnx python3-numpy python3-torch python3-torchvision clang-19"
 # fuzz: clang with libFuzzer, for tools/fuzz.sh only (CI does not fuzz)
 fuzz_pkgs="clang-19 libclang-rt-19-dev"
+# examples: retraining examples/digits (scikit-learn's bundled digits) and examples/charlm
+examples_pkgs="python3-sklearn python3-torch python3-onnx python3-numpy"
 want="$build_pkgs"
 case "${1:-}" in
 --tests) want="$build_pkgs $test_pkgs" ;;
 --fuzz) want="$build_pkgs $fuzz_pkgs" ;;
+--examples) want="$build_pkgs $examples_pkgs" ;;
 esac
 missing=""
 for p in $want; do

@@ -7,7 +7,11 @@ Writes OUTDIR/digits.onnx (input `image` float32 [1,1,8,8] with pixels scaled
 to 0..1, output `logits` float32 [1,10]) and, from the held-out test split,
 OUTDIR/samples/digit_<label>_<k>.pb (TensorProto images), samples/labels.txt
 (file name and true label per line) and samples/expected/<same name> (PyTorch's
-logits for that image, for tests). Everything is seeded: a re-run on the same
+logits for that image, for tests), and for the quantization measurements
+(tools/quant-report.sh, tests/quant_e2e.sh) OUTDIR/heldout.pb (the whole held-out
+split, float32 [450,1,8,8]), OUTDIR/heldout_labels.txt (one label per line) and
+OUTDIR/calib.pb (the first 64 training images, float32 [64,1,8,8]: calibration
+uses training data only). Everything is seeded: a re-run on the same
 torch version reproduces the same files. Nothing is downloaded: load_digits()
 reads a copy of the UCI digits test set that ships inside scikit-learn.
 """
@@ -27,6 +31,7 @@ OPSET = 13
 EPOCHS = 30
 BATCH = 32
 SAMPLES_PER_DIGIT = 2
+CALIB_IMAGES = 64
 
 
 class DigitNet(torch.nn.Module):
@@ -113,6 +118,13 @@ def main():
     with open(os.path.join(samples, "labels.txt"), "w") as f:
         f.writelines(lines)
     print("wrote samples/labels.txt (%d samples)" % len(lines))
+
+    save_tensor(x_test, os.path.join(outdir, "heldout.pb"))
+    with open(os.path.join(outdir, "heldout_labels.txt"), "w") as f:
+        f.writelines("%d\n" % v for v in y_test)
+    save_tensor(x_train[:CALIB_IMAGES], os.path.join(outdir, "calib.pb"))
+    print("wrote heldout.pb, heldout_labels.txt (%d images), calib.pb (%d training images)" % (
+        len(y_test), CALIB_IMAGES))
 
 
 if __name__ == "__main__":

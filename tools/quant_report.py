@@ -1,0 +1,285 @@
+#!/usr/bin/python3
+"""quant_report.py: writes docs/quantization.md from tools/quant-report.sh's results table.
+
+Usage: quant_report.py RESULTS.tsv OUT.md --cpu LINE --date DATE --windows N --batch B
+                       --bench N --digits-images N --seconds S --load L --onnxcc-version V
+                       --commit C
+
+Every figure in the Markdown comes from RESULTS.tsv; a configuration that failed shows
+the compiler's message instead of figures, and the observations below the tables only
+compare configurations that were measured.
+"""
+import argparse
+import csv
+import math
+
+INTRO = """\
+# Quantization
+
+*Written by `tools/quant-report.sh` on {date}; do not edit by hand: re-run the script.*
+
+onnxcc can compile a model with its weights, and optionally its activations, in fewer
+bits. This page explains each format and method in a few lines and then measures all of
+them on two small real tasks trained by scripts in `examples/`, on data Debian ships:
+
+- **digits** (`examples/digits/`): a convnet (2 Conv + Gemm, {p_dig:,} parameters) on
+  scikit-learn's 8x8 digits; top-1 accuracy on the {n_dig} held-out images, and the share
+  of them on which the quantized binary predicts the same digit as the fp32 one.
+- **charlm** (`examples/charlm/`): a character-level language model (embedding, Gemm
+  256x256 twice, Gemm 256x97; {p_lm:,} parameters) trained on the GNU licence texts of
+  `/usr/share/common-licenses`; perplexity per character on {windows} windows of 32
+  characters spread evenly over the held-out last 10% of the text (11,038 characters),
+  lower is better.
+
+Calibration (`--calibrate`) always uses training data: 64 training images for digits,
+1,024 windows of the training text (`examples/charlm/calib.txt`) for charlm.
+
+## Options
+
+```sh
+onnxcc build model.onnx sample.pb -o bin --quantize int8 --calibrate DIR      # int8 PTQ
+onnxcc build model.onnx sample.pb -o bin --quantize-weights int4              # weight-only
+onnxcc build model.onnx sample.pb -o bin --quantize-weights int2 --method decoupleq --calibrate DIR
+```
+
+`--calibrate DIR` holds sample inputs (one tensor file per sample, or folders of
+`input_K.pb`), `--calib-samples N` caps them, `--keep-float PATTERN` leaves matching nodes
+in float, `--quant-report` prints each quantized layer's error against float and
+`--save-onnx FILE` writes the quantized graph as ONNX in QDQ form. See `onnxcc --help`.
+
+## Formats
+
+Bits per weight count the scales and zero points, at the default groups, as
+`runtime/k_wq.h` packs them:
+
+| format | bits/weight | what is stored |
+|---|---|---|
+| `--quantize int8` | 8 (+ a float scale per output channel) | static post-training quantization: int8 weights per output channel, 8-bit activations with one scale and zero point per tensor chosen on the calibration samples; MatMul, Gemm and Conv then run as int8 dot products (VNNI where the target has it) |
+| `int8`, `int4`, `int3`, `int2` | 9.25, 5.25, 4.25, 3.25 (b + 40/g) | weight-only, group-wise asymmetric integers: `w = s*(q - z)` with a float scale and a uint8 zero point per group of g = 32 weights along the reduction axis; activations stay float and the weights are decoded in registers |
+| `ternary` | 3.0 | BitNet b1.58: `w in {{-1, 0, +1}}*s`, s the mean \\|w\\| of a group, 2 bits per weight plus a float scale per 32 |
+| `ternary5` | 2.75 | the same trits packed 5 per byte (3^5 = 243 <= 256: 1.6 bits) |
+| `sherry` | 2.25 | 3:4 sparse ternary: in every 4 weights exactly one is 0 and three are +-1, 5 bits per 4 weights (1.25 bits) plus the scale |
+| `mxint8` | 8.25 | OCP MX: blocks of 32 int8 elements sharing one power-of-two scale (E8M0) |
+| `mxfp8` | 8.25 | blocks of 32 FP8 E4M3 elements, E8M0 scale |
+| `mxfp4` | 4.25 | blocks of 32 FP4 E2M1 elements (+-0, 0.5, 1, 1.5, 2, 3, 4, 6), E8M0 scale |
+| `nvfp4` | 4.5 | NVIDIA's: blocks of 16 E2M1 elements with an FP8 E4M3 scale each, plus one float scale per tensor |
+
+Activation ranges for `--quantize int8` (`--calib-method`): **minmax** takes the observed
+extremes; **percentile** clips to the given share of \\|x\\| (`--percentile`, default
+99.99), trading rare outliers for resolution; **entropy** picks the clipping threshold
+whose quantized histogram is closest (KL divergence) to the float one, as TensorRT does.
+
+## Methods (how weight codes are chosen, `--method`)
+
+- **rtn**, round to nearest: each group's scale and zero point from its min and max, each
+  weight rounded independently. No data needed; the baseline the others must beat.
+- **gptq**: quantizes a layer's input columns one at a time and spreads each column's
+  rounding error over the columns not yet quantized, weighted by the inverse Hessian
+  `H = 2XX^T + lambda*I` of the calibration activations X, so the layer's output moves as
+  little as possible (Frantar et al., 2022).
+- **decoupleq**: treats the integer codes and the float (scale, zero) pairs as separate
+  unknowns of `min ||WX - s*(Q - z)X||^2`: alternately solves the codes under their box
+  constraint with the scales fixed, and the scales and zeros exactly by least squares with
+  the codes fixed (Guo et al., 2024). Meant for 2 bits, where rtn breaks down. The result
+  is still uniform integers, so the same kernels run it.
+
+gptq and decoupleq apply to int8..int2 and ternary (this page measures ternary with rtn
+only); sherry, MX and NVFP4 choose their codes by their own projection (sherry zeroes the
+smallest \\|w\\| of every 4 and signs the rest; MX rounds each element to the nearest
+representable value under the block's scale `2^(floor(log2(amax)) - emax)`, NVFP4 under
+the E4M3 block scale nearest `amax/6` over a tensor scale `max|w|/(6*448)`).
+The MX study this follows (INT vs FP formats) found that at 8 bits fine-grained integers
+(MXINT8) are at least as accurate as FP8, while at 4 bits the FP formats usually win.
+
+## Measurements
+
+Machine (as the binaries describe it): `{cpu}`. Load average {load} at the end of the
+run: the machine is shared, so latencies are noisy; compare rows of the same run only.
+{version}, source tree at commit {commit}; the run took {seconds} s. Latency is the
+median of `BIN --bench N` at one thread (N = {bench}; for a charlm binary slower than
+10 ms, as many runs as take about 2 s, at least 5): one image for digits; for charlm one
+batch of {batch} windows (the binary that is scored) and one window (a second build with
+`--dim batch=1`: matrix-vector products, where weight-only formats pay off by reading
+fewer bytes; the binaries print milliseconds with three decimals, so these have a
+resolution of 1 us). **speedup** is fp32's median over the row's.
+
+**bits/param** is 8 x the size of the weights file the binary carries (`onnxcc build
+--weights file` writes `BIN.bin`) over the model's parameter count (every initializer
+element: biases and charlm's embedding included, so it sits a little above the format's
+nominal bits per weight; fp32 sits above 32 by the packed weight layout's padding and
+alignment). A configuration marked *failed* was refused by the compiler (or
+its binary failed); the message is the compiler's own.
+"""
+
+RERUN = """
+## Re-running
+
+```sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j
+tools/quant-report.sh                 # {minutes} here; writes this page
+tools/quant-report.sh --only 'fp32|int4' --out /tmp/q.md   # a subset, elsewhere
+```
+
+The examples are retrained by `examples/digits/train.py` and `examples/charlm/train.py`
+(Debian's `/usr/bin/python3` with torch; `tools/install-deps.sh --examples` installs
+scikit-learn for digits). `tests/quant_e2e.sh` checks a bounded slice of this table:
+int8 PTQ agreement on digits, int4 rtn accuracy and perplexity, and 2-bit decoupleq
+against 2-bit rtn.
+"""
+
+
+def num(v):
+    try:
+        return float(v)
+    except ValueError:
+        return None
+
+
+def load(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def bits(r):
+    b, p = num(r["bin_bytes"]), num(r["params"])
+    return 8.0 * b / p if b and p else None
+
+
+def us(ms):
+    v = num(ms)
+    return 1000.0 * v if v is not None else None
+
+
+def kib(r):
+    b = num(r["bin_bytes"])
+    return b / 1024.0 if b else None
+
+
+def fmt(v, spec, dash="-"):
+    return dash if v is None else spec % v
+
+
+def speedup(r, base, col="median_ms"):
+    m, b = num(r[col]), num(base[col]) if base else None
+    return b / m if m and b else None
+
+
+def table(rows, model, batch=None):
+    base = next((r for r in rows if r["config"] == "fp32" and r["status"] == "ok"), None)
+    if model == "digits":
+        head = ("| configuration | options | top-1 % | agrees with fp32 % | bits/param | "
+                "weights KB | median us | speedup |\n|---|---|---|---|---|---|---|---|\n")
+    else:
+        head = ("| configuration | options | perplexity | vs fp32 | bits/param | weights KB | "
+                "median us, batch %s | speedup | median us, batch 1 | speedup |\n"
+                "|---|---|---|---|---|---|---|---|---|---|\n" % batch)
+    out = [head]
+    for r in rows:
+        opts = "`%s`" % r["options"] if r["options"] else "(none)"
+        if r["status"] != "ok":
+            out.append("| %s | %s | *failed: %s* |%s\n" % (
+                r["config"], opts, r["message"].replace("|", "\\|"),
+                " |" * (5 if model == "digits" else 7)))
+            continue
+        m = num(r["metric"])
+        if model == "digits":
+            second = fmt(num(r["agree"]), "%.2f")
+        else:
+            bm = num(base["metric"]) if base else None
+            second = fmt(m / bm if m and bm else None, "%.3fx")
+        cells = [r["config"], opts, fmt(m, "%.2f" if model == "digits" else "%.3f"), second,
+                 fmt(bits(r), "%.2f"), fmt(kib(r), "%.1f"),
+                 fmt(us(r["median_ms"]), "%.1f"), fmt(speedup(r, base), "%.2fx")]
+        if model == "charlm":
+            cells += [fmt(us(r["median1_ms"]), "%.0f"),
+                      fmt(speedup(r, base, "median1_ms"), "%.2fx")]
+        out.append("| %s |\n" % " | ".join(cells))
+    return "".join(out)
+
+
+def observations(rows, model, batch=None):
+    """Sentences comparing measured configurations only; none is written about a failed one."""
+    ok = {r["config"]: r for r in rows if r["status"] == "ok"}
+    failed = [r["config"] for r in rows if r["status"] != "ok"]
+    lines = []
+    lower_better = model == "charlm"
+    metric = "perplexity" if lower_better else "top-1"
+
+    def val(c):
+        return num(ok[c]["metric"]) if c in ok else None
+
+    if "fp32" in ok:
+        lines.append("fp32: %s %s." % (metric, ok["fp32"]["metric"]))
+    if failed:
+        lines.append("%d of %d configurations were not measured (failed: %s); their row "
+                     "gives the reason." % (len(failed), len(rows), ", ".join(failed)))
+    if model == "digits":
+        for c in ("int8-minmax", "int8-percentile", "int8-entropy"):
+            if c in ok:
+                lines.append("`%s` agrees with fp32 on %s%% of the held-out images "
+                             "(top-1 %s%%)." % (c, ok[c]["agree"], ok[c]["metric"]))
+    measured = [c for c in ok if c != "fp32"]
+    if measured and val("fp32") is not None:
+        key = (lambda c: val(c)) if lower_better else (lambda c: -val(c))
+        best = min(measured, key=key)
+        worst = max(measured, key=key)
+        lines.append("Best quantized configuration: `%s` (%s %s); worst: `%s` (%s %s)." % (
+            best, metric, ok[best]["metric"], worst, metric, ok[worst]["metric"]))
+    for b in ("int4", "int3", "int2"):
+        got = [(m, val("w-%s-%s" % (b, m))) for m in ("rtn", "gptq", "decoupleq")
+               if val("w-%s-%s" % (b, m)) is not None]
+        if len(got) > 1:
+            lines.append("%s: %s." % (b, ", ".join("%s %s" % (m, v) for m, v in got)))
+    pairs = [("w-mxint8", "w-mxfp8", "8 bits"), ("w-int4-rtn", "w-mxfp4", "4 bits"),
+             ("w-int4-rtn", "w-nvfp4", "4 bits")]
+    for a, b, what in pairs:
+        if val(a) is not None and val(b) is not None:
+            va, vb = val(a), val(b)
+            if va == vb:
+                who = "tie"
+            else:
+                who = a if (va < vb) == lower_better else b
+            lines.append("At %s, INT vs FP: `%s` %s, `%s` %s (better: %s)." % (
+                what, a, va, b, vb, who))
+    fast = [(c, speedup(ok[c], ok.get("fp32"))) for c in measured]
+    fast = [(c, s) for c, s in fast if s]
+    if fast:
+        c, s = max(fast, key=lambda t: t[1])
+        where = " at batch %s" % batch if batch else ""
+        if s > 1.0:
+            lines.append("Fastest%s: `%s`, %.2fx fp32's speed (median latency)." % (where, c, s))
+        else:
+            lines.append("No quantized configuration is faster than fp32%s here; the "
+                         "closest, `%s`, runs at %.2fx its speed." % (where, c, s))
+    return "".join("- %s\n" % l for l in lines)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("out")
+    for k in ("cpu", "date", "windows", "batch", "bench", "digits-images", "seconds", "load",
+              "onnxcc-version", "commit"):
+        ap.add_argument("--" + k, required=True)
+    a = ap.parse_args()
+    rows = load(a.results)
+    dig = [r for r in rows if r["model"] == "digits"]
+    lm = [r for r in rows if r["model"] == "charlm"]
+    p_dig = int(dig[0]["params"]) if dig else 0
+    p_lm = int(lm[0]["params"]) if lm else 0
+    text = INTRO.format(date=a.date, p_dig=p_dig, n_dig=a.digits_images, p_lm=p_lm,
+                        windows=a.windows, cpu=a.cpu, load=a.load, version=a.onnxcc_version,
+                        seconds=a.seconds, bench=a.bench, batch=a.batch, commit=a.commit)
+    text += "\n### digits (top-1 on %s held-out images)\n\n" % a.digits_images
+    text += table(dig, "digits") + "\nWhat the figures show:\n\n" + observations(dig, "digits")
+    text += "\n### charlm (perplexity on %s held-out windows)\n\n" % a.windows
+    text += (table(lm, "charlm", a.batch) + "\nWhat the figures show:\n\n" +
+             observations(lm, "charlm", a.batch))
+    m = max(1, int(math.ceil(int(a.seconds) / 60.0)))
+    text += RERUN.format(minutes="about %d minute%s" % (m, "s" if m > 1 else ""))
+    with open(a.out, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
