@@ -478,8 +478,11 @@ int pass_quantize(Graph *g, PassCtx *ctx)
     if (rc < 0)
         goto out;
     for (int i = 0; i < p.nw; i++) {
+        /* a graph output is never clipped: no later layer absorbs the error,
+         * the user reads it (KL on a few hundred logits clips the winner) */
         double lo, hi;
-        calib_range_pick(&p.w[i].r, q->calib_method, q->percentile, &lo, &hi);
+        CalibMethod m = p.w[i].v->is_output ? CM_MINMAX : q->calib_method;
+        calib_range_pick(&p.w[i].r, m, q->percentile, &lo, &hi);
         quant_u8_params(lo, hi, &p.w[i].scale, &p.w[i].zero);
     }
     for (int i = 0; i < p.nt && rc >= 0; i++)

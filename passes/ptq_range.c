@@ -73,9 +73,30 @@ int calib_percentile_bins(const double *hist, int nbins, double percentile)
     return nbins;
 }
 
-/* KL(P || Q) of two unnormalized distributions over n bins; where Q is 0
- * and P is not, Q takes a small floor (TensorRT's and MXNet's smoothing
- * serve the same end: a finite divergence that still punishes the hole). */
+/* MXNet's and ONNX Runtime's smooth_distribution, on counts: every empty
+ * bin gets eps, taken evenly from the others, so KL(P || Q) stays finite
+ * where Q has a hole P does not. 0 if there is nothing to take it from. */
+static int smooth(double *h, int n)
+{
+    const double eps = 1e-4;
+    int zeros = 0;
+    double least = INFINITY;
+    for (int i = 0; i < n; i++) {
+        zeros += h[i] == 0;
+        if (h[i] != 0 && h[i] < least)
+            least = h[i];
+    }
+    if (zeros == n)
+        return 0;
+    double take = eps * zeros / (n - zeros);
+    if (take >= least)
+        return 0;
+    for (int i = 0; i < n; i++)
+        h[i] += h[i] == 0 ? eps : -take;
+    return 1;
+}
+
+/* KL(P || Q) of two smoothed, unnormalized distributions over n bins. */
 static double kl(const double *p, const double *q, int n)
 {
     double sp = 0, sq = 0, out = 0;
@@ -83,15 +104,8 @@ static double kl(const double *p, const double *q, int n)
         sp += p[i];
         sq += q[i];
     }
-    if (sp <= 0 || sq <= 0)
-        return INFINITY;
-    const double floor_q = 1e-7;
-    for (int i = 0; i < n; i++) {
-        if (p[i] <= 0)
-            continue;
-        double pp = p[i] / sp, qq = q[i] / sq;
-        out += pp * log(pp / (qq > floor_q ? qq : floor_q));
-    }
+    for (int i = 0; i < n; i++)
+        out += p[i] / sp * log((p[i] / sp) / (q[i] / sq));
     return out;
 }
 
@@ -125,7 +139,7 @@ int calib_entropy_bins(const double *hist, int nbins, int nq)
             for (int j = a; j < b; j++)
                 q[j] = hist[j] != 0 ? sum / nz : 0;
         }
-        double k = kl(p, q, i);
+        double k = smooth(p, i) && smooth(q, i) ? kl(p, q, i) : INFINITY;
         if (k < best_kl) {
             best_kl = k;
             best = i;
