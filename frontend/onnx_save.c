@@ -476,31 +476,77 @@ static const Graph *root_of(const Graph *g)
     return g;
 }
 
+/* Ops to which onnxcc adds inputs of its own (tables it decoded from the
+ * attributes, NUL-free copies of string constants): how many are ONNX's. */
+static int onnx_inputs(const Node *n)
+{
+    switch (n->op) {
+    case OP_TFIDF_VECTORIZER: case OP_LABEL_ENCODER: case OP_STRING_NORMALIZER:
+    case OP_STRING_SPLIT: case OP_REGEX_FULL_MATCH:
+        return 1;
+    default:
+        return n->n_in;
+    }
+}
+
+/* Passes build some nodes at a newer opset than the model imports (the
+ * lowering of control flow writes Squeeze and Unsqueeze at 13, with axes
+ * as an input). Written in the model's opset, those take constant axes as
+ * an attribute again; any other op whose form may differ is refused. */
+static int downgrade(Saver *s, const Node *n, int64_t have, Onnx__NodeProto *np)
+{
+    int axes_in = n->op == OP_SQUEEZE || n->op == OP_UNSQUEEZE;
+    if (n->opset <= have || (n->op == OP_RESHAPE && have >= 5) ||
+        (axes_in && have >= 13) || n->op == OP_CONCAT || n->op == OP_GATHER ||
+        n->op == OP_WHERE || n->op == OP_IDENTITY)
+        return 0;
+    const Value *axes = ir_input(n, 1);
+    if (axes_in && axes && axes->data && axes->dtype == RT_I64 && axes->rank == 1) {
+        Onnx__AttributeProto *a = attr(s, np, "axes", AT_INTS);
+        a->n_ints = (size_t)axes->dims[0];
+        a->ints = axes->data;
+        np->n_input = 1;
+        return 0;
+    }
+    return ir_node_error(s->d, n, "--save-onnx: a pass wrote this %s in opset %lld and the "
+                         "model imports %lld, where its form may differ (re-export the model "
+                         "at opset %lld or later)", n->op_type, (long long)n->opset,
+                         (long long)have, (long long)n->opset);
+}
+
 static int emit_node(Saver *s, Out *o, const Graph *g, const Node *n)
 {
     if (n->op == OP_FUSED_CONV)
         return emit_fused_conv(s, o, n);
-    if (!strcmp(n->domain, "onnxcc"))
+    /* a node a pass turned into another op (a SequenceAt resolved to an
+     * Identity) is written as what it now is */
+    const char *op_type = n->op >= 0 ? ir_ops[n->op].name : n->op_type;
+    const char *domain = n->op >= 0 ? ir_ops[n->op].domain : n->domain;
+    if (!strcmp(domain, "onnxcc"))
         return ir_node_error(s->d, n, "--save-onnx: %s is onnxcc's own op (domain 'onnxcc') "
-                             "and has no ONNX form", n->op_type);
-    int since = ir_op_since(n->domain, n->op_type);
-    int64_t have = ir_opset(root_of(g), n->domain);
+                             "and has no ONNX form", op_type);
+    int since = ir_op_since(domain, op_type);
+    int64_t have = ir_opset(root_of(g), domain);
     if (have > 0 && since > have)
         return ir_node_error(s->d, n, "--save-onnx: %s needs opset %d and the model imports %lld "
-                             "(a pass made it; -O1 leaves the model's own ops)", n->op_type,
+                             "(a pass made it; -O1 leaves the model's own ops)", op_type,
                              since, (long long)have);
-    need_domain(s, root_of(g), n->domain);
-    int n_out = n->n_out, n_in = n->n_in;
-    /* the extent of a data-dependent output is onnxcc's addition */
-    while (n_out > 0 && n->out[n_out - 1] && n->out[n_out - 1]->is_extent)
+    need_domain(s, root_of(g), domain);
+    int n_out = n->n_out, n_in = onnx_inputs(n);
+    /* the extent of a data-dependent output, the byte pool of string outputs:
+     * onnxcc's additions */
+    while (n_out > 0 && n->out[n_out - 1] &&
+           (n->out[n_out - 1]->is_extent || n->out[n_out - 1]->is_pool))
         n_out--;
     while (n_in > 0 && !n->in[n_in - 1])
         n_in--;
-    Onnx__NodeProto *np = node(s, o, n->op_type, n->domain, n->name, n_in, n_out);
+    Onnx__NodeProto *np = node(s, o, op_type, domain, n->name, n_in, n_out);
     for (int i = 0; i < n_in; i++)
         np->input[i] = (char *)name_of(s, n->in[i]);
     for (int i = 0; i < n_out; i++)
         np->output[i] = (char *)name_of(s, n->out[i]);
+    if (have > 0 && downgrade(s, n, have, np) < 0)
+        return -1;
     return copy_attrs(s, np, n, o->opset, NULL);
 }
 
@@ -533,8 +579,25 @@ static void mark_reads(const Graph *g, const Graph *sub, char *need)
     }
 }
 
+/* 1 if every ONNX-level input and output of g is one tensor. */
+static int plain_io(Saver *s, const Graph *g)
+{
+    for (int io = 0; io < 2; io++)
+        for (int k = 0; k < ir_n_groups(g, io); k++) {
+            IoGroup grp = ir_io_group(g, io, k);
+            if (grp.layout && strcmp(grp.layout, "T"))
+                return ir_error(s->d, "--save-onnx: %s '%s' is a sequence or optional (%s), "
+                                "which onnxcc has taken apart into tensors; it cannot be "
+                                "written back", io ? "output" : "input", grp.name,
+                                grp.layout) == 0;
+        }
+    return 1;
+}
+
 static Onnx__GraphProto *encode_graph(Saver *s, const Graph *g, int64_t opset)
 {
+    if (!plain_io(s, g))
+        return NULL;
     for (int i = 0; i < g->n_inputs; i++)
         if (g->inputs[i]->kind != VK_TENSOR) {
             ir_error(s->d, "--save-onnx: input '%s' is a sequence or optional, which onnxcc "
