@@ -491,18 +491,22 @@ static int onnx_inputs(const Node *n)
 
 /* Passes build some nodes at a newer opset than the model imports (the
  * lowering of control flow writes Squeeze and Unsqueeze at 13, with axes
- * as an input). Written in the model's opset, those take constant axes as
- * an attribute again; any other op whose form may differ is refused. */
+ * as an input; SplitToSequence becomes a Split of 13). Written in the
+ * model's opset, those take their constant axes or sizes as an attribute
+ * again; any other op whose form may differ is refused. */
 static int downgrade(Saver *s, const Node *n, int64_t have, Onnx__NodeProto *np)
 {
-    int axes_in = n->op == OP_SQUEEZE || n->op == OP_UNSQUEEZE;
+    int axes_in = n->op == OP_SQUEEZE || n->op == OP_UNSQUEEZE || n->op == OP_SPLIT;
     if (n->opset <= have || (n->op == OP_RESHAPE && have >= 5) ||
         (axes_in && have >= 13) || n->op == OP_CONCAT || n->op == OP_GATHER ||
         n->op == OP_WHERE || n->op == OP_IDENTITY)
         return 0;
     const Value *axes = ir_input(n, 1);
+    if (n->op == OP_SPLIT && !axes)
+        return 0;
     if (axes_in && axes && axes->data && axes->dtype == RT_I64 && axes->rank == 1) {
-        Onnx__AttributeProto *a = attr(s, np, "axes", AT_INTS);
+        /* Split's sizes were its attribute 'split' before opset 13 */
+        Onnx__AttributeProto *a = attr(s, np, n->op == OP_SPLIT ? "split" : "axes", AT_INTS);
         a->n_ints = (size_t)axes->dims[0];
         a->ints = axes->data;
         np->n_input = 1;
