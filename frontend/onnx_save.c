@@ -458,6 +458,83 @@ static int emit_fused_conv(Saver *s, Out *o, const Node *n)
     return 0;
 }
 
+/* One node of an expansion: op(a[, b]) -> a fresh value (or y when last). */
+static const char *step(Saver *s, Out *o, const Node *n, const char *op, const char *a,
+                        const char *b, const char *y)
+{
+    char base[600];
+    snprintf(base, sizeof base, "%.500s/%.40s", n->name, op);
+    Onnx__NodeProto *np = node(s, o, op, "", fresh(s, base), b ? 2 : 1, 1);
+    np->input[0] = (char *)a;
+    if (b)
+        np->input[1] = (char *)b;
+    np->output[0] = (char *)(y ? y : fresh(s, base));
+    return np->output[0];
+}
+
+/* Gelu (opset 20), which pass_recognize makes from the forms exporters
+ * write below it, written back as those forms (Operators.md, Gelu):
+ * 0.5 x (1 + erf(x / sqrt 2)), or with approximate=tanh
+ * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+static void emit_gelu(Saver *s, Out *o, const Node *n)
+{
+    const char *x = name_of(s, n->in[0]), *y = name_of(s, n->out[0]), *t;
+    char base[600];
+    snprintf(base, sizeof base, "%.500s/c", n->name);
+    if (!strcmp(ir_attr_str(n, "approximate", "none"), "tanh")) {
+        const char *x3 = step(s, o, n, "Mul", step(s, o, n, "Mul", x, x, NULL), x, NULL);
+        t = step(s, o, n, "Mul", x3, scalar(s, o, base, 0.044715f), NULL);
+        t = step(s, o, n, "Add", x, t, NULL);
+        t = step(s, o, n, "Mul", t, scalar(s, o, base, 0.7978845608028654f), NULL);
+        t = step(s, o, n, "Tanh", t, NULL, NULL);
+    } else {
+        t = step(s, o, n, "Div", x, scalar(s, o, base, 1.4142135623730951f), NULL);
+        t = step(s, o, n, "Erf", t, NULL, NULL);
+    }
+    t = step(s, o, n, "Add", t, scalar(s, o, base, 1.0f), NULL);
+    t = step(s, o, n, "Mul", x, t, NULL);
+    step(s, o, n, "Mul", t, scalar(s, o, base, 0.5f), y);
+}
+
+/* LayerNormalization (opset 17) below it, as torch exports it there:
+ * d = x - mean(x), y = d / sqrt(mean(d * d) + eps) * scale + bias over the
+ * axes from `axis` on (ReduceMean with an axes attribute: opset < 18). */
+static int emit_layernorm(Saver *s, Out *o, const Node *n)
+{
+    for (int i = 1; i < n->n_out; i++)
+        if (n->out[i] && n->out[i]->n_uses)
+            return ir_node_error(s->d, n, "--save-onnx: LayerNormalization's Mean and "
+                                 "InvStdDev outputs have no form before opset 17");
+    const Value *xv = n->in[0];
+    int rank = xv->rank, axis = ir_axis(ir_attr_int(n, "axis", -1), rank);
+    if (axis < 0)
+        return ir_node_error(s->d, n, "--save-onnx: axis out of range");
+    const char *x = name_of(s, xv), *y = name_of(s, n->out[0]);
+    char base[600];
+    snprintf(base, sizeof base, "%.500s/c", n->name);
+    Onnx__NodeProto *np[2];
+    const char *mean = step(s, o, n, "ReduceMean", x, NULL, NULL);
+    np[0] = o->gp->node[o->gp->n_node - 1];
+    const char *d = step(s, o, n, "Sub", x, mean, NULL);
+    const char *var = step(s, o, n, "ReduceMean", step(s, o, n, "Mul", d, d, NULL), NULL, NULL);
+    np[1] = o->gp->node[o->gp->n_node - 1];
+    for (int k = 0; k < 2; k++) {
+        Onnx__AttributeProto *a = attr(s, np[k], "axes", AT_INTS);
+        a->n_ints = (size_t)(rank - axis);
+        a->ints = sa(s, sizeof *a->ints * (size_t)(rank - axis));
+        for (int i = axis; i < rank; i++)
+            a->ints[i - axis] = i;
+    }
+    const char *t = step(s, o, n, "Add", var,
+                         scalar(s, o, base, ir_attr_float(n, "epsilon", 1e-5f)), NULL);
+    t = step(s, o, n, "Div", d, step(s, o, n, "Sqrt", t, NULL, NULL), NULL);
+    const Value *b = ir_input(n, 2);
+    t = step(s, o, n, "Mul", t, name_of(s, n->in[1]), b ? NULL : y);
+    if (b)
+        step(s, o, n, "Add", t, name_of(s, b), y);
+    return 0;
+}
+
 static void need_domain(Saver *s, const Graph *root, const char *domain)
 {
     if (ir_opset(root, domain) > 0)
@@ -531,6 +608,12 @@ static int emit_node(Saver *s, Out *o, const Graph *g, const Node *n)
                              "and has no ONNX form", op_type);
     int since = ir_op_since(domain, op_type);
     int64_t have = ir_opset(root_of(g), domain);
+    if (n->op == OP_GELU && have > 0 && have < 20) {
+        emit_gelu(s, o, n);
+        return 0;
+    }
+    if (n->op == OP_LAYER_NORMALIZATION && have > 0 && have < 17)
+        return emit_layernorm(s, o, n);
     if (have > 0 && since > have)
         return ir_node_error(s->d, n, "--save-onnx: %s needs opset %d and the model imports %lld "
                              "(a pass made it; -O1 leaves the model's own ops)", op_type,
@@ -611,7 +694,8 @@ static Onnx__GraphProto *encode_graph(Saver *s, const Graph *g, int64_t opset)
     Onnx__GraphProto *gp = sa(s, sizeof *gp);
     onnx__graph_proto__init(gp);
     gp->name = (char *)(g->name && g->name[0] ? g->name : "onnxcc");
-    Out o = {gp, 4 * (size_t)g->n_nodes + 1, (size_t)g->n_values + 2 * (size_t)g->n_nodes + 1,
+    /* an expansion makes at most 12 nodes and 4 constants of one */
+    Out o = {gp, 12 * (size_t)g->n_nodes + 1, (size_t)g->n_values + 4 * (size_t)g->n_nodes + 1,
              opset};
     gp->node = sa(s, sizeof *gp->node * o.cap_nodes);
     gp->initializer = sa(s, sizeof *gp->initializer * o.cap_inits);

@@ -282,14 +282,14 @@ static void test_refused(void)
     CHECK_STR_CONTAINS(d.msg, "'chain0'");
     CHECK_STR_CONTAINS(d.msg, "onnxcc's own op");
     CHECK(0, entries(sub));
-    /* an op newer than the model's opset (what pass_recognize may make) */
-    n->op_type = "LayerNormalization";
+    /* an op newer than the model's opset, with no older form written here */
+    n->op_type = "Mish";
     n->domain = "";
-    n->op = ir_op_lookup("", "LayerNormalization");
-    g->opsets[0].version = 13;
+    n->op = ir_op_lookup("", "Mish");
+    g->opsets[0].version = 17;
     Diag d2 = {0};
     CHECK(-1, onnx_save(g, path, &d2));
-    CHECK_STR_CONTAINS(d2.msg, "needs opset 17");
+    CHECK_STR_CONTAINS(d2.msg, "needs opset 18");
     CHECK(0, entries(sub));
     /* a failed write leaves the old file as it was */
     FILE *f = fopen(path, "w");
@@ -360,6 +360,64 @@ static void test_downgrade(void)
     ir_graph_free(g);
 }
 
+/* Gelu (both forms) and LayerNormalization that pass_recognize made in
+ * older models go back to the decomposed forms; the reload (-O1: nothing
+ * recognized again) computes the same to float rounding. */
+static void expansion_case(const char *op, int opset, const char *approx, const char *want)
+{
+    Graph *g = ir_graph_new(NULL);
+    g->opsets[0] = (OpsetImport){"", opset};
+    g->n_opsets = 1;
+    Value *x = tensor(g, "x", 3, DIMS(2, 3, 8));
+    x->is_input = 1;
+    g->inputs = malloc(sizeof *g->inputs);
+    g->inputs[g->n_inputs++] = x;
+    int ln = !strcmp(op, "LayerNormalization");
+    Value *in[3] = {x, weights(g, "scale", 1, DIMS(8), 7), weights(g, "bias", 1, DIMS(8), 8)};
+    Node *n = ir_add_node(g, op, ln ? 17 : 20, "op0", ln ? 3 : 1, in, NULL);
+    if (approx) {
+        Attr *a = attrs(g, n, 1);
+        a[0] = (Attr){.name = "approximate", .type = AT_STRING, .s = approx,
+                      .s_len = strlen(approx)};
+    }
+    Value *y = n->out[0];
+    y->is_output = 1;
+    g->outputs = malloc(sizeof *g->outputs);
+    g->outputs[g->n_outputs++] = y;
+    Diag d = {0};
+    PassCtx ctx = {.d = &d, .verify = 1};
+    char path[256];
+    snprintf(path, sizeof path, "%s/expand.onnx", dir);
+    int rc = ir_run_pipeline(g, 1, &ctx);
+    CHECK(0, rc);
+    CHECK(0, rc ? -1 : onnx_save(g, path, &d));
+    Graph *raw = onnx_load(path, &d);
+    Graph *re = raw ? drv_prepare(path, NULL, 0, NULL, 0, 1, &ctx) : NULL;
+    CHECK_TRUE(raw && re);
+    if (raw && re) {
+        CHECK(0, count_op(raw, op));
+        CHECK_TRUE(count_op(raw, want) > 0);
+        float xs[48];
+        fill(xs, 48, 9);
+        for (int i = 0; i < 48; i++)
+            xs[i] *= 4;
+        RtTensor t = {{RT_F32, 3, {2, 3, 8}}, "x", xs, sizeof xs};
+        CHECK_NEAR(0, run_both(g, re, &t), 1e-5);
+    } else {
+        fprintf(stderr, "%s: %s\n", op, d.msg);
+    }
+    ir_graph_free(raw);
+    ir_graph_free(re);
+    ir_graph_free(g);
+}
+
+static void test_expansions(void)
+{
+    expansion_case("Gelu", 17, NULL, "Erf");
+    expansion_case("Gelu", 17, "tanh", "Tanh");
+    expansion_case("LayerNormalization", 13, NULL, "ReduceMean");
+}
+
 int main(void)
 {
     CHECK_TRUE(mkdtemp(dir) != NULL);
@@ -367,6 +425,7 @@ int main(void)
     test_fused();
     test_refused();
     test_downgrade();
+    test_expansions();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(0, system(cmd));
