@@ -221,11 +221,11 @@ static void attr_ints(Graph *g, Node *n, const char *name, int count, int64_t v)
     n->attrs = a;
 }
 
-static Graph *build(void)
+static Graph *build_at(int opset)
 {
     Graph *g = ir_graph_new(NULL);
     g->opsets[0].domain = "";
-    g->opsets[0].version = 17;
+    g->opsets[0].version = opset;
     g->n_opsets = 1;
     Value *x = tensor(g, "x", 4, DIMS(1, CI, HW, HW)), *skip = tensor(g, "skip", 4,
                                                                        DIMS(1, CO, HW, HW));
@@ -253,6 +253,11 @@ static Graph *build(void)
     g->outputs = malloc(sizeof *g->outputs);
     g->outputs[g->n_outputs++] = out;
     return g;
+}
+
+static Graph *build(void)
+{
+    return build_at(17);
 }
 
 static void sample(int k, float *x, float *skip)
@@ -432,9 +437,12 @@ static void test_built(const char *dir)
     m.b2 = b2->data;
     double out[NO];
     float xs[NSAMP][CI * HW * HW], ss[NSAMP][CO * HW * HW];
+    double ref0[NO]; /* the float model's output on sample 0 */
     for (int k = 0; k < NSAMP; k++) {
         sample(k, xs[k], ss[k]);
         forward(&m, 0, xs[k], ss[k], out);
+        if (k == 0)
+            memcpy(ref0, out, sizeof ref0);
     }
     for (int i = 0; i < 5; i++)
         qp_fix(qs[i]);
@@ -496,6 +504,28 @@ static void test_built(const char *dir)
     gm = find(g, OP_GEMM);
     CHECK_TRUE(gm && gm->in[1]->data && gm->in[1]->dtype == RT_F32 && gm->in[0]->producer &&
                gm->in[0]->producer->op == OP_FLATTEN);
+    ir_graph_free(g);
+
+    /* before opset 13 DequantizeLinear has no axis: one scale per weight tensor */
+    q.n_keep_float = 0;
+    g = build_at(11);
+    CHECK(0, ir_run_pipeline(g, 2, &ctx));
+    fc = find(g, OP_FUSED_CONV);
+    CHECK_TRUE(fc != NULL);
+    for (int i = 1; fc && i < 3; i++) {
+        const Node *p = fc->in[i]->producer;
+        CHECK_TRUE(p && p->op == OP_DEQUANTIZE_LINEAR && !ir_attr(p, "axis") &&
+                   ir_numel(p->in[1]) == 1);
+    }
+    RtTensor in11[2] = {{{RT_F32, 4, {1, CI, HW, HW}}, "x", xs[0], sizeof xs[0]},
+                        {{RT_F32, 4, {1, CO, HW, HW}}, "skip", ss[0], sizeof ss[0]}};
+    RtTensor o11;
+    CHECK(0, ir_run(g, in11, &o11, &d));
+    double err11 = 0;
+    for (int i = 0; i < NO && o11.data; i++)
+        err11 = fmax(err11, fabs(((float *)o11.data)[i] - ref0[i]));
+    CHECK_NEAR(0, err11, 0.1); /* int8 of a 5-value output spanning ~4 */
+    rt_tensor_free(&o11);
     ir_graph_free(g);
 
     /* the other methods and the report run, and the report names every layer */
