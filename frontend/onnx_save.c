@@ -1,4 +1,4 @@
-/* onnx_save.c: writes the IR graph back as an ONNX ModelProto, onnxcc's internal forms as standard ops. */
+/* onnx_save.c: writes the IR graph as an ONNX ModelProto, internal forms as standard ops. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>

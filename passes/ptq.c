@@ -261,17 +261,23 @@ static int quantize_weight(Ptq *p, Node *n, float *sw, int64_t *nch)
     Graph *g = p->g;
     Value *w = n->in[1];
     int axis = p->opset >= 13 ? weight_axis(n) : -1;
+    /* w as [outer][c][inner], c along the axis */
     int64_t c = axis >= 0 ? w->dims[axis] : 1, inner = 1, numel = ir_numel(w);
     for (int i = axis + 1; axis >= 0 && i < w->rank; i++)
         inner *= w->dims[i];
+    if (axis < 0)
+        inner = numel;
+    int64_t outer = c * inner > 0 ? numel / (c * inner) : 0;
     *nch = c;
     const float *x = w->data;
     for (int64_t k = 0; k < c; k++)
         sw[k] = 0;
-    for (int64_t i = 0; i < numel; i++) {
-        int64_t k = (i / inner) % c;
-        sw[k] = fabsf(x[i]) > sw[k] ? fabsf(x[i]) : sw[k];
-    }
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t k = 0; k < c; k++) {
+            const float *row = x + (o * c + k) * inner;
+            for (int64_t j = 0; j < inner; j++)
+                sw[k] = fabsf(row[j]) > sw[k] ? fabsf(row[j]) : sw[k];
+        }
     for (int64_t k = 0; k < c; k++)
         sw[k] = sw[k] > 0 && isfinite(sw[k]) ? sw[k] / 127.0f : 1.0f;
     int cached = w->id < p->nv && p->wdq[w->id] && p->wdq[w->id]->producer &&
@@ -281,10 +287,12 @@ static int quantize_weight(Ptq *p, Node *n, float *sw, int64_t *nch)
         int8_t *codes = constant(g, fresh(g, w->name, "_quantized"), RT_I8, w->rank, w->dims, &q);
         float *sd = constant(g, fresh(g, w->name, "_scale"), RT_F32, axis >= 0, &c, &s);
         constant(g, fresh(g, w->name, "_zero_point"), RT_I8, axis >= 0, &c, &z);
-        for (int64_t i = 0; i < numel; i++) {
-            double v = nearbyint(x[i] / sw[(i / inner) % c]);
-            codes[i] = (int8_t)(v < -127 ? -127 : v > 127 ? 127 : v);
-        }
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t k = 0; k < c; k++)
+                for (int64_t j = (o * c + k) * inner, e = j + inner; j < e; j++) {
+                    float v = nearbyintf(x[j] / sw[k]);
+                    codes[j] = (int8_t)(v < -127 ? -127 : v > 127 ? 127 : v);
+                }
         memcpy(sd, sw, sizeof *sd * (size_t)c);
         Value *out = ir_value_new(g, fresh(g, w->name, "_dequantized"));
         char name[512];

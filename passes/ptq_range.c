@@ -1,4 +1,4 @@
-/* ptq_range.c: an activation's calibrated range: min/max, a percentile of |x|, or the KL-divergence threshold. */
+/* ptq_range.c: calibrated activation ranges: min/max, a percentile of |x|, the KL threshold. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 #!/bin/sh
 # save_onnx.sh: --save-onnx end to end: quantized digits and conformance models are written,
-# pass Debian's onnx.checker (full_check, with shape inference), and load back with the same outputs.
+# pass Debian's onnx.checker (full_check, shape inference) and load back with the same outputs.
 # usage: save_onnx.sh ONNXCC SOURCE_DIR OUT_DIR
 set -u
 B=$1

@@ -1,4 +1,4 @@
-/* test_onnx_save.c: --save-onnx writes models that load back with the same outputs, internal forms as standard ops, and refuses cleanly. */
+/* test_onnx_save.c: --save-onnx output reloads with the same results; refusals are clean. */
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* test_ptq.c: static int8 PTQ: range methods against references, the QDQ rewrite against a hand-computed fake-quant model, digits accuracy. */
+/* test_ptq.c: int8 PTQ: range methods, the QDQ rewrite against hand fake-quant, digits accuracy. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
