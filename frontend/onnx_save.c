@@ -160,7 +160,8 @@ static Onnx__TensorProto *tensor(Saver *s, const char *name, int dtype, int rank
     t->data_type = dtype;
     t->n_dims = (size_t)rank;
     t->dims = sa(s, sizeof *t->dims * (size_t)(rank + 1));
-    memcpy(t->dims, dims, sizeof *t->dims * (size_t)rank);
+    if (rank) /* a scalar has no dims array */
+        memcpy(t->dims, dims, sizeof *t->dims * (size_t)rank);
     if (dtype == RT_STRING) {
         size_t n = nbytes / sizeof(char *);
         const char *const *str = data;
