@@ -15,6 +15,14 @@ Graph *onnx_load_limits(const char *path, const IrLimits *limits, Diag *d);
  * locates external data (NULL: none). */
 Graph *onnx_load_buffer(const void *buf, size_t len, const char *path, Diag *d);
 
+/* onnx_save.c */
+/* Writes g as an ONNX model at path (through a temporary file renamed over
+ * it) in the model's own opsets: initializers as raw_data, typed graph
+ * inputs and outputs, FusedConv as Conv, Add and its activation, Gelu and
+ * LayerNormalization older than their opsets decomposed again. 0, or -1
+ * with a diagnostic naming what has no ONNX form. */
+int onnx_save(const Graph *g, const char *path, Diag *d);
+
 /* Where a TensorProto sits in the model, so its errors name it. */
 typedef struct TensorSrc {
     Graph *g;                    /* allocates the decoded data */

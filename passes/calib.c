@@ -89,6 +89,9 @@ static int run_sample(Graph *g, const char *path, int is_dir, CalibObserver fn, 
         if (in[i].nbytes != ir_nbytes(g->inputs[i]))
             rc = ir_error(d, "--calibrate: '%s': input '%s' does not have the shape the model "
                           "is compiled for", path, g->inputs[i]->name);
+    /* the graph's inputs are values a pass may watch too (the first Conv's input) */
+    for (int i = 0; i < g->n_inputs && rc == 0 && fn; i++)
+        fn(ctx, g->inputs[i], in[i].data);
     if (rc == 0)
         rc = ir_run_observe(g, in, out, d, fn, ctx);
     for (int i = 0; i < g->n_inputs; i++)
@@ -119,6 +122,10 @@ int calib_run(Graph *g, const QuantOpts *q, CalibObserver fn, void *ctx, Diag *d
             continue;
         int is_dir = S_ISDIR(st.st_mode);
         if (!is_dir && !strstr(names[k], ".pb") && !strstr(names[k], ".npy"))
+            continue;
+        /* a folder with no input_0 is not a sample (expected outputs kept beside them) */
+        char first[4400];
+        if (is_dir && find_input(path, 0, first, sizeof first))
             continue;
         rc = run_sample(g, path, is_dir, fn, ctx, d);
         runs += rc == 0;

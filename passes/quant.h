@@ -43,13 +43,40 @@ typedef struct QuantOpts {
 int quant_keep_float(const QuantOpts *q, const char *node_name);
 
 /* ---- calibration (passes/calib.c) ----
- * Runs g in the interpreter once per sample of q->calib_dir and shows every
- * value a node computes to the observer. A sample is either a folder holding
- * input_0.pb, input_1.pb... (.npy too), as ONNX's test data sets are laid
- * out, or, for a model with one input, a single tensor file. Samples are
- * taken in name order, at most q->max_samples of them. */
+ * Runs g in the interpreter once per sample of q->calib_dir and shows the
+ * graph's inputs, then every value a node computes, to the observer. A
+ * sample is either a folder holding input_0.pb, input_1.pb... (.npy too), as
+ * ONNX's test data sets are laid out, or, for a model with one input, a
+ * single tensor file. Samples are taken in name order, at most
+ * q->max_samples of them. */
 typedef IrObserver CalibObserver;
 /* The number of samples run (> 0), or -1 with a diagnostic. */
 int calib_run(Graph *g, const QuantOpts *q, CalibObserver fn, void *ctx, Diag *d);
+
+/* ---- activation ranges (passes/ptq_range.c) ----
+ * One tensor's statistics over the calibration samples: its min and max
+ * (a first run), then for percentile and entropy a histogram of |x| over
+ * [0, max |x|] (a second run, once that bound is known). */
+#define CALIB_BINS 2048
+typedef struct CalibRange {
+    double lo, hi;               /* smallest and largest finite value seen */
+    double *hist;                /* CALIB_BINS counts of |x|; NULL until the second run */
+} CalibRange;
+void calib_range_init(CalibRange *r);
+void calib_range_free(CalibRange *r);
+void calib_range_minmax(CalibRange *r, const float *x, int64_t n);
+/* Adds x to the histogram (allocated on first use); -1 when out of memory. */
+int calib_range_hist(CalibRange *r, const float *x, int64_t n);
+double calib_range_amax(const CalibRange *r);
+/* How many of the first bins hold percentile % of the counts. */
+int calib_percentile_bins(const double *hist, int nbins, double percentile);
+/* How many of the first bins to keep so that nq uniform levels lose the
+ * least information (TensorRT's KL-divergence search); nq <= result <= nbins. */
+int calib_entropy_bins(const double *hist, int nbins, int nq);
+/* The range [lo, hi] to quantize to under method m (within [r->lo, r->hi]). */
+void calib_range_pick(const CalibRange *r, CalibMethod m, double percentile, double *lo,
+                      double *hi);
+/* Asymmetric uint8 scale and zero point for [lo, hi], widened to hold 0. */
+void quant_u8_params(double lo, double hi, float *scale, uint8_t *zero);
 
 #endif
