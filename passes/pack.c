@@ -48,7 +48,7 @@ static int wino_worth(const Node *n, int nr)
         if (n->ints[RT_CONV_STRIDES + i] != 1 || n->ints[RT_CONV_DIL(2) + i] != 1)
             return 0;
     int64_t cout = w->dims[0], cin = w->dims[1], tiles = (y->dims[2] + 3) / 4 * ((y->dims[3] + 3) / 4);
-    return rt_wino_fits(cin, nr) && cin >= WINO_MIN_CIN && cout >= WINO_MIN_COUT &&
+    return rt_wino_fits(cin, y->dims[3], nr) && cin >= WINO_MIN_CIN && cout >= WINO_MIN_COUT &&
            tiles >= WINO_MIN_TILES;
 }
 

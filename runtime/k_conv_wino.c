@@ -3,6 +3,13 @@
 
 #include "rt_internal.h"
 
+#if defined(__GNUC__) && !defined(__clang__)
+/* short row copies as inline vector loops, not memcpy calls (as in k_conv.c) */
+#define INLINE_COPIES __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define INLINE_COPIES
+#endif
+
 /* Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks" (2016),
  * F(4x4, 3x3) with the points 0, +-1, +-2 and infinity:
  *     Y = A^T [ (G g G^T) .* (B^T d B) ] A
@@ -63,143 +70,171 @@ void rt_wino_pack(int64_t cout, int64_t cin, const float *w, int mr, float *dst)
 
 enum {
     XI = RT_WINO_T * RT_WINO_T, /* 36 transformed components */
-    WCAP = 64,                  /* tiles of one tile row transformed at once */
-    MCAP = 4096,                /* output channels x tiles of one block's GEMM outputs */
+    MCAP = 4096,                /* output channels x columns of one block's GEMM outputs */
 };
 
+/* A block is a run of whole tile rows, its GEMM columns the tiles, row by
+ * row: tile (i, t) of the block is column i * tw + t, so every pass after
+ * the copy of the input rows runs flat over the whole block (a 28x28 map's
+ * rows of 7 tiles still fill 16-lane vectors). */
 typedef struct Wino {
     const RtWinoConv *p;
-    int64_t tw, th, tiles;       /* tile grid of one image */
-    int64_t tb, blocks;          /* tiles per block (a multiple of NR unless the last);
-                                  * blocks per image */
+    int64_t tw, th;              /* tile grid of one image */
+    int64_t rb, blocks;          /* tile rows per block; blocks per image */
     int64_t mp;                  /* output channels rounded up to MR */
     int mr, nr;
 } Wino;
 
-/* One tile row's input channel: tiles [a, a + n) of row ty into out[xi][0..n).
- * The 6 input rows are copied zero-padded and split into 4 column phases
- * (phase q holds columns 4t + q), so both passes read contiguous runs: the
- * vertical pass per phase, the horizontal one at offsets t and t + 1. */
-HOT static void input_row(const RtWinoConv *p, const float *xc, int64_t ty, int64_t a, int64_t n,
-                          float (*out)[WCAP])
+/* Tile row ty of one input channel, tw tiles: each of the 6 input rows is
+ * copied zero-padded into a contiguous row, then split into 6 column
+ * phases (phase c holds columns 4t + c of tile t: fixed-stride loops without
+ * bounds tests, which the compiler vectorizes with permutes), and the
+ * vertical pass B^T d runs on the phases into vt[j][c][f0 + t]. */
+HOT INLINE_COPIES static void input_row(const RtWinoConv *p, const float *xc, int64_t ty,
+                                        int64_t tw, float (*vt)[6][RT_WINO_COLS], int64_t f0)
 {
-    float ph[6][4][WCAP + 1], vt[6][4][WCAP + 1];
-    int64_t x0 = 4 * a - p->pl;
+    float ph[6][6][RT_WINO_COLS], pad[4 * RT_WINO_COLS + 8];
+    int64_t x0 = -p->pl, len = 4 * tw + 2;
+    /* the input columns inside [x0, x0 + len) */
+    int64_t lo = x0 < 0 ? -x0 : 0, hi = p->w - x0 < len ? p->w - x0 : len;
+    hi = hi > lo ? hi : lo;
     for (int r = 0; r < 6; r++) {
         int64_t iy = 4 * ty - p->pt + r;
-        for (int q = 0; q < 4; q++) {
-            float *d = ph[r][q];
-            if (iy < 0 || iy >= p->h) {
-                for (int64_t t = 0; t <= n; t++)
-                    d[t] = 0;
-                continue;
-            }
-            const float *row = xc + iy * p->w;
-            for (int64_t t = 0; t <= n; t++) {
-                int64_t ix = x0 + 4 * t + q;
-                d[t] = ix >= 0 && ix < p->w ? row[ix] : 0;
-            }
+        if (iy < 0 || iy >= p->h) {
+            for (int c = 0; c < 6; c++)
+                for (int64_t t = 0; t < tw; t++)
+                    ph[r][c][t] = 0;
+            continue;
+        }
+        const float *row = xc + iy * p->w;
+        for (int64_t c = 0; c < lo; c++)
+            pad[c] = 0;
+        for (int64_t c = lo; c < hi; c++)
+            pad[c] = row[x0 + c];
+        for (int64_t c = hi; c < len; c++)
+            pad[c] = 0;
+        for (int64_t t = 0; t < tw; t++) {
+            ph[r][0][t] = pad[4 * t];
+            ph[r][1][t] = pad[4 * t + 1];
+            ph[r][2][t] = pad[4 * t + 2];
+            ph[r][3][t] = pad[4 * t + 3];
+        }
+        for (int64_t t = 0; t < tw; t++) {
+            ph[r][4][t] = pad[4 * t + 4];
+            ph[r][5][t] = pad[4 * t + 5];
         }
     }
-    for (int q = 0; q < 4; q++)
-        for (int64_t t = 0; t <= n; t++) {
-            float s[6] = {ph[0][q][t], ph[1][q][t], ph[2][q][t],
-                          ph[3][q][t], ph[4][q][t], ph[5][q][t]};
-            vt[0][q][t] = BT0(s);
-            vt[1][q][t] = BT1(s);
-            vt[2][q][t] = BT2(s);
-            vt[3][q][t] = BT3(s);
-            vt[4][q][t] = BT4(s);
-            vt[5][q][t] = BT5(s);
+    for (int c = 0; c < 6; c++)
+        for (int64_t t = 0; t < tw; t++) {
+            float s[6] = {ph[0][c][t], ph[1][c][t], ph[2][c][t],
+                          ph[3][c][t], ph[4][c][t], ph[5][c][t]};
+            vt[0][c][f0 + t] = BT0(s);
+            vt[1][c][f0 + t] = BT1(s);
+            vt[2][c][f0 + t] = BT2(s);
+            vt[3][c][f0 + t] = BT3(s);
+            vt[4][c][f0 + t] = BT4(s);
+            vt[5][c][f0 + t] = BT5(s);
         }
+}
+
+/* The horizontal pass (d B) of columns [c, c + run) of vt: component
+ * xi = 6j + k of column c + t to d[xi * vs + t]. */
+HOT static void input_cols(float (*vt)[6][RT_WINO_COLS], int64_t c, int64_t run, float *d,
+                           int64_t vs)
+{
     for (int j = 0; j < 6; j++) {
-        float(*o)[WCAP] = out + 6 * j;
-        for (int64_t t = 0; t < n; t++) {
-            float s[6] = {vt[j][0][t], vt[j][1][t], vt[j][2][t],
-                          vt[j][3][t], vt[j][0][t + 1], vt[j][1][t + 1]};
-            o[0][t] = BT0(s);
-            o[1][t] = BT1(s);
-            o[2][t] = BT2(s);
-            o[3][t] = BT3(s);
-            o[4][t] = BT4(s);
-            o[5][t] = BT5(s);
+        const float *v0 = vt[j][0] + c, *v1 = vt[j][1] + c, *v2 = vt[j][2] + c;
+        const float *v3 = vt[j][3] + c, *v4 = vt[j][4] + c, *v5 = vt[j][5] + c;
+        float *o = d + 6 * j * vs;
+        for (int64_t t = 0; t < run; t++) {
+            float s[6] = {v0[t], v1[t], v2[t], v3[t], v4[t], v5[t]};
+            o[t] = BT0(s);
+            o[vs + t] = BT1(s);
+            o[2 * vs + t] = BT2(s);
+            o[3 * vs + t] = BT3(s);
+            o[4 * vs + t] = BT4(s);
+            o[5 * vs + t] = BT5(s);
         }
     }
 }
 
-/* V[xi] for tiles [t0, t0 + nb) of image xn: Cin x nb as B panels of nr
- * columns over the whole Cin (what rt_gemm_pack_b writes), the last panel's
- * columns past nb zeroed. */
-static void input_block(const Wino *wn, const float *x, int64_t t0, int64_t nb, float *v)
+/* V[xi] for tile rows [ty0, ty0 + rows) of image x: Cin x cols as B panels
+ * of nr columns over the whole Cin (what rt_gemm_pack_b writes), the last
+ * panel's columns past cols zeroed. */
+static void input_block(const Wino *wn, const float *x, int64_t ty0, int64_t rows, float *v)
 {
     const RtWinoConv *p = wn->p;
-    int64_t nr = wn->nr, cin = p->cin, npan = (nb + nr - 1) / nr, vs = npan * nr * cin;
-    float out[XI][WCAP];
-    if (nb % nr)
+    int64_t nr = wn->nr, cin = p->cin, cols = rows * wn->tw;
+    int64_t npan = (cols + nr - 1) / nr, vs = npan * nr * cin;
+    float vt[6][6][RT_WINO_COLS];
+    if (cols % nr)
         for (int xi = 0; xi < XI; xi++)
             for (int64_t ci = 0; ci < cin; ci++)
-                memset(v + xi * vs + (npan - 1) * cin * nr + ci * nr + nb % nr, 0,
-                       sizeof(float) * (size_t)(nr - nb % nr));
+                memset(v + xi * vs + (npan - 1) * cin * nr + ci * nr + cols % nr, 0,
+                       sizeof(float) * (size_t)(nr - cols % nr));
     for (int64_t ci = 0; ci < cin; ci++) {
         const float *xc = x + ci * p->h * p->w;
-        for (int64_t t = t0; t < t0 + nb;) {
-            int64_t ty = t / wn->tw, a = t % wn->tw;
-            int64_t n = wn->tw - a < t0 + nb - t ? wn->tw - a : t0 + nb - t;
-            n = n < WCAP ? n : WCAP;
-            input_row(p, xc, ty, a, n, out);
-            /* copy runs of columns that stay inside one panel */
-            for (int64_t c = 0; c < n;) {
-                int64_t u = t - t0 + c, lane = u % nr, run = nr - lane < n - c ? nr - lane : n - c;
-                float *d = v + u / nr * cin * nr + ci * nr + lane;
-                for (int xi = 0; xi < XI; xi++)
-                    memcpy(d + xi * vs, out[xi] + c, sizeof(float) * (size_t)run);
-                c += run;
-            }
-            t += n;
-        }
+        for (int64_t i = 0; i < rows; i++)
+            input_row(p, xc, ty0 + i, wn->tw, vt, i * wn->tw);
+        for (int64_t c = 0; c < cols; c += nr)
+            input_cols(vt, c, cols - c < nr ? cols - c : nr, v + c * cin + ci * nr, vs);
     }
 }
 
-/* Output channel co's tiles [a, a + n) of row ty from m[xi][0..n) (stride
- * ldm): A^T m A plus the bias, stored inside the output's bounds, then the
- * sum input and the activation over the stored rows. */
-HOT static void output_row(const RtWinoConv *p, const float *m, int64_t ldm, int64_t co,
-                           int64_t ty, int64_t a, int64_t n, float bias)
+/* Output channel co of tile rows [ty0, ty0 + rows) from m[xi * ldm + f]:
+ * A^T m A plus the bias, flat over the block's columns, then each output row
+ * interleaved (tile t's 4 values at 4t) and stored inside the output's
+ * bounds, with the sum input and the activation applied there. */
+HOT INLINE_COPIES static void output_block(const Wino *wn, const RtWinoConv *p, const float *m,
+                                           int64_t ldm, int64_t co, int64_t ty0, int64_t rows,
+                                           float bias)
 {
-    float s[4][6][WCAP], row[4 * WCAP];
-    for (int k = 0; k < 6; k++)
-        for (int64_t t = 0; t < n; t++) {
-            float c[6];
-            for (int r = 0; r < 6; r++)
-                c[r] = m[(r * 6 + k) * ldm + t];
-            s[0][k][t] = AT0(c);
-            s[1][k][t] = AT1(c);
-            s[2][k][t] = AT2(c);
-            s[3][k][t] = AT3(c);
+    float s[4][6][RT_WINO_COLS], o[4][4][RT_WINO_COLS], row[4 * RT_WINO_COLS];
+    int64_t cols = rows * wn->tw;
+    for (int k = 0; k < 6; k++) {
+        const float *m0 = m + k * ldm, *m1 = m + (6 + k) * ldm, *m2 = m + (12 + k) * ldm;
+        const float *m3 = m + (18 + k) * ldm, *m4 = m + (24 + k) * ldm;
+        const float *m5 = m + (30 + k) * ldm;
+        for (int64_t f = 0; f < cols; f++) {
+            float c[6] = {m0[f], m1[f], m2[f], m3[f], m4[f], m5[f]};
+            s[0][k][f] = AT0(c);
+            s[1][k][f] = AT1(c);
+            s[2][k][f] = AT2(c);
+            s[3][k][f] = AT3(c);
         }
-    int64_t ox = 4 * a, len = 4 * n < p->ow - ox ? 4 * n : p->ow - ox;
-    int post = p->z || p->act != RT_EPI_NONE;
-    for (int i = 0; i < 4; i++) {
-        int64_t oy = 4 * ty + i;
-        if (oy >= p->oh)
-            break;
-        for (int64_t t = 0; t < n; t++) {
-            float c[6] = {s[i][0][t], s[i][1][t], s[i][2][t], s[i][3][t], s[i][4][t], s[i][5][t]};
-            row[4 * t] = AT0(c) + bias;
-            row[4 * t + 1] = AT1(c) + bias;
-            row[4 * t + 2] = AT2(c) + bias;
-            row[4 * t + 3] = AT3(c) + bias;
-        }
-        int64_t off = (co * p->oh + oy) * p->ow + ox;
-        memcpy(p->y + off, row, sizeof(float) * (size_t)len);
-        if (post)
-            rt_epi_apply(p->y + off, p->z ? p->z + off : NULL, len, p->act, p->p0, p->p1);
     }
+    for (int i = 0; i < 4; i++)
+        for (int64_t f = 0; f < cols; f++) {
+            float c[6] = {s[i][0][f], s[i][1][f], s[i][2][f], s[i][3][f], s[i][4][f], s[i][5][f]};
+            o[i][0][f] = AT0(c) + bias;
+            o[i][1][f] = AT1(c) + bias;
+            o[i][2][f] = AT2(c) + bias;
+            o[i][3][f] = AT3(c) + bias;
+        }
+    int post = p->z || p->act != RT_EPI_NONE;
+    for (int64_t r = 0; r < rows; r++)
+        for (int i = 0; i < 4; i++) {
+            int64_t oy = 4 * (ty0 + r) + i, f0 = r * wn->tw;
+            if (oy >= p->oh)
+                break;
+            const float *o0 = o[i][0] + f0, *o1 = o[i][1] + f0, *o2 = o[i][2] + f0;
+            const float *o3 = o[i][3] + f0;
+            for (int64_t t = 0; t < wn->tw; t++) {
+                row[4 * t] = o0[t];
+                row[4 * t + 1] = o1[t];
+                row[4 * t + 2] = o2[t];
+                row[4 * t + 3] = o3[t];
+            }
+            float *yr = p->y + (co * p->oh + oy) * p->ow;
+            memcpy(yr, row, sizeof(float) * (size_t)p->ow);
+            if (post)
+                rt_epi_apply(yr, p->z ? p->z + (yr - p->y) : NULL, p->ow, p->act, p->p0, p->p1);
+        }
 }
 
-/* Blocks [lo, hi) of (image, tile block): the input transform, then per
- * block of output channels the 36 GEMMs and the output transform. Both
- * buffers are on the stack (V 1.2 MB, M 0.6 MB at most): the kernel's
+/* Blocks [lo, hi) of (image, run of tile rows): the input transform, then
+ * per block of output channels the 36 GEMMs and the output transform. V
+ * and M are on the stack (1.2 MB and 0.6 MB at most), the kernel's
  * scratch, sized by RT_WINO_VCAP and MCAP. */
 static void wino_blocks(void *ctx, int64_t lo, int64_t hi)
 {
@@ -208,13 +243,12 @@ static void wino_blocks(void *ctx, int64_t lo, int64_t hi)
     float v[XI * RT_WINO_VCAP], mbuf[XI * MCAP];
     int64_t nr = wn->nr, mr = wn->mr;
     for (int64_t b = lo; b < hi; b++) {
-        int64_t xn = b / wn->blocks, t0 = b % wn->blocks * wn->tb;
-        int64_t nb = wn->tiles - t0 < wn->tb ? wn->tiles - t0 : wn->tb;
-        int64_t npan = (nb + nr - 1) / nr, vs = npan * nr * p->cin;
-        const float *x = p->x + xn * p->cin * p->h * p->w;
-        input_block(wn, x, t0, nb, v);
+        int64_t xn = b / wn->blocks, ty0 = b % wn->blocks * wn->rb;
+        int64_t rows = wn->th - ty0 < wn->rb ? wn->th - ty0 : wn->rb, cols = rows * wn->tw;
+        int64_t vs = (cols + nr - 1) / nr * nr * p->cin;
+        input_block(wn, p->x + xn * p->cin * p->h * p->w, ty0, rows, v);
         /* output channels per GEMM: as many MR panels as MCAP holds */
-        int64_t cob = MCAP / nb / mr * mr;
+        int64_t cob = MCAP / cols / mr * mr;
         cob = cob < wn->mp ? cob : wn->mp;
         RtWinoConv pi = *p;
         pi.y = p->y + xn * p->cout * p->oh * p->ow;
@@ -224,19 +258,11 @@ static void wino_blocks(void *ctx, int64_t lo, int64_t hi)
             for (int xi = 0; xi < XI; xi++) {
                 RtGemmA A = {NULL, p->cin, 0, p->u + (xi * wn->mp + co0) * p->cin, NULL, NULL};
                 RtGemmB B = {NULL, NULL, v + xi * vs};
-                rt_sgemm_ex(mc, nb, p->cin, 1, &A, &B, 0, NULL, mbuf + xi * mc * nb, nb);
+                rt_sgemm_ex(mc, cols, p->cin, 1, &A, &B, 0, NULL, mbuf + xi * mc * cols, cols);
             }
-            for (int64_t c = 0; c < mc; c++) {
-                const float *m = mbuf + c * nb;
-                float bias = p->bias ? p->bias[co0 + c] : 0;
-                for (int64_t t = t0; t < t0 + nb;) {
-                    int64_t ty = t / wn->tw, a = t % wn->tw;
-                    int64_t n = wn->tw - a < t0 + nb - t ? wn->tw - a : t0 + nb - t;
-                    n = n < WCAP ? n : WCAP;
-                    output_row(&pi, m + (t - t0), mc * nb, co0 + c, ty, a, n, bias);
-                    t += n;
-                }
-            }
+            for (int64_t c = 0; c < mc; c++)
+                output_block(wn, &pi, mbuf + c * cols, mc * cols, co0 + c, ty0, rows,
+                             p->bias ? p->bias[co0 + c] : 0);
         }
     }
 }
@@ -245,30 +271,27 @@ int rt_conv_wino(const RtWinoConv *p)
 {
     int mr, nr;
     rt_gemm_tile(&mr, &nr);
-    if (!rt_wino_fits(p->cin, nr) || p->oh < 1 || p->ow < 1 || p->cout < 1)
+    if (!rt_wino_fits(p->cin, p->ow, nr) || p->oh < 1 || p->ow < 1 || p->cout < 1)
         return RT_EINVAL;
-    Wino wn = {p, 0, 0, 0, 0, 0, 0, mr, nr};
+    Wino wn = {p, 0, 0, 0, 0, 0, mr, nr};
     wn.tw = (p->ow + 3) / 4;
     wn.th = (p->oh + 3) / 4;
-    wn.tiles = wn.tw * wn.th;
     wn.mp = (p->cout + mr - 1) / mr * mr;
-    /* as many whole panels as V holds; with threads, enough blocks for each
-     * (a tile's arithmetic does not depend on its block, so neither does Y) */
-    int64_t tb = RT_WINO_VCAP / p->cin / nr * nr, all = (wn.tiles + nr - 1) / nr * nr;
-    tb = tb < all ? tb : all;
-    int t = rt_threads();
-    if (t > 1 && p->n * ((wn.tiles + tb - 1) / tb) < t) {
-        int64_t per = (wn.tiles + t - 1) / t;
-        int64_t tt = (per + nr - 1) / nr * nr;
-        tb = tt < tb ? tt : tb;
-    }
-    /* MCAP must hold MR output channels of a block */
-    while (tb > nr && tb * mr > MCAP)
-        tb -= nr;
-    wn.tb = tb < wn.tiles ? tb : wn.tiles;
-    if (wn.tb * mr > MCAP)
+    /* as many tile rows as V, M and the column buffers hold; with threads,
+     * enough blocks for each (a tile's arithmetic does not depend on its
+     * block, so neither does Y) */
+    int64_t cmax = rt_wino_cols(p->cin, nr);
+    cmax = cmax < MCAP / mr ? cmax : MCAP / mr;
+    wn.rb = cmax / wn.tw;
+    if (wn.rb < 1)
         return RT_EINVAL;
-    wn.blocks = (wn.tiles + wn.tb - 1) / wn.tb;
+    wn.rb = wn.rb < wn.th ? wn.rb : wn.th;
+    int t = rt_threads();
+    if (t > 1 && p->n * ((wn.th + wn.rb - 1) / wn.rb) < t) {
+        int64_t per = (wn.th + t - 1) / t;
+        wn.rb = per < wn.rb ? per : wn.rb;
+    }
+    wn.blocks = (wn.th + wn.rb - 1) / wn.rb;
     rt_parallel_for(p->n * wn.blocks, 1, wino_blocks, &wn);
     return RT_OK;
 }

@@ -157,12 +157,20 @@ enum { RT_CONV_F_LO, RT_CONV_F_HI, RT_CONV_NFLOATS };
  * other shape, tile or value. */
 #define RT_WINO_M 4              /* output tile (m x m) */
 #define RT_WINO_T 6              /* input tile, m + 2 */
-#define RT_WINO_VCAP 8192        /* input channels x tiles of the transformed input the
-                                  * kernel holds at once (its stack buffer) */
-/* Whether the kernel takes Cin input channels with a GEMM of nr columns. */
-static inline int rt_wino_fits(int64_t cin, int nr)
+#define RT_WINO_VCAP 8192        /* input channels x GEMM columns of the transformed
+                                  * input the kernel holds at once (its stack buffer) */
+#define RT_WINO_COLS 288         /* GEMM columns of one block at most */
+/* GEMM columns (whole panels of nr) of one block with Cin input channels. */
+static inline int64_t rt_wino_cols(int64_t cin, int nr)
 {
-    return cin >= 1 && cin * nr <= RT_WINO_VCAP;
+    int64_t c = cin >= 1 ? RT_WINO_VCAP / cin / nr * nr : 0;
+    return c < RT_WINO_COLS ? c : RT_WINO_COLS;
+}
+/* Whether the kernel takes Cin input channels and an output ow wide with a
+ * GEMM of nr columns: a block holds at least one whole row of 4x4 tiles. */
+static inline int rt_wino_fits(int64_t cin, int64_t ow, int nr)
+{
+    return ow >= 1 && (ow + 3) / 4 <= rt_wino_cols(cin, nr);
 }
 /* W [cout, cin, 3, 3] transformed into dst (36 * ceil(cout/mr)*mr * cin floats). */
 void rt_wino_pack(int64_t cout, int64_t cin, const float *w, int mr, float *dst);
