@@ -286,10 +286,11 @@ int rt_conv_wino(const RtWinoConv *p)
     if (wn.rb < 1)
         return RT_EINVAL;
     wn.rb = wn.rb < wn.th ? wn.rb : wn.th;
-    int t = rt_threads();
-    if (t > 1 && p->n * ((wn.th + wn.rb - 1) / wn.rb) < t) {
-        int64_t per = (wn.th + t - 1) / t;
-        wn.rb = per < wn.rb ? per : wn.rb;
+    int64_t t = rt_threads(), nb = (wn.th + wn.rb - 1) / wn.rb;
+    if (t > 1 && p->n % t) { /* a multiple of the threads, balanced */
+        nb = (nb + t - 1) / t * t;
+        nb = nb < wn.th ? nb : wn.th;
+        wn.rb = (wn.th + nb - 1) / nb;
     }
     wn.blocks = (wn.th + wn.rb - 1) / wn.rb;
     rt_parallel_for(p->n * wn.blocks, 1, wino_blocks, &wn);
