@@ -3,6 +3,9 @@
 
 #include "passes.h"
 
+/* Winograd's thresholds (see wino_worth) */
+enum { WINO_MIN_CIN = 32, WINO_MIN_COUT = 32, WINO_MIN_TILES = 16 };
+
 /* A Conv's weights are the GEMM's A (output channels x C/group * window):
  * the kernel streams them in panels of MR rows interleaved along K. Packing
  * per call costs a pass over all weights, as large as the product itself
@@ -26,6 +29,49 @@ static int packable(const Node *n)
     if (n->n_ints != RT_CONV_CLAMP(nsp) && n->n_ints != RT_CONV_CLAMP(nsp) + 1)
         return 0;
     return w->dims[1] > 1;
+}
+
+/* Winograd F(4x4, 3x3) (runtime/k_conv_wino.c) for a packable 3x3 stride-1
+ * conv: its filters are transformed here, once, into the 36 A operands of
+ * its GEMMs. It pays where the GEMMs are big enough to run near the
+ * micro-kernel's peak and the transforms are cheap beside them: enough
+ * channels on both sides and enough 4x4 tiles to fill the GEMM's columns
+ * (bench/RESULTS.md, the 3x3 layers of resnet18, densenet121 and
+ * squeezenet1_1, measured against the direct conv). */
+static int wino_worth(const Node *n, int nr)
+{
+    const Value *w = n->in[1], *y = n->out[0];
+    if (w->rank != 4 || (int)n->ints[RT_CONV_NSP] != 2 || n->ints[RT_CONV_GROUP] != 1 ||
+        w->dims[2] != 3 || w->dims[3] != 3 || y->rank != 4)
+        return 0;
+    for (int i = 0; i < 2; i++)
+        if (n->ints[RT_CONV_STRIDES + i] != 1 || n->ints[RT_CONV_DIL(2) + i] != 1)
+            return 0;
+    int64_t cout = w->dims[0], cin = w->dims[1], tiles = (y->dims[2] + 3) / 4 * ((y->dims[3] + 3) / 4);
+    return rt_wino_fits(cin, y->dims[3], nr) && cin >= WINO_MIN_CIN && cout >= WINO_MIN_COUT &&
+           tiles >= WINO_MIN_TILES;
+}
+
+static int pack_wino(Graph *g, Node *n, int mr)
+{
+    const Value *w = n->in[1];
+    int64_t cout = w->dims[0], cin = w->dims[1], mp = (cout + mr - 1) / mr * mr;
+    Value *p = ir_value_new(g, NULL);
+    p->dtype = RT_F32;
+    p->rank = 4;
+    p->dims[0] = 4 * mp; /* 36 = 4 * 9 components per filter: see k_nn.h */
+    p->dims[1] = cin;
+    p->dims[2] = p->dims[3] = 3;
+    float *dst = ir_value_alloc_data(g, p);
+    IR_ASSERT(dst);
+    rt_wino_pack(cout, cin, w->data, mr, dst);
+    ir_set_input(g, n, 1, p);
+    if (n->n_ints == RT_CONV_CLAMP(2))
+        ir_param_int(n, RT_CONV_CLAMP(2), RT_EPI_NONE);
+    ir_param_int(n, RT_CONV_PACK(2), mr);
+    ir_param_int(n, RT_CONV_PACK_T(2), 0);
+    ir_param_int(n, RT_CONV_WINO(2), RT_WINO_M);
+    return 1;
 }
 
 /* A MatMul or Gemm whose B is a constant float32 matrix (a Linear layer's
@@ -88,6 +134,10 @@ int pass_pack(Graph *g, PassCtx *ctx)
             changes += pack_mm(g, n, nr);
         if (!packable(n))
             continue;
+        if (wino_worth(n, nr)) {
+            changes += pack_wino(g, n, mr);
+            continue;
+        }
         const Value *w = n->in[1];
         int64_t groups = n->ints[RT_CONV_GROUP], kdim = 1;
         for (int i = 1; i < w->rank; i++)

@@ -17,11 +17,19 @@ typedef struct Geom {
     float p0, p1;                /* its parameters */
     int64_t pack;                /* W packed for a GEMM tile this large, or 0 */
     int pack_t;                  /* ... as B of the transposed product (tile columns) */
+    int wino;                    /* W holds Winograd F(wino x wino, 3x3) filters, or 0 */
 } Geom;
 
 static int64_t prod3(const int64_t *v)
 {
     return v[0] * v[1] * v[2];
+}
+
+/* The convolutions k_conv_wino.c computes: 2-D, 3x3, stride 1, undilated, one group. */
+static int wino_shape(const Geom *g)
+{
+    return g->groups == 1 && g->in[0] == 1 && g->k[0] == 1 && g->k[1] == 3 && g->k[2] == 3 &&
+           g->st[1] == 1 && g->st[2] == 1 && g->dil[1] == 1 && g->dil[2] == 1;
 }
 
 /* x/y are the convolution's input/output as seen by Conv: for ConvTranspose
@@ -71,6 +79,9 @@ static int read_geom(const RtCall *c, int transpose, Geom *g)
     g->pack = c->n_ints > RT_CONV_PACK(nsp) ? c->ints[RT_CONV_PACK(nsp)] : 0;
     g->pack_t = c->n_ints > RT_CONV_PACK_T(nsp) && c->ints[RT_CONV_PACK_T(nsp)];
     if (g->pack < 0 || (g->pack && transpose))
+        return RT_EINVAL;
+    g->wino = c->n_ints > RT_CONV_WINO(nsp) ? (int)c->ints[RT_CONV_WINO(nsp)] : 0;
+    if (g->wino && (g->wino != RT_WINO_M || !wino_shape(g) || !g->pack || g->pack_t))
         return RT_EINVAL;
     return RT_OK;
 }
@@ -976,8 +987,18 @@ static int run(const RtCall *c, const void *const *in, void *const *out, int tra
         return RT_EINVAL;
     if ((g.pack || post_needed(&g, z)) && (dt != RT_F32 || transpose))
         return RT_EINVAL; /* (the compiler fuses and packs float32 Conv only) */
-    if (g.pack && c->in[1].dims[0] != g.groups * ((g.cout + g.pack - 1) / g.pack * g.pack))
+    int64_t mp = (g.cout + (g.pack ? g.pack : 1) - 1) / (g.pack ? g.pack : 1) * g.pack;
+    if (g.pack && c->in[1].dims[0] != g.groups * (g.wino ? 4 : 1) * mp)
         return RT_EINVAL;
+    if (g.wino) {
+        int mr, nr;
+        rt_gemm_tile(&mr, &nr);
+        if (g.pack != mr || transpose)
+            return RT_EINVAL;
+        RtWinoConv wc = {g.n, g.cin, g.cout, g.in[1], g.in[2], g.out[1], g.out[2], g.pad[1],
+                         g.pad[2], in[0], in[1], bias, z, out[0], g.act, g.p0, g.p1};
+        return rt_conv_wino(&wc);
+    }
     if (dt == RT_F32)
         return transpose ? conv_transpose_f32(&g, in[0], in[1], bias, out[0])
                          : conv_f32(&g, in[0], in[1], bias, z, out[0], path);

@@ -144,7 +144,36 @@ enum { RT_CONV_GROUP, RT_CONV_NSP, RT_CONV_STRIDES };
 #define RT_CONV_CLAMP(nsp) (RT_CONV_STRIDES + 3 * (nsp))   /* optional: RT_EPI_* */
 #define RT_CONV_PACK(nsp) (RT_CONV_STRIDES + 3 * (nsp) + 1)   /* optional: packed for this tile */
 #define RT_CONV_PACK_T(nsp) (RT_CONV_STRIDES + 3 * (nsp) + 2) /* optional: 1, W^T as B */
+#define RT_CONV_WINO(nsp) (RT_CONV_STRIDES + 3 * (nsp) + 3)   /* optional: RT_WINO_M, W holds
+                                                               * Winograd-transformed filters */
 enum { RT_CONV_F_LO, RT_CONV_F_HI, RT_CONV_NFLOATS };
+/* Optional int RT_CONV_WINO(2) = RT_WINO_M (after the pack slots, pack_t 0):
+ * a 2-D 3x3 stride-1 undilated group-1 Conv whose W was transformed at
+ * compile time for Winograd F(4x4, 3x3) (k_conv_wino.c): the 36 components
+ * of G g G^T, each an A operand of Cout x Cin in panels of `pack` rows
+ * (rt_wino_pack). W's descriptor is then [4 * Cout rounded up to pack, Cin,
+ * 3, 3], the same number of floats (36 = 4 * 9), so the window and the
+ * direct-conv FLOPs still read from it. The kernel refuses the slot on any
+ * other shape, tile or value. */
+#define RT_WINO_M 4              /* output tile (m x m) */
+#define RT_WINO_T 6              /* input tile, m + 2 */
+#define RT_WINO_VCAP 8192        /* input channels x GEMM columns of the transformed
+                                  * input the kernel holds at once (its stack buffer) */
+#define RT_WINO_COLS 288         /* GEMM columns of one block at most */
+/* GEMM columns (whole panels of nr) of one block with Cin input channels. */
+static inline int64_t rt_wino_cols(int64_t cin, int nr)
+{
+    int64_t c = cin >= 1 ? RT_WINO_VCAP / cin / nr * nr : 0;
+    return c < RT_WINO_COLS ? c : RT_WINO_COLS;
+}
+/* Whether the kernel takes Cin input channels and an output ow wide with a
+ * GEMM of nr columns: a block holds at least one whole row of 4x4 tiles. */
+static inline int rt_wino_fits(int64_t cin, int64_t ow, int nr)
+{
+    return ow >= 1 && (ow + 3) / 4 <= rt_wino_cols(cin, nr);
+}
+/* W [cout, cin, 3, 3] transformed into dst (36 * ceil(cout/mr)*mr * cin floats). */
+void rt_wino_pack(int64_t cout, int64_t cin, const float *w, int mr, float *dst);
 int rt_conv(const RtCall *c, const void *const *in, void *const *out);
 int rt_conv_transpose(const RtCall *c, const void *const *in, void *const *out);
 

@@ -213,4 +213,17 @@ enum { RT_CONV_PATH_AUTO, RT_CONV_PATH_GEMM, RT_CONV_PATH_OLD, RT_CONV_PATH_DW,
        RT_CONV_PATH_PLANE };
 int rt_conv_path(const RtCall *c, const void *const *in, void *const *out, int path);
 
+/* k_conv_wino.c: one float32 Conv through Winograd F(4x4, 3x3), W as
+ * rt_wino_pack wrote it for this runtime's GEMM tile. */
+typedef struct RtWinoConv {
+    int64_t n, cin, cout;
+    int64_t h, w, oh, ow;        /* input and output maps */
+    int64_t pt, pl;              /* pads at the top and left */
+    const float *x, *u, *bias, *z; /* input, transformed W, bias or NULL, sum input or NULL */
+    float *y;
+    int act;                     /* RT_EPI_* after the sum input */
+    float p0, p1;
+} RtWinoConv;
+int rt_conv_wino(const RtWinoConv *p);
+
 #endif
