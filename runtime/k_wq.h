@@ -94,7 +94,7 @@ void rt_wq_matmul(int fmt, int64_t m, int64_t n, int64_t k, int group, float ten
                   const float *x, const uint8_t *w, const float *bias, float *y);
 
 /* com.microsoft MatMulNBits on ORT's own layout: in: A (float [..., K]), B
- * (uint8 [N, n_blocks, blob]), scales (float [N * n_blocks]), zero_points
+ * (uint8 [N, n_blocks, blob], bits 2, 4 or 8), scales (float [N * n_blocks]), zero_points
  * (optional: uint8 packed bits-wise like B, or float), g_idx (unsupported),
  * bias (float [N], optional). Element i of a block sits at bit i*bits of its
  * blob, LSB first; the default zero point is 2^(bits-1). The portable
