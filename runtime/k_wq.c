@@ -298,7 +298,9 @@ void rt_wq_dequant_row(int fmt, int64_t n_rows, int64_t k, int group, float tens
         int64_t k0 = g * group;
         int len = (int)(k - k0 < group ? k - k0 : group);
         /* the very expression of wq_dequant, so both agree bit for bit */
-        for (int i = 0; i < len; i++)
-            row[k0 + i] = tensor_scale * s * (rt_wq_elem(fmt, wq_code_at(fmt, group, b + hdr, i)) - z);
+        for (int i = 0; i < len; i++) {
+            float e = rt_wq_elem(fmt, wq_code_at(fmt, group, b + hdr, i));
+            row[k0 + i] = tensor_scale * s * (e - z);
+        }
     }
 }

@@ -75,7 +75,8 @@ static int check_case(int fmt, int64_t m, int64_t n, int64_t k, int group, int t
                 (long long)m, (long long)n, (long long)k);
         bad = 1;
     }
-    free(code), free(scale), free(zero), free(w), free(x), free(bias), free(y), free(y1), free(row);
+    free(code), free(scale), free(zero), free(w), free(x), free(bias);
+    free(y), free(y1), free(row);
     return bad;
 }
 

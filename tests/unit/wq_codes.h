@@ -19,8 +19,8 @@ static inline int rnd(int lo, int hi) /* [lo, hi] */
 }
 
 /* Random valid codes, scales and zero points of format fmt. */
-static inline void make_codes(int fmt, int64_t n, int64_t k, int group, int16_t *code, float *scale,
-                       uint8_t *zero, float *ts)
+static inline void make_codes(int fmt, int64_t n, int64_t k, int group, int16_t *code,
+                              float *scale, uint8_t *zero, float *ts)
 {
     int64_t ng = (k + group - 1) / group;
     int bits = fmt == RT_WQ_INT8 ? 8 : fmt == RT_WQ_INT4 ? 4 : fmt == RT_WQ_INT3 ? 3 : 2;
