@@ -326,6 +326,20 @@ static inline vf dec8(const uint8_t *p, vf vs, vf vo)
     __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
     return VFMA(_mm512_cvtepi32_ps(q), vs, vo);
 }
+/* The 16 values an int4 code of the group stands for, s*q - s*z for q =
+ * 0..15: one register, so the codes decode by vpermps (which reads only an
+ * index's low four bits: no mask, no conversion). */
+#define WQ_INT4_TABLE 1
+static inline vf tab4(vf vs, vf vo)
+{
+    return VFMA(_mm512_set_ps(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), vs, vo);
+}
+static inline void dec4t(const uint8_t *p, vf tab, vf *lo, vf *hi)
+{
+    __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+    *lo = _mm512_permutexvar_ps(q, tab);
+    *hi = _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), tab);
+}
 #else
 typedef __m256 vf;
 #define VL 8
@@ -374,13 +388,20 @@ static inline __attribute__((always_inline)) void mv_vec(const WqJob *j, int64_t
         float s;
         memcpy(&s, b, 4);
         const vf vs = VSET1(s), vo = VSET1(-s * (float)b[4]);
+#ifdef WQ_INT4_TABLE
+        const vf tab = tab4(vs, vo);
+#endif
         const float *xg = x + g * j->group;
         int odd = M == 1 && (g & 1);
         for (int c = 0; c < (int4 ? half : j->group); c += (int4 ? VL : 2 * VL)) {
             vf w0, w1;
             int c1 = int4 ? c + half : c + VL;
             if (int4) {
+#ifdef WQ_INT4_TABLE
+                dec4t(p + c, tab, &w0, &w1);
+#else
                 dec4(p + c, vs, vo, &w0, &w1);
+#endif
             } else {
                 w0 = dec8(p + c, vs, vo);
                 w1 = dec8(p + c + VL, vs, vo);
