@@ -382,14 +382,14 @@ static inline __attribute__((always_inline)) void mv_vec(const WqJob *j, int64_t
         a[mi][0] = a[mi][1] = VZERO();
     const uint8_t *row = j->w + (size_t)r * j->bb * (size_t)j->ng;
     int64_t full = j->k / j->group, k = j->k;
-    int half = j->group / 2, int4 = j->fmt == RT_WQ_INT4;
+    int half = j->group / 2, int4 = j->fmt != RT_WQ_INT8; /* int4 or (AVX-512) MXFP4 */
     for (int64_t g = 0; g < full; g++) {
-        const uint8_t *b = row + (size_t)g * j->bb, *p = b + 5;
-        float s;
-        memcpy(&s, b, 4);
-        const vf vs = VSET1(s), vo = VSET1(-s * (float)b[4]);
+        const uint8_t *b = row + (size_t)g * j->bb, *p = b + j->hdr;
+        float s = scale_of(j->fmt, b);
+        const vf vs = VSET1(s), vo = VSET1(-s * block_zero(j->fmt, b));
 #ifdef WQ_INT4_TABLE
-        const vf tab = tab4(vs, vo);
+        const vf tab = j->fmt == RT_WQ_MXFP4 ? _mm512_mul_ps(_mm512_loadu_ps(e2m1_val), vs)
+                                             : tab4(vs, vo);
 #endif
         const float *xg = x + g * j->group;
         int odd = M == 1 && (g & 1);
@@ -424,14 +424,17 @@ static inline __attribute__((always_inline)) void mv_vec(const WqJob *j, int64_t
 }
 #endif
 
-/* Whether the vector path takes this matrix: int4 or int8 with groups of a
- * multiple of 32 codes (so a group is whole vectors); a partial last group
+/* Whether the vector path takes this matrix: int4, int8 (and MXFP4 with
+ * AVX-512) with groups of a multiple of 32 codes (so a group is whole vectors); a partial last group
  * goes through the portable path. */
 static int vector_int(const WqJob *j)
 {
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-    return (j->fmt == RT_WQ_INT4 || j->fmt == RT_WQ_INT8) && j->group % 32 == 0 &&
-           j->k >= j->group;
+    int fmt_ok = j->fmt == RT_WQ_INT4 || j->fmt == RT_WQ_INT8;
+#ifdef WQ_INT4_TABLE
+    fmt_ok |= j->fmt == RT_WQ_MXFP4; /* E2M1 times the scale is a table like int4's */
+#endif
+    return fmt_ok && j->group % 32 == 0 && j->k >= j->group;
 #else
     (void)j;
     return 0;
