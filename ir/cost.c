@@ -59,6 +59,8 @@ double ir_node_flops(const Node *n)
     switch (n->op) {
     case OP_MATMUL:
     case OP_MATMUL_INTEGER:
+    case OP_MATMUL_WQ:      /* the decoding is not counted: it is what the */
+    case OP_MATMUL_NBITS:   /* packed weights' bytes (ir_node_bytes) pay for */
         return matmul_flops(x, y);
     case OP_QLINEAR_MATMUL:
         return matmul_flops(x, y);

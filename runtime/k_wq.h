@@ -5,20 +5,49 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "onnxcc_rt.h"
+
 /* The formats, numbered as the compiler's QuantWeights (passes/quant.h). A
  * weight matrix is N output channels by K reduction elements; the weight at
  * (n, k) is  tensor_scale * scale[n][k / group] * (elem(code) - zero[n][k / group]):
  *   INT8..INT2  code 0 .. 2^b-1, a float scale and a uint8 zero point per group;
  *   TERNARY, TERNARY5  code -1, 0, +1, a float scale per group (zero 0);
- *   SHERRY      code -1, 0, +1 with exactly one 0 in every 4 consecutive k;
+ *   SHERRY      code -1, 0, +1 with exactly one 0 in every 4 consecutive k
+ *               (the quads k = 4j .. 4j+3; the group is a multiple of 4);
  *   MXINT8      code -128..127 standing for code / 64, a power-of-two scale
  *               (E8M0) per 32;
  *   MXFP8       code an E4M3 bit pattern, a power-of-two scale per 32;
  *   MXFP4       code an E2M1 bit pattern (0..15), a power-of-two scale per 32;
  *   NVFP4       code an E2M1 bit pattern, an E4M3 scale per 16 and one float
  *               tensor_scale.
- * The packed storage of each (bits per weight including scales) is defined
- * by runtime/k_wq.c. */
+ *
+ * Packed storage (rt_wq_pack). Row n of the matrix is ceil(K / group) blocks
+ * one after the other, rows one after the other, so a kernel streams a row
+ * front to back. A block is its scale, its zero point (INT8..INT2 only), then
+ * the codes of one whole group (the last group padded):
+ *   scale  float32 (4 bytes) for INT*, TERNARY*, SHERRY: exactly the
+ *          quantizer's float, so the packed matrix is the one it chose;
+ *          one E8M0 byte for MX*; one E4M3 byte for NVFP4 (tensor_scale is
+ *          the op's float parameter, not stored);
+ *   codes  INT8, MXINT8, MXFP8: one byte each (MXINT8 two's complement);
+ *          INT4, MXFP4, NVFP4: the group padded to even length gp, byte j
+ *            holding element j (low nibble) and element j + gp/2 (high), so
+ *            one vector load gives two runs of consecutive elements;
+ *          INT2, TERNARY (code + 1): gp a multiple of 4, byte j holding
+ *            elements j, j+gp/4, j+gp/2, j+3gp/4 in bits 0-1, 2-3, 4-5, 6-7;
+ *          INT3: gp a multiple of 8: the low two bits as INT2 (gp/4 bytes),
+ *            then the high bit, byte j holding elements j + i*gp/8 in bit i
+ *            (gp/8 bytes): 3 bits per code, decoded by shifts alone;
+ *          TERNARY5: byte j holds elements 5j..5j+4 as base-3 digits of
+ *            code + 1, element 5j least significant (3^5 = 243 <= 256);
+ *          SHERRY: per quad 5 bits, LSB first in a dense bit stream: the zero's
+ *            position (2 bits), then the signs of the other three in order
+ *            (1 = negative).
+ * Bits per weight with the default groups, scales included:
+ *   INT8 9.25  INT4 5.25  INT3 4.25  INT2 3.25  (group 32; 4 + 40/g in general)
+ *   TERNARY 3.0  TERNARY5 2.75  SHERRY 2.25     (group 32)
+ *   MXINT8 8.25  MXFP8 8.25  MXFP4 4.25          (group 32)
+ *   NVFP4 4.5                                     (group 16, + one float) */
 typedef enum RtWqFormat {
     RT_WQ_INT8 = 1, RT_WQ_INT4, RT_WQ_INT3, RT_WQ_INT2,
     RT_WQ_TERNARY, RT_WQ_TERNARY5, RT_WQ_SHERRY,
@@ -39,11 +68,39 @@ typedef struct RtWqCodes {
 
 /* The value a code stands for before scaling (elem above). */
 float rt_wq_elem(int fmt, int code);
+/* The format's name ("int4", "mxfp4"...), "?" for none. */
+const char *rt_wq_name(int fmt);
+/* Bytes of one packed block (scale, zero, a group's codes) and of one row;
+ * 0 for a format or group the packing does not take (SHERRY needs group % 4 == 0). */
+size_t rt_wq_block_bytes(int fmt, int group);
+size_t rt_wq_row_bytes(int fmt, int64_t k, int group);
 /* Bytes of the packed form, and the packing itself (dst holds that many). */
 size_t rt_wq_packed_bytes(int fmt, int64_t n, int64_t k, int group);
 void rt_wq_pack(const RtWqCodes *c, uint8_t *dst);
 /* The reference decoder: row n of the matrix in float, from the packed form. */
 void rt_wq_dequant_row(int fmt, int64_t n_rows, int64_t k, int group, float tensor_scale,
                        const uint8_t *packed, int64_t n, float *row);
+
+/* MatMulWQ: Y[M, N] = X[M, K] W^T (+ bias[N]), W packed as above, decoded in
+ * registers (M <= 4: one pass over W per call, at memory speed; larger M:
+ * a stack tile of decoded rows reused across X's rows). in: X (float, any
+ * rank, last axis K), W (uint8, [N, row bytes]), bias (float [N], optional);
+ * out: Y (X's shape with the last axis N). */
+enum { RT_WQ_FORMAT, RT_WQ_N, RT_WQ_K, RT_WQ_GROUP, RT_WQ_NINTS };
+enum { RT_WQ_F_TSCALE, RT_WQ_NFLOATS };
+int rt_matmul_wq(const RtCall *c, const void *const *in, void *const *out);
+/* The same on raw pointers (tests, benchmarks, the kernel above). */
+void rt_wq_matmul(int fmt, int64_t m, int64_t n, int64_t k, int group, float tensor_scale,
+                  const float *x, const uint8_t *w, const float *bias, float *y);
+
+/* com.microsoft MatMulNBits on ORT's own layout: in: A (float [..., K]), B
+ * (uint8 [N, n_blocks, blob], bits 2, 4 or 8), scales (float [N * n_blocks]), zero_points
+ * (optional: uint8 packed bits-wise like B, or float), g_idx (unsupported),
+ * bias (float [N], optional). Element i of a block sits at bit i*bits of its
+ * blob, LSB first; the default zero point is 2^(bits-1). The portable
+ * reference, for the interpreter and a B not known at compile time; a
+ * constant B is repacked into MatMulWQ (passes/quantize_weights.c). */
+enum { RT_NBITS_K, RT_NBITS_N, RT_NBITS_BITS, RT_NBITS_BLOCK, RT_NBITS_NINTS };
+int rt_matmul_nbits(const RtCall *c, const void *const *in, void *const *out);
 
 #endif

@@ -11,6 +11,7 @@
 #include "k_rnn.h"
 #include "k_misc.h"
 #include "k_quant.h"
+#include "k_wq.h"
 #include "k_signal.h"
 #include "k_text.h"
 #include "k_dynamic.h"

@@ -44,7 +44,7 @@ static const struct {
      "Attention FlexAttention LinearAttention RotaryEmbedding CausalConvWithState TensorScatter"},
     {"quantization",
      "QuantizeLinear DequantizeLinear DynamicQuantizeLinear MatMulInteger QLinearMatMul "
-     "ConvInteger QLinearConv"},
+     "ConvInteger QLinearConv MatMulNBits"},
     {"loss", "NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss"},
     {"control flow", "If Loop Scan"},
     {"sequence/optional",

@@ -1,0 +1,18 @@
+/* k_wq_internal.h: the block accessors runtime/k_wq.c shares with the weight-only kernels. */
+#ifndef ONNXCC_K_WQ_INTERNAL_H
+#define ONNXCC_K_WQ_INTERNAL_H
+
+#include <stdint.h>
+
+/* The group length a block's codes are padded to (k_wq.h's gp). */
+int wq_group_padded(int fmt, int group);
+/* Bytes before a block's codes (scale, zero point). */
+int wq_block_header(int fmt);
+/* A block's scale as a float (decoded from E8M0 or E4M3 where stored so). */
+float wq_block_scale(int fmt, const uint8_t *block);
+/* Code i of a group, from the block's code bytes. */
+int wq_code_at(int fmt, int group, const uint8_t *codes, int i);
+/* A Sherry quad's 5-bit code as four values in {-1, 0, +1}. */
+void wq_sherry_decode(unsigned q, float *v);
+
+#endif

@@ -1,0 +1,558 @@
+/* k_wq_matmul.c: MatMulWQ, a float matrix times packed weight-only quantized weights, decoded in registers. */
+#include <math.h>
+#include <string.h>
+
+#include "k_wq.h"
+#include "k_wq_internal.h"
+#include "rt_internal.h"
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#include <immintrin.h>
+#endif
+
+/* Rows of X the matrix-vector path takes at once: each decoded weight
+ * vector is used by every one of them while it is in registers. */
+#define WQ_MV_ROWS 4
+/* Decoded weights per chunk of the portable path and of the tile of M > 4
+ * (WQ_TILE_N rows of WQ_CHUNK floats: 4 KB, well inside L1). */
+#define WQ_CHUNK 256
+#define WQ_TILE_N 4
+
+static const float e2m1_val[16] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6,
+                                   -0.0f, -0.5f, -1, -1.5f, -2, -3, -4, -6};
+
+/* E4M3 (OCP FN: no infinity, S.1111.111 NaN) to float by its fields,
+ * built as float32's bits (no libm call in the decoding loops). */
+static inline float e4m3_val(unsigned c)
+{
+    unsigned e = c >> 3 & 15, m = c & 7;
+    uint32_t bits = (c & 0x80u) << 24;
+    float v;
+    if ((c & 0x7f) == 0x7f)
+        return NAN;
+    if (e) {
+        bits |= (e + 120u) << 23 | m << 20;
+        memcpy(&v, &bits, 4);
+        return v;
+    }
+    v = (float)m * 0x1p-9f;
+    return c & 0x80 ? -v : v;
+}
+
+/* The four values of a Sherry quad's 5-bit code (k_wq.h's layout). */
+static const float sherry_tab[32][4] = {
+    {0, 1, 1, 1}, {1, 0, 1, 1}, {1, 1, 0, 1}, {1, 1, 1, 0},
+    {0, -1, 1, 1}, {-1, 0, 1, 1}, {-1, 1, 0, 1}, {-1, 1, 1, 0},
+    {0, 1, -1, 1}, {1, 0, -1, 1}, {1, -1, 0, 1}, {1, -1, 1, 0},
+    {0, -1, -1, 1}, {-1, 0, -1, 1}, {-1, -1, 0, 1}, {-1, -1, 1, 0},
+    {0, 1, 1, -1}, {1, 0, 1, -1}, {1, 1, 0, -1}, {1, 1, -1, 0},
+    {0, -1, 1, -1}, {-1, 0, 1, -1}, {-1, 1, 0, -1}, {-1, 1, -1, 0},
+    {0, 1, -1, -1}, {1, 0, -1, -1}, {1, -1, 0, -1}, {1, -1, -1, 0},
+    {0, -1, -1, -1}, {-1, 0, -1, -1}, {-1, -1, 0, -1}, {-1, -1, -1, 0},
+};
+
+/* A block's scale: float32, E8M0 (as float32's exponent field; 0 is
+ * 2^-127, a subnormal) or E4M3. */
+static inline float scale_of(int fmt, const uint8_t *b)
+{
+    float s;
+    if (fmt <= RT_WQ_SHERRY) {
+        memcpy(&s, b, 4);
+        return s;
+    }
+    if (fmt == RT_WQ_NVFP4)
+        return e4m3_val(b[0]);
+    uint32_t bits = b[0] ? (uint32_t)b[0] << 23 : 0x00400000u;
+    memcpy(&s, &bits, 4);
+    return s;
+}
+
+/* buf[i] = elem(code i) - z for a whole group (i < gp, the padded length,
+ * so buf holds at least gp floats): the layouts' planes in straight loops. */
+static inline __attribute__((always_inline)) void decode_codes(int fmt, int group,
+                                                              const uint8_t *restrict p, float z,
+                                                              float *restrict o)
+{
+    int gp = wq_group_padded(fmt, group);
+    switch (fmt) {
+    case RT_WQ_INT8:
+        for (int i = 0; i < gp; i++)
+            o[i] = (float)p[i] - z;
+        return;
+    case RT_WQ_MXINT8:
+        for (int i = 0; i < gp; i++)
+            o[i] = (float)(int8_t)p[i] * (1.0f / 64.0f);
+        return;
+    case RT_WQ_MXFP8:
+        for (int i = 0; i < gp; i++)
+            o[i] = e4m3_val(p[i]);
+        return;
+    case RT_WQ_INT4: {
+        int h = gp / 2;
+        for (int i = 0; i < h; i++) {
+            o[i] = (float)(p[i] & 15) - z;
+            o[i + h] = (float)(p[i] >> 4) - z;
+        }
+        return;
+    }
+    case RT_WQ_MXFP4: case RT_WQ_NVFP4: {
+        int h = gp / 2;
+        for (int i = 0; i < h; i++) {
+            o[i] = e2m1_val[p[i] & 15];
+            o[i + h] = e2m1_val[p[i] >> 4];
+        }
+        return;
+    }
+    case RT_WQ_INT2: case RT_WQ_TERNARY: case RT_WQ_INT3: {
+        int q = gp / 4;
+        float off = fmt == RT_WQ_TERNARY ? 1.0f : z;
+        for (int i = 0; i < q; i++) {
+            o[i] = (float)(p[i] & 3) - off;
+            o[i + q] = (float)(p[i] >> 2 & 3) - off;
+            o[i + 2 * q] = (float)(p[i] >> 4 & 3) - off;
+            o[i + 3 * q] = (float)(p[i] >> 6) - off;
+        }
+        if (fmt == RT_WQ_INT3) { /* the high bits' plane adds 4 */
+            int e = gp / 8;
+            for (int t = 0; t < 8; t++)
+                for (int i = 0; i < e; i++)
+                    o[i + t * e] += (float)((p[q + i] >> t & 1) * 4);
+        }
+        return;
+    }
+    case RT_WQ_TERNARY5:
+        for (int j = 0; j * 5 < gp; j++) {
+            unsigned b = p[j];
+            for (int t = 0; t < 5; t++, b /= 3)
+                o[j * 5 + t] = (float)(b % 3) - 1.0f;
+        }
+        return;
+    case RT_WQ_SHERRY:
+        for (int q = 0; q * 4 < gp; q++) {
+            int bit = q * 5;
+            unsigned c = p[bit >> 3] | (unsigned)((bit & 7) > 3 ? p[(bit >> 3) + 1] << 8 : 0);
+            memcpy(o + q * 4, sherry_tab[c >> (bit & 7) & 31], sizeof sherry_tab[0]);
+        }
+        return;
+    }
+}
+
+/* buf[i - i0] = elem(code i) - z for the codes i0 <= i < i1 of one group
+ * (codes: the block's code bytes). */
+static void decode_range(int fmt, int group, const uint8_t *p, int i0, int i1, float z, float *buf)
+{
+    int gp = wq_group_padded(fmt, group);
+    float *o = buf - i0;
+    switch (fmt) {
+    case RT_WQ_INT8:
+        for (int i = i0; i < i1; i++)
+            o[i] = (float)p[i] - z;
+        return;
+    case RT_WQ_MXINT8:
+        for (int i = i0; i < i1; i++)
+            o[i] = (float)(int8_t)p[i] / 64.0f;
+        return;
+    case RT_WQ_MXFP8:
+        for (int i = i0; i < i1; i++)
+            o[i] = e4m3_val(p[i]);
+        return;
+    case RT_WQ_INT4: case RT_WQ_MXFP4: case RT_WQ_NVFP4: {
+        int h = gp / 2;
+        for (int i = i0; i < i1; i++) {
+            unsigned q = (unsigned)(i < h ? p[i] & 15 : p[i - h] >> 4);
+            o[i] = fmt == RT_WQ_INT4 ? (float)q - z : e2m1_val[q];
+        }
+        return;
+    }
+    case RT_WQ_INT2: case RT_WQ_TERNARY: {
+        int q4 = gp / 4;
+        float off = fmt == RT_WQ_TERNARY ? 1.0f : z;
+        for (int i = i0; i < i1; i++)
+            o[i] = (float)(p[i % q4] >> (i / q4 * 2) & 3) - off;
+        return;
+    }
+    case RT_WQ_INT3: {
+        int q4 = gp / 4, q8 = gp / 8;
+        for (int i = i0; i < i1; i++)
+            o[i] = (float)((p[i % q4] >> (i / q4 * 2) & 3) |
+                           (p[q4 + i % q8] >> (i / q8) & 1) << 2) - z;
+        return;
+    }
+    case RT_WQ_TERNARY5:
+        for (int i = i0; i < i1;) {
+            unsigned b = p[i / 5];
+            for (int t = 0; t < i % 5; t++)
+                b /= 3;
+            for (int t = i % 5; t < 5 && i < i1; t++, i++, b /= 3)
+                o[i] = (float)(b % 3) - 1.0f;
+        }
+        return;
+    case RT_WQ_SHERRY:
+        for (int i = i0; i < i1;) {
+            int q = i / 4;
+            int64_t bit = (int64_t)q * 5;
+            unsigned c = (unsigned)(p[bit >> 3] | (bit + 5 > ((bit >> 3) + 1) * 8 ?
+                                                   p[(bit >> 3) + 1] << 8 : 0));
+            const float *v = sherry_tab[c >> (bit & 7) & 31];
+            for (; i < i1 && i / 4 == q; i++)
+                o[i] = v[i % 4];
+        }
+        return;
+    default:
+        for (int i = i0; i < i1; i++)
+            o[i] = 0.0f;
+    }
+}
+
+/* sum x[i] * w[i] in eight interleaved partial sums, which the vectorizer
+ * maps onto one register without reassociating anything itself. */
+static HOT float dot(const float *restrict x, const float *restrict w, int n)
+{
+    float p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++)
+            p[l] += x[i + l] * w[i + l];
+    for (; i < n; i++)
+        p[0] += x[i] * w[i];
+    return ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
+}
+
+/* decode_codes as a call, for any group */
+static HOT void decode_any(int fmt, int group, const uint8_t *p, float z, float *o)
+{
+    decode_codes(fmt, group, p, z, o);
+}
+
+/* A whole group scaled: buf[i] = s * (elem(code i) - z), i < gp. The
+ * default groups are decoded with their length a constant: the planes of a
+ * group of 32 are 8 or 16 bytes, too short for a loop the vectorizer takes
+ * unless it knows the count. */
+static HOT void decode_group(int fmt, int group, const uint8_t *p, float z, float s, float *o)
+{
+    if (group == 32)
+        decode_codes(fmt, 32, p, z, o);
+    else if (group == 16)
+        decode_codes(fmt, 16, p, z, o);
+    else
+        decode_codes(fmt, group, p, z, o);
+    int gp = wq_group_padded(fmt, group);
+    for (int i = 0; i < gp; i++)
+        o[i] *= s;
+}
+
+typedef struct WqJob {
+    int fmt, group;
+    int gp, hdr;                 /* padded group, bytes before a block's codes */
+    int64_t m, k, ng;
+    size_t bb;                   /* bytes per block */
+    float ts;
+    const float *x;
+    const uint8_t *w;
+    const float *bias;
+    float *y;
+    int64_t ldy;                 /* N */
+} WqJob;
+
+static inline float block_zero(int fmt, const uint8_t *b)
+{
+    return fmt <= RT_WQ_INT2 ? (float)b[4] : 0.0f;
+}
+
+/* Rows x[0..m) of X (x at column 0) against row r of W from
+ * group g0 on: acc[mi] += x . w. Groups that tile K without padding are
+ * decoded (scaled) WQ_CHUNK floats at a time and met with one dot product
+ * per row of X; others one group at a time, in pieces if long. */
+static void mv_generic(const WqJob *j, int64_t r, int64_t g0, const float *x, int64_t m,
+                       float *acc)
+{
+    float buf[WQ_CHUNK + 8];
+    const uint8_t *row = j->w + (size_t)r * j->bb * (size_t)j->ng;
+    int per = j->gp == j->group && j->group <= WQ_CHUNK ? WQ_CHUNK / j->group : 0;
+    for (int64_t g = g0; g < j->ng;) {
+        const uint8_t *b = row + (size_t)g * j->bb;
+        int64_t k0 = g * j->group;
+        const float *xg = x + k0;
+        if (per) {
+            int64_t ge = g + per < j->ng ? g + per : j->ng;
+            for (int64_t q = g; q < ge; q++) {
+                const uint8_t *bq = row + (size_t)q * j->bb;
+                decode_group(j->fmt, j->group, bq + j->hdr, block_zero(j->fmt, bq),
+                             scale_of(j->fmt, bq), buf + (q - g) * j->group);
+            }
+            int len = (int)((ge * j->group < j->k ? ge * j->group : j->k) - k0);
+            for (int64_t mi = 0; mi < m; mi++)
+                acc[mi] += dot(xg + mi * j->k, buf, len);
+            g = ge;
+            continue;
+        }
+        float s = scale_of(j->fmt, b), z = block_zero(j->fmt, b);
+        int len = (int)(j->k - k0 < j->group ? j->k - k0 : j->group);
+        for (int i0 = 0; i0 < len; i0 += WQ_CHUNK) {
+            int i1 = len - i0 < WQ_CHUNK ? len : i0 + WQ_CHUNK;
+            if (j->gp <= WQ_CHUNK)
+                decode_any(j->fmt, j->group, b + j->hdr, z, buf);
+            else
+                decode_range(j->fmt, j->group, b + j->hdr, i0, i1, z, buf);
+            for (int64_t mi = 0; mi < m; mi++)
+                acc[mi] += s * dot(xg + mi * j->k + i0, buf, i1 - i0);
+        }
+        g++;
+    }
+}
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#if defined(__AVX512F__)
+typedef __m512 vf;
+#define VL 16
+#define VZERO() _mm512_setzero_ps()
+#define VSET1(v) _mm512_set1_ps(v)
+#define VLOAD(p) _mm512_loadu_ps(p)
+#define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define VADD(a, b) _mm512_add_ps(a, b)
+static inline float vhsum(vf v)
+{
+    return _mm512_reduce_add_ps(v);
+}
+/* 16 int4 codes' two runs (the block's low and high nibbles) as s*q - s*z. */
+static inline void dec4(const uint8_t *p, vf vs, vf vo, vf *lo, vf *hi)
+{
+    __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+    *lo = VFMA(_mm512_cvtepi32_ps(_mm512_and_si512(q, _mm512_set1_epi32(15))), vs, vo);
+    *hi = VFMA(_mm512_cvtepi32_ps(_mm512_srli_epi32(q, 4)), vs, vo);
+}
+static inline vf dec8(const uint8_t *p, vf vs, vf vo)
+{
+    __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+    return VFMA(_mm512_cvtepi32_ps(q), vs, vo);
+}
+/* The 16 values an int4 code of the group stands for, s*q - s*z for q =
+ * 0..15: one register, so the codes decode by vpermps (which reads only an
+ * index's low four bits: no mask, no conversion). */
+#define WQ_INT4_TABLE 1
+static inline vf tab4(vf vs, vf vo)
+{
+    return VFMA(_mm512_set_ps(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), vs, vo);
+}
+static inline void dec4t(const uint8_t *p, vf tab, vf *lo, vf *hi)
+{
+    __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+    *lo = _mm512_permutexvar_ps(q, tab);
+    *hi = _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), tab);
+}
+#else
+typedef __m256 vf;
+#define VL 8
+#define VZERO() _mm256_setzero_ps()
+#define VSET1(v) _mm256_set1_ps(v)
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define VADD(a, b) _mm256_add_ps(a, b)
+static inline float vhsum(vf v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+static inline void dec4(const uint8_t *p, vf vs, vf vo, vf *lo, vf *hi)
+{
+    __m256i q = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
+    *lo = VFMA(_mm256_cvtepi32_ps(_mm256_and_si256(q, _mm256_set1_epi32(15))), vs, vo);
+    *hi = VFMA(_mm256_cvtepi32_ps(_mm256_srli_epi32(q, 4)), vs, vo);
+}
+static inline vf dec8(const uint8_t *p, vf vs, vf vo)
+{
+    return VFMA(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p))),
+                vs, vo);
+}
+#endif
+
+/* int4 / int8 rows, whole groups of a multiple of 32 codes: the weights
+ * s*q - s*z formed in registers and used by all M rows of X at once. Each
+ * row of X keeps two accumulator chains (the low and high runs of a group,
+ * or even and odd vectors); with one row, odd groups take two more, so
+ * four FMA chains hide the FMA latency. M is a constant in each caller, so
+ * the accumulators stay in registers. */
+static inline __attribute__((always_inline)) void mv_vec(const WqJob *j, int64_t r,
+                                                         const float *x, float *acc, const int M)
+{
+    vf a[WQ_MV_ROWS][2], e0 = VZERO(), e1 = VZERO();
+    for (int mi = 0; mi < M; mi++)
+        a[mi][0] = a[mi][1] = VZERO();
+    const uint8_t *row = j->w + (size_t)r * j->bb * (size_t)j->ng;
+    int64_t full = j->k / j->group, k = j->k;
+    int half = j->group / 2, int4 = j->fmt != RT_WQ_INT8; /* int4 or (AVX-512) MXFP4 */
+    for (int64_t g = 0; g < full; g++) {
+        const uint8_t *b = row + (size_t)g * j->bb, *p = b + j->hdr;
+        float s = scale_of(j->fmt, b);
+        const vf vs = VSET1(s), vo = VSET1(-s * block_zero(j->fmt, b));
+#ifdef WQ_INT4_TABLE
+        const vf tab = j->fmt == RT_WQ_MXFP4 ? _mm512_mul_ps(_mm512_loadu_ps(e2m1_val), vs)
+                                             : tab4(vs, vo);
+#endif
+        const float *xg = x + g * j->group;
+        int odd = M == 1 && (g & 1);
+        for (int c = 0; c < (int4 ? half : j->group); c += (int4 ? VL : 2 * VL)) {
+            vf w0, w1;
+            int c1 = int4 ? c + half : c + VL;
+            if (int4) {
+#ifdef WQ_INT4_TABLE
+                dec4t(p + c, tab, &w0, &w1);
+#else
+                dec4(p + c, vs, vo, &w0, &w1);
+#endif
+            } else {
+                w0 = dec8(p + c, vs, vo);
+                w1 = dec8(p + c + VL, vs, vo);
+            }
+            if (odd) {
+                e0 = VFMA(VLOAD(xg + c), w0, e0);
+                e1 = VFMA(VLOAD(xg + c1), w1, e1);
+                continue;
+            }
+            for (int mi = 0; mi < M; mi++) {
+                a[mi][0] = VFMA(VLOAD(xg + mi * k + c), w0, a[mi][0]);
+                a[mi][1] = VFMA(VLOAD(xg + mi * k + c1), w1, a[mi][1]);
+            }
+        }
+    }
+    a[0][0] = VADD(a[0][0], e0);
+    a[0][1] = VADD(a[0][1], e1);
+    for (int mi = 0; mi < M; mi++)
+        acc[mi] += vhsum(VADD(a[mi][0], a[mi][1]));
+}
+#endif
+
+/* Whether the vector path takes this matrix: int4, int8 (and MXFP4 with
+ * AVX-512) with groups of a multiple of 32 codes (so a group is whole vectors); a partial last group
+ * goes through the portable path. */
+static int vector_int(const WqJob *j)
+{
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+    int fmt_ok = j->fmt == RT_WQ_INT4 || j->fmt == RT_WQ_INT8;
+#ifdef WQ_INT4_TABLE
+    fmt_ok |= j->fmt == RT_WQ_MXFP4; /* E2M1 times the scale is a table like int4's */
+#endif
+    return fmt_ok && j->group % 32 == 0 && j->k >= j->group;
+#else
+    (void)j;
+    return 0;
+#endif
+}
+
+/* One row of W against up to WQ_MV_ROWS rows of X. */
+static void mv_row(const WqJob *j, int vec, int64_t r, const float *x, int64_t m, float *acc)
+{
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+    if (vec) {
+        switch (m) {
+        case 1: mv_vec(j, r, x, acc, 1); break;
+        case 2: mv_vec(j, r, x, acc, 2); break;
+        case 3: mv_vec(j, r, x, acc, 3); break;
+        default: mv_vec(j, r, x, acc, 4); break;
+        }
+        mv_generic(j, r, j->k / j->group, x, m, acc); /* the partial last group, if any */
+        return;
+    }
+#endif
+    (void)vec;
+    mv_generic(j, r, 0, x, m, acc);
+}
+
+/* Rows [lo, hi) of W: each read once per WQ_MV_ROWS rows of X. */
+static void mv_rows(void *ctx, int64_t lo, int64_t hi)
+{
+    const WqJob *j = ctx;
+    int vec = vector_int(j);
+    for (int64_t r = lo; r < hi; r++)
+        for (int64_t m0 = 0; m0 < j->m; m0 += WQ_MV_ROWS) {
+            int64_t m = j->m - m0 < WQ_MV_ROWS ? j->m - m0 : WQ_MV_ROWS;
+            float acc[WQ_MV_ROWS] = {0, 0, 0, 0};
+            mv_row(j, vec, r, j->x + m0 * j->k, m, acc);
+            for (int64_t mi = 0; mi < m; mi++)
+                j->y[(m0 + mi) * j->ldy + r] = j->ts * acc[mi] + (j->bias ? j->bias[r] : 0.0f);
+        }
+}
+
+/* M > 4 in the other formats: WQ_TILE_N rows of W decoded and scaled, a
+ * chunk of whole groups of K at a time, into a stack tile (4 KB, inside
+ * L1); every row of X then takes its dot products with the tile, so each
+ * weight is decoded once per call. */
+static void tile_rows(void *ctx, int64_t lo, int64_t hi)
+{
+    const WqJob *j = ctx;
+    float tile[WQ_TILE_N][WQ_CHUNK + 8];
+    int hdr = wq_block_header(j->fmt);
+    int whole = wq_group_padded(j->fmt, j->group) <= WQ_CHUNK;
+    int64_t kc_max = whole ? (int64_t)(WQ_CHUNK / j->group) * j->group : WQ_CHUNK;
+    for (int64_t r0 = lo; r0 < hi; r0 += WQ_TILE_N) {
+        int nt = (int)(hi - r0 < WQ_TILE_N ? hi - r0 : WQ_TILE_N);
+        for (int64_t mi = 0; mi < j->m; mi++)
+            for (int t = 0; t < nt; t++)
+                j->y[mi * j->ldy + r0 + t] = 0.0f;
+        for (int64_t k0 = 0; k0 < j->k; k0 += kc_max) {
+            int kc = (int)(j->k - k0 < kc_max ? j->k - k0 : kc_max);
+            for (int t = 0; t < nt; t++) {
+                const uint8_t *row = j->w + (size_t)(r0 + t) * j->bb * (size_t)j->ng;
+                for (int i = 0; i < kc;) { /* the groups the chunk spans */
+                    int64_t g = (k0 + i) / j->group;
+                    int gi = (int)(k0 + i - g * j->group);
+                    int64_t glen = j->k - g * j->group < j->group ? j->k - g * j->group : j->group;
+                    int take = (int)(glen - gi < kc - i ? glen - gi : kc - i);
+                    const uint8_t *b = row + (size_t)g * j->bb;
+                    float s = scale_of(j->fmt, b);
+                    if (whole) {
+                        decode_group(j->fmt, j->group, b + hdr, block_zero(j->fmt, b), s,
+                                     tile[t] + i);
+                    } else {
+                        decode_range(j->fmt, j->group, b + hdr, gi, gi + take,
+                                     block_zero(j->fmt, b), tile[t] + i);
+                        for (int q = i; q < i + take; q++)
+                            tile[t][q] *= s;
+                    }
+                    i += take;
+                }
+            }
+            for (int64_t mi = 0; mi < j->m; mi++)
+                for (int t = 0; t < nt; t++)
+                    j->y[mi * j->ldy + r0 + t] += dot(j->x + mi * j->k + k0, tile[t], kc);
+        }
+        for (int64_t mi = 0; mi < j->m; mi++)
+            for (int t = 0; t < nt; t++) {
+                float *yp = &j->y[mi * j->ldy + r0 + t];
+                *yp = j->ts * *yp + (j->bias ? j->bias[r0 + t] : 0.0f);
+            }
+    }
+}
+
+void rt_wq_matmul(int fmt, int64_t m, int64_t n, int64_t k, int group, float tensor_scale,
+                  const float *x, const uint8_t *w, const float *bias, float *y)
+{
+    WqJob j = {fmt, group, 0, 0, 0, k, (k + group - 1) / group, rt_wq_block_bytes(fmt, group),
+               tensor_scale, x, w, bias, y, n};
+    if (!j.bb || m < 1 || n < 1)
+        return;
+    j.gp = wq_group_padded(fmt, group);
+    j.hdr = wq_block_header(fmt);
+    j.m = m;
+    if (m > WQ_MV_ROWS && !vector_int(&j))
+        rt_parallel_for(n, 16, tile_rows, &j);
+    else
+        rt_parallel_for(n, 64, mv_rows, &j);
+}
+
+int rt_matmul_wq(const RtCall *c, const void *const *in, void *const *out)
+{
+    if (c->n_ints < RT_WQ_NINTS)
+        return RT_EINVAL;
+    int fmt = (int)c->ints[RT_WQ_FORMAT], group = (int)c->ints[RT_WQ_GROUP];
+    int64_t n = c->ints[RT_WQ_N], k = c->ints[RT_WQ_K];
+    if (k < 1 || rt_numel(&c->in[0]) % k)
+        return RT_EINVAL;
+    int64_t m = rt_numel(&c->in[0]) / k;
+    const float *bias = c->n_in > 2 && in[2] ? in[2] : NULL;
+    rt_wq_matmul(fmt, m, n, k, group, rt_param_float(c, RT_WQ_F_TSCALE, 1.0f), in[0], in[1],
+                 bias, out[0]);
+    return 0;
+}

@@ -1,0 +1,224 @@
+/* test_quantize_weights.c: --quantize-weights on a small MLP: which nodes become MatMulWQ, and their outputs. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "driver.h"
+#include "ir/ir.h"
+#include "passes/passes.h"
+#include "passes/wq_methods.h"
+
+#ifndef ONNXCC_SOURCE_DIR
+#define ONNXCC_SOURCE_DIR "."
+#endif
+
+#define MLP ONNXCC_SOURCE_DIR "/tests/data/wq_mlp"
+
+static int count_live(const Graph *g, int op)
+{
+    int c = 0;
+    for (int k = 0; k < g->n_nodes; k++)
+        c += !g->nodes[k]->dead && g->nodes[k]->op == op;
+    return c;
+}
+
+/* The model compiled at -O1 with q (NULL: float), run on the sample. */
+static Graph *prepare(const QuantOpts *q, Diag *d, RtTensor *y)
+{
+    PassCtx ctx = {.d = d, .verify = 1, .quant = q};
+    Sample s = {NULL, MLP "/input_0.pb", 0, 0};
+    Graph *g = drv_prepare(MLP "/model.onnx", NULL, 0, &s, 1, 1, &ctx);
+    RtTensor in;
+    char err[256];
+    memset(y, 0, sizeof *y);
+    if (!g || rt_tensor_read(MLP "/input_0.pb", &in, err, sizeof err)) {
+        ir_graph_free(g);
+        return NULL;
+    }
+    int rc = ir_run(g, &in, y, d);
+    rt_tensor_free(&in);
+    if (rc) {
+        ir_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+/* w (rows x cols, row-major) as the N x K matrix its layer multiplies by. */
+static float *as_nk(const Value *v, int trans)
+{
+    int64_t r = v->dims[0], c = v->dims[1];
+    float *w = calloc((size_t)(r * c), sizeof *w);
+    IR_ASSERT(w);
+    const float *src = v->data;
+    for (int64_t i = 0; i < r; i++)
+        for (int64_t j = 0; j < c; j++) {
+            if (trans)
+                w[j * r + i] = src[i * c + j];
+            else
+                w[i * c + j] = src[i * c + j];
+        }
+    return w;
+}
+
+/* out[m][n] = act(alpha * sum_k in[m][k] * wq[n][k] + beta * b[n]), the
+ * weights quantized as the pass does (wq_quantize, wq_dequant), in double. */
+static void layer(const double *in, int64_t m, const Value *w, int trans, const Value *b,
+                  double alpha, double beta, int relu, int fmt, double *out, int64_t *n_out)
+{
+    float *nk = as_nk(w, trans);
+    int64_t n = trans ? w->dims[1] : w->dims[0], k = trans ? w->dims[0] : w->dims[1];
+    RtWqCodes c;
+    Diag d = {0};
+    CHECK(0, wq_quantize(nk, n, k, fmt, 0, QM_RTN, NULL, &c, &d));
+    wq_dequant(&c, nk);
+    wq_codes_free(&c);
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double s = 0;
+            for (int64_t q = 0; q < k; q++)
+                s += in[i * k + q] * nk[j * k + q];
+            s = alpha * s + beta * ((const float *)b->data)[j];
+            out[i * n + j] = relu && s < 0 ? 0 : s;
+        }
+    free(nk);
+    *n_out = n;
+}
+
+/* The MLP of make_wq_mlp.py with every weight quantized to fmt. */
+static void reference(const Graph *gf, int fmt, double *y)
+{
+    Graph *g = (Graph *)gf;
+    RtTensor in;
+    char err[256];
+    CHECK(0, rt_tensor_read(MLP "/input_0.pb", &in, err, sizeof err));
+    double x[4 * 64], h1[4 * 96], h2[4 * 40];
+    for (int i = 0; i < 4 * 64; i++)
+        x[i] = ((const float *)in.data)[i];
+    rt_tensor_free(&in);
+    int64_t n;
+    layer(x, 4, ir_value_find(g, "w1"), 0, ir_value_find(g, "b1"), 1, 1, 1, fmt, h1, &n);
+    layer(h1, 4, ir_value_find(g, "w2"), 1, ir_value_find(g, "b2"), 1, 1, 1, fmt, h2, &n);
+    layer(h2, 4, ir_value_find(g, "w3"), 1, ir_value_find(g, "c3"), 0.5, 2, 0, fmt, y, &n);
+}
+
+static double rel_err(const RtTensor *a, const RtTensor *b)
+{
+    double num = 0, den = 0;
+    for (int i = 0; i < 40; i++) {
+        double x = ((const float *)a->data)[i], yv = ((const float *)b->data)[i];
+        num += (x - yv) * (x - yv);
+        den += yv * yv;
+    }
+    return sqrt(num / den);
+}
+
+int main(void)
+{
+    Diag d = {0};
+    RtTensor yf;
+    Graph *gf = prepare(NULL, &d, &yf);
+    CHECK_TRUE(gf != NULL);
+    if (!gf) {
+        fprintf(stderr, "%s\n", d.msg);
+        return CHECK_DONE();
+    }
+    CHECK(0, count_live(gf, OP_MATMUL_WQ));
+
+    /* Every format the quantizer has: all three layers become MatMulWQ; the
+     * outputs are those of the MLP with the quantized weights (tolerance:
+     * float32 against double over K <= 96, 1e-4 of the output's scale),
+     * and their distance to float grows as bits go down, within a bound
+     * per format (relative RMS of the logits). */
+    static const struct { int fmt; double bound; } fmts[] = {
+        {QW_INT8, 0.01}, {QW_INT4, 0.10}, {QW_INT3, 0.25}, {QW_INT2, 0.8},
+    };
+    double prev = 0;
+    for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
+        QuantOpts q = {.weights = fmts[i].fmt};
+        RtTensor yq;
+        Diag dq = {0};
+        Graph *g = prepare(&q, &dq, &yq);
+        CHECK_TRUE(g != NULL);
+        if (!g) {
+            fprintf(stderr, "%s\n", dq.msg);
+            continue;
+        }
+        CHECK(3, count_live(g, OP_MATMUL_WQ));
+        CHECK(0, count_live(g, OP_GEMM) + count_live(g, OP_MATMUL));
+        double ref[40], worst = 0;
+        reference(gf, fmts[i].fmt, ref);
+        for (int j = 0; j < 40; j++)
+            worst = fmax(worst, fabs(((float *)yq.data)[j] - ref[j]));
+        CHECK_NEAR(0, worst, 1e-4);
+        double e = rel_err(&yq, &yf);
+        printf("%-5s relative error against float: %.4f\n", rt_wq_name(fmts[i].fmt), e);
+        CHECK_TRUE(e > 0 && e < fmts[i].bound);
+        CHECK_TRUE(e > prev);
+        prev = e;
+        rt_tensor_free(&yq);
+        ir_graph_free(g);
+    }
+
+    /* --keep-float leaves the matching node in float */
+    {
+        QuantOpts q = {.weights = QW_INT4, .keep_float = {"fc[23]"}, .n_keep_float = 1};
+        RtTensor yq;
+        Graph *g = prepare(&q, &d, &yq);
+        CHECK_TRUE(g != NULL);
+        if (g) {
+            CHECK(1, count_live(g, OP_MATMUL_WQ));
+            CHECK(1, count_live(g, OP_MATMUL));
+            CHECK(1, count_live(g, OP_GEMM));
+            CHECK_TRUE(rel_err(&yq, &yf) < 0.10);
+            rt_tensor_free(&yq);
+            ir_graph_free(g);
+        }
+    }
+
+    /* GPTQ: the layers' inputs are calibrated first (fc1's is the graph's
+     * input, seen through a probe); the method itself is wq_methods.c's:
+     * either it quantizes as well as RTN does, or says it cannot. */
+    {
+        QuantOpts q = {.weights = QW_INT4, .method = QM_GPTQ, .calib_dir = MLP "/calib"};
+        RtTensor yq;
+        Diag dg = {0};
+        Graph *g = prepare(&q, &dg, &yq);
+        if (g) {
+            CHECK(3, count_live(g, OP_MATMUL_WQ));
+            CHECK_TRUE(rel_err(&yq, &yf) < 0.10);
+            rt_tensor_free(&yq);
+            ir_graph_free(g);
+        } else {
+            CHECK_STR_CONTAINS(dg.msg, "not implemented");
+        }
+    }
+
+    /* the built binary computes what the interpreter does */
+    const char *bin = getenv("ONNXCC_BIN");
+    CHECK_TRUE(bin != NULL);
+    if (bin) {
+        QuantOpts q = {.weights = QW_INT4};
+        RtTensor yq, yb;
+        Graph *g = prepare(&q, &d, &yq);
+        char cmd[2048], err[256];
+        snprintf(cmd, sizeof cmd, "rm -rf wq_mlp_out && %s build %s/model.onnx --quantize-weights "
+                 "int4 -o wq_mlp_bin && ./wq_mlp_bin %s/input_0.pb --out wq_mlp_out", bin, MLP,
+                 MLP);
+        CHECK(0, system(cmd));
+        CHECK(0, rt_tensor_read("wq_mlp_out/output_0.pb", &yb, err, sizeof err));
+        double worst = 0;
+        for (int j = 0; j < 40 && yb.data; j++)
+            worst = fmax(worst, fabs(((float *)yq.data)[j] - ((float *)yb.data)[j]));
+        CHECK_NEAR(0, worst, 1e-5);
+        rt_tensor_free(&yq);
+        rt_tensor_free(&yb);
+        ir_graph_free(g);
+    }
+    rt_tensor_free(&yf);
+    ir_graph_free(gf);
+    return CHECK_DONE();
+}
