@@ -17,7 +17,6 @@ typedef struct Target {
     Value *bias;                 /* float [N] or NULL */
     float alpha;                 /* Gemm's, folded into tensor_scale */
     WqHessian *h;                /* GPTQ / decoupleQ: X's statistics */
-    const Value *seen;           /* the value calibration shows for x */
 } Target;
 
 static int is_const_f32(const Value *v)
@@ -192,49 +191,22 @@ static void observe(void *ctx, const Value *v, const void *data)
     HessCtx *hc = ctx;
     for (int i = 0; i < hc->nt; i++) {
         Target *t = &hc->t[i];
-        if (t->h && t->seen == v)
+        if (t->h && t->x == v)
             wq_hessian_add(t->h, data, ir_numel(v) / t->k);
     }
 }
 
-/* Fills every target's Hessian from --calibrate's samples. A graph input
- * is shown to the observer through an Identity placed on it for the run
- * (calib_run shows the values nodes compute). */
+/* Fills every target's Hessian from --calibrate's samples (calib_run shows
+ * graph inputs too, so a first layer reading one is seen). */
 static int collect_hessians(Graph *g, PassCtx *ctx, Target *t, int nt)
 {
     for (int i = 0; i < nt; i++) {
         t[i].h = wq_hessian_new(t[i].k);
-        t[i].seen = t[i].x;
         if (!t[i].h)
             return ir_error(ctx->d, "out of memory for the calibration statistics");
     }
-    int mark = g->n_nodes;
-    Node *probe[64];
-    int np = 0;
-    for (int i = 0; i < g->n_inputs && np < 64; i++) {
-        int used = 0;
-        for (int j = 0; j < nt; j++)
-            used |= t[j].x == g->inputs[i];
-        if (!used)
-            continue;
-        Value *in[1] = {g->inputs[i]};
-        Node *p = ir_add_node(g, "Identity", 0, NULL, 1, in, NULL);
-        if (ir_ops[p->op].infer(g, p, ctx->d) < 0)
-            return -1;
-        for (int j = 0; j < nt; j++)
-            if (t[j].x == g->inputs[i])
-                t[j].seen = p->out[0];
-        probe[np++] = p;
-    }
-    if (np)
-        ir_place_before(g, g->nodes[0], mark);
     HessCtx hc = {t, nt};
-    int rc = calib_run(g, ctx->quant, observe, &hc, ctx->d);
-    for (int i = 0; i < np; i++) {
-        ir_node_kill(probe[i]);
-        probe[i]->out[0]->producer = NULL;
-    }
-    return rc < 0 ? -1 : 0;
+    return calib_run(g, ctx->quant, observe, &hc, ctx->d) < 0 ? -1 : 0;
 }
 
 /* pass_quantize_weights: requires pass_shape and pass_fold (weights folded
