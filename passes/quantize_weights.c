@@ -236,6 +236,10 @@ int pass_quantize_weights(Graph *g, PassCtx *ctx)
     for (int i = 0; i < g->n_nodes; i++)
         if (!quant_keep_float(q, g->nodes[i]->name) && target_of(g, g->nodes[i], &t[nt]))
             nt++;
+    /* GPTQ and decoupleQ are GEMM-bound (k^3 + n k^2 per layer): the compiler
+     * lends them every CPU it may use. The runtime's GEMM gives every element
+     * to one thread in a fixed order, so the codes do not depend on it. */
+    int threaded = q->method != QM_RTN && rt_set_threads(0) == RT_OK;
     if (nt && (q->method == QM_GPTQ || q->method == QM_DECOUPLEQ))
         rc = collect_hessians(g, ctx, t, nt);
     for (int i = 0; i < nt && rc == 0; i++) {
@@ -255,6 +259,8 @@ int pass_quantize_weights(Graph *g, PassCtx *ctx)
         }
         wq_codes_free(&c);
     }
+    if (threaded)
+        rt_set_threads(1);
     for (int i = 0; i < nt; i++) {
         free(t[i].w);
         wq_hessian_free(t[i].h);
