@@ -1,9 +1,322 @@
 /* qdq.c: QuantizeLinear/DequantizeLinear pairs around float ops become integer kernels. */
+#include <math.h>
+#include <string.h>
+
+#include "k_qgemm.h"
 #include "passes.h"
 
+/* ---- constants ---- */
+
+/* An 8-bit quantized tensor type, the GEMM's operand types. */
+static int is_q8(int dt)
+{
+    return dt == RT_U8 || dt == RT_I8;
+}
+
+/* Quantization parameters held per tensor or per index of one axis: a
+ * scale (float; NULL: 1, the integer ops) and a zero point (the quantized
+ * type; NULL: 0). */
+typedef struct QParams {
+    const Value *s, *z;
+    int axis;                    /* the axis of a per-axis scale */
+} QParams;
+
+static int is_const(const Value *v)
+{
+    return v && v->data && v->rank >= 0;
+}
+
+static double qp_scale(const QParams *p, int64_t i)
+{
+    if (!p->s)
+        return 1;
+    return rt_load_f64(p->s->data, p->s->dtype, ir_numel(p->s) == 1 ? 0 : i);
+}
+
+static int64_t qp_zero(const QParams *p, int64_t i)
+{
+    if (!p->z)
+        return 0;
+    return (int64_t)rt_load_f64(p->z->data, p->z->dtype, ir_numel(p->z) == 1 ? 0 : i);
+}
+
+/* Scale s and zero point z (either may be NULL: 0) as constants with one
+ * value, or (per_len > 0) with per_len values along the axis. */
+static int qp_read(QParams *p, const Value *s, const Value *z, int64_t per_len, int axis)
+{
+    p->s = s;
+    p->z = z;
+    p->axis = axis;
+    if (!is_const(s) || !rt_is_float(s->dtype) || (z && !is_const(z)))
+        return 0;
+    int64_t ns = ir_numel(s), nz = z ? ir_numel(z) : 1;
+    if (ns != 1 && (per_len <= 0 || ns != per_len))
+        return 0;
+    if (nz != 1 && nz != ns)
+        return 0;
+    for (int64_t i = 0; i < ns; i++)
+        if (!(qp_scale(p, i) > 0) || !isfinite(qp_scale(p, i)))
+            return 0;
+    return 1;
+}
+
+/* ---- the integer node ---- */
+
+/* What a QConv or QMatMul computes, in the terms of the model: x (8-bit,
+ * per-tensor xs, xz) times 8-bit constant weights (element (r, i) of the
+ * GEMM's row r at w[r * rs + i * cs], per-tensor or per-row scale and zero
+ * point), plus a bias (int32 in units of xs * ws[r], or float32), stored
+ * as ydt: requantized with ys, yz (8-bit), dequantized (float32) or raw
+ * (int32), clamped to [lo, hi] in the output's units. */
+typedef struct QBuild {
+    Value *x;
+    double xs;
+    int64_t xz;
+    const Value *w;
+    int64_t rows, k, rs, cs;
+    QParams wq;
+    const Value *bias;           /* int32 or float32 [rows], or NULL */
+    int ydt;
+    double ys;
+    int64_t yz;
+    float lo, hi;
+} QBuild;
+
+static Value *new_const(Graph *g, int dtype, int64_t d0, int64_t d1)
+{
+    Value *v = ir_value_new(g, NULL);
+    v->dtype = dtype;
+    v->rank = d1 ? 2 : 1;
+    v->dims[0] = d0;
+    v->dims[1] = d1;
+    IR_ASSERT(ir_value_alloc_data(g, v));
+    return v;
+}
+
+static void attr_add(Graph *g, Node *n, Attr a)
+{
+    Attr *arr = ir_alloc(g, sizeof *arr * (size_t)(n->n_attrs + 1));
+    IR_ASSERT(arr);
+    if (n->n_attrs)
+        memcpy(arr, n->attrs, sizeof *arr * (size_t)n->n_attrs);
+    arr[n->n_attrs++] = a;
+    n->attrs = arr;
+}
+
+static void attr_float(Graph *g, Node *n, const char *name, float f)
+{
+    attr_add(g, n, (Attr){.name = name, .type = AT_FLOAT, .f = f});
+}
+
+static void attr_int(Graph *g, Node *n, const char *name, int64_t i)
+{
+    attr_add(g, n, (Attr){.name = name, .type = AT_INT, .i = i});
+}
+
+/* The default range of an output type, for the store's clamp. */
+static void type_range(int dt, float *lo, float *hi)
+{
+    *lo = dt == RT_U8 ? 0.0f : dt == RT_I8 ? -128.0f : -INFINITY;
+    *hi = dt == RT_U8 ? 255.0f : dt == RT_I8 ? 127.0f : INFINITY;
+}
+
+/* Rewrites n in place as onnxcc.QConv (ks: its window) or onnxcc.QMatMul
+ * (ks NULL) reading b->x; n keeps its output value, whose type becomes
+ * b->ydt. The weights are packed here, once (k_qgemm.h's layout, the same
+ * for every runtime build). Conv's geometry attributes stay. */
+static int build(Graph *g, Node *n, const QBuild *b, const int64_t *ks, Diag *d)
+{
+    int64_t kp = rt_qgemm_kpad(b->k), rows = b->rows;
+    Value *wp = new_const(g, RT_I8, rows, kp), *rowc = new_const(g, RT_I32, rows, 0);
+    Value *mult = new_const(g, RT_F32, rows, 0), *wz = new_const(g, RT_I32, rows, 0);
+    int32_t *wsum = ir_alloc(g, sizeof(int32_t) * (size_t)rows);
+    IR_ASSERT(wsum);
+    int shift = rt_qgemm_pack_w(rows, b->k, b->w->data, b->w->dtype, b->rs, b->cs, wp->data,
+                                wsum);
+    int32_t *rc = rowc->data, *wzp = wz->data;
+    float *m = mult->data;
+    int64_t xzp = b->x->dtype == RT_I8 ? b->xz + 128 : b->xz;
+    int any_wz = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        double ws = qp_scale(&b->wq, r), bias = 0;
+        wzp[r] = (int32_t)(qp_zero(&b->wq, r) - shift);
+        any_wz |= wzp[r] != 0;
+        if (b->bias && b->bias->dtype == RT_I32)
+            bias = ((const int32_t *)b->bias->data)[r];
+        else if (b->bias) /* a float bias in the accumulator's units, as ONNX Runtime rounds it */
+            bias = rint(rt_load_f64(b->bias->data, b->bias->dtype, r) / (b->xs * ws));
+        bias = bias < -2147483648.0 ? -2147483648.0 : bias > 2147483647.0 ? 2147483647.0 : bias;
+        rc[r] = rt_qgemm_rowc(kp, (int32_t)xzp, wzp[r], wsum[r], (int32_t)bias);
+        m[r] = b->ydt == RT_I32 ? 1.0f
+               : b->ydt == RT_F32 ? (float)(b->xs * ws)
+                                  : (float)(b->xs * ws / b->ys);
+    }
+    /* the node's inputs and attributes, anew */
+    Attr *old = n->attrs;
+    int n_old = n->n_attrs;
+    n->attrs = NULL;
+    n->n_attrs = 0;
+    if (ks) {
+        static const char *const keep[] = {"group", "pads", "strides", "dilations", "auto_pad"};
+        for (int i = 0; i < n_old; i++)
+            for (size_t j = 0; j < sizeof keep / sizeof keep[0]; j++)
+                if (!strcmp(old[i].name, keep[j]))
+                    attr_add(g, n, old[i]);
+        int64_t *k2 = ir_alloc(g, sizeof(int64_t) * 2);
+        IR_ASSERT(k2);
+        k2[0] = ks[0];
+        k2[1] = ks[1];
+        attr_add(g, n, (Attr){.name = "kernel_shape", .type = AT_INTS, .n = 2, .ints = k2});
+    }
+    attr_int(g, n, "x_zero_point", xzp);
+    attr_float(g, n, "y_zero_point", (float)b->yz);
+    attr_float(g, n, "lo", b->lo);
+    attr_float(g, n, "hi", b->hi);
+    attr_int(g, n, "to", b->ydt);
+    ir_set_n_in(g, n, any_wz ? 5 : 4);
+    ir_set_input(g, n, 0, b->x);
+    ir_set_input(g, n, 1, wp);
+    ir_set_input(g, n, 2, rowc);
+    ir_set_input(g, n, 3, mult);
+    if (any_wz)
+        ir_set_input(g, n, 4, wz);
+    n->op = ks ? OP_QCONV : OP_QMATMUL;
+    n->op_type = ks ? "QConv" : "QMatMul";
+    n->domain = "onnxcc";
+    n->n_ints = n->n_floats = 0;
+    return ir_ops[n->op].infer(g, n, d) < 0 ? -1 : 1;
+}
+
+/* ---- QLinearConv, ConvInteger, QLinearMatMul, MatMulInteger with constant weights ---- */
+
+/* The weights of a 2-D Conv as the GEMM's rows: output channels x (C/group * window). */
+static int conv_weights(QBuild *b, const Value *w, int64_t ks[2])
+{
+    if (!is_const(w) || !is_q8(w->dtype) || w->rank != 4)
+        return 0;
+    b->w = w;
+    b->rows = w->dims[0];
+    b->k = w->dims[1] * w->dims[2] * w->dims[3];
+    b->rs = b->k;
+    b->cs = 1;
+    ks[0] = w->dims[2];
+    ks[1] = w->dims[3];
+    return rt_qgemm_kpad(b->k) <= RT_QG_MAX_KP;
+}
+
+/* B (K x N) of a MatMul as the GEMM's rows: its columns. */
+static int mm_weights(QBuild *b, const Value *a, const Value *w)
+{
+    if (!is_const(w) || !is_q8(w->dtype) || w->rank != 2 || a->rank < 1 ||
+        a->dims[a->rank - 1] != w->dims[0])
+        return 0;
+    b->w = w;
+    b->rows = w->dims[1];
+    b->k = w->dims[0];
+    b->rs = 1;
+    b->cs = w->dims[1];
+    return rt_qgemm_kpad(b->k) <= RT_QG_MAX_KP;
+}
+
+/* x's per-tensor scale and zero point into b (xs 1 for the integer ops). */
+static int act_params(QBuild *b, Value *x, const Value *s, const Value *z)
+{
+    double v;
+    if (!x || !is_q8(x->dtype) || (z && ir_const_scalar(z, &v) < 0))
+        return 0;
+    b->x = x;
+    b->xz = z ? (int64_t)v : 0;
+    b->xs = 1;
+    if (s && (ir_const_scalar(s, &b->xs) < 0 || !(b->xs > 0)))
+        return 0;
+    return 1;
+}
+
+/* y's per-tensor scale and zero point; type from the node's output. */
+static int out_params(QBuild *b, const Node *n, const Value *s, const Value *z)
+{
+    double v;
+    b->ydt = n->out[0]->dtype;
+    b->yz = 0;
+    if (z && (ir_const_scalar(z, &v) < 0))
+        return 0;
+    if (z)
+        b->yz = (int64_t)v;
+    b->ys = 1;
+    if (s && (ir_const_scalar(s, &b->ys) < 0 || !(b->ys > 0)))
+        return 0;
+    type_range(b->ydt, &b->lo, &b->hi);
+    return 1;
+}
+
+static int lower_integer_op(Graph *g, Node *n, Diag *d)
+{
+    QBuild b;
+    memset(&b, 0, sizeof b);
+    int64_t ks[2];
+    Value *x = n->in[0];
+    switch (n->op) {
+    case OP_QLINEAR_CONV: {
+        const Value *bias = ir_input(n, 8);
+        if (!act_params(&b, x, n->in[1], n->in[2]) || !conv_weights(&b, n->in[3], ks) ||
+            !qp_read(&b.wq, n->in[4], ir_input(n, 5), b.rows, 0) ||
+            !out_params(&b, n, n->in[6], ir_input(n, 7)) || (bias && !is_const(bias)))
+            return 0;
+        b.bias = bias;
+        return build(g, n, &b, ks, d);
+    }
+    case OP_CONV_INTEGER:
+        if (!act_params(&b, x, NULL, ir_input(n, 2)) || !conv_weights(&b, n->in[1], ks))
+            return 0;
+        if (ir_input(n, 3) && !is_const(n->in[3]))
+            return 0;
+        break;
+    case OP_QLINEAR_MATMUL:
+        if (!act_params(&b, x, n->in[1], n->in[2]) || !mm_weights(&b, x, n->in[3]) ||
+            !qp_read(&b.wq, n->in[4], ir_input(n, 5), b.rows, 1) ||
+            !out_params(&b, n, n->in[6], ir_input(n, 7)))
+            return 0;
+        return build(g, n, &b, NULL, d);
+    case OP_MATMUL_INTEGER:
+        if (!act_params(&b, x, NULL, ir_input(n, 2)) || !mm_weights(&b, x, n->in[1]))
+            return 0;
+        if (ir_input(n, 3) && !is_const(n->in[3]))
+            return 0;
+        break;
+    default:
+        return 0;
+    }
+    /* the integer ops: scale 1, zero point per tensor or per row */
+    const Value *wz = ir_input(n, 3);
+    if (wz && ir_numel(wz) != 1 && ir_numel(wz) != b.rows)
+        return 0;
+    b.wq.s = NULL;
+    b.wq.z = wz;
+    b.ydt = RT_I32;
+    type_range(RT_I32, &b.lo, &b.hi);
+    return build(g, n, &b, n->op == OP_CONV_INTEGER ? ks : NULL, d);
+}
+
+/* pass_qdq: requires pass_shape and pass_fold (scales, zero points and
+ * weights are constants by then). QLinearConv, ConvInteger, QLinearMatMul
+ * and MatMulInteger whose weights and quantization parameters are
+ * constants (activation parameters per tensor) become onnxcc.QConv and
+ * onnxcc.QMatMul, whose weights are packed once for the int8 GEMM. Others
+ * keep the general kernels. Keeps the graph valid. */
 int pass_qdq(Graph *g, PassCtx *ctx)
 {
-    (void)g;
-    (void)ctx;
-    return 0;
+    int changes = 0;
+    for (int k = 0; k < g->n_nodes; k++) {
+        Node *n = g->nodes[k];
+        if (n->dead || ir_node_is_constant(n) || !n->out[0])
+            continue;
+        int rc = 0;
+        if (n->op == OP_QLINEAR_CONV || n->op == OP_CONV_INTEGER || n->op == OP_QLINEAR_MATMUL ||
+            n->op == OP_MATMUL_INTEGER)
+            rc = lower_integer_op(g, n, ctx->d);
+        if (rc < 0)
+            return -1;
+        changes += rc;
+    }
+    return changes;
 }

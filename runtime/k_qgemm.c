@@ -276,6 +276,16 @@ static int store_row_vec(const int32_t *acc, int n, int64_t r, const RtQgemmEpi 
 }
 #endif
 
+void rt_qgemm_store(const int32_t *acc, int n, int64_t r, const int32_t *xsum,
+                    const RtQgemmEpi *e, void *y, int64_t ldr, int64_t ldc)
+{
+#if defined(QG_AVX512VNNI)
+    if (store_row_vec(acc, n, r, e, y, ldr, ldc))
+        return;
+#endif
+    store_row(acc, n, r, xsum, e, y, ldr, ldc);
+}
+
 void rt_qgemm_block(const int8_t *w, int64_t kp, int64_t r0, int64_t r1, const uint8_t *xb,
                     const int32_t *xsum, int n, const RtQgemmEpi *e, void *y, int64_t ldr,
                     int64_t ldc)
@@ -288,12 +298,7 @@ void rt_qgemm_block(const int8_t *w, int64_t kp, int64_t r0, int64_t r1, const u
         for (int i = 0; i < QG_MR; i++)
             rows[i] = w + (r + (i < mr ? i : mr - 1)) * kp;
         inner(rows, kp / 4, xb, acc);
-        for (int i = 0; i < mr; i++) {
-#if defined(QG_AVX512VNNI)
-            if (store_row_vec(acc[i], n, r + i, e, y, ldr, ldc))
-                continue;
-#endif
-            store_row(acc[i], n, r + i, xsum, e, y, ldr, ldc);
-        }
+        for (int i = 0; i < mr; i++)
+            rt_qgemm_store(acc[i], n, r + i, xsum, e, y, ldr, ldc);
     }
 }

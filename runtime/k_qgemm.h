@@ -89,6 +89,11 @@ void rt_qgemm_block(const int8_t *w, int64_t kp, int64_t r0, int64_t r1, const u
                     const int32_t *xsum, int n, const RtQgemmEpi *e, void *y, int64_t ldr,
                     int64_t ldc);
 
+/* Row r's n raw sums acc (n <= RT_QG_COLS) stored through e (a kernel
+ * with its own inner loop, depthwise Conv, shares the store). */
+void rt_qgemm_store(const int32_t *acc, int n, int64_t r, const int32_t *xsum,
+                    const RtQgemmEpi *e, void *y, int64_t ldr, int64_t ldc);
+
 /* Which path this build of the runtime compiled: "avx512vnni", "avxvnni",
  * "avx2", "c" (tests and --profile name it). */
 const char *rt_qgemm_path(void);
