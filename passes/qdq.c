@@ -297,12 +297,217 @@ static int lower_integer_op(Graph *g, Node *n, Diag *d)
     return build(g, n, &b, n->op == OP_CONV_INTEGER ? ks : NULL, d);
 }
 
+/* ---- QDQ graphs: DequantizeLinear -> float op -> QuantizeLinear ---- */
+
+/* A live DequantizeLinear producing float32 v from an 8-bit tensor, with a
+ * constant per-tensor scale and zero point. */
+static Node *dq_producer(const Value *v, double *s, int64_t *z)
+{
+    Node *p = v ? v->producer : NULL;
+    double t = 0;
+    if (!p || p->dead || p->op != OP_DEQUANTIZE_LINEAR || v->dtype != RT_F32 ||
+        !is_q8(p->in[0]->dtype) || ir_const_scalar(p->in[1], s) < 0 || !(*s > 0) ||
+        (ir_input(p, 2) && ir_const_scalar(p->in[2], &t) < 0))
+        return NULL;
+    *z = (int64_t)t;
+    return p;
+}
+
+/* The QuantizeLinear that is v's only reader, to 8 bits with a constant
+ * per-tensor scale and zero point. */
+static Node *q_reader(const Value *v, double *s, int64_t *z)
+{
+    if (!v || v->is_output || v->n_uses != 1)
+        return NULL;
+    Node *q = v->uses->node;
+    double t = 0;
+    if (q->dead || q->op != OP_QUANTIZE_LINEAR || q->in[0] != v || !q->out[0] ||
+        !is_q8(q->out[0]->dtype) || ir_const_scalar(q->in[1], s) < 0 || !(*s > 0) ||
+        (ir_input(q, 2) && ir_const_scalar(q->in[2], &t) < 0) ||
+        (q->n_ints > RT_QUANT_PRECISION && q->ints[RT_QUANT_PRECISION]))
+        return NULL;
+    *z = (int64_t)t;
+    return q;
+}
+
+/* Weights fold computed from a DequantizeLinear of 8-bit constants: that
+ * node (dead now, its inputs kept), per tensor or along `axis`. */
+static const Node *folded_dq(const Value *w, int axis)
+{
+    const Node *p = w ? w->producer : NULL;
+    if (!p || !p->dead || p->op != OP_DEQUANTIZE_LINEAR || !is_const(p->in[0]) ||
+        !is_q8(p->in[0]->dtype) || p->n_ints <= RT_QUANT_BLOCK || p->ints[RT_QUANT_BLOCK])
+        return NULL;
+    if (ir_numel(p->in[1]) > 1 && p->ints[RT_QUANT_AXIS] != axis)
+        return NULL;
+    return p;
+}
+
+/* The output side of a float op turned integer: a QuantizeLinear reading
+ * only it becomes the node's own output (requantizing store), else the
+ * node stores float32. lo, hi: a fused activation's bounds in float. */
+static void qdq_output(Node *n, QBuild *b, float lo, float hi)
+{
+    Value *yf = n->out[0];
+    double ys;
+    int64_t yz;
+    Node *q = q_reader(yf, &ys, &yz);
+    if (!q) {
+        b->ydt = RT_F32;
+        b->lo = lo;
+        b->hi = hi;
+        return;
+    }
+    b->ydt = q->out[0]->dtype;
+    b->ys = ys;
+    b->yz = yz;
+    type_range(b->ydt, &b->lo, &b->hi);
+    /* a clamp commutes with the monotone rounding: clamp the quantized value */
+    if (lo > -INFINITY)
+        b->lo = fmaxf(b->lo, (float)(rint(lo / ys) + (double)yz));
+    if (hi < INFINITY)
+        b->hi = fminf(b->hi, (float)(rint(hi / ys) + (double)yz));
+    Value *yq = q->out[0];
+    ir_node_kill(q);
+    yf->producer = NULL;
+    n->out[0] = yq;
+    yq->producer = n;
+}
+
+/* Drops a DequantizeLinear nothing reads any more. */
+static void drop_unread(Node *dq)
+{
+    if (dq && !dq->dead && !dq->out[0]->is_output && dq->out[0]->n_uses == 0)
+        ir_node_kill(dq);
+}
+
+/* Conv or FusedConv (after pass fuse: bias, Relu or Clip; no sum input)
+ * of DequantizeLinear(x) and weights folded from DequantizeLinear(w) with
+ * per-tensor or per-output-channel scales. */
+static int qdq_conv(Graph *g, Node *n, Diag *d)
+{
+    Value *xf = n->in[0];
+    const Value *bias = ir_input(n, 2);
+    double xs;
+    int64_t xz, ks[2];
+    Node *dqx = dq_producer(xf, &xs, &xz);
+    const Node *dqw = folded_dq(ir_input(n, 1), 0);
+    if (!dqx || !dqw || xf->rank != 4 || (n->n_in > 3 && n->in[3]))
+        return 0;
+    QBuild b;
+    memset(&b, 0, sizeof b);
+    b.x = dqx->in[0];
+    b.xs = xs;
+    b.xz = xz;
+    if (!conv_weights(&b, dqw->in[0], ks) || !qp_read(&b.wq, dqw->in[1], ir_input(dqw, 2), b.rows, 0))
+        return 0;
+    if (bias && (!is_const(bias) || bias->dtype != RT_F32 || ir_numel(bias) != b.rows))
+        return 0;
+    b.bias = bias;
+    float lo = -INFINITY, hi = INFINITY, p[2];
+    const char *act = ir_attr_str(n, "activation", NULL);
+    if (act && !strcmp(act, "Relu")) {
+        lo = 0;
+    } else if (act && !strcmp(act, "Clip") && ir_attr_floats(n, "activation_params", p, 2) == 2) {
+        lo = p[0];
+        hi = p[1];
+    } else if (act) {
+        return 0;
+    }
+    qdq_output(n, &b, lo, hi);
+    int rc = build(g, n, &b, ks, d);
+    drop_unread(dqx);
+    return rc;
+}
+
+/* MatMul (B K x N, per-column scales) or Gemm (alpha = beta = 1, A not
+ * transposed, B either way, bias of N) of DequantizeLinear(x) and folded
+ * weights. */
+static int qdq_matmul(Graph *g, Node *n, Diag *d)
+{
+    Value *xf = n->in[0];
+    double xs;
+    int64_t xz;
+    Node *dqx = dq_producer(xf, &xs, &xz);
+    int gemm = n->op == OP_GEMM, tb = gemm && n->ints[RT_GEMM_TRANS_B];
+    const Value *bias = gemm ? ir_input(n, 2) : NULL;
+    if (gemm && (n->ints[RT_GEMM_TRANS_A] || n->floats[RT_GEMM_F_ALPHA] != 1.0f ||
+                 (bias && n->floats[RT_GEMM_F_BETA] != 1.0f) || xf->rank != 2))
+        return 0;
+    const Node *dqw = folded_dq(ir_input(n, 1), tb ? 0 : 1);
+    if (!dqx || !dqw)
+        return 0;
+    QBuild b;
+    memset(&b, 0, sizeof b);
+    b.x = dqx->in[0];
+    b.xs = xs;
+    b.xz = xz;
+    const Value *w = dqw->in[0];
+    if (!tb && !mm_weights(&b, xf, w))
+        return 0;
+    if (tb) { /* W is N x K: the GEMM's rows as stored */
+        if (!is_const(w) || w->rank != 2 || w->dims[1] != xf->dims[1] ||
+            rt_qgemm_kpad(w->dims[1]) > RT_QG_MAX_KP)
+            return 0;
+        b.w = w;
+        b.rows = w->dims[0];
+        b.k = w->dims[1];
+        b.rs = b.k;
+        b.cs = 1;
+    }
+    if (!qp_read(&b.wq, dqw->in[1], ir_input(dqw, 2), b.rows, tb ? 0 : 1))
+        return 0;
+    if (bias && (!is_const(bias) || bias->dtype != RT_F32 || ir_numel(bias) != b.rows))
+        return 0;
+    b.bias = bias;
+    qdq_output(n, &b, -INFINITY, INFINITY);
+    int rc = build(g, n, &b, NULL, d);
+    drop_unread(dqx);
+    return rc;
+}
+
+/* Data movement and max pooling between a DequantizeLinear and a
+ * QuantizeLinear of the same scale and zero point commute with them: the
+ * op runs on the 8-bit tensor and both go. */
+static int qdq_movement(Graph *g, Node *n, Diag *d)
+{
+    Value *xf = n->in[0];
+    double xs, ys;
+    int64_t xz, yz;
+    Node *dq = dq_producer(xf, &xs, &xz), *q = dq ? q_reader(n->out[0], &ys, &yz) : NULL;
+    if (!q || xs != ys || xz != yz || dq->in[0]->dtype != q->out[0]->dtype)
+        return 0;
+    for (int i = 1; i < n->n_out; i++)
+        if (n->out[i])
+            return 0;
+    Value *yf = n->out[0], *yq = q->out[0];
+    ir_set_input(g, n, 0, dq->in[0]);
+    ir_node_kill(q);
+    yf->producer = NULL;
+    n->out[0] = yq;
+    yq->producer = n;
+    drop_unread(dq);
+    n->n_ints = n->n_floats = 0;
+    return ir_ops[n->op].infer(g, n, d) < 0 ? -1 : 1;
+}
+
 /* pass_qdq: requires pass_shape and pass_fold (scales, zero points and
- * weights are constants by then). QLinearConv, ConvInteger, QLinearMatMul
- * and MatMulInteger whose weights and quantization parameters are
- * constants (activation parameters per tensor) become onnxcc.QConv and
- * onnxcc.QMatMul, whose weights are packed once for the int8 GEMM. Others
- * keep the general kernels. Keeps the graph valid. */
+ * weights are constants by then; fold has turned DequantizeLinear of
+ * constant weights into float weights, and the dead node still holds the
+ * 8-bit original), runs after pass_fuse (Conv carries its bias and
+ * activation). In one walk in schedule order:
+ *  - QLinearConv, ConvInteger, QLinearMatMul and MatMulInteger whose
+ *    weights and quantization parameters are constants (activation
+ *    parameters per tensor) become onnxcc.QConv / onnxcc.QMatMul, whose
+ *    weights are packed once for the int8 GEMM;
+ *  - Conv/FusedConv, MatMul and Gemm reading DequantizeLinear(x) and
+ *    dequantized 8-bit weights become the same, storing through the
+ *    QuantizeLinear that reads them (requantized) or as float32;
+ *  - MaxPool and data movement between a DequantizeLinear and a
+ *    QuantizeLinear of equal parameters run on the 8-bit tensor.
+ * A QuantizeLinear whose DequantizeLinear fed an op made integer thus
+ * feeds it directly; whatever is left stays float with its Q/DQ. Keeps the
+ * graph valid. */
 int pass_qdq(Graph *g, PassCtx *ctx)
 {
     int changes = 0;
@@ -311,9 +516,33 @@ int pass_qdq(Graph *g, PassCtx *ctx)
         if (n->dead || ir_node_is_constant(n) || !n->out[0])
             continue;
         int rc = 0;
-        if (n->op == OP_QLINEAR_CONV || n->op == OP_CONV_INTEGER || n->op == OP_QLINEAR_MATMUL ||
-            n->op == OP_MATMUL_INTEGER)
+        switch (n->op) {
+        case OP_QLINEAR_CONV:
+        case OP_CONV_INTEGER:
+        case OP_QLINEAR_MATMUL:
+        case OP_MATMUL_INTEGER:
             rc = lower_integer_op(g, n, ctx->d);
+            break;
+        case OP_CONV:
+        case OP_FUSED_CONV:
+            rc = qdq_conv(g, n, ctx->d);
+            break;
+        case OP_MATMUL:
+        case OP_GEMM:
+            rc = qdq_matmul(g, n, ctx->d);
+            break;
+        case OP_MAX_POOL:
+        case OP_RESHAPE:
+        case OP_FLATTEN:
+        case OP_SQUEEZE:
+        case OP_UNSQUEEZE:
+        case OP_TRANSPOSE:
+        case OP_IDENTITY:
+            rc = qdq_movement(g, n, ctx->d);
+            break;
+        default:
+            break;
+        }
         if (rc < 0)
             return -1;
         changes += rc;
