@@ -466,9 +466,10 @@ static int qdq_matmul(Graph *g, Node *n, Diag *d)
     return rc;
 }
 
-/* Data movement and max pooling between a DequantizeLinear and a
- * QuantizeLinear of the same scale and zero point commute with them: the
- * op runs on the 8-bit tensor and both go. */
+/* Data movement between a DequantizeLinear and a QuantizeLinear of the
+ * same scale and zero point commutes with them: the op runs on the 8-bit
+ * tensor and both go. (MaxPool would too, but the pooling kernels have no
+ * fast 8-bit path: float32 with the vectorized Q/DQ is quicker.) */
 static int qdq_movement(Graph *g, Node *n, Diag *d)
 {
     Value *xf = n->in[0];
@@ -503,8 +504,8 @@ static int qdq_movement(Graph *g, Node *n, Diag *d)
  *  - Conv/FusedConv, MatMul and Gemm reading DequantizeLinear(x) and
  *    dequantized 8-bit weights become the same, storing through the
  *    QuantizeLinear that reads them (requantized) or as float32;
- *  - MaxPool and data movement between a DequantizeLinear and a
- *    QuantizeLinear of equal parameters run on the 8-bit tensor.
+ *  - data movement between a DequantizeLinear and a QuantizeLinear of
+ *    equal parameters runs on the 8-bit tensor.
  * A QuantizeLinear whose DequantizeLinear fed an op made integer thus
  * feeds it directly; whatever is left stays float with its Q/DQ. Keeps the
  * graph valid. */
@@ -531,7 +532,6 @@ int pass_qdq(Graph *g, PassCtx *ctx)
         case OP_GEMM:
             rc = qdq_matmul(g, n, ctx->d);
             break;
-        case OP_MAX_POOL:
         case OP_RESHAPE:
         case OP_FLATTEN:
         case OP_SQUEEZE:

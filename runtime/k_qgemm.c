@@ -5,7 +5,7 @@
 #include "onnxcc_rt.h"
 #include "k_qgemm.h"
 
-#if defined(__AVX512VNNI__) || defined(__AVXVNNI__) || defined(__AVX2__)
+#if defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
@@ -62,12 +62,28 @@ int rt_qgemm_pack_w(int64_t rows, int64_t k, const void *w, int wdt, int64_t rs,
 
 void rt_qgemm_put_quad(const uint8_t *const rows[4], uint8_t *xq)
 {
+#if defined(__SSE2__)
+    /* bytes of rows 0/1 and 2/3 paired, then the pairs paired: 16 columns a round */
+    for (int c = 0; c < RT_QG_COLS; c += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(rows[0] + c));
+        __m128i b = _mm_loadu_si128((const __m128i *)(rows[1] + c));
+        __m128i e = _mm_loadu_si128((const __m128i *)(rows[2] + c));
+        __m128i f = _mm_loadu_si128((const __m128i *)(rows[3] + c));
+        __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
+        __m128i ef0 = _mm_unpacklo_epi8(e, f), ef1 = _mm_unpackhi_epi8(e, f);
+        _mm_storeu_si128((__m128i *)(xq + 4 * c), _mm_unpacklo_epi16(ab0, ef0));
+        _mm_storeu_si128((__m128i *)(xq + 4 * c + 16), _mm_unpackhi_epi16(ab0, ef0));
+        _mm_storeu_si128((__m128i *)(xq + 4 * c + 32), _mm_unpacklo_epi16(ab1, ef1));
+        _mm_storeu_si128((__m128i *)(xq + 4 * c + 48), _mm_unpackhi_epi16(ab1, ef1));
+    }
+#else
     for (int c = 0; c < RT_QG_COLS; c++) {
         xq[4 * c] = rows[0][c];
         xq[4 * c + 1] = rows[1][c];
         xq[4 * c + 2] = rows[2][c];
         xq[4 * c + 3] = rows[3][c];
     }
+#endif
 }
 
 void rt_qgemm_col_sums(const uint8_t *xb, int64_t kp, int32_t *xsum)

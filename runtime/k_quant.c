@@ -100,6 +100,60 @@ static double q_div(double x, double s, int precision)
     }
 }
 
+/* The common case of QDQ graphs, per-tensor float32 <-> uint8/int8, in
+ * loops the compiler vectorizes; the same float32 operations as the
+ * general loops below, so the same results. */
+static int quantize_fast(const RtCall *c, const void *const *in, void *const *out, int64_t n)
+{
+    int ydt = c->out[0].dtype;
+    int prec = c->n_ints > RT_QUANT_PRECISION ? (int)c->ints[RT_QUANT_PRECISION] : 0;
+    if (c->in[0].dtype != RT_F32 || (ydt != RT_U8 && ydt != RT_I8) || c->in[1].dtype != RT_F32 ||
+        rt_numel(&c->in[1]) != 1 || (prec && prec != RT_F32) ||
+        (c->n_ints > RT_QUANT_BLOCK && c->ints[RT_QUANT_BLOCK]))
+        return 0;
+    const float *x = in[0];
+    float s = *(const float *)in[1];
+    float z = c->n_in > 2 && in[2] ? (float)param_at(&c->in[2], in[2], 0) : 0.0f;
+    float lo = ydt == RT_U8 ? 0.0f : -128.0f, hi = ydt == RT_U8 ? 255.0f : 127.0f;
+    if (ydt == RT_U8) {
+        uint8_t *y = out[0];
+        for (int64_t i = 0; i < n; i++) {
+            float v = rintf(x[i] / s) + z;
+            v = v == v ? v : 0.0f;
+            y[i] = (uint8_t)(int32_t)(v < lo ? lo : v > hi ? hi : v);
+        }
+    } else {
+        int8_t *y = out[0];
+        for (int64_t i = 0; i < n; i++) {
+            float v = rintf(x[i] / s) + z;
+            v = v == v ? v : 0.0f;
+            y[i] = (int8_t)(int32_t)(v < lo ? lo : v > hi ? hi : v);
+        }
+    }
+    return 1;
+}
+
+static int dequantize_fast(const RtCall *c, const void *const *in, void *const *out, int64_t n)
+{
+    int xdt = c->in[0].dtype;
+    if (c->out[0].dtype != RT_F32 || (xdt != RT_U8 && xdt != RT_I8) ||
+        c->in[1].dtype != RT_F32 || rt_numel(&c->in[1]) != 1 ||
+        (c->n_ints > RT_QUANT_BLOCK && c->ints[RT_QUANT_BLOCK]))
+        return 0;
+    float s = *(const float *)in[1], *y = out[0];
+    int32_t z = c->n_in > 2 && in[2] ? (int32_t)param_at(&c->in[2], in[2], 0) : 0;
+    if (xdt == RT_U8) {
+        const uint8_t *x = in[0];
+        for (int64_t i = 0; i < n; i++)
+            y[i] = (float)((int32_t)x[i] - z) * s;
+    } else {
+        const int8_t *x = in[0];
+        for (int64_t i = 0; i < n; i++)
+            y[i] = (float)((int32_t)x[i] - z) * s;
+    }
+    return 1;
+}
+
 int rt_quantize_linear(const RtCall *c, const void *const *in, void *const *out)
 {
     double lo = 0, hi = 0;
@@ -111,6 +165,8 @@ int rt_quantize_linear(const RtCall *c, const void *const *in, void *const *out)
     int sat = c->n_ints > RT_QUANT_SATURATE ? (int)c->ints[RT_QUANT_SATURATE] : 1;
     int prec = c->n_ints > RT_QUANT_PRECISION ? (int)c->ints[RT_QUANT_PRECISION] : 0;
     int64_t n = rt_numel(&c->in[0]);
+    if (quantize_fast(c, in, out, n))
+        return RT_OK;
     const RtTensorDesc *zd = c->n_in > 2 ? &c->in[2] : NULL;
     const void *zp = c->n_in > 2 ? in[2] : NULL;
     if (rt_is_packed(ydt)) /* pad bits of the last byte are 0 */
@@ -142,6 +198,8 @@ int rt_dequantize_linear(const RtCall *c, const void *const *in, void *const *ou
     if ((!fl && !is_q_int(xdt)) || !rt_is_float(ydt) || qmap_init(c, &q))
         return RT_EDTYPE;
     int64_t n = rt_numel(&c->in[0]);
+    if (dequantize_fast(c, in, out, n))
+        return RT_OK;
     /* float8 and float4 have no zero point (ONNX: it must be 0, and is ignored) */
     const RtTensorDesc *zd = c->n_in > 2 && !fl ? &c->in[2] : NULL;
     const void *zp = c->n_in > 2 ? in[2] : NULL;
@@ -398,7 +456,15 @@ typedef struct QConv {
     int64_t K, kp, nblk;         /* reduction (cg * kh * kw), padded, column blocks */
     int osize;                   /* bytes per output element */
     uint8_t pad, flip;           /* x's packed zero point; 0x80 for int8 x (x + 128) */
+    const uint8_t *xp;           /* x of the current image, padded and re-coded, or NULL */
+    int64_t hp, wp;              /* its padded height and width */
 } QConv;
+
+/* Bytes of the padded copy of one image's input kept on the stack; larger
+ * inputs take the bounds-checked im2col. The slack lets a block's rows be
+ * copied as whole 32-byte runs (stride 2: 64) past where they end. */
+#define QG_PAD_BYTES ((int64_t)1 << 20)
+#define QG_PAD_SLACK (4 * RT_QG_COLS)
 
 /* n bytes of x, re-coded (int8 x + 128 is the byte with its top bit flipped). */
 static void copy_x(uint8_t *d, const uint8_t *s, int64_t n, int64_t step, uint8_t flip)
@@ -477,6 +543,67 @@ static void im2col_block(const QConv *q, const uint8_t *xg, int64_t p0, int n, u
     }
 }
 
+/* x of image b with its padding (the zero point) around each plane, in the
+ * packed domain, so that im2col copies whole runs without bounds checks. */
+static void pad_image(const QConv *q, int64_t b, uint8_t *xp)
+{
+    int64_t hp = q->hp, wp = q->wp;
+    const uint8_t *x = q->x + b * q->C * q->H * q->W;
+    memset(xp, q->pad, (size_t)(q->C * hp * wp + QG_PAD_SLACK));
+    for (int64_t c = 0; c < q->C; c++)
+        for (int64_t h = 0; h < q->H; h++)
+            copy_x(xp + (c * hp + h + q->ph) * wp + q->pw, x + (c * q->H + h) * q->W, q->W, 1,
+                   q->flip);
+}
+
+/* im2col_block from the padded image: every tap is in bounds, and each run
+ * of pixels in one output row is one fixed-size copy (the next run
+ * overwrites what a copy wrote past its end). */
+static void im2col_padded(const QConv *q, const uint8_t *xg, int64_t p0, int n, uint8_t *xb)
+{
+    enum { MAXSEG = RT_QG_COLS + 1 };
+    int64_t seg_pos[MAXSEG], seg_off[MAXSEG];
+    int ns = 0;
+    for (int64_t done = 0, p = p0; done < n; ns++) {
+        int64_t oy = p / q->OW, ox = p % q->OW;
+        int64_t len = q->OW - ox < n - done ? q->OW - ox : n - done;
+        seg_pos[ns] = done;
+        seg_off[ns] = oy * q->sh * q->wp + ox * q->sw;
+        done += len;
+        p += len;
+    }
+    uint8_t rows[4][2 * RT_QG_COLS];
+    const uint8_t *rp[4] = {rows[0], rows[1], rows[2], rows[3]};
+    int64_t plane = q->hp * q->wp, win = q->kh * q->kw, sw = q->sw;
+    for (int64_t k0 = 0; k0 < q->kp; k0 += 4) {
+        for (int j = 0; j < 4; j++) {
+            uint8_t *t = rows[j];
+            int64_t k = k0 + j;
+            if (k >= q->K) {
+                memset(t, q->pad, RT_QG_COLS);
+                continue;
+            }
+            int64_t ci = k / win, r = k % win, ky = r / q->kw, kx = r % q->kw;
+            const uint8_t *base = xg + ci * plane + ky * q->dh * q->wp + kx * q->dw;
+            for (int s = 0; s < ns; s++) {
+                const uint8_t *src = base + seg_off[s];
+                uint8_t *d = t + seg_pos[s];
+                if (sw == 1) {
+                    memcpy(d, src, RT_QG_COLS);
+                } else if (sw == 2) {
+                    for (int i = 0; i < RT_QG_COLS; i++)
+                        d[i] = src[2 * i];
+                } else {
+                    int64_t len = (s + 1 < ns ? seg_pos[s + 1] : n) - seg_pos[s];
+                    for (int64_t i = 0; i < len; i++)
+                        d[i] = src[i * sw];
+                }
+            }
+        }
+        rt_qgemm_put_quad(rp, xb + k0 * RT_QG_COLS);
+    }
+}
+
 /* Depthwise (one input channel per group): a few taps per output, so a
  * plain dot per row beats the GEMM's tile of QG_MR rows. */
 static void dw_rows(const QConv *q, const int8_t *w, const uint8_t *xb, const int32_t *xsum,
@@ -504,7 +631,10 @@ static void qconv_range(void *ctx, int64_t lo, int64_t hi)
         int64_t b = t / (q->group * q->nblk), g = (t / q->nblk) % q->group;
         int64_t p0 = (t % q->nblk) * RT_QG_COLS;
         int n = q->P - p0 < RT_QG_COLS ? (int)(q->P - p0) : RT_QG_COLS;
-        im2col_block(q, q->x + (b * q->C + g * q->cg) * q->H * q->W, p0, n, xb);
+        if (q->xp)
+            im2col_padded(q, q->xp + g * q->cg * q->hp * q->wp, p0, n, xb);
+        else
+            im2col_block(q, q->x + (b * q->C + g * q->cg) * q->H * q->W, p0, n, xb);
         if (q->e.wz)
             rt_qgemm_col_sums(xb, q->kp, xsum);
         RtQgemmEpi e = q->e;
@@ -576,8 +706,27 @@ int rt_qconv(const RtCall *c, const void *const *in, void *const *out)
     q.osize = qg_out_size(yd->dtype);
     q.pad = (uint8_t)p[RT_QCONV_XZ];
     q.flip = xd->dtype == RT_I8 ? 0x80 : 0;
-    if (q.P > 0)
-        rt_parallel_for(xd->dims[0] * q.group * q.nblk, 1, qconv_range, &q);
+    if (q.P <= 0)
+        return RT_OK;
+    /* the padded image: extent enough for every tap of every output, and
+     * the stride-2 copies' reach */
+    q.hp = (yd->dims[2] - 1) * q.sh + (q.kh - 1) * q.dh + 1;
+    q.wp = (q.OW - 1) * q.sw + (q.kw - 1) * q.dw + 1;
+    q.hp = q.hp > q.H + q.ph ? q.hp : q.H + q.ph;
+    q.wp = q.wp > q.W + q.pw ? q.wp : q.W + q.pw;
+    if (q.C * q.hp * q.wp + QG_PAD_SLACK <= QG_PAD_BYTES) {
+        uint8_t xp[QG_PAD_BYTES] __attribute__((aligned(64)));
+        q.xp = xp;
+        for (int64_t b = 0; b < xd->dims[0]; b++) {
+            pad_image(&q, b, xp);
+            QConv qb = q;
+            qb.x += b * q.C * q.H * q.W;
+            qb.y += b * q.M * q.P * q.osize;
+            rt_parallel_for(q.group * q.nblk, 1, qconv_range, &qb);
+        }
+        return RT_OK;
+    }
+    rt_parallel_for(xd->dims[0] * q.group * q.nblk, 1, qconv_range, &q);
     return RT_OK;
 }
 

@@ -69,7 +69,7 @@ enum { RT_QMM_XZ, RT_QMM_NINTS };
 enum { RT_QG_F_YZ, RT_QG_F_LO, RT_QG_F_HI, RT_QG_NFLOATS };
 /* The deepest reduction (kp bytes) they take: the packed block of 32
  * columns lives on the stack. */
-#define RT_QG_MAX_KP 16384
+#define RT_QG_MAX_KP 8192
 int rt_qconv(const RtCall *c, const void *const *in, void *const *out);
 int rt_qmatmul(const RtCall *c, const void *const *in, void *const *out);
 
