@@ -458,6 +458,8 @@ typedef struct QConv {
     uint8_t pad, flip;           /* x's packed zero point; 0x80 for int8 x (x + 128) */
     const uint8_t *xp;           /* x of the current image, padded and re-coded, or NULL */
     int64_t hp, wp;              /* its padded height and width */
+    const int32_t *koff;         /* per k: the tap's offset in a group of xp (no divisions
+                                  * per row) */
 } QConv;
 
 /* Bytes of the padded copy of one image's input kept on the stack; larger
@@ -574,7 +576,7 @@ static void im2col_padded(const QConv *q, const uint8_t *xg, int64_t p0, int n, 
     }
     uint8_t rows[4][2 * RT_QG_COLS];
     const uint8_t *rp[4] = {rows[0], rows[1], rows[2], rows[3]};
-    int64_t plane = q->hp * q->wp, win = q->kh * q->kw, sw = q->sw;
+    int64_t sw = q->sw;
     for (int64_t k0 = 0; k0 < q->kp; k0 += 4) {
         for (int j = 0; j < 4; j++) {
             uint8_t *t = rows[j];
@@ -583,8 +585,7 @@ static void im2col_padded(const QConv *q, const uint8_t *xg, int64_t p0, int n, 
                 memset(t, q->pad, RT_QG_COLS);
                 continue;
             }
-            int64_t ci = k / win, r = k % win, ky = r / q->kw, kx = r % q->kw;
-            const uint8_t *base = xg + ci * plane + ky * q->dh * q->wp + kx * q->dw;
+            const uint8_t *base = xg + q->koff[k];
             for (int s = 0; s < ns; s++) {
                 const uint8_t *src = base + seg_off[s];
                 uint8_t *d = t + seg_pos[s];
@@ -716,6 +717,12 @@ int rt_qconv(const RtCall *c, const void *const *in, void *const *out)
     q.wp = q.wp > q.W + q.pw ? q.wp : q.W + q.pw;
     if (q.C * q.hp * q.wp + QG_PAD_SLACK <= QG_PAD_BYTES) {
         uint8_t xp[QG_PAD_BYTES] __attribute__((aligned(64)));
+        int32_t koff[RT_QG_MAX_KP];
+        for (int64_t k = 0, win = q.kh * q.kw; k < q.K; k++) {
+            int64_t ci = k / win, r = k % win, ky = r / q.kw, kx = r % q.kw;
+            koff[k] = (int32_t)(ci * q.hp * q.wp + ky * q.dh * q.wp + kx * q.dw);
+        }
+        q.koff = koff;
         q.xp = xp;
         for (int64_t b = 0; b < xd->dims[0]; b++) {
             pad_image(&q, b, xp);
