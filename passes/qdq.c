@@ -492,6 +492,62 @@ static int qdq_movement(Graph *g, Node *n, Diag *d)
     return ir_ops[n->op].infer(g, n, d) < 0 ? -1 : 1;
 }
 
+/* Add (+ Relu) of two DequantizeLinear outputs of one shape, read only by
+ * a QuantizeLinear (a residual connection): onnxcc.QAdd on the 8-bit
+ * tensors, rounding once where the float graph rounds the sum. */
+static int qdq_add(Graph *g, Node *n, Diag *d)
+{
+    double sa, sb, sy;
+    int64_t za, zb, zy;
+    Node *da = dq_producer(n->in[0], &sa, &za), *db = dq_producer(n->in[1], &sb, &zb);
+    if (!da || !db || n->n_in != 2 || !n->out[0])
+        return 0;
+    const Value *a = da->in[0], *b = db->in[0];
+    if (a->rank != b->rank || memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank) ||
+        n->out[0]->rank != a->rank)
+        return 0;
+    Node *relu = NULL, *q = q_reader(n->out[0], &sy, &zy);
+    if (!q && n->out[0]->n_uses == 1 && !n->out[0]->is_output &&
+        n->out[0]->uses->node->op == OP_RELU) {
+        relu = n->out[0]->uses->node;
+        q = q_reader(relu->out[0], &sy, &zy);
+    }
+    if (!q)
+        return 0;
+    float lo, hi;
+    int ydt = q->out[0]->dtype;
+    type_range(ydt, &lo, &hi);
+    if (relu)
+        lo = fmaxf(lo, (float)zy);
+    Value *yq = q->out[0], *yf = n->out[0];
+    ir_node_kill(q);
+    q->out[0] = NULL;
+    if (relu) {
+        ir_node_kill(relu);
+        relu->out[0]->producer = NULL;
+    }
+    yf->producer = NULL;
+    n->out[0] = yq;
+    yq->producer = n;
+    ir_set_input(g, n, 0, da->in[0]);
+    ir_set_input(g, n, 1, db->in[0]);
+    n->attrs = NULL;
+    n->n_attrs = 0;
+    const char *const names[RT_QADD_NFLOATS] = {"ma", "za", "mb", "zb", "zy", "lo", "hi"};
+    const float vals[RT_QADD_NFLOATS] = {(float)(sa / sy), (float)za, (float)(sb / sy),
+                                         (float)zb, (float)zy, lo, hi};
+    for (int i = 0; i < RT_QADD_NFLOATS; i++)
+        attr_float(g, n, names[i], vals[i]);
+    attr_int(g, n, "to", ydt);
+    n->op = OP_QADD;
+    n->op_type = "QAdd";
+    n->domain = "onnxcc";
+    n->n_ints = n->n_floats = 0;
+    drop_unread(da);
+    drop_unread(db);
+    return ir_ops[n->op].infer(g, n, d) < 0 ? -1 : 1;
+}
+
 /* pass_qdq: requires pass_shape and pass_fold (scales, zero points and
  * weights are constants by then; fold has turned DequantizeLinear of
  * constant weights into float weights, and the dead node still holds the
@@ -504,6 +560,8 @@ static int qdq_movement(Graph *g, Node *n, Diag *d)
  *  - Conv/FusedConv, MatMul and Gemm reading DequantizeLinear(x) and
  *    dequantized 8-bit weights become the same, storing through the
  *    QuantizeLinear that reads them (requantized) or as float32;
+ *  - an Add (+ Relu) of two dequantized tensors of one shape, quantized
+ *    again, becomes onnxcc.QAdd (residual connections);
  *  - data movement between a DequantizeLinear and a QuantizeLinear of
  *    equal parameters runs on the 8-bit tensor.
  * A QuantizeLinear whose DequantizeLinear fed an op made integer thus
@@ -531,6 +589,9 @@ int pass_qdq(Graph *g, PassCtx *ctx)
         case OP_MATMUL:
         case OP_GEMM:
             rc = qdq_matmul(g, n, ctx->d);
+            break;
+        case OP_ADD:
+            rc = qdq_add(g, n, ctx->d);
             break;
         case OP_RESHAPE:
         case OP_FLATTEN:

@@ -790,3 +790,56 @@ int rt_qmatmul(const RtCall *c, const void *const *in, void *const *out)
         rt_parallel_for((q.rows + RT_QG_COLS - 1) / RT_QG_COLS, 1, qmm_range, &q);
     return RT_OK;
 }
+
+/* Elements [lo, hi) of one QAdd. */
+typedef struct QAddJob {
+    const RtCall *c;
+    const void *a, *b;
+    void *y;
+} QAddJob;
+
+static inline float q8_at(const void *p, int dt, int64_t i)
+{
+    return dt == RT_U8 ? (float)((const uint8_t *)p)[i] : (float)((const int8_t *)p)[i];
+}
+
+static void qadd_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const QAddJob *j = ctx;
+    const float *f = j->c->floats;
+    float ma = f[RT_QADD_F_MA], za = f[RT_QADD_F_ZA], mb = f[RT_QADD_F_MB];
+    float zb = f[RT_QADD_F_ZB], zy = f[RT_QADD_F_ZY], l = f[RT_QADD_F_LO], h = f[RT_QADD_F_HI];
+    int adt = j->c->in[0].dtype, bdt = j->c->in[1].dtype, ydt = j->c->out[0].dtype;
+    if (adt == RT_U8 && bdt == RT_U8 && ydt == RT_U8) { /* the common case, vectorized */
+        const uint8_t *a = j->a, *b = j->b;
+        uint8_t *y = j->y;
+        for (int64_t i = lo; i < hi; i++) {
+            float v = rintf(((float)a[i] - za) * ma + ((float)b[i] - zb) * mb) + zy;
+            y[i] = (uint8_t)(int32_t)(v < l ? l : v > h ? h : v);
+        }
+        return;
+    }
+    for (int64_t i = lo; i < hi; i++) {
+        float v = rintf((q8_at(j->a, adt, i) - za) * ma + (q8_at(j->b, bdt, i) - zb) * mb) + zy;
+        v = v < l ? l : v > h ? h : v;
+        if (ydt == RT_U8)
+            ((uint8_t *)j->y)[i] = (uint8_t)(int32_t)v;
+        else
+            ((int8_t *)j->y)[i] = (int8_t)(int32_t)v;
+    }
+}
+
+int rt_qadd(const RtCall *c, const void *const *in, void *const *out)
+{
+    int64_t n = rt_numel(&c->out[0]);
+    if (c->n_floats < RT_QADD_NFLOATS || rt_numel(&c->in[0]) != n || rt_numel(&c->in[1]) != n)
+        return RT_EDTYPE;
+    for (int i = 0; i < 3; i++) {
+        int dt = i < 2 ? c->in[i].dtype : c->out[0].dtype;
+        if (dt != RT_U8 && dt != RT_I8)
+            return RT_EDTYPE;
+    }
+    QAddJob j = {c, in[0], in[1], out[0]};
+    rt_parallel_for(n, 16384, qadd_range, &j);
+    return RT_OK;
+}

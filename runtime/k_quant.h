@@ -73,4 +73,12 @@ enum { RT_QG_F_YZ, RT_QG_F_LO, RT_QG_F_HI, RT_QG_NFLOATS };
 int rt_qconv(const RtCall *c, const void *const *in, void *const *out);
 int rt_qmatmul(const RtCall *c, const void *const *in, void *const *out);
 
+/* onnxcc.QAdd (passes/qdq.c: Add [+ Relu] between DequantizeLinear and
+ * QuantizeLinear, a residual connection): a, b 8-bit of one shape, y of
+ * their shape: y = clamp(rint((a - za) * ma + (b - zb) * mb) + zy, lo, hi)
+ * in float32, ma = sa / sy, mb = sb / sy. */
+enum { RT_QADD_F_MA, RT_QADD_F_ZA, RT_QADD_F_MB, RT_QADD_F_ZB, RT_QADD_F_ZY, RT_QADD_F_LO,
+       RT_QADD_F_HI, RT_QADD_NFLOATS };
+int rt_qadd(const RtCall *c, const void *const *in, void *const *out);
+
 #endif

@@ -456,3 +456,23 @@ int ir_infer_qmatmul(Graph *g, Node *n, Diag *d)
     od[x->rank - 1] = n->in[1]->dims[0];
     return ir_set_out(n, 0, ydt, x->rank, od);
 }
+
+/* onnxcc.QAdd: a, b (uint8/int8, one shape); attributes ma, za, mb, zb,
+ * zy, lo, hi (floats) and "to" (the output type). */
+int ir_infer_qadd(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (need(d, n, 0) || need(d, n, 1))
+        return -1;
+    const Value *a = n->in[0], *b = n->in[1];
+    if (!is_q8(a->dtype) || !is_q8(b->dtype) || a->rank != b->rank ||
+        memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank))
+        return ir_node_error(d, n, "inputs must be uint8 or int8 of one shape");
+    int ydt = (int)ir_attr_int(n, "to", RT_U8);
+    if (!is_q8(ydt))
+        return ir_node_error(d, n, "output type must be uint8 or int8");
+    static const char *const names[RT_QADD_NFLOATS] = {"ma", "za", "mb", "zb", "zy", "lo", "hi"};
+    for (int i = 0; i < RT_QADD_NFLOATS; i++)
+        ir_param_float(n, i, ir_attr_float(n, names[i], 0));
+    return ir_set_out(n, 0, ydt, a->rank, a->dims);
+}
