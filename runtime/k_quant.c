@@ -4,6 +4,7 @@
 
 #include "onnxcc_rt.h"
 #include "rt_internal.h"
+#include "k_qgemm.h"
 
 /* The representable range of a quantized type; 0 for a type with no path. */
 static int q_range(int dtype, double *lo, double *hi)
@@ -99,6 +100,60 @@ static double q_div(double x, double s, int precision)
     }
 }
 
+/* The common case of QDQ graphs, per-tensor float32 <-> uint8/int8, in
+ * loops the compiler vectorizes; the same float32 operations as the
+ * general loops below, so the same results. */
+static int quantize_fast(const RtCall *c, const void *const *in, void *const *out, int64_t n)
+{
+    int ydt = c->out[0].dtype;
+    int prec = c->n_ints > RT_QUANT_PRECISION ? (int)c->ints[RT_QUANT_PRECISION] : 0;
+    if (c->in[0].dtype != RT_F32 || (ydt != RT_U8 && ydt != RT_I8) || c->in[1].dtype != RT_F32 ||
+        rt_numel(&c->in[1]) != 1 || (prec && prec != RT_F32) ||
+        (c->n_ints > RT_QUANT_BLOCK && c->ints[RT_QUANT_BLOCK]))
+        return 0;
+    const float *x = in[0];
+    float s = *(const float *)in[1];
+    float z = c->n_in > 2 && in[2] ? (float)param_at(&c->in[2], in[2], 0) : 0.0f;
+    float lo = ydt == RT_U8 ? 0.0f : -128.0f, hi = ydt == RT_U8 ? 255.0f : 127.0f;
+    if (ydt == RT_U8) {
+        uint8_t *y = out[0];
+        for (int64_t i = 0; i < n; i++) {
+            float v = rintf(x[i] / s) + z;
+            v = v == v ? v : 0.0f;
+            y[i] = (uint8_t)(int32_t)(v < lo ? lo : v > hi ? hi : v);
+        }
+    } else {
+        int8_t *y = out[0];
+        for (int64_t i = 0; i < n; i++) {
+            float v = rintf(x[i] / s) + z;
+            v = v == v ? v : 0.0f;
+            y[i] = (int8_t)(int32_t)(v < lo ? lo : v > hi ? hi : v);
+        }
+    }
+    return 1;
+}
+
+static int dequantize_fast(const RtCall *c, const void *const *in, void *const *out, int64_t n)
+{
+    int xdt = c->in[0].dtype;
+    if (c->out[0].dtype != RT_F32 || (xdt != RT_U8 && xdt != RT_I8) ||
+        c->in[1].dtype != RT_F32 || rt_numel(&c->in[1]) != 1 ||
+        (c->n_ints > RT_QUANT_BLOCK && c->ints[RT_QUANT_BLOCK]))
+        return 0;
+    float s = *(const float *)in[1], *y = out[0];
+    int32_t z = c->n_in > 2 && in[2] ? (int32_t)param_at(&c->in[2], in[2], 0) : 0;
+    if (xdt == RT_U8) {
+        const uint8_t *x = in[0];
+        for (int64_t i = 0; i < n; i++)
+            y[i] = (float)((int32_t)x[i] - z) * s;
+    } else {
+        const int8_t *x = in[0];
+        for (int64_t i = 0; i < n; i++)
+            y[i] = (float)((int32_t)x[i] - z) * s;
+    }
+    return 1;
+}
+
 int rt_quantize_linear(const RtCall *c, const void *const *in, void *const *out)
 {
     double lo = 0, hi = 0;
@@ -110,6 +165,8 @@ int rt_quantize_linear(const RtCall *c, const void *const *in, void *const *out)
     int sat = c->n_ints > RT_QUANT_SATURATE ? (int)c->ints[RT_QUANT_SATURATE] : 1;
     int prec = c->n_ints > RT_QUANT_PRECISION ? (int)c->ints[RT_QUANT_PRECISION] : 0;
     int64_t n = rt_numel(&c->in[0]);
+    if (quantize_fast(c, in, out, n))
+        return RT_OK;
     const RtTensorDesc *zd = c->n_in > 2 ? &c->in[2] : NULL;
     const void *zp = c->n_in > 2 ? in[2] : NULL;
     if (rt_is_packed(ydt)) /* pad bits of the last byte are 0 */
@@ -141,6 +198,8 @@ int rt_dequantize_linear(const RtCall *c, const void *const *in, void *const *ou
     if ((!fl && !is_q_int(xdt)) || !rt_is_float(ydt) || qmap_init(c, &q))
         return RT_EDTYPE;
     int64_t n = rt_numel(&c->in[0]);
+    if (dequantize_fast(c, in, out, n))
+        return RT_OK;
     /* float8 and float4 have no zero point (ONNX: it must be 0, and is ignored) */
     const RtTensorDesc *zd = c->n_in > 2 && !fl ? &c->in[2] : NULL;
     const void *zp = c->n_in > 2 ? in[2] : NULL;
@@ -381,4 +440,406 @@ int rt_qlinear_conv(const RtCall *c, const void *const *in, void *const *out)
     if (!q_range(r.ydt, &r.lo, &r.hi))
         return RT_EDTYPE;
     return conv_run(c, in, out, 0, 3, 2, 5, &r);
+}
+
+/* ---- onnxcc.QConv and onnxcc.QMatMul: the int8 GEMM of k_qgemm.c ---- */
+
+/* One QConv call: shapes, the packed operands and the store. */
+typedef struct QConv {
+    const uint8_t *x;
+    const int8_t *w;
+    RtQgemmEpi e;                /* rows of all groups; offset per group */
+    char *y;
+    int64_t C, H, W, M, OW, P;   /* input channels and size, output channels, width, pixels */
+    int64_t group, cg, mg;       /* groups, input and output channels per group */
+    int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+    int64_t K, kp, nblk;         /* reduction (cg * kh * kw), padded, column blocks */
+    int osize;                   /* bytes per output element */
+    uint8_t pad, flip;           /* x's packed zero point; 0x80 for int8 x (x + 128) */
+    const uint8_t *xp;           /* x of the current image, padded and re-coded, or NULL */
+    int64_t hp, wp;              /* its padded height and width */
+    const int32_t *koff;         /* per k: the tap's offset in a group of xp (no divisions
+                                  * per row) */
+} QConv;
+
+/* Bytes of the padded copy of one image's input kept on the stack; larger
+ * inputs take the bounds-checked im2col. The slack lets a block's rows be
+ * copied as whole 32-byte runs (stride 2: 64) past where they end. */
+#define QG_PAD_BYTES ((int64_t)1 << 20)
+#define QG_PAD_SLACK (4 * RT_QG_COLS)
+
+/* n bytes of x, re-coded (int8 x + 128 is the byte with its top bit flipped). */
+static void copy_x(uint8_t *d, const uint8_t *s, int64_t n, int64_t step, uint8_t flip)
+{
+    if (step == 1)
+        for (int64_t i = 0; i < n; i++)
+            d[i] = s[i] ^ flip;
+    else
+        for (int64_t i = 0; i < n; i++)
+            d[i] = s[i * step] ^ flip;
+}
+
+/* The im2col rows of pixels [p0, p0+n) of one group (xg: its first input
+ * channel), packed as k_qgemm.h's block: each group of 4 rows is assembled
+ * from runs of pixels in one output row (contiguous input at stride 1),
+ * padding taps holding the zero point so they add nothing. */
+static void im2col_block(const QConv *q, const uint8_t *xg, int64_t p0, int n, uint8_t *xb)
+{
+    enum { MAXSEG = RT_QG_COLS + 1 };
+    int64_t seg_pos[MAXSEG], seg_len[MAXSEG], seg_y[MAXSEG], seg_x[MAXSEG];
+    int ns = 0;
+    for (int64_t done = 0, p = p0; done < n; ns++) {
+        int64_t oy = p / q->OW, ox = p % q->OW;
+        int64_t len = q->OW - ox < n - done ? q->OW - ox : n - done;
+        seg_pos[ns] = done;
+        seg_len[ns] = len;
+        seg_y[ns] = oy * q->sh - q->ph;
+        seg_x[ns] = ox * q->sw - q->pw;
+        done += len;
+        p += len;
+    }
+    /* a 1x1 window at stride 1 without padding reads pixels in place */
+    int direct = q->kh == 1 && q->kw == 1 && q->sh == 1 && q->sw == 1 && q->ph == 0 &&
+                 q->pw == 0 && q->P == q->H * q->W;
+    uint8_t rows[4][RT_QG_COLS];
+    const uint8_t *rp[4] = {rows[0], rows[1], rows[2], rows[3]};
+    int64_t plane = q->H * q->W, win = q->kh * q->kw;
+    for (int64_t k0 = 0; k0 < q->kp; k0 += 4) {
+        for (int j = 0; j < 4; j++) {
+            uint8_t *t = rows[j];
+            int64_t k = k0 + j;
+            if (k >= q->K) {
+                memset(t, q->pad, RT_QG_COLS);
+                continue;
+            }
+            if (n < RT_QG_COLS)
+                memset(t + n, q->pad, (size_t)(RT_QG_COLS - n));
+            int64_t ci = k / win, r = k % win, ky = r / q->kw, kx = r % q->kw;
+            const uint8_t *xc = xg + ci * plane;
+            if (direct) {
+                copy_x(t, xc + p0, n, 1, q->flip);
+                continue;
+            }
+            for (int s = 0; s < ns; s++) {
+                uint8_t *ts = t + seg_pos[s];
+                int64_t len = seg_len[s], iy = seg_y[s] + ky * q->dh;
+                if (iy < 0 || iy >= q->H) {
+                    memset(ts, q->pad, (size_t)len);
+                    continue;
+                }
+                /* taps [lo, hi) of the run fall inside the row */
+                int64_t ix0 = seg_x[s] + kx * q->dw, lo = 0, hi = 0;
+                if (ix0 < 0)
+                    lo = (-ix0 + q->sw - 1) / q->sw;
+                if (q->W - 1 - ix0 >= 0)
+                    hi = (q->W - 1 - ix0) / q->sw + 1;
+                lo = lo < len ? lo : len;
+                hi = hi < len ? hi : len;
+                hi = hi > lo ? hi : lo;
+                memset(ts, q->pad, (size_t)lo);
+                copy_x(ts + lo, xc + iy * q->W + ix0 + lo * q->sw, hi - lo, q->sw, q->flip);
+                memset(ts + hi, q->pad, (size_t)(len - hi));
+            }
+        }
+        rt_qgemm_put_quad(rp, xb + k0 * RT_QG_COLS);
+    }
+}
+
+/* x of image b with its padding (the zero point) around each plane, in the
+ * packed domain, so that im2col copies whole runs without bounds checks. */
+static void pad_image(const QConv *q, int64_t b, uint8_t *xp)
+{
+    int64_t hp = q->hp, wp = q->wp;
+    const uint8_t *x = q->x + b * q->C * q->H * q->W;
+    memset(xp, q->pad, (size_t)(q->C * hp * wp + QG_PAD_SLACK));
+    for (int64_t c = 0; c < q->C; c++)
+        for (int64_t h = 0; h < q->H; h++)
+            copy_x(xp + (c * hp + h + q->ph) * wp + q->pw, x + (c * q->H + h) * q->W, q->W, 1,
+                   q->flip);
+}
+
+/* im2col_block from the padded image: every tap is in bounds, and each run
+ * of pixels in one output row is one fixed-size copy (the next run
+ * overwrites what a copy wrote past its end). */
+static void im2col_padded(const QConv *q, const uint8_t *xg, int64_t p0, int n, uint8_t *xb)
+{
+    enum { MAXSEG = RT_QG_COLS + 1 };
+    int64_t seg_pos[MAXSEG], seg_off[MAXSEG];
+    int ns = 0;
+    for (int64_t done = 0, p = p0; done < n; ns++) {
+        int64_t oy = p / q->OW, ox = p % q->OW;
+        int64_t len = q->OW - ox < n - done ? q->OW - ox : n - done;
+        seg_pos[ns] = done;
+        seg_off[ns] = oy * q->sh * q->wp + ox * q->sw;
+        done += len;
+        p += len;
+    }
+    uint8_t rows[4][2 * RT_QG_COLS];
+    const uint8_t *rp[4] = {rows[0], rows[1], rows[2], rows[3]};
+    int64_t sw = q->sw;
+    for (int64_t k0 = 0; k0 < q->kp; k0 += 4) {
+        for (int j = 0; j < 4; j++) {
+            uint8_t *t = rows[j];
+            int64_t k = k0 + j;
+            if (k >= q->K) {
+                memset(t, q->pad, RT_QG_COLS);
+                continue;
+            }
+            const uint8_t *base = xg + q->koff[k];
+            for (int s = 0; s < ns; s++) {
+                const uint8_t *src = base + seg_off[s];
+                uint8_t *d = t + seg_pos[s];
+                if (sw == 1) {
+                    memcpy(d, src, RT_QG_COLS);
+                } else if (sw == 2) {
+                    for (int i = 0; i < RT_QG_COLS; i++)
+                        d[i] = src[2 * i];
+                } else {
+                    int64_t len = (s + 1 < ns ? seg_pos[s + 1] : n) - seg_pos[s];
+                    for (int64_t i = 0; i < len; i++)
+                        d[i] = src[i * sw];
+                }
+            }
+        }
+        rt_qgemm_put_quad(rp, xb + k0 * RT_QG_COLS);
+    }
+}
+
+/* Depthwise (one input channel per group): a few taps per output, so a
+ * plain dot per row beats the GEMM's tile of QG_MR rows. */
+static void dw_rows(const QConv *q, const int8_t *w, const uint8_t *xb, const int32_t *xsum,
+                    int n, const RtQgemmEpi *e, char *y)
+{
+    for (int64_t r = 0; r < q->mg; r++) {
+        int32_t acc[RT_QG_COLS] = {0};
+        const int8_t *wr = w + r * q->kp;
+        for (int64_t k = 0; k < q->kp; k++) {
+            const uint8_t *xk = xb + (k >> 2) * 4 * RT_QG_COLS + (k & 3);
+            int32_t wk = wr[k];
+            for (int c = 0; c < RT_QG_COLS; c++)
+                acc[c] += xk[4 * c] * wk;
+        }
+        rt_qgemm_store(acc, n, r, xsum, e, y, q->P, 1);
+    }
+}
+
+static void qconv_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const QConv *q = ctx;
+    uint8_t xb[RT_QG_MAX_KP * RT_QG_COLS] __attribute__((aligned(64)));
+    int32_t xsum[RT_QG_COLS];
+    for (int64_t t = lo; t < hi; t++) {
+        int64_t b = t / (q->group * q->nblk), g = (t / q->nblk) % q->group;
+        int64_t p0 = (t % q->nblk) * RT_QG_COLS;
+        int n = q->P - p0 < RT_QG_COLS ? (int)(q->P - p0) : RT_QG_COLS;
+        if (q->xp)
+            im2col_padded(q, q->xp + g * q->cg * q->hp * q->wp, p0, n, xb);
+        else
+            im2col_block(q, q->x + (b * q->C + g * q->cg) * q->H * q->W, p0, n, xb);
+        if (q->e.wz)
+            rt_qgemm_col_sums(xb, q->kp, xsum);
+        RtQgemmEpi e = q->e;
+        e.rowc += g * q->mg;
+        e.mult += g * q->mg;
+        if (e.wz)
+            e.wz += g * q->mg;
+        const int8_t *w = q->w + g * q->mg * q->kp;
+        char *y = q->y + ((b * q->M + g * q->mg) * q->P + p0) * q->osize;
+        if (q->cg == 1)
+            dw_rows(q, w, xb, xsum, n, &e, y);
+        else
+            rt_qgemm_block(w, q->kp, 0, q->mg, xb, xsum, n, &e, y, q->P, 1);
+    }
+}
+
+static int qg_out_size(int dt)
+{
+    return dt == RT_U8 || dt == RT_I8 ? 1 : dt == RT_F32 || dt == RT_I32 ? 4 : 0;
+}
+
+/* The store of both ops from their inputs 2..4 and floats. */
+static void qg_epi(const RtCall *c, const void *const *in, RtQgemmEpi *e)
+{
+    e->rowc = in[2];
+    e->mult = in[3];
+    e->wz = c->n_in > 4 && in[4] && c->in[4].dtype == RT_I32 ? in[4] : NULL;
+    e->yz = c->floats[RT_QG_F_YZ];
+    e->lo = c->floats[RT_QG_F_LO];
+    e->hi = c->floats[RT_QG_F_HI];
+    e->out = c->out[0].dtype;
+}
+
+int rt_qconv(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *xd = &c->in[0], *wd = &c->in[1], *yd = &c->out[0];
+    const int64_t *p = c->ints;
+    if ((xd->dtype != RT_U8 && xd->dtype != RT_I8) || xd->rank != 4 || wd->rank != 2 ||
+        !qg_out_size(yd->dtype) || c->n_ints < RT_QCONV_NINTS || c->n_floats < RT_QG_NFLOATS)
+        return RT_EDTYPE;
+    QConv q;
+    memset(&q, 0, sizeof q);
+    q.x = in[0];
+    q.w = in[1];
+    qg_epi(c, in, &q.e);
+    q.y = out[0];
+    q.C = xd->dims[1];
+    q.H = xd->dims[2];
+    q.W = xd->dims[3];
+    q.M = yd->dims[1];
+    q.OW = yd->dims[3];
+    q.P = yd->dims[2] * yd->dims[3];
+    q.group = p[RT_CONV_INT_GROUP];
+    q.cg = q.C / q.group;
+    q.mg = q.M / q.group;
+    q.kh = p[RT_QCONV_KH];
+    q.kw = p[RT_QCONV_KW];
+    q.sh = p[RT_CONV_INT_STRIDE_H];
+    q.sw = p[RT_CONV_INT_STRIDE_W];
+    q.ph = p[RT_CONV_INT_PAD_TOP];
+    q.pw = p[RT_CONV_INT_PAD_LEFT];
+    q.dh = p[RT_CONV_INT_DIL_H];
+    q.dw = p[RT_CONV_INT_DIL_W];
+    q.K = q.cg * q.kh * q.kw;
+    q.kp = wd->dims[1];
+    if (q.kp != rt_qgemm_kpad(q.K) || q.kp > RT_QG_MAX_KP || wd->dims[0] != q.M)
+        return RT_EDTYPE;
+    q.nblk = (q.P + RT_QG_COLS - 1) / RT_QG_COLS;
+    q.osize = qg_out_size(yd->dtype);
+    q.pad = (uint8_t)p[RT_QCONV_XZ];
+    q.flip = xd->dtype == RT_I8 ? 0x80 : 0;
+    if (q.P <= 0)
+        return RT_OK;
+    /* the padded image: extent enough for every tap of every output, and
+     * the stride-2 copies' reach */
+    q.hp = (yd->dims[2] - 1) * q.sh + (q.kh - 1) * q.dh + 1;
+    q.wp = (q.OW - 1) * q.sw + (q.kw - 1) * q.dw + 1;
+    q.hp = q.hp > q.H + q.ph ? q.hp : q.H + q.ph;
+    q.wp = q.wp > q.W + q.pw ? q.wp : q.W + q.pw;
+    if (q.C * q.hp * q.wp + QG_PAD_SLACK <= QG_PAD_BYTES) {
+        uint8_t xp[QG_PAD_BYTES] __attribute__((aligned(64)));
+        int32_t koff[RT_QG_MAX_KP];
+        for (int64_t k = 0, win = q.kh * q.kw; k < q.K; k++) {
+            int64_t ci = k / win, r = k % win, ky = r / q.kw, kx = r % q.kw;
+            koff[k] = (int32_t)(ci * q.hp * q.wp + ky * q.dh * q.wp + kx * q.dw);
+        }
+        q.koff = koff;
+        q.xp = xp;
+        for (int64_t b = 0; b < xd->dims[0]; b++) {
+            pad_image(&q, b, xp);
+            QConv qb = q;
+            qb.x += b * q.C * q.H * q.W;
+            qb.y += b * q.M * q.P * q.osize;
+            rt_parallel_for(q.group * q.nblk, 1, qconv_range, &qb);
+        }
+        return RT_OK;
+    }
+    rt_parallel_for(xd->dims[0] * q.group * q.nblk, 1, qconv_range, &q);
+    return RT_OK;
+}
+
+/* One QMatMul call. */
+typedef struct QMm {
+    const uint8_t *x;
+    const int8_t *w;
+    RtQgemmEpi e;
+    char *y;
+    int64_t rows, K, kp, N;      /* rows of x (all batches), reduction, padded, columns */
+    int xdt, osize;
+    uint8_t pad;
+} QMm;
+
+static void qmm_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const QMm *q = ctx;
+    uint8_t xb[RT_QG_MAX_KP * RT_QG_COLS] __attribute__((aligned(64)));
+    int32_t xsum[RT_QG_COLS];
+    for (int64_t t = lo; t < hi; t++) {
+        int64_t r0 = t * RT_QG_COLS;
+        int n = q->rows - r0 < RT_QG_COLS ? (int)(q->rows - r0) : RT_QG_COLS;
+        rt_qgemm_pack_x_rows(q->x + r0 * q->K, q->xdt, q->K, q->K, n, q->pad, xb,
+                             q->e.wz ? xsum : NULL);
+        /* the GEMM's rows are y's columns: y[r0 + c][row] */
+        rt_qgemm_block(q->w, q->kp, 0, q->N, xb, xsum, n, &q->e, q->y + r0 * q->N * q->osize, 1,
+                       q->N);
+    }
+}
+
+int rt_qmatmul(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *xd = &c->in[0], *wd = &c->in[1];
+    if ((xd->dtype != RT_U8 && xd->dtype != RT_I8) || xd->rank < 1 || wd->rank != 2 ||
+        !qg_out_size(c->out[0].dtype) || c->n_ints < RT_QMM_NINTS ||
+        c->n_floats < RT_QG_NFLOATS)
+        return RT_EDTYPE;
+    QMm q;
+    memset(&q, 0, sizeof q);
+    q.x = in[0];
+    q.w = in[1];
+    qg_epi(c, in, &q.e);
+    q.y = out[0];
+    q.K = xd->dims[xd->rank - 1];
+    q.kp = wd->dims[1];
+    q.N = wd->dims[0];
+    if (q.kp != rt_qgemm_kpad(q.K) || q.kp > RT_QG_MAX_KP)
+        return RT_EDTYPE;
+    q.rows = q.K ? rt_numel(xd) / q.K : 0;
+    q.xdt = xd->dtype;
+    q.osize = qg_out_size(c->out[0].dtype);
+    q.pad = (uint8_t)c->ints[RT_QMM_XZ];
+    if (q.rows > 0)
+        rt_parallel_for((q.rows + RT_QG_COLS - 1) / RT_QG_COLS, 1, qmm_range, &q);
+    return RT_OK;
+}
+
+/* Elements [lo, hi) of one QAdd. */
+typedef struct QAddJob {
+    const RtCall *c;
+    const void *a, *b;
+    void *y;
+} QAddJob;
+
+static inline float q8_at(const void *p, int dt, int64_t i)
+{
+    return dt == RT_U8 ? (float)((const uint8_t *)p)[i] : (float)((const int8_t *)p)[i];
+}
+
+static void qadd_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const QAddJob *j = ctx;
+    const float *f = j->c->floats;
+    float ma = f[RT_QADD_F_MA], za = f[RT_QADD_F_ZA], mb = f[RT_QADD_F_MB];
+    float zb = f[RT_QADD_F_ZB], zy = f[RT_QADD_F_ZY], l = f[RT_QADD_F_LO], h = f[RT_QADD_F_HI];
+    int adt = j->c->in[0].dtype, bdt = j->c->in[1].dtype, ydt = j->c->out[0].dtype;
+    if (adt == RT_U8 && bdt == RT_U8 && ydt == RT_U8) { /* the common case, vectorized */
+        const uint8_t *a = j->a, *b = j->b;
+        uint8_t *y = j->y;
+        for (int64_t i = lo; i < hi; i++) {
+            float v = rintf(((float)a[i] - za) * ma + ((float)b[i] - zb) * mb) + zy;
+            y[i] = (uint8_t)(int32_t)(v < l ? l : v > h ? h : v);
+        }
+        return;
+    }
+    for (int64_t i = lo; i < hi; i++) {
+        float v = rintf((q8_at(j->a, adt, i) - za) * ma + (q8_at(j->b, bdt, i) - zb) * mb) + zy;
+        v = v < l ? l : v > h ? h : v;
+        if (ydt == RT_U8)
+            ((uint8_t *)j->y)[i] = (uint8_t)(int32_t)v;
+        else
+            ((int8_t *)j->y)[i] = (int8_t)(int32_t)v;
+    }
+}
+
+int rt_qadd(const RtCall *c, const void *const *in, void *const *out)
+{
+    int64_t n = rt_numel(&c->out[0]);
+    if (c->n_floats < RT_QADD_NFLOATS || rt_numel(&c->in[0]) != n || rt_numel(&c->in[1]) != n)
+        return RT_EDTYPE;
+    for (int i = 0; i < 3; i++) {
+        int dt = i < 2 ? c->in[i].dtype : c->out[0].dtype;
+        if (dt != RT_U8 && dt != RT_I8)
+            return RT_EDTYPE;
+    }
+    QAddJob j = {c, in[0], in[1], out[0]};
+    rt_parallel_for(n, 16384, qadd_range, &j);
+    return RT_OK;
 }

@@ -54,4 +54,31 @@ enum { RT_CONV_INT_GROUP, RT_CONV_INT_PAD_TOP, RT_CONV_INT_PAD_LEFT, RT_CONV_INT
 int rt_conv_integer(const RtCall *c, const void *const *in, void *const *out);
 int rt_qlinear_conv(const RtCall *c, const void *const *in, void *const *out);
 
+/* onnxcc.QConv and onnxcc.QMatMul (made by passes/qdq.c from QLinearConv,
+ * ConvInteger, QLinearMatMul, MatMulInteger or a Conv/MatMul between
+ * DequantizeLinear and QuantizeLinear, with constant weights): the int8 GEMM
+ * of k_qgemm.h. in: x (uint8 or int8), the packed weights (int8, [rows, kp]),
+ * rowc (int32 [rows]), mult (float32 [rows]), wz (int32 [rows], optional:
+ * all 0 when omitted), in the packed domain k_qgemm.h describes. The output
+ * (uint8, int8, float32 or int32) is stored as RtQgemmEpi says.
+ * QConv: 2-D NCHW; the ints as ConvInteger's, then the window and x's packed
+ * zero point. QMatMul: x [..., M, K] times the packed K x N matrix. */
+enum { RT_QCONV_KH = RT_CONV_INT_NINTS, RT_QCONV_KW, RT_QCONV_XZ, RT_QCONV_NINTS };
+enum { RT_QMM_XZ, RT_QMM_NINTS };
+/* floats of both: the output's zero point and its clamp */
+enum { RT_QG_F_YZ, RT_QG_F_LO, RT_QG_F_HI, RT_QG_NFLOATS };
+/* The deepest reduction (kp bytes) they take: the packed block of 32
+ * columns lives on the stack. */
+#define RT_QG_MAX_KP 8192
+int rt_qconv(const RtCall *c, const void *const *in, void *const *out);
+int rt_qmatmul(const RtCall *c, const void *const *in, void *const *out);
+
+/* onnxcc.QAdd (passes/qdq.c: Add [+ Relu] between DequantizeLinear and
+ * QuantizeLinear, a residual connection): a, b 8-bit of one shape, y of
+ * their shape: y = clamp(rint((a - za) * ma + (b - zb) * mb) + zy, lo, hi)
+ * in float32, ma = sa / sy, mb = sb / sy. */
+enum { RT_QADD_F_MA, RT_QADD_F_ZA, RT_QADD_F_MB, RT_QADD_F_ZB, RT_QADD_F_ZY, RT_QADD_F_LO,
+       RT_QADD_F_HI, RT_QADD_NFLOATS };
+int rt_qadd(const RtCall *c, const void *const *in, void *const *out);
+
 #endif

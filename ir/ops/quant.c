@@ -1,4 +1,5 @@
 /* quant.c: shapes and parameters of the quantization ops (QuantizeLinear, QLinearConv, ...). */
+#include <math.h>
 #include <string.h>
 
 #include "ir.h"
@@ -279,21 +280,16 @@ int ir_infer_qlinear_matmul(Graph *g, Node *n, Diag *d)
     return 0;
 }
 
-/* 2-D convolution shape: attributes per the ONNX Conv spec. */
-static int conv_shape(Diag *d, Node *n, const Value *x, const Value *w, int ydt)
+/* 2-D convolution shape: attributes per the ONNX Conv spec; the weight is
+ * M x wc x kh x kw (QConv's packed weights state it through kernel_shape). */
+static int conv_geom(Diag *d, Node *n, const Value *x, int64_t M, int64_t wc, int64_t kh,
+                     int64_t kw, int ydt)
 {
-    if (!is_q8(x->dtype) || !is_q8(w->dtype))
-        return ir_node_error(d, n, "input types %s and %s are not supported (uint8, int8)",
-                             rt_dtype_name(x->dtype), rt_dtype_name(w->dtype));
-    if (x->rank != 4 || w->rank != 4)
-        return ir_node_error(d, n, "only 2-D convolution (rank-4 input and weight) is "
-                             "supported, got ranks %d and %d", x->rank, w->rank);
     int64_t group = ir_attr_int(n, "group", 1);
-    int64_t M = w->dims[0], kh = w->dims[2], kw = w->dims[3];
-    if (group < 1 || M % group || x->dims[1] != w->dims[1] * group)
+    if (group < 1 || M % group || x->dims[1] != wc * group)
         return ir_node_error(d, n, "channels do not match: input %lld, weight %lldx%lld, "
                              "group %lld", (long long)x->dims[1], (long long)M,
-                             (long long)w->dims[1], (long long)group);
+                             (long long)wc, (long long)group);
     int64_t ks[2] = {kh, kw}, st[2] = {1, 1}, dl[2] = {1, 1}, pads[4] = {0, 0, 0, 0};
     int nk = ir_attr_ints(n, "kernel_shape", ks, 2);
     if (nk >= 0 && (nk != 2 || ks[0] != kh || ks[1] != kw))
@@ -334,6 +330,17 @@ static int conv_shape(Diag *d, Node *n, const Value *x, const Value *w, int ydt)
     return ir_set_out(n, 0, ydt, 4, od);
 }
 
+static int conv_shape(Diag *d, Node *n, const Value *x, const Value *w, int ydt)
+{
+    if (!is_q8(x->dtype) || !is_q8(w->dtype))
+        return ir_node_error(d, n, "input types %s and %s are not supported (uint8, int8)",
+                             rt_dtype_name(x->dtype), rt_dtype_name(w->dtype));
+    if (x->rank != 4 || w->rank != 4)
+        return ir_node_error(d, n, "only 2-D convolution (rank-4 input and weight) is "
+                             "supported, got ranks %d and %d", x->rank, w->rank);
+    return conv_geom(d, n, x, w->dims[0], w->dims[1], w->dims[2], w->dims[3], ydt);
+}
+
 int ir_infer_conv_integer(Graph *g, Node *n, Diag *d)
 {
     (void)g;
@@ -368,4 +375,104 @@ int ir_infer_qlinear_conv(Graph *g, Node *n, Diag *d)
     if (b && (b->dtype != RT_I32 || ir_numel(b) != M))
         return ir_node_error(d, n, "bias must be int32 with %lld elements", (long long)M);
     return conv_shape(d, n, n->in[0], w, ydt);
+}
+
+/* The operands QConv and QMatMul share: packed weights [rows, kp] for a
+ * reduction of k, and per row rowc (int32), mult (float32) and optionally
+ * wz (int32); the output type (attribute "to") and the store's floats. */
+static int qg_operands(Diag *d, Node *n, int64_t k, int *ydt)
+{
+    for (int i = 0; i < 4; i++)
+        if (need(d, n, i))
+            return -1;
+    const Value *w = n->in[1], *wz = ir_input(n, 4);
+    if (w->dtype != RT_I8 || w->rank != 2 || w->dims[1] != ((k + 3) & ~(int64_t)3))
+        return ir_node_error(d, n, "packed weights must be int8 [rows, %lld]",
+                             (long long)((k + 3) & ~(int64_t)3));
+    if (w->dims[1] > RT_QG_MAX_KP)
+        return ir_node_error(d, n, "reduction of %lld is deeper than %d", (long long)k,
+                             RT_QG_MAX_KP);
+    int64_t rows = w->dims[0];
+    const Value *pv[3] = {n->in[2], n->in[3], wz};
+    const int pdt[3] = {RT_I32, RT_F32, RT_I32};
+    for (int i = 0; i < 3; i++)
+        if (pv[i] && (pv[i]->dtype != pdt[i] || ir_numel(pv[i]) != rows))
+            return ir_node_error(d, n, "input %d must be %s with %lld elements", i + 2,
+                                 rt_dtype_name(pdt[i]), (long long)rows);
+    *ydt = (int)ir_attr_int(n, "to", RT_U8);
+    if (*ydt != RT_U8 && *ydt != RT_I8 && *ydt != RT_F32 && *ydt != RT_I32)
+        return ir_node_error(d, n, "output type %d is not uint8, int8, float32 or int32", *ydt);
+    ir_param_float(n, RT_QG_F_YZ, ir_attr_float(n, "y_zero_point", 0));
+    ir_param_float(n, RT_QG_F_LO, ir_attr_float(n, "lo", -INFINITY));
+    ir_param_float(n, RT_QG_F_HI, ir_attr_float(n, "hi", INFINITY));
+    return 0;
+}
+
+/* onnxcc.QConv: x (uint8/int8 NCHW), packed weights, rowc, mult[, wz];
+ * Conv's attributes with kernel_shape required; x_zero_point is x's zero
+ * point in the packed domain (k_qgemm.h). */
+int ir_infer_qconv(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (need(d, n, 0) || need(d, n, 1))
+        return -1;
+    const Value *x = n->in[0], *w = n->in[1];
+    int64_t ks[2];
+    if (!is_q8(x->dtype) || x->rank != 4)
+        return ir_node_error(d, n, "input must be uint8 or int8 of rank 4");
+    if (ir_attr_ints(n, "kernel_shape", ks, 2) != 2 || ks[0] < 1 || ks[1] < 1)
+        return ir_node_error(d, n, "kernel_shape (2 values) is required");
+    int64_t group = ir_attr_int(n, "group", 1);
+    if (group < 1 || x->dims[1] % group)
+        return ir_node_error(d, n, "group %lld does not divide %lld channels",
+                             (long long)group, (long long)x->dims[1]);
+    int ydt;
+    if (qg_operands(d, n, x->dims[1] / group * ks[0] * ks[1], &ydt))
+        return -1;
+    if (conv_geom(d, n, x, w->dims[0], x->dims[1] / group, ks[0], ks[1], ydt))
+        return -1;
+    ir_param_int(n, RT_QCONV_KH, ks[0]);
+    ir_param_int(n, RT_QCONV_KW, ks[1]);
+    ir_param_int(n, RT_QCONV_XZ, ir_attr_int(n, "x_zero_point", 0));
+    return 0;
+}
+
+/* onnxcc.QMatMul: x [..., M, K] (uint8/int8) times packed weights [N, kp]:
+ * [..., M, N]; x_zero_point as QConv's. */
+int ir_infer_qmatmul(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (need(d, n, 0) || need(d, n, 1))
+        return -1;
+    const Value *x = n->in[0];
+    if (!is_q8(x->dtype) || x->rank < 1)
+        return ir_node_error(d, n, "input must be uint8 or int8 of rank >= 1");
+    int ydt;
+    if (qg_operands(d, n, x->dims[x->rank - 1], &ydt))
+        return -1;
+    ir_param_int(n, RT_QMM_XZ, ir_attr_int(n, "x_zero_point", 0));
+    int64_t od[IR_MAX_RANK];
+    memcpy(od, x->dims, sizeof(int64_t) * (size_t)x->rank);
+    od[x->rank - 1] = n->in[1]->dims[0];
+    return ir_set_out(n, 0, ydt, x->rank, od);
+}
+
+/* onnxcc.QAdd: a, b (uint8/int8, one shape); attributes ma, za, mb, zb,
+ * zy, lo, hi (floats) and "to" (the output type). */
+int ir_infer_qadd(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (need(d, n, 0) || need(d, n, 1))
+        return -1;
+    const Value *a = n->in[0], *b = n->in[1];
+    if (!is_q8(a->dtype) || !is_q8(b->dtype) || a->rank != b->rank ||
+        memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank))
+        return ir_node_error(d, n, "inputs must be uint8 or int8 of one shape");
+    int ydt = (int)ir_attr_int(n, "to", RT_U8);
+    if (!is_q8(ydt))
+        return ir_node_error(d, n, "output type must be uint8 or int8");
+    static const char *const names[RT_QADD_NFLOATS] = {"ma", "za", "mb", "zb", "zy", "lo", "hi"};
+    for (int i = 0; i < RT_QADD_NFLOATS; i++)
+        ir_param_float(n, i, ir_attr_float(n, names[i], 0));
+    return ir_set_out(n, 0, ydt, a->rank, a->dims);
 }
