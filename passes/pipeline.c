@@ -21,14 +21,18 @@ const PassInfo ir_passes[] = {
 const int ir_n_passes = (int)(sizeof ir_passes / sizeof ir_passes[0]);
 
 /* Each pipeline is a list of pass names; "plan" always ends it because the
- * emitters need offsets. -O0 keeps only what code generation requires. */
+ * emitters need offsets. -O0 keeps only what code generation requires. The
+ * second fold evaluates the DequantizeLinear of the weights and biases that
+ * quantize wrote (after save_onnx has written them as such), so qdq finds
+ * them as it finds an imported QDQ model's. */
 static const char *const pipelines[4][16] = {
     {"shape", "plan", NULL},
-    {"shape", "fold", "quantize", "quantize_weights", "save_onnx", "qdq", "dce", "plan", NULL},
+    {"shape", "fold", "quantize", "quantize_weights", "save_onnx", "fold", "qdq", "dce", "plan",
+     NULL},
     {"shape", "fold", "noop", "recognize", "fuse", "quantize", "quantize_weights", "save_onnx",
-     "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
+     "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
     {"shape", "fold", "noop", "recognize", "fuse", "quantize", "quantize_weights", "save_onnx",
-     "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
+     "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
 };
 
 int ir_run_pass(Graph *g, const char *name, PassCtx *ctx)

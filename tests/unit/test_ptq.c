@@ -418,6 +418,17 @@ static int dq_const(const Node *n, int i, int dtype)
            ir_attr_int(p, "axis", 1) == 0 && ir_numel(p->in[1]) == (n->op == OP_GEMM ? NO : CO);
 }
 
+/* The -O2 pipeline up to and including pass quantize: the QDQ form the
+ * pass writes, before qdq lowers it to integer kernels. */
+static int run_to_quantize(Graph *g, PassCtx *ctx)
+{
+    static const char *const upto[] = {"shape", "fold", "noop", "recognize", "fuse", "quantize"};
+    for (int i = 0; i < 6; i++)
+        if (ir_run_pass(g, upto[i], ctx) < 0)
+            return -1;
+    return 0;
+}
+
 static void test_built(const char *dir)
 {
     write_samples(dir);
@@ -455,7 +466,7 @@ static void test_built(const char *dir)
     QuantOpts q = {.act = QA_INT8, .calib_method = CM_MINMAX, .calib_dir = dir};
     Diag d = {0};
     PassCtx ctx = {.d = &d, .verify = 1, .quant = &q};
-    int rc = ir_run_pipeline(g, 2, &ctx);
+    int rc = run_to_quantize(g, &ctx);
     CHECK(0, rc);
     if (rc) {
         fprintf(stderr, "%s\n", d.msg);
@@ -499,7 +510,7 @@ static void test_built(const char *dir)
     /* --keep-float: the Gemm stays float; so does its input, which no quantized node reads */
     q.keep_float[q.n_keep_float++] = "head/*";
     g = build();
-    CHECK(0, ir_run_pipeline(g, 2, &ctx));
+    CHECK(0, run_to_quantize(g, &ctx));
     CHECK(3, count_op(g, OP_QUANTIZE_LINEAR));
     gm = find(g, OP_GEMM);
     CHECK_TRUE(gm && gm->in[1]->data && gm->in[1]->dtype == RT_F32 && gm->in[0]->producer &&
@@ -509,7 +520,7 @@ static void test_built(const char *dir)
     /* before opset 13 DequantizeLinear has no axis: one scale per weight tensor */
     q.n_keep_float = 0;
     g = build_at(11);
-    CHECK(0, ir_run_pipeline(g, 2, &ctx));
+    CHECK(0, run_to_quantize(g, &ctx));
     fc = find(g, OP_FUSED_CONV);
     CHECK_TRUE(fc != NULL);
     for (int i = 1; fc && i < 3; i++) {
@@ -539,7 +550,7 @@ static void test_built(const char *dir)
         int saved = dup(2);
         FILE *f = freopen(log, "w", stderr);
         g = build();
-        rc = ir_run_pipeline(g, 2, &c2);
+        rc = run_to_quantize(g, &c2);
         fflush(stderr);
         dup2(saved, 2);
         close(saved);
@@ -584,8 +595,12 @@ static void test_digits(void)
             fprintf(stderr, "%s\n", d.msg);
             continue;
         }
-        /* the image, both Conv outputs, the second Conv's and the Gemm's inputs, the logits */
-        CHECK(6, count_op(g, OP_QUANTIZE_LINEAR));
+        /* the whole pipeline: pass qdq made both convolutions and the Gemm
+         * integer kernels; the image, the pooled map and the flattened
+         * features are quantized where float ops leave them */
+        CHECK(2, count_op(g, OP_QCONV));
+        CHECK(1, count_op(g, OP_QMATMUL));
+        CHECK(3, count_op(g, OP_QUANTIZE_LINEAR));
         FILE *lf = fopen(DIGITS "/samples/labels.txt", "r");
         char file[128];
         int label, n = 0, agree = 0, correct = 0;
