@@ -788,14 +788,23 @@ static int emit_matmul_wq(Saver *s, Out *o, const Node *n)
 }
 
 /* The default domain's opset the file needs: the graph's, raised to what
- * the MatMulWQ nodes' DequantizeLinear types need. */
+ * the MatMulWQ nodes' DequantizeLinear types need (subgraphs' too). */
 static int64_t wq_needed_opset(const Graph *g, int64_t have)
 {
     for (int k = 0; k < g->n_nodes; k++) {
         const Node *n = g->nodes[k];
-        if (emitted(n) && n->op == OP_MATMUL_WQ) {
+        if (!emitted(n))
+            continue;
+        if (n->op == OP_MATMUL_WQ) {
             int64_t need = wq_opset((int)ir_attr_int(n, "format", 0));
             have = need > have ? need : have;
+        }
+        for (int i = 0; i < n->n_attrs; i++) {
+            const Attr *a = &n->attrs[i];
+            if (a->type == AT_GRAPH)
+                have = wq_needed_opset(a->g, have);
+            for (int j = 0; a->type == AT_GRAPHS && j < a->n; j++)
+                have = wq_needed_opset(a->gs[j], have);
         }
     }
     return have;
