@@ -6,7 +6,8 @@ const fs = require('fs');
 const path = require('path');
 
 const USAGE = `usage: node ort_bench.js MODEL.onnx [INPUT ...] [--bench N] [--threads T]
-                          [--expect OUTPUT.pb ...] [--quiet]
+                          [--expect OUTPUT.pb ...] [--quiet] [--qdq-float]
+                          [--opt disabled|basic|extended|all]
   INPUT      input tensor as .pb (ONNX TensorProto) or .npy, in graph-input order or NAME=FILE
   --expect F expected output K (K-th --expect) as .pb/.npy: checks ONNX Runtime read the
              inputs right before timing it; exits 1 past rtol/atol 1e-3
@@ -14,6 +15,10 @@ const USAGE = `usage: node ort_bench.js MODEL.onnx [INPUT ...] [--bench N] [--th
   --threads T  intra-op threads: 1 = like-for-like with onnxcc's single-threaded binary,
              0 = ONNX Runtime's default (one per physical core) (default 0)
   --quiet    print only the latency line
+  --qdq-float  DequantizeLinear + MatMul, which ONNX Runtime fuses into MatMulNBits, keeps
+             float activations (accuracy level 0; its default 4 rounds them to int8)
+  --opt L    graph optimization level (default all; basic keeps DequantizeLinear + MatMul
+             unfused: 1.30's MatMulNBits misreads 2-bit codes)
 Prints: latency: min X ms, median X ms, mean X ms over N runs`;
 
 function die(msg) {
@@ -238,7 +243,8 @@ function stats(ms) {
 }
 
 function parseArgs(argv) {
-    const o = { model: null, inputs: [], expect: [], bench: 100, threads: 0, quiet: false };
+    const o = { model: null, inputs: [], expect: [], bench: 100, threads: 0, quiet: false,
+                qdqFloat: false, opt: null };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === '--bench' || a === '--threads') {
@@ -250,6 +256,12 @@ function parseArgs(argv) {
             o.expect.push(argv[++i]);
         } else if (a === '--quiet') {
             o.quiet = true;
+        } else if (a === '--qdq-float') {
+            o.qdqFloat = true;
+        } else if (a === '--opt') {
+            o.opt = argv[++i];
+            const levels = ['disabled', 'basic', 'extended', 'all'];
+            if (!levels.includes(o.opt)) die('bad value for --opt');
         } else if (a === '-h' || a === '--help') {
             process.stdout.write(USAGE + '\n');
             process.exit(0);
@@ -281,6 +293,8 @@ async function main() {
     // parallelism (inside one kernel) differs between the 1-thread and default runs.
     const opts = { logSeverityLevel: 3, executionMode: 'sequential', interOpNumThreads: 1 };
     if (o.threads > 0) opts.intraOpNumThreads = o.threads;
+    if (o.opt) opts.graphOptimizationLevel = o.opt;
+    if (o.qdqFloat) opts.extra = { session: { qdq_matmulnbits_accuracy_level: '0' } };
     const session = await ort.InferenceSession.create(o.model, opts);
 
     const names = session.inputNames;

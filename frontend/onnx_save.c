@@ -29,6 +29,7 @@ typedef struct Saver {
     size_t ucap, un;
     const char *domains[16];     /* domains nodes use beyond the graph's imports */
     int n_domains;
+    int64_t opset;               /* the default domain's version written (>= the graph's) */
 } Saver;
 
 static void *sa(Saver *s, size_t n)
@@ -596,10 +597,14 @@ static int downgrade(Saver *s, const Node *n, int64_t have, Onnx__NodeProto *np)
                          (long long)have, (long long)n->opset);
 }
 
+static int emit_matmul_wq(Saver *s, Out *o, const Node *n);
+
 static int emit_node(Saver *s, Out *o, const Graph *g, const Node *n)
 {
     if (n->op == OP_FUSED_CONV)
         return emit_fused_conv(s, o, n);
+    if (n->op == OP_MATMUL_WQ)
+        return emit_matmul_wq(s, o, n);
     /* a node a pass turned into another op (a SequenceAt resolved to an
      * Identity) is written as what it now is */
     const char *op_type = n->op >= 0 ? ir_ops[n->op].name : n->op_type;
@@ -608,7 +613,7 @@ static int emit_node(Saver *s, Out *o, const Graph *g, const Node *n)
         return ir_node_error(s->d, n, "--save-onnx: %s is onnxcc's own op (domain 'onnxcc') "
                              "and has no ONNX form", op_type);
     int since = ir_op_since(domain, op_type);
-    int64_t have = ir_opset(root_of(g), domain);
+    int64_t have = domain[0] ? ir_opset(root_of(g), domain) : s->opset;
     if (n->op == OP_GELU && have > 0 && have < 20) {
         emit_gelu(s, o, n);
         return 0;
@@ -645,6 +650,219 @@ static int emitted(const Node *n)
     return !n->dead && !ir_node_is_constant(n);
 }
 
+/* ---- MatMulWQ as standard ONNX: DequantizeLinear + MatMul ---- */
+
+/* The ONNX type a format's codes are written in (Operators.md,
+ * DequantizeLinear-21/23/25): the integer formats unsigned beside a zero
+ * point of the same type, ternary signed without one, MX and NVFP4 as their
+ * own element types. No 3-bit type exists: INT3 takes uint4 (values exact,
+ * storage not). The 2-bit types need opset 25: below it INT2 and the ternary
+ * formats take the 4-bit ones, so that the file stays loadable by tools that
+ * stop at opset 23 rather than raising the model's opset further. */
+static int wq_code_type(int fmt, int64_t opset)
+{
+    switch (fmt) {
+    case RT_WQ_INT8: return RT_U8;
+    case RT_WQ_INT4: case RT_WQ_INT3: return RT_U4;
+    case RT_WQ_INT2: return opset >= 25 ? RT_U2 : RT_U4;
+    case RT_WQ_TERNARY: case RT_WQ_TERNARY5: case RT_WQ_SHERRY:
+        return opset >= 25 ? RT_I2 : RT_I4;
+    case RT_WQ_MXINT8: return RT_I8;
+    case RT_WQ_MXFP8: return RT_F8E4M3FN;
+    default: return RT_F4E2M1;
+    }
+}
+
+/* The opset a format's DequantizeLinear needs: blocked (21), float4e2m1 (23). */
+static int64_t wq_opset(int fmt)
+{
+    return fmt == RT_WQ_MXFP4 || fmt == RT_WQ_NVFP4 ? 23 : 21;
+}
+
+static int type_bits(int dtype)
+{
+    return dtype == RT_U4 || dtype == RT_I4 || dtype == RT_F4E2M1 ? 4
+         : dtype == RT_U2 || dtype == RT_I2                    ? 2 : 8;
+}
+
+/* Element i of a tensor in ONNX's packing of the narrow types: element 0 in
+ * the low bits of byte 0. */
+static void put_elem(uint8_t *p, int bits, int64_t i, int v)
+{
+    int per = 8 / bits;
+    p[i / per] |= (uint8_t)(((unsigned)v & ((1u << bits) - 1)) << (i % per * bits));
+}
+
+/* MatMulWQ (X, W packed, bias) as DequantizeLinear(codes [K, N], scale
+ * [ceil(K / group), N], zero) blocked along axis 0, then MatMul(X, W) (+ bias):
+ * [K, N] is MatMul's B as it is, and the blocks run along K, the axis the
+ * block_size rule takes. The scale folds what the codes stand for beyond
+ * their value (MXINT8's 1/64, NVFP4's tensor_scale), in the order the
+ * kernel multiplies, so the float weights are the kernel's own. */
+static int emit_matmul_wq(Saver *s, Out *o, const Node *n)
+{
+    int fmt = (int)ir_attr_int(n, "format", 0), group = (int)ir_attr_int(n, "group", 0);
+    int64_t nn = ir_attr_int(n, "N", 0), k = ir_attr_int(n, "K", 0);
+    float ts = ir_attr_float(n, "tensor_scale", 1.0f);
+    const Value *w = n->in[1], *bias = ir_input(n, 2);
+    if (!w->data)
+        return ir_node_error(s->d, n, "--save-onnx: the packed weights are not known at "
+                             "compile time");
+    IR_ASSERT(s->opset >= wq_opset(fmt) && rt_wq_row_bytes(fmt, k, group));
+    int64_t ng = (k + group - 1) / group;
+    int has_zero = fmt <= RT_WQ_INT2, dt = wq_code_type(fmt, s->opset);
+    int16_t *code = malloc(sizeof *code * (size_t)(k * nn));
+    float *scale = sa(s, sizeof *scale * (size_t)(ng * nn));
+    uint8_t *zero = malloc((size_t)(ng * nn));
+    int16_t *rc = malloc(sizeof *rc * (size_t)k);
+    float *rs = malloc(sizeof *rs * (size_t)ng);
+    uint8_t *rz = malloc((size_t)ng), zmax = 0;
+    IR_ASSERT(code && zero && rc && rs && rz);
+    for (int64_t r = 0; r < nn; r++) {
+        rt_wq_unpack_row(fmt, nn, k, group, w->data, r, rc, rs, rz);
+        for (int64_t i = 0; i < k; i++)
+            code[i * nn + r] = rc[i];
+        for (int64_t g = 0; g < ng; g++) {
+            /* the kernel's tensor_scale * s * elem(code), elem = code / 64 for MXINT8 */
+            float sc = fmt == RT_WQ_NVFP4 ? ts * rs[g] : rs[g];
+            scale[g * nn + r] = fmt == RT_WQ_MXINT8 ? sc / 64.0f : sc;
+            zero[g * nn + r] = rz[g];
+            zmax = rz[g] > zmax ? rz[g] : zmax;
+        }
+    }
+    free(rc), free(rs), free(rz);
+    /* a zero point beyond the codes' type (a quantizer's choice the packing
+     * keeps) widens both to uint8 */
+    if (has_zero && zmax >> type_bits(dt))
+        dt = RT_U8;
+    int bits = type_bits(dt);
+    size_t cbytes = (size_t)((k * nn * bits + 7) / 8), zbytes = (size_t)((ng * nn * bits + 7) / 8);
+    uint8_t *cbuf = sa(s, cbytes), *zbuf = has_zero ? sa(s, zbytes) : NULL;
+    for (int64_t i = 0; i < k * nn; i++)
+        put_elem(cbuf, bits, i, code[i]);
+    for (int64_t i = 0; has_zero && i < ng * nn; i++)
+        put_elem(zbuf, bits, i, zero[i]);
+    free(code), free(zero);
+
+    const char *x = name_of(s, n->in[0]), *y = name_of(s, n->out[0]);
+    const char *wn = w->name && w->name[0] ? w->name : n->name;
+    char base[600];
+    int64_t cdims[2] = {k, nn}, sdims[2] = {ng, nn};
+    snprintf(base, sizeof base, "%.500s_codes", wn);
+    const char *cname = fresh(s, base);
+    add_init(s, o, tensor(s, cname, dt, 2, cdims, cbuf, cbytes));
+    snprintf(base, sizeof base, "%.500s_scale", wn);
+    const char *sname = fresh(s, base);
+    add_init(s, o, tensor(s, sname, RT_F32, 2, sdims, scale, sizeof *scale * (size_t)(ng * nn)));
+    const char *zname = NULL;
+    if (has_zero) {
+        snprintf(base, sizeof base, "%.500s_zero", wn);
+        zname = fresh(s, base);
+        add_init(s, o, tensor(s, zname, dt, 2, sdims, zbuf, zbytes));
+    }
+    snprintf(base, sizeof base, "%.500s/DequantizeLinear", n->name);
+    Onnx__NodeProto *dq = node(s, o, "DequantizeLinear", "", fresh(s, base), has_zero ? 3 : 2, 1);
+    dq->input[0] = (char *)cname;
+    dq->input[1] = (char *)sname;
+    if (has_zero)
+        dq->input[2] = (char *)zname;
+    snprintf(base, sizeof base, "%.500s_dequantized", wn);
+    dq->output[0] = (char *)fresh(s, base);
+    Onnx__AttributeProto *a = attr(s, dq, "axis", AT_INT);
+    a->has_i = 1;
+    a->i = 0;
+    a = attr(s, dq, "block_size", AT_INT);
+    a->has_i = 1;
+    a->i = group;
+    /* only NVFP4 has a tensor_scale of its own (folded above); another one
+     * is a Mul after the MatMul */
+    int mul = fmt != RT_WQ_NVFP4 && ts != 1.0f;
+    const char *t = step(s, o, n, "MatMul", x, dq->output[0], mul || bias ? NULL : y);
+    if (mul) {
+        snprintf(base, sizeof base, "%.500s/tensor_scale", n->name);
+        t = step(s, o, n, "Mul", t, scalar(s, o, base, ts), bias ? NULL : y);
+    }
+    if (bias)
+        step(s, o, n, "Add", t, name_of(s, bias), y);
+    return 0;
+}
+
+/* The default domain's opset the file needs: the graph's, raised to what
+ * the MatMulWQ nodes' DequantizeLinear types need (subgraphs' too). */
+static int64_t wq_needed_opset(const Graph *g, int64_t have)
+{
+    for (int k = 0; k < g->n_nodes; k++) {
+        const Node *n = g->nodes[k];
+        if (!emitted(n))
+            continue;
+        if (n->op == OP_MATMUL_WQ) {
+            int64_t need = wq_opset((int)ir_attr_int(n, "format", 0));
+            have = need > have ? need : have;
+        }
+        for (int i = 0; i < n->n_attrs; i++) {
+            const Attr *a = &n->attrs[i];
+            if (a->type == AT_GRAPH)
+                have = wq_needed_opset(a->g, have);
+            for (int j = 0; a->type == AT_GRAPHS && j < a->n; j++)
+                have = wq_needed_opset(a->gs[j], have);
+        }
+    }
+    return have;
+}
+
+/* The opset from which on an op's inputs and attributes keep one form up to
+ * opset 25 (Operators.md's changelog): a node imported at or after it reads
+ * the same at a raised opset. 0 for an op not listed: raising refuses it. */
+static int stable_since(const Node *n)
+{
+    switch (n->op) {
+    case OP_MATMUL: case OP_IDENTITY: case OP_TRANSPOSE: case OP_FLATTEN: case OP_CONV:
+    case OP_GATHER: case OP_MAX_POOL: case OP_AVERAGE_POOL: case OP_GLOBAL_AVERAGE_POOL:
+    case OP_GLOBAL_MAX_POOL: case OP_MATMUL_WQ: case OP_FUSED_CONV: case OP_DEQUANTIZE_LINEAR:
+    case OP_QUANTIZE_LINEAR:
+        return 1;
+    case OP_CONCAT: return 4;
+    case OP_RESHAPE: return 5;
+    case OP_RELU: case OP_SIGMOID: case OP_TANH: case OP_LEAKY_RELU: case OP_SQRT: case OP_EXP:
+        return 6;
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_GEMM: case OP_POW:
+        return 7;
+    case OP_ERF: return 9;
+    case OP_CLIP: return 11;
+    case OP_SOFTMAX: case OP_LOG_SOFTMAX: case OP_SQUEEZE: case OP_UNSQUEEZE: return 13;
+    case OP_GELU: case OP_LAYER_NORMALIZATION: return 1; /* written as themselves at >= 20 */
+    default: return 0;
+    }
+}
+
+/* Raising the default domain's opset from the graph's to `to` keeps every
+ * other node's meaning only if each reads the same there; otherwise the
+ * file cannot be written (nodes of subgraphs are not examined: refused). */
+static int can_raise(Saver *s, const Graph *g, int64_t from, int64_t to)
+{
+    for (int k = 0; k < g->n_nodes; k++) {
+        const Node *n = g->nodes[k];
+        if (!emitted(n))
+            continue;
+        const char *domain = n->op >= 0 ? ir_ops[n->op].domain : n->domain;
+        if (strcmp(domain, "") && strcmp(domain, "onnxcc"))
+            continue; /* versioned by its own domain's import */
+        int since = n->op >= 0 ? stable_since(n) : 0;
+        int64_t at = n->opset > from ? n->opset : from;
+        for (int i = 0; i < n->n_attrs; i++)
+            if (n->attrs[i].type == AT_GRAPH || n->attrs[i].type == AT_GRAPHS)
+                since = 0;
+        if (!since || at < since)
+            return ir_node_error(s->d, n, "--save-onnx: the quantized weights need opset %lld "
+                                 "(DequantizeLinear's types) and the model imports %lld; "
+                                 "this %s may read differently at %lld (re-export the model "
+                                 "at opset %lld or later)", (long long)to, (long long)from,
+                                 n->op >= 0 ? ir_ops[n->op].name : n->op_type, (long long)to,
+                                 (long long)to);
+    }
+    return 0;
+}
+
 /* Marks the constants of g that a node of g (or of a subgraph inside it) reads. */
 static void mark_reads(const Graph *g, const Graph *sub, char *need)
 {
@@ -654,6 +872,9 @@ static void mark_reads(const Graph *g, const Graph *sub, char *need)
             continue;
         for (int i = 0; i < n->n_in; i++) {
             const Value *v = n->in[i];
+            /* MatMulWQ's packed matrix is written as codes and scales instead */
+            if (n->op == OP_MATMUL_WQ && i == 1)
+                continue;
             if (v && v->data && ir_value_owned(g, v))
                 need[v->id] = 1;
         }
@@ -779,18 +1000,30 @@ static int write_file(const char *path, const uint8_t *buf, size_t len, Diag *d)
     return rc;
 }
 
+/* The IR version that brought an opset's types (onnx/helper.py's table):
+ * uint4/int4 with 21, float4e2m1 with 23, uint2/int2 with 25. */
+static int64_t ir_for_opset(int64_t opset)
+{
+    return opset >= 25 ? 13 : opset >= 24 ? 12 : opset >= 23 ? 11 : opset >= 21 ? 10 : 4;
+}
+
 int onnx_save(const Graph *g, const char *path, Diag *d)
 {
     Saver s = {.d = d};
-    int64_t opset = ir_opset(g, "");
+    int64_t opset = ir_opset(g, ""), need = wq_needed_opset(g, opset);
+    if (need > opset && can_raise(&s, g, opset, need))
+        return -1;
+    s.opset = need;
     Onnx__ModelProto *mp = sa(&s, sizeof *mp);
     onnx__model_proto__init(mp);
     mp->has_ir_version = 1;
     /* before IR version 4 every initializer had to be a graph input too */
     mp->ir_version = g->ir_version >= 4 ? g->ir_version : 4;
+    if (need > opset && mp->ir_version < ir_for_opset(need))
+        mp->ir_version = ir_for_opset(need); /* the types the raised opset brought */
     mp->producer_name = "onnxcc";
     mp->producer_version = ONNXCC_VERSION;
-    mp->graph = encode_graph(&s, g, opset);
+    mp->graph = encode_graph(&s, g, s.opset);
     int rc = mp->graph ? 0 : -1;
     if (rc == 0) {
         int n = g->n_opsets + s.n_domains;
@@ -803,6 +1036,9 @@ int onnx_save(const Graph *g, const char *path, Diag *d)
                                                   : s.domains[i - g->n_opsets]);
             os->has_version = 1;
             os->version = i < g->n_opsets ? g->opsets[i].version : 1;
+            const char *dom = os->domain;
+            if (i < g->n_opsets && (!dom[0] || !strcmp(dom, "ai.onnx")))
+                os->version = s.opset;
             mp->opset_import[i] = os;
         }
     }

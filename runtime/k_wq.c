@@ -304,3 +304,23 @@ void rt_wq_dequant_row(int fmt, int64_t n_rows, int64_t k, int group, float tens
         }
     }
 }
+
+void rt_wq_unpack_row(int fmt, int64_t n_rows, int64_t k, int group, const uint8_t *packed,
+                      int64_t n, int16_t *code, float *scale, uint8_t *zero)
+{
+    size_t bb = rt_wq_block_bytes(fmt, group);
+    if (!bb || n < 0 || n >= n_rows)
+        return;
+    int64_t ng = (k + group - 1) / group;
+    int hdr = wq_block_header(fmt);
+    for (int64_t g = 0; g < ng; g++) {
+        const uint8_t *b = packed + (size_t)(n * ng + g) * bb;
+        scale[g] = wq_block_scale(fmt, b);
+        if (zero)
+            zero[g] = traits[fmt].has_zero ? b[traits[fmt].scale_bytes] : 0;
+        int64_t k0 = g * group;
+        int len = (int)(k - k0 < group ? k - k0 : group);
+        for (int i = 0; i < len; i++)
+            code[k0 + i] = (int16_t)wq_code_at(fmt, group, b + hdr, i);
+    }
+}

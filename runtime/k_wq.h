@@ -81,6 +81,14 @@ void rt_wq_pack(const RtWqCodes *c, uint8_t *dst);
 void rt_wq_dequant_row(int fmt, int64_t n_rows, int64_t k, int group, float tensor_scale,
                        const uint8_t *packed, int64_t n, float *row);
 
+/* Row n of the packed form taken apart again: its k codes (the numbering of
+ * RtWqCodes: TERNARY's -1..1, MXINT8's signed byte, an E4M3 or E2M1 bit
+ * pattern), and per group the scale as a float (E8M0 and E4M3 decoded;
+ * NVFP4's tensor_scale not applied) and the zero point (0 for the formats
+ * without one; zero may be NULL). For writers of other formats (--save-onnx). */
+void rt_wq_unpack_row(int fmt, int64_t n_rows, int64_t k, int group, const uint8_t *packed,
+                      int64_t n, int16_t *code, float *scale, uint8_t *zero);
+
 /* MatMulWQ: Y[M, N] = X[M, K] W^T (+ bias[N]), W packed as above, decoded in
  * registers (M <= 4: one pass over W per call, at memory speed; larger M:
  * a stack tile of decoded rows reused across X's rows). in: X (float, any

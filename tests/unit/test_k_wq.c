@@ -1,4 +1,4 @@
-/* test_k_wq.c: the weight-only formats' packing: pack then decode gives wq_dequant's matrix bit for bit. */
+/* test_k_wq.c: weight-only packing: decode gives wq_dequant's matrix bit for bit, unpack the codes. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +32,23 @@ static int roundtrip(int fmt, int64_t n, int64_t k, int group)
             bad++;
         }
     }
+    /* rt_wq_unpack_row gives back the very codes, scales and zero points */
+    int16_t *uc = malloc(sizeof *uc * (size_t)k);
+    float *us = malloc(sizeof *us * (size_t)ng);
+    uint8_t *uz = malloc((size_t)ng);
+    for (int64_t r = 0; r < n; r++) {
+        rt_wq_unpack_row(fmt, n, k, group, packed, r, uc, us, uz);
+        int diff = memcmp(uc, code + r * k, sizeof *uc * (size_t)k) != 0;
+        for (int64_t g = 0; g < ng; g++)
+            diff |= us[g] != scale[r * ng + g] || uz[g] != (zero ? zero[r * ng + g] : 0);
+        if (diff) {
+            if (!bad)
+                fprintf(stderr, "%s n=%lld k=%lld group=%d: row %lld unpacks differently\n",
+                        rt_wq_name(fmt), (long long)n, (long long)k, group, (long long)r);
+            bad++;
+        }
+    }
+    free(uc), free(us), free(uz);
     free(code), free(scale), free(zero), free(ref), free(row), free(packed);
     return bad;
 }

@@ -136,6 +136,55 @@ static void test_digits_qdq(void)
     ir_graph_free(r);
 }
 
+/* ---- weight-only formats: MatMulWQ written as DequantizeLinear + MatMul ---- */
+
+#define WQ_MLP ONNXCC_SOURCE_DIR "/tests/data/wq_mlp"
+
+/* The MLP (opset 17, two Gemm and a MatMul + Add) with each format's
+ * weights, saved and loaded back with no quantization asked: the outputs
+ * agree within 1e-5 of their largest magnitude (the same float weights;
+ * only MatMul's summation order differs from the kernel's), the file holds
+ * one blocked DequantizeLinear per layer and the opset its types need. */
+static void test_wq(void)
+{
+    char path[256], msg[256];
+    snprintf(path, sizeof path, "%s/wq.onnx", dir);
+    RtTensor in;
+    CHECK(0, rt_tensor_read(WQ_MLP "/input_0.pb", &in, msg, sizeof msg));
+    for (int fmt = QW_INT8; fmt <= QW_NVFP4; fmt++) {
+        QuantOpts q = {.weights = (QuantWeights)fmt, .save_onnx = path};
+        Diag d = {0};
+        PassCtx ctx = {.d = &d, .verify = 1, .quant = &q};
+        Graph *g = drv_prepare(WQ_MLP "/model.onnx", NULL, 0, NULL, 0, 2, &ctx);
+        PassCtx plain = {.d = &d, .verify = 1};
+        Graph *r = g ? drv_prepare(path, NULL, 0, NULL, 0, 2, &plain) : NULL;
+        Diag d2 = {0};
+        Graph *raw = r ? onnx_load(path, &d2) : NULL;
+        CHECK_TRUE(g && r && raw);
+        if (!g || !r || !raw) {
+            fprintf(stderr, "%s: %s %s\n", rt_wq_name(fmt), d.msg, d2.msg);
+        } else {
+            CHECK(3, count_op(g, "MatMulWQ"));
+            CHECK(0, count_op(raw, "MatMulWQ"));
+            CHECK(3, count_op(raw, "DequantizeLinear"));
+            CHECK(3, count_op(raw, "MatMul"));
+            CHECK(fmt == QW_MXFP4 || fmt == QW_NVFP4 ? 23 : 21, ir_opset(raw, ""));
+            RtTensor oa = {0};
+            Diag d3 = {0};
+            double big = ir_run(g, &in, &oa, &d3) == 0 ? 0 : INFINITY;
+            for (size_t i = 0; i < oa.nbytes / 4; i++)
+                big = fmax(big, fabs(((float *)oa.data)[i]));
+            rt_tensor_free(&oa);
+            CHECK_TRUE(big > 0 && big < INFINITY);
+            CHECK_NEAR(0, run_both(g, r, &in), 1e-5 * big);
+        }
+        ir_graph_free(raw);
+        ir_graph_free(r);
+        ir_graph_free(g);
+    }
+    rt_tensor_free(&in);
+}
+
 /* ---- FusedConv written back: Conv, Add, activation ---- */
 
 static Value *tensor(Graph *g, const char *name, int rank, const int64_t *dims)
@@ -426,6 +475,7 @@ int main(void)
     test_refused();
     test_downgrade();
     test_expansions();
+    test_wq();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(0, system(cmd));
