@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "k_wq.h"
+#include "k_nn.h"
 #include "k_wq_internal.h"
 #include "rt_internal.h"
 
@@ -16,6 +17,10 @@
 /* Decoded weights per chunk of the portable path and of the tile of M > 4
  * (WQ_TILE_N rows of WQ_CHUNK floats: 4 KB, well inside L1). */
 #define WQ_CHUNK 256
+/* Rows of X above which the product goes through the shared GEMM with W
+ * decoded into its packed panels (pack_wq); at or below, the matrix-vector
+ * paths read W once per WQ_MV_ROWS rows. */
+#define WQ_GEMM_M 4
 #define WQ_TILE_N 4
 
 static const float e2m1_val[16] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6,
@@ -526,6 +531,56 @@ static void tile_rows(void *ctx, int64_t lo, int64_t hi)
     }
 }
 
+/* M > WQ_GEMM_M: W^T as the B operand of the shared GEMM (k_gemm.c), each
+ * KC x NC block decoded (scaled) into the micro-kernel's packed panels as
+ * the GEMM asks for it, so a weight is decoded once per call and then read
+ * by the register-tiled micro-kernel for every row of X: the decode is
+ * amortized over M, and the product runs at float GEMM speed. Row j0 + c of
+ * W is column c of the block: each is decoded a group at a time into a
+ * small buffer, then scattered down its panel column (the panel, kc x nr
+ * floats, stays in L1 while it is written). */
+static HOT void pack_wq(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
+                        float *dst)
+{
+    const WqJob *j = src;
+    float buf[WQ_CHUNK + 8];
+    int whole = j->gp <= WQ_CHUNK;
+    for (int64_t c0 = 0; c0 < nc; c0 += nr) {
+        int w = (int)(nc - c0 < nr ? nc - c0 : nr);
+        float *panel = dst + c0 / nr * kc * nr;
+        for (int t = 0; t < w; t++) {
+            const uint8_t *row = j->w + (size_t)(j0 + c0 + t) * j->bb * (size_t)j->ng;
+            float *col = panel + t;
+            for (int64_t i = 0; i < kc;) { /* the groups the block spans */
+                int64_t g = (k0 + i) / j->group;
+                int gi = (int)(k0 + i - g * j->group);
+                int64_t glen = j->k - g * j->group < j->group ? j->k - g * j->group : j->group;
+                int take = (int)(glen - gi < kc - i ? glen - gi : kc - i);
+                const uint8_t *b = row + (size_t)g * j->bb;
+                float s = scale_of(j->fmt, b), z = block_zero(j->fmt, b);
+                for (int q0 = 0; q0 < take; q0 += WQ_CHUNK) {
+                    int q1 = take - q0 < WQ_CHUNK ? take : q0 + WQ_CHUNK;
+                    const float *v = buf;
+                    if (whole) {
+                        decode_group(j->fmt, j->group, b + j->hdr, z, s, buf);
+                        v = buf + gi;
+                    } else {
+                        decode_range(j->fmt, j->group, b + j->hdr, gi + q0, gi + q1, z, buf);
+                        for (int q = 0; q < q1 - q0; q++)
+                            buf[q] *= s;
+                    }
+                    for (int q = 0; q < q1 - q0; q++)
+                        col[(i + q0 + q) * nr] = v[q];
+                }
+                i += take;
+            }
+        }
+        for (int64_t p = 0; p < kc; p++) /* the padding columns of a partial panel */
+            for (int t = w; t < nr; t++)
+                panel[p * nr + t] = 0.0f;
+    }
+}
+
 void rt_wq_matmul(int fmt, int64_t m, int64_t n, int64_t k, int group, float tensor_scale,
                   const float *x, const uint8_t *w, const float *bias, float *y)
 {
@@ -536,10 +591,18 @@ void rt_wq_matmul(int fmt, int64_t m, int64_t n, int64_t k, int group, float ten
     j.gp = wq_group_padded(fmt, group);
     j.hdr = wq_block_header(fmt);
     j.m = m;
-    if (m > WQ_MV_ROWS && !vector_int(&j))
+    if (m > WQ_GEMM_M) {
+        /* Y = ts * X W^T + bias: the bias as the epilogue's sum input with
+         * row stride 0 (the same row added to every row of Y) */
+        RtGemmA A = {x, k, 0, NULL, NULL, NULL};
+        RtGemmB B = {pack_wq, &j, NULL};
+        RtGemmEpi e = {NULL, bias, 0, RT_EPI_NONE, 0, 0, 0};
+        rt_sgemm_ex(m, n, k, tensor_scale, &A, &B, 0.0f, &e, y, n);
+    } else if (m > WQ_MV_ROWS && !vector_int(&j)) {
         rt_parallel_for(n, 16, tile_rows, &j);
-    else
+    } else {
         rt_parallel_for(n, 64, mv_rows, &j);
+    }
 }
 
 int rt_matmul_wq(const RtCall *c, const void *const *in, void *const *out)
