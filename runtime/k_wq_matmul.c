@@ -429,6 +429,153 @@ static inline __attribute__((always_inline)) void mv_vec(const WqJob *j, int64_t
 }
 #endif
 
+#if defined(__AVX512F__)
+/* The other formats with AVX-512, 16 consecutive weights [c, c+16) of a
+ * group per vector, decoded by the layout's shifts and a table in one
+ * register where the codes are few (vpermps reads an index's low four bits,
+ * so a table repeated every 4 or 8 entries needs no mask of the neighbour
+ * code's bits):
+ *   INT2, TERNARY  s*q - s*z (TERNARY: z = 1) for q = i & 3; group 32 has
+ *                  planes of 8 bytes, so one 8-byte load, duplicated, gives
+ *                  two planes (lanes 8-15 shifted 2 further); groups of a
+ *                  multiple of 64 have planes of whole vectors;
+ *   INT3 (group 32) the same low bits, the high bit from the 4-byte plane by
+ *                  a per-lane shift (element e: byte e & 3, bit e >> 2);
+ *   MXINT8         int8 widened, times s/64;
+ *   MXFP8          E4M3's magnitude bits placed in float32's exponent and
+ *                  mantissa fields (<< 20, the exponent rebiased by 120),
+ *                  subnormals (exponent 0) as m * 2^-9 under a mask (no
+ *                  float32 subnormal is ever formed: those take microcode
+ *                  assists); the sign or-ed in, NaN (S.1111.111) by a compare;
+ *   NVFP4          E2M1 times the E4M3 block scale, a table like MXFP4's;
+ *                  group 16 is two nibble runs of 8 (one 8-byte load). */
+static inline __m512i bytes8x2(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return _mm512_cvtepu8_epi32(_mm_set1_epi64x((long long)v));
+}
+
+static inline __m512i bytes16(const uint8_t *p)
+{
+    return _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+}
+
+/* The table of the format for one group (unused by MXINT8/MXFP8). */
+static inline vf tab16(int fmt, vf vs, vf vo)
+{
+    if (fmt == RT_WQ_NVFP4)
+        return _mm512_mul_ps(_mm512_loadu_ps(e2m1_val), vs);
+    __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    iota = _mm512_and_si512(iota, _mm512_set1_epi32(fmt == RT_WQ_INT3 ? 7 : 3));
+    return VFMA(_mm512_cvtepi32_ps(iota), vs, vo);
+}
+
+static inline __attribute__((always_inline)) vf dec16(int fmt, int group, const uint8_t *p, int c,
+                                                     vf vs, vf tab)
+{
+    switch (fmt) {
+    case RT_WQ_MXINT8:
+        return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
+                                 _mm_loadu_si128((const __m128i *)(p + c)))),
+                             _mm512_mul_ps(vs, VSET1(1.0f / 64.0f)));
+    case RT_WQ_MXFP8: {
+        __m512i q = bytes16(p + c), m7 = _mm512_and_si512(q, _mm512_set1_epi32(0x7f));
+        __m512 v = _mm512_castsi512_ps(_mm512_add_epi32(_mm512_slli_epi32(m7, 20),
+                                                        _mm512_set1_epi32(120 << 23)));
+        v = _mm512_mask_mul_ps(v, _mm512_cmplt_epi32_mask(m7, _mm512_set1_epi32(8)),
+                               _mm512_cvtepi32_ps(m7), VSET1(0x1p-9f));
+        v = _mm512_castsi512_ps(_mm512_or_si512(
+            _mm512_castps_si512(v), _mm512_slli_epi32(_mm512_and_si512(q, _mm512_set1_epi32(0x80)), 24)));
+        v = _mm512_mask_mov_ps(v, _mm512_cmpeq_epi32_mask(m7, _mm512_set1_epi32(0x7f)), VSET1(NAN));
+        return _mm512_mul_ps(v, vs);
+    }
+    case RT_WQ_NVFP4: {
+        if (group == 16)
+            return _mm512_permutexvar_ps(
+                _mm512_srlv_epi32(bytes8x2(p), _mm512_set_epi32(4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0,
+                                                                0, 0, 0, 0, 0)), tab);
+        int h = group / 2;
+        return c < h ? _mm512_permutexvar_ps(bytes16(p + c), tab)
+                     : _mm512_permutexvar_ps(_mm512_srli_epi32(bytes16(p + c - h), 4), tab);
+    }
+    default: { /* INT2, TERNARY, INT3 */
+        __m512i lo;
+        if (group == 32) {
+            int t = c ? 4 : 0;
+            lo = _mm512_srlv_epi32(bytes8x2(p), _mm512_set_epi32(t + 2, t + 2, t + 2, t + 2, t + 2,
+                                                                t + 2, t + 2, t + 2, t, t, t, t, t,
+                                                                t, t, t));
+        } else {
+            int q4 = group / 4;
+            lo = _mm512_srlv_epi32(bytes16(p + c % q4), _mm512_set1_epi32(2 * (c / q4)));
+        }
+        if (fmt == RT_WQ_INT3) { /* group 32: the high bits' 4 bytes after the 8 */
+            uint32_t hw;
+            memcpy(&hw, p + 8, 4);
+            int t = c ? 4 : 0; /* element e = c + l: bit 8 * (e & 3) + (e >> 2) */
+            __m512i sh = _mm512_set_epi32(27 + t, 19 + t, 11 + t, 3 + t, 26 + t, 18 + t, 10 + t,
+                                          2 + t, 25 + t, 17 + t, 9 + t, 1 + t, 24 + t, 16 + t,
+                                          8 + t, 0 + t);
+            __m512i hb = _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32((int)hw), sh),
+                                          _mm512_set1_epi32(1));
+            lo = _mm512_or_si512(_mm512_and_si512(lo, _mm512_set1_epi32(3)),
+                                 _mm512_slli_epi32(hb, 2));
+        }
+        return _mm512_permutexvar_ps(lo, tab);
+    }
+    }
+}
+
+/* Rows of X against row r of W in the formats dec16 takes, whole groups;
+ * consecutive vectors alternate between two accumulators per row of X. */
+static inline __attribute__((always_inline)) void mv_vec16(const WqJob *j, int64_t r,
+                                                           const float *x, float *acc, const int M)
+{
+    vf a[WQ_MV_ROWS][2];
+    for (int mi = 0; mi < M; mi++)
+        a[mi][0] = a[mi][1] = VZERO();
+    const uint8_t *row = j->w + (size_t)r * j->bb * (size_t)j->ng;
+    int64_t full = j->k / j->group, k = j->k;
+    int fmt = j->fmt, group = j->group;
+    for (int64_t g = 0; g < full; g++) {
+        const uint8_t *b = row + (size_t)g * j->bb, *p = b + j->hdr;
+        float s = scale_of(fmt, b);
+        float z = fmt == RT_WQ_TERNARY ? 1.0f : block_zero(fmt, b);
+        const vf vs = VSET1(s), tab = tab16(fmt, vs, VSET1(-s * z));
+        const float *xg = x + g * group;
+        for (int c = 0; c < group; c += VL) {
+            vf w = dec16(fmt, group, p, c, vs, tab);
+            int h = (int)((g * group + c) / VL) & 1;
+            for (int mi = 0; mi < M; mi++)
+                a[mi][h] = VFMA(VLOAD(xg + mi * k + c), w, a[mi][h]);
+        }
+    }
+    for (int mi = 0; mi < M; mi++)
+        acc[mi] += vhsum(VADD(a[mi][0], a[mi][1]));
+}
+#endif
+
+/* Whether dec16 takes this matrix (AVX-512): the groups whose layout it
+ * knows; a partial last group goes through the portable path. */
+static int vector16(const WqJob *j)
+{
+#if defined(__AVX512F__)
+    int g = j->group, ok;
+    switch (j->fmt) {
+    case RT_WQ_INT2: case RT_WQ_TERNARY: ok = g == 32 || g % 64 == 0; break;
+    case RT_WQ_INT3: ok = g == 32; break;
+    case RT_WQ_MXINT8: case RT_WQ_MXFP8: ok = g % 16 == 0; break;
+    case RT_WQ_NVFP4: ok = g == 16 || g % 32 == 0; break;
+    default: ok = 0;
+    }
+    return ok && j->k >= g;
+#else
+    (void)j;
+    return 0;
+#endif
+}
+
 /* Whether the vector path takes this matrix: int4, int8 (and MXFP4 with
  * AVX-512) with groups of a multiple of 32 codes (so a group is whole vectors); a partial last group
  * goes through the portable path. */
@@ -450,7 +597,7 @@ static int vector_int(const WqJob *j)
 static void mv_row(const WqJob *j, int vec, int64_t r, const float *x, int64_t m, float *acc)
 {
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-    if (vec) {
+    if (vec == 1) {
         switch (m) {
         case 1: mv_vec(j, r, x, acc, 1); break;
         case 2: mv_vec(j, r, x, acc, 2); break;
@@ -458,6 +605,18 @@ static void mv_row(const WqJob *j, int vec, int64_t r, const float *x, int64_t m
         default: mv_vec(j, r, x, acc, 4); break;
         }
         mv_generic(j, r, j->k / j->group, x, m, acc); /* the partial last group, if any */
+        return;
+    }
+#endif
+#if defined(__AVX512F__)
+    if (vec == 2) {
+        switch (m) {
+        case 1: mv_vec16(j, r, x, acc, 1); break;
+        case 2: mv_vec16(j, r, x, acc, 2); break;
+        case 3: mv_vec16(j, r, x, acc, 3); break;
+        default: mv_vec16(j, r, x, acc, 4); break;
+        }
+        mv_generic(j, r, j->k / j->group, x, m, acc);
         return;
     }
 #endif
@@ -469,7 +628,7 @@ static void mv_row(const WqJob *j, int vec, int64_t r, const float *x, int64_t m
 static void mv_rows(void *ctx, int64_t lo, int64_t hi)
 {
     const WqJob *j = ctx;
-    int vec = vector_int(j);
+    int vec = vector_int(j) ? 1 : vector16(j) ? 2 : 0;
     for (int64_t r = lo; r < hi; r++)
         for (int64_t m0 = 0; m0 < j->m; m0 += WQ_MV_ROWS) {
             int64_t m = j->m - m0 < WQ_MV_ROWS ? j->m - m0 : WQ_MV_ROWS;
@@ -531,6 +690,52 @@ static void tile_rows(void *ctx, int64_t lo, int64_t hi)
     }
 }
 
+/* Whether whole groups of this matrix decode through the vector decoders
+ * (group_vec), and the decoding: buf[i] = s * (elem(code i) - z), i < group. */
+static int group_vec_ok(const WqJob *j)
+{
+#if defined(__AVX512F__)
+    if ((j->fmt == RT_WQ_INT4 || j->fmt == RT_WQ_MXFP4) && j->group % 32 == 0)
+        return 1;
+    if (j->fmt == RT_WQ_INT8 && j->group % 16 == 0)
+        return 1;
+    return vector16(j);
+#else
+    (void)j;
+    return 0;
+#endif
+}
+
+#if defined(__AVX512F__)
+static HOT void group_vec(const WqJob *j, const uint8_t *b, float *o)
+{
+    int fmt = j->fmt, group = j->group;
+    const uint8_t *p = b + j->hdr;
+    float s = scale_of(fmt, b), z = fmt == RT_WQ_TERNARY ? 1.0f : block_zero(fmt, b);
+    const vf vs = VSET1(s), vo = VSET1(-s * z);
+    if (fmt == RT_WQ_INT4 || fmt == RT_WQ_MXFP4) {
+        const vf tab = fmt == RT_WQ_MXFP4 ? _mm512_mul_ps(_mm512_loadu_ps(e2m1_val), vs)
+                                          : tab4(vs, vo);
+        int h = group / 2;
+        for (int c = 0; c < h; c += VL) {
+            vf lo, hi;
+            dec4t(p + c, tab, &lo, &hi);
+            _mm512_storeu_ps(o + c, lo);
+            _mm512_storeu_ps(o + c + h, hi);
+        }
+        return;
+    }
+    if (fmt == RT_WQ_INT8) {
+        for (int c = 0; c < group; c += VL)
+            _mm512_storeu_ps(o + c, dec8(p + c, vs, vo));
+        return;
+    }
+    const vf tab = tab16(fmt, vs, vo);
+    for (int c = 0; c < group; c += VL)
+        _mm512_storeu_ps(o + c, dec16(fmt, group, p, c, vs, tab));
+}
+#endif
+
 /* M > WQ_GEMM_M: W^T as the B operand of the shared GEMM (k_gemm.c), each
  * KC x NC block decoded (scaled) into the micro-kernel's packed panels as
  * the GEMM asks for it, so a weight is decoded once per call and then read
@@ -544,7 +749,8 @@ static HOT void pack_wq(const void *src, int64_t k0, int64_t kc, int64_t j0, int
 {
     const WqJob *j = src;
     float buf[WQ_CHUNK + 8];
-    int whole = j->gp <= WQ_CHUNK;
+    int whole = j->gp <= WQ_CHUNK, vec = whole && group_vec_ok(j);
+    int64_t full = j->k / j->group;
     for (int64_t c0 = 0; c0 < nc; c0 += nr) {
         int w = (int)(nc - c0 < nr ? nc - c0 : nr);
         float *panel = dst + c0 / nr * kc * nr;
@@ -561,7 +767,12 @@ static HOT void pack_wq(const void *src, int64_t k0, int64_t kc, int64_t j0, int
                 for (int q0 = 0; q0 < take; q0 += WQ_CHUNK) {
                     int q1 = take - q0 < WQ_CHUNK ? take : q0 + WQ_CHUNK;
                     const float *v = buf;
-                    if (whole) {
+                    if (vec && g < full) {
+#if defined(__AVX512F__)
+                        group_vec(j, b, buf);
+#endif
+                        v = buf + gi;
+                    } else if (whole) {
                         decode_group(j->fmt, j->group, b + j->hdr, z, s, buf);
                         v = buf + gi;
                     } else {
@@ -598,7 +809,7 @@ void rt_wq_matmul(int fmt, int64_t m, int64_t n, int64_t k, int group, float ten
         RtGemmB B = {pack_wq, &j, NULL};
         RtGemmEpi e = {NULL, bias, 0, RT_EPI_NONE, 0, 0, 0};
         rt_sgemm_ex(m, n, k, tensor_scale, &A, &B, 0.0f, &e, y, n);
-    } else if (m > WQ_MV_ROWS && !vector_int(&j)) {
+    } else if (m > WQ_MV_ROWS && !vector_int(&j) && !vector16(&j)) {
         rt_parallel_for(n, 16, tile_rows, &j);
     } else {
         rt_parallel_for(n, 64, mv_rows, &j);
