@@ -3,7 +3,7 @@
  *   cc -O2 -Iruntime -I. bench/wq_matmul_bench.c build/libonnxcc_rt_native.a -lm -lpthread \
  *      -o build/wq_matmul_bench
  *   build/wq_matmul_bench [K N] [threads]
- * Prints ms per call (median of RUNS) for M = 1, 4, 64, 256 and each format
+ * Prints ms per call (median of RUNS) for M = 1, 4, 8, 16, 64, 256 and each format
  * (group 32, NVFP4 16), and the float32 GEMM with B packed once (as the
  * compiler packs a constant Gemm weight) as the yardstick. */
 #include <stdio.h>
@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 {
     int64_t k = argc > 2 ? atoll(argv[1]) : 256, n = argc > 2 ? atoll(argv[2]) : 256;
     int threads = argc > 3 ? atoi(argv[3]) : argc == 2 ? atoi(argv[1]) : 1;
-    static const int64_t ms[] = {1, 4, 64, 256};
+    static const int64_t ms[] = {1, 4, 8, 16, 64, 256};
     enum { NM = sizeof ms / sizeof ms[0] };
     rt_set_threads(threads);
     int mr, nr;
@@ -121,7 +121,7 @@ int main(int argc, char **argv)
                 fl[i] = t[i];
             printf(" %12.4f", t[i]);
         }
-        printf("   %5.2f %5.2f\n", t[2] / fl[2], t[3] / fl[3]);
+        printf("   %5.2f %5.2f\n", t[NM - 2] / fl[NM - 2], t[NM - 1] / fl[NM - 1]);
         free(w);
     }
     free(x), free(y), free(wf), free(wp);

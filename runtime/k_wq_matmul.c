@@ -14,14 +14,16 @@
 /* Rows of X the matrix-vector path takes at once: each decoded weight
  * vector is used by every one of them while it is in registers. */
 #define WQ_MV_ROWS 4
-/* Decoded weights per chunk of the portable path and of the tile of M > 4
- * (WQ_TILE_N rows of WQ_CHUNK floats: 4 KB, well inside L1). */
+/* Decoded weights per chunk of the portable path (1 KB, inside L1). */
 #define WQ_CHUNK 256
 /* Rows of X above which the product goes through the shared GEMM with W
  * decoded into its packed panels (pack_wq); at or below, the matrix-vector
- * paths read W once per WQ_MV_ROWS rows. */
-#define WQ_GEMM_M 4
-#define WQ_TILE_N 4
+ * paths read W once per WQ_MV_ROWS rows. The formats with a vector decoder
+ * stay on it up to WQ_GEMM_M_VEC rows (K = N = 256, int4, AVX-512: M = 8
+ * 0.03 ms there against 0.056 through the GEMM, even at M = 16); the
+ * portable decoder goes to the GEMM as soon as X has more rows than one pass. */
+#define WQ_GEMM_M WQ_MV_ROWS
+#define WQ_GEMM_M_VEC 8
 
 static const float e2m1_val[16] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6,
                                    -0.0f, -0.5f, -1, -1.5f, -2, -3, -4, -6};
@@ -43,6 +45,21 @@ static inline float e4m3_val(unsigned c)
     v = (float)m * 0x1p-9f;
     return c & 0x80 ? -v : v;
 }
+
+/* A TERNARY5 byte's five values (base-3 digits of code + 1, element 5j
+ * least significant), a constant table (5 KB, in L1 while a matrix is
+ * decoded): one copy per byte instead of five divisions. Bytes past 242
+ * never come from the packing; they decode as the digit loop would. */
+#define T5(b) {(float)((b) % 3) - 1, (float)((b) / 3 % 3) - 1, (float)((b) / 9 % 3) - 1,          \
+               (float)((b) / 27 % 3) - 1, (float)((b) / 81 % 3) - 1}
+#define T5x4(b) T5(b), T5((b) + 1), T5((b) + 2), T5((b) + 3)
+#define T5x16(b) T5x4(b), T5x4((b) + 4), T5x4((b) + 8), T5x4((b) + 12)
+#define T5x64(b) T5x16(b), T5x16((b) + 16), T5x16((b) + 32), T5x16((b) + 48)
+static const float tern5_tab[256][5] = {T5x64(0), T5x64(64), T5x64(128), T5x64(192)};
+#undef T5
+#undef T5x4
+#undef T5x16
+#undef T5x64
 
 /* The four values of a Sherry quad's 5-bit code (k_wq.h's layout). */
 static const float sherry_tab[32][4] = {
@@ -126,19 +143,27 @@ static inline __attribute__((always_inline)) void decode_codes(int fmt, int grou
         return;
     }
     case RT_WQ_TERNARY5:
-        for (int j = 0; j * 5 < gp; j++) {
-            unsigned b = p[j];
-            for (int t = 0; t < 5; t++, b /= 3)
-                o[j * 5 + t] = (float)(b % 3) - 1.0f;
-        }
+        for (int j = 0; j * 5 < gp; j++)
+            memcpy(o + j * 5, tern5_tab[p[j]], sizeof tern5_tab[0]);
         return;
-    case RT_WQ_SHERRY:
-        for (int q = 0; q * 4 < gp; q++) {
+    case RT_WQ_SHERRY: {
+        int q = 0;
+        /* eight quads per step: 40 bits, 5 whole bytes, gathered into one
+         * word, so no quad's code needs a test for straddling a byte */
+        for (; (q + 8) * 4 <= gp; q += 8) {
+            const uint8_t *b = p + q / 8 * 5;
+            uint64_t v = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
+                         (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32;
+            for (int t = 0; t < 8; t++)
+                memcpy(o + (q + t) * 4, sherry_tab[v >> (5 * t) & 31], sizeof sherry_tab[0]);
+        }
+        for (; q * 4 < gp; q++) {
             int bit = q * 5;
             unsigned c = p[bit >> 3] | (unsigned)((bit & 7) > 3 ? p[(bit >> 3) + 1] << 8 : 0);
             memcpy(o + q * 4, sherry_tab[c >> (bit & 7) & 31], sizeof sherry_tab[0]);
         }
         return;
+    }
     }
 }
 
@@ -639,57 +664,6 @@ static void mv_rows(void *ctx, int64_t lo, int64_t hi)
         }
 }
 
-/* M > 4 in the other formats: WQ_TILE_N rows of W decoded and scaled, a
- * chunk of whole groups of K at a time, into a stack tile (4 KB, inside
- * L1); every row of X then takes its dot products with the tile, so each
- * weight is decoded once per call. */
-static void tile_rows(void *ctx, int64_t lo, int64_t hi)
-{
-    const WqJob *j = ctx;
-    float tile[WQ_TILE_N][WQ_CHUNK + 8];
-    int hdr = wq_block_header(j->fmt);
-    int whole = wq_group_padded(j->fmt, j->group) <= WQ_CHUNK;
-    int64_t kc_max = whole ? (int64_t)(WQ_CHUNK / j->group) * j->group : WQ_CHUNK;
-    for (int64_t r0 = lo; r0 < hi; r0 += WQ_TILE_N) {
-        int nt = (int)(hi - r0 < WQ_TILE_N ? hi - r0 : WQ_TILE_N);
-        for (int64_t mi = 0; mi < j->m; mi++)
-            for (int t = 0; t < nt; t++)
-                j->y[mi * j->ldy + r0 + t] = 0.0f;
-        for (int64_t k0 = 0; k0 < j->k; k0 += kc_max) {
-            int kc = (int)(j->k - k0 < kc_max ? j->k - k0 : kc_max);
-            for (int t = 0; t < nt; t++) {
-                const uint8_t *row = j->w + (size_t)(r0 + t) * j->bb * (size_t)j->ng;
-                for (int i = 0; i < kc;) { /* the groups the chunk spans */
-                    int64_t g = (k0 + i) / j->group;
-                    int gi = (int)(k0 + i - g * j->group);
-                    int64_t glen = j->k - g * j->group < j->group ? j->k - g * j->group : j->group;
-                    int take = (int)(glen - gi < kc - i ? glen - gi : kc - i);
-                    const uint8_t *b = row + (size_t)g * j->bb;
-                    float s = scale_of(j->fmt, b);
-                    if (whole) {
-                        decode_group(j->fmt, j->group, b + hdr, block_zero(j->fmt, b), s,
-                                     tile[t] + i);
-                    } else {
-                        decode_range(j->fmt, j->group, b + hdr, gi, gi + take,
-                                     block_zero(j->fmt, b), tile[t] + i);
-                        for (int q = i; q < i + take; q++)
-                            tile[t][q] *= s;
-                    }
-                    i += take;
-                }
-            }
-            for (int64_t mi = 0; mi < j->m; mi++)
-                for (int t = 0; t < nt; t++)
-                    j->y[mi * j->ldy + r0 + t] += dot(j->x + mi * j->k + k0, tile[t], kc);
-        }
-        for (int64_t mi = 0; mi < j->m; mi++)
-            for (int t = 0; t < nt; t++) {
-                float *yp = &j->y[mi * j->ldy + r0 + t];
-                *yp = j->ts * *yp + (j->bias ? j->bias[r0 + t] : 0.0f);
-            }
-    }
-}
-
 /* Whether whole groups of this matrix decode through the vector decoders
  * (group_vec), and the decoding: buf[i] = s * (elem(code i) - z), i < group. */
 static int group_vec_ok(const WqJob *j)
@@ -802,15 +776,14 @@ void rt_wq_matmul(int fmt, int64_t m, int64_t n, int64_t k, int group, float ten
     j.gp = wq_group_padded(fmt, group);
     j.hdr = wq_block_header(fmt);
     j.m = m;
-    if (m > WQ_GEMM_M) {
+    int vec = vector_int(&j) || vector16(&j);
+    if (m > (vec ? WQ_GEMM_M_VEC : WQ_GEMM_M)) {
         /* Y = ts * X W^T + bias: the bias as the epilogue's sum input with
          * row stride 0 (the same row added to every row of Y) */
         RtGemmA A = {x, k, 0, NULL, NULL, NULL};
         RtGemmB B = {pack_wq, &j, NULL};
         RtGemmEpi e = {NULL, bias, 0, RT_EPI_NONE, 0, 0, 0};
         rt_sgemm_ex(m, n, k, tensor_scale, &A, &B, 0.0f, &e, y, n);
-    } else if (m > WQ_MV_ROWS && !vector_int(&j) && !vector16(&j)) {
-        rt_parallel_for(n, 16, tile_rows, &j);
     } else {
         rt_parallel_for(n, 64, mv_rows, &j);
     }
