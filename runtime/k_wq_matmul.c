@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "k_wq.h"
+#include "k_nn.h"
 #include "k_wq_internal.h"
 #include "rt_internal.h"
 
@@ -13,10 +14,16 @@
 /* Rows of X the matrix-vector path takes at once: each decoded weight
  * vector is used by every one of them while it is in registers. */
 #define WQ_MV_ROWS 4
-/* Decoded weights per chunk of the portable path and of the tile of M > 4
- * (WQ_TILE_N rows of WQ_CHUNK floats: 4 KB, well inside L1). */
+/* Decoded weights per chunk of the portable path (1 KB, inside L1). */
 #define WQ_CHUNK 256
-#define WQ_TILE_N 4
+/* Rows of X above which the product goes through the shared GEMM with W
+ * decoded into its packed panels (pack_wq); at or below, the matrix-vector
+ * paths read W once per WQ_MV_ROWS rows. The formats with a vector decoder
+ * stay on it up to WQ_GEMM_M_VEC rows (K = N = 256, int4, AVX-512: M = 8
+ * 0.03 ms there against 0.056 through the GEMM, even at M = 16); the
+ * portable decoder goes to the GEMM as soon as X has more rows than one pass. */
+#define WQ_GEMM_M WQ_MV_ROWS
+#define WQ_GEMM_M_VEC 8
 
 static const float e2m1_val[16] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6,
                                    -0.0f, -0.5f, -1, -1.5f, -2, -3, -4, -6};
@@ -38,6 +45,21 @@ static inline float e4m3_val(unsigned c)
     v = (float)m * 0x1p-9f;
     return c & 0x80 ? -v : v;
 }
+
+/* A TERNARY5 byte's five values (base-3 digits of code + 1, element 5j
+ * least significant), a constant table (5 KB, in L1 while a matrix is
+ * decoded): one copy per byte instead of five divisions. Bytes past 242
+ * never come from the packing; they decode as the digit loop would. */
+#define T5(b) {(float)((b) % 3) - 1, (float)((b) / 3 % 3) - 1, (float)((b) / 9 % 3) - 1,          \
+               (float)((b) / 27 % 3) - 1, (float)((b) / 81 % 3) - 1}
+#define T5x4(b) T5(b), T5((b) + 1), T5((b) + 2), T5((b) + 3)
+#define T5x16(b) T5x4(b), T5x4((b) + 4), T5x4((b) + 8), T5x4((b) + 12)
+#define T5x64(b) T5x16(b), T5x16((b) + 16), T5x16((b) + 32), T5x16((b) + 48)
+static const float tern5_tab[256][5] = {T5x64(0), T5x64(64), T5x64(128), T5x64(192)};
+#undef T5
+#undef T5x4
+#undef T5x16
+#undef T5x64
 
 /* The four values of a Sherry quad's 5-bit code (k_wq.h's layout). */
 static const float sherry_tab[32][4] = {
@@ -121,19 +143,27 @@ static inline __attribute__((always_inline)) void decode_codes(int fmt, int grou
         return;
     }
     case RT_WQ_TERNARY5:
-        for (int j = 0; j * 5 < gp; j++) {
-            unsigned b = p[j];
-            for (int t = 0; t < 5; t++, b /= 3)
-                o[j * 5 + t] = (float)(b % 3) - 1.0f;
-        }
+        for (int j = 0; j * 5 < gp; j++)
+            memcpy(o + j * 5, tern5_tab[p[j]], sizeof tern5_tab[0]);
         return;
-    case RT_WQ_SHERRY:
-        for (int q = 0; q * 4 < gp; q++) {
+    case RT_WQ_SHERRY: {
+        int q = 0;
+        /* eight quads per step: 40 bits, 5 whole bytes, gathered into one
+         * word, so no quad's code needs a test for straddling a byte */
+        for (; (q + 8) * 4 <= gp; q += 8) {
+            const uint8_t *b = p + q / 8 * 5;
+            uint64_t v = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
+                         (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32;
+            for (int t = 0; t < 8; t++)
+                memcpy(o + (q + t) * 4, sherry_tab[v >> (5 * t) & 31], sizeof sherry_tab[0]);
+        }
+        for (; q * 4 < gp; q++) {
             int bit = q * 5;
             unsigned c = p[bit >> 3] | (unsigned)((bit & 7) > 3 ? p[(bit >> 3) + 1] << 8 : 0);
             memcpy(o + q * 4, sherry_tab[c >> (bit & 7) & 31], sizeof sherry_tab[0]);
         }
         return;
+    }
     }
 }
 
@@ -424,6 +454,153 @@ static inline __attribute__((always_inline)) void mv_vec(const WqJob *j, int64_t
 }
 #endif
 
+#if defined(__AVX512F__)
+/* The other formats with AVX-512, 16 consecutive weights [c, c+16) of a
+ * group per vector, decoded by the layout's shifts and a table in one
+ * register where the codes are few (vpermps reads an index's low four bits,
+ * so a table repeated every 4 or 8 entries needs no mask of the neighbour
+ * code's bits):
+ *   INT2, TERNARY  s*q - s*z (TERNARY: z = 1) for q = i & 3; group 32 has
+ *                  planes of 8 bytes, so one 8-byte load, duplicated, gives
+ *                  two planes (lanes 8-15 shifted 2 further); groups of a
+ *                  multiple of 64 have planes of whole vectors;
+ *   INT3 (group 32) the same low bits, the high bit from the 4-byte plane by
+ *                  a per-lane shift (element e: byte e & 3, bit e >> 2);
+ *   MXINT8         int8 widened, times s/64;
+ *   MXFP8          E4M3's magnitude bits placed in float32's exponent and
+ *                  mantissa fields (<< 20, the exponent rebiased by 120),
+ *                  subnormals (exponent 0) as m * 2^-9 under a mask (no
+ *                  float32 subnormal is ever formed: those take microcode
+ *                  assists); the sign or-ed in, NaN (S.1111.111) by a compare;
+ *   NVFP4          E2M1 times the E4M3 block scale, a table like MXFP4's;
+ *                  group 16 is two nibble runs of 8 (one 8-byte load). */
+static inline __m512i bytes8x2(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return _mm512_cvtepu8_epi32(_mm_set1_epi64x((long long)v));
+}
+
+static inline __m512i bytes16(const uint8_t *p)
+{
+    return _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+}
+
+/* The table of the format for one group (unused by MXINT8/MXFP8). */
+static inline vf tab16(int fmt, vf vs, vf vo)
+{
+    if (fmt == RT_WQ_NVFP4)
+        return _mm512_mul_ps(_mm512_loadu_ps(e2m1_val), vs);
+    __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    iota = _mm512_and_si512(iota, _mm512_set1_epi32(fmt == RT_WQ_INT3 ? 7 : 3));
+    return VFMA(_mm512_cvtepi32_ps(iota), vs, vo);
+}
+
+static inline __attribute__((always_inline)) vf dec16(int fmt, int group, const uint8_t *p, int c,
+                                                     vf vs, vf tab)
+{
+    switch (fmt) {
+    case RT_WQ_MXINT8:
+        return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
+                                 _mm_loadu_si128((const __m128i *)(p + c)))),
+                             _mm512_mul_ps(vs, VSET1(1.0f / 64.0f)));
+    case RT_WQ_MXFP8: {
+        __m512i q = bytes16(p + c), m7 = _mm512_and_si512(q, _mm512_set1_epi32(0x7f));
+        __m512 v = _mm512_castsi512_ps(_mm512_add_epi32(_mm512_slli_epi32(m7, 20),
+                                                        _mm512_set1_epi32(120 << 23)));
+        v = _mm512_mask_mul_ps(v, _mm512_cmplt_epi32_mask(m7, _mm512_set1_epi32(8)),
+                               _mm512_cvtepi32_ps(m7), VSET1(0x1p-9f));
+        v = _mm512_castsi512_ps(_mm512_or_si512(
+            _mm512_castps_si512(v), _mm512_slli_epi32(_mm512_and_si512(q, _mm512_set1_epi32(0x80)), 24)));
+        v = _mm512_mask_mov_ps(v, _mm512_cmpeq_epi32_mask(m7, _mm512_set1_epi32(0x7f)), VSET1(NAN));
+        return _mm512_mul_ps(v, vs);
+    }
+    case RT_WQ_NVFP4: {
+        if (group == 16)
+            return _mm512_permutexvar_ps(
+                _mm512_srlv_epi32(bytes8x2(p), _mm512_set_epi32(4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0,
+                                                                0, 0, 0, 0, 0)), tab);
+        int h = group / 2;
+        return c < h ? _mm512_permutexvar_ps(bytes16(p + c), tab)
+                     : _mm512_permutexvar_ps(_mm512_srli_epi32(bytes16(p + c - h), 4), tab);
+    }
+    default: { /* INT2, TERNARY, INT3 */
+        __m512i lo;
+        if (group == 32) {
+            int t = c ? 4 : 0;
+            lo = _mm512_srlv_epi32(bytes8x2(p), _mm512_set_epi32(t + 2, t + 2, t + 2, t + 2, t + 2,
+                                                                t + 2, t + 2, t + 2, t, t, t, t, t,
+                                                                t, t, t));
+        } else {
+            int q4 = group / 4;
+            lo = _mm512_srlv_epi32(bytes16(p + c % q4), _mm512_set1_epi32(2 * (c / q4)));
+        }
+        if (fmt == RT_WQ_INT3) { /* group 32: the high bits' 4 bytes after the 8 */
+            uint32_t hw;
+            memcpy(&hw, p + 8, 4);
+            int t = c ? 4 : 0; /* element e = c + l: bit 8 * (e & 3) + (e >> 2) */
+            __m512i sh = _mm512_set_epi32(27 + t, 19 + t, 11 + t, 3 + t, 26 + t, 18 + t, 10 + t,
+                                          2 + t, 25 + t, 17 + t, 9 + t, 1 + t, 24 + t, 16 + t,
+                                          8 + t, 0 + t);
+            __m512i hb = _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32((int)hw), sh),
+                                          _mm512_set1_epi32(1));
+            lo = _mm512_or_si512(_mm512_and_si512(lo, _mm512_set1_epi32(3)),
+                                 _mm512_slli_epi32(hb, 2));
+        }
+        return _mm512_permutexvar_ps(lo, tab);
+    }
+    }
+}
+
+/* Rows of X against row r of W in the formats dec16 takes, whole groups;
+ * consecutive vectors alternate between two accumulators per row of X. */
+static inline __attribute__((always_inline)) void mv_vec16(const WqJob *j, int64_t r,
+                                                           const float *x, float *acc, const int M)
+{
+    vf a[WQ_MV_ROWS][2];
+    for (int mi = 0; mi < M; mi++)
+        a[mi][0] = a[mi][1] = VZERO();
+    const uint8_t *row = j->w + (size_t)r * j->bb * (size_t)j->ng;
+    int64_t full = j->k / j->group, k = j->k;
+    int fmt = j->fmt, group = j->group;
+    for (int64_t g = 0; g < full; g++) {
+        const uint8_t *b = row + (size_t)g * j->bb, *p = b + j->hdr;
+        float s = scale_of(fmt, b);
+        float z = fmt == RT_WQ_TERNARY ? 1.0f : block_zero(fmt, b);
+        const vf vs = VSET1(s), tab = tab16(fmt, vs, VSET1(-s * z));
+        const float *xg = x + g * group;
+        for (int c = 0; c < group; c += VL) {
+            vf w = dec16(fmt, group, p, c, vs, tab);
+            int h = (int)((g * group + c) / VL) & 1;
+            for (int mi = 0; mi < M; mi++)
+                a[mi][h] = VFMA(VLOAD(xg + mi * k + c), w, a[mi][h]);
+        }
+    }
+    for (int mi = 0; mi < M; mi++)
+        acc[mi] += vhsum(VADD(a[mi][0], a[mi][1]));
+}
+#endif
+
+/* Whether dec16 takes this matrix (AVX-512): the groups whose layout it
+ * knows; a partial last group goes through the portable path. */
+static int vector16(const WqJob *j)
+{
+#if defined(__AVX512F__)
+    int g = j->group, ok;
+    switch (j->fmt) {
+    case RT_WQ_INT2: case RT_WQ_TERNARY: ok = g == 32 || g % 64 == 0; break;
+    case RT_WQ_INT3: ok = g == 32; break;
+    case RT_WQ_MXINT8: case RT_WQ_MXFP8: ok = g % 16 == 0; break;
+    case RT_WQ_NVFP4: ok = g == 16 || g % 32 == 0; break;
+    default: ok = 0;
+    }
+    return ok && j->k >= g;
+#else
+    (void)j;
+    return 0;
+#endif
+}
+
 /* Whether the vector path takes this matrix: int4, int8 (and MXFP4 with
  * AVX-512) with groups of a multiple of 32 codes (so a group is whole vectors); a partial last group
  * goes through the portable path. */
@@ -445,7 +622,7 @@ static int vector_int(const WqJob *j)
 static void mv_row(const WqJob *j, int vec, int64_t r, const float *x, int64_t m, float *acc)
 {
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-    if (vec) {
+    if (vec == 1) {
         switch (m) {
         case 1: mv_vec(j, r, x, acc, 1); break;
         case 2: mv_vec(j, r, x, acc, 2); break;
@@ -453,6 +630,18 @@ static void mv_row(const WqJob *j, int vec, int64_t r, const float *x, int64_t m
         default: mv_vec(j, r, x, acc, 4); break;
         }
         mv_generic(j, r, j->k / j->group, x, m, acc); /* the partial last group, if any */
+        return;
+    }
+#endif
+#if defined(__AVX512F__)
+    if (vec == 2) {
+        switch (m) {
+        case 1: mv_vec16(j, r, x, acc, 1); break;
+        case 2: mv_vec16(j, r, x, acc, 2); break;
+        case 3: mv_vec16(j, r, x, acc, 3); break;
+        default: mv_vec16(j, r, x, acc, 4); break;
+        }
+        mv_generic(j, r, j->k / j->group, x, m, acc);
         return;
     }
 #endif
@@ -464,7 +653,7 @@ static void mv_row(const WqJob *j, int vec, int64_t r, const float *x, int64_t m
 static void mv_rows(void *ctx, int64_t lo, int64_t hi)
 {
     const WqJob *j = ctx;
-    int vec = vector_int(j);
+    int vec = vector_int(j) ? 1 : vector16(j) ? 2 : 0;
     for (int64_t r = lo; r < hi; r++)
         for (int64_t m0 = 0; m0 < j->m; m0 += WQ_MV_ROWS) {
             int64_t m = j->m - m0 < WQ_MV_ROWS ? j->m - m0 : WQ_MV_ROWS;
@@ -475,54 +664,105 @@ static void mv_rows(void *ctx, int64_t lo, int64_t hi)
         }
 }
 
-/* M > 4 in the other formats: WQ_TILE_N rows of W decoded and scaled, a
- * chunk of whole groups of K at a time, into a stack tile (4 KB, inside
- * L1); every row of X then takes its dot products with the tile, so each
- * weight is decoded once per call. */
-static void tile_rows(void *ctx, int64_t lo, int64_t hi)
+/* Whether whole groups of this matrix decode through the vector decoders
+ * (group_vec), and the decoding: buf[i] = s * (elem(code i) - z), i < group. */
+static int group_vec_ok(const WqJob *j)
 {
-    const WqJob *j = ctx;
-    float tile[WQ_TILE_N][WQ_CHUNK + 8];
-    int hdr = wq_block_header(j->fmt);
-    int whole = wq_group_padded(j->fmt, j->group) <= WQ_CHUNK;
-    int64_t kc_max = whole ? (int64_t)(WQ_CHUNK / j->group) * j->group : WQ_CHUNK;
-    for (int64_t r0 = lo; r0 < hi; r0 += WQ_TILE_N) {
-        int nt = (int)(hi - r0 < WQ_TILE_N ? hi - r0 : WQ_TILE_N);
-        for (int64_t mi = 0; mi < j->m; mi++)
-            for (int t = 0; t < nt; t++)
-                j->y[mi * j->ldy + r0 + t] = 0.0f;
-        for (int64_t k0 = 0; k0 < j->k; k0 += kc_max) {
-            int kc = (int)(j->k - k0 < kc_max ? j->k - k0 : kc_max);
-            for (int t = 0; t < nt; t++) {
-                const uint8_t *row = j->w + (size_t)(r0 + t) * j->bb * (size_t)j->ng;
-                for (int i = 0; i < kc;) { /* the groups the chunk spans */
-                    int64_t g = (k0 + i) / j->group;
-                    int gi = (int)(k0 + i - g * j->group);
-                    int64_t glen = j->k - g * j->group < j->group ? j->k - g * j->group : j->group;
-                    int take = (int)(glen - gi < kc - i ? glen - gi : kc - i);
-                    const uint8_t *b = row + (size_t)g * j->bb;
-                    float s = scale_of(j->fmt, b);
-                    if (whole) {
-                        decode_group(j->fmt, j->group, b + hdr, block_zero(j->fmt, b), s,
-                                     tile[t] + i);
-                    } else {
-                        decode_range(j->fmt, j->group, b + hdr, gi, gi + take,
-                                     block_zero(j->fmt, b), tile[t] + i);
-                        for (int q = i; q < i + take; q++)
-                            tile[t][q] *= s;
-                    }
-                    i += take;
-                }
-            }
-            for (int64_t mi = 0; mi < j->m; mi++)
-                for (int t = 0; t < nt; t++)
-                    j->y[mi * j->ldy + r0 + t] += dot(j->x + mi * j->k + k0, tile[t], kc);
+#if defined(__AVX512F__)
+    if ((j->fmt == RT_WQ_INT4 || j->fmt == RT_WQ_MXFP4) && j->group % 32 == 0)
+        return 1;
+    if (j->fmt == RT_WQ_INT8 && j->group % 16 == 0)
+        return 1;
+    return vector16(j);
+#else
+    (void)j;
+    return 0;
+#endif
+}
+
+#if defined(__AVX512F__)
+static HOT void group_vec(const WqJob *j, const uint8_t *b, float *o)
+{
+    int fmt = j->fmt, group = j->group;
+    const uint8_t *p = b + j->hdr;
+    float s = scale_of(fmt, b), z = fmt == RT_WQ_TERNARY ? 1.0f : block_zero(fmt, b);
+    const vf vs = VSET1(s), vo = VSET1(-s * z);
+    if (fmt == RT_WQ_INT4 || fmt == RT_WQ_MXFP4) {
+        const vf tab = fmt == RT_WQ_MXFP4 ? _mm512_mul_ps(_mm512_loadu_ps(e2m1_val), vs)
+                                          : tab4(vs, vo);
+        int h = group / 2;
+        for (int c = 0; c < h; c += VL) {
+            vf lo, hi;
+            dec4t(p + c, tab, &lo, &hi);
+            _mm512_storeu_ps(o + c, lo);
+            _mm512_storeu_ps(o + c + h, hi);
         }
-        for (int64_t mi = 0; mi < j->m; mi++)
-            for (int t = 0; t < nt; t++) {
-                float *yp = &j->y[mi * j->ldy + r0 + t];
-                *yp = j->ts * *yp + (j->bias ? j->bias[r0 + t] : 0.0f);
+        return;
+    }
+    if (fmt == RT_WQ_INT8) {
+        for (int c = 0; c < group; c += VL)
+            _mm512_storeu_ps(o + c, dec8(p + c, vs, vo));
+        return;
+    }
+    const vf tab = tab16(fmt, vs, vo);
+    for (int c = 0; c < group; c += VL)
+        _mm512_storeu_ps(o + c, dec16(fmt, group, p, c, vs, tab));
+}
+#endif
+
+/* M > WQ_GEMM_M: W^T as the B operand of the shared GEMM (k_gemm.c), each
+ * KC x NC block decoded (scaled) into the micro-kernel's packed panels as
+ * the GEMM asks for it, so a weight is decoded once per call and then read
+ * by the register-tiled micro-kernel for every row of X: the decode is
+ * amortized over M, and the product runs at float GEMM speed. Row j0 + c of
+ * W is column c of the block: each is decoded a group at a time into a
+ * small buffer, then scattered down its panel column (the panel, kc x nr
+ * floats, stays in L1 while it is written). */
+static HOT void pack_wq(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
+                        float *dst)
+{
+    const WqJob *j = src;
+    float buf[WQ_CHUNK + 8];
+    int whole = j->gp <= WQ_CHUNK, vec = whole && group_vec_ok(j);
+    int64_t full = j->k / j->group;
+    for (int64_t c0 = 0; c0 < nc; c0 += nr) {
+        int w = (int)(nc - c0 < nr ? nc - c0 : nr);
+        float *panel = dst + c0 / nr * kc * nr;
+        for (int t = 0; t < w; t++) {
+            const uint8_t *row = j->w + (size_t)(j0 + c0 + t) * j->bb * (size_t)j->ng;
+            float *col = panel + t;
+            for (int64_t i = 0; i < kc;) { /* the groups the block spans */
+                int64_t g = (k0 + i) / j->group;
+                int gi = (int)(k0 + i - g * j->group);
+                int64_t glen = j->k - g * j->group < j->group ? j->k - g * j->group : j->group;
+                int take = (int)(glen - gi < kc - i ? glen - gi : kc - i);
+                const uint8_t *b = row + (size_t)g * j->bb;
+                float s = scale_of(j->fmt, b), z = block_zero(j->fmt, b);
+                for (int q0 = 0; q0 < take; q0 += WQ_CHUNK) {
+                    int q1 = take - q0 < WQ_CHUNK ? take : q0 + WQ_CHUNK;
+                    const float *v = buf;
+                    if (vec && g < full) {
+#if defined(__AVX512F__)
+                        group_vec(j, b, buf);
+#endif
+                        v = buf + gi;
+                    } else if (whole) {
+                        decode_group(j->fmt, j->group, b + j->hdr, z, s, buf);
+                        v = buf + gi;
+                    } else {
+                        decode_range(j->fmt, j->group, b + j->hdr, gi + q0, gi + q1, z, buf);
+                        for (int q = 0; q < q1 - q0; q++)
+                            buf[q] *= s;
+                    }
+                    for (int q = 0; q < q1 - q0; q++)
+                        col[(i + q0 + q) * nr] = v[q];
+                }
+                i += take;
             }
+        }
+        for (int64_t p = 0; p < kc; p++) /* the padding columns of a partial panel */
+            for (int t = w; t < nr; t++)
+                panel[p * nr + t] = 0.0f;
     }
 }
 
@@ -536,10 +776,17 @@ void rt_wq_matmul(int fmt, int64_t m, int64_t n, int64_t k, int group, float ten
     j.gp = wq_group_padded(fmt, group);
     j.hdr = wq_block_header(fmt);
     j.m = m;
-    if (m > WQ_MV_ROWS && !vector_int(&j))
-        rt_parallel_for(n, 16, tile_rows, &j);
-    else
+    int vec = vector_int(&j) || vector16(&j);
+    if (m > (vec ? WQ_GEMM_M_VEC : WQ_GEMM_M)) {
+        /* Y = ts * X W^T + bias: the bias as the epilogue's sum input with
+         * row stride 0 (the same row added to every row of Y) */
+        RtGemmA A = {x, k, 0, NULL, NULL, NULL};
+        RtGemmB B = {pack_wq, &j, NULL};
+        RtGemmEpi e = {NULL, bias, 0, RT_EPI_NONE, 0, 0, 0};
+        rt_sgemm_ex(m, n, k, tensor_scale, &A, &B, 0.0f, &e, y, n);
+    } else {
         rt_parallel_for(n, 64, mv_rows, &j);
+    }
 }
 
 int rt_matmul_wq(const RtCall *c, const void *const *in, void *const *out)

@@ -96,6 +96,14 @@ int main(void)
                     CHECK(0, check_case(fmt, ms[mi], n, ks[ki], groups[gi], 1 + (int)(mi % 2)));
                     cases++;
                 }
+    /* many rows (the GEMM path, W decoded into its packed panels): K blocks
+     * of the GEMM that end inside a group (48 does not divide 256), partial
+     * panels of N, both thread counts */
+    for (int fmt = RT_WQ_INT8; fmt < RT_WQ_NFORMATS; fmt++) {
+        int g = fmt == RT_WQ_NVFP4 ? 16 : fmt >= RT_WQ_MXINT8 ? 32 : 48;
+        CHECK(0, check_case(fmt, 40, 70, 600, g, 2));
+        CHECK(0, check_case(fmt, 64, 33, 300, fmt >= RT_WQ_MXINT8 ? g : 32, 1));
+    }
     /* the 4096-wide matrix-vector shape of the benchmark, int4 group 32 */
     CHECK(0, check_case(RT_WQ_INT4, 1, 64, 4096, 32, 2));
     CHECK(0, check_case(RT_WQ_INT8, 3, 64, 4096, 128, 2));
