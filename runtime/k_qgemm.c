@@ -115,6 +115,7 @@ void rt_qgemm_pack_x_rows(const void *a, int adt, int64_t lda, int64_t k, int n,
 
 /* ---- the inner loops: acc[i][c] = sum over k of w[i][k] * x[k][c] for QG_MR rows ---- */
 
+#if defined(QG_AVX512VNNI) || defined(QG_AVXVNNI) || defined(QG_AVX2)
 /* Loads 4 weight bytes as one 32-bit lane (memcpy: the rows are byte arrays). */
 static inline int32_t quad(const int8_t *p)
 {
@@ -122,6 +123,7 @@ static inline int32_t quad(const int8_t *p)
     memcpy(&v, p, 4);
     return v;
 }
+#endif
 
 #if defined(QG_AVX512VNNI)
 static void inner(const int8_t *const *w, int64_t kq, const uint8_t *xb,

@@ -344,13 +344,6 @@ static inline float vhsum(vf v)
 {
     return _mm512_reduce_add_ps(v);
 }
-/* 16 int4 codes' two runs (the block's low and high nibbles) as s*q - s*z. */
-static inline void dec4(const uint8_t *p, vf vs, vf vo, vf *lo, vf *hi)
-{
-    __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
-    *lo = VFMA(_mm512_cvtepi32_ps(_mm512_and_si512(q, _mm512_set1_epi32(15))), vs, vo);
-    *hi = VFMA(_mm512_cvtepi32_ps(_mm512_srli_epi32(q, 4)), vs, vo);
-}
 static inline vf dec8(const uint8_t *p, vf vs, vf vo)
 {
     __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
