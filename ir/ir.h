@@ -354,7 +354,11 @@ void ir_place_before(Graph *g, const Node *before, int mark);
  * when not NULL, which the node then produces). */
 Node *ir_add_node(Graph *g, const char *op_type, int64_t opset, const char *name, int n_in,
                   Value *const *in, Value *out);
+/* Appends an attribute to n (its name copied into g; what it points to
+ * must live as long as g). */
+void ir_add_attr(Graph *g, Node *n, Attr a);
 void ir_set_attr_int(Graph *g, Node *n, const char *name, int64_t v);
+void ir_set_attr_float(Graph *g, Node *n, const char *name, float v);
 /* Marks the Where that selects an If's output: its branches must agree in shape. */
 #define IR_ATTR_IF_SELECT "onnxcc.if_select"
 Value *ir_const_bool(Graph *g, int v);

@@ -205,15 +205,26 @@ int ir_inline_graph(Graph *g, const Graph *sub, Value *const *in_map, Value **ou
     return rc;
 }
 
+void ir_add_attr(Graph *g, Node *n, Attr a)
+{
+    Attr *arr = ir_alloc(g, sizeof *arr * (size_t)(n->n_attrs + 1));
+    IR_ASSERT(arr);
+    if (n->n_attrs)
+        memcpy(arr, n->attrs, sizeof *arr * (size_t)n->n_attrs);
+    a.name = ir_strdup(g, a.name);
+    arr[n->n_attrs] = a;
+    n->attrs = arr;
+    n->n_attrs++;
+}
+
 void ir_set_attr_int(Graph *g, Node *n, const char *name, int64_t v)
 {
-    Attr *a = ir_alloc(g, sizeof *a * (size_t)(n->n_attrs + 1));
-    IR_ASSERT(a);
-    if (n->n_attrs)
-        memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
-    a[n->n_attrs] = (Attr){.name = ir_strdup(g, name), .type = AT_INT, .i = v};
-    n->attrs = a;
-    n->n_attrs++;
+    ir_add_attr(g, n, (Attr){.name = name, .type = AT_INT, .i = v});
+}
+
+void ir_set_attr_float(Graph *g, Node *n, const char *name, float v)
+{
+    ir_add_attr(g, n, (Attr){.name = name, .type = AT_FLOAT, .f = v});
 }
 
 void ir_place_before(Graph *g, const Node *before, int mark)

@@ -93,26 +93,6 @@ static Value *new_const(Graph *g, int dtype, int64_t d0, int64_t d1)
     return v;
 }
 
-static void attr_add(Graph *g, Node *n, Attr a)
-{
-    Attr *arr = ir_alloc(g, sizeof *arr * (size_t)(n->n_attrs + 1));
-    IR_ASSERT(arr);
-    if (n->n_attrs)
-        memcpy(arr, n->attrs, sizeof *arr * (size_t)n->n_attrs);
-    arr[n->n_attrs++] = a;
-    n->attrs = arr;
-}
-
-static void attr_float(Graph *g, Node *n, const char *name, float f)
-{
-    attr_add(g, n, (Attr){.name = name, .type = AT_FLOAT, .f = f});
-}
-
-static void attr_int(Graph *g, Node *n, const char *name, int64_t i)
-{
-    attr_add(g, n, (Attr){.name = name, .type = AT_INT, .i = i});
-}
-
 /* The default range of an output type, for the store's clamp. */
 static void type_range(int dt, float *lo, float *hi)
 {
@@ -161,18 +141,18 @@ static int build(Graph *g, Node *n, const QBuild *b, const int64_t *ks, Diag *d)
         for (int i = 0; i < n_old; i++)
             for (size_t j = 0; j < sizeof keep / sizeof keep[0]; j++)
                 if (!strcmp(old[i].name, keep[j]))
-                    attr_add(g, n, old[i]);
+                    ir_add_attr(g, n, old[i]);
         int64_t *k2 = ir_alloc(g, sizeof(int64_t) * 2);
         IR_ASSERT(k2);
         k2[0] = ks[0];
         k2[1] = ks[1];
-        attr_add(g, n, (Attr){.name = "kernel_shape", .type = AT_INTS, .n = 2, .ints = k2});
+        ir_add_attr(g, n, (Attr){.name = "kernel_shape", .type = AT_INTS, .n = 2, .ints = k2});
     }
-    attr_int(g, n, "x_zero_point", xzp);
-    attr_float(g, n, "y_zero_point", (float)b->yz);
-    attr_float(g, n, "lo", b->lo);
-    attr_float(g, n, "hi", b->hi);
-    attr_int(g, n, "to", b->ydt);
+    ir_set_attr_int(g, n, "x_zero_point", xzp);
+    ir_set_attr_float(g, n, "y_zero_point", (float)b->yz);
+    ir_set_attr_float(g, n, "lo", b->lo);
+    ir_set_attr_float(g, n, "hi", b->hi);
+    ir_set_attr_int(g, n, "to", b->ydt);
     ir_set_n_in(g, n, any_wz ? 5 : 4);
     ir_set_input(g, n, 0, b->x);
     ir_set_input(g, n, 1, wp);
@@ -537,8 +517,8 @@ static int qdq_add(Graph *g, Node *n, Diag *d)
     const float vals[RT_QADD_NFLOATS] = {(float)(sa / sy), (float)za, (float)(sb / sy),
                                          (float)zb, (float)zy, lo, hi};
     for (int i = 0; i < RT_QADD_NFLOATS; i++)
-        attr_float(g, n, names[i], vals[i]);
-    attr_int(g, n, "to", ydt);
+        ir_set_attr_float(g, n, names[i], vals[i]);
+    ir_set_attr_int(g, n, "to", ydt);
     n->op = OP_QADD;
     n->op_type = "QAdd";
     n->domain = "onnxcc";

@@ -105,12 +105,7 @@ static int replace(Graph *g, Node *nd, Value *x, const RtWqCodes *c, Value *bias
     ir_set_attr_int(g, q, "N", c->n);
     ir_set_attr_int(g, q, "K", c->k);
     ir_set_attr_int(g, q, "group", c->group);
-    Attr *a = ir_alloc(g, sizeof *a * (size_t)(q->n_attrs + 1));
-    IR_ASSERT(a);
-    memcpy(a, q->attrs, sizeof *a * (size_t)q->n_attrs);
-    a[q->n_attrs++] = (Attr){.name = "tensor_scale", .type = AT_FLOAT,
-                             .f = c->tensor_scale * ts_mul};
-    q->attrs = a;
+    ir_set_attr_float(g, q, "tensor_scale", c->tensor_scale * ts_mul);
     ir_place_after(g, nd, mark);
     ir_node_kill(nd);
     return ir_ops[q->op].infer(g, q, d) < 0 ? -1 : 1;

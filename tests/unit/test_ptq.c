@@ -211,14 +211,10 @@ static Node *node(Graph *g, const char *op, const char *name, int n_in, Value *c
 
 static void attr_ints(Graph *g, Node *n, const char *name, int count, int64_t v)
 {
-    Attr *a = ir_alloc(g, sizeof *a * (size_t)(n->n_attrs + 1));
-    if (n->n_attrs)
-        memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
     int64_t *p = ir_alloc(g, sizeof *p * (size_t)count);
     for (int i = 0; i < count; i++)
         p[i] = v;
-    a[n->n_attrs++] = (Attr){.name = name, .type = AT_INTS, .n = count, .ints = p};
-    n->attrs = a;
+    ir_add_attr(g, n, (Attr){.name = name, .type = AT_INTS, .n = count, .ints = p});
 }
 
 static Graph *build_at(int opset)
@@ -244,10 +240,7 @@ static Graph *build_at(int opset)
     Value *gi[3] = {f, weights(g, "w2", 2, DIMS(NO, FLAT), 13, 0.1f),
                     weights(g, "b2", 1, DIMS(NO), 14, 0.3f)};
     Node *gm = node(g, "Gemm", "head/gemm", 3, gi);
-    Attr *a = ir_alloc(g, sizeof *a);
-    *a = (Attr){.name = "transB", .type = AT_INT, .i = 1};
-    gm->attrs = a;
-    gm->n_attrs = 1;
+    ir_set_attr_int(g, gm, "transB", 1);
     Value *out = gm->out[0];
     out->is_output = 1;
     g->outputs = malloc(sizeof *g->outputs);

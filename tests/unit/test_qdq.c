@@ -54,23 +54,10 @@ static Node *node(Graph *g, const char *op, int n_in, Value *const *in)
 
 static void attr_ints(Graph *g, Node *n, const char *name, int count, int64_t v)
 {
-    Attr *a = ir_alloc(g, sizeof *a * (size_t)(n->n_attrs + 1));
-    if (n->n_attrs)
-        memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
     int64_t *p = ir_alloc(g, sizeof *p * (size_t)count);
     for (int i = 0; i < count; i++)
         p[i] = v;
-    a[n->n_attrs++] = (Attr){.name = name, .type = AT_INTS, .n = count, .ints = p};
-    n->attrs = a;
-}
-
-static void attr_int(Graph *g, Node *n, const char *name, int64_t v)
-{
-    Attr *a = ir_alloc(g, sizeof *a * (size_t)(n->n_attrs + 1));
-    if (n->n_attrs)
-        memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
-    a[n->n_attrs++] = (Attr){.name = name, .type = AT_INT, .i = v};
-    n->attrs = a;
+    ir_add_attr(g, n, (Attr){.name = name, .type = AT_INTS, .n = count, .ints = p});
 }
 
 static Graph *new_graph(void)
@@ -139,7 +126,7 @@ static Graph *conv_graph(const ConvCase *cc)
     attr_ints(g, n, "strides", 2, cc->stride);
     attr_ints(g, n, "pads", 4, cc->pad);
     attr_ints(g, n, "dilations", 2, cc->dil);
-    attr_int(g, n, "group", cc->group);
+    ir_set_attr_int(g, n, "group", cc->group);
     set_io(g, x, n->out[0]);
     return g;
 }
@@ -308,7 +295,7 @@ static Value *dq_weights(Graph *g, int rank, const int64_t *dims)
     Value *ws = rand_const(g, RT_F32, 1, dims, 1, 40, 1e-4);
     Value *in[2] = {wq, ws};
     Node *n = node(g, "DequantizeLinear", 2, in);
-    attr_int(g, n, "axis", 0);
+    ir_set_attr_int(g, n, "axis", 0);
     return n->out[0];
 }
 
@@ -333,7 +320,7 @@ static Graph *qdq_graph(int gemm_too)
     Value *gin[3] = {fd, dq_weights(g, 2, (const int64_t[]){QN, QM * QH * QW}),
                      rand_const(g, RT_F32, 1, (const int64_t[]){QN}, -100, 100, 1e-2)};
     Node *gemm = node(g, "Gemm", 3, gin);
-    attr_int(g, gemm, "transB", 1);
+    ir_set_attr_int(g, gemm, "transB", 1);
     set_io(g, x, gemm->out[0]);
     return g;
 }
