@@ -149,16 +149,6 @@ void wq_sherry_decode(unsigned q, float *v)
     }
 }
 
-/* The E8M0 byte of a power-of-two scale (its exponent, biased by 127). */
-static uint8_t e8m0_of(float s)
-{
-    int e;
-    float m = frexpf(s, &e); /* s = m * 2^e, m in [0.5, 1) */
-    (void)m;
-    int b = e - 1 + 127;
-    return (uint8_t)(b < 0 ? 0 : b > 254 ? 254 : b);
-}
-
 /* Codes c[0..len) (len <= group) of one group into the block's code bytes. */
 static void pack_codes(int fmt, int group, const int16_t *c, int len, uint8_t *p)
 {
@@ -224,7 +214,7 @@ void rt_wq_pack(const RtWqCodes *c, uint8_t *dst)
             else if (fmt == RT_WQ_NVFP4)
                 b[0] = (uint8_t)rt_f32_to_narrow(RT_F8E4M3FN, s, 1, 0);
             else
-                b[0] = e8m0_of(s);
+                b[0] = (uint8_t)rt_f32_to_narrow(RT_F8E8M0, s, 1, RT_E8M0_DOWN); /* exact: s is 2^e */
             if (t->has_zero)
                 b[t->scale_bytes] = c->zero[r * ng + g];
             int64_t k0 = g * group;
