@@ -379,7 +379,8 @@ static int qdq_conv(Graph *g, Node *n, Diag *d)
     b.x = dqx->in[0];
     b.xs = xs;
     b.xz = xz;
-    if (!conv_weights(&b, dqw->in[0], ks) || !qp_read(&b.wq, dqw->in[1], ir_input(dqw, 2), b.rows, 0))
+    if (!conv_weights(&b, dqw->in[0], ks) ||
+        !qp_read(&b.wq, dqw->in[1], ir_input(dqw, 2), b.rows, 0))
         return 0;
     if (bias && (!is_const(bias) || bias->dtype != RT_F32 || ir_numel(bias) != b.rows))
         return 0;

@@ -213,8 +213,8 @@ void rt_wq_pack(const RtWqCodes *c, uint8_t *dst)
                 memcpy(b, &s, 4);
             else if (fmt == RT_WQ_NVFP4)
                 b[0] = (uint8_t)rt_f32_to_narrow(RT_F8E4M3FN, s, 1, 0);
-            else
-                b[0] = (uint8_t)rt_f32_to_narrow(RT_F8E8M0, s, 1, RT_E8M0_DOWN); /* exact: s is 2^e */
+            else /* s is a power of two: any rounding mode gives its exponent */
+                b[0] = (uint8_t)rt_f32_to_narrow(RT_F8E8M0, s, 1, RT_E8M0_DOWN);
             if (t->has_zero)
                 b[t->scale_bytes] = c->zero[r * ng + g];
             int64_t k0 = g * group;
