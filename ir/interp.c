@@ -72,6 +72,7 @@ int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
                    IrObserver obs, void *obs_ctx)
 {
     int rc = -1;
+    IrGuard *guards = NULL;
     memset(outputs, 0, sizeof *outputs * (size_t)g->n_outputs);
     void **buf = calloc((size_t)g->n_values + 1, sizeof *buf);
     char *owned = calloc((size_t)g->n_values + 1, 1);
@@ -91,10 +92,14 @@ int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
     for (int i = 0; i < g->n_values; i++)
         if (g->values[i]->data)
             buf[i] = g->values[i]->data;
+    guards = ir_guards(g);
     for (int k = 0; k < g->n_nodes; k++) {
         Node *n = g->nodes[k];
         if (n->dead || ir_node_is_constant(n))
             continue;
+        int skip = 0; /* a branch of an If not taken: outputs zeroed, never read */
+        for (int j = 0; j < guards[k].n && !skip; j++)
+            skip = (*(const unsigned char *)buf[guards[k].cond[j]->id] != 0) != guards[k].when[j];
         const void *in[n->n_in + 1];
         void *out[n->n_out + 1];
         for (int i = 0; i < n->n_in; i++) {
@@ -106,13 +111,15 @@ int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
             Value *v = n->out[i];
             if (!v)
                 continue;
-            buf[v->id] = out[i] = malloc(ir_nbytes(v) ? ir_nbytes(v) : 1);
+            buf[v->id] = out[i] = calloc(1, ir_nbytes(v) ? ir_nbytes(v) : 1);
             owned[v->id] = 1;
             if (!out[i]) {
                 ir_error(d, "out of memory");
                 goto done;
             }
         }
+        if (skip)
+            continue;
         if (call_kernel(n, in, out, d) < 0)
             goto done;
         for (int i = 0; obs && i < n->n_out; i++)
@@ -149,6 +156,7 @@ int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
     }
     rc = 0;
 done:
+    free(guards);
     if (buf && owned)
         for (int i = 0; i < g->n_values; i++)
             if (owned[i])

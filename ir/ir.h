@@ -400,6 +400,19 @@ int ir_check_narrow(const Node *n, int outputs, Diag *d);
 void ir_print(const Graph *g, FILE *f);
 int ir_verify(const Graph *g, Diag *d);
 
+/* ---- run-time guards (ir/guard.c) ---- */
+/* When node k needs to run: every literal holds, in order, where a literal
+ * is "the bool scalar cond[i] is when[i]". n == 0: always. */
+#define IR_MAX_GUARD 8
+typedef struct IrGuard {
+    int n;
+    const Value *cond[IR_MAX_GUARD];
+    unsigned char when[IR_MAX_GUARD];
+} IrGuard;
+/* One guard per node of g (by schedule index), from the Wheres that pick
+ * If outputs on a run-time condition; the caller frees the array. */
+IrGuard *ir_guards(const Graph *g);
+
 /* ---- interpreter (ir/interp.c) ---- */
 /* Runs node n's kernel on its inputs' compile-time data and stores the
  * outputs' data. Requires every present input to have data. */

@@ -88,9 +88,9 @@ static Value *map_value(const Map *m, Value *v)
 static int clone_nodes(Graph *g, Graph *dst, const Graph *sub, const Map *m, const char *prefix,
                        Diag *d);
 
-/* A copy of nested subgraph sub, owned by a node of g, reading g's values. */
-static Graph *clone_subgraph(Graph *g, const Graph *sub, const Map *up, const char *prefix,
-                             Diag *d)
+/* A copy of nested subgraph sub, owned by a node of g, reading g's values.
+ * Its names stay as they are: inlining it later prefixes them once. */
+static Graph *clone_subgraph(Graph *g, const Graph *sub, const Map *up, Diag *d)
 {
     Graph *c = ir_graph_new(g);
     c->name = sub->name;
@@ -118,14 +118,15 @@ static Graph *clone_subgraph(Graph *g, const Graph *sub, const Map *up, const ch
     }
     for (int i = 0; i < sub->n_inputs; i++)
         c->inputs[c->n_inputs++] = to[sub->inputs[i]->id];
-    rc = clone_nodes(c, c, sub, &m, prefix, d);
+    rc = clone_nodes(c, c, sub, &m, NULL, d);
     for (int i = 0; rc == 0 && i < sub->n_outputs; i++)
         c->outputs[c->n_outputs++] = map_value(&m, sub->outputs[i]);
     free(to);
     return c;
 }
 
-/* Copies sub's nodes into dst (a graph allocating from g's arena). */
+/* Copies sub's nodes into dst (a graph allocating from g's arena), their
+ * names and their outputs' names under prefix/ (as they are: NULL). */
 static int clone_nodes(Graph *g, Graph *dst, const Graph *sub, const Map *m, const char *prefix,
                        Diag *d)
 {
@@ -134,7 +135,7 @@ static int clone_nodes(Graph *g, Graph *dst, const Graph *sub, const Map *m, con
         if (s->dead)
             continue;
         char name[256];
-        snprintf(name, sizeof name, "%s/%s", prefix, s->name);
+        snprintf(name, sizeof name, "%s%s%s", prefix ? prefix : "", prefix ? "/" : "", s->name);
         Node *n = ir_node_new(dst, s->op_type, s->domain, name, s->n_in, s->n_out);
         n->opset = s->opset;
         for (int i = 0; i < s->n_in; i++)
@@ -146,12 +147,12 @@ static int clone_nodes(Graph *g, Graph *dst, const Graph *sub, const Map *m, con
             Attr *a = &n->attrs[j];
             *a = s->attrs[j];
             if (a->type == AT_GRAPH) {
-                a->g = clone_subgraph(dst, s->attrs[j].g, m, name, d);
+                a->g = clone_subgraph(dst, s->attrs[j].g, m, d);
             } else if (a->type == AT_GRAPHS) {
                 a->gs = ir_alloc(dst, sizeof *a->gs * (size_t)(a->n + 1));
                 IR_ASSERT(a->gs);
                 for (int q = 0; q < a->n; q++)
-                    a->gs[q] = clone_subgraph(dst, s->attrs[j].gs[q], m, name, d);
+                    a->gs[q] = clone_subgraph(dst, s->attrs[j].gs[q], m, d);
             }
         }
         for (int i = 0; i < s->n_out; i++) {
@@ -159,7 +160,7 @@ static int clone_nodes(Graph *g, Graph *dst, const Graph *sub, const Map *m, con
             if (!v)
                 continue;
             char vn[384];
-            snprintf(vn, sizeof vn, "%s/%s", prefix, v->name);
+            snprintf(vn, sizeof vn, "%s%s%s", prefix ? prefix : "", prefix ? "/" : "", v->name);
             Value *nv = ir_value_new(dst, vn);
             nv->producer = n;
             n->out[i] = nv;

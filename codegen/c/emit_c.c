@@ -139,13 +139,25 @@ static void emit_call_desc(Emitter *e, const Node *n, int k)
         emitf(e, "NULL};\n\n");
 }
 
-/* prof: the node's row in NAME_prof under --profile, else -1 (no timing). */
-static void emit_call(Emitter *e, const Ctx *c, const Node *n, int k, int prof)
+/* prof: the node's row in NAME_prof under --profile, else -1 (no timing).
+ * A guarded node (ir_guards: a branch of a run-time If) runs inside an if. */
+static void emit_call(Emitter *e, const Ctx *c, const Node *n, int k, int prof,
+                      const IrGuard *guard)
 {
     char buf[128];
     char t1[CG_TEXT], t2[CG_TEXT];
-    emitf(e, "    /* node '%s' (%s) */\n    {\n", cg_comment(t1, sizeof t1, n->name),
+    emitf(e, "    /* node '%s' (%s) */\n    ", cg_comment(t1, sizeof t1, n->name),
           cg_comment(t2, sizeof t2, n->op_type));
+    if (guard->n) {
+        emitf(e, "if (");
+        for (int j = 0; j < guard->n; j++) {
+            value_ptr(c, guard->cond[j], buf, sizeof buf);
+            emitf(e, "%s%s*(const unsigned char *)%s", j ? " && " : "",
+                  guard->when[j] ? "" : "!", buf);
+        }
+        emitf(e, ") ");
+    }
+    emitf(e, "{\n");
     emitf(e, "        const void *i_[%d] = {", n->n_in ? n->n_in : 1);
     for (int i = 0; i < n->n_in; i++) {
         value_ptr(c, n->in[i], buf, sizeof buf);
@@ -482,9 +494,11 @@ static int emit_source(const Ctx *c, Diag *d)
               n);
     if (c->o->profile)
         emitf(&e, "    %s_profile.runs++;\n", n);
+    IrGuard *guards = ir_guards(g);
     for (int k = 0, j = 0; k < g->n_nodes; k++)
         if (runs(g->nodes[k]))
-            emit_call(&e, c, g->nodes[k], k, c->o->profile ? j++ : -1);
+            emit_call(&e, c, g->nodes[k], k, c->o->profile ? j++ : -1, &guards[k]);
+    free(guards);
     emit_output_copies(&e, c);
     emitf(&e, "    return rc;\n}\n\n");
     emit_prototype(&e, c);

@@ -117,3 +117,75 @@ arr = np.array([0.5, -2, 1e-5], dtype=np.float32)
 open("strings_x.pb", "wb").write(numpy_helper.from_array(arr).SerializeToString())
 arr = np.array(["Gr\u00fc\u00dfe", "abc"], dtype=object)
 open("strings_s.pb", "wb").write(numpy_helper.from_array(arr).SerializeToString())
+
+# If on a run-time condition runs only the branch taken: the then-branch
+# gathers rows by an index input that is out of range whenever the else-
+# branch is taken, so running both branches would fail those sets. The
+# nested case puts a second If inside the outer then-branch.
+def write_sets(case, sets):
+    for s, (ins, out) in enumerate(sets):
+        d = f"{case}/test_data_set_{s}"
+        os.makedirs(d, exist_ok=True)
+        for k, arr in enumerate(ins):
+            open(f"{d}/input_{k}.pb", "wb").write(
+                numpy_helper.from_array(arr).SerializeToString())
+        open(f"{d}/output_0.pb", "wb").write(numpy_helper.from_array(out).SerializeToString())
+
+
+def gather_branch(name, out):
+    return helper.make_graph(
+        [helper.make_node("Gather", ["data", "idx"], [out], axis=0)], name, [],
+        [helper.make_tensor_value_info(out, TensorProto.FLOAT, [2, 3])])
+
+
+def slice_branch(name, out, neg):
+    nodes = [helper.make_node("Constant", [], [name + "_s"], value=numpy_helper.from_array(
+                 np.array([0], dtype=np.int64))),
+             helper.make_node("Constant", [], [name + "_e"], value=numpy_helper.from_array(
+                 np.array([2], dtype=np.int64))),
+             helper.make_node("Slice", ["data", name + "_s", name + "_e"],
+                              [name + "_t" if neg else out])]
+    if neg:
+        nodes.append(helper.make_node("Neg", [name + "_t"], [out]))
+    return helper.make_graph(nodes, name, [],
+                             [helper.make_tensor_value_info(out, TensorProto.FLOAT, [2, 3])])
+
+
+data = np.arange(12, dtype=np.float32).reshape(4, 3)
+good, bad = np.array([3, 1], dtype=np.int64), np.array([7, -9], dtype=np.int64)
+io = [helper.make_tensor_value_info("data", TensorProto.FLOAT, [4, 3]),
+      helper.make_tensor_value_info("idx", TensorProto.INT64, [2])]
+graph = helper.make_graph(
+    [helper.make_node("If", ["c"], ["y"], then_branch=gather_branch("then", "g"),
+                      else_branch=slice_branch("else", "e", False))],
+    "if_untaken", [helper.make_tensor_value_info("c", TensorProto.BOOL, [])] + io,
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+onnx.checker.check_model(model)
+case = "cases/test_if_untaken_branch"
+os.makedirs(case, exist_ok=True)
+onnx.save(model, case + "/model.onnx")
+write_sets(case, [([np.array(False), data, bad], data[0:2]),
+                  ([np.array(True), data, good], data[good])])
+
+inner = helper.make_graph(
+    [helper.make_node("If", ["c2"], ["i"], then_branch=gather_branch("ithen", "ig"),
+                      else_branch=slice_branch("ielse", "ie", True))],
+    "outer_then", [], [helper.make_tensor_value_info("i", TensorProto.FLOAT, [2, 3])])
+graph = helper.make_graph(
+    [helper.make_node("If", ["c1"], ["y"], then_branch=inner,
+                      else_branch=slice_branch("oelse", "oe", False))],
+    "if_nested_untaken",
+    [helper.make_tensor_value_info("c1", TensorProto.BOOL, []),
+     helper.make_tensor_value_info("c2", TensorProto.BOOL, [])] + io,
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+onnx.checker.check_model(model)
+case = "cases/test_if_nested_untaken_branch"
+os.makedirs(case, exist_ok=True)
+onnx.save(model, case + "/model.onnx")
+t, f = np.array(True), np.array(False)
+write_sets(case, [([f, t, data, bad], data[0:2]),
+                  ([t, f, data, bad], -data[0:2]),
+                  ([t, t, data, good], data[good]),
+                  ([f, f, data, bad], data[0:2])])

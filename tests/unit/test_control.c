@@ -93,6 +93,52 @@ int main(void)
     }
     ir_graph_free(g);
 
+    /* Nested Ifs on run-time conditions: each branch's node is guarded by
+     * its conditions, outer first; the outer Where runs always, the inner
+     * one under the outer condition */
+    {
+        char model[512];
+        snprintf(model, sizeof model, "%s/tests/data/cases/test_if_nested_untaken_branch/model.onnx",
+                 ONNXCC_SOURCE_DIR);
+        memset(&d, 0, sizeof d);
+        PassCtx ctx = {.d = &d, .opt_level = 2, .verify = 1};
+        g = drv_prepare(model, NULL, 0, NULL, 0, 2, &ctx);
+        CHECK_TRUE(g != NULL);
+        const Value *c1 = NULL, *c2 = NULL;
+        for (int i = 0; g && i < g->n_inputs; i++) {
+            if (!strcmp(g->inputs[i]->name, "c1"))
+                c1 = g->inputs[i];
+            if (!strcmp(g->inputs[i]->name, "c2"))
+                c2 = g->inputs[i];
+        }
+        IrGuard *gd = g ? ir_guards(g) : NULL;
+        int seen = 0;
+        for (int k = 0; gd && k < g->n_nodes; k++) {
+            const Node *n = g->nodes[k];
+            const IrGuard *q = &gd[k];
+            if (n->dead || ir_node_is_constant(n))
+                continue;
+            seen++;
+            if (n->op == OP_GATHER) {
+                CHECK(2, q->n);
+                CHECK_TRUE(q->cond[0] == c1 && q->when[0] == 1);
+                CHECK_TRUE(q->cond[1] == c2 && q->when[1] == 1);
+            } else if (n->op == OP_NEG) {
+                CHECK(2, q->n);
+                CHECK_TRUE(q->cond[0] == c1 && q->when[0] == 1);
+                CHECK_TRUE(q->cond[1] == c2 && q->when[1] == 0);
+            } else if (n->op == OP_WHERE && !strcmp(n->name, "If_0")) {
+                CHECK(0, q->n);
+            } else if (n->op == OP_WHERE) {
+                CHECK(1, q->n);
+                CHECK_TRUE(q->cond[0] == c1 && q->when[0] == 1);
+            }
+        }
+        CHECK(6, seen);
+        free(gd);
+        ir_graph_free(g);
+    }
+
     /* If whose branches return sequences: the condition is compiled in and
      * only the branch taken remains */
     g = prepare("node/test_if_seq", 1, NULL, s, &d);
