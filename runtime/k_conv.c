@@ -765,6 +765,20 @@ static int post_needed(const Geom *g, const void *z)
     return z || (g->act != RT_EPI_NONE && g->act != RT_EPI_CLAMP);
 }
 
+/* W given per call (rt_conv_wpacked): a group's rows of it as GEMM panels. */
+typedef struct WRows {
+    RtPackB pack;                /* W[row][p] as panel column row - j0 */
+    const void *src;
+    int64_t row0;                /* the group's first output channel */
+} WRows;
+
+static void pack_wrows(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
+                       float *dst)
+{
+    const WRows *r = src;
+    r->pack(r->src, k0, kc, r->row0 + j0, nc, nr, dst);
+}
+
 /* One float32 Conv call, split by (image, group) for the depthwise paths. */
 typedef struct ConvJob {
     const Geom *g0, *g;          /* as called; and with the clamp off when post */
@@ -773,6 +787,9 @@ typedef struct ConvJob {
     int path, post, tr, pointwise;
     int plane;                   /* depthwise through conv_dw_plane */
     int64_t mp;                  /* packed weight rows per group */
+    RtPackB wpack;               /* or W packed per call (then w is unused) */
+    const void *wsrc;
+    float alpha;                 /* scales the product (1 for float W) */
 } ConvJob;
 
 static void conv_groups(void *ctx, int64_t lo, int64_t hi)
@@ -819,16 +836,24 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
             const void *src = j->pointwise ? (const void *)&pl : (const void *)&ic;
             RtGemmB B = {pack, src, NULL};
             RtGemmA AT = {NULL, 0, 0, NULL, pack, src};
+            WRows wr = {j->wpack, j->wsrc, gr * g->cout};
+            if (j->wpack) { /* W's rows decoded into either side's panels */
+                RtGemmA WA = {NULL, 0, 0, NULL, pack_wrows, &wr};
+                RtGemmB WB = {pack_wrows, &wr, NULL};
+                A = WA;
+                BT = WB;
+            }
             if (j->tr)
-                rt_sgemm_ex(so, g->cout, kdim, 1, &AT, &BT, 0, &e, yg, so);
+                rt_sgemm_ex(so, g->cout, kdim, j->alpha, &AT, &BT, 0, &e, yg, so);
             else
-                rt_sgemm_ex(g->cout, so, kdim, 1, &A, &B, 0, &e, yg, so);
+                rt_sgemm_ex(g->cout, so, kdim, j->alpha, &A, &B, 0, &e, yg, so);
         }
     }
 }
 
 static int conv_f32(const Geom *g0, const float *x, const float *w, const float *bias,
-                    const float *z, float *y, int path)
+                    const float *z, float *y, int path, RtPackB wpack, const void *wsrc,
+                    float alpha)
 {
     Geom gl = *g0, *g = &gl;
     int post = post_needed(g, z);
@@ -854,7 +879,8 @@ static int conv_f32(const Geom *g0, const float *x, const float *w, const float 
     int plane = direct && pn >= 0 && pn <= DW_PLANE &&
                 (path == RT_CONV_PATH_PLANE ||
                  (path == RT_CONV_PATH_AUTO && (!dw3_ok(g) || g->out[2] <= DW_PLANE_OW3)));
-    ConvJob j = {g0, g, x, w, bias, z, y, path, post, tr, pointwise, plane, mp};
+    ConvJob j = {g0, g, x, w, bias, z, y, path, post, tr, pointwise, plane, mp, wpack, wsrc,
+                 alpha};
     int64_t groups = g->n * g->groups;
     if (direct) { /* the GEMM splits its own work; the direct kernels split channels */
         int64_t work = g->cout * so * prod3(g->k) + 1;
@@ -974,7 +1000,7 @@ static int conv_generic(const Geom *g, int transpose, int dt, const void *x, con
 }
 
 static int run(const RtCall *c, const void *const *in, void *const *out, int transpose,
-               int path)
+               int path, RtPackB wpack, const void *wsrc, float alpha)
 {
     Geom g;
     int rc = read_geom(c, transpose, &g);
@@ -990,6 +1016,8 @@ static int run(const RtCall *c, const void *const *in, void *const *out, int tra
     int64_t mp = (g.cout + (g.pack ? g.pack : 1) - 1) / (g.pack ? g.pack : 1) * g.pack;
     if (g.pack && c->in[1].dims[0] != g.groups * (g.wino ? 4 : 1) * mp)
         return RT_EINVAL;
+    if (wpack && (dt != RT_F32 || transpose || g.pack || path != RT_CONV_PATH_GEMM))
+        return RT_EINVAL;
     if (g.wino) {
         int mr, nr;
         rt_gemm_tile(&mr, &nr);
@@ -1001,21 +1029,28 @@ static int run(const RtCall *c, const void *const *in, void *const *out, int tra
     }
     if (dt == RT_F32)
         return transpose ? conv_transpose_f32(&g, in[0], in[1], bias, out[0])
-                         : conv_f32(&g, in[0], in[1], bias, z, out[0], path);
+                         : conv_f32(&g, in[0], in[1], bias, z, out[0], path, wpack, wsrc,
+                                    alpha);
     return conv_generic(&g, transpose, dt, in[0], in[1], bias, out[0]);
 }
 
 int rt_conv(const RtCall *c, const void *const *in, void *const *out)
 {
-    return run(c, in, out, 0, RT_CONV_PATH_AUTO);
+    return run(c, in, out, 0, RT_CONV_PATH_AUTO, NULL, NULL, 1.0f);
 }
 
 int rt_conv_path(const RtCall *c, const void *const *in, void *const *out, int path)
 {
-    return run(c, in, out, 0, path);
+    return run(c, in, out, 0, path, NULL, NULL, 1.0f);
+}
+
+int rt_conv_wpacked(const RtCall *c, const void *const *in, void *const *out, RtPackB wpack,
+                    const void *wsrc, float alpha)
+{
+    return run(c, in, out, 0, RT_CONV_PATH_GEMM, wpack, wsrc, alpha);
 }
 
 int rt_conv_transpose(const RtCall *c, const void *const *in, void *const *out)
 {
-    return run(c, in, out, 1, RT_CONV_PATH_AUTO);
+    return run(c, in, out, 1, RT_CONV_PATH_AUTO, NULL, NULL, 1.0f);
 }
