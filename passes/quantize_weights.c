@@ -296,9 +296,8 @@ static void report_layer(const Target *t, const RtWqCodes *c)
         r2 += (double)t->w[i] * t->w[i];
     }
     free(wq);
-    fprintf(stderr, "  weight-only %s: %-10.6f rel. L2 weight error, %lld x %lld, %s (%s)\n",
-            rt_wq_name(c->fmt), r2 > 0 ? sqrt(e2 / r2) : 0.0, (long long)t->n, (long long)t->k,
-            t->node->name, t->node->op_type);
+    fprintf(stderr, "  %-10.6f %s (%s), %lld x %lld\n", r2 > 0 ? sqrt(e2 / r2) : 0.0,
+            t->node->name, t->node->op_type, (long long)t->n, (long long)t->k);
 }
 
 /* ---- calibration for the methods that need X's statistics ---- */
@@ -401,6 +400,11 @@ int pass_quantize_weights(Graph *g, PassCtx *ctx)
     Target *t = calloc((size_t)g->n_nodes + 1, sizeof *t);
     IR_ASSERT(t);
     int nt = 0, rc = 0;
+    if (q->report)
+        fprintf(stderr, "weight-only %s (%s): each layer's relative L2 weight error (gptq and "
+                "decoupleq spend it where the calibration inputs do not look)\n",
+                rt_wq_name((int)q->weights), q->method == QM_GPTQ        ? "gptq"
+                                             : q->method == QM_DECOUPLEQ ? "decoupleq" : "rtn");
     for (int i = 0; i < g->n_nodes; i++) {
         Node *nd = g->nodes[i];
         int single = 0;
@@ -409,7 +413,7 @@ int pass_quantize_weights(Graph *g, PassCtx *ctx)
         if (conv_ok(nd, &single) ? conv_target(nd, &t[nt]) : target_of(g, nd, &t[nt]))
             nt++;
         if (single && q->report)
-            fprintf(stderr, "  weight-only: %s (%s) stays float32: one input channel per "
+            fprintf(stderr, "  (float)    %s (%s) stays float32: one input channel per "
                     "group, so K = %lld is the window alone\n", nd->name, nd->op_type,
                     (long long)ir_numel(nd->in[1]) / nd->in[1]->dims[0]);
     }
