@@ -81,18 +81,19 @@ static int check_case(int fmt, const Case *t, int group, int threads)
             for (int64_t p = 0; p < oh * ow && !bad; p++) {
                 int64_t gr = m / cog, py = p / ow, px = p % ow;
                 double ref = t->bias ? bias[m] : 0, mag = 0;
-                for (int64_t kk = 0; kk < k; kk++) {
-                    int64_t ci = kk / (t->kh * t->kw), ky = kk / t->kw % t->kh, kx = kk % t->kw;
-                    int64_t iy = py * t->st - t->pad + ky * t->dil;
-                    int64_t ix = px * t->st - t->pad + kx * t->dil;
-                    if (iy < 0 || iy >= t->h || ix < 0 || ix >= t->w)
-                        continue;
-                    double xv = x[((b * t->cin + gr * cg + ci) * t->h + iy) * t->w + ix];
-                    int64_t gi = m * ng + kk / group;
-                    double sz = zero ? ts * scale[gi] * zero[gi] : 0;
-                    ref += xv * wf[m * k + kk];
-                    mag += fabs(xv) * (fabs(wf[m * k + kk]) + fabs(sz));
-                }
+                for (int64_t ci = 0, kk = 0; ci < cg; ci++)
+                    for (int64_t ky = 0; ky < t->kh; ky++)
+                        for (int64_t kx = 0; kx < t->kw; kx++, kk++) {
+                            int64_t iy = py * t->st - t->pad + ky * t->dil;
+                            int64_t ix = px * t->st - t->pad + kx * t->dil;
+                            if (iy < 0 || iy >= t->h || ix < 0 || ix >= t->w)
+                                continue;
+                            double xv = x[((b * t->cin + gr * cg + ci) * t->h + iy) * t->w + ix];
+                            int64_t gi = m * ng + kk / group;
+                            double sz = zero ? ts * scale[gi] * zero[gi] : 0;
+                            ref += xv * wf[m * k + kk];
+                            mag += fabs(xv) * (fabs(wf[m * k + kk]) + fabs(sz));
+                        }
                 int64_t yi = (b * n + m) * oh * ow + p;
                 if (t->z)
                     ref += z[yi];
@@ -145,9 +146,9 @@ static void check_refusals(void)
 int main(void)
 {
     /* 1x1 (the input itself as the GEMM operand); 3x3 pad 1 with K ragged
-     * against the groups (5 * 9 = 45); 3x3 stride 2; grouped with the
-     * bias, a sum input and a fused Relu; dilated; a 7x7 map of many
-     * channels (the transposed product); two images */
+     * against the groups (5 * 9 = 45); 3x3 stride 2, two images; grouped
+     * with the bias, a sum input and a fused Relu; dilated; a 7x7 map of
+     * many channels */
     static const Case cases[] = {
         {1, 48, 20, 6, 7, 1, 1, 1, 0, 1, 1, RT_EPI_NONE, 1, 0},
         {1, 5, 9, 8, 8, 3, 3, 1, 1, 1, 1, RT_EPI_NONE, 0, 0},
@@ -155,6 +156,11 @@ int main(void)
         {1, 12, 10, 7, 6, 3, 3, 1, 1, 1, 2, RT_EPI_CLAMP, 1, 1},
         {1, 8, 6, 9, 9, 3, 3, 1, 2, 2, 1, RT_EPI_NONE, 1, 1},
         {1, 64, 70, 7, 7, 3, 3, 1, 1, 1, 1, RT_EPI_NONE, 1, 0},
+        /* maps of more than 6 GEMM panels: W decoded by blocks of rows and
+         * of K (k_conv.c's gemm_wpacked), here 2 of each (K = 576, 130
+         * rows), the epilogue split across them; and grouped */
+        {1, 64, 130, 14, 14, 3, 3, 1, 1, 1, 1, RT_EPI_CLAMP, 1, 1},
+        {1, 32, 20, 15, 15, 3, 3, 1, 1, 1, 2, RT_EPI_NONE, 1, 0},
     };
     int done = 0;
     for (int fmt = RT_WQ_INT8; fmt < RT_WQ_NFORMATS; fmt++)
@@ -166,7 +172,7 @@ int main(void)
     /* a group longer than the GEMM's K block and not a power of two */
     CHECK(0, check_case(RT_WQ_INT4, &cases[5], 96, 2));
     CHECK(0, check_case(RT_WQ_INT8, &cases[5], 576, 2));
-    CHECK(11 * 6, done);
+    CHECK(11 * 8, done);
     check_refusals();
     return CHECK_DONE();
 }
