@@ -124,8 +124,9 @@ static void check_refusals(void)
     int64_t ints[] = {1, 2, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, RT_WQ_INT4, 4, 18, 32, 3, 3};
     float fl[RT_CONVWQ_NFLOATS] = {0, 0, 1};
     float x[2 * 5 * 5] = {0}, y[4 * 3 * 3];
-    uint8_t w[64] = {0};
+    uint8_t w[4 * 32] = {0}; /* 4 rows of one int4 block (21 bytes) */
     size_t rb = rt_wq_row_bytes(RT_WQ_INT4, 18, 32);
+    CHECK_TRUE(4 * rb <= sizeof w);
     RtTensorDesc d[2] = {desc(RT_F32, 4, DIMS(1, 2, 5, 5)),
                          desc(RT_U8, 2, DIMS(4, (int64_t)rb))};
     RtTensorDesc od = desc(RT_F32, 4, DIMS(1, 4, 3, 3));
