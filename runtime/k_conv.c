@@ -794,7 +794,8 @@ static void pack_wrows(const void *src, int64_t k0, int64_t kc, int64_t j0, int6
 }
 
 /* Floats of the stack buffer W is decoded into, a block of rows by a
- * block of K at a time (256 KB of the worker's 8 MB stack). */
+ * block of K at a time: 256 KB of the calling thread's stack, beside the
+ * GEMM's own 180 KB of panel buffers (the pool's workers have 8 MB). */
 #define WP_FLOATS (64 * 1024)
 #define WP_K 512 /* K per block: every row block then has >= 9 tiles of rows */
 /* Output pixels (in GEMM panels of nr) above which W is decoded by blocks
