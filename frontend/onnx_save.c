@@ -418,8 +418,9 @@ static void emit_activation(Saver *s, Out *o, const Node *n, const char *act, co
 }
 
 /* FusedConv (and pass_fuse's epilogue): Conv, then Add of the residual
- * input Z, then the activation, each a standard node. */
-static int emit_fused_conv(Saver *s, Out *o, const Node *n)
+ * input Z, then the activation, each a standard node. With w, a ConvWQ's:
+ * Conv's W is the value w names (emit_conv_wq). */
+static int emit_conv_as(Saver *s, Out *o, const Node *n, const char *w)
 {
     const char *act = ir_attr_str(n, "activation", NULL);
     const Value *z = ir_input(n, 3);
@@ -432,9 +433,10 @@ static int emit_fused_conv(Saver *s, Out *o, const Node *n)
     int n_in = n->n_in < 3 ? n->n_in : 3;
     Onnx__NodeProto *c = node(s, o, "Conv", "", n->name, n_in, 1);
     for (int i = 0; i < n_in; i++)
-        c->input[i] = (char *)name_of(s, n->in[i]);
+        c->input[i] = (char *)(i == 1 && w ? w : n->in[i] ? name_of(s, n->in[i]) : "");
     c->output[0] = (char *)cur;
-    static const char *const skip[] = {"activation", "activation_params", NULL};
+    static const char *const skip[] = {"activation", "activation_params", "format", "N", "K",
+                                       "block_size", "tensor_scale", NULL};
     if (copy_attrs(s, c, n, o->opset, skip) < 0)
         return -1;
     if (z) {
@@ -458,6 +460,11 @@ static int emit_fused_conv(Saver *s, Out *o, const Node *n)
         emit_activation(s, o, n, act, cur, y);
     }
     return 0;
+}
+
+static int emit_fused_conv(Saver *s, Out *o, const Node *n)
+{
+    return emit_conv_as(s, o, n, NULL);
 }
 
 /* One node of an expansion: op(a[, b]) -> a fresh value (or y when last). */
@@ -598,6 +605,8 @@ static int downgrade(Saver *s, const Node *n, int64_t have, Onnx__NodeProto *np)
 }
 
 static int emit_matmul_wq(Saver *s, Out *o, const Node *n);
+static int emit_conv_wq(Saver *s, Out *o, const Node *n);
+static const char *emit_wq_dequant(Saver *s, Out *o, const Node *n, int nk);
 
 static int emit_node(Saver *s, Out *o, const Graph *g, const Node *n)
 {
@@ -605,6 +614,8 @@ static int emit_node(Saver *s, Out *o, const Graph *g, const Node *n)
         return emit_fused_conv(s, o, n);
     if (n->op == OP_MATMUL_WQ)
         return emit_matmul_wq(s, o, n);
+    if (n->op == OP_CONV_WQ)
+        return emit_conv_wq(s, o, n);
     /* a node a pass turned into another op (a SequenceAt resolved to an
      * Identity) is written as what it now is */
     const char *op_type = n->op >= 0 ? ir_ops[n->op].name : n->op_type;
@@ -701,13 +712,70 @@ static void put_elem(uint8_t *p, int bits, int64_t i, int v)
  * kernel multiplies, so the float weights are the kernel's own. */
 static int emit_matmul_wq(Saver *s, Out *o, const Node *n)
 {
-    int fmt = (int)ir_attr_int(n, "format", 0), group = (int)ir_attr_int(n, "group", 0);
+    int fmt = (int)ir_attr_int(n, "format", 0);
+    float ts = ir_attr_float(n, "tensor_scale", 1.0f);
+    const Value *bias = ir_input(n, 2);
+    const char *x = name_of(s, n->in[0]), *y = name_of(s, n->out[0]);
+    const char *wdq = emit_wq_dequant(s, o, n, 0);
+    if (!wdq)
+        return -1;
+    char base[600];
+    /* only NVFP4 has a tensor_scale of its own (folded above); another one
+     * is a Mul after the MatMul */
+    int mul = fmt != RT_WQ_NVFP4 && ts != 1.0f;
+    const char *t = step(s, o, n, "MatMul", x, wdq, mul || bias ? NULL : y);
+    if (mul) {
+        snprintf(base, sizeof base, "%.500s/tensor_scale", n->name);
+        t = step(s, o, n, "Mul", t, scalar(s, o, base, ts), bias ? NULL : y);
+    }
+    if (bias)
+        step(s, o, n, "Add", t, name_of(s, bias), y);
+    return 0;
+}
+
+/* ConvWQ (X, W packed, bias, Z) as DequantizeLinear(codes [N, K], scale
+ * [N, ceil(K / group)], zero) blocked along axis 1, K being im2col's
+ * (c, kh, kw) flattened: the groups run along it, which no axis of the
+ * 4-D W holds; a Reshape to [N, C/group, k...] then gives Conv its W, and
+ * the rest is written as FusedConv's. ConvWQ's tensor_scale is NVFP4's
+ * only (folded into the scale). */
+static int emit_conv_wq(Saver *s, Out *o, const Node *n)
+{
+    const char *wdq = emit_wq_dequant(s, o, n, 1);
+    if (!wdq)
+        return -1;
+    int64_t ks[3];
+    int nsp = ir_attr_ints(n, "kernel_shape", ks, 3), win = 1;
+    IR_ASSERT(nsp >= 1 && nsp <= 3);
+    int64_t *shape = sa(s, sizeof *shape * (size_t)(nsp + 2)), rank = nsp + 2;
+    for (int i = 0; i < nsp; i++) {
+        shape[2 + i] = ks[i];
+        win *= (int)ks[i];
+    }
+    shape[0] = ir_attr_int(n, "N", 0);
+    shape[1] = ir_attr_int(n, "K", 0) / win;
+    char base[600];
+    snprintf(base, sizeof base, "%.500s/W_shape", n->name);
+    const char *sh = fresh(s, base);
+    add_init(s, o, tensor(s, sh, RT_I64, 1, &rank, shape, sizeof *shape * (size_t)rank));
+    return emit_conv_as(s, o, n, step(s, o, n, "Reshape", wdq, sh, NULL));
+}
+
+/* The packed weights of MatMulWQ or ConvWQ n written as codes, scale and
+ * zero initializers and a blocked DequantizeLinear: [K, N] blocked along
+ * axis 0 (nk 0: MatMul's B), or [N, K] along axis 1 (nk 1: Conv's rows).
+ * Returns the dequantized value's name, or NULL with a diagnostic. */
+static const char *emit_wq_dequant(Saver *s, Out *o, const Node *n, int nk)
+{
+    int fmt = (int)ir_attr_int(n, "format", 0);
+    int group = (int)ir_attr_int(n, nk ? "block_size" : "group", 0);
     int64_t nn = ir_attr_int(n, "N", 0), k = ir_attr_int(n, "K", 0);
     float ts = ir_attr_float(n, "tensor_scale", 1.0f);
-    const Value *w = n->in[1], *bias = ir_input(n, 2);
-    if (!w->data)
-        return ir_node_error(s->d, n, "--save-onnx: the packed weights are not known at "
-                             "compile time");
+    const Value *w = n->in[1];
+    if (!w->data) {
+        ir_node_error(s->d, n, "--save-onnx: the packed weights are not known at compile time");
+        return NULL;
+    }
     IR_ASSERT(s->opset >= wq_opset(fmt) && rt_wq_row_bytes(fmt, k, group));
     int64_t ng = (k + group - 1) / group;
     int has_zero = fmt <= RT_WQ_INT2, dt = wq_code_type(fmt, s->opset);
@@ -721,12 +789,13 @@ static int emit_matmul_wq(Saver *s, Out *o, const Node *n)
     for (int64_t r = 0; r < nn; r++) {
         rt_wq_unpack_row(fmt, nn, k, group, w->data, r, rc, rs, rz);
         for (int64_t i = 0; i < k; i++)
-            code[i * nn + r] = rc[i];
+            code[nk ? r * k + i : i * nn + r] = rc[i];
         for (int64_t g = 0; g < ng; g++) {
             /* the kernel's tensor_scale * s * elem(code), elem = code / 64 for MXINT8 */
             float sc = fmt == RT_WQ_NVFP4 ? ts * rs[g] : rs[g];
-            scale[g * nn + r] = fmt == RT_WQ_MXINT8 ? sc / 64.0f : sc;
-            zero[g * nn + r] = rz[g];
+            int64_t at = nk ? r * ng + g : g * nn + r;
+            scale[at] = fmt == RT_WQ_MXINT8 ? sc / 64.0f : sc;
+            zero[at] = rz[g];
             zmax = rz[g] > zmax ? rz[g] : zmax;
         }
     }
@@ -744,10 +813,14 @@ static int emit_matmul_wq(Saver *s, Out *o, const Node *n)
         put_elem(zbuf, bits, i, zero[i]);
     free(code), free(zero);
 
-    const char *x = name_of(s, n->in[0]), *y = name_of(s, n->out[0]);
     const char *wn = w->name && w->name[0] ? w->name : n->name;
     char base[600];
     int64_t cdims[2] = {k, nn}, sdims[2] = {ng, nn};
+    if (nk) {
+        cdims[0] = sdims[0] = nn;
+        cdims[1] = k;
+        sdims[1] = ng;
+    }
     snprintf(base, sizeof base, "%.500s_codes", wn);
     const char *cname = fresh(s, base);
     add_init(s, o, tensor(s, cname, dt, 2, cdims, cbuf, cbytes));
@@ -770,21 +843,11 @@ static int emit_matmul_wq(Saver *s, Out *o, const Node *n)
     dq->output[0] = (char *)fresh(s, base);
     Onnx__AttributeProto *a = attr(s, dq, "axis", AT_INT);
     a->has_i = 1;
-    a->i = 0;
+    a->i = nk;
     a = attr(s, dq, "block_size", AT_INT);
     a->has_i = 1;
     a->i = group;
-    /* only NVFP4 has a tensor_scale of its own (folded above); another one
-     * is a Mul after the MatMul */
-    int mul = fmt != RT_WQ_NVFP4 && ts != 1.0f;
-    const char *t = step(s, o, n, "MatMul", x, dq->output[0], mul || bias ? NULL : y);
-    if (mul) {
-        snprintf(base, sizeof base, "%.500s/tensor_scale", n->name);
-        t = step(s, o, n, "Mul", t, scalar(s, o, base, ts), bias ? NULL : y);
-    }
-    if (bias)
-        step(s, o, n, "Add", t, name_of(s, bias), y);
-    return 0;
+    return dq->output[0];
 }
 
 /* The default domain's opset the file needs: the graph's, raised to what
@@ -795,7 +858,7 @@ static int64_t wq_needed_opset(const Graph *g, int64_t have)
         const Node *n = g->nodes[k];
         if (!emitted(n))
             continue;
-        if (n->op == OP_MATMUL_WQ) {
+        if (n->op == OP_MATMUL_WQ || n->op == OP_CONV_WQ) {
             int64_t need = wq_opset((int)ir_attr_int(n, "format", 0));
             have = need > have ? need : have;
         }
@@ -818,7 +881,8 @@ static int stable_since(const Node *n)
     switch (n->op) {
     case OP_MATMUL: case OP_IDENTITY: case OP_TRANSPOSE: case OP_FLATTEN: case OP_CONV:
     case OP_GATHER: case OP_MAX_POOL: case OP_AVERAGE_POOL: case OP_GLOBAL_AVERAGE_POOL:
-    case OP_GLOBAL_MAX_POOL: case OP_MATMUL_WQ: case OP_FUSED_CONV: case OP_DEQUANTIZE_LINEAR:
+    case OP_GLOBAL_MAX_POOL: case OP_MATMUL_WQ: case OP_CONV_WQ: case OP_FUSED_CONV:
+    case OP_DEQUANTIZE_LINEAR:
     case OP_QUANTIZE_LINEAR:
         return 1;
     case OP_CONCAT: return 4;
@@ -872,8 +936,8 @@ static void mark_reads(const Graph *g, const Graph *sub, char *need)
             continue;
         for (int i = 0; i < n->n_in; i++) {
             const Value *v = n->in[i];
-            /* MatMulWQ's packed matrix is written as codes and scales instead */
-            if (n->op == OP_MATMUL_WQ && i == 1)
+            /* MatMulWQ's and ConvWQ's packed matrix is written as codes and scales */
+            if ((n->op == OP_MATMUL_WQ || n->op == OP_CONV_WQ) && i == 1)
                 continue;
             if (v && v->data && ir_value_owned(g, v))
                 need[v->id] = 1;

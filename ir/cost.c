@@ -77,6 +77,8 @@ double ir_node_flops(const Node *n)
         return conv_flops(ir_input(n, 1), x, y, 0);
     case OP_QLINEAR_CONV:
         return conv_flops(ir_input(n, 3), x, y, 0);
+    case OP_CONV_WQ: /* W is packed: K is an attribute (decoding not counted) */
+        return 2.0 * numel(y) * (double)ir_attr_int(n, "K", 0);
     case OP_CONV_TRANSPOSE:
         return conv_flops(ir_input(n, 1), x, y, 1);
     case OP_DEFORM_CONV:

@@ -1,4 +1,6 @@
-/* quantize_weights.c: weight-only low-bit formats for MatMul and Gemm weights, and MatMulNBits repacked. */
+/* quantize_weights.c: weight-only formats for MatMul, Gemm and Conv; MatMulNBits repacked. */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +10,15 @@
 _Static_assert((int)QW_INT8 == RT_WQ_INT8 && (int)QW_NVFP4 == RT_WQ_NVFP4,
                "QuantWeights numbers the formats as RtWqFormat");
 
-/* What replaces one node: X times the packed matrix (+ bias). */
+/* A Conv's window, padded to 3 spatial axes (d, h, w) as k_conv.c's. */
+typedef struct ConvGeom {
+    int64_t groups, cin;         /* groups, input channels per group */
+    int64_t in[3], k[3], out[3];
+    int64_t st[3], dil[3], pad[3];
+} ConvGeom;
+
+/* What replaces one node: X times the packed matrix (+ bias), or a Conv
+ * over X with the packed matrix as its W. */
 typedef struct Target {
     Node *node;
     Value *x;                    /* the float input */
@@ -17,6 +27,8 @@ typedef struct Target {
     Value *bias;                 /* float [N] or NULL */
     float alpha;                 /* Gemm's, folded into tensor_scale */
     WqHessian *h;                /* GPTQ / decoupleQ: X's statistics */
+    int conv;                    /* a Conv or FusedConv: K is im2col's (c, kd, kh, kw) */
+    ConvGeom cg;
 } Target;
 
 static int is_const_f32(const Value *v)
@@ -83,9 +95,66 @@ static int target_of(Graph *g, Node *nd, Target *t)
     return 1;
 }
 
-/* nd becomes MatMulWQ reading x, the packed matrix and bias, writing nd's output. */
-static int replace(Graph *g, Node *nd, Value *x, const RtWqCodes *c, Value *bias, float ts_mul,
-                   Diag *d)
+/* Whether nd is a Conv or FusedConv whose W a ConvWQ can take: float32,
+ * constant, not yet packed. *single is set for one with one input channel
+ * per group (depthwise, or a first layer over a one-channel image): its K
+ * is the window alone (9 for 3x3), shorter than a quantization group, so a
+ * group's scale and zero point would cost about as many bits as its codes
+ * (int4, K = 9: 8.4 bits per weight), and a depthwise Conv would lose
+ * k_conv.c's direct kernels, which read W per channel, not through a GEMM.
+ * It stays float32 (--quant-report says so). */
+static int conv_ok(const Node *nd, int *single)
+{
+    *single = 0;
+    if (nd->dead || (nd->op != OP_CONV && nd->op != OP_FUSED_CONV) || ir_node_is_constant(nd))
+        return 0;
+    const Value *x = nd->in[0], *w = ir_input(nd, 1);
+    if (!x || x->dtype != RT_F32 || x->rank < 3 || x->rank > 5 || !is_const_f32(w) ||
+        w->rank != x->rank || !nd->out[0] || nd->n_ints <= RT_CONV_NSP)
+        return 0;
+    int nsp = (int)nd->ints[RT_CONV_NSP];
+    if (nsp != x->rank - 2 || nd->n_ints < RT_CONV_CLAMP(nsp) ||
+        (nd->n_ints > RT_CONV_PACK(nsp) && nd->ints[RT_CONV_PACK(nsp)]))
+        return 0;
+    *single = w->dims[1] == 1;
+    return !*single;
+}
+
+/* nd (conv_ok) as a target: W [M, C/group, k...] is already N x K with K in
+ * im2col order; the geometry from the resolved parameters (pads begin: the
+ * end pads are implied by the output extents). */
+static int conv_target(Node *nd, Target *t)
+{
+    memset(t, 0, sizeof *t);
+    const Value *x = nd->in[0], *w = nd->in[1], *y = nd->out[0];
+    int nsp = (int)nd->ints[RT_CONV_NSP];
+    ConvGeom *cg = &t->cg;
+    cg->groups = nd->ints[RT_CONV_GROUP];
+    cg->cin = w->dims[1];
+    for (int i = 0; i < 3; i++) {
+        int s = i - (3 - nsp);
+        cg->in[i] = s < 0 ? 1 : x->dims[2 + s];
+        cg->out[i] = s < 0 ? 1 : y->dims[2 + s];
+        cg->k[i] = s < 0 ? 1 : w->dims[2 + s];
+        cg->st[i] = s < 0 ? 1 : nd->ints[RT_CONV_STRIDES + s];
+        cg->dil[i] = s < 0 ? 1 : nd->ints[RT_CONV_DIL(nsp) + s];
+        cg->pad[i] = s < 0 ? 0 : nd->ints[RT_CONV_PADS(nsp) + s];
+    }
+    t->n = w->dims[0];
+    t->k = ir_numel(w) / t->n;
+    t->w = malloc(sizeof *t->w * (size_t)(t->n * t->k));
+    if (!t->w)
+        return 0;
+    memcpy(t->w, w->data, sizeof *t->w * (size_t)(t->n * t->k));
+    t->node = nd;
+    t->x = nd->in[0];
+    t->alpha = 1.0f;
+    t->conv = 1;
+    return 1;
+}
+
+/* The packed matrix of c as a constant uint8 [N, row bytes]. */
+static Value *packed_value(Graph *g, const RtWqCodes *c)
 {
     Value *w = ir_value_new(g, NULL);
     w->dtype = RT_U8;
@@ -95,6 +164,46 @@ static int replace(Graph *g, Node *nd, Value *x, const RtWqCodes *c, Value *bias
     uint8_t *p = ir_value_alloc_data(g, w);
     IR_ASSERT(p);
     rt_wq_pack(c, p);
+    return w;
+}
+
+/* Conv or FusedConv nd becomes ConvWQ: its inputs (X, bias, Z) and
+ * attributes (window, group, activation) kept, W replaced by the packed
+ * matrix, kernel_shape stated (W no longer carries it). */
+static int replace_conv(Graph *g, Node *nd, const RtWqCodes *c, Diag *d)
+{
+    Value *in[4] = {nd->in[0], packed_value(g, c), nd->n_in > 2 ? nd->in[2] : NULL,
+                    nd->n_in > 3 ? nd->in[3] : NULL};
+    int n_in = in[3] ? 4 : in[2] ? 3 : 2;
+    int mark = g->n_nodes;
+    Node *q = ir_add_node(g, "ConvWQ", 0, nd->name, n_in, in, nd->out[0]);
+    q->domain = "onnxcc";
+    q->op = OP_CONV_WQ;
+    for (int i = 0; i < nd->n_attrs; i++)
+        ir_add_attr(g, q, nd->attrs[i]);
+    if (!ir_attr(nd, "kernel_shape")) {
+        const Value *w = nd->in[1];
+        int64_t *ks = ir_alloc(g, sizeof *ks * (size_t)(w->rank - 2));
+        IR_ASSERT(ks);
+        memcpy(ks, w->dims + 2, sizeof *ks * (size_t)(w->rank - 2));
+        Attr a = {.name = "kernel_shape", .type = AT_INTS, .n = w->rank - 2, .ints = ks};
+        ir_add_attr(g, q, a);
+    }
+    ir_set_attr_int(g, q, "format", c->fmt);
+    ir_set_attr_int(g, q, "N", c->n);
+    ir_set_attr_int(g, q, "K", c->k);
+    ir_set_attr_int(g, q, "block_size", c->group);
+    ir_set_attr_float(g, q, "tensor_scale", c->tensor_scale);
+    ir_place_after(g, nd, mark);
+    ir_node_kill(nd);
+    return ir_ops[q->op].infer(g, q, d) < 0 ? -1 : 1;
+}
+
+/* nd becomes MatMulWQ reading x, the packed matrix and bias, writing nd's output. */
+static int replace(Graph *g, Node *nd, Value *x, const RtWqCodes *c, Value *bias, float ts_mul,
+                   Diag *d)
+{
+    Value *w = packed_value(g, c);
     Value *out = nd->out[0];
     int mark = g->n_nodes;
     Value *in[3] = {x, w, bias};
@@ -174,6 +283,23 @@ static int repack_nbits(Graph *g, Node *nd, Diag *d)
     return ok;
 }
 
+/* --quant-report: a layer's weight error, ||W - Wq|| / ||W||, on stderr. */
+static void report_layer(const Target *t, const RtWqCodes *c)
+{
+    float *wq = malloc(sizeof *wq * (size_t)(t->n * t->k));
+    IR_ASSERT(wq);
+    wq_dequant(c, wq);
+    double e2 = 0, r2 = 0;
+    for (int64_t i = 0; i < t->n * t->k; i++) {
+        double e = (double)wq[i] - t->w[i];
+        e2 += e * e;
+        r2 += (double)t->w[i] * t->w[i];
+    }
+    free(wq);
+    fprintf(stderr, "  %-10.6f %s (%s), %lld x %lld\n", r2 > 0 ? sqrt(e2 / r2) : 0.0,
+            t->node->name, t->node->op_type, (long long)t->n, (long long)t->k);
+}
+
 /* ---- calibration for the methods that need X's statistics ---- */
 
 typedef struct HessCtx {
@@ -181,12 +307,55 @@ typedef struct HessCtx {
     int nt;
 } HessCtx;
 
+/* Rows of im2col^T a Conv's GEMM sees, a chunk at a time */
+#define IM2COL_ROWS 256
+
+/* Adds the im2col'ed X of a Conv target to its Hessian: one row of K per
+ * image, group and output pixel, the vector its W rows meet in the GEMM.
+ * The groups of a grouped Conv share one W matrix of N rows, so they share
+ * one H too: the sum of their inputs' statistics. */
+static void conv_hessian_add(Target *t, const Value *v, const float *x)
+{
+    const ConvGeom *c = &t->cg;
+    int64_t plane = c->in[0] * c->in[1] * c->in[2], so = c->out[0] * c->out[1] * c->out[2];
+    int64_t images = v->dims[0], win = c->k[0] * c->k[1] * c->k[2];
+    float *buf = malloc(sizeof *buf * (size_t)(IM2COL_ROWS * t->k));
+    IR_ASSERT(buf);
+    int64_t nr = 0;
+    for (int64_t b = 0; b < images * c->groups; b++) {
+        const float *xg = x + b * c->cin * plane;
+        for (int64_t o = 0; o < so; o++) {
+            int64_t od = o / (c->out[1] * c->out[2]), oh = o / c->out[2] % c->out[1];
+            int64_t ow = o % c->out[2];
+            float *row = buf + nr * t->k;
+            for (int64_t kk = 0; kk < t->k; kk++) {
+                int64_t ci = kk / win, r = kk % win;
+                int64_t id = od * c->st[0] - c->pad[0] + r / (c->k[1] * c->k[2]) * c->dil[0];
+                int64_t ih = oh * c->st[1] - c->pad[1] + r / c->k[2] % c->k[1] * c->dil[1];
+                int64_t iw = ow * c->st[2] - c->pad[2] + r % c->k[2] * c->dil[2];
+                int in = id >= 0 && id < c->in[0] && ih >= 0 && ih < c->in[1] && iw >= 0 &&
+                         iw < c->in[2];
+                row[kk] = in ? xg[ci * plane + (id * c->in[1] + ih) * c->in[2] + iw] : 0.0f;
+            }
+            if (++nr == IM2COL_ROWS) {
+                wq_hessian_add(t->h, buf, nr);
+                nr = 0;
+            }
+        }
+    }
+    if (nr)
+        wq_hessian_add(t->h, buf, nr);
+    free(buf);
+}
+
 static void observe(void *ctx, const Value *v, const void *data)
 {
     HessCtx *hc = ctx;
     for (int i = 0; i < hc->nt; i++) {
         Target *t = &hc->t[i];
-        if (t->h && t->x == v)
+        if (t->h && t->x == v && t->conv)
+            conv_hessian_add(t, v, data);
+        else if (t->h && t->x == v)
             wq_hessian_add(t->h, data, ir_numel(v) / t->k);
     }
 }
@@ -205,11 +374,14 @@ static int collect_hessians(Graph *g, PassCtx *ctx, Target *t, int nt)
 }
 
 /* pass_quantize_weights: requires pass_shape and pass_fold (weights folded
- * to constants). Every MatMulNBits whose weights are constants becomes
- * MatMulWQ (always: its codes are the model's own); with
- * --quantize-weights, so does every MatMul and Gemm with a constant 2-D
- * float32 weight whose name no --keep-float pattern matches. The graph
- * stays valid: each replacement writes the replaced node's output. */
+ * to constants); runs after fuse (a Conv may be a FusedConv with an
+ * activation and a sum input) and before pack. Every MatMulNBits whose
+ * weights are constants becomes MatMulWQ (always: its codes are the model's
+ * own); with --quantize-weights, so does every MatMul and Gemm with a
+ * constant 2-D float32 weight whose name no --keep-float pattern matches,
+ * and every such Conv or FusedConv with a constant float32 W becomes ConvWQ,
+ * grouped along K = C/group * kernel (depthwise ones stay float: conv_ok).
+ * The graph stays valid: each replacement writes the replaced node's output. */
 int pass_quantize_weights(Graph *g, PassCtx *ctx)
 {
     int changes = 0;
@@ -228,9 +400,23 @@ int pass_quantize_weights(Graph *g, PassCtx *ctx)
     Target *t = calloc((size_t)g->n_nodes + 1, sizeof *t);
     IR_ASSERT(t);
     int nt = 0, rc = 0;
-    for (int i = 0; i < g->n_nodes; i++)
-        if (!quant_keep_float(q, g->nodes[i]->name) && target_of(g, g->nodes[i], &t[nt]))
+    if (q->report)
+        fprintf(stderr, "weight-only %s (%s): each layer's relative L2 weight error (gptq and "
+                "decoupleq spend it where the calibration inputs do not look)\n",
+                rt_wq_name((int)q->weights), q->method == QM_GPTQ        ? "gptq"
+                                             : q->method == QM_DECOUPLEQ ? "decoupleq" : "rtn");
+    for (int i = 0; i < g->n_nodes; i++) {
+        Node *nd = g->nodes[i];
+        int single = 0;
+        if (quant_keep_float(q, nd->name))
+            continue;
+        if (conv_ok(nd, &single) ? conv_target(nd, &t[nt]) : target_of(g, nd, &t[nt]))
             nt++;
+        if (single && q->report)
+            fprintf(stderr, "  (float)    %s (%s) stays float32: one input channel per "
+                    "group, so K = %lld is the window alone\n", nd->name, nd->op_type,
+                    (long long)ir_numel(nd->in[1]) / nd->in[1]->dims[0]);
+    }
     /* GPTQ and decoupleQ are GEMM-bound (k^3 + n k^2 per layer): the compiler
      * lends them every CPU it may use. The runtime's GEMM gives every element
      * to one thread in a fixed order, so the codes do not depend on it. */
@@ -244,9 +430,15 @@ int pass_quantize_weights(Graph *g, PassCtx *ctx)
             rc = -1;
             break;
         }
+        if (q->report)
+            report_layer(&t[i], &c);
         if (!rt_wq_packed_bytes(c.fmt, c.n, c.k, c.group)) {
             rc = ir_node_error(ctx->d, t[i].node, "format %s cannot pack groups of %d",
                                rt_wq_name(c.fmt), c.group);
+        } else if (t[i].conv) {
+            rc = replace_conv(g, t[i].node, &c, ctx->d);
+            changes += rc > 0;
+            rc = rc < 0 ? -1 : 0;
         } else {
             rc = replace(g, t[i].node, t[i].x, &c, t[i].bias, t[i].alpha, ctx->d);
             changes += rc > 0;

@@ -773,7 +773,103 @@ typedef struct ConvJob {
     int path, post, tr, pointwise;
     int plane;                   /* depthwise through conv_dw_plane */
     int64_t mp;                  /* packed weight rows per group */
+    RtPackB wpack;               /* or W packed per call (then w is unused) */
+    const void *wsrc;
+    float alpha;                 /* scales the product (1 for float W) */
+    int nr;                      /* the GEMM tile's columns */
 } ConvJob;
+
+/* W given per call (rt_conv_wpacked): a group's rows of it as GEMM panels. */
+typedef struct WRows {
+    RtPackB pack;                /* W[row][p] as panel column row - j0 */
+    const void *src;
+    int64_t row0;                /* the group's first output channel */
+} WRows;
+
+static void pack_wrows(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
+                       float *dst)
+{
+    const WRows *r = src;
+    r->pack(r->src, k0, kc, r->row0 + j0, nc, nr, dst);
+}
+
+/* Floats of the stack buffer W is decoded into, a block of rows by a
+ * block of K at a time: 256 KB of the calling thread's stack, beside the
+ * GEMM's own 180 KB of panel buffers (the pool's workers have 8 MB). */
+#define WP_FLOATS (64 * 1024)
+#define WP_K 512 /* K per block: every row block then has >= 9 tiles of rows */
+/* Output pixels (in GEMM panels of nr) above which W is decoded by blocks
+ * (gemm_wpacked): the GEMM packs its A once per 3 panels of columns
+ * (k_gemm.c's NC), so up to 2 such blocks W decoded as the GEMM asks costs
+ * less than the blocks' extra passes (resnet18's 3x3 shapes, AVX-512, int4,
+ * CPU time: at 7x7, 4.3 ms against 5.3 by blocks; about even at 14x14; at
+ * 56x56, 3.2 ms against 2.1). */
+#define WP_MIN_PANELS 6
+
+/* Panels [lo, hi) of one block: rows r0 + p * mr.., K from k0, kc long. */
+typedef struct WBlock {
+    const WRows *wr;
+    int64_t r0, rows, k0, kc;
+    int mr;
+    float *buf;
+} WBlock;
+
+static void decode_panels(void *ctx, int64_t lo, int64_t hi)
+{
+    const WBlock *b = ctx;
+    for (int64_t p = lo; p < hi; p++) {
+        int64_t r = p * b->mr, n = b->rows - r < b->mr ? b->rows - r : b->mr;
+        b->wr->pack(b->wr->src, b->k0, b->kc, b->wr->row0 + b->r0 + r, n, b->mr,
+                    b->buf + p * b->kc * b->mr);
+    }
+}
+
+/* The input side of a K block: the packer asked from k0 on. */
+typedef struct KShift {
+    RtPackB pack;
+    const void *src;
+    int64_t k0;
+} KShift;
+
+static void pack_kshift(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
+                        float *dst)
+{
+    const KShift *s = src;
+    s->pack(s->src, s->k0 + k0, kc, j0, nc, nr, dst);
+}
+
+/* One group's C = act(alpha * W X + bias + z) with W decoded per call. The
+ * GEMM would ask for W's panels once per NC columns of X (a 56x56 map: 33
+ * times each): instead each block of rows x WP_K of K is decoded once, in
+ * parallel by panel, into a buffer the GEMM reads as a packed A, and the
+ * blocks along K accumulate into C (beta 1), the bias on the first, Z and
+ * the activation on the last. The input side is repacked once per block
+ * of rows, which costs far less than decoding W per column block. */
+static void gemm_wpacked(const ConvJob *j, const WRows *wr, RtPackB pack, const void *src,
+                         int64_t kdim, int64_t so, const float *bg, const float *zg, float *yg)
+{
+    const Geom *g0 = j->g0;
+    float buf[WP_FLOATS] __attribute__((aligned(64)));
+    int mr, nr;
+    rt_gemm_tile(&mr, &nr);
+    int64_t kb = kdim < WP_K ? kdim : WP_K, mb = WP_FLOATS / kb / mr * mr;
+    for (int64_t r0 = 0; r0 < j->g->cout; r0 += mb) {
+        int64_t rows = j->g->cout - r0 < mb ? j->g->cout - r0 : mb;
+        for (int64_t k0 = 0; k0 < kdim; k0 += kb) {
+            int64_t kc = kdim - k0 < kb ? kdim - k0 : kb;
+            WBlock b = {wr, r0, rows, k0, kc, mr, buf};
+            rt_parallel_for((rows + mr - 1) / mr, 1, decode_panels, &b);
+            KShift ks = {pack, src, k0};
+            int first = k0 == 0, last = k0 + kc >= kdim;
+            RtGemmA A = {NULL, 0, 0, buf, NULL, NULL};
+            RtGemmB B = {pack_kshift, &ks, NULL};
+            RtGemmEpi e = {first && bg ? bg + r0 : NULL, last && zg ? zg + r0 * so : NULL, so,
+                           last ? g0->act : RT_EPI_NONE, g0->p0, g0->p1, 0};
+            rt_sgemm_ex(rows, so, kc, j->alpha, &A, &B, first ? 0.0f : 1.0f, &e, yg + r0 * so,
+                        so);
+        }
+    }
+}
 
 static void conv_groups(void *ctx, int64_t lo, int64_t hi)
 {
@@ -819,16 +915,28 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
             const void *src = j->pointwise ? (const void *)&pl : (const void *)&ic;
             RtGemmB B = {pack, src, NULL};
             RtGemmA AT = {NULL, 0, 0, NULL, pack, src};
+            WRows wr = {j->wpack, j->wsrc, gr * g->cout};
+            if (j->wpack && so > WP_MIN_PANELS * j->nr) {
+                gemm_wpacked(j, &wr, pack, src, kdim, so, bg, zg, yg);
+                continue;
+            }
+            if (j->wpack) { /* W's rows decoded into either side's panels */
+                RtGemmA WA = {NULL, 0, 0, NULL, pack_wrows, &wr};
+                RtGemmB WB = {pack_wrows, &wr, NULL};
+                A = WA;
+                BT = WB;
+            }
             if (j->tr)
-                rt_sgemm_ex(so, g->cout, kdim, 1, &AT, &BT, 0, &e, yg, so);
+                rt_sgemm_ex(so, g->cout, kdim, j->alpha, &AT, &BT, 0, &e, yg, so);
             else
-                rt_sgemm_ex(g->cout, so, kdim, 1, &A, &B, 0, &e, yg, so);
+                rt_sgemm_ex(g->cout, so, kdim, j->alpha, &A, &B, 0, &e, yg, so);
         }
     }
 }
 
 static int conv_f32(const Geom *g0, const float *x, const float *w, const float *bias,
-                    const float *z, float *y, int path)
+                    const float *z, float *y, int path, RtPackB wpack, const void *wsrc,
+                    float alpha)
 {
     Geom gl = *g0, *g = &gl;
     int post = post_needed(g, z);
@@ -854,7 +962,8 @@ static int conv_f32(const Geom *g0, const float *x, const float *w, const float 
     int plane = direct && pn >= 0 && pn <= DW_PLANE &&
                 (path == RT_CONV_PATH_PLANE ||
                  (path == RT_CONV_PATH_AUTO && (!dw3_ok(g) || g->out[2] <= DW_PLANE_OW3)));
-    ConvJob j = {g0, g, x, w, bias, z, y, path, post, tr, pointwise, plane, mp};
+    ConvJob j = {g0, g, x, w, bias, z, y, path, post, tr, pointwise, plane, mp, wpack, wsrc,
+                 alpha, nr};
     int64_t groups = g->n * g->groups;
     if (direct) { /* the GEMM splits its own work; the direct kernels split channels */
         int64_t work = g->cout * so * prod3(g->k) + 1;
@@ -974,7 +1083,7 @@ static int conv_generic(const Geom *g, int transpose, int dt, const void *x, con
 }
 
 static int run(const RtCall *c, const void *const *in, void *const *out, int transpose,
-               int path)
+               int path, RtPackB wpack, const void *wsrc, float alpha)
 {
     Geom g;
     int rc = read_geom(c, transpose, &g);
@@ -990,6 +1099,8 @@ static int run(const RtCall *c, const void *const *in, void *const *out, int tra
     int64_t mp = (g.cout + (g.pack ? g.pack : 1) - 1) / (g.pack ? g.pack : 1) * g.pack;
     if (g.pack && c->in[1].dims[0] != g.groups * (g.wino ? 4 : 1) * mp)
         return RT_EINVAL;
+    if (wpack && (dt != RT_F32 || transpose || g.pack || path != RT_CONV_PATH_GEMM))
+        return RT_EINVAL;
     if (g.wino) {
         int mr, nr;
         rt_gemm_tile(&mr, &nr);
@@ -1001,21 +1112,28 @@ static int run(const RtCall *c, const void *const *in, void *const *out, int tra
     }
     if (dt == RT_F32)
         return transpose ? conv_transpose_f32(&g, in[0], in[1], bias, out[0])
-                         : conv_f32(&g, in[0], in[1], bias, z, out[0], path);
+                         : conv_f32(&g, in[0], in[1], bias, z, out[0], path, wpack, wsrc,
+                                    alpha);
     return conv_generic(&g, transpose, dt, in[0], in[1], bias, out[0]);
 }
 
 int rt_conv(const RtCall *c, const void *const *in, void *const *out)
 {
-    return run(c, in, out, 0, RT_CONV_PATH_AUTO);
+    return run(c, in, out, 0, RT_CONV_PATH_AUTO, NULL, NULL, 1.0f);
 }
 
 int rt_conv_path(const RtCall *c, const void *const *in, void *const *out, int path)
 {
-    return run(c, in, out, 0, path);
+    return run(c, in, out, 0, path, NULL, NULL, 1.0f);
+}
+
+int rt_conv_wpacked(const RtCall *c, const void *const *in, void *const *out, RtPackB wpack,
+                    const void *wsrc, float alpha)
+{
+    return run(c, in, out, 0, RT_CONV_PATH_GEMM, wpack, wsrc, alpha);
 }
 
 int rt_conv_transpose(const RtCall *c, const void *const *in, void *const *out)
 {
-    return run(c, in, out, 1, RT_CONV_PATH_AUTO);
+    return run(c, in, out, 1, RT_CONV_PATH_AUTO, NULL, NULL, 1.0f);
 }

@@ -102,6 +102,20 @@ int rt_matmul_wq(const RtCall *c, const void *const *in, void *const *out);
 void rt_wq_matmul(int fmt, int64_t m, int64_t n, int64_t k, int group, float tensor_scale,
                   const float *x, const uint8_t *w, const float *bias, float *y);
 
+/* ConvWQ: Conv (or FusedConv: bias, sum input Z, activation) with W packed
+ * as above, N = M output channels by K = C/group * kernel in im2col order
+ * (c, kd, kh, kw): Conv's W [M, C/group, k...] with its trailing axes
+ * flattened. in: X, W (uint8 [M, row bytes]), bias (optional), Z (optional);
+ * out: Y as Conv's. The ints are Conv's (k_nn.h) through its optional
+ * activation, packing and Winograd slots (the last three 0), then at
+ * RT_CONVWQ(nsp) the format, N, K, group and the nsp kernel extents; the
+ * floats Conv's lo, hi, then tensor_scale. Always the im2col (or 1x1) GEMM
+ * with W decoded block by block into its panels (k_wq_conv.c). */
+#define RT_CONVWQ(nsp) (2 + 3 * (nsp) + 4) /* after RT_CONV_WINO(nsp) */
+enum { RT_CONVWQ_FORMAT, RT_CONVWQ_N, RT_CONVWQ_K, RT_CONVWQ_GROUP, RT_CONVWQ_KERNEL };
+enum { RT_CONVWQ_F_TSCALE = 2, RT_CONVWQ_NFLOATS }; /* after Conv's lo, hi */
+int rt_conv_wq(const RtCall *c, const void *const *in, void *const *out);
+
 /* com.microsoft MatMulNBits on ORT's own layout: in: A (float [..., K]), B
  * (uint8 [N, n_blocks, blob], bits 2, 4 or 8), scales (float [N * n_blocks]), zero_points
  * (optional: uint8 packed bits-wise like B, or float), g_idx (unsupported),

@@ -2,7 +2,23 @@
 #ifndef ONNXCC_K_WQ_INTERNAL_H
 #define ONNXCC_K_WQ_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+/* One product with packed W (k_wq_matmul.c); its fields past w are
+ * MatMulWQ's own, unused by wq_pack_panels. */
+typedef struct WqJob {
+    int fmt, group;
+    int gp, hdr;                 /* padded group, bytes before a block's codes */
+    int64_t m, k, ng;
+    size_t bb;                   /* bytes per block */
+    float ts;
+    const float *x;
+    const uint8_t *w;
+    const float *bias;
+    float *y;
+    int64_t ldy;                 /* N */
+} WqJob;
 
 /* The group length a block's codes are padded to (k_wq.h's gp). */
 int wq_group_padded(int fmt, int group);
@@ -14,5 +30,12 @@ float wq_block_scale(int fmt, const uint8_t *block);
 int wq_code_at(int fmt, int group, const uint8_t *codes, int i);
 /* A Sherry quad's 5-bit code as four values in {-1, 0, +1}. */
 void wq_sherry_decode(unsigned q, float *v);
+
+/* An RtPackB over W (src a WqJob with fmt, group, gp, hdr, k, ng, bb, w
+ * set): panel column t is W's row j0 + t over k0 .. k0 + kc, decoded a
+ * block at a time and scaled (tensor_scale not applied); the B operand of
+ * MatMulWQ's GEMM path, and ConvWQ's weights on either side. */
+void wq_pack_panels(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
+                    float *dst);
 
 #endif

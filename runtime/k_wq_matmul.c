@@ -17,7 +17,7 @@
 /* Decoded weights per chunk of the portable path (1 KB, inside L1). */
 #define WQ_CHUNK 256
 /* Rows of X above which the product goes through the shared GEMM with W
- * decoded into its packed panels (pack_wq); at or below, the matrix-vector
+ * decoded into its packed panels (wq_pack_panels); at or below, the matrix-vector
  * paths read W once per WQ_MV_ROWS rows. The formats with a vector decoder
  * stay on it up to WQ_GEMM_M_VEC rows (K = N = 256, int4, AVX-512: M = 8
  * 0.03 ms there against 0.056 through the GEMM, even at M = 16); the
@@ -270,19 +270,6 @@ static HOT void decode_group(int fmt, int group, const uint8_t *p, float z, floa
     for (int i = 0; i < gp; i++)
         o[i] *= s;
 }
-
-typedef struct WqJob {
-    int fmt, group;
-    int gp, hdr;                 /* padded group, bytes before a block's codes */
-    int64_t m, k, ng;
-    size_t bb;                   /* bytes per block */
-    float ts;
-    const float *x;
-    const uint8_t *w;
-    const float *bias;
-    float *y;
-    int64_t ldy;                 /* N */
-} WqJob;
 
 static inline float block_zero(int fmt, const uint8_t *b)
 {
@@ -711,8 +698,8 @@ static HOT void group_vec(const WqJob *j, const uint8_t *b, float *o)
  * W is column c of the block: each is decoded a group at a time into a
  * small buffer, then scattered down its panel column (the panel, kc x nr
  * floats, stays in L1 while it is written). */
-static HOT void pack_wq(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
-                        float *dst)
+HOT void wq_pack_panels(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                        int nr, float *dst)
 {
     const WqJob *j = src;
     float buf[WQ_CHUNK + 8];
@@ -774,7 +761,7 @@ void rt_wq_matmul(int fmt, int64_t m, int64_t n, int64_t k, int group, float ten
         /* Y = ts * X W^T + bias: the bias as the epilogue's sum input with
          * row stride 0 (the same row added to every row of Y) */
         RtGemmA A = {x, k, 0, NULL, NULL, NULL};
-        RtGemmB B = {pack_wq, &j, NULL};
+        RtGemmB B = {wq_pack_panels, &j, NULL};
         RtGemmEpi e = {NULL, bias, 0, RT_EPI_NONE, 0, 0, 0};
         rt_sgemm_ex(m, n, k, tensor_scale, &A, &B, 0.0f, &e, y, n);
     } else {

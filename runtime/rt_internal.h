@@ -212,6 +212,13 @@ unsigned char *rt_pb_strings_body(const RtTensor *t, size_t *len);
 enum { RT_CONV_PATH_AUTO, RT_CONV_PATH_GEMM, RT_CONV_PATH_OLD, RT_CONV_PATH_DW,
        RT_CONV_PATH_PLANE };
 int rt_conv_path(const RtCall *c, const void *const *in, void *const *out, int path);
+/* k_conv.c: a float32 Conv whose W comes from wpack(wsrc, ...) instead of
+ * in[1]: column t of a panel from W's row j0 + t (output channel, all groups
+ * in order), row p from reduction index k0 + p in im2col order (c, kd, kh,
+ * kw), the product times alpha (ConvWQ, k_wq_conv.c). in[1]'s descriptor
+ * still gives the window; always through the GEMM, no packed or Winograd W. */
+int rt_conv_wpacked(const RtCall *c, const void *const *in, void *const *out, RtPackB wpack,
+                    const void *wsrc, float alpha);
 
 /* k_conv_wino.c: one float32 Conv through Winograd F(4x4, 3x3), W as
  * rt_wino_pack wrote it for this runtime's GEMM tile. */

@@ -208,6 +208,36 @@ for f in int8 int4 int3 int2 ternary ternary5 sherry mxint8 mxfp8 mxfp4 nvfp4; d
     wq "wq_$f" "$W/model.onnx" 17 $f --qdq-float
     wq "wq25_$f" "$O/wq_mlp25.onnx" 25 $f --opt basic
 done
+# Conv: digits' second Conv as ConvWQ, written as DequantizeLinear of codes
+# [N, K] blocked along K + Reshape to W's shape + Conv (+ Relu), its Gemm as
+# above; reloaded in onnxcc and run in ONNX Runtime (NVFP4's float4 has no
+# DequantizeLinear kernel there: counted as loaded only)
+for f in int8 int4 int2 mxfp4 nvfp4; do
+    n=digits_wq_$f
+    if ! $B run "$D/digits.onnx" "$D/samples/digit_7_0.pb" --quantize-weights $f \
+        --save-onnx "$O/$n.onnx" --out "$O/$n.a" >/dev/null 2>"$O/$n.err"; then
+        fail "$n: save: $(cat "$O/$n.err")"
+        continue
+    fi
+    if ! $PY -c "import onnx, sys; m = onnx.load(sys.argv[1]); sys.exit(sum(
+            x.op_type == 'DequantizeLinear' for x in m.graph.node) != 2)" "$O/$n.onnx" ||
+        ! $B run "$O/$n.onnx" "$D/samples/digit_7_0.pb" --out "$O/$n.b" >/dev/null \
+            2>"$O/$n.err" ||
+        ! $PY "$O/close.py" "$O/$n.a/output_0.pb" "$O/$n.b/output_0.pb" >"$O/$n.cmp" 2>&1; then
+        fail "$n: not two DequantizeLinear, or the reload differs: $(cat "$O/$n.err" "$O/$n.cmp")"
+        continue
+    fi
+    checked=$((checked + 1))
+    [ $have_ort -eq 1 ] || continue
+    if node "$ORT" "$O/$n.onnx" "$D/samples/digit_7_0.pb" --expect "$O/$n.a/output_0.pb" \
+        --bench 1 --opt basic >"$O/$n.ort" 2>&1; then
+        ort_ok=$((ort_ok + 1))
+    elif grep -q "Could not find an implementation for DequantizeLinear" "$O/$n.ort"; then
+        ort_nokernel=$((ort_nokernel + 1))
+    else
+        fail "$n: ONNX Runtime: $(tail -1 "$O/$n.ort")"
+    fi
+done
 # raising the opset to 21 would change what Softmax-11 means: refused, naming it
 if $B run "$O/wq_mlp11.onnx" "$W/input_0.pb" --quantize-weights int4 \
     --save-onnx "$O/wq_mlp11_int4.onnx" >/dev/null 2>"$O/wq11.err" ||

@@ -13,7 +13,8 @@
 #              the Markdown then lists only those)
 #
 # For each configuration (fp32; static int8 with three calibration methods; weight-only
-# int8..int2 with three methods; ternary, ternary5, sherry; MX and NVFP4) it runs
+# int8..int2 with three methods; ternary, ternary5, sherry; MX and NVFP4; for digits also
+# int8..int2 with rtn and gptq on the Gemm alone, its Conv layers kept float) it runs
 # `onnxcc build MODEL SAMPLE -o BIN --weights file OPTIONS --calibrate DIR` (calibration
 # samples are training data), runs BIN on the held-out data and scores the outputs with
 # tools/quant_data.py (python only scores and prepares inputs; it never runs a model).
@@ -83,6 +84,14 @@ for f in ternary ternary5 sherry mxint8 mxfp8 mxfp4 nvfp4; do
     configs="$configs
 w-$f|--quantize-weights $f"
 done
+# digits only (charlm has no Conv): the weight-only formats with digits' Conv layers kept
+# in float (ConvWQ's absence), beside the rows above where its second Conv is quantized too
+for b in int8 int4 int3 int2; do
+    for m in rtn gptq; do
+        configs="$configs
+w-$b-$m-gemm|--quantize-weights $b --method $m --keep-float /features/*|digits"
+    done
+done
 
 res=$work/results.tsv
 printf 'model\tconfig\toptions\tstatus\tmessage\tmetric\tagree\tbin_bytes\tparams\tmedian_ms\tmedian1_ms\n' \
@@ -96,15 +105,18 @@ build() {
     mkdir -p "$work/bin"
     local cal=()
     [ -n "$opts" ] && cal=(--calibrate "$calib")
-    # shellcheck disable=SC2086 # opts is a list of words
+    # shellcheck disable=SC2086 # opts is a list of words (no globbing: --keep-float's pattern)
+    set -f
     if ! "$onnxcc" build "$model" "$sample" -o "$bin" --weights file "$@" $opts "${cal[@]}" \
         > "$work/log_$(basename "$model" .onnx)_$name.txt" 2>&1; then
+        set +f
         msg=$(grep -m1 '^onnxcc' "$work/log_$(basename "$model" .onnx)_$name.txt" ||
               tail -n1 "$work/log_$(basename "$model" .onnx)_$name.txt")
         msg=${msg//$'\t'/ }
         msg=${msg//$src\//}
         return 1
     fi
+    set +f
     return 0
 }
 
@@ -126,7 +138,7 @@ record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${@:1:10}" "${
 
 cpu_line=""
 echo "quant-report: $(echo "$configs" | grep -c .) configurations x 2 models; work in $work"
-while IFS='|' read -r name opts; do
+while IFS='|' read -r name opts scope; do
     [[ $name =~ $only ]] || continue
     # ---- digits: top-1 on the 450 held-out images, agreement with fp32 ----
     if build "$dig/digits.onnx" "$name" "$opts" "$dig/samples/digit_3_0.pb" "$work/digits_calib"; then
@@ -159,6 +171,7 @@ while IFS='|' read -r name opts; do
         record digits "$name" "$opts" failed "$msg" - - - "$n_params_dig" -
         echo "digits $name: failed: $msg"
     fi
+    [ "$scope" = digits ] && continue
     # ---- charlm: perplexity over the bounded held-out windows ----
     if build "$lm/charlm.onnx" "$name" "$opts" "$work/charlm_test/w0000.pb" "$work/charlm_calib" \
         --dim "batch=$batch"; then

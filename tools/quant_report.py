@@ -42,6 +42,16 @@ onnxcc build model.onnx sample.pb -o bin --quantize-weights int4              # 
 onnxcc build model.onnx sample.pb -o bin --quantize-weights int2 --method decoupleq --calibrate DIR
 ```
 
+Weight-only formats (`--quantize-weights`) take the weights of MatMul, Gemm and Conv. A
+Conv becomes `onnxcc.ConvWQ`: its weights `[M, C/group, kh, kw]` are grouped along the
+reduction axis `C/group * kh * kw` in the order the Conv's im2col GEMM reads it, and the
+kernel decodes them block by block into the GEMM's packed panels (bias, residual input and
+fused activation kept); gptq and decoupleq take the Hessian of the im2col'ed input. A Conv
+with one input channel per group (depthwise, or digits' first layer over a one-channel
+image) stays float: its reduction is the window alone (9 weights for 3x3), shorter than a
+group, and `--quant-report` says so. The digits rows named `-gemm` keep its Conv layers in
+float (`--keep-float '/features/*'`): the Gemm alone is quantized, as before ConvWQ.
+
 `--calibrate DIR` holds sample inputs (one tensor file per sample, or folders of
 `input_K.pb`), `--calib-samples N` caps them, `--keep-float PATTERN` leaves matching nodes
 in float, `--quant-report` prints each quantized layer's error against float and
@@ -230,6 +240,14 @@ def observations(rows, model, batch=None):
                if val("w-%s-%s" % (b, m)) is not None]
         if len(got) > 1:
             lines.append("%s: %s." % (b, ", ".join("%s %s" % (m, v) for m, v in got)))
+    for b in ("int8", "int4", "int3", "int2"):
+        for m in ("rtn", "gptq"):
+            c, g = "w-%s-%s" % (b, m), "w-%s-%s-gemm" % (b, m)
+            if c in ok and g in ok:
+                lines.append("`%s` with the Conv quantized too: top-1 %s at %s bits/param; "
+                             "Gemm only (`%s`): %s at %s." % (
+                                 c, ok[c]["metric"], fmt(bits(ok[c]), "%.2f"), g,
+                                 ok[g]["metric"], fmt(bits(ok[g]), "%.2f")))
     pairs = [("w-mxint8", "w-mxfp8", "8 bits"), ("w-int4-rtn", "w-mxfp4", "4 bits"),
              ("w-int4-rtn", "w-nvfp4", "4 bits")]
     for a, b, what in pairs:

@@ -1,4 +1,4 @@
-/* wq.c: shapes and parameters of the weight-only quantized matmuls (onnxcc.MatMulWQ, com.microsoft MatMulNBits). */
+/* wq.c: shapes and parameters of the weight-only quantized ops (MatMulWQ, ConvWQ, MatMulNBits). */
 #include <string.h>
 
 #include "ir.h"
@@ -97,5 +97,66 @@ int ir_infer_matmul_nbits(Graph *g, Node *n, Diag *d)
     ir_param_int(n, RT_NBITS_N, nn);
     ir_param_int(n, RT_NBITS_BITS, bits);
     ir_param_int(n, RT_NBITS_BLOCK, block);
+    return 0;
+}
+
+/* ConvWQ, made by passes/quantize_weights.c from a Conv or FusedConv: inputs
+ * X, W (the packed matrix, uint8 [N, row bytes]), bias and Z (optional, as
+ * FusedConv's); Conv's attributes (kernel_shape required: W no longer
+ * carries it) plus format, N, K, block_size (the quantization group) and
+ * tensor_scale. The window, output and activation are Conv's own, resolved
+ * by ir_infer_conv against W as the float [N, K / window, k...] it stands
+ * for; ConvWQ's slots follow (runtime/k_wq.h). */
+int ir_infer_conv_wq(Graph *g, Node *n, Diag *d)
+{
+    if (need(d, n, 0) || need(d, n, 1))
+        return -1;
+    int64_t fmt = ir_attr_int(n, "format", 0), nn = ir_attr_int(n, "N", 0);
+    int64_t k = ir_attr_int(n, "K", 0), group = ir_attr_int(n, "block_size", 0);
+    int64_t ks[3], win = 1;
+    const Value *x = n->in[0];
+    Value *w = n->in[1];
+    int nsp = ir_attr_ints(n, "kernel_shape", ks, 3);
+    if (nsp < 1 || x->rank != nsp + 2)
+        return ir_node_error(d, n, "kernel_shape must give one extent per spatial axis of X");
+    for (int i = 0; i < nsp; i++)
+        win *= ks[i] >= 1 && ks[i] <= 1 << 16 ? ks[i] : 0;
+    size_t rb = group > 0 && group <= 1 << 30 ? rt_wq_row_bytes((int)fmt, k, (int)group) : 0;
+    if (!rb || nn < 1 || !win || k % win)
+        return ir_node_error(d, n, "format %lld with K %lld, block_size %lld and a window of "
+                             "%lld is not a weight format", (long long)fmt, (long long)k,
+                             (long long)group, (long long)win);
+    if (w->dtype != RT_U8 || w->rank != 2 || w->dims[0] != nn || w->dims[1] != (int64_t)rb)
+        return ir_node_error(d, n, "the packed weights must be uint8 [%lld, %zu]", (long long)nn,
+                             rb);
+    if (x->dtype != RT_F32)
+        return ir_node_error(d, n, "input type %s is not supported (float32)",
+                             rt_dtype_name(x->dtype));
+    Value fw = *w; /* what ir_infer_conv reads of W: its type and shape */
+    fw.dtype = RT_F32;
+    fw.rank = nsp + 2;
+    fw.dims[0] = nn;
+    fw.dims[1] = k / win;
+    for (int i = 0; i < nsp; i++)
+        fw.dims[2 + i] = ks[i];
+    fw.data = NULL;
+    n->in[1] = &fw;
+    int rc = ir_infer_conv(g, n, d);
+    n->in[1] = w;
+    if (rc < 0)
+        return -1;
+    if (n->n_ints == RT_CONV_CLAMP(nsp))
+        ir_param_int(n, RT_CONV_CLAMP(nsp), RT_EPI_NONE);
+    ir_param_int(n, RT_CONV_PACK(nsp), 0);
+    ir_param_int(n, RT_CONV_PACK_T(nsp), 0);
+    ir_param_int(n, RT_CONV_WINO(nsp), 0);
+    ir_param_int(n, RT_CONVWQ(nsp) + RT_CONVWQ_FORMAT, fmt);
+    ir_param_int(n, RT_CONVWQ(nsp) + RT_CONVWQ_N, nn);
+    ir_param_int(n, RT_CONVWQ(nsp) + RT_CONVWQ_K, k);
+    ir_param_int(n, RT_CONVWQ(nsp) + RT_CONVWQ_GROUP, group);
+    ir_param_ints(n, RT_CONVWQ(nsp) + RT_CONVWQ_KERNEL, ks, nsp);
+    for (int i = n->n_floats; i < RT_CONV_NFLOATS; i++)
+        ir_param_float(n, i, 0.0f);
+    ir_param_float(n, RT_CONVWQ_F_TSCALE, ir_attr_float(n, "tensor_scale", 1.0f));
     return 0;
 }
