@@ -387,9 +387,12 @@ static const char *import_of(Graph *g, Node *nd, Import *im)
     } else if (nd->n_ints != 0) {
         return "";
     }
-    /* int8 activations and weights both dequantized: pass qdq's integer GEMM */
+    /* 8-bit activations and per-tensor or per-channel 8-bit weights, both
+     * dequantized: pass qdq's integer GEMM takes them (after fold) */
     const Node *xp = a->producer;
-    if (xp && xp->op == OP_DEQUANTIZE_LINEAR && rt_dtype_bits(dq->in[0]->dtype) == 8)
+    int wdt = dq->in[0]->dtype;
+    if (xp && xp->op == OP_DEQUANTIZE_LINEAR && (wdt == RT_U8 || wdt == RT_I8) &&
+        dq->n_ints > RT_QUANT_BLOCK && dq->ints[RT_QUANT_BLOCK] == 0)
         return "";
     if (a->dtype != RT_F32 || a->rank < 1 || nd->out[0]->dtype != RT_F32)
         return "its input is not float32";

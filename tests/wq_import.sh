@@ -104,4 +104,18 @@ else
     bad "charlm: the QDQ file's constants are not the direct int4 build's:" \
         "$(diff "$work/consts_direct" "$work/consts_qdq" | head -n 4)"
 fi
+# ONNX Runtime, where bench/node_modules has it, on the same QDQ file: the plain
+# DequantizeLinear + MatMul graph (--opt basic) within its check's 1e-3
+ort=$src/bench/ort_bench.js
+if command -v node > /dev/null && [ -d "$src/bench/node_modules/onnxruntime-node" ]; then
+    if node "$ort" "$q" "$in" --expect "$work/out_qdq/output_0.pb" --bench 1 --threads 1 \
+        --opt basic > "$work/ort.log" 2>&1; then
+        ok
+        grep "^check:" "$work/ort.log"
+    else
+        bad "charlm: ONNX Runtime: $(tail -n1 "$work/ort.log")"
+    fi
+else
+    echo "wq_import: onnxruntime-node is missing (bench/node_modules): ONNX Runtime check skipped"
+fi
 finish wq_import

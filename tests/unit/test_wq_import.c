@@ -1,4 +1,4 @@
-/* test_wq_import.c: pass wq_import: DequantizeLinear(codes) -> MatMul/Gemm graphs against a reference in double. */
+/* test_wq_import.c: pass wq_import on DequantizeLinear(codes) -> MatMul/Gemm, against double. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +28,11 @@ typedef struct Case {
     int gen;                     /* G_* */
     int64_t m, k, n;
     int mul, add;                /* a Mul by a scalar / an Add of a bias after the product */
-    int expect;                  /* RtWqFormat chosen, 0: left to fold */
+    int expect;                  /* RtWqFormat chosen, 0: left to fold (or to qdq) */
+    int xq;                      /* x through QuantizeLinear/DequantizeLinear (uint8, XS, 128) */
 } Case;
+
+static const float XS = 0.01f;
 
 typedef struct Built {
     Graph *g;
@@ -175,7 +178,15 @@ static Built build(const Case *c, unsigned s0)
     free(ci);
     free(zi);
 
-    Value *x = value(g, "x", RT_F32, 2, (const int64_t[]){c->m, k});
+    Value *x = value(g, "x", RT_F32, 2, (const int64_t[]){c->m, k}), *xa = x;
+    if (c->xq) {
+        Value *xs = value(g, "xs", RT_F32, 0, NULL), *xz = value(g, "xz", RT_U8, 0, NULL);
+        *(float *)ir_value_alloc_data(g, xs) = XS;
+        *(uint8_t *)ir_value_alloc_data(g, xz) = 128;
+        Value *qin[3] = {x, xs, xz};
+        Value *dqx[3] = {node(g, "QuantizeLinear", 3, qin)->out[0], xs, xz};
+        xa = node(g, "DequantizeLinear", 3, dqx)->out[0];
+    }
     Value *dqin[3] = {q, sv, zv};
     Node *dq = node(g, "DequantizeLinear", zv ? 3 : 2, dqin);
     ir_set_attr_int(g, dq, "axis", axis);
@@ -191,7 +202,7 @@ static Built build(const Case *c, unsigned s0)
             cp[i] = (float)rnd(-1000, 1000) * 1e-3f;
             b.bias[i] = 2.0 * cp[i];
         }
-        Value *in[3] = {x, wv, cv};
+        Value *in[3] = {xa, wv, cv};
         mm = node(g, "Gemm", 3, in);
         ir_set_attr_int(g, mm, "transB", 1);
         ir_set_attr_float(g, mm, "alpha", 0.5f);
@@ -200,7 +211,7 @@ static Built build(const Case *c, unsigned s0)
     } else {
         if (c->path == MM_T)
             wv = node(g, "Transpose", 1, &wv)->out[0];
-        Value *in[2] = {x, wv};
+        Value *in[2] = {xa, wv};
         mm = node(g, "MatMul", 2, in);
     }
     Value *y = mm->out[0];
@@ -267,14 +278,18 @@ static void run_case(const Case *c)
         built_free(&b);
         return;
     }
-    int nq, ndq, nadd, nmul;
+    int nq, ndq, nadd, nmul, nqmm;
     const Node *q = live(b.g, OP_MATMUL_WQ, &nq);
     live(b.g, OP_DEQUANTIZE_LINEAR, &ndq);
     live(b.g, OP_ADD, &nadd);
     live(b.g, OP_MUL, &nmul);
+    live(b.g, OP_QMATMUL, &nqmm);
     CHECK(c->expect != 0, nq);
     CHECK(c->expect, q ? ir_attr_int(q, "format", 0) : 0);
-    if (c->expect) {
+    /* int8 weights behind a quantized x are qdq's; other ones are imported */
+    if (c->xq)
+        CHECK(c->expect == 0, nqmm);
+    if (c->expect && !c->xq) {
         CHECK(0, ndq);
         CHECK(0, nadd + nmul); /* absorbed into the node */
     }
@@ -301,8 +316,12 @@ static void run_case(const Case *c)
         for (int64_t i = 0; i < c->m; i++)
             for (int64_t j = 0; j < c->n; j++) {
                 double s = 0;
-                for (int64_t t = 0; t < c->k; t++)
-                    s += (double)xp[i * c->k + t] * b.w[j * c->k + t];
+                for (int64_t t = 0; t < c->k; t++) {
+                    float xv = xp[i * c->k + t];
+                    if (c->xq) /* QuantizeLinear: round half to even, saturate */
+                        xv = (fminf(fmaxf(rintf(xv / XS) + 128, 0), 255) - 128) * XS;
+                    s += (double)xv * b.w[j * c->k + t];
+                }
                 s = b.ts * s + (b.bias ? b.bias[j] : 0);
                 worst = fmax(worst, fabs(s - y[i * c->n + j]));
                 ymax = fmax(ymax, fabs(s));
@@ -322,40 +341,44 @@ static void run_case(const Case *c)
 int main(void)
 {
     const Case cases[] = {
-        /* name, codes, path, granularity, block, zero, gen, M, K, N, mul, add, format */
-        {"uint4 blocked 32", RT_U4, MM, BLOCK_K, 32, 1, G_RAND, 3, 64, 24, 0, 0, RT_WQ_INT4},
+        /* name, codes, path, granularity, block, zero, gen, M, K, N, mul, add, format, xq */
+        {"uint4 blocked 32", RT_U4, MM, BLOCK_K, 32, 1, G_RAND, 3, 64, 24, 0, 0, RT_WQ_INT4, 0},
         {"int4 blocked 16, no zero", RT_I4, MM, BLOCK_K, 16, 0, G_RAND, 5, 48, 20, 0, 0,
-         RT_WQ_INT4},
+         RT_WQ_INT4, 0},
         {"int4 with zero, K % block", RT_I4, MM, BLOCK_K, 32, 1, G_RAND, 2, 70, 9, 0, 0,
-         RT_WQ_INT4},
-        {"uint4 block 128 > K", RT_U4, MM, BLOCK_K, 128, 1, G_RAND, 1, 40, 8, 0, 0, RT_WQ_INT4},
-        {"uint8 per channel", RT_U8, MM, PER_N, 0, 1, G_RAND, 4, 50, 30, 0, 0, RT_WQ_INT8},
-        {"int8 per tensor", RT_I8, MM, PER_T, 0, 0, G_RAND, 9, 33, 17, 0, 0, RT_WQ_INT8},
+         RT_WQ_INT4, 0},
+        {"uint4 block 128 > K", RT_U4, MM, BLOCK_K, 128, 1, G_RAND, 1, 40, 8, 0, 0, RT_WQ_INT4, 0},
+        {"uint8 per channel", RT_U8, MM, PER_N, 0, 1, G_RAND, 4, 50, 30, 0, 0, RT_WQ_INT8, 0},
+        {"int8 per tensor", RT_I8, MM, PER_T, 0, 0, G_RAND, 9, 33, 17, 0, 0, RT_WQ_INT8, 0},
         {"uint4 through Transpose", RT_U4, MM_T, BLOCK_K, 32, 1, G_RAND, 3, 96, 16, 0, 0,
-         RT_WQ_INT4},
+         RT_WQ_INT4, 0},
         {"Gemm transB, alpha, beta C", RT_U4, GEMM_TB, BLOCK_K, 32, 1, G_RAND, 12, 64, 40, 0,
-         0, RT_WQ_INT4},
+         0, RT_WQ_INT4, 0},
         {"MatMul, Mul, Add absorbed", RT_U4, MM, BLOCK_K, 32, 1, G_RAND, 2, 64, 12, 1, 1,
-         RT_WQ_INT4},
+         RT_WQ_INT4, 0},
         {"uint4 codes below 8: int3", RT_U4, MM, BLOCK_K, 32, 1, G_NARROW3, 3, 64, 10, 0, 0,
-         RT_WQ_INT3},
-        {"uint2 blocked: int2", RT_U2, MM, BLOCK_K, 32, 1, G_RAND, 3, 64, 10, 0, 0, RT_WQ_INT2},
-        {"int2 ternary", RT_I2, MM, BLOCK_K, 32, 0, G_TERN, 3, 64, 10, 0, 0, RT_WQ_TERNARY},
+         RT_WQ_INT3, 0},
+        {"uint2 blocked: int2", RT_U2, MM, BLOCK_K, 32, 1, G_RAND, 3, 64, 10, 0, 0, RT_WQ_INT2, 0},
+        {"int2 ternary", RT_I2, MM, BLOCK_K, 32, 0, G_TERN, 3, 64, 10, 0, 0, RT_WQ_TERNARY, 0},
         {"int4 ternary, one 0 per quad", RT_I4, MM, BLOCK_K, 32, 0, G_SHERRY, 3, 64, 10, 0, 0,
-         RT_WQ_SHERRY},
+         RT_WQ_SHERRY, 0},
         {"int8 power-of-two scales: mxint8", RT_I8, MM, BLOCK_K, 32, 0, G_POW2, 3, 64, 10, 0, 0,
-         RT_WQ_MXINT8},
+         RT_WQ_MXINT8, 0},
         {"float8e4m3fn: mxfp8", RT_F8E4M3FN, MM, BLOCK_K, 32, 0, G_RAND, 3, 64, 10, 0, 0,
-         RT_WQ_MXFP8},
+         RT_WQ_MXFP8, 0},
         {"float4e2m1: mxfp4", RT_F4E2M1, MM_T, BLOCK_K, 32, 0, G_RAND, 3, 96, 10, 0, 0,
-         RT_WQ_MXFP4},
+         RT_WQ_MXFP4, 0},
         {"float4e2m1, E4M3 scales: nvfp4", RT_F4E2M1, MM, BLOCK_K, 16, 0, G_NV, 3, 64, 10, 0, 0,
-         RT_WQ_NVFP4},
+         RT_WQ_NVFP4, 0},
         /* left to fold: the float weights it computes */
-        {"blocked along N", RT_U4, MM, BLOCK_N, 8, 1, G_RAND, 3, 64, 24, 0, 0, 0},
-        {"per axis along K", RT_I8, MM, PER_K, 0, 1, G_RAND, 3, 40, 12, 0, 0, 0},
+        {"blocked along N", RT_U4, MM, BLOCK_N, 8, 1, G_RAND, 3, 64, 24, 0, 0, 0, 0},
+        {"per axis along K", RT_I8, MM, PER_K, 0, 1, G_RAND, 3, 40, 12, 0, 0, 0, 0},
         {"float8e4m3fn, float scales", RT_F8E4M3FN, MM, BLOCK_K, 32, 0, G_RAND, 3, 64, 10, 0, 0,
-         0},
+         0, 0},
+        /* a quantized x: int8 per-channel weights go to qdq's QMatMul, int4 ones here */
+        {"int8 weights, quantized x", RT_I8, MM, PER_N, 0, 0, G_RAND, 4, 64, 16, 0, 0, 0, 1},
+        {"int4 weights, quantized x", RT_U4, MM, BLOCK_K, 32, 1, G_RAND, 4, 64, 16, 0, 0,
+         RT_WQ_INT4, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         run_case(&cases[i]);
