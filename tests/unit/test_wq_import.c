@@ -1,11 +1,17 @@
 /* test_wq_import.c: pass wq_import on DequantizeLinear(codes) -> MatMul/Gemm, against double. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "driver.h"
+#include "frontend/frontend.h"
 #include "ir/ir.h"
 #include "passes/passes.h"
+
+static char dir[] = "/tmp/onnxcc_wq_import_XXXXXX";
 
 static unsigned seed = 12345;
 static int rnd(int lo, int hi)
@@ -261,17 +267,36 @@ static const Node *live(const Graph *g, int op, int *count)
     return found;
 }
 
-/* Builds the case, runs it through -O2, checks the format chosen and the
- * output against the reference: y = ts * x W^T + bias in double, within
- * 1e-5 of max |y| (float32 sums of K <= 300 products, in another order). */
-static void run_case(const Case *c)
+/* The graph written as an ONNX file (after -O0, which keeps the DQ when
+ * its output is past pass_shape's evaluation limit) and loaded back through
+ * the frontend at -O2: the narrow codes' initializers and the DQ's
+ * attributes as a file carries them. 0, or -1 with the diagnostic. */
+static int via_file(Built *b, const char *name, PassCtx *ctx)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s.onnx", dir, name);
+    for (char *p = path + strlen(dir) + 1; *p; p++)
+        if (*p == ' ' || *p == ',' || *p == ':' || *p == '%')
+            *p = '_';
+    int rc = ir_run_pipeline(b->g, 0, ctx) || onnx_save(b->g, path, ctx->d) ? -1 : 0;
+    ir_graph_free(b->g);
+    b->g = rc ? NULL : drv_prepare(path, NULL, 0, NULL, 0, 2, ctx);
+    unlink(path);
+    return b->g ? 0 : -1;
+}
+
+/* Builds the case, runs it through -O2 (from_file: through a file), checks
+ * the format chosen and the output against the reference: y = ts * x W^T
+ * + bias in double, within 1e-5 of max |y| (float32 sums of K <= 300
+ * products, in another order). */
+static void run_case(const Case *c, int from_file)
 {
     unsigned s0 = (unsigned)rnd(1, 1 << 30);
     Built b = build(c, s0);
     Diag d = {0};
     QuantOpts qo = {0};
     PassCtx ctx = {.d = &d, .verify = 1, .quant = &qo};
-    int rc = ir_run_pipeline(b.g, 2, &ctx);
+    int rc = from_file ? via_file(&b, c->name, &ctx) : ir_run_pipeline(b.g, 2, &ctx);
     CHECK(0, rc);
     if (rc) {
         fprintf(stderr, "%s: %s\n", c->name, d.msg);
@@ -381,6 +406,24 @@ int main(void)
          RT_WQ_INT4, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        run_case(&cases[i]);
+        run_case(&cases[i], 0);
+
+    /* through an ONNX file; K x N past pass_shape's 4096-element evaluation */
+    const Case files[] = {
+        {"file uint4 blocked", RT_U4, MM, BLOCK_K, 32, 1, G_RAND, 3, 128, 48, 0, 1, RT_WQ_INT4, 0},
+        {"file int4 Transpose", RT_I4, MM_T, BLOCK_K, 64, 0, G_RAND, 2, 160, 40, 0, 0,
+         RT_WQ_INT4, 0},
+        {"file Gemm transB", RT_U4, GEMM_TB, BLOCK_K, 32, 1, G_RAND, 5, 128, 40, 0, 0,
+         RT_WQ_INT4, 0},
+        {"file uint2", RT_U2, MM, BLOCK_K, 16, 1, G_RAND, 3, 128, 48, 0, 0, RT_WQ_INT2, 0},
+        {"file float4e2m1", RT_F4E2M1, MM, BLOCK_K, 32, 0, G_RAND, 3, 128, 48, 1, 0,
+         RT_WQ_MXFP4, 0},
+        {"file nvfp4", RT_F4E2M1, MM, BLOCK_K, 16, 0, G_NV, 3, 128, 48, 0, 0, RT_WQ_NVFP4, 0},
+        {"file blocked along N", RT_U4, MM, BLOCK_N, 16, 1, G_RAND, 3, 128, 48, 0, 0, 0, 0},
+    };
+    CHECK_TRUE(mkdtemp(dir) != NULL);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        run_case(&files[i], 1);
+    rmdir(dir);
     return CHECK_DONE();
 }
