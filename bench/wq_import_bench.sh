@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# wq_import_bench.sh: charlm's int4 QDQ file compiled back against direct int4, fp32 and ONNX Runtime.
+# wq_import_bench.sh: charlm's int4 QDQ file compiled back, against direct int4, fp32 and ORT.
 #
 # Usage: bench/wq_import_bench.sh [ROUNDS] (from the source tree, after a build in build/)
 # For batch 1 and 256: writes the int4 QDQ file with onnxcc's own --save-onnx,

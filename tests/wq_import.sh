@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# wq_import.sh: weight-only QDQ files --save-onnx writes import back as MatMulWQ, outputs bit for bit.
+# wq_import.sh: weight-only QDQ files from --save-onnx import back as MatMulWQ, bit for bit.
 #
 # Usage: tests/wq_import.sh ONNXCC SRC WORK
 # No Python: onnxcc itself writes the QDQ files (DequantizeLinear blocked along K,
