@@ -205,9 +205,9 @@ static int sherry_fits(const int16_t *code, int64_t n, int64_t k, int group)
 }
 
 /* The codes of w in the smallest format that holds them exactly:
- *   integers: shifted to unsigned (signed code c -> c + 2^(bits-1), its
- *     zero point likewise), then INT2, INT3, INT4 or INT8 by the largest
- *     code or zero point; signed codes in {-1, 0, 1} without a zero point
+ *   integers: shifted to unsigned (signed codes and zero points up by
+ *     the most negative of them), then INT2, INT3, INT4 or INT8 by the
+ *     largest code or zero point; signed codes in {-1, 0, 1} without a zero point
  *     are TERNARY (SHERRY when one in four is 0); int8 without a zero
  *     point and with power-of-two scales is MXINT8 (code / 64 times 64 s);
  *   float8e4m3fn with power-of-two scales: MXFP8;
@@ -217,7 +217,7 @@ static int sherry_fits(const int16_t *code, int64_t n, int64_t k, int group)
 static const char *to_codes(const DqWeight *w, RtWqCodes *c, int16_t **code, float **scale,
                             uint8_t **zero)
 {
-    int dt = w->q->dtype, bits = rt_dtype_bits(dt);
+    int dt = w->q->dtype;
     int64_t n = w->n, k = w->k, ng = (k + w->group - 1) / w->group;
     int sgn = dt == RT_I8 || dt == RT_I4 || dt == RT_I2;
     int isf = rt_is_narrow_float(dt);
@@ -226,7 +226,13 @@ static const char *to_codes(const DqWeight *w, RtWqCodes *c, int16_t **code, flo
     *zero = malloc((size_t)(n * ng));
     if (!*code || !*scale || !*zero)
         return "out of memory";
-    int off = sgn ? 1 << (bits - 1) : 0, maxv = 0, tern = sgn && !isf, zeros0 = 1, pow2 = 1;
+    /* signed codes and zero points shift up by the smallest of them, so an
+     * int8 tensor of 4-bit values still packs as INT4 */
+    int off = 0, maxv = 0, tern = sgn && !isf, zeros0 = 1, pow2 = 1;
+    for (int64_t i = 0; sgn && i < ir_numel(w->q); i++)
+        off = (int)fmax(off, (double)-rt_load_i64(w->q->data, dt, i));
+    for (int64_t i = 0; sgn && w->z && i < ir_numel(w->z); i++)
+        off = (int)fmax(off, (double)-rt_load_i64(w->z->data, dt, i));
     for (int64_t r = 0; r < n; r++)
         for (int64_t g = 0; g < ng; g++) {
             int64_t p = param_index(w, r, g * w->group);

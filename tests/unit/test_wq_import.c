@@ -25,7 +25,7 @@ enum { MM, MM_T, GEMM_TB };
 /* The DQ's granularity; the last two do not fit a format (folded to float). */
 enum { BLOCK_K, PER_N, PER_T, BLOCK_N, PER_K };
 /* How codes and scales are drawn. */
-enum { G_RAND, G_NARROW3, G_TERN, G_SHERRY, G_POW2, G_NV };
+enum { G_RAND, G_NARROW3, G_SMALL4, G_TERN, G_SHERRY, G_POW2, G_NV };
 
 typedef struct Case {
     const char *name;
@@ -77,6 +77,7 @@ static int draw_code(const Case *c, int64_t i)
     int bits = rt_dtype_bits(c->dt);
     switch (c->gen) {
     case G_NARROW3: return rnd(0, 7);
+    case G_SMALL4: return rnd(-8, 7);
     case G_TERN: return rnd(-1, 1);
     case G_SHERRY: return 0; /* set per quad below */
     default: break;
@@ -383,6 +384,8 @@ int main(void)
          RT_WQ_INT4, 0},
         {"uint4 codes below 8: int3", RT_U4, MM, BLOCK_K, 32, 1, G_NARROW3, 3, 64, 10, 0, 0,
          RT_WQ_INT3, 0},
+        {"int8 of 4-bit values: int4", RT_I8, MM, BLOCK_K, 32, 0, G_SMALL4, 3, 64, 10, 0, 0,
+         RT_WQ_INT4, 0},
         {"uint2 blocked: int2", RT_U2, MM, BLOCK_K, 32, 1, G_RAND, 3, 64, 10, 0, 0, RT_WQ_INT2, 0},
         {"int2 ternary", RT_I2, MM, BLOCK_K, 32, 0, G_TERN, 3, 64, 10, 0, 0, RT_WQ_TERNARY, 0},
         {"int4 ternary, one 0 per quad", RT_I4, MM, BLOCK_K, 32, 0, G_SHERRY, 3, 64, 10, 0, 0,
