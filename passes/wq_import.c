@@ -32,9 +32,11 @@ typedef struct Import {
     Value *out;                  /* the value the new node writes */
 } Import;
 
+/* Known at compile time: an initializer, or what a Constant node or an
+ * evaluation in pass_shape left. */
 static int is_const(const Value *v)
 {
-    return v && v->data && !v->producer;
+    return v && v->data;
 }
 
 static int64_t code_index(const DqWeight *w, int64_t n, int64_t k)
