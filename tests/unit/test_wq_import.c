@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -295,10 +296,28 @@ static void run_case(const Case *c, int from_file)
     unsigned s0 = (unsigned)rnd(1, 1 << 30);
     Built b = build(c, s0);
     Diag d = {0};
-    QuantOpts qo = {0};
+    QuantOpts qo = {.report = 1};
     PassCtx ctx = {.d = &d, .verify = 1, .quant = &qo};
+    /* --quant-report's lines (stderr) into a file: one per weight, imported or not */
+    char rpath[300], report[4096] = "";
+    snprintf(rpath, sizeof rpath, "%s/report.txt", dir);
+    fflush(stderr);
+    int saved = dup(2), fd = open(rpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0)
+        dup2(fd, 2);
     int rc = from_file ? via_file(&b, c->name, &ctx) : ir_run_pipeline(b.g, 2, &ctx);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    if (fd >= 0) {
+        ssize_t got = pread(fd, report, sizeof report - 1, 0);
+        report[got > 0 ? got : 0] = 0;
+        close(fd);
+        unlink(rpath);
+    }
     CHECK(0, rc);
+    if (!c->xq)
+        CHECK_STR_CONTAINS(report, c->expect ? rt_wq_name(c->expect) : "folded to float");
     if (rc) {
         fprintf(stderr, "%s: %s\n", c->name, d.msg);
         built_free(&b);
@@ -408,6 +427,7 @@ int main(void)
         {"int4 weights, quantized x", RT_U4, MM, BLOCK_K, 32, 1, G_RAND, 4, 64, 16, 0, 0,
          RT_WQ_INT4, 1},
     };
+    CHECK_TRUE(mkdtemp(dir) != NULL);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         run_case(&cases[i], 0);
 
@@ -424,7 +444,6 @@ int main(void)
         {"file nvfp4", RT_F4E2M1, MM, BLOCK_K, 16, 0, G_NV, 3, 128, 48, 0, 0, RT_WQ_NVFP4, 0},
         {"file blocked along N", RT_U4, MM, BLOCK_N, 16, 1, G_RAND, 3, 128, 48, 0, 0, 0, 0},
     };
-    CHECK_TRUE(mkdtemp(dir) != NULL);
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         run_case(&files[i], 1);
     rmdir(dir);
