@@ -26,7 +26,7 @@ enum { MM, MM_T, GEMM_TB };
 /* The DQ's granularity; the last two do not fit a format (folded to float). */
 enum { BLOCK_K, PER_N, PER_T, BLOCK_N, PER_K };
 /* How codes and scales are drawn. */
-enum { G_RAND, G_NARROW3, G_SMALL4, G_TERN, G_SHERRY, G_POW2, G_NV };
+enum { G_RAND, G_NARROW3, G_SMALL4, G_TERN, G_SHERRY, G_POW2, G_NV, G_NEG };
 
 typedef struct Case {
     const char *name;
@@ -104,6 +104,10 @@ static float draw_scale(const Case *c)
         return ldexpf(1.0f, -rnd(2, 9));
     if (c->gen == G_NV) /* one float times an E4M3 number */
         return 0.00123f * rt_narrow_to_f32(RT_F8E4M3FN, (unsigned)rnd(0x20, 0x7e));
+    /* ONNX Runtime's symmetric int4 (matmul_4bits_quantizer): scale = the
+     * block's value of largest magnitude / -8, often negative */
+    if (c->gen == G_NEG)
+        return (float)rnd(-2000, 2000) * 1e-5f;
     return (float)rnd(100, 2000) * 1e-5f;
 }
 
@@ -390,6 +394,8 @@ int main(void)
         {"uint4 blocked 32", RT_U4, MM, BLOCK_K, 32, 1, G_RAND, 3, 64, 24, 0, 0, RT_WQ_INT4, 0},
         {"int4 blocked 16, no zero", RT_I4, MM, BLOCK_K, 16, 0, G_RAND, 5, 48, 20, 0, 0,
          RT_WQ_INT4, 0},
+        {"int4, ONNX Runtime's signed scales", RT_I4, MM, BLOCK_K, 32, 0, G_NEG, 3, 64, 20, 0,
+         0, RT_WQ_INT4, 0},
         {"int4 with zero, K % block", RT_I4, MM, BLOCK_K, 32, 1, G_RAND, 2, 70, 9, 0, 0,
          RT_WQ_INT4, 0},
         {"uint4 block 128 > K", RT_U4, MM, BLOCK_K, 128, 1, G_RAND, 1, 40, 8, 0, 0, RT_WQ_INT4, 0},
