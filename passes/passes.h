@@ -54,6 +54,9 @@ int pass_pack(Graph *g, PassCtx *ctx);
 int pass_quantize(Graph *g, PassCtx *ctx);
 /* passes/quantize_weights.c: weight-only low-bit formats (--quantize-weights) */
 int pass_quantize_weights(Graph *g, PassCtx *ctx);
+/* passes/wq_import.c: a DequantizeLinear of constant low-bit codes feeding
+ * MatMul or Gemm becomes MatMulWQ on the codes (weight-only QDQ models) */
+int pass_wq_import(Graph *g, PassCtx *ctx);
 /* passes/save_onnx.c: --save-onnx FILE, the graph as the quantization passes left it */
 int pass_save_onnx(Graph *g, PassCtx *ctx);
 /* passes/qdq.c: QuantizeLinear/DequantizeLinear around float ops become integer kernels */

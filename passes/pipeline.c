@@ -5,6 +5,8 @@
 
 const PassInfo ir_passes[] = {
     {"shape", pass_shape, "infer static dtypes and shapes; compute shape subgraphs"},
+    {"wq_import", pass_wq_import, "MatMul/Gemm of DequantizeLinear(weight codes) becomes "
+                                  "MatMulWQ"},
     {"fold", pass_fold, "evaluate nodes whose inputs are all constant"},
     {"noop", pass_noop, "remove Identity, same-type Cast, same-shape Reshape and kin"},
     {"recognize", pass_recognize, "LayerNormalization and Gelu from their decomposed forms"},
@@ -24,15 +26,16 @@ const int ir_n_passes = (int)(sizeof ir_passes / sizeof ir_passes[0]);
  * emitters need offsets. -O0 keeps only what code generation requires. The
  * second fold evaluates the DequantizeLinear of the weights and biases that
  * quantize wrote (after save_onnx has written them as such), so qdq finds
- * them as it finds an imported QDQ model's. */
+ * them as it finds an imported QDQ model's. wq_import runs before the first
+ * fold, while a weight-only model's DequantizeLinear still shows its codes. */
 static const char *const pipelines[4][16] = {
     {"shape", "plan", NULL},
-    {"shape", "fold", "quantize", "quantize_weights", "save_onnx", "fold", "qdq", "dce", "plan",
-     NULL},
-    {"shape", "fold", "noop", "recognize", "fuse", "quantize", "quantize_weights", "save_onnx",
-     "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
-    {"shape", "fold", "noop", "recognize", "fuse", "quantize", "quantize_weights", "save_onnx",
-     "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
+    {"shape", "wq_import", "fold", "quantize", "quantize_weights", "save_onnx", "fold", "qdq",
+     "dce", "plan", NULL},
+    {"shape", "wq_import", "fold", "noop", "recognize", "fuse", "quantize", "quantize_weights",
+     "save_onnx", "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
+    {"shape", "wq_import", "fold", "noop", "recognize", "fuse", "quantize", "quantize_weights",
+     "save_onnx", "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
 };
 
 int ir_run_pass(Graph *g, const char *name, PassCtx *ctx)
