@@ -96,6 +96,11 @@ static const char usage[] =
     "  --keep-float PATTERN     leave the nodes whose name matches (fnmatch) in float\n"
     "  --quant-report           print each quantized layer's error against float\n"
     "  --save-onnx FILE         write the quantized graph as ONNX (QDQ form)\n"
+    "  --lowrank R              add a float rank-R correction A*B to each weight-only layer,\n"
+    "                           fitted to its quantization residual (HGF; R up to 1024)\n"
+    "  --rotate hadamard        rotate MatMul/Gemm inputs and weights by a blockwise Hadamard\n"
+    "                           before quantizing (outliers spread out; the output unchanged)\n"
+    "  --rotate-block N         its block, a power of two 2..4096 (default: the group)\n"
     "  --help, --version\n"
     "\n"
     "limits (a model that needs more is refused with one line naming the limit):\n";
@@ -216,6 +221,20 @@ static int parse_quant(const char *a, const char *v, QuantOpts *q)
         q->keep_float[q->n_keep_float++] = v;
     } else if (!strcmp(a, "--save-onnx")) {
         q->save_onnx = v;
+    } else if (!strcmp(a, "--lowrank")) {
+        long r = strtol(v, &end, 10);
+        if (*end || !*v || r < 1 || r > 1024)
+            return fail("bad --lowrank '%s' (expected a rank 1 .. 1024)", v);
+        q->lowrank = (int)r;
+    } else if (!strcmp(a, "--rotate")) {
+        if (strcmp(v, "hadamard"))
+            return fail("bad --rotate '%s' (expected hadamard)", v);
+        q->rotate = 1;
+    } else if (!strcmp(a, "--rotate-block")) {
+        long b = strtol(v, &end, 10);
+        if (*end || !*v || b < 2 || b > 4096 || (b & (b - 1)))
+            return fail("bad --rotate-block '%s' (expected a power of two 2 .. 4096)", v);
+        q->rotate_block = (int)b;
     } else {
         return fail("unknown option '%s' (see onnxcc --help)", a);
     }
@@ -248,6 +267,11 @@ static int check_quant(const Opts *o)
                     "--quantize int8", o->cmd);
     if (q->percentile && q->calib_method != CM_PERCENTILE)
         return fail("%s: --percentile needs --calib-method percentile", o->cmd);
+    if (q->lowrank && q->weights == QW_NONE)
+        return fail("%s: --lowrank corrects weight-only layers: give --quantize-weights too",
+                    o->cmd);
+    if (q->rotate_block && !q->rotate)
+        return fail("%s: --rotate-block needs --rotate hadamard", o->cmd);
     return 0;
 }
 
@@ -346,7 +370,8 @@ static int parse_args(int argc, char **argv, Opts *o)
         } else if (!strncmp(a, "--quant", 7) || !strncmp(a, "--calib", 7) ||
                    !strcmp(a, "--method") || !strcmp(a, "--group") ||
                    !strcmp(a, "--percentile") || !strcmp(a, "--keep-float") ||
-                   !strcmp(a, "--save-onnx")) {
+                   !strcmp(a, "--save-onnx") || !strcmp(a, "--lowrank") ||
+                   !strncmp(a, "--rotate", 8)) {
             int takes = strcmp(a, "--quant-report") != 0;
             if (takes)
                 NEED_ARG();

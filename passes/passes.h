@@ -52,6 +52,9 @@ int pass_pack(Graph *g, PassCtx *ctx);
 /* passes/ptq.c: static int8 post-training quantization (--quantize int8): the
  * calibrated graph in QDQ form */
 int pass_quantize(Graph *g, PassCtx *ctx);
+/* passes/wq_rotate.c: a blockwise Hadamard rotation of weight-only layers
+ * inputs and weights before they are quantized (--rotate hadamard) */
+int pass_wq_rotate(Graph *g, PassCtx *ctx);
 /* passes/quantize_weights.c: weight-only low-bit formats (--quantize-weights) */
 int pass_quantize_weights(Graph *g, PassCtx *ctx);
 /* passes/wq_import.c: a DequantizeLinear of constant low-bit codes feeding

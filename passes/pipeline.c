@@ -12,6 +12,7 @@ const PassInfo ir_passes[] = {
     {"recognize", pass_recognize, "LayerNormalization and Gelu from their decomposed forms"},
     {"fuse", pass_fuse, "fold BatchNormalization into Conv; fuse a residual Add and activation"},
     {"quantize", pass_quantize, "static int8 quantization from calibration (--quantize int8)"},
+    {"wq_rotate", pass_wq_rotate, "Hadamard-rotate MatMul/Gemm inputs and weights (--rotate)"},
     {"quantize_weights", pass_quantize_weights, "weight-only low-bit formats (--quantize-weights)"},
     {"save_onnx", pass_save_onnx, "write the quantized graph as ONNX (--save-onnx FILE)"},
     {"qdq", pass_qdq, "QuantizeLinear/DequantizeLinear around float ops become integer kernels"},
@@ -28,14 +29,14 @@ const int ir_n_passes = (int)(sizeof ir_passes / sizeof ir_passes[0]);
  * quantize wrote (after save_onnx has written them as such), so qdq finds
  * them as it finds an imported QDQ model's. wq_import runs before the first
  * fold, while a weight-only model's DequantizeLinear still shows its codes. */
-static const char *const pipelines[4][16] = {
+static const char *const pipelines[4][20] = {
     {"shape", "plan", NULL},
-    {"shape", "wq_import", "fold", "quantize", "quantize_weights", "save_onnx", "fold", "qdq",
-     "dce", "plan", NULL},
-    {"shape", "wq_import", "fold", "noop", "recognize", "fuse", "quantize", "quantize_weights",
-     "save_onnx", "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
-    {"shape", "wq_import", "fold", "noop", "recognize", "fuse", "quantize", "quantize_weights",
-     "save_onnx", "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
+    {"shape", "wq_import", "fold", "quantize", "wq_rotate", "quantize_weights", "save_onnx",
+     "fold", "qdq", "dce", "plan", NULL},
+    {"shape", "wq_import", "fold", "noop", "recognize", "fuse", "quantize", "wq_rotate",
+     "quantize_weights", "save_onnx", "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
+    {"shape", "wq_import", "fold", "noop", "recognize", "fuse", "quantize", "wq_rotate",
+     "quantize_weights", "save_onnx", "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
 };
 
 int ir_run_pass(Graph *g, const char *name, PassCtx *ctx)

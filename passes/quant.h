@@ -37,6 +37,11 @@ typedef struct QuantOpts {
     int n_keep_float;
     int report;                  /* --quant-report: per-layer error against float, on stderr */
     const char *save_onnx;       /* --save-onnx FILE: the quantized graph as ONNX (QDQ form) */
+    int lowrank;                 /* --lowrank R: rank of the float correction A*B added to
+                                    each weight-only layer (HGF); 0: none */
+    int rotate;                  /* --rotate hadamard: MatMul/Gemm inputs and weights
+                                    rotated by a blockwise Hadamard before quantizing */
+    int rotate_block;            /* --rotate-block N: its block; 0: the quantization group */
 } QuantOpts;
 
 /* 1 if a node of this name stays in float (a --keep-float pattern matches it). */
@@ -78,5 +83,22 @@ void calib_range_pick(const CalibRange *r, CalibMethod m, double percentile, dou
                       double *hi);
 /* Asymmetric uint8 scale and zero point for [lo, hi], widened to hold 0. */
 void quant_u8_params(double lo, double hi, float *scale, uint8_t *zero);
+
+/* ---- low-rank correction of weight-only layers (passes/wq_lowrank.c) ----
+ * The best rank-r approximation A B of the n x k residual res (row-major),
+ * by randomized subspace iteration: a (n x r) and b (r x k) written, A's
+ * columns orthonormal, so ||res - A B||_F^2 = ||res||_F^2 - ||B||_F^2.
+ * Seeded: the same matrix gives the same factors. r <= min(n, k). 0, or
+ * -1 when out of memory. */
+int wq_lowrank_fit(const float *res, int64_t n, int64_t k, int r, float *a, float *b);
+/* wq, a MatMulWQ standing for alpha * x w^T (w: n x k, row n an output
+ * channel, as quantize_weights holds it) with the codes c, gets the
+ * correction alpha * (x B^T) A^T of rank q->lowrank fitted to w - dequant(c):
+ * two MatMul nodes and an Add writing what wq wrote. With q->report, one
+ * line on stderr: the relative weight error before and after, and the bits
+ * per weight the factors add. 0, or -1 with a diagnostic. */
+struct RtWqCodes;
+int wq_lowrank_attach(Graph *g, Node *wq, const float *w, const struct RtWqCodes *c,
+                      float alpha, const QuantOpts *q, Diag *d);
 
 #endif

@@ -440,9 +440,12 @@ int pass_quantize_weights(Graph *g, PassCtx *ctx)
             changes += rc > 0;
             rc = rc < 0 ? -1 : 0;
         } else {
+            Value *y = t[i].node->out[0];
             rc = replace(g, t[i].node, t[i].x, &c, t[i].bias, t[i].alpha, ctx->d);
             changes += rc > 0;
             rc = rc < 0 ? -1 : 0;
+            if (rc == 0 && q->lowrank) /* HGF: + A*B fitted to what the codes missed */
+                rc = wq_lowrank_attach(g, y->producer, t[i].w, &c, t[i].alpha, q, ctx->d);
         }
         wq_codes_free(&c);
     }

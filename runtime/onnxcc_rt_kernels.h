@@ -12,6 +12,7 @@
 #include "k_misc.h"
 #include "k_quant.h"
 #include "k_wq.h"
+#include "k_hadamard.h"
 #include "k_signal.h"
 #include "k_text.h"
 #include "k_dynamic.h"

@@ -93,6 +93,19 @@ w-$b-$m-gemm|--quantize-weights $b --method $m --keep-float /features/*|digits"
     done
 done
 
+# HGF's low-rank correction of ternary at ranks 8, 16, 32, and the Hadamard rotation
+# before the 4-bit formats (block = the group, and 128): tools/quant_report.py gives
+# them their own section (hgf_section)
+for r in 8 16 32; do
+    configs="$configs
+w-ternary-lr$r|--quantize-weights ternary --lowrank $r"
+done
+for f in int4 mxfp4 nvfp4; do
+    configs="$configs
+w-$f-rot|--quantize-weights $f --rotate hadamard
+w-$f-rot128|--quantize-weights $f --rotate hadamard --rotate-block 128"
+done
+
 res=$work/results.tsv
 printf 'model\tconfig\toptions\tstatus\tmessage\tmetric\tagree\tbin_bytes\tparams\tmedian_ms\tmedian1_ms\n' \
     > "$res"

@@ -272,6 +272,157 @@ def observations(rows, model, batch=None):
     return "".join("- %s\n" % l for l in lines)
 
 
+# ---- HGF low-rank correction and Hadamard rotation (configurations w-*-lr*, w-*-rot*) ----
+
+HGF_INTRO = """
+## Low-rank correction (HGF) and Hadamard rotation
+
+Two additions to the weight-only formats, measured apart from the table above (their
+baselines repeated from it):
+
+- **`--lowrank R`** (HGF's correction for ternary, any format): each quantized layer also
+  stores float32 factors A (N x R) and B (R x K) fitted to its residual `W - dequant(Q)` by
+  truncated SVD (randomized subspace iteration in `passes/wq_lowrank.c`, no LAPACK), and
+  computes `y = MatMulWQ(x) + (x B^T) A^T` with two standard MatMul nodes and an Add. The
+  factors cost `32 R (N + K) / (N K)` bits per weight: at R = 8 that is 2.0 bits on
+  charlm's 256x256 layers and 3.6 on its 97x256 one. A rank above min(N, K) is cut to it
+  (digits' single Gemm is 10x128, so there R >= 10 stores W exactly: those rows are float
+  accuracy at more than float's bits for that layer). `--quant-report` prints each
+  layer's relative weight error before and after.
+- **`--rotate hadamard`** (`--rotate-block N`, default the format's group): every MatMul
+  and Gemm to be quantized reads `x H` (a new `onnxcc.Hadamard` op, a fast Walsh-Hadamard
+  transform with AVX-512, AVX2 and portable paths in `runtime/k_hadamard.c`) and stores
+  `H W` quantized: H is orthonormal and its own inverse, so in float nothing changes, while
+  each block of a weight row has its outliers spread over the whole block before its
+  scale is chosen. The previous layers here end in Relu (charlm) or MaxPool (digits), so
+  H cannot be folded into them: it runs at inference, `K log2(block)` adds per row.
+
+The bits/weight column is the quantized layers' nominal figure (format + scales +
+factors, from the layers' shapes); bits/param is measured from the weights file as in the
+tables above. At rank 16 the measured figure sits above the nominal one: pass `pack` lays
+the K x 16 factor out in panels of the GEMM's 32 columns (on an AVX-512 target), half of
+them padding; ranks below 16 stay unpacked and 32 fills the panels.
+"""
+
+# The weight-only layers of the two examples (N, K) and each format's nominal bits per
+# weight at its default group (runtime/k_wq.h).
+HGF_LAYERS = {"charlm": [(256, 256), (256, 256), (97, 256)], "digits": [(10, 128)]}
+HGF_FMT_BITS = {"ternary": 3.0, "int4": 5.25, "mxfp4": 4.25, "nvfp4": 4.5}
+
+
+def is_hgf(r):
+    c = r["config"]
+    return "-lr" in c or "-rot" in c
+
+
+def hgf_bits(model, fmt, rank):
+    tot = sum(n * k for n, k in HGF_LAYERS[model])
+    extra = sum(32.0 * min(rank, n, k) * (n + k) for n, k in HGF_LAYERS[model])
+    return HGF_FMT_BITS[fmt] + extra / tot
+
+
+def hgf_section(rows):
+    """The low-rank and rotation tables and what they show, from measured rows only."""
+    ok = {(r["model"], r["config"]): r for r in rows if r["status"] == "ok"}
+    allr = {(r["model"], r["config"]): r for r in rows}
+    out = [HGF_INTRO]
+
+    def metric(m, c):
+        r = ok.get((m, c))
+        return num(r["metric"]) if r else None
+
+    def row(m, c, cells):
+        r = allr.get((m, c))
+        if r is None:
+            return None
+        if r["status"] != "ok":
+            return "| %s | *failed: %s* |%s\n" % (c, r["message"].replace("|", "\\|"),
+                                                  " |" * (len(cells) - 1))
+        return "| %s | %s |\n" % (c, " | ".join(cells(r)))
+
+    for m, label in (("charlm", "perplexity"), ("digits", "top-1 %")):
+        base = ok.get((m, "fp32"))
+        bm = num(base["metric"]) if base else None
+        out.append("\n### Low-rank correction of ternary, %s\n\n" % m)
+        lat_head = ("median us, batch 1 | median us, batch 256" if m == "charlm" else
+                    "median us, 1 image")
+        out.append("| configuration | rank | %s | vs fp32 | bits/weight | bits/param | %s |\n"
+                   "|---|---|---|---|---|---|%s\n" % (label, lat_head,
+                                                      "---|---|" if m == "charlm" else "---|"))
+        for rank in (0, 8, 16, 32):
+            c = "w-ternary" if rank == 0 else "w-ternary-lr%d" % rank
+
+            def cells(r, rank=rank):
+                v = num(r["metric"])
+                rel = fmt(v / bm if v and bm else None, "%.3fx")
+                lat = [fmt(us(r["median1_ms"]), "%.0f")] if m == "charlm" else []
+                return [str(rank), fmt(v, "%.3f" if m == "charlm" else "%.2f"), rel,
+                        "%.2f" % hgf_bits(m, "ternary", rank), fmt(bits(r), "%.2f")] + lat + [
+                            fmt(us(r["median_ms"]), "%.0f")]
+            line = row(m, c, cells)
+            if line:
+                out.append(line)
+        out.append("\n### Hadamard rotation before 4-bit formats, %s\n\n" % m)
+        out.append("| format | %s without rotation | rotated, block = group | rotated, "
+                   "block 128 | median us without / with rotation (block = group), %s |\n"
+                   "|---|---|---|---|---|\n" % (label, "batch 1" if m == "charlm" else "1 image"))
+        col = "median1_ms" if m == "charlm" else "median_ms"
+        for f in ("int4", "mxfp4", "nvfp4"):
+            plain = "w-int4-rtn" if f == "int4" else "w-" + f
+            vals = [metric(m, c) for c in (plain, "w-%s-rot" % f, "w-%s-rot128" % f)]
+            spec = "%.3f" if m == "charlm" else "%.2f"
+            lat = [ok.get((m, c)) for c in (plain, "w-%s-rot" % f)]
+            lat = " / ".join(fmt(us(r[col]) if r else None, "%.0f") for r in lat)
+            out.append("| %s | %s |\n" % (f, " | ".join(
+                [fmt(v, spec, "not measured") for v in vals] + [lat])))
+        out.append("\nWhat the figures show:\n\n")
+        out.append(hgf_observations(m, metric, bm))
+    return "".join(out)
+
+
+def hgf_observations(m, metric, bm):
+    lower = m == "charlm"
+    name = "perplexity" if lower else "top-1"
+    lines = []
+    t = [(r, metric(m, "w-ternary" if r == 0 else "w-ternary-lr%d" % r)) for r in (0, 8, 16, 32)]
+    t = [(r, v) for r, v in t if v is not None]
+    if len(t) > 1:
+        lines.append("Ternary %s by rank: %s (fp32 %s)." % (
+            name, ", ".join("r = %d: %s (%.2f bits/weight)" % (r, v, hgf_bits(m, "ternary", r))
+                            for r, v in t), bm))
+    for label, suffix in (("block = group", "-rot"), ("block 128", "-rot128")):
+        have = {}
+        for f in ("int4", "mxfp4", "nvfp4"):
+            plain = "w-int4-rtn" if f == "int4" else "w-" + f
+            have[f] = (metric(m, plain), metric(m, "w-%s%s" % (f, suffix)))
+        better = [f for f, (a, b) in have.items() if a is not None and b is not None and
+                  ((b < a) if lower else (b > a))]
+        worse = [f for f, (a, b) in have.items() if a is not None and b is not None and
+                 ((b > a) if lower else (b < a))]
+        same = [f for f, (a, b) in have.items() if a is not None and a == b]
+        if any(a is not None and b is not None for a, b in have.values()):
+            lines.append("Rotation, %s: %s." % (label, "; ".join(
+                "%s for %s" % (w, ", ".join(fs)) for w, fs in
+                (("better", better), ("worse", worse), ("unchanged", same)) if fs)))
+        i_rot = have["int4"][1]
+        fp = [v for f in ("mxfp4", "nvfp4") for v in have[f] if v is not None]
+        if i_rot is not None and have["int4"][0] is not None and fp:
+            best_fp = min(fp) if lower else max(fp)
+            wins = (i_rot <= best_fp) if lower else (i_rot >= best_fp)
+            plain_wins = ((have["int4"][0] <= best_fp) if lower else
+                          (have["int4"][0] >= best_fp))
+            lines.append("INT vs FP at 4 bits, %s: int4 %s unrotated, %s rotated; the best FP4 "
+                         "figure (rotated or not) %s. %s" % (
+                             label, have["int4"][0], i_rot, best_fp,
+                             "Rotated int4 matches or beats every FP4 figure, as the study "
+                             "found." if wins and not plain_wins else
+                             "int4 already matches or beats FP4 without rotation here." if
+                             plain_wins else
+                             "Rotated int4 does not reach the best FP4 figure here, unlike "
+                             "the study's finding."))
+    return "".join("- %s\n" % l for l in lines)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
@@ -289,10 +440,16 @@ def main():
                         windows=a.windows, cpu=a.cpu, load=a.load, version=a.onnxcc_version,
                         seconds=a.seconds, bench=a.bench, batch=a.batch, commit=a.commit)
     text += "\n### digits (top-1 on %s held-out images)\n\n" % a.digits_images
+    hgf = [r for r in rows if is_hgf(r)]
+    dig = [r for r in dig if not is_hgf(r)]
+    lm = [r for r in lm if not is_hgf(r)]
     text += table(dig, "digits") + "\nWhat the figures show:\n\n" + observations(dig, "digits")
     text += "\n### charlm (perplexity on %s held-out windows)\n\n" % a.windows
     text += (table(lm, "charlm", a.batch) + "\nWhat the figures show:\n\n" +
              observations(lm, "charlm", a.batch))
+    if hgf:
+        base = [r for r in rows if not is_hgf(r)]
+        text += hgf_section(base + hgf)
     m = max(1, int(math.ceil(int(a.seconds) / 60.0)))
     text += RERUN.format(minutes="about %d minute%s" % (m, "s" if m > 1 else ""))
     with open(a.out, "w") as f:
