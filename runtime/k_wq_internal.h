@@ -15,4 +15,11 @@ int wq_code_at(int fmt, int group, const uint8_t *codes, int i);
 /* A Sherry quad's 5-bit code as four values in {-1, 0, +1}. */
 void wq_sherry_decode(unsigned q, float *v);
 
+/* k_wq_gemv.c: one row of X against rows [r0, r1) of W over K's whole
+ * groups: acc[r - r0] = sum over them of x . w_r (tensor_scale not
+ * applied; a partial last group left to the caller). 0, acc untouched, if
+ * the target has no matrix-vector kernel for this format and group. */
+int wq_gemv_full(int fmt, int group, int64_t k, const uint8_t *w, int64_t r0, int64_t r1,
+                 const float *x, float *acc);
+
 #endif

@@ -23,6 +23,8 @@
  * 0.03 ms there against 0.056 through the GEMM, even at M = 16); the
  * portable decoder goes to the GEMM as soon as X has more rows than one pass. */
 #define WQ_GEMM_M WQ_MV_ROWS
+/* Rows of W per call of the matrix-vector kernel at M = 1 (sums on the stack). */
+#define WQ_GV_CHUNK 64
 #define WQ_GEMM_M_VEC 8
 
 static const float e2m1_val[16] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6,
@@ -642,10 +644,26 @@ static void mv_row(const WqJob *j, int vec, int64_t r, const float *x, int64_t m
     mv_generic(j, r, 0, x, m, acc);
 }
 
-/* Rows [lo, hi) of W: each read once per WQ_MV_ROWS rows of X. */
+/* Rows [lo, hi) of W: each read once per WQ_MV_ROWS rows of X; with one
+ * row of X, the matrix-vector kernels (k_wq_gemv.c) where the target has one. */
 static void mv_rows(void *ctx, int64_t lo, int64_t hi)
 {
     const WqJob *j = ctx;
+    if (j->m == 1) {
+        float acc[WQ_GV_CHUNK];
+        int64_t r0 = lo;
+        for (; r0 < hi; r0 += WQ_GV_CHUNK) {
+            int64_t r1 = hi - r0 < WQ_GV_CHUNK ? hi : r0 + WQ_GV_CHUNK;
+            if (!wq_gemv_full(j->fmt, j->group, j->k, j->w, r0, r1, j->x, acc))
+                break;
+            for (int64_t r = r0; r < r1; r++) {
+                if (j->k % j->group) /* the partial last group */
+                    mv_generic(j, r, j->k / j->group, j->x, 1, &acc[r - r0]);
+                j->y[r] = j->ts * acc[r - r0] + (j->bias ? j->bias[r] : 0.0f);
+            }
+        }
+        lo = r0;
+    }
     int vec = vector_int(j) ? 1 : vector16(j) ? 2 : 0;
     for (int64_t r = lo; r < hi; r++)
         for (int64_t m0 = 0; m0 < j->m; m0 += WQ_MV_ROWS) {
