@@ -131,14 +131,89 @@ static inline __attribute__((always_inline)) void rows512(int fmt, int group, co
         out[i] = _mm512_reduce_add_ps(acc[i]);
 }
 
-/* rows512 with the format, the row count and the usual groups constants,
- * so each inner loop is straight code. */
+#define GV_KERNEL rows512
+
+#elif defined(__AVX2__) && defined(__FMA__)
+/* negz[z] = -z, a zero point as a float by a broadcast from memory. */
+#define NZ(z) -(float)(z)
+#define NZ4(z) NZ(z), NZ((z) + 1), NZ((z) + 2), NZ((z) + 3)
+#define NZ16(z) NZ4(z), NZ4((z) + 4), NZ4((z) + 8), NZ4((z) + 12)
+#define NZ64(z) NZ16(z), NZ16((z) + 16), NZ16((z) + 32), NZ16((z) + 48)
+static const float negz[256] = {NZ64(0), NZ64(64), NZ64(128), NZ64(192)};
+#undef NZ
+#undef NZ4
+#undef NZ16
+#undef NZ64
+
+/* rows512's work with AVX2 (the AMD and older Intel machines): eight
+ * weights per vector; vpermps reads three index bits, too few for int4's
+ * sixteen codes, so the codes are masked and converted, and the zero point
+ * comes in once per group as -z * (the group's x summed lane-wise), that
+ * sum formed once for all the rows. */
+static inline __attribute__((always_inline)) void rows256(int fmt, int group, const uint8_t *w,
+                                                         size_t rb, size_t bb, int64_t full,
+                                                         const float *x, float *out, const int R)
+{
+    __m256 acc[WQ_GV_ROWS];
+    for (int i = 0; i < R; i++)
+        acc[i] = _mm256_setzero_ps();
+    const __m256i m15 = _mm256_set1_epi32(15);
+    int half = group / 2;
+    for (int64_t g = 0; g < full; g++) {
+        const float *xg = x + g * group;
+        __m256 xs = _mm256_loadu_ps(xg);
+#pragma GCC unroll 16
+        for (int c = 8; c < group; c += 8)
+            xs = _mm256_add_ps(xs, _mm256_loadu_ps(xg + c));
+#pragma GCC unroll 4
+        for (int i = 0; i < R; i++) {
+            const uint8_t *b = w + (size_t)i * rb + (size_t)g * bb, *p = b + 5;
+            _mm_prefetch((const char *)b + WQ_GV_AHEAD, _MM_HINT_T0);
+            __m256 t = _mm256_mul_ps(xs, _mm256_broadcast_ss(&negz[b[4]]));
+            __m256 t1 = _mm256_setzero_ps();
+            if (fmt == RT_WQ_INT8) {
+#pragma GCC unroll 16
+                for (int c = 0; c < group; c += 8) {
+                    __m256 q = _mm256_cvtepi32_ps(
+                        _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p + c))));
+                    if (c & 8)
+                        t1 = _mm256_fmadd_ps(_mm256_loadu_ps(xg + c), q, t1);
+                    else
+                        t = _mm256_fmadd_ps(_mm256_loadu_ps(xg + c), q, t);
+                }
+            } else {
+#pragma GCC unroll 8
+                for (int c = 0; c < half; c += 8) {
+                    __m256i q = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p + c)));
+                    __m256 lo = _mm256_cvtepi32_ps(_mm256_and_si256(q, m15));
+                    __m256 hi = _mm256_cvtepi32_ps(_mm256_srli_epi32(q, 4));
+                    t = _mm256_fmadd_ps(_mm256_loadu_ps(xg + c), lo, t);
+                    t1 = _mm256_fmadd_ps(_mm256_loadu_ps(xg + c + half), hi, t1);
+                }
+            }
+            float s;
+            memcpy(&s, b, 4);
+            acc[i] = _mm256_fmadd_ps(_mm256_add_ps(t, t1), _mm256_set1_ps(s), acc[i]);
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        __m128 v = _mm_add_ps(_mm256_castps256_ps128(acc[i]), _mm256_extractf128_ps(acc[i], 1));
+        v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+        out[i] = _mm_cvtss_f32(_mm_add_ss(v, _mm_movehdup_ps(v)));
+    }
+}
+#define GV_KERNEL rows256
+#endif
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+/* The kernel with the format, the row count and the usual groups
+ * constants, so each inner loop is straight code. */
 #define GV_R(fmt_, g_)                                                                            \
     switch (r) {                                                                                  \
-    case 4: rows512(fmt_, g_, w, rb, bb, full, x, out, 4); break;                                 \
-    case 3: rows512(fmt_, g_, w, rb, bb, full, x, out, 3); break;                                 \
-    case 2: rows512(fmt_, g_, w, rb, bb, full, x, out, 2); break;                                 \
-    default: rows512(fmt_, g_, w, rb, bb, full, x, out, 1); break;                                \
+    case 4: GV_KERNEL(fmt_, g_, w, rb, bb, full, x, out, 4); break;                               \
+    case 3: GV_KERNEL(fmt_, g_, w, rb, bb, full, x, out, 3); break;                               \
+    case 2: GV_KERNEL(fmt_, g_, w, rb, bb, full, x, out, 2); break;                               \
+    default: GV_KERNEL(fmt_, g_, w, rb, bb, full, x, out, 1); break;                              \
     }
 #define GV_ROWS(name, fmt_)                                                                       \
     static HOT void name(int group, const uint8_t *w, size_t rb, size_t bb, int64_t full,         \
@@ -155,9 +230,12 @@ static inline __attribute__((always_inline)) void rows512(int fmt, int group, co
     }
 GV_ROWS(rows_int4, RT_WQ_INT4)
 GV_ROWS(rows_int8, RT_WQ_INT8)
+#if defined(__AVX512F__)
 GV_ROWS(rows_mxfp4, RT_WQ_MXFP4)
+#endif
 #undef GV_R
 #undef GV_ROWS
+#undef GV_KERNEL
 #endif
 
 int wq_gemv_full(int fmt, int group, int64_t k, const uint8_t *w, int64_t r0, int64_t r1,
@@ -166,12 +244,19 @@ int wq_gemv_full(int fmt, int group, int64_t k, const uint8_t *w, int64_t r0, in
     int64_t full = k / group;
     if (full < 1)
         return 0;
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
     void (*rows)(int, const uint8_t *, size_t, size_t, int64_t, const float *, float *, int);
+#if defined(__AVX512F__)
     if ((fmt == RT_WQ_INT4 || fmt == RT_WQ_MXFP4) && group % 32 == 0)
         rows = fmt == RT_WQ_INT4 ? rows_int4 : rows_mxfp4;
     else if (fmt == RT_WQ_INT8 && group % 16 == 0)
         rows = rows_int8;
+#else
+    if (fmt == RT_WQ_INT4 && group % 16 == 0)
+        rows = rows_int4;
+    else if (fmt == RT_WQ_INT8 && group % 8 == 0)
+        rows = rows_int8;
+#endif
     else
         return 0;
     size_t bb = rt_wq_block_bytes(fmt, group), rb = bb * (size_t)((k + group - 1) / group);
