@@ -20,8 +20,12 @@
  * permutes, two FMAs and the scaling FMA, and the loads, on their own ports.
  * Rows of W go WQ_GV_ROWS at a time (independent chains, x read once into
  * registers for all of them), each stream prefetched WQ_GV_AHEAD bytes on. */
+#ifndef WQ_GV_ROWS
 #define WQ_GV_ROWS 4
+#endif
+#ifndef WQ_GV_AHEAD
 #define WQ_GV_AHEAD 768
+#endif
 
 #if defined(__AVX512F__)
 /* zsub[z][i] = i - z: the 16 values (code - zero) of an int4 group with
@@ -69,68 +73,78 @@ static inline float gv_scale(int fmt, const uint8_t *b)
     return s;
 }
 
+/* One block b of a row against the group's x: sum_k x_k w_k before the
+ * scale. INT4 and MXFP4: a group is gp/2 bytes, byte c holding elements c
+ * (low nibble) and c + gp/2 (high): 16 bytes widened to 16 lanes give 32
+ * weights by two permutes (vpermps reads an index's low four bits: the
+ * high nibble needs a shift, the low one no mask); one FMA chain for a
+ * group of 32, two (the low and the high runs) for longer ones. INT8: 16
+ * codes widened and converted, the zero point subtracted. */
+static inline __attribute__((always_inline)) __m512 block512(int fmt, int group,
+                                                            const uint8_t *b, const float *xg)
+{
+    int half = group / 2;
+    const uint8_t *p = b + (fmt == RT_WQ_MXFP4 ? 1 : 5);
+    __m512 t = _mm512_setzero_ps(), t1 = _mm512_setzero_ps();
+    if (fmt == RT_WQ_INT8) {
+        __m512 z = _mm512_set1_ps(zsub[b[4]][0]); /* -z */
+#pragma GCC unroll 8
+        for (int c = 0; c < group; c += 16) {
+            __m512 q = _mm512_cvtepi32_ps(
+                _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p + c))));
+            t = _mm512_fmadd_ps(_mm512_loadu_ps(xg + c), _mm512_add_ps(q, z), t);
+        }
+        return t;
+    }
+    const float *tab = fmt == RT_WQ_MXFP4 ? e2m1_tab : zsub[b[4]];
+#pragma GCC unroll 8
+    for (int c = 0; c < half; c += 16) {
+        __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p + c)));
+        __m512 lo = _mm512_permutexvar_ps(q, _mm512_load_ps(tab));
+        __m512 hi = _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), _mm512_load_ps(tab));
+        __m512 xl = _mm512_loadu_ps(xg + c), xh = _mm512_loadu_ps(xg + c + half);
+        if (half == 16) {
+            t = _mm512_fmadd_ps(xh, hi, _mm512_mul_ps(xl, lo));
+        } else if (!c) {
+            t = _mm512_mul_ps(xl, lo);
+            t1 = _mm512_mul_ps(xh, hi);
+        } else {
+            t = _mm512_fmadd_ps(xl, lo, t);
+            t1 = _mm512_fmadd_ps(xh, hi, t1);
+        }
+    }
+    return half > 16 ? _mm512_add_ps(t, t1) : t;
+}
+
 /* Rows [0, R) of W from w (row stride rb, block stride bb) over `full`
- * whole groups: out[i] = sum over groups s_g * sum_k x_k w_k. INT4 and
- * MXFP4: a group is gp/2 bytes, byte c holding elements c (low nibble) and
- * c + gp/2 (high): 16 bytes widened to 16 lanes give 32 weights by two
- * permutes (vpermps reads an index's low four bits: the high nibble needs a
- * shift, the low one no mask). INT8: 16 codes widened and converted, the
- * zero point subtracted. */
+ * whole groups: out[i] = sum over groups s_g * block512. Two groups a step,
+ * into two accumulators per row, so the scaling FMAs' chain is not what
+ * bounds one row. */
 static inline __attribute__((always_inline)) void rows512(int fmt, int group, const uint8_t *w,
                                                          size_t rb, size_t bb, int64_t full,
                                                          const float *x, float *out, const int R)
 {
-    __m512 acc[WQ_GV_ROWS];
+    __m512 acc[WQ_GV_ROWS][2];
     for (int i = 0; i < R; i++)
-        acc[i] = _mm512_setzero_ps();
-    int hdr = fmt == RT_WQ_MXFP4 ? 1 : 5, half = group / 2;
-    for (int64_t g = 0; g < full; g++) {
-        const float *xg = x + g * group;
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int64_t g = 0; g < full; g += 2) {
+#pragma GCC unroll 2
+        for (int u = 0; u < 2; u++) {
+            if (u && g + 1 == full)
+                break;
+            const float *xg = x + (g + u) * group;
 #pragma GCC unroll 4
-        for (int i = 0; i < R; i++) {
-            const uint8_t *b = w + (size_t)i * rb + (size_t)g * bb, *p = b + hdr;
-            _mm_prefetch((const char *)b + WQ_GV_AHEAD, _MM_HINT_T0);
-            __m512 t = _mm512_setzero_ps();
-            if (fmt == RT_WQ_INT8) {
-                __m512 z = _mm512_set1_ps(zsub[b[4]][0]); /* -z */
-#pragma GCC unroll 8
-                for (int c = 0; c < group; c += 16) {
-                    __m512 q = _mm512_cvtepi32_ps(
-                        _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p + c))));
-                    t = _mm512_fmadd_ps(_mm512_loadu_ps(xg + c), _mm512_add_ps(q, z), t);
-                }
-            } else {
-                /* one chain for a group of 32, two (the low and the high
-                 * runs) for longer ones, whose chains would be long */
-                const float *tab = fmt == RT_WQ_MXFP4 ? e2m1_tab : zsub[b[4]];
-                __m512 t1 = _mm512_setzero_ps();
-#pragma GCC unroll 8
-                for (int c = 0; c < half; c += 16) {
-                    __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p + c)));
-                    __m512 lo = _mm512_permutexvar_ps(q, _mm512_load_ps(tab));
-                    __m512 hi = _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4),
-                                                      _mm512_load_ps(tab));
-                    __m512 xl = _mm512_loadu_ps(xg + c), xh = _mm512_loadu_ps(xg + c + half);
-                    if (half == 16) {
-                        t = _mm512_fmadd_ps(xh, hi, _mm512_mul_ps(xl, lo));
-                    } else if (!c) {
-                        t = _mm512_mul_ps(xl, lo);
-                        t1 = _mm512_mul_ps(xh, hi);
-                    } else {
-                        t = _mm512_fmadd_ps(xl, lo, t);
-                        t1 = _mm512_fmadd_ps(xh, hi, t1);
-                    }
-                }
-                if (half > 16)
-                    t = _mm512_add_ps(t, t1);
+            for (int i = 0; i < R; i++) {
+                const uint8_t *b = w + (size_t)i * rb + (size_t)(g + u) * bb;
+                _mm_prefetch((const char *)b + WQ_GV_AHEAD, _MM_HINT_T0);
+                acc[i][u] = _mm512_fmadd_ps(block512(fmt, group, b, xg),
+                                            _mm512_set1_ps(gv_scale(fmt, b)), acc[i][u]);
             }
-            acc[i] = _mm512_fmadd_ps(t, _mm512_set1_ps(gv_scale(fmt, b)), acc[i]);
         }
     }
     for (int i = 0; i < R; i++)
-        out[i] = _mm512_reduce_add_ps(acc[i]);
+        out[i] = _mm512_reduce_add_ps(_mm512_add_ps(acc[i][0], acc[i][1]));
 }
-
 #define GV_KERNEL rows512
 
 #elif defined(__AVX2__) && defined(__FMA__)
