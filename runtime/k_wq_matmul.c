@@ -547,32 +547,50 @@ static inline __attribute__((always_inline)) vf dec16(int fmt, int group, const 
     }
 }
 
-/* Rows of X against row r of W in the formats dec16 takes, whole groups;
- * consecutive vectors alternate between two accumulators per row of X. */
-static inline __attribute__((always_inline)) void mv_vec16(const WqJob *j, int64_t r,
-                                                           const float *x, float *acc, const int M)
+/* Rows of X against row r of W in the formats dec16 takes, whole groups
+ * (G: the group, a constant where it is a usual one), two groups a step
+ * into two accumulators per row of X, each chosen by a constant: an index
+ * known only at run time puts the accumulators in memory, and the chain
+ * through a store and a reload then bounds the loop. */
+static inline __attribute__((always_inline)) void mv_vec16_g(const WqJob *j, int64_t r,
+                                                             const float *x, float *acc,
+                                                             const int M, const int G)
 {
     vf a[WQ_MV_ROWS][2];
     for (int mi = 0; mi < M; mi++)
         a[mi][0] = a[mi][1] = VZERO();
     const uint8_t *row = j->w + (size_t)r * j->bb * (size_t)j->ng;
-    int64_t full = j->k / j->group, k = j->k;
-    int fmt = j->fmt, group = j->group;
-    for (int64_t g = 0; g < full; g++) {
-        const uint8_t *b = row + (size_t)g * j->bb, *p = b + j->hdr;
-        float s = scale_of(fmt, b);
-        float z = fmt == RT_WQ_TERNARY ? 1.0f : block_zero(fmt, b);
-        const vf vs = VSET1(s), tab = tab16(fmt, vs, VSET1(-s * z));
-        const float *xg = x + g * group;
-        for (int c = 0; c < group; c += VL) {
-            vf w = dec16(fmt, group, p, c, vs, tab);
-            int h = (int)((g * group + c) / VL) & 1;
-            for (int mi = 0; mi < M; mi++)
-                a[mi][h] = VFMA(VLOAD(xg + mi * k + c), w, a[mi][h]);
+    int64_t full = j->k / G, k = j->k;
+    int fmt = j->fmt;
+    for (int64_t g0 = 0; g0 < full; g0 += 2)
+        for (int u = 0; u < 2; u++) {
+            int64_t g = g0 + u;
+            if (g == full)
+                break;
+            const uint8_t *b = row + (size_t)g * j->bb, *p = b + j->hdr;
+            float s = scale_of(fmt, b);
+            float z = fmt == RT_WQ_TERNARY ? 1.0f : block_zero(fmt, b);
+            const vf vs = VSET1(s), tab = tab16(fmt, vs, VSET1(-s * z));
+            const float *xg = x + g * G;
+            for (int c = 0; c < G; c += VL) {
+                vf w = dec16(fmt, G, p, c, vs, tab);
+                for (int mi = 0; mi < M; mi++)
+                    a[mi][u] = VFMA(VLOAD(xg + mi * k + c), w, a[mi][u]);
+            }
         }
-    }
     for (int mi = 0; mi < M; mi++)
         acc[mi] += vhsum(VADD(a[mi][0], a[mi][1]));
+}
+
+static inline __attribute__((always_inline)) void mv_vec16(const WqJob *j, int64_t r,
+                                                           const float *x, float *acc, const int M)
+{
+    switch (j->group) {
+    case 16: mv_vec16_g(j, r, x, acc, M, 16); break;
+    case 32: mv_vec16_g(j, r, x, acc, M, 32); break;
+    case 64: mv_vec16_g(j, r, x, acc, M, 64); break;
+    default: mv_vec16_g(j, r, x, acc, M, j->group); break;
+    }
 }
 #endif
 
