@@ -1,4 +1,4 @@
-/* k_wq_gemv.c: MatMulWQ at one row of X (matrix-vector): int4, MXFP4 and int8 rows streamed at memory speed. */
+/* k_wq_gemv.c: MatMulWQ at one row of X: int4, int8, int2, ternary and MXFP4 matrix-vector. */
 #include <string.h>
 
 #include "k_wq.h"
@@ -96,6 +96,40 @@ static inline __attribute__((always_inline)) __m512 block512(int fmt, int group,
         }
         return t;
     }
+    if (fmt == RT_WQ_INT2 || fmt == RT_WQ_TERNARY) {
+        /* byte j holds elements j + i*gp/4 in bits 2i..2i+1; the table
+         * (q & 3) - z repeats every four entries, so the permutes need no
+         * mask of the next code's bits */
+        const __m512 tab = _mm512_add_ps(
+            _mm512_set_ps(3, 2, 1, 0, 3, 2, 1, 0, 3, 2, 1, 0, 3, 2, 1, 0),
+            _mm512_set1_ps(fmt == RT_WQ_TERNARY ? -1.0f : zsub[b[4]][0]));
+        p = b + (fmt == RT_WQ_TERNARY ? 4 : 5);
+        if (group == 32) { /* planes of 8 bytes: one load, twice over */
+            __m512i q = _mm512_cvtepu8_epi32(_mm_castpd_si128(_mm_loaddup_pd((const double *)p)));
+            __m512 w0 = _mm512_permutexvar_ps(
+                _mm512_srlv_epi32(q, _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0,
+                                                      0, 0)), tab);
+            __m512 w1 = _mm512_permutexvar_ps(
+                _mm512_srlv_epi32(q, _mm512_set_epi32(6, 6, 6, 6, 6, 6, 6, 6, 4, 4, 4, 4, 4, 4,
+                                                      4, 4)), tab);
+            return _mm512_fmadd_ps(_mm512_loadu_ps(xg + 16), w1,
+                                   _mm512_mul_ps(_mm512_loadu_ps(xg), w0));
+        }
+        int q4 = group / 4; /* a multiple of 16 */
+#pragma GCC unroll 8
+        for (int c = 0; c < q4; c += 16) {
+            __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p + c)));
+            for (int i = 0; i < 4; i++) {
+                __m512 wv = _mm512_permutexvar_ps(_mm512_srli_epi32(q, 2 * i), tab);
+                __m512 xv = _mm512_loadu_ps(xg + i * q4 + c);
+                if (i & 1)
+                    t1 = _mm512_fmadd_ps(xv, wv, t1);
+                else
+                    t = _mm512_fmadd_ps(xv, wv, t);
+            }
+        }
+        return _mm512_add_ps(t, t1);
+    }
     const float *tab = fmt == RT_WQ_MXFP4 ? e2m1_tab : zsub[b[4]];
 #pragma GCC unroll 8
     for (int c = 0; c < half; c += 16) {
@@ -181,11 +215,29 @@ static inline __attribute__((always_inline)) void rows256(int fmt, int group, co
             xs = _mm256_add_ps(xs, _mm256_loadu_ps(xg + c));
 #pragma GCC unroll 4
         for (int i = 0; i < R; i++) {
-            const uint8_t *b = w + (size_t)i * rb + (size_t)g * bb, *p = b + 5;
+            const uint8_t *b = w + (size_t)i * rb + (size_t)g * bb;
+            const uint8_t *p = b + (fmt == RT_WQ_TERNARY ? 4 : 5);
             _mm_prefetch((const char *)b + WQ_GV_AHEAD, _MM_HINT_T0);
-            __m256 t = _mm256_mul_ps(xs, _mm256_broadcast_ss(&negz[b[4]]));
+            const float *nz = &negz[fmt == RT_WQ_TERNARY ? 1 : b[4]];
+            __m256 t = _mm256_mul_ps(xs, _mm256_broadcast_ss(nz));
             __m256 t1 = _mm256_setzero_ps();
-            if (fmt == RT_WQ_INT8) {
+            if (fmt == RT_WQ_INT2 || fmt == RT_WQ_TERNARY) {
+                /* byte j holds elements j + i*gp/4 in bits 2i..2i+1 */
+                int q4 = group / 4; /* a multiple of 8 */
+#pragma GCC unroll 4
+                for (int c = 0; c < q4; c += 8) {
+                    __m256i q = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p + c)));
+                    for (int e = 0; e < 4; e++) {
+                        __m256 wv = _mm256_cvtepi32_ps(
+                            _mm256_and_si256(_mm256_srli_epi32(q, 2 * e), _mm256_set1_epi32(3)));
+                        __m256 xv = _mm256_loadu_ps(xg + e * q4 + c);
+                        if (e & 1)
+                            t1 = _mm256_fmadd_ps(xv, wv, t1);
+                        else
+                            t = _mm256_fmadd_ps(xv, wv, t);
+                    }
+                }
+            } else if (fmt == RT_WQ_INT8) {
 #pragma GCC unroll 16
                 for (int c = 0; c < group; c += 8) {
                     __m256 q = _mm256_cvtepi32_ps(
@@ -244,6 +296,8 @@ static inline __attribute__((always_inline)) void rows256(int fmt, int group, co
     }
 GV_ROWS(rows_int4, RT_WQ_INT4)
 GV_ROWS(rows_int8, RT_WQ_INT8)
+GV_ROWS(rows_int2, RT_WQ_INT2)
+GV_ROWS(rows_ternary, RT_WQ_TERNARY)
 #if defined(__AVX512F__)
 GV_ROWS(rows_mxfp4, RT_WQ_MXFP4)
 #endif
@@ -265,11 +319,15 @@ int wq_gemv_full(int fmt, int group, int64_t k, const uint8_t *w, int64_t r0, in
         rows = fmt == RT_WQ_INT4 ? rows_int4 : rows_mxfp4;
     else if (fmt == RT_WQ_INT8 && group % 16 == 0)
         rows = rows_int8;
+    else if ((fmt == RT_WQ_INT2 || fmt == RT_WQ_TERNARY) && (group == 32 || group % 64 == 0))
+        rows = fmt == RT_WQ_INT2 ? rows_int2 : rows_ternary;
 #else
     if (fmt == RT_WQ_INT4 && group % 16 == 0)
         rows = rows_int4;
     else if (fmt == RT_WQ_INT8 && group % 8 == 0)
         rows = rows_int8;
+    else if ((fmt == RT_WQ_INT2 || fmt == RT_WQ_TERNARY) && group % 32 == 0)
+        rows = fmt == RT_WQ_INT2 ? rows_int2 : rows_ternary;
 #endif
     else
         return 0;
