@@ -105,7 +105,8 @@ static inline __attribute__((always_inline)) __m512 block512(int fmt, int group,
             _mm512_set1_ps(fmt == RT_WQ_TERNARY ? -1.0f : zsub[b[4]][0]));
         p = b + (fmt == RT_WQ_TERNARY ? 4 : 5);
         if (group == 32) { /* planes of 8 bytes: one load, twice over */
-            __m512i q = _mm512_cvtepu8_epi32(_mm_castpd_si128(_mm_loaddup_pd((const double *)p)));
+            __m512i q = _mm512_cvtepu8_epi32(
+                _mm_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)p)));
             __m512 w0 = _mm512_permutexvar_ps(
                 _mm512_srlv_epi32(q, _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0,
                                                       0, 0)), tab);
