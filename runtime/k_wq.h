@@ -90,9 +90,10 @@ void rt_wq_unpack_row(int fmt, int64_t n_rows, int64_t k, int group, const uint8
                       int64_t n, int16_t *code, float *scale, uint8_t *zero);
 
 /* MatMulWQ: Y[M, N] = X[M, K] W^T (+ bias[N]), W packed as above, decoded in
- * registers (few rows: one pass over W per 4 rows of X, at memory speed;
- * more: W decoded block by block into the shared GEMM's packed panels, the
- * decode amortized over all rows). in: X (float, any
+ * registers (one row of X: k_wq_gemv.c's matrix-vector kernels, each group
+ * summed with integer-valued weights and scaled once; few rows: one pass
+ * over W per 4 rows of X; more: W decoded block by block into the shared
+ * GEMM's packed panels, the decode amortized over all rows). in: X (float, any
  * rank, last axis K), W (uint8, [N, row bytes]), bias (float [N], optional);
  * out: Y (X's shape with the last axis N). */
 enum { RT_WQ_FORMAT, RT_WQ_N, RT_WQ_K, RT_WQ_GROUP, RT_WQ_NINTS };

@@ -38,4 +38,11 @@ void wq_sherry_decode(unsigned q, float *v);
 void wq_pack_panels(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
                     float *dst);
 
+/* k_wq_gemv.c: one row of X against rows [r0, r1) of W over K's whole
+ * groups: acc[r - r0] = sum over them of x . w_r (tensor_scale not
+ * applied; a partial last group left to the caller). 0, acc untouched, if
+ * the target has no matrix-vector kernel for this format and group. */
+int wq_gemv_full(int fmt, int group, int64_t k, const uint8_t *w, int64_t r0, int64_t r1,
+                 const float *x, float *acc);
+
 #endif

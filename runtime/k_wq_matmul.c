@@ -23,6 +23,8 @@
  * 0.03 ms there against 0.056 through the GEMM, even at M = 16); the
  * portable decoder goes to the GEMM as soon as X has more rows than one pass. */
 #define WQ_GEMM_M WQ_MV_ROWS
+/* Rows of W per call of the matrix-vector kernel at M = 1 (sums on the stack). */
+#define WQ_GV_CHUNK 64
 #define WQ_GEMM_M_VEC 8
 
 static const float e2m1_val[16] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6,
@@ -532,32 +534,50 @@ static inline __attribute__((always_inline)) vf dec16(int fmt, int group, const 
     }
 }
 
-/* Rows of X against row r of W in the formats dec16 takes, whole groups;
- * consecutive vectors alternate between two accumulators per row of X. */
-static inline __attribute__((always_inline)) void mv_vec16(const WqJob *j, int64_t r,
-                                                           const float *x, float *acc, const int M)
+/* Rows of X against row r of W in the formats dec16 takes, whole groups
+ * (G: the group, a constant where it is a usual one), two groups a step
+ * into two accumulators per row of X, each chosen by a constant: an index
+ * known only at run time puts the accumulators in memory, and the chain
+ * through a store and a reload then bounds the loop. */
+static inline __attribute__((always_inline)) void mv_vec16_g(const WqJob *j, int64_t r,
+                                                             const float *x, float *acc,
+                                                             const int M, const int G)
 {
     vf a[WQ_MV_ROWS][2];
     for (int mi = 0; mi < M; mi++)
         a[mi][0] = a[mi][1] = VZERO();
     const uint8_t *row = j->w + (size_t)r * j->bb * (size_t)j->ng;
-    int64_t full = j->k / j->group, k = j->k;
-    int fmt = j->fmt, group = j->group;
-    for (int64_t g = 0; g < full; g++) {
-        const uint8_t *b = row + (size_t)g * j->bb, *p = b + j->hdr;
-        float s = scale_of(fmt, b);
-        float z = fmt == RT_WQ_TERNARY ? 1.0f : block_zero(fmt, b);
-        const vf vs = VSET1(s), tab = tab16(fmt, vs, VSET1(-s * z));
-        const float *xg = x + g * group;
-        for (int c = 0; c < group; c += VL) {
-            vf w = dec16(fmt, group, p, c, vs, tab);
-            int h = (int)((g * group + c) / VL) & 1;
-            for (int mi = 0; mi < M; mi++)
-                a[mi][h] = VFMA(VLOAD(xg + mi * k + c), w, a[mi][h]);
+    int64_t full = j->k / G, k = j->k;
+    int fmt = j->fmt;
+    for (int64_t g0 = 0; g0 < full; g0 += 2)
+        for (int u = 0; u < 2; u++) {
+            int64_t g = g0 + u;
+            if (g == full)
+                break;
+            const uint8_t *b = row + (size_t)g * j->bb, *p = b + j->hdr;
+            float s = scale_of(fmt, b);
+            float z = fmt == RT_WQ_TERNARY ? 1.0f : block_zero(fmt, b);
+            const vf vs = VSET1(s), tab = tab16(fmt, vs, VSET1(-s * z));
+            const float *xg = x + g * G;
+            for (int c = 0; c < G; c += VL) {
+                vf w = dec16(fmt, G, p, c, vs, tab);
+                for (int mi = 0; mi < M; mi++)
+                    a[mi][u] = VFMA(VLOAD(xg + mi * k + c), w, a[mi][u]);
+            }
         }
-    }
     for (int mi = 0; mi < M; mi++)
         acc[mi] += vhsum(VADD(a[mi][0], a[mi][1]));
+}
+
+static inline __attribute__((always_inline)) void mv_vec16(const WqJob *j, int64_t r,
+                                                           const float *x, float *acc, const int M)
+{
+    switch (j->group) {
+    case 16: mv_vec16_g(j, r, x, acc, M, 16); break;
+    case 32: mv_vec16_g(j, r, x, acc, M, 32); break;
+    case 64: mv_vec16_g(j, r, x, acc, M, 64); break;
+    default: mv_vec16_g(j, r, x, acc, M, j->group); break;
+    }
 }
 #endif
 
@@ -629,10 +649,26 @@ static void mv_row(const WqJob *j, int vec, int64_t r, const float *x, int64_t m
     mv_generic(j, r, 0, x, m, acc);
 }
 
-/* Rows [lo, hi) of W: each read once per WQ_MV_ROWS rows of X. */
+/* Rows [lo, hi) of W: each read once per WQ_MV_ROWS rows of X; with one
+ * row of X, the matrix-vector kernels (k_wq_gemv.c) where the target has one. */
 static void mv_rows(void *ctx, int64_t lo, int64_t hi)
 {
     const WqJob *j = ctx;
+    if (j->m == 1) {
+        float acc[WQ_GV_CHUNK];
+        int64_t r0 = lo;
+        for (; r0 < hi; r0 += WQ_GV_CHUNK) {
+            int64_t r1 = hi - r0 < WQ_GV_CHUNK ? hi : r0 + WQ_GV_CHUNK;
+            if (!wq_gemv_full(j->fmt, j->group, j->k, j->w, r0, r1, j->x, acc))
+                break;
+            for (int64_t r = r0; r < r1; r++) {
+                if (j->k % j->group) /* the partial last group */
+                    mv_generic(j, r, j->k / j->group, j->x, 1, &acc[r - r0]);
+                j->y[r] = j->ts * acc[r - r0] + (j->bias ? j->bias[r] : 0.0f);
+            }
+        }
+        lo = r0;
+    }
     int vec = vector_int(j) ? 1 : vector16(j) ? 2 : 0;
     for (int64_t r = lo; r < hi; r++)
         for (int64_t m0 = 0; m0 < j->m; m0 += WQ_MV_ROWS) {

@@ -16,6 +16,11 @@
  * in float32 in another order than the reference, so the error is bounded
  * by a few ulps of sum |x| * (|w| + |s*z|) over K: 1e-5 of it, relative,
  * leaves a margin of ~10x over K = 600. */
+/* Stretch the codes' side values past what the quantizers write, as the
+ * packing allows: zero points anywhere in 0..255, MX scales 2^-127..2^100
+ * (E8M0 byte 0 included). */
+static int wide_params;
+
 static int check_case(int fmt, int64_t m, int64_t n, int64_t k, int group, int threads)
 {
     int64_t ng = (k + group - 1) / group;
@@ -24,6 +29,12 @@ static int check_case(int fmt, int64_t m, int64_t n, int64_t k, int group, int t
     uint8_t *zero = fmt <= RT_WQ_INT2 ? malloc((size_t)(n * ng)) : NULL;
     float ts;
     make_codes(fmt, n, k, group, code, scale, zero, &ts);
+    for (int64_t i = 0; wide_params && i < n * ng; i++) {
+        if (zero)
+            zero[i] = (uint8_t)rnd(0, 255);
+        if (fmt >= RT_WQ_MXINT8 && fmt <= RT_WQ_MXFP4)
+            scale[i] = ldexpf(1.0f, i % 7 ? rnd(-127, 100) : -127);
+    }
     RtWqCodes c = {fmt, n, k, group, code, scale, zero, ts};
     uint8_t *w = malloc(rt_wq_packed_bytes(fmt, n, k, group));
     rt_wq_pack(&c, w);
@@ -104,9 +115,27 @@ int main(void)
         CHECK(0, check_case(fmt, 40, 70, 600, g, 2));
         CHECK(0, check_case(fmt, 64, 33, 300, fmt >= RT_WQ_MXINT8 ? g : 32, 1));
     }
+    /* one row of X (k_wq_gemv.c where the target has a kernel): the groups
+     * it specializes (32, 64, 128) and others, K a whole number of groups
+     * or not, N not a multiple of the rows taken at once and past the 64
+     * rows of one call, both thread counts, then the side values widened */
+    static const int gv_groups[] = {32, 64, 128, 96, 16};
+    for (int wide = 0; wide < 2; wide++) {
+        wide_params = wide;
+        for (int fmt = RT_WQ_INT8; fmt < RT_WQ_NFORMATS; fmt++)
+            for (int gi = 0; gi < 5; gi++) {
+                int g = gv_groups[gi];
+                if (fmt == RT_WQ_SHERRY && g % 4)
+                    continue;
+                CHECK(0, check_case(fmt, 1, 1 + gi + 4 * wide, 3 * g, g, 1));
+                CHECK(0, check_case(fmt, 1, 70 + gi, 2 * g + 7 + gi, g, 2));
+                cases += 2;
+            }
+    }
+    wide_params = 0;
     /* the 4096-wide matrix-vector shape of the benchmark, int4 group 32 */
     CHECK(0, check_case(RT_WQ_INT4, 1, 64, 4096, 32, 2));
     CHECK(0, check_case(RT_WQ_INT8, 3, 64, 4096, 128, 2));
-    CHECK(11 * 5 * 5 * 5, cases);
+    CHECK(11 * 5 * 5 * 5 + 2 * 11 * 5 * 2, cases);
     return CHECK_DONE();
 }
