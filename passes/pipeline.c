@@ -9,6 +9,7 @@ const PassInfo ir_passes[] = {
     {"noop", pass_noop, "remove Identity, same-type Cast, same-shape Reshape and kin"},
     {"recognize", pass_recognize, "LayerNormalization and Gelu from their decomposed forms"},
     {"fuse", pass_fuse, "fold BatchNormalization into Conv; fuse a residual Add and activation"},
+    {"repquant", pass_repquant, "LayerNorm ranges folded into per-tensor int8 (--repquant ln)"},
     {"quantize", pass_quantize, "static int8 quantization from calibration (--quantize int8)"},
     {"quantize_weights", pass_quantize_weights, "weight-only low-bit formats (--quantize-weights)"},
     {"save_onnx", pass_save_onnx, "write the quantized graph as ONNX (--save-onnx FILE)"},
@@ -27,11 +28,11 @@ const int ir_n_passes = (int)(sizeof ir_passes / sizeof ir_passes[0]);
  * them as it finds an imported QDQ model's. */
 static const char *const pipelines[4][16] = {
     {"shape", "plan", NULL},
-    {"shape", "fold", "quantize", "quantize_weights", "save_onnx", "fold", "qdq", "dce", "plan",
+    {"shape", "fold", "repquant", "quantize", "quantize_weights", "save_onnx", "fold", "qdq", "dce", "plan",
      NULL},
-    {"shape", "fold", "noop", "recognize", "fuse", "quantize", "quantize_weights", "save_onnx",
+    {"shape", "fold", "noop", "recognize", "fuse", "repquant", "quantize", "quantize_weights", "save_onnx",
      "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
-    {"shape", "fold", "noop", "recognize", "fuse", "quantize", "quantize_weights", "save_onnx",
+    {"shape", "fold", "noop", "recognize", "fuse", "repquant", "quantize", "quantize_weights", "save_onnx",
      "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
 };
 
