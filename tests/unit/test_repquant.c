@@ -6,10 +6,16 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "driver.h"
 #include "ir/ir.h"
 #include "passes/passes.h"
 #include "passes/repquant.h"
 
+#ifndef ONNXCC_SOURCE_DIR
+#define ONNXCC_SOURCE_DIR "."
+#endif
+
+#define CHARTF ONNXCC_SOURCE_DIR "/examples/chartf"
 #define DIMS(...) ((const int64_t[]){__VA_ARGS__})
 
 /* Deterministic values in [-1, 1). */
@@ -431,6 +437,59 @@ static void test_log2(const char *dir)
     ir_graph_free(g);
 }
 
+/* ---- the trained transformer ----
+ * examples/chartf at batch 1, calibrated on its sample window: the -O2
+ * passes up to fuse, then repquant alone. Every LayerNorm (two per block
+ * and the final one) is rewritten, and the logits do not move: within
+ * 1e-5 of their spread. */
+static void test_chartf(void)
+{
+    Sample smp = {.file = CHARTF "/samples/context_0.pb"};
+    Diag d = {0};
+    QuantOpts q = {.act = QA_INT8, .calib_method = CM_MINMAX,
+                   .calib_dir = CHARTF "/samples", .repquant = RQ_LN};
+    PassCtx ctx = {.d = &d, .verify = 1, .quant = &q};
+    Graph *g[2];
+    for (int i = 0; i < 2; i++) {
+        g[i] = drv_prepare(CHARTF "/chartf.onnx", NULL, 0, &smp, 1, 0, &ctx);
+        CHECK_TRUE(g[i] != NULL);
+        if (!g[i]) {
+            fprintf(stderr, "%s\n", d.msg);
+            if (i)
+                ir_graph_free(g[0]);
+            return;
+        }
+        static const char *const upto[] = {"fold", "noop", "recognize", "fuse"};
+        for (int k = 0; k < 4; k++)
+            CHECK_TRUE(ir_run_pass(g[i], upto[k], &ctx) >= 0);
+    }
+    CHECK(5, ir_run_pass(g[1], "repquant", &ctx));
+    RtTensor in;
+    char msg[256];
+    CHECK(0, rt_tensor_read(CHARTF "/samples/context_0.pb", &in, msg, sizeof msg));
+    RtTensor o[2];
+    memset(o, 0, sizeof o);
+    for (int i = 0; i < 2; i++)
+        CHECK(0, ir_run(g[i], &in, &o[i], &d));
+    double worst = 0, lo = INFINITY, hi = -INFINITY;
+    const float *a = o[0].data, *b = o[1].data;
+    int64_t n = o[0].data && o[1].data ? ir_numel(g[0]->outputs[0]) : 0;
+    for (int64_t i = 0; i < n; i++) {
+        worst = fmax(worst, fabs(a[i] - b[i]));
+        lo = fmin(lo, a[i]);
+        hi = fmax(hi, a[i]);
+    }
+    printf("chartf: LayerNorms reparameterized, logits (spread %.2f) max |diff| %.3g\n", hi - lo,
+           worst);
+    CHECK_TRUE(n == 97);
+    CHECK_NEAR(0, worst, 1e-5 * (hi - lo));
+    rt_tensor_free(&in);
+    rt_tensor_free(&o[0]);
+    rt_tensor_free(&o[1]);
+    ir_graph_free(g[0]);
+    ir_graph_free(g[1]);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/onnxcc_repquant_XXXXXX";
@@ -442,6 +501,7 @@ int main(void)
     mkdir(attn_dir, 0755);
     test_ln(ln_dir);
     test_log2(attn_dir);
+    test_chartf();
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(0, system(cmd));
