@@ -120,7 +120,8 @@ tools/quant-report.sh                 # {minutes} here; writes this page
 tools/quant-report.sh --only 'fp32|int4' --out /tmp/q.md   # a subset, elsewhere
 ```
 
-The examples are retrained by `examples/digits/train.py` and `examples/charlm/train.py`
+The examples are retrained by `examples/digits/train.py`, `examples/charlm/train.py` and
+`examples/chartf/train.py`
 (Debian's `/usr/bin/python3` with torch; `tools/install-deps.sh --examples` installs
 scikit-learn for digits). `tests/quant_e2e.sh` checks a bounded slice of this table:
 int8 PTQ agreement on digits, int4 rtn accuracy and perplexity, and 2-bit decoupleq
@@ -268,12 +269,13 @@ run in float on the dequantized values, i.e. simulated).
 RepQuant (`--repquant`, Li et al. 2024) adds two things for transformers:
 
 - **ln**: a LayerNorm output's channels have very different ranges, so one per-tensor
-  scale wastes codes on the narrow ones. Calibration takes each channel's range (its
-  uint8 scale s_c and zero point z_c); the LayerNorm's gamma and beta are divided by
-  r_c = s_c / mean(s) (and beta shifted by mean(s)(z_c - round(mean(z)))), the next
-  layers' weight rows multiplied by r_c and their biases corrected. The float graph
-  computes the same outputs, and its ordinary per-tensor quantizer now gives every
-  channel its per-channel codes.
+  scale wastes codes on the narrow ones. Calibration takes each channel's range: its
+  uint8 scale s_c and the offset o_c that maps the range onto 0..255. The LayerNorm's
+  gamma and beta are divided by r_c = s_c / mean(s) (and beta shifted by
+  mean(s) (o_c - round(mean(o)))), the next layers' weight rows multiplied by r_c and
+  their biases corrected. The float graph computes the same outputs (within 1e-5 of
+  the logits' spread), and the ordinary per-tensor quantizer then calibrated on the
+  LayerNorm output gives every channel its per-channel codes.
 - **log2**: Softmax outputs get 4-bit log2 codes, p = 2^-k with k = clamp(round(-log2 p),
   0, 15), instead of uniform uint8 (which rounds every probability under 1/510 to 0).
   P*V then needs only shifts and adds; here the codes are simulated in float (ONNX ops
@@ -282,10 +284,20 @@ RepQuant (`--repquant`, Li et al. 2024) adds two things for transformers:
 """
 
 
+CHARTF_NOTE = """
+Reading the table: log2 codes are a factor of 2 apart, so a probability between two
+powers of two moves by up to 41% (0.7 becomes 0.5), while uniform uint8 moves it by at
+most 1/510; log2 is finer only below about 0.01, and on this model the error on the large
+probabilities weighs more. The latencies of the log2 rows include the float
+simulation of the codes (six elementwise ops per Softmax), not a shift-and-add kernel.
+Q*K^T and P*V run in float in every int8 row.
+"""
+
+
 def chartf_section(rows, windows, batch):
     """The transformer's table: perplexity and latency per configuration, then observations."""
     base = next((r for r in rows if r["config"] == "tf-fp32" and r["status"] == "ok"), None)
-    out = ["| configuration | options | perplexity | vs fp32 | median us, batch %s | speedup | "
+    out = ["| configuration | options | perplexity | vs fp32 | median ms, batch %s | speedup | "
            "median us, batch 1 | speedup |\n|---|---|---|---|---|---|---|---|\n" % batch]
     for r in rows:
         opts = "`%s`" % r["options"] if r["options"] else "(none)"
@@ -296,7 +308,7 @@ def chartf_section(rows, windows, batch):
         m, bm = num(r["metric"]), num(base["metric"]) if base else None
         out.append("| %s |\n" % " | ".join([
             r["config"], opts, fmt(m, "%.3f"), fmt(m / bm if m and bm else None, "%.3fx"),
-            fmt(us(r["median_ms"]), "%.1f"), fmt(speedup(r, base), "%.2fx"),
+            fmt(num(r["median_ms"]), "%.2f"), fmt(speedup(r, base), "%.2fx"),
             fmt(us(r["median1_ms"]), "%.0f"), fmt(speedup(r, base, "median1_ms"), "%.2fx")]))
     ok = {r["config"]: num(r["metric"]) for r in rows if r["status"] == "ok"}
     lines = []
@@ -320,7 +332,8 @@ def chartf_section(rows, windows, batch):
     if failed:
         lines.append("Not measured (failed): %s; the row gives the reason." % ", ".join(failed))
     text = "".join(out) + "\nWhat the figures show:\n\n" + "".join("- %s\n" % l for l in lines)
-    return CHARTF.format(windows=windows, p_tf=int(rows[0]["params"]) if rows else 0) + text
+    return (CHARTF.format(windows=windows, p_tf=int(rows[0]["params"]) if rows else 0) + text +
+            CHARTF_NOTE)
 
 
 def main():
