@@ -26,14 +26,14 @@ const int ir_n_passes = (int)(sizeof ir_passes / sizeof ir_passes[0]);
  * second fold evaluates the DequantizeLinear of the weights and biases that
  * quantize wrote (after save_onnx has written them as such), so qdq finds
  * them as it finds an imported QDQ model's. */
-static const char *const pipelines[4][16] = {
+static const char *const pipelines[4][20] = {
     {"shape", "plan", NULL},
-    {"shape", "fold", "repquant", "quantize", "quantize_weights", "save_onnx", "fold", "qdq", "dce", "plan",
-     NULL},
-    {"shape", "fold", "noop", "recognize", "fuse", "repquant", "quantize", "quantize_weights", "save_onnx",
-     "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
-    {"shape", "fold", "noop", "recognize", "fuse", "repquant", "quantize", "quantize_weights", "save_onnx",
-     "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
+    {"shape", "fold", "repquant", "quantize", "quantize_weights", "save_onnx", "fold", "qdq",
+     "dce", "plan", NULL},
+    {"shape", "fold", "noop", "recognize", "fuse", "repquant", "quantize", "quantize_weights",
+     "save_onnx", "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
+    {"shape", "fold", "noop", "recognize", "fuse", "repquant", "quantize", "quantize_weights",
+     "save_onnx", "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
 };
 
 int ir_run_pass(Graph *g, const char *name, PassCtx *ctx)

@@ -482,8 +482,11 @@ static void ptq_free(Ptq *p)
  * quantized readers), symmetric int8 weights per output channel, int32
  * biases. FusedConv keeps its activation: the pair on its output quantizes
  * what the activation made; a separate Relu that is a layer's output's only
- * reader is absorbed the same way (the pair follows it and the Relu goes). With --quant-report, runs the samples again
- * through the QDQ graph and prints each layer's error. */
+ * reader is absorbed the same way (the pair follows it and the Relu goes).
+ * With --repquant log2, a Softmax output a quantized node reads goes through
+ * the log2 quantizer (passes/repquant.c) instead of a uniform pair. With
+ * --quant-report, runs the samples again through the QDQ graph and prints
+ * each layer's error. */
 int pass_quantize(Graph *g, PassCtx *ctx)
 {
     const QuantOpts *q = ctx->quant;

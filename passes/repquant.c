@@ -1,4 +1,4 @@
-/* repquant.c: RepQuant for int8 PTQ of transformers: LayerNorm's per-channel ranges made per-tensor, log2 Softmax. */
+/* repquant.c: RepQuant for int8 transformers: LayerNorm channel ranges made per-tensor, log2 Softmax. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* repquant.h: RepQuant's log2 Softmax quantizer, which pass_quantize writes in place of a uniform Q/DQ pair. */
+/* repquant.h: RepQuant's log2 Softmax quantizer, written by pass_quantize for a uniform pair. */
 #ifndef ONNXCC_REPQUANT_H
 #define ONNXCC_REPQUANT_H
 

@@ -1,4 +1,4 @@
-/* test_repquant.c: RepQuant: the LayerNorm reparameterization is exact in float and gives per-channel codes; log2 Softmax codes. */
+/* test_repquant.c: RepQuant's LayerNorm reparameterization (exact, per-channel codes) and log2 Softmax. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,7 +303,8 @@ static void test_ln(const char *dir)
     q.repquant = RQ_LN;
     Graph *g3 = build_ln();
     Value *lny = find_named(g3, "block/ln")->out[0];
-    output(g3, node(g3, "Relu", "block/other", 1, &lny)->out[0]); /* a reader it cannot fold into */
+    /* a reader it cannot fold into */
+    output(g3, node(g3, "Relu", "block/other", 1, &lny)->out[0]);
     CHECK(0, ir_run_pass(g3, "shape", &ctx));
     Value *gamma = find_named(g3, "block/ln")->in[1], *gamma2 = find_named(g3, "head/ln")->in[1];
     CHECK(1, ir_run_pass(g3, "repquant", &ctx)); /* head/ln only */
