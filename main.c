@@ -94,6 +94,9 @@ static const char usage[] =
     "  --calib-method minmax|percentile|entropy  activation ranges (default minmax)\n"
     "  --percentile P           percentile: the share of values kept (default 99.99)\n"
     "  --keep-float PATTERN     leave the nodes whose name matches (fnmatch) in float\n"
+    "  --repquant ln|log2|ln,log2  transformers (with --quantize int8): fold LayerNorm\n"
+    "                           outputs' per-channel ranges into gamma/beta and the next\n"
+    "                           weights; quantize Softmax outputs to powers of two (4 bits)\n"
     "  --quant-report           print each quantized layer's error against float\n"
     "  --save-onnx FILE         write the quantized graph as ONNX (QDQ form)\n"
     "  --lowrank R              add a float rank-R correction A*B to each weight-only layer,\n"
@@ -235,6 +238,13 @@ static int parse_quant(const char *a, const char *v, QuantOpts *q)
         if (*end || !*v || b < 2 || b > 4096 || (b & (b - 1)))
             return fail("bad --rotate-block '%s' (expected a power of two 2 .. 4096)", v);
         q->rotate_block = (int)b;
+    } else if (!strcmp(a, "--repquant")) {
+        static const char *const parts[] = {"ln", "log2", "ln,log2", "log2,ln"};
+        static const int bits[] = {RQ_LN, RQ_LOG2, RQ_LN | RQ_LOG2, RQ_LN | RQ_LOG2};
+        int k = pick(v, parts, 4);
+        if (k < 0)
+            return fail("bad --repquant '%s' (expected ln, log2 or ln,log2)", v);
+        q->repquant = bits[k];
     } else {
         return fail("unknown option '%s' (see onnxcc --help)", a);
     }
@@ -272,6 +282,9 @@ static int check_quant(const Opts *o)
                     o->cmd);
     if (q->rotate_block && !q->rotate)
         return fail("%s: --rotate-block needs --rotate hadamard", o->cmd);
+    if (q->repquant && q->act == QA_NONE)
+        return fail("%s: --repquant reshapes int8 activation quantizers: give --quantize int8",
+                    o->cmd);
     return 0;
 }
 
@@ -371,7 +384,7 @@ static int parse_args(int argc, char **argv, Opts *o)
                    !strcmp(a, "--method") || !strcmp(a, "--group") ||
                    !strcmp(a, "--percentile") || !strcmp(a, "--keep-float") ||
                    !strcmp(a, "--save-onnx") || !strcmp(a, "--lowrank") ||
-                   !strncmp(a, "--rotate", 8)) {
+                   !strncmp(a, "--rotate", 8) || !strcmp(a, "--repquant")) {
             int takes = strcmp(a, "--quant-report") != 0;
             if (takes)
                 NEED_ARG();

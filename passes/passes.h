@@ -49,6 +49,8 @@ int pass_recognize(Graph *g, PassCtx *ctx);
 int pass_fuse_chain(Graph *g, PassCtx *ctx);
 /* passes/pack.c */
 int pass_pack(Graph *g, PassCtx *ctx);
+/* passes/repquant.c: RepQuant's LayerNorm reparameterization (--repquant ln) */
+int pass_repquant(Graph *g, PassCtx *ctx);
 /* passes/ptq.c: static int8 post-training quantization (--quantize int8): the
  * calibrated graph in QDQ form */
 int pass_quantize(Graph *g, PassCtx *ctx);

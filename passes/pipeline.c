@@ -11,6 +11,7 @@ const PassInfo ir_passes[] = {
     {"noop", pass_noop, "remove Identity, same-type Cast, same-shape Reshape and kin"},
     {"recognize", pass_recognize, "LayerNormalization and Gelu from their decomposed forms"},
     {"fuse", pass_fuse, "fold BatchNormalization into Conv; fuse a residual Add and activation"},
+    {"repquant", pass_repquant, "LayerNorm ranges folded into per-tensor int8 (--repquant ln)"},
     {"quantize", pass_quantize, "static int8 quantization from calibration (--quantize int8)"},
     {"wq_rotate", pass_wq_rotate, "Hadamard-rotate MatMul/Gemm inputs and weights (--rotate)"},
     {"quantize_weights", pass_quantize_weights, "weight-only low-bit formats (--quantize-weights)"},
@@ -31,12 +32,14 @@ const int ir_n_passes = (int)(sizeof ir_passes / sizeof ir_passes[0]);
  * fold, while a weight-only model's DequantizeLinear still shows its codes. */
 static const char *const pipelines[4][20] = {
     {"shape", "plan", NULL},
-    {"shape", "wq_import", "fold", "quantize", "wq_rotate", "quantize_weights", "save_onnx",
-     "fold", "qdq", "dce", "plan", NULL},
-    {"shape", "wq_import", "fold", "noop", "recognize", "fuse", "quantize", "wq_rotate",
-     "quantize_weights", "save_onnx", "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
-    {"shape", "wq_import", "fold", "noop", "recognize", "fuse", "quantize", "wq_rotate",
-     "quantize_weights", "save_onnx", "fold", "qdq", "fuse_chain", "pack", "dce", "plan", NULL},
+    {"shape", "wq_import", "fold", "repquant", "quantize", "wq_rotate", "quantize_weights",
+     "save_onnx", "fold", "qdq", "dce", "plan", NULL},
+    {"shape", "wq_import", "fold", "noop", "recognize", "fuse", "repquant", "quantize",
+     "wq_rotate", "quantize_weights", "save_onnx", "fold", "qdq", "fuse_chain", "pack", "dce",
+     "plan", NULL},
+    {"shape", "wq_import", "fold", "noop", "recognize", "fuse", "repquant", "quantize",
+     "wq_rotate", "quantize_weights", "save_onnx", "fold", "qdq", "fuse_chain", "pack", "dce",
+     "plan", NULL},
 };
 
 int ir_run_pass(Graph *g, const char *name, PassCtx *ctx)

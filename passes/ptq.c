@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "passes.h"
+#include "repquant.h"
 
 /* Float outputs --quant-report keeps to compare the quantized graph with:
  * past this, the report covers the first samples only. */
@@ -36,6 +37,7 @@ typedef struct Ptq {
     Watch *w;
     int nw;
     Node **t;                    /* the nodes to quantize, in graph order */
+    Node **relu;                 /* t[i]'s output's only reader, a Relu it absorbs; or NULL */
     int nt;
     Value **wdq;                 /* value id of a weight -> its DequantizeLinear output */
     int phase;
@@ -201,15 +203,19 @@ static int add_pair(Ptq *p, Watch *w, Value *x, Value *out)
 
 /* Input slot i of n reads its activation through a Q/DQ pair: the one made
  * where the tensor was produced (a quantized node's output), or one made now
- * just before n and shared by later readers. */
+ * just before n and shared by later readers. With --repquant log2 a Softmax
+ * output's pair is the log2 quantizer instead. */
 static int quantize_input(Ptq *p, Node *n, int i)
 {
     Watch *w = watch_of(p, n->in[i]);
     IR_ASSERT(w);
     if (!w->dq) {
         int mark = p->g->n_nodes;
-        w->dq = ir_value_new(p->g, fresh(p->g, w->v->name, "_dequantized"));
-        if (add_pair(p, w, w->v, w->dq) < 0)
+        const Node *src = w->v->producer;
+        int log2 = (p->q->repquant & RQ_LOG2) && src && src->op == OP_SOFTMAX;
+        w->dq = ir_value_new(p->g, fresh(p->g, w->v->name, log2 ? "_log2" : "_dequantized"));
+        if (log2 ? repquant_log2_pair(p->g, w->v, w->dq, p->d) < 0
+                 : add_pair(p, w, w->v, w->dq) < 0)
             return -1;
         ir_place_before(p->g, n, mark);
     }
@@ -218,11 +224,41 @@ static int quantize_input(Ptq *p, Node *n, int i)
     return 0;
 }
 
+/* The Relu that is n's output's only reader, which the quantized output
+ * absorbs; NULL if none. The pair then goes after the Relu, whose range
+ * starts at 0: its zero point is 0, and QuantizeLinear's saturation at 0 is
+ * the Relu, so the Relu goes and no Q/DQ pair is left between the two. */
+static Node *absorbed_relu(const Ptq *p, const Node *n)
+{
+    const Value *y = n->out[0];
+    if (y->is_output || y->n_uses != 1)
+        return NULL;
+    Node *r = y->uses->node;
+    if (r->dead || r->op != OP_RELU || r->n_out < 1 || !is_act(r->out[0]) ||
+        quant_keep_float(p->q, r->name))
+        return NULL;
+    return r;
+}
+
 /* n now writes a new float value, and its old output (name, readers, graph
- * output status) is the DequantizeLinear of that value's Q/DQ pair. */
-static int quantize_output(Ptq *p, Node *n)
+ * output status) is the DequantizeLinear of that value's Q/DQ pair. With an
+ * absorbed Relu, n keeps its output and the Relu's is the DequantizeLinear's. */
+static int quantize_output(Ptq *p, Node *n, Node *relu)
 {
     Graph *g = p->g;
+    if (relu) {
+        Value *y = relu->out[0];
+        Watch *w = watch_of(p, y);
+        IR_ASSERT(w && !w->dq && w->zero == 0);
+        ir_node_kill(relu);
+        y->producer = NULL;
+        int mark = g->n_nodes;
+        if (add_pair(p, w, n->out[0], y) < 0)
+            return -1;
+        ir_place_after(g, n, mark);
+        w->dq = y;
+        return 0;
+    }
     Value *y = n->out[0];
     Watch *w = watch_of(p, y);
     IR_ASSERT(w && !w->dq);
@@ -349,7 +385,7 @@ static int quantize_bias(Ptq *p, Node *n, float sx, const float *sw, int64_t nch
     return 0;
 }
 
-static int quantize_node(Ptq *p, Node *n)
+static int quantize_node(Ptq *p, Node *n, Node *relu)
 {
     int slots[4], k = act_slots(n, slots);
     const Watch *wx = watch_of(p, n->in[0]);
@@ -369,7 +405,7 @@ static int quantize_node(Ptq *p, Node *n)
         if (rc < 0)
             return -1;
     }
-    return quantize_output(p, n);
+    return quantize_output(p, n, relu);
 }
 
 /* ---- --quant-report ---- */
@@ -431,6 +467,7 @@ static void ptq_free(Ptq *p)
     free(p->w);
     free(p->slot);
     free(p->t);
+    free(p->relu);
     free(p->wdq);
 }
 
@@ -444,8 +481,12 @@ static void ptq_free(Ptq *p)
  * uint8 Q/DQ pairs on the activations (one pair per tensor, shared by its
  * quantized readers), symmetric int8 weights per output channel, int32
  * biases. FusedConv keeps its activation: the pair on its output quantizes
- * what the activation made. With --quant-report, runs the samples again
- * through the QDQ graph and prints each layer's error. */
+ * what the activation made; a separate Relu that is a layer's output's only
+ * reader is absorbed the same way (the pair follows it and the Relu goes).
+ * With --repquant log2, a Softmax output a quantized node reads goes through
+ * the log2 quantizer (passes/repquant.c) instead of a uniform pair. With
+ * --quant-report, runs the samples again through the QDQ graph and prints
+ * each layer's error. */
 int pass_quantize(Graph *g, PassCtx *ctx)
 {
     const QuantOpts *q = ctx->quant;
@@ -458,8 +499,9 @@ int pass_quantize(Graph *g, PassCtx *ctx)
     p.slot = malloc(sizeof *p.slot * (size_t)(p.nv + 1));
     p.w = malloc(sizeof *p.w * (size_t)(4 * g->n_nodes + 1));
     p.t = malloc(sizeof *p.t * (size_t)(g->n_nodes + 1));
+    p.relu = malloc(sizeof *p.relu * (size_t)(g->n_nodes + 1));
     p.wdq = calloc((size_t)p.nv + 1, sizeof *p.wdq);
-    IR_ASSERT(p.slot && p.w && p.t && p.wdq);
+    IR_ASSERT(p.slot && p.w && p.t && p.relu && p.wdq);
     for (int i = 0; i < p.nv; i++)
         p.slot[i] = -1;
     int64_t per_sample = 0;
@@ -467,12 +509,15 @@ int pass_quantize(Graph *g, PassCtx *ctx)
         Node *n = g->nodes[k];
         if (!is_target(&p, n))
             continue;
+        Node *relu = absorbed_relu(&p, n);
+        p.relu[p.nt] = relu;
         p.t[p.nt++] = n;
         int slots[4], m = act_slots(n, slots);
         for (int i = 0; i < m; i++)
             watch(&p, n->in[slots[i]], NULL);
-        watch(&p, n->out[0], n);
-        per_sample += (int64_t)ir_nbytes(n->out[0]);
+        Value *y = relu ? relu->out[0] : n->out[0];
+        watch(&p, y, n);
+        per_sample += (int64_t)ir_nbytes(y);
     }
     int rc = 0, samples = 0;
     if (p.nt == 0)
@@ -494,7 +539,7 @@ int pass_quantize(Graph *g, PassCtx *ctx)
         quant_u8_params(lo, hi, &p.w[i].scale, &p.w[i].zero);
     }
     for (int i = 0; i < p.nt && rc >= 0; i++)
-        rc = quantize_node(&p, p.t[i]);
+        rc = quantize_node(&p, p.t[i], p.relu[i]);
     if (rc >= 0 && q->report && (rc = run(&p, PH_REPORT)) > 0)
         report(&p, samples);
 out:

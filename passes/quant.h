@@ -21,6 +21,11 @@ typedef enum QuantWeights {
 /* How weight-only codes are chosen (--method). */
 typedef enum QuantMethod { QM_RTN, QM_GPTQ, QM_DECOUPLEQ } QuantMethod;
 
+/* RepQuant's parts (--repquant), bits of QuantOpts.repquant. */
+enum { RQ_LN = 1,                /* LayerNorm outputs: per-channel ranges folded into
+                                    gamma/beta and the next layers' weights */
+       RQ_LOG2 = 2 };            /* Softmax outputs: 4-bit log2 codes, 2^-k for k in 0..15 */
+
 #define QUANT_MAX_PATTERNS 32
 
 typedef struct QuantOpts {
@@ -42,6 +47,7 @@ typedef struct QuantOpts {
     int rotate;                  /* --rotate hadamard: MatMul/Gemm inputs and weights
                                     rotated by a blockwise Hadamard before quantizing */
     int rotate_block;            /* --rotate-block N: its block; 0: the quantization group */
+    int repquant;                /* --repquant: RQ_LN | RQ_LOG2; 0: neither */
 } QuantOpts;
 
 /* 1 if a node of this name stays in float (a --keep-float pattern matches it). */

@@ -12,6 +12,9 @@
 #   --only     measure only the configurations whose name matches (for trying things out;
 #              the Markdown then lists only those)
 #
+# Then (chartf_rows) the transformer of examples/chartf: fp32 and static int8 with and
+# without RepQuant's parts (--repquant ln, log2), configurations named tf-*.
+#
 # For each configuration (fp32; static int8 with three calibration methods; weight-only
 # int8..int2 with three methods; ternary, ternary5, sherry; MX and NVFP4; for digits also
 # int8..int2 with rtn and gptq on the Gemm alone, its Conv layers kept float) it runs
@@ -54,6 +57,7 @@ fi
 rm -rf "$work" && mkdir -p "$work" || exit 2
 dig=$src/examples/digits
 lm=$src/examples/charlm
+tf=$src/examples/chartf
 
 # ---- inputs: digits' held-out images one file each; charlm's windows in batches ----
 $data split "$dig/heldout.pb" "$work/digits_test" || exit 2
@@ -66,6 +70,11 @@ $data windows "$lm/heldout.txt" "$work/charlm_test" "$nwin" "$batch" "$work/char
 $data windows "$lm/calib.txt" "$work/charlm_calib" 1024 "$batch" || exit 2
 $data windows "$lm/calib.txt" "$work/charlm_calib1" 256 1 || exit 2
 $data windows "$lm/heldout.txt" "$work/charlm_one" 1 1 || exit 2
+# chartf reads the same windows of the same text (its heldout.txt and calib.txt are charlm's)
+$data windows "$tf/heldout.txt" "$work/chartf_test" "$nwin" "$batch" "$work/chartf_targets.txt" ||
+    exit 2
+$data windows "$tf/calib.txt" "$work/chartf_calib" 1024 "$batch" || exit 2
+$data windows "$tf/calib.txt" "$work/chartf_calib1" 256 1 || exit 2
 n_params_dig=$($data params "$dig/digits.onnx")
 n_params_lm=$($data params "$lm/charlm.onnx")
 
@@ -105,6 +114,16 @@ for f in int4 mxfp4 nvfp4; do
 w-$f-rot|--quantize-weights $f --rotate hadamard
 w-$f-rot128|--quantize-weights $f --rotate hadamard --rotate-block 128"
 done
+
+# chartf (examples/chartf), by chartf_rows below: static int8 with and without RepQuant
+tf_configs="tf-fp32|
+tf-int8-minmax|--quantize int8 --calib-method minmax
+tf-int8-percentile|--quantize int8 --calib-method percentile
+tf-int8-minmax-ln|--quantize int8 --calib-method minmax --repquant ln
+tf-int8-percentile-ln|--quantize int8 --calib-method percentile --repquant ln
+tf-int8-minmax-log2|--quantize int8 --calib-method minmax --repquant log2
+tf-int8-minmax-ln-log2|--quantize int8 --calib-method minmax --repquant ln,log2
+tf-int8-percentile-ln-log2|--quantize int8 --calib-method percentile --repquant ln,log2"
 
 res=$work/results.tsv
 printf 'model\tconfig\toptions\tstatus\tmessage\tmetric\tagree\tbin_bytes\tparams\tmedian_ms\tmedian1_ms\n' \
@@ -150,7 +169,8 @@ bench_ms() {
 record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${@:1:10}" "${11:--}" >> "$res"; }
 
 cpu_line=""
-echo "quant-report: $(echo "$configs" | grep -c .) configurations x 2 models; work in $work"
+echo "quant-report: $(echo "$configs" | grep -c .) configurations x 2 models and" \
+    "$(echo "$tf_configs" | grep -c .) of chartf; work in $work"
 while IFS='|' read -r name opts scope; do
     [[ $name =~ $only ]] || continue
     # ---- digits: top-1 on the 450 held-out images, agreement with fp32 ----
@@ -216,6 +236,45 @@ while IFS='|' read -r name opts scope; do
         echo "charlm $name: failed: $msg"
     fi
 done <<< "$configs"
+
+# ---- chartf: static int8 of a transformer, with and without RepQuant's parts ----
+chartf_rows() {
+    local name opts o f s ok p size med med1
+    local n_params_tf
+    n_params_tf=$($data params "$tf/chartf.onnx")
+    while IFS='|' read -r name opts; do
+        [[ $name =~ $only ]] || continue
+        if ! build "$tf/chartf.onnx" "$name" "$opts" "$work/chartf_test/w0000.pb" \
+            "$work/chartf_calib" --dim "batch=$batch"; then
+            record chartf "$name" "$opts" failed "$msg" - - - "$n_params_tf" -
+            echo "chartf $name: failed: $msg"
+            continue
+        fi
+        o=$work/out/chartf_$name
+        ok=1
+        for f in "$work"/chartf_test/w*.pb; do
+            s=$(basename "$f" .pb)
+            "$bin" "$f" --out "$o/$s" > /dev/null 2>"$work/err.txt" || { ok=0; break; }
+        done
+        if [ $ok = 1 ] && p=$($data ppl "$work/chartf_targets.txt" "$o"/w* 2>"$work/err.txt"); then
+            size=$(stat -c %s "$bin.bin" 2>/dev/null || echo 0)
+            med=$(bench_ms "$bin" "$work/chartf_test/w0000.pb")
+            med1=-
+            if build "$tf/chartf.onnx" "${name}_b1" "$opts" "$work/charlm_one/w0000.pb" \
+                "$work/chartf_calib1" --dim batch=1; then
+                med1=$(bench_ms "$bin" "$work/charlm_one/w0000.pb")
+            fi
+            record chartf "$name" "$opts" ok "" "$p" - "$size" "$n_params_tf" "$med" "${med1:--}"
+            echo "chartf $name: perplexity $p median ${med} ms per $batch windows, ${med1} ms" \
+                "per window at batch 1"
+        else
+            msg=$(head -n1 "$work/err.txt")
+            record chartf "$name" "$opts" failed "run: ${msg//$'\t'/ }" - - - "$n_params_tf" -
+            echo "chartf $name: failed at run time: $msg"
+        fi
+    done <<< "$tf_configs"
+}
+chartf_rows
 
 elapsed=$(( $(date +%s) - t_start ))
 $py "$src/tools/quant_report.py" "$res" "$out" \

@@ -130,7 +130,8 @@ tools/quant-report.sh                 # {minutes} here; writes this page
 tools/quant-report.sh --only 'fp32|int4' --out /tmp/q.md   # a subset, elsewhere
 ```
 
-The examples are retrained by `examples/digits/train.py` and `examples/charlm/train.py`
+The examples are retrained by `examples/digits/train.py`, `examples/charlm/train.py` and
+`examples/chartf/train.py`
 (Debian's `/usr/bin/python3` with torch; `tools/install-deps.sh --examples` installs
 scikit-learn for digits). `tests/quant_e2e.sh` checks a bounded slice of this table:
 int8 PTQ agreement on digits, int4 rtn accuracy and perplexity, and 2-bit decoupleq
@@ -423,6 +424,87 @@ def hgf_observations(m, metric, bm):
     return "".join("- %s\n" % l for l in lines)
 
 
+CHARTF = """
+### chartf: a transformer, static int8 and RepQuant (perplexity on {windows} held-out windows)
+
+**chartf** (`examples/chartf/`) is a tiny character-level transformer ({p_tf:,} parameters:
+2 pre-LayerNorm blocks, d = 64, 4 heads, context 32, Relu feed-forward of 256) trained on
+the same text and split as charlm and scored the same way. Static int8 (`--quantize int8`)
+quantizes every MatMul and Gemm: the projections with int8 weights per output channel,
+and the two activation x activation products of each head (Q*K^T and P*V) with both
+operands as per-tensor uint8 Q/DQ pairs (there is no integer kernel for those yet: they
+run in float on the dequantized values, i.e. simulated).
+
+RepQuant (`--repquant`, Li et al. 2024) adds two things for transformers:
+
+- **ln**: a LayerNorm output's channels have very different ranges, so one per-tensor
+  scale wastes codes on the narrow ones. Calibration takes each channel's range: its
+  uint8 scale s_c and the offset o_c that maps the range onto 0..255. The LayerNorm's
+  gamma and beta are divided by r_c = s_c / mean(s) (and beta shifted by
+  mean(s) (o_c - round(mean(o)))), the next layers' weight rows multiplied by r_c and
+  their biases corrected. The float graph computes the same outputs (within 1e-5 of
+  the logits' spread), and the ordinary per-tensor quantizer then calibrated on the
+  LayerNorm output gives every channel its per-channel codes.
+- **log2**: Softmax outputs get 4-bit log2 codes, p = 2^-k with k = clamp(round(-log2 p),
+  0, 15), instead of uniform uint8 (which rounds every probability under 1/510 to 0).
+  P*V then needs only shifts and adds; here the codes are simulated in float (ONNX ops
+  Log, Round, Clip, Pow), so the row measures accuracy, not speed.
+
+"""
+
+
+CHARTF_NOTE = """
+Reading the table: log2 codes are a factor of 2 apart, so a probability between two
+powers of two moves by up to 41% (0.7 becomes 0.5), while uniform uint8 moves it by at
+most 1/510; log2 is finer only below about 0.01, and on this model the error on the large
+probabilities weighs more. The latencies of the log2 rows include the float
+simulation of the codes (six elementwise ops per Softmax), not a shift-and-add kernel.
+Q*K^T and P*V run in float in every int8 row.
+"""
+
+
+def chartf_section(rows, windows, batch):
+    """The transformer's table: perplexity and latency per configuration, then observations."""
+    base = next((r for r in rows if r["config"] == "tf-fp32" and r["status"] == "ok"), None)
+    out = ["| configuration | options | perplexity | vs fp32 | median ms, batch %s | speedup | "
+           "median us, batch 1 | speedup |\n|---|---|---|---|---|---|---|---|\n" % batch]
+    for r in rows:
+        opts = "`%s`" % r["options"] if r["options"] else "(none)"
+        if r["status"] != "ok":
+            out.append("| %s | %s | *failed: %s* | | | | | |\n" % (
+                r["config"], opts, r["message"].replace("|", "\\|")))
+            continue
+        m, bm = num(r["metric"]), num(base["metric"]) if base else None
+        out.append("| %s |\n" % " | ".join([
+            r["config"], opts, fmt(m, "%.3f"), fmt(m / bm if m and bm else None, "%.3fx"),
+            fmt(num(r["median_ms"]), "%.2f"), fmt(speedup(r, base), "%.2fx"),
+            fmt(us(r["median1_ms"]), "%.0f"), fmt(speedup(r, base, "median1_ms"), "%.2fx")]))
+    ok = {r["config"]: num(r["metric"]) for r in rows if r["status"] == "ok"}
+    lines = []
+    if "tf-fp32" in ok:
+        lines.append("fp32: perplexity %.3f." % ok["tf-fp32"])
+    for a, b, what in (("tf-int8-minmax", "tf-int8-minmax-ln", "LayerNorm reparameterization, "
+                        "minmax"),
+                       ("tf-int8-percentile", "tf-int8-percentile-ln", "LayerNorm "
+                        "reparameterization, percentile"),
+                       ("tf-int8-minmax", "tf-int8-minmax-log2", "log2 Softmax"),
+                       ("tf-int8-minmax-ln", "tf-int8-minmax-ln-log2", "log2 Softmax on top of "
+                        "ln"),
+                       ("tf-int8-minmax", "tf-int8-minmax-ln-log2", "both, minmax"),
+                       ("tf-int8-percentile", "tf-int8-percentile-ln-log2", "both, "
+                        "percentile")):
+        if a in ok and b in ok and "tf-fp32" in ok:
+            f = ok["tf-fp32"]
+            lines.append("%s: `%s` %.3f (%+.3f over fp32) -> `%s` %.3f (%+.3f)." % (
+                what, a, ok[a], ok[a] - f, b, ok[b], ok[b] - f))
+    failed = [r["config"] for r in rows if r["status"] != "ok"]
+    if failed:
+        lines.append("Not measured (failed): %s; the row gives the reason." % ", ".join(failed))
+    text = "".join(out) + "\nWhat the figures show:\n\n" + "".join("- %s\n" % l for l in lines)
+    return (CHARTF.format(windows=windows, p_tf=int(rows[0]["params"]) if rows else 0) + text +
+            CHARTF_NOTE)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
@@ -447,6 +529,9 @@ def main():
     text += "\n### charlm (perplexity on %s held-out windows)\n\n" % a.windows
     text += (table(lm, "charlm", a.batch) + "\nWhat the figures show:\n\n" +
              observations(lm, "charlm", a.batch))
+    tf = [r for r in rows if r["model"] == "chartf"]
+    if tf:
+        text += chartf_section(tf, a.windows, a.batch)
     if hgf:
         base = [r for r in rows if not is_hgf(r)]
         text += hgf_section(base + hgf)

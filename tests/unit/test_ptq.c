@@ -565,6 +565,177 @@ static void test_built(const char *dir)
     }
 }
 
+/* ---- a Gemm read only by a separate Relu ----
+ * x [2,R_IN] -> Gemm(transB) -> Relu -> Gemm(transB) -> out [2,R_OUT]. The
+ * Relu is absorbed into the first Gemm's quantized output: one Q/DQ pair
+ * after it (zero point 0, QuantizeLinear's saturation at 0 being the
+ * Relu), none between the Gemm and the Relu, no Relu left; and after pass
+ * qdq both Gemms are integer kernels with nothing in between. */
+
+enum { R_B = 2, R_IN = 12, R_MID = 10, R_OUT = 6, R_NS = 3 };
+
+static Graph *build_relu(void)
+{
+    Graph *g = ir_graph_new(NULL);
+    g->opsets[0].domain = "";
+    g->opsets[0].version = 17;
+    g->n_opsets = 1;
+    Value *x = tensor(g, "x", 2, DIMS(R_B, R_IN));
+    x->is_input = 1;
+    g->inputs = malloc(sizeof *g->inputs);
+    g->inputs[g->n_inputs++] = x;
+    Value *i1[3] = {x, weights(g, "w1", 2, DIMS(R_MID, R_IN), 21, 0.5f),
+                    weights(g, "b1", 1, DIMS(R_MID), 22, 0.3f)};
+    Node *g1 = node(g, "Gemm", "fc1", 3, i1);
+    ir_set_attr_int(g, g1, "transB", 1);
+    Value *r = node(g, "Relu", "relu1", 1, &g1->out[0])->out[0];
+    Value *i2[3] = {r, weights(g, "w2", 2, DIMS(R_OUT, R_MID), 23, 0.5f),
+                    weights(g, "b2", 1, DIMS(R_OUT), 24, 0.2f)};
+    Node *g2 = node(g, "Gemm", "fc2", 3, i2);
+    ir_set_attr_int(g, g2, "transB", 1);
+    g2->out[0]->is_output = 1;
+    g->outputs = malloc(sizeof *g->outputs);
+    g->outputs[g->n_outputs++] = g2->out[0];
+    return g;
+}
+
+static void relu_sample(int k, float *x)
+{
+    fill(x, R_B * R_IN, 300 + k);
+}
+
+/* The hand reference: fake-quantized x, fc1 with int8 weights and int32
+ * bias, Relu, the pair of the Relu's output, fc2 the same, the output's pair. */
+static void relu_forward(const Graph *g, const QP *qx, const QP *qr, const QP *qo, int quant,
+                         const float *xin, double *out, double *mid)
+{
+    const float *w1 = ir_value_find((Graph *)g, "w1")->data,
+                *b1 = ir_value_find((Graph *)g, "b1")->data,
+                *w2 = ir_value_find((Graph *)g, "w2")->data,
+                *b2 = ir_value_find((Graph *)g, "b2")->data;
+    double wq1[R_MID * R_IN], bq1[R_MID], wq2[R_OUT * R_MID], bq2[R_OUT];
+    float sw1[R_MID], sw2[R_OUT];
+    if (quant) {
+        fq_weights(w1, R_MID, R_IN, wq1, sw1);
+        fq_weights(w2, R_OUT, R_MID, wq2, sw2);
+        fq_bias(b1, R_MID, qx->s, sw1, bq1);
+        fq_bias(b2, R_OUT, qr->s, sw2, bq2);
+    }
+    for (int b = 0; b < R_B; b++) {
+        double h[R_MID];
+        for (int o = 0; o < R_MID; o++) {
+            double acc = quant ? bq1[o] : b1[o];
+            for (int i = 0; i < R_IN; i++) {
+                double xv = quant ? fq(qx, xin[b * R_IN + i]) : xin[b * R_IN + i];
+                acc += (quant ? wq1[o * R_IN + i] : w1[o * R_IN + i]) * xv;
+            }
+            h[o] = acc > 0 ? acc : 0;
+            if (quant)
+                h[o] = fq(qr, h[o]);
+            mid[b * R_MID + o] = h[o];
+        }
+        for (int o = 0; o < R_OUT; o++) {
+            double acc = quant ? bq2[o] : b2[o];
+            for (int i = 0; i < R_MID; i++)
+                acc += (quant ? wq2[o * R_MID + i] : w2[o * R_MID + i]) * h[i];
+            out[b * R_OUT + o] = quant ? fq(qo, acc) : acc;
+        }
+    }
+}
+
+static void test_gemm_relu(const char *parent)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%.500s/relu", parent);
+    mkdir(dir, 0755);
+    QP qx = {INFINITY, -INFINITY, 0, 0}, qr = qx, qo = qx;
+    float xs[R_NS][R_B * R_IN];
+    Graph *g = build_relu();
+    for (int k = 0; k < R_NS; k++) {
+        relu_sample(k, xs[k]);
+        char path[700];
+        snprintf(path, sizeof path, "%s/r%d.pb", dir, k);
+        RtTensor t = {{RT_F32, 2, {R_B, R_IN}}, "x", xs[k], sizeof xs[k]};
+        CHECK(0, rt_tensor_write_pb(path, &t));
+        double out[R_B * R_OUT], mid[R_B * R_MID], xd[R_B * R_IN];
+        relu_forward(g, &qx, &qr, &qo, 0, xs[k], out, mid);
+        for (int i = 0; i < R_B * R_IN; i++)
+            xd[i] = xs[k][i];
+        qp_add(&qx, xd, R_B * R_IN);
+        qp_add(&qr, mid, R_B * R_MID);
+        qp_add(&qo, out, R_B * R_OUT);
+    }
+    qp_fix(&qx);
+    qp_fix(&qr);
+    qp_fix(&qo);
+    CHECK(0, qr.z); /* a Relu's range starts at 0 */
+
+    QuantOpts q = {.act = QA_INT8, .calib_method = CM_MINMAX, .calib_dir = dir};
+    Diag d = {0};
+    PassCtx ctx = {.d = &d, .verify = 1, .quant = &q};
+    CHECK(0, run_to_quantize(g, &ctx));
+    /* x, the Relu's output (fc1's, with the Relu absorbed) and the output */
+    CHECK(3, count_op(g, OP_QUANTIZE_LINEAR));
+    CHECK(0, count_op(g, OP_RELU));
+    const Node *fc1 = NULL;
+    for (int k = 0; k < g->n_nodes; k++)
+        if (!g->nodes[k]->dead && !strcmp(g->nodes[k]->name, "fc1"))
+            fc1 = g->nodes[k];
+    CHECK_TRUE(fc1 && fc1->out[0]->n_uses == 1 &&
+               fc1->out[0]->uses->node->op == OP_QUANTIZE_LINEAR);
+    if (fc1 && fc1->out[0]->n_uses == 1) {
+        const Node *qn = fc1->out[0]->uses->node;
+        double z = -1;
+        CHECK(0, ir_const_scalar(qn->in[2], &z));
+        CHECK_NEAR(0, z, 0);
+    }
+    /* the graph against the hand reference, on the calibration samples and
+     * on inputs beyond them (larger: both saturations are exercised) */
+    double worst = 0;
+    for (int k = 0; k < R_NS + 1; k++) {
+        float x[R_B * R_IN];
+        relu_sample(k, x);
+        for (int i = 0; k == R_NS && i < R_B * R_IN; i++)
+            x[i] *= 1.5f;
+        RtTensor in = {{RT_F32, 2, {R_B, R_IN}}, "x", x, sizeof x}, o;
+        CHECK(0, ir_run(g, &in, &o, &d));
+        double out[R_B * R_OUT], mid[R_B * R_MID];
+        relu_forward(g, &qx, &qr, &qo, 1, x, out, mid);
+        for (int i = 0; i < R_B * R_OUT && o.data; i++)
+            worst = fmax(worst, fabs(((float *)o.data)[i] - out[i]));
+        rt_tensor_free(&o);
+    }
+    printf("gemm+relu: QDQ vs hand fake-quant max |diff| %.3g (output step %.3g)\n", worst,
+           qo.s);
+    CHECK_NEAR(0, worst, 1e-4);
+    ir_graph_free(g);
+
+    /* the whole pipeline: two integer Gemms and nothing between them */
+    Graph *full = build_relu();
+    int rc = ir_run_pipeline(full, 2, &ctx);
+    CHECK(0, rc);
+    if (rc == 0) {
+        CHECK(2, count_op(full, OP_QMATMUL));
+        CHECK(0, count_op(full, OP_RELU));
+        const Node *m1 = find(full, OP_QMATMUL);
+        CHECK_TRUE(m1 && m1->out[0]->n_uses == 1 && m1->out[0]->uses->node->op == OP_QMATMUL);
+        float x[R_B * R_IN];
+        relu_sample(0, x);
+        RtTensor in = {{RT_F32, 2, {R_B, R_IN}}, "x", x, sizeof x}, o;
+        CHECK(0, ir_run(full, &in, &o, &d));
+        double out[R_B * R_OUT], mid[R_B * R_MID], err = 0;
+        relu_forward(full, &qx, &qr, &qo, 0, x, out, mid);
+        for (int i = 0; i < R_B * R_OUT && o.data; i++)
+            err = fmax(err, fabs(((float *)o.data)[i] - out[i]));
+        rt_tensor_free(&o);
+        printf("gemm+relu: integer kernels vs float max |diff| %.3g\n", err);
+        CHECK_NEAR(0, err, 4 * qo.s + 0.05); /* a few output steps of int8 */
+    } else {
+        fprintf(stderr, "%s\n", d.msg);
+    }
+    ir_graph_free(full);
+}
+
 /* ---- accuracy on the digits example ----
  * The 20 held-out samples (two per digit) calibrate and are then classified;
  * PyTorch's float logits (samples/expected) are the reference. */
@@ -643,6 +814,7 @@ int main(void)
     char dir[] = "/tmp/onnxcc_ptq_XXXXXX";
     CHECK_TRUE(mkdtemp(dir) != NULL);
     test_built(dir);
+    test_gemm_relu(dir);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(0, system(cmd));
