@@ -449,8 +449,9 @@ static int qdq_matmul(Graph *g, Node *n, Diag *d)
 
 /* Data movement between a DequantizeLinear and a QuantizeLinear of the
  * same scale and zero point commutes with them: the op runs on the 8-bit
- * tensor and both go. (MaxPool would too, but the pooling kernels have no
- * fast 8-bit path: float32 with the vectorized Q/DQ is quicker.) */
+ * tensor and both go. So does MaxPool (without Indices): the dequantizing
+ * map is monotone, so the max of the codes is the code of the max, and
+ * its kernel has an 8-bit path. */
 static int qdq_movement(Graph *g, Node *n, Diag *d)
 {
     Value *xf = n->in[0];
@@ -543,8 +544,8 @@ static int qdq_add(Graph *g, Node *n, Diag *d)
  *    QuantizeLinear that reads them (requantized) or as float32;
  *  - an Add (+ Relu) of two dequantized tensors of one shape, quantized
  *    again, becomes onnxcc.QAdd (residual connections);
- *  - data movement between a DequantizeLinear and a QuantizeLinear of
- *    equal parameters runs on the 8-bit tensor.
+ *  - data movement and MaxPool between a DequantizeLinear and a
+ *    QuantizeLinear of equal parameters run on the 8-bit tensor.
  * A QuantizeLinear whose DequantizeLinear fed an op made integer thus
  * feeds it directly; whatever is left stays float with its Q/DQ. Keeps the
  * graph valid. */
@@ -580,6 +581,7 @@ int pass_qdq(Graph *g, PassCtx *ctx)
         case OP_UNSQUEEZE:
         case OP_TRANSPOSE:
         case OP_IDENTITY:
+        case OP_MAX_POOL:
             rc = qdq_movement(g, n, ctx->d);
             break;
         default:
