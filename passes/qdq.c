@@ -111,8 +111,29 @@ static int build(Graph *g, Node *n, const QBuild *b, const int64_t *ks, Diag *d)
     Value *mult = new_const(g, RT_F32, rows, 0), *wz = new_const(g, RT_I32, rows, 0);
     int32_t *wsum = ir_alloc(g, sizeof(int32_t) * (size_t)rows);
     IR_ASSERT(wsum);
-    int shift = rt_qgemm_pack_w(rows, b->k, b->w->data, b->w->dtype, b->rs, b->cs, wp->data,
-                                wsum);
+    /* a Conv of one group over channels a multiple of 4 takes k as (c / 4,
+     * ky, kx, c % 4) (k_quant.h's RT_QCONV_K_C4): its im2col is whole copies */
+    const Value *x = b->x;
+    int korder = ks && x->rank == 4 && x->dims[1] > 0 && x->dims[1] % 4 == 0 &&
+                         ir_attr_int(n, "group", 1) == 1 && b->k == x->dims[1] * ks[0] * ks[1]
+                     ? RT_QCONV_K_C4
+                     : RT_QCONV_K_CHW;
+    const uint8_t *w = b->w->data;
+    int64_t rs = b->rs, cs = b->cs;
+    if (korder == RT_QCONV_K_C4) {
+        uint8_t *wr = ir_alloc(g, (size_t)(rows * b->k));
+        IR_ASSERT(wr);
+        int64_t win = ks[0] * ks[1];
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t i = 0; i < b->k; i++) {
+                int64_t c = i / (4 * win) * 4 + i % 4, tap = i / 4 % win;
+                wr[r * b->k + i] = w[r * rs + (c * win + tap) * cs];
+            }
+        w = wr;
+        rs = b->k;
+        cs = 1;
+    }
+    int shift = rt_qgemm_pack_w(rows, b->k, w, b->w->dtype, rs, cs, wp->data, wsum);
     int32_t *rc = rowc->data, *wzp = wz->data;
     float *m = mult->data;
     int64_t xzp = b->x->dtype == RT_I8 ? b->xz + 128 : b->xz;
@@ -149,6 +170,8 @@ static int build(Graph *g, Node *n, const QBuild *b, const int64_t *ks, Diag *d)
         ir_add_attr(g, n, (Attr){.name = "kernel_shape", .type = AT_INTS, .n = 2, .ints = k2});
     }
     ir_set_attr_int(g, n, "x_zero_point", xzp);
+    if (korder != RT_QCONV_K_CHW)
+        ir_set_attr_int(g, n, "k_order", korder);
     ir_set_attr_float(g, n, "y_zero_point", (float)b->yz);
     ir_set_attr_float(g, n, "lo", b->lo);
     ir_set_attr_float(g, n, "hi", b->hi);

@@ -410,7 +410,8 @@ static int qg_operands(Diag *d, Node *n, int64_t k, int *ydt)
 
 /* onnxcc.QConv: x (uint8/int8 NCHW), packed weights, rowc, mult[, wz];
  * Conv's attributes with kernel_shape required; x_zero_point is x's zero
- * point in the packed domain (k_qgemm.h). */
+ * point in the packed domain (k_qgemm.h); k_order the weight rows' order
+ * of k (k_quant.h's RT_QCONV_K_*, default ONNX's). */
 int ir_infer_qconv(Graph *g, Node *n, Diag *d)
 {
     (void)g;
@@ -434,6 +435,12 @@ int ir_infer_qconv(Graph *g, Node *n, Diag *d)
     ir_param_int(n, RT_QCONV_KH, ks[0]);
     ir_param_int(n, RT_QCONV_KW, ks[1]);
     ir_param_int(n, RT_QCONV_XZ, ir_attr_int(n, "x_zero_point", 0));
+    int64_t ko = ir_attr_int(n, "k_order", RT_QCONV_K_CHW);
+    if (ko != RT_QCONV_K_CHW &&
+        (ko != RT_QCONV_K_C4 || group != 1 || x->dims[1] % 4 || n->in[1]->dims[1] != x->dims[1] * ks[0] * ks[1]))
+        return ir_node_error(d, n, "k_order %lld needs group 1 and channels a multiple of 4",
+                             (long long)ko);
+    ir_param_int(n, RT_QCONV_KORDER, ko);
     return 0;
 }
 
