@@ -106,34 +106,40 @@ static void type_range(int dt, float *lo, float *hi)
  * for every runtime build). Conv's geometry attributes stay. */
 static int build(Graph *g, Node *n, const QBuild *b, const int64_t *ks, Diag *d)
 {
-    int64_t kp = rt_qgemm_kpad(b->k), rows = b->rows;
+    /* a Conv of one group takes k as (c / 4, ky, kx, c % 4) (k_quant.h's
+     * RT_QCONV_K_C4: its im2col is whole copies) when its channels are a
+     * multiple of 4, or become one for at most a third more work (3 -> 4,
+     * an image's RGB): the added channels have weights 0 and read the zero
+     * point, so they add nothing */
+    const Value *x = b->x;
+    int64_t c = x->rank == 4 ? x->dims[1] : 0, c4 = (c + 3) / 4 * 4;
+    int64_t win = ks ? ks[0] * ks[1] : 0, k = b->k;
+    int korder = ks && c > 0 && 3 * c4 <= 4 * c && ir_attr_int(n, "group", 1) == 1 &&
+                         b->k == c * win && c4 * win <= RT_QG_MAX_KP
+                     ? RT_QCONV_K_C4
+                     : RT_QCONV_K_CHW;
+    if (korder == RT_QCONV_K_C4)
+        k = c4 * win;
+    int64_t kp = rt_qgemm_kpad(k), rows = b->rows;
     Value *wp = new_const(g, RT_I8, rows, kp), *rowc = new_const(g, RT_I32, rows, 0);
     Value *mult = new_const(g, RT_F32, rows, 0), *wz = new_const(g, RT_I32, rows, 0);
     int32_t *wsum = ir_alloc(g, sizeof(int32_t) * (size_t)rows);
     IR_ASSERT(wsum);
-    /* a Conv of one group over channels a multiple of 4 takes k as (c / 4,
-     * ky, kx, c % 4) (k_quant.h's RT_QCONV_K_C4): its im2col is whole copies */
-    const Value *x = b->x;
-    int korder = ks && x->rank == 4 && x->dims[1] > 0 && x->dims[1] % 4 == 0 &&
-                         ir_attr_int(n, "group", 1) == 1 && b->k == x->dims[1] * ks[0] * ks[1]
-                     ? RT_QCONV_K_C4
-                     : RT_QCONV_K_CHW;
     const uint8_t *w = b->w->data;
     int64_t rs = b->rs, cs = b->cs;
     if (korder == RT_QCONV_K_C4) {
-        uint8_t *wr = ir_alloc(g, (size_t)(rows * b->k));
+        uint8_t *wr = ir_alloc(g, (size_t)(rows * k));
         IR_ASSERT(wr);
-        int64_t win = ks[0] * ks[1];
         for (int64_t r = 0; r < rows; r++)
-            for (int64_t i = 0; i < b->k; i++) {
-                int64_t c = i / (4 * win) * 4 + i % 4, tap = i / 4 % win;
-                wr[r * b->k + i] = w[r * rs + (c * win + tap) * cs];
+            for (int64_t i = 0; i < k; i++) {
+                int64_t ci = i / (4 * win) * 4 + i % 4, tap = i / 4 % win;
+                wr[r * k + i] = ci < c ? w[r * rs + (ci * win + tap) * cs] : 0;
             }
         w = wr;
-        rs = b->k;
+        rs = k;
         cs = 1;
     }
-    int shift = rt_qgemm_pack_w(rows, b->k, w, b->w->dtype, rs, cs, wp->data, wsum);
+    int shift = rt_qgemm_pack_w(rows, k, w, b->w->dtype, rs, cs, wp->data, wsum);
     int32_t *rc = rowc->data, *wzp = wz->data;
     float *m = mult->data;
     int64_t xzp = b->x->dtype == RT_I8 ? b->xz + 128 : b->xz;

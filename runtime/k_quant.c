@@ -640,18 +640,34 @@ static void interleave4(uint8_t *d, const uint8_t *const r[4], int64_t n, uint8_
             d[4 * i + j] = r[j][i] ^ flip;
 }
 
-/* x of image b padded as pad_image does, laid out [C / 4][hp][wp][4]: the
- * 4 channels of a pixel adjacent, as a 4-byte group of the GEMM wants them. */
+/* x of image b padded as pad_image does, laid out [C4 / 4][hp][wp][4]
+ * (C4: the channels rounded up to 4; the added ones hold the zero point):
+ * the 4 channels of a pixel adjacent, as a 4-byte group of the GEMM wants
+ * them. */
 static void pad_image_c4(const QConv *q, int64_t b, uint8_t *xp)
 {
-    int64_t hp = q->hp, wp = q->wp, plane = q->H * q->W;
+    enum { CHUNK = 256 };
+    int64_t hp = q->hp, wp = q->wp, plane = q->H * q->W, c4n = (q->C + 3) / 4;
     const uint8_t *x = q->x + b * q->C * plane;
-    memset(xp, q->pad, (size_t)(q->C * hp * wp + QG_PAD_SLACK));
-    for (int64_t c4 = 0; c4 < q->C / 4; c4++)
+    uint8_t padrow[CHUNK]; /* an added channel's row, before the re-coding */
+    memset(padrow, q->pad ^ q->flip, sizeof padrow);
+    memset(xp, q->pad, (size_t)(4 * c4n * hp * wp + QG_PAD_SLACK));
+    for (int64_t c4 = 0; c4 < c4n; c4++)
         for (int64_t h = 0; h < q->H; h++) {
             const uint8_t *src = x + 4 * c4 * plane + h * q->W;
-            const uint8_t *const r[4] = {src, src + plane, src + 2 * plane, src + 3 * plane};
-            interleave4(xp + ((c4 * hp + h + q->ph) * wp + q->pw) * 4, r, q->W, q->flip);
+            uint8_t *d = xp + ((c4 * hp + h + q->ph) * wp + q->pw) * 4;
+            if (4 * c4 + 4 <= q->C) {
+                const uint8_t *const r[4] = {src, src + plane, src + 2 * plane,
+                                             src + 3 * plane};
+                interleave4(d, r, q->W, q->flip);
+                continue;
+            }
+            for (int64_t i = 0; i < q->W; i += CHUNK) {
+                const uint8_t *r[4];
+                for (int j = 0; j < 4; j++)
+                    r[j] = 4 * c4 + j < q->C ? src + j * plane + i : padrow;
+                interleave4(d + 4 * i, r, q->W - i < CHUNK ? q->W - i : CHUNK, q->flip);
+            }
         }
 }
 
@@ -730,7 +746,7 @@ static void im2col_c4_checked(const QConv *q, const uint8_t *x, int64_t p0, int 
             if (iy < 0 || iy >= q->H || ix < 0 || ix >= q->W)
                 continue;
             const uint8_t *s = x + 4 * c4 * plane + iy * q->W + ix;
-            for (int j = 0; j < 4; j++)
+            for (int j = 0; j < 4 && 4 * c4 + j < q->C; j++)
                 dq[4 * c + j] = s[j * plane] ^ q->flip;
         }
     }
@@ -834,7 +850,9 @@ int rt_qconv(const RtCall *c, const void *const *in, void *const *out)
     q.pw = p[RT_CONV_INT_PAD_LEFT];
     q.dh = p[RT_CONV_INT_DIL_H];
     q.dw = p[RT_CONV_INT_DIL_W];
-    q.K = q.cg * q.kh * q.kw;
+    q.korder = (int)p[RT_QCONV_KORDER];
+    int64_t c4n = (q.C + 3) / 4; /* RT_QCONV_K_C4's groups of 4 channels */
+    q.K = q.korder == RT_QCONV_K_C4 ? 4 * c4n * q.kh * q.kw : q.cg * q.kh * q.kw;
     q.kp = wd->dims[1];
     if (q.kp != rt_qgemm_kpad(q.K) || q.kp > RT_QG_MAX_KP || wd->dims[0] != q.M)
         return RT_EDTYPE;
@@ -842,9 +860,7 @@ int rt_qconv(const RtCall *c, const void *const *in, void *const *out)
     q.osize = qg_out_size(yd->dtype);
     q.pad = (uint8_t)p[RT_QCONV_XZ];
     q.flip = xd->dtype == RT_I8 ? 0x80 : 0;
-    q.korder = (int)p[RT_QCONV_KORDER];
-    if (q.korder != RT_QCONV_K_CHW &&
-        (q.korder != RT_QCONV_K_C4 || q.group != 1 || q.C % 4 || q.kp != q.K))
+    if (q.korder != RT_QCONV_K_CHW && (q.korder != RT_QCONV_K_C4 || q.group != 1))
         return RT_EINVAL;
     if (q.P <= 0)
         return RT_OK;
@@ -854,7 +870,8 @@ int rt_qconv(const RtCall *c, const void *const *in, void *const *out)
     q.wp = (q.OW - 1) * q.sw + (q.kw - 1) * q.dw + 1;
     q.hp = q.hp > q.H + q.ph ? q.hp : q.H + q.ph;
     q.wp = q.wp > q.W + q.pw ? q.wp : q.W + q.pw;
-    if (q.C * q.hp * q.wp + QG_PAD_SLACK <= QG_PAD_BYTES) {
+    int64_t cpad = q.korder == RT_QCONV_K_C4 ? 4 * c4n : q.C;
+    if (cpad * q.hp * q.wp + QG_PAD_SLACK <= QG_PAD_BYTES) {
         uint8_t xp[QG_PAD_BYTES] __attribute__((aligned(64)));
         int32_t koff[RT_QG_MAX_KP];
         int64_t win = q.kh * q.kw;

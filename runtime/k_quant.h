@@ -66,11 +66,11 @@ int rt_qlinear_conv(const RtCall *c, const void *const *in, void *const *out);
 enum { RT_QCONV_KH = RT_CONV_INT_NINTS, RT_QCONV_KW, RT_QCONV_XZ, RT_QCONV_KORDER,
        RT_QCONV_NINTS };
 /* QConv's order of k along a packed weight row (RT_QCONV_KORDER): ONNX's
- * (channel, ky, kx), or, for group 1 and channels a multiple of 4,
- * (channel / 4, ky, kx, channel % 4): each 4-byte group of the GEMM is
- * then 4 channels of one input pixel, which the kernel keeps adjacent in
- * its padded copy of x, so that im2col is whole 128-byte copies with no
- * interleaving. */
+ * (channel, ky, kx), or, for group 1, (channel / 4, ky, kx, channel % 4)
+ * over the channels rounded up to 4 (the added ones read x's zero point):
+ * each 4-byte group of the GEMM is then 4 channels of one input pixel,
+ * which the kernel keeps adjacent in its padded copy of x, so that im2col
+ * is whole 128-byte copies with no interleaving. */
 enum { RT_QCONV_K_CHW, RT_QCONV_K_C4 };
 enum { RT_QMM_XZ, RT_QMM_NINTS };
 /* floats of both: the output's zero point and its clamp */

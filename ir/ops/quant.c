@@ -427,19 +427,20 @@ int ir_infer_qconv(Graph *g, Node *n, Diag *d)
     if (group < 1 || x->dims[1] % group)
         return ir_node_error(d, n, "group %lld does not divide %lld channels",
                              (long long)group, (long long)x->dims[1]);
+    /* RT_QCONV_K_C4 reduces over the channels rounded up to 4 */
+    int64_t ko = ir_attr_int(n, "k_order", RT_QCONV_K_CHW), cg = x->dims[1] / group;
+    if (ko != RT_QCONV_K_CHW && (ko != RT_QCONV_K_C4 || group != 1))
+        return ir_node_error(d, n, "k_order %lld needs group 1", (long long)ko);
+    if (ko == RT_QCONV_K_C4)
+        cg = (cg + 3) / 4 * 4;
     int ydt;
-    if (qg_operands(d, n, x->dims[1] / group * ks[0] * ks[1], &ydt))
+    if (qg_operands(d, n, cg * ks[0] * ks[1], &ydt))
         return -1;
     if (conv_geom(d, n, x, w->dims[0], x->dims[1] / group, ks[0], ks[1], ydt))
         return -1;
     ir_param_int(n, RT_QCONV_KH, ks[0]);
     ir_param_int(n, RT_QCONV_KW, ks[1]);
     ir_param_int(n, RT_QCONV_XZ, ir_attr_int(n, "x_zero_point", 0));
-    int64_t ko = ir_attr_int(n, "k_order", RT_QCONV_K_CHW);
-    if (ko != RT_QCONV_K_CHW &&
-        (ko != RT_QCONV_K_C4 || group != 1 || x->dims[1] % 4 || n->in[1]->dims[1] != x->dims[1] * ks[0] * ks[1]))
-        return ir_node_error(d, n, "k_order %lld needs group 1 and channels a multiple of 4",
-                             (long long)ko);
     ir_param_int(n, RT_QCONV_KORDER, ko);
     return 0;
 }

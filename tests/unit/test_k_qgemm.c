@@ -148,14 +148,16 @@ typedef struct QcCase {
  * korder names (RT_QCONV_K_C4: k = (c / 4, tap, c % 4)). */
 static void pack_conv_w(const QcCase *t, const int8_t *w, int8_t *wp, int32_t *wsum)
 {
-    int64_t cg = t->c / t->group, win = t->kh * t->kw, k = cg * win;
-    int8_t *wr = malloc((size_t)(t->m * k));
+    int64_t cg = t->c / t->group, win = t->kh * t->kw, k = cg * win, kr = k;
+    if (t->korder == RT_QCONV_K_C4) /* channels rounded up to 4, weights 0 */
+        k = (cg + 3) / 4 * 4 * win;
+    int8_t *wr = calloc((size_t)(t->m * k), 1);
     for (int64_t r = 0; r < t->m; r++)
         for (int64_t ci = 0; ci < cg; ci++)
             for (int64_t tap = 0; tap < win; tap++) {
                 int64_t at = t->korder == RT_QCONV_K_C4 ? ((ci / 4) * win + tap) * 4 + ci % 4
                                                         : ci * win + tap;
-                wr[r * k + at] = w[r * k + ci * win + tap];
+                wr[r * k + at] = w[r * kr + ci * win + tap];
             }
     rt_qgemm_pack_w(t->m, k, wr, RT_I8, k, 1, wp, wsum);
     free(wr);
@@ -166,7 +168,8 @@ static void pack_conv_w(const QcCase *t, const int8_t *w, int8_t *wp, int32_t *w
 static int qconv_case(const QcCase *t)
 {
     int64_t cg = t->c / t->group, mg = t->m / t->group, k = cg * t->kh * t->kw;
-    int64_t kp = rt_qgemm_kpad(k);
+    int64_t kp = t->korder == RT_QCONV_K_C4 ? (cg + 3) / 4 * 4 * t->kh * t->kw
+                                            : rt_qgemm_kpad(k);
     int64_t oh = (t->h + 2 * t->pad - (t->kh - 1) * t->dil - 1) / t->stride + 1;
     int64_t ow = (t->w + 2 * t->pad - (t->kw - 1) * t->dil - 1) / t->stride + 1;
     int64_t nx = t->n * t->c * t->h * t->w, ny = t->n * t->m * oh * ow;
@@ -259,11 +262,14 @@ static void test_qconv(void)
         {1, 12, 12, 35, 7, 1, 1, 1, 0, 1, 1, U, F, 0},   /* 1x1 stride 1, runs across rows */
         {1, 4, 6, 13, 12, 3, 3, 3, 2, 2, 1, S, F, 0},    /* stride 3, dilation 2 */
         {1, 3, 8, 20, 20, 7, 7, 2, 3, 1, 1, U, O, 0},    /* the stem */
+        {2, 3, 8, 20, 21, 7, 7, 2, 3, 1, 1, U, F, 1},    /* the stem, RGB padded to 4 */
+        {1, 6, 5, 9, 40, 3, 3, 2, 1, 1, 1, S, F, 0},     /* 6 channels padded to 8 */
         {1, 8, 6, 9, 10, 3, 3, 1, 1, 1, 2, U, O, 0},     /* groups */
         {1, 6, 6, 9, 10, 3, 3, 1, 1, 1, 6, S, O, 1},     /* depthwise */
         /* inputs above the padded copy's 1 MB: the bounds-checked im2col */
         {1, 64, 4, 130, 130, 3, 3, 1, 1, 1, 1, U, F, 0},
         {1, 64, 4, 130, 130, 3, 3, 2, 1, 1, 1, S, O, 0},
+        {1, 63, 4, 130, 130, 3, 3, 2, 1, 1, 1, U, F, 1},
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
