@@ -559,6 +559,42 @@ static int qdq_add(Graph *g, Node *n, Diag *d)
     return ir_ops[n->op].infer(g, n, d) < 0 ? -1 : 1;
 }
 
+/* GlobalAveragePool of a DequantizeLinear output read only by a
+ * QuantizeLinear: onnxcc.QGlobalAveragePool sums the 8-bit codes exactly
+ * and requantizes once (com.microsoft's QLinearGlobalAveragePool). */
+static int qdq_gap(Graph *g, Node *n, Diag *d)
+{
+    double xs, ys;
+    int64_t xz, yz;
+    Node *dq = dq_producer(n->in[0], &xs, &xz), *q = dq ? q_reader(n->out[0], &ys, &yz) : NULL;
+    if (!q || dq->in[0]->rank < 3)
+        return 0;
+    float lo, hi;
+    int ydt = q->out[0]->dtype;
+    type_range(ydt, &lo, &hi);
+    Value *yf = n->out[0], *yq = q->out[0];
+    ir_node_kill(q);
+    q->out[0] = NULL;
+    yf->producer = NULL;
+    n->out[0] = yq;
+    yq->producer = n;
+    ir_set_input(g, n, 0, dq->in[0]);
+    n->attrs = NULL;
+    n->n_attrs = 0;
+    ir_set_attr_float(g, n, "scale", (float)(xs / ys));
+    ir_set_attr_float(g, n, "x_zero_point", (float)xz);
+    ir_set_attr_float(g, n, "y_zero_point", (float)yz);
+    ir_set_attr_float(g, n, "lo", lo);
+    ir_set_attr_float(g, n, "hi", hi);
+    ir_set_attr_int(g, n, "to", ydt);
+    n->op = OP_QGLOBAL_AVERAGE_POOL;
+    n->op_type = "QGlobalAveragePool";
+    n->domain = "onnxcc";
+    n->n_ints = n->n_floats = 0;
+    drop_unread(dq);
+    return ir_ops[n->op].infer(g, n, d) < 0 ? -1 : 1;
+}
+
 /* pass_qdq: requires pass_shape and pass_fold (scales, zero points and
  * weights are constants by then; fold has turned DequantizeLinear of
  * constant weights into float weights, and the dead node still holds the
@@ -573,6 +609,7 @@ static int qdq_add(Graph *g, Node *n, Diag *d)
  *    QuantizeLinear that reads them (requantized) or as float32;
  *  - an Add (+ Relu) of two dequantized tensors of one shape, quantized
  *    again, becomes onnxcc.QAdd (residual connections);
+ *  - GlobalAveragePool between them becomes onnxcc.QGlobalAveragePool;
  *  - data movement and MaxPool between a DequantizeLinear and a
  *    QuantizeLinear of equal parameters run on the 8-bit tensor.
  * A QuantizeLinear whose DequantizeLinear fed an op made integer thus
@@ -603,6 +640,9 @@ int pass_qdq(Graph *g, PassCtx *ctx)
             break;
         case OP_ADD:
             rc = qdq_add(g, n, ctx->d);
+            break;
+        case OP_GLOBAL_AVERAGE_POOL:
+            rc = qdq_gap(g, n, ctx->d);
             break;
         case OP_RESHAPE:
         case OP_FLATTEN:

@@ -1009,3 +1009,55 @@ int rt_qadd(const RtCall *c, const void *const *in, void *const *out)
     rt_parallel_for(n, 16384, qadd_range, &j);
     return RT_OK;
 }
+
+/* Planes [lo, hi) of one QGlobalAveragePool. */
+typedef struct QGapJob {
+    const RtCall *c;
+    const void *x;
+    void *y;
+    int64_t sz;
+} QGapJob;
+
+static void qgap_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const QGapJob *j = ctx;
+    const float *f = j->c->floats;
+    float m = f[RT_QGAP_F_M], yz = f[RT_QGAP_F_YZ], l = f[RT_QGAP_F_LO], h = f[RT_QGAP_F_HI];
+    int32_t xz = (int32_t)f[RT_QGAP_F_XZ];
+    int sx = j->c->in[0].dtype == RT_I8, sy = j->c->out[0].dtype == RT_I8;
+    for (int64_t p = lo; p < hi; p++) {
+        int32_t s = 0;
+        if (sx) {
+            const int8_t *x = (const int8_t *)j->x + p * j->sz;
+            for (int64_t i = 0; i < j->sz; i++)
+                s += x[i];
+        } else {
+            const uint8_t *x = (const uint8_t *)j->x + p * j->sz;
+            for (int64_t i = 0; i < j->sz; i++)
+                s += x[i];
+        }
+        int32_t acc = (int32_t)((uint32_t)s - (uint32_t)xz * (uint32_t)j->sz);
+        float v = rintf((float)acc * m) + yz;
+        v = v < l ? l : v > h ? h : v;
+        if (sy)
+            ((int8_t *)j->y)[p] = (int8_t)(int32_t)v;
+        else
+            ((uint8_t *)j->y)[p] = (uint8_t)(int32_t)v;
+    }
+}
+
+int rt_qglobal_avgpool(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0];
+    int xdt = x->dtype, ydt = c->out[0].dtype;
+    if (c->n_floats < RT_QGAP_NFLOATS || x->rank < 3 || (xdt != RT_U8 && xdt != RT_I8) ||
+        (ydt != RT_U8 && ydt != RT_I8))
+        return RT_EDTYPE;
+    int64_t planes = x->dims[0] * x->dims[1];
+    QGapJob j = {c, in[0], out[0], planes ? rt_numel(x) / planes : 0};
+    /* the sums are int32: planes up to 2^23 bytes (8-bit values) cannot overflow */
+    if (j.sz > ((int64_t)1 << 23))
+        return RT_EINVAL;
+    rt_parallel_for(planes, j.sz >= 16384 ? 1 : 16384 / (j.sz ? j.sz : 1), qgap_range, &j);
+    return RT_OK;
+}

@@ -89,4 +89,13 @@ enum { RT_QADD_F_MA, RT_QADD_F_ZA, RT_QADD_F_MB, RT_QADD_F_ZB, RT_QADD_F_ZY, RT_
        RT_QADD_F_HI, RT_QADD_NFLOATS };
 int rt_qadd(const RtCall *c, const void *const *in, void *const *out);
 
+/* onnxcc.QGlobalAveragePool (passes/qdq.c: GlobalAveragePool between
+ * DequantizeLinear and QuantizeLinear; com.microsoft's
+ * QLinearGlobalAveragePool in NCHW): x 8-bit [N, C, ...], y [N, C, 1, ...]
+ * 8-bit, per plane of n elements, in float32:
+ *   y = clamp(rint((float)(sum x - n * xz) * m) + yz, lo, hi),
+ * m = xs / (ys * n), the integer sum exact. */
+enum { RT_QGAP_F_M, RT_QGAP_F_XZ, RT_QGAP_F_YZ, RT_QGAP_F_LO, RT_QGAP_F_HI, RT_QGAP_NFLOATS };
+int rt_qglobal_avgpool(const RtCall *c, const void *const *in, void *const *out);
+
 #endif

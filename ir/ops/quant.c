@@ -484,3 +484,31 @@ int ir_infer_qadd(Graph *g, Node *n, Diag *d)
         ir_param_float(n, i, ir_attr_float(n, names[i], 0));
     return ir_set_out(n, 0, ydt, a->rank, a->dims);
 }
+
+/* onnxcc.QGlobalAveragePool: x (uint8/int8, rank >= 3); attributes scale
+ * (x_scale / y_scale), x_zero_point, y_zero_point, lo, hi (floats) and
+ * "to"; the multiplier per element is scale over the plane's size. */
+int ir_infer_qglobal_avgpool(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (need(d, n, 0))
+        return -1;
+    const Value *x = n->in[0];
+    if (!is_q8(x->dtype) || x->rank < 3)
+        return ir_node_error(d, n, "input must be uint8 or int8 of rank >= 3");
+    int ydt = (int)ir_attr_int(n, "to", RT_U8);
+    if (!is_q8(ydt))
+        return ir_node_error(d, n, "output type must be uint8 or int8");
+    int64_t dims[IR_MAX_RANK], sz = 1;
+    for (int i = 0; i < x->rank; i++) {
+        dims[i] = i < 2 ? x->dims[i] : 1;
+        sz *= i < 2 ? 1 : x->dims[i];
+    }
+    float scale = ir_attr_float(n, "scale", 1);
+    ir_param_float(n, RT_QGAP_F_M, sz > 0 ? (float)((double)scale / (double)sz) : 0.0f);
+    ir_param_float(n, RT_QGAP_F_XZ, ir_attr_float(n, "x_zero_point", 0));
+    ir_param_float(n, RT_QGAP_F_YZ, ir_attr_float(n, "y_zero_point", 0));
+    ir_param_float(n, RT_QGAP_F_LO, ir_attr_float(n, "lo", 0));
+    ir_param_float(n, RT_QGAP_F_HI, ir_attr_float(n, "hi", 255));
+    return ir_set_out(n, 0, ydt, x->rank, dims);
+}

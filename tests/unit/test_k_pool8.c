@@ -1,4 +1,5 @@
-/* test_k_pool8.c: 8-bit MaxPool (uint8 and int8, rt_pool's pool_max8) against a direct max over each window, exactly. */
+/* test_k_pool8.c: 8-bit pooling (MaxPool's pool_max8, QGlobalAveragePool) against direct references, exactly. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -102,9 +103,50 @@ static void test_small(void)
     CHECK(100, y[2]);
 }
 
+/* onnxcc.QGlobalAveragePool (k_quant.c) against its stated formula, the
+ * sum taken in int64: uint8 and int8, a plane of 49 (resnet's 7x7) and a
+ * hand-checked one. */
+static void test_qgap(void)
+{
+    for (int t = 0; t < 2; t++) {
+        int xdt = t ? RT_I8 : RT_U8, ydt = t ? RT_U8 : RT_I8;
+        enum { N = 2, C = 5, H = 7, W = 7 };
+        uint8_t x[N * C * H * W], y[N * C];
+        for (int i = 0; i < N * C * H * W; i++)
+            x[i] = (uint8_t)rnd(0, 255);
+        float xz = t ? -3.0f : 120.0f, m = 0.37f / (H * W);
+        float fl[RT_QGAP_NFLOATS] = {m, xz, t ? 9.0f : -2.0f, t ? 9.0f : -128.0f, t ? 255.0f : 127.0f};
+        RtTensorDesc xd = desc(xdt, 4, DIMS(N, C, H, W)), yd = desc(ydt, 4, DIMS(N, C, 1, 1));
+        RtCall c = call(1, &xd, 1, &yd, 0, NULL, RT_QGAP_NFLOATS, fl);
+        const void *ins[1] = {x};
+        void *outs[1] = {y};
+        CHECK(RT_OK, rt_qglobal_avgpool(&c, ins, outs));
+        int bad = 0;
+        for (int p = 0; p < N * C; p++) {
+            int64_t s = 0;
+            for (int i = 0; i < H * W; i++)
+                s += t ? (int8_t)x[p * H * W + i] : x[p * H * W + i];
+            float v = rintf((float)(s - (int64_t)xz * H * W) * m) + fl[RT_QGAP_F_YZ];
+            v = fminf(fmaxf(v, fl[RT_QGAP_F_LO]), fl[RT_QGAP_F_HI]);
+            bad += (t ? (int)y[p] : (int)(int8_t)y[p]) != (int)v;
+        }
+        CHECK(0, bad);
+    }
+    /* (10 + 20 + 30 + 40 - 4 * 5) * 0.25 / 4 = 5, + zero point 1 */
+    uint8_t x[4] = {10, 20, 30, 40}, y[1];
+    float fl[RT_QGAP_NFLOATS] = {0.25f / 4, 5, 1, 0, 255};
+    RtTensorDesc xd = desc(RT_U8, 4, DIMS(1, 1, 2, 2)), yd = desc(RT_U8, 4, DIMS(1, 1, 1, 1));
+    RtCall c = call(1, &xd, 1, &yd, 0, NULL, RT_QGAP_NFLOATS, fl);
+    const void *ins[1] = {x};
+    void *outs[1] = {y};
+    CHECK(RT_OK, rt_qglobal_avgpool(&c, ins, outs));
+    CHECK(6, y[0]);
+}
+
 int main(void)
 {
     test_small();
+    test_qgap();
     int bad = 0;
     for (int t = 0; t < 2; t++) {
         int dt = t ? RT_I8 : RT_U8;

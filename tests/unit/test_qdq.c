@@ -417,6 +417,37 @@ static void test_maxpool(void)
     }
 }
 
+/* DQ -> GlobalAveragePool -> Q -> DQ becomes onnxcc.QGlobalAveragePool on
+ * the uint8 codes: within one output step of the float graph (the integer
+ * sum is exact; the float one and the requantization may round a tie
+ * apart). */
+static Graph *gap_graph(void)
+{
+    Graph *g = new_graph();
+    Value *x = value(g, "x", RT_F32, 4, (const int64_t[]){2, QC, QH, QW});
+    Value *xd = q_dq(g, x, XS, 100, NULL);
+    Node *gp = node(g, "GlobalAveragePool", 1, &xd);
+    set_io(g, x, q_dq(g, gp->out[0], XS / 4, 7, NULL));
+    return g;
+}
+
+static void test_gap(void)
+{
+    Graph *g1 = gap_graph(), *g2 = gap_graph();
+    void *buf;
+    RtTensor x = rand_input(RT_F32, 4, (const int64_t[]){2, QC, QH, QW}, &buf);
+    int lowered = 0;
+    double worst = run_both(g1, g2, &x, &lowered);
+    CHECK(1, count_live(g2, OP_QGLOBAL_AVERAGE_POOL));
+    CHECK(0, count_live(g2, OP_GLOBAL_AVERAGE_POOL));
+    CHECK(1, count_live(g2, OP_DEQUANTIZE_LINEAR)); /* the output's */
+    CHECK_TRUE(worst >= 0 && worst <= XS / 4 * 1.0001);
+    printf("QGlobalAveragePool: largest difference %g (one step %g)\n", worst, XS / 4);
+    free(buf);
+    ir_graph_free(g1);
+    ir_graph_free(g2);
+}
+
 int main(void)
 {
     test_convs();
@@ -425,5 +456,6 @@ int main(void)
     test_qdq_graph(1);
     test_qadd();
     test_maxpool();
+    test_gap();
     return CHECK_DONE();
 }
