@@ -320,3 +320,48 @@ void rt_qgemm_block(const int8_t *w, int64_t kp, int64_t r0, int64_t r1, const u
             rt_qgemm_store(acc[i], n, r + i, xsum, e, y, ldr, ldc);
     }
 }
+
+/* ---- one column: the dot of each row with xv ---- */
+
+/* sum over k < kp of w[k] * x[k] (kp a multiple of 4) */
+static int32_t dot_row(const int8_t *w, const uint8_t *x, int64_t kp)
+{
+    int64_t k = 0;
+    int32_t s = 0;
+#if defined(QG_AVX512VNNI)
+    __m512i a = _mm512_setzero_si512();
+    for (; k + 64 <= kp; k += 64)
+        a = _mm512_dpbusd_epi32(a, _mm512_loadu_si512(x + k), _mm512_loadu_si512(w + k));
+    if (k < kp) { /* the last 4..60 bytes, masked */
+        __mmask64 m = ((__mmask64)1 << (kp - k)) - 1;
+        a = _mm512_dpbusd_epi32(a, _mm512_maskz_loadu_epi8(m, x + k),
+                                _mm512_maskz_loadu_epi8(m, w + k));
+        k = kp;
+    }
+    s = _mm512_reduce_add_epi32(a);
+#elif defined(QG_AVXVNNI) || defined(QG_AVX2)
+    /* both widened to int16, vpmaddwd: exact (vpmaddubsw would saturate) */
+    __m256i a = _mm256_setzero_si256();
+    for (; k + 16 <= kp; k += 16) {
+        __m256i xv = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(x + k)));
+        __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + k)));
+        a = _mm256_add_epi32(a, _mm256_madd_epi16(xv, wv));
+    }
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+    s = _mm_cvtsi128_si32(h);
+#endif
+    for (; k < kp; k++)
+        s += (int32_t)x[k] * w[k];
+    return s;
+}
+
+void rt_qgemm_gemv(const int8_t *w, int64_t kp, int64_t r0, int64_t r1, const uint8_t *xv,
+                   int32_t xsum, const RtQgemmEpi *e, void *y, int64_t ldr, int64_t ldc)
+{
+    for (int64_t r = r0; r < r1; r++) {
+        int32_t acc = dot_row(w + r * kp, xv, kp);
+        store_row(&acc, 1, r, &xsum, e, y, ldr, ldc);
+    }
+}

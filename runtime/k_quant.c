@@ -930,6 +930,25 @@ static void qmm_range(void *ctx, int64_t lo, int64_t hi)
     }
 }
 
+/* One row of x against all of W (rt_qgemm_gemv), W's rows split over the
+ * threads. */
+typedef struct QMv {
+    const QMm *q;
+    const uint8_t *xv;           /* the row, packed domain, kp bytes */
+    int32_t xsum;
+    char *y;                     /* the row's outputs */
+} QMv;
+
+static void qmv_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const QMv *j = ctx;
+    rt_qgemm_gemv(j->q->w, j->q->kp, lo, hi, j->xv, j->xsum, &j->q->e, j->y, 1, j->q->N);
+}
+
+/* Rows of x up to which each is its own matrix-vector product: the
+ * 32-column block would compute mostly padding. */
+#define QMM_GEMV_ROWS 4
+
 int rt_qmatmul(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *xd = &c->in[0], *wd = &c->in[1];
@@ -952,6 +971,20 @@ int rt_qmatmul(const RtCall *c, const void *const *in, void *const *out)
     q.xdt = xd->dtype;
     q.osize = qg_out_size(c->out[0].dtype);
     q.pad = (uint8_t)c->ints[RT_QMM_XZ];
+    if (q.rows <= QMM_GEMV_ROWS) {
+        uint8_t xv[RT_QG_MAX_KP];
+        uint8_t flip = q.xdt == RT_I8 ? 0x80 : 0;
+        for (int64_t i = 0; i < q.rows; i++) {
+            int32_t s = 0;
+            for (int64_t k = 0; k < q.kp; k++) {
+                xv[k] = k < q.K ? q.x[i * q.K + k] ^ flip : q.pad;
+                s += xv[k];
+            }
+            QMv j = {&q, xv, s, q.y + i * q.N * q.osize};
+            rt_parallel_for(q.N, 64, qmv_range, &j);
+        }
+        return RT_OK;
+    }
     if (q.rows > 0)
         rt_parallel_for((q.rows + RT_QG_COLS - 1) / RT_QG_COLS, 1, qmm_range, &q);
     return RT_OK;

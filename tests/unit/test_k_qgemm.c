@@ -48,7 +48,7 @@ static int elem(const void *p, int dt, int64_t i)
 /* One product: rows x k weights (wdt), n columns of activations (xdt, each
  * a row of k bytes), through the packers and rt_qgemm_block, compared with
  * the reference for every output type. Returns the number of mismatches. */
-static int one_case(int rows, int k, int n, int wdt, int xdt, int wz_on, int ldc_rows)
+static int one_case(int rows, int k, int n, int wdt, int xdt, int wz_on, int ldc_rows, int gemv)
 {
     int64_t kp = rt_qgemm_kpad(k);
     uint8_t *w = malloc((size_t)rows * k), *x = malloc((size_t)RT_QG_COLS * k);
@@ -98,7 +98,18 @@ static int one_case(int rows, int k, int n, int wdt, int xdt, int wz_on, int ldc
         int64_t ldr = ldc_rows ? 1 : n, ldc = ldc_rows ? rows : 1;
         memset(y, 0x5a, sizeof(int32_t) * ny);
         memset(yr, 0x5a, sizeof(int32_t) * ny);
-        rt_qgemm_block(wp, kp, 0, rows, xb, xsum, n, &e, y, ldr, ldc);
+        if (gemv) { /* one column, contiguous: x's first row re-coded, padded with xz */
+            uint8_t *xv = malloc((size_t)kp);
+            int32_t s = 0;
+            for (int64_t i = 0; i < kp; i++) {
+                xv[i] = i < k ? (uint8_t)(x[i] ^ (xdt == RT_I8 ? 0x80 : 0)) : (uint8_t)xzp;
+                s += xv[i];
+            }
+            rt_qgemm_gemv(wp, kp, 0, rows, xv, s, &e, y, ldr, ldc);
+            free(xv);
+        } else {
+            rt_qgemm_block(wp, kp, 0, rows, xb, xsum, n, &e, y, ldr, ldc);
+        }
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < n; c++) {
                 int64_t acc = bias[r];
@@ -302,7 +313,16 @@ int main(void)
                 for (int wz_on = 0; wz_on < 2; wz_on++)
                     bad += one_case(shapes[s][0], shapes[s][1], shapes[s][2],
                                     wdt ? RT_U8 : RT_I8, xdt ? RT_I8 : RT_U8, wz_on,
-                                    (int)(s & 1));
+                                    (int)(s & 1), 0);
+    /* the matrix-vector product: every tail of the 64-byte (16-byte) steps */
+    static const int gv[][2] = {{1, 1}, {7, 60}, {9, 64}, {5, 68}, {33, 129}, {10, 576},
+                                {3, 1000}};
+    for (size_t s = 0; s < sizeof gv / sizeof gv[0]; s++)
+        for (int wdt = 0; wdt < 2; wdt++)
+            for (int xdt = 0; xdt < 2; xdt++)
+                for (int wz_on = 0; wz_on < 2; wz_on++)
+                    bad += one_case(gv[s][0], gv[s][1], 1, wdt ? RT_U8 : RT_I8,
+                                    xdt ? RT_I8 : RT_U8, wz_on, (int)(s & 1), 1);
     CHECK(0, bad);
 #if !defined(QG_NEED_AVXVNNI)
     test_qconv();
