@@ -145,6 +145,45 @@ static void inner(const int8_t *const *w, int64_t kq, const uint8_t *xb,
         _mm512_storeu_si512(acc[i] + 16, c1[i]);
     }
 }
+
+/* requantized 8-bit values of 16 accumulators (store_row's arithmetic) */
+static inline __m512i requant16(__m512i a, __m512i rc, __m512 m, __m512 yz, __m512 lo, __m512 hi)
+{
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(a, rc)), m);
+    v = _mm512_add_ps(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), yz);
+    return _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(v, lo), hi));
+}
+
+/* inner() for rows r.. (mr of them) with the common store (uint8/int8,
+ * contiguous columns, no weight zero point) made from the accumulators in
+ * registers: the same operations as store_row, so the same bits. */
+static void inner_store(const int8_t *const *w, int64_t kq, const uint8_t *xb, int mr, int n,
+                        int64_t r, const RtQgemmEpi *e, void *y, int64_t ldr)
+{
+    __m512i c0[QG_MR], c1[QG_MR];
+    for (int i = 0; i < QG_MR; i++)
+        c0[i] = c1[i] = _mm512_setzero_si512();
+    for (int64_t q = 0; q < kq; q++) {
+        __m512i x0 = _mm512_loadu_si512(xb + q * 128), x1 = _mm512_loadu_si512(xb + q * 128 + 64);
+        for (int i = 0; i < QG_MR; i++) {
+            __m512i b = _mm512_set1_epi32(quad(w[i] + 4 * q));
+            c0[i] = _mm512_dpbusd_epi32(c0[i], x0, b);
+            c1[i] = _mm512_dpbusd_epi32(c1[i], x1, b);
+        }
+    }
+    __mmask16 k0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+    __mmask16 k1 = n >= 32 ? (__mmask16)0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
+    __m512 yz = _mm512_set1_ps(e->yz), lo = _mm512_set1_ps(e->lo), hi = _mm512_set1_ps(e->hi);
+    for (int i = 0; i < QG_MR; i++) {
+        if (i >= mr)
+            break;
+        __m512i rc = _mm512_set1_epi32(e->rowc[r + i]);
+        __m512 m = _mm512_set1_ps(e->mult[r + i]);
+        char *d = (char *)y + (r + i) * ldr;
+        _mm512_mask_cvtepi32_storeu_epi8(d, k0, requant16(c0[i], rc, m, yz, lo, hi));
+        _mm512_mask_cvtepi32_storeu_epi8(d + 16, k1, requant16(c1[i], rc, m, yz, lo, hi));
+    }
+}
 #elif defined(QG_AVXVNNI)
 static void inner(const int8_t *const *w, int64_t kq, const uint8_t *xb,
                   int32_t acc[QG_MR][RT_QG_COLS])
@@ -310,11 +349,20 @@ void rt_qgemm_block(const int8_t *w, int64_t kp, int64_t r0, int64_t r1, const u
 {
     int32_t acc[QG_MR][RT_QG_COLS];
     const int8_t *rows[QG_MR];
+#if defined(QG_AVX512VNNI)
+    int fused = ldc == 1 && !e->wz && (e->out == RT_U8 || e->out == RT_I8);
+#endif
     for (int64_t r = r0; r < r1; r += QG_MR) {
         int mr = r1 - r < QG_MR ? (int)(r1 - r) : QG_MR;
         /* a short last tile repeats its last row rather than reading past W */
         for (int i = 0; i < QG_MR; i++)
             rows[i] = w + (r + (i < mr ? i : mr - 1)) * kp;
+#if defined(QG_AVX512VNNI)
+        if (fused) {
+            inner_store(rows, kp / 4, xb, mr, n, r, e, y, ldr);
+            continue;
+        }
+#endif
         inner(rows, kp / 4, xb, acc);
         for (int i = 0; i < mr; i++)
             rt_qgemm_store(acc[i], n, r + i, xsum, e, y, ldr, ldc);
