@@ -1,4 +1,4 @@
-/* test_k_pool8.c: 8-bit pooling (MaxPool's pool_max8, QGlobalAveragePool) against direct references, exactly. */
+/* test_k_pool8.c: 8-bit MaxPool and QGlobalAveragePool against direct references, exactly. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -115,7 +115,8 @@ static void test_qgap(void)
         for (int i = 0; i < N * C * H * W; i++)
             x[i] = (uint8_t)rnd(0, 255);
         float xz = t ? -3.0f : 120.0f, m = 0.37f / (H * W);
-        float fl[RT_QGAP_NFLOATS] = {m, xz, t ? 9.0f : -2.0f, t ? 9.0f : -128.0f, t ? 255.0f : 127.0f};
+        float fl[RT_QGAP_NFLOATS] = {m, xz, t ? 9.0f : -2.0f, t ? 9.0f : -128.0f,
+                                     t ? 255.0f : 127.0f};
         RtTensorDesc xd = desc(xdt, 4, DIMS(N, C, H, W)), yd = desc(ydt, 4, DIMS(N, C, 1, 1));
         RtCall c = call(1, &xd, 1, &yd, 0, NULL, RT_QGAP_NFLOATS, fl);
         const void *ins[1] = {x};

@@ -187,7 +187,8 @@ static int qconv_case(const QcCase *t)
     uint8_t *x = malloc((size_t)nx);
     int8_t *w = malloc((size_t)(t->m * k)), *wp = malloc((size_t)(t->m * kp));
     int32_t *wsum = malloc(sizeof(int32_t) * (size_t)t->m);
-    int32_t *rowc = malloc(sizeof(int32_t) * (size_t)t->m), *wz = malloc(sizeof(int32_t) * (size_t)t->m);
+    int32_t *rowc = malloc(sizeof(int32_t) * (size_t)t->m);
+    int32_t *wz = malloc(sizeof(int32_t) * (size_t)t->m);
     int32_t *bias = malloc(sizeof(int32_t) * (size_t)t->m);
     float *mult = malloc(sizeof(float) * (size_t)t->m);
     int32_t *y = malloc(sizeof(int32_t) * (size_t)ny), *yr = malloc(sizeof(int32_t) * (size_t)ny);
@@ -241,7 +242,8 @@ static int qconv_case(const QcCase *t)
                                     if (iy < 0 || iy >= t->h || ix < 0 || ix >= t->w)
                                         continue;
                                     int64_t xi = ((b * t->c + g * cg + ci) * t->h + iy) * t->w + ix;
-                                    int64_t wv = w[(oc * cg + ci) * t->kh * t->kw + ky * t->kw + kx];
+                                    int64_t wv =
+                                        w[((oc * cg + ci) * t->kh + ky) * t->kw + kx];
                                     acc += (elem(x, t->xdt, xi) - xz) * (wv - wz[oc]);
                                 }
                         ref_store(acc, mult[oc], &e, yr, ((b * t->m + oc) * oh + py) * ow + px);
@@ -249,7 +251,9 @@ static int qconv_case(const QcCase *t)
         size_t bytes = (size_t)(outs[o] == RT_U8 ? 1 : 4) * (size_t)ny;
         if (memcmp(y, yr, bytes)) {
             bad++;
-            fprintf(stderr, "qconv c %lld m %lld %lldx%lld k %lldx%lld s %lld p %lld d %lld g %lld x %d order %d out %d: differs\n",
+            fprintf(stderr,
+                    "qconv c %lld m %lld %lldx%lld k %lldx%lld s %lld p %lld d %lld g %lld "
+                    "x %d order %d out %d: differs\n",
                     (long long)t->c, (long long)t->m, (long long)t->h, (long long)t->w,
                     (long long)t->kh, (long long)t->kw, (long long)t->stride, (long long)t->pad,
                     (long long)t->dil, (long long)t->group, t->xdt, t->korder, outs[o]);
