@@ -106,13 +106,40 @@ static void type_range(int dt, float *lo, float *hi)
  * for every runtime build). Conv's geometry attributes stay. */
 static int build(Graph *g, Node *n, const QBuild *b, const int64_t *ks, Diag *d)
 {
-    int64_t kp = rt_qgemm_kpad(b->k), rows = b->rows;
+    /* a Conv of one group takes k as (c / 4, ky, kx, c % 4) (k_quant.h's
+     * RT_QCONV_K_C4: its im2col is whole copies) when its channels are a
+     * multiple of 4, or become one for at most a third more work (3 -> 4,
+     * an image's RGB): the added channels have weights 0 and read the zero
+     * point, so they add nothing */
+    const Value *x = b->x;
+    int64_t c = x->rank == 4 ? x->dims[1] : 0, c4 = (c + 3) / 4 * 4;
+    int64_t win = ks ? ks[0] * ks[1] : 0, k = b->k;
+    int korder = ks && c > 0 && 3 * c4 <= 4 * c && ir_attr_int(n, "group", 1) == 1 &&
+                         b->k == c * win && c4 * win <= RT_QG_MAX_KP
+                     ? RT_QCONV_K_C4
+                     : RT_QCONV_K_CHW;
+    if (korder == RT_QCONV_K_C4)
+        k = c4 * win;
+    int64_t kp = rt_qgemm_kpad(k), rows = b->rows;
     Value *wp = new_const(g, RT_I8, rows, kp), *rowc = new_const(g, RT_I32, rows, 0);
     Value *mult = new_const(g, RT_F32, rows, 0), *wz = new_const(g, RT_I32, rows, 0);
     int32_t *wsum = ir_alloc(g, sizeof(int32_t) * (size_t)rows);
     IR_ASSERT(wsum);
-    int shift = rt_qgemm_pack_w(rows, b->k, b->w->data, b->w->dtype, b->rs, b->cs, wp->data,
-                                wsum);
+    const uint8_t *w = b->w->data;
+    int64_t rs = b->rs, cs = b->cs;
+    if (korder == RT_QCONV_K_C4) {
+        uint8_t *wr = ir_alloc(g, (size_t)(rows * k));
+        IR_ASSERT(wr);
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t i = 0; i < k; i++) {
+                int64_t ci = i / (4 * win) * 4 + i % 4, tap = i / 4 % win;
+                wr[r * k + i] = ci < c ? w[r * rs + (ci * win + tap) * cs] : 0;
+            }
+        w = wr;
+        rs = k;
+        cs = 1;
+    }
+    int shift = rt_qgemm_pack_w(rows, k, w, b->w->dtype, rs, cs, wp->data, wsum);
     int32_t *rc = rowc->data, *wzp = wz->data;
     float *m = mult->data;
     int64_t xzp = b->x->dtype == RT_I8 ? b->xz + 128 : b->xz;
@@ -149,6 +176,8 @@ static int build(Graph *g, Node *n, const QBuild *b, const int64_t *ks, Diag *d)
         ir_add_attr(g, n, (Attr){.name = "kernel_shape", .type = AT_INTS, .n = 2, .ints = k2});
     }
     ir_set_attr_int(g, n, "x_zero_point", xzp);
+    if (korder != RT_QCONV_K_CHW)
+        ir_set_attr_int(g, n, "k_order", korder);
     ir_set_attr_float(g, n, "y_zero_point", (float)b->yz);
     ir_set_attr_float(g, n, "lo", b->lo);
     ir_set_attr_float(g, n, "hi", b->hi);
@@ -449,8 +478,9 @@ static int qdq_matmul(Graph *g, Node *n, Diag *d)
 
 /* Data movement between a DequantizeLinear and a QuantizeLinear of the
  * same scale and zero point commutes with them: the op runs on the 8-bit
- * tensor and both go. (MaxPool would too, but the pooling kernels have no
- * fast 8-bit path: float32 with the vectorized Q/DQ is quicker.) */
+ * tensor and both go. So does MaxPool (without Indices): the dequantizing
+ * map is monotone, so the max of the codes is the code of the max, and
+ * its kernel has an 8-bit path. */
 static int qdq_movement(Graph *g, Node *n, Diag *d)
 {
     Value *xf = n->in[0];
@@ -529,6 +559,42 @@ static int qdq_add(Graph *g, Node *n, Diag *d)
     return ir_ops[n->op].infer(g, n, d) < 0 ? -1 : 1;
 }
 
+/* GlobalAveragePool of a DequantizeLinear output read only by a
+ * QuantizeLinear: onnxcc.QGlobalAveragePool sums the 8-bit codes exactly
+ * and requantizes once (com.microsoft's QLinearGlobalAveragePool). */
+static int qdq_gap(Graph *g, Node *n, Diag *d)
+{
+    double xs, ys;
+    int64_t xz, yz;
+    Node *dq = dq_producer(n->in[0], &xs, &xz), *q = dq ? q_reader(n->out[0], &ys, &yz) : NULL;
+    if (!q || dq->in[0]->rank < 3)
+        return 0;
+    float lo, hi;
+    int ydt = q->out[0]->dtype;
+    type_range(ydt, &lo, &hi);
+    Value *yf = n->out[0], *yq = q->out[0];
+    ir_node_kill(q);
+    q->out[0] = NULL;
+    yf->producer = NULL;
+    n->out[0] = yq;
+    yq->producer = n;
+    ir_set_input(g, n, 0, dq->in[0]);
+    n->attrs = NULL;
+    n->n_attrs = 0;
+    ir_set_attr_float(g, n, "scale", (float)(xs / ys));
+    ir_set_attr_float(g, n, "x_zero_point", (float)xz);
+    ir_set_attr_float(g, n, "y_zero_point", (float)yz);
+    ir_set_attr_float(g, n, "lo", lo);
+    ir_set_attr_float(g, n, "hi", hi);
+    ir_set_attr_int(g, n, "to", ydt);
+    n->op = OP_QGLOBAL_AVERAGE_POOL;
+    n->op_type = "QGlobalAveragePool";
+    n->domain = "onnxcc";
+    n->n_ints = n->n_floats = 0;
+    drop_unread(dq);
+    return ir_ops[n->op].infer(g, n, d) < 0 ? -1 : 1;
+}
+
 /* pass_qdq: requires pass_shape and pass_fold (scales, zero points and
  * weights are constants by then; fold has turned DequantizeLinear of
  * constant weights into float weights, and the dead node still holds the
@@ -543,8 +609,9 @@ static int qdq_add(Graph *g, Node *n, Diag *d)
  *    QuantizeLinear that reads them (requantized) or as float32;
  *  - an Add (+ Relu) of two dequantized tensors of one shape, quantized
  *    again, becomes onnxcc.QAdd (residual connections);
- *  - data movement between a DequantizeLinear and a QuantizeLinear of
- *    equal parameters runs on the 8-bit tensor.
+ *  - GlobalAveragePool between them becomes onnxcc.QGlobalAveragePool;
+ *  - data movement and MaxPool between a DequantizeLinear and a
+ *    QuantizeLinear of equal parameters run on the 8-bit tensor.
  * A QuantizeLinear whose DequantizeLinear fed an op made integer thus
  * feeds it directly; whatever is left stays float with its Q/DQ. Keeps the
  * graph valid. */
@@ -574,12 +641,16 @@ int pass_qdq(Graph *g, PassCtx *ctx)
         case OP_ADD:
             rc = qdq_add(g, n, ctx->d);
             break;
+        case OP_GLOBAL_AVERAGE_POOL:
+            rc = qdq_gap(g, n, ctx->d);
+            break;
         case OP_RESHAPE:
         case OP_FLATTEN:
         case OP_SQUEEZE:
         case OP_UNSQUEEZE:
         case OP_TRANSPOSE:
         case OP_IDENTITY:
+        case OP_MAX_POOL:
             rc = qdq_movement(g, n, ctx->d);
             break;
         default:

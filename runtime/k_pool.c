@@ -1,5 +1,6 @@
 /* k_pool.c: MaxPool, AveragePool, LpPool, GlobalMaxPool and GlobalAveragePool kernels. */
 #include <math.h>
+#include <string.h>
 
 #include "rt_internal.h"
 
@@ -225,10 +226,84 @@ HOT static void pool_f32(const PoolGeom *g, const float *x, float *y, int64_t pl
             }
 }
 
+/* The widest input row the 8-bit MaxPool takes (its row of maxima is on
+ * the stack); wider rows take the general loop. */
+#define POOL8_MAX_W 4096
+
+/* MaxPool of uint8 or int8 without Indices (passes/qdq.c runs a quantized
+ * MaxPool on its 8-bit tensor): the max is exact in the stored type. int8
+ * is compared as its byte with the top bit flipped (flip 0x80), which
+ * orders it as uint8. Per output row, the max over the window's input rows
+ * comes first (whole rows, vectorized), then over the taps along the row;
+ * a window with no tap inside the input gives the type's minimum. */
+HOT static void pool_max8(const PoolGeom *g, const uint8_t *x, uint8_t *y, uint8_t flip,
+                          int64_t pl0, int64_t pl1)
+{
+    uint8_t row[POOL8_MAX_W], hm[POOL8_MAX_W];
+    int64_t si = g->in[0] * g->in[1] * g->in[2], W = g->in[2], OW = g->out[2];
+    int64_t sw = g->st[2], dw = g->dil[2], kw = g->k[2], pw = g->pb[2];
+    /* outputs [qa, qb) have every tap of their row inside it */
+    int64_t qa = (pw + sw - 1) / sw, qb = W - 1 - (kw - 1) * dw + pw;
+    qb = qb < 0 ? 0 : qb / sw + 1;
+    qb = qb < OW ? qb : OW;
+    qa = qa < qb ? qa : qb;
+    int64_t nh = W - (kw - 1) * dw;
+    nh = nh > 0 ? nh : 0;
+    for (int64_t pl = pl0; pl < pl1; pl++)
+        for (int64_t od = 0; od < g->out[0]; od++)
+            for (int64_t oh = 0; oh < g->out[1]; oh++) {
+                int64_t sd = od * g->st[0] - g->pb[0], sh = oh * g->st[1] - g->pb[1];
+                int64_t d0, d1, h0, h1;
+                taps(sd, g->dil[0], g->k[0], g->in[0], &d0, &d1);
+                taps(sh, g->dil[1], g->k[1], g->in[1], &h0, &h1);
+                memset(row, 0, (size_t)W);
+                for (int64_t kd = d0; kd < d1; kd++)
+                    for (int64_t kh = h0; kh < h1; kh++) {
+                        const uint8_t *xr = x + pl * si +
+                                            ((sd + kd * g->dil[0]) * g->in[1] + sh +
+                                             kh * g->dil[1]) * W;
+                        for (int64_t i = 0; i < W; i++) {
+                            uint8_t v = xr[i] ^ flip;
+                            row[i] = v > row[i] ? v : row[i];
+                        }
+                    }
+                /* hm[i]: the max of the kw taps from i, at every i (contiguous,
+                 * vectorized, though a stride reads only every sw-th) */
+                for (int64_t i = 0; i < nh; i++)
+                    hm[i] = row[i];
+                for (int64_t t = 1; t < kw; t++)
+                    for (int64_t i = 0; i < nh; i++) {
+                        uint8_t v = row[i + t * dw];
+                        hm[i] = v > hm[i] ? v : hm[i];
+                    }
+                uint8_t *yr = y + ((pl * g->out[0] + od) * g->out[1] + oh) * OW;
+                for (int64_t q = qa; q < qb; q++)
+                    yr[q] = hm[q * sw - pw] ^ flip;
+                /* the outputs before qa and from qb on, tap by tap */
+                for (int64_t q = 0; q < OW; q++) {
+                    if (q == qa)
+                        q = qb;
+                    if (q >= OW)
+                        break;
+                    int64_t i0 = q * sw - pw, lo, hi;
+                    taps(i0, dw, kw, W, &lo, &hi);
+                    uint8_t m = 0;
+                    for (int64_t t = lo; t < hi; t++) {
+                        uint8_t v = row[i0 + t * dw];
+                        m = v > m ? v : m;
+                    }
+                    yr[q] = m ^ flip;
+                }
+            }
+}
+
 static void pool_range(void *ctx, int64_t lo, int64_t hi)
 {
     const PoolJob *j = ctx;
-    if (j->dt == RT_F32 && !j->ind)
+    if ((j->dt == RT_U8 || j->dt == RT_I8) && !j->ind && j->g->mode == RT_POOL_MAX &&
+        j->g->in[2] <= POOL8_MAX_W)
+        pool_max8(j->g, j->x, j->y, j->dt == RT_I8 ? 0x80 : 0, lo, hi);
+    else if (j->dt == RT_F32 && !j->ind)
         pool_f32(j->g, j->x, j->y, lo, hi);
     else
         pool(j->g, j->dt, j->x, j->y, j->ind, lo, hi);

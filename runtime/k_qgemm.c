@@ -145,6 +145,45 @@ static void inner(const int8_t *const *w, int64_t kq, const uint8_t *xb,
         _mm512_storeu_si512(acc[i] + 16, c1[i]);
     }
 }
+
+/* requantized 8-bit values of 16 accumulators (store_row's arithmetic) */
+static inline __m512i requant16(__m512i a, __m512i rc, __m512 m, __m512 yz, __m512 lo, __m512 hi)
+{
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(a, rc)), m);
+    v = _mm512_add_ps(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), yz);
+    return _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(v, lo), hi));
+}
+
+/* inner() for rows r.. (mr of them) with the common store (uint8/int8,
+ * contiguous columns, no weight zero point) made from the accumulators in
+ * registers: the same operations as store_row, so the same bits. */
+static void inner_store(const int8_t *const *w, int64_t kq, const uint8_t *xb, int mr, int n,
+                        int64_t r, const RtQgemmEpi *e, void *y, int64_t ldr)
+{
+    __m512i c0[QG_MR], c1[QG_MR];
+    for (int i = 0; i < QG_MR; i++)
+        c0[i] = c1[i] = _mm512_setzero_si512();
+    for (int64_t q = 0; q < kq; q++) {
+        __m512i x0 = _mm512_loadu_si512(xb + q * 128), x1 = _mm512_loadu_si512(xb + q * 128 + 64);
+        for (int i = 0; i < QG_MR; i++) {
+            __m512i b = _mm512_set1_epi32(quad(w[i] + 4 * q));
+            c0[i] = _mm512_dpbusd_epi32(c0[i], x0, b);
+            c1[i] = _mm512_dpbusd_epi32(c1[i], x1, b);
+        }
+    }
+    __mmask16 k0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+    __mmask16 k1 = n >= 32 ? (__mmask16)0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
+    __m512 yz = _mm512_set1_ps(e->yz), lo = _mm512_set1_ps(e->lo), hi = _mm512_set1_ps(e->hi);
+    for (int i = 0; i < QG_MR; i++) {
+        if (i >= mr)
+            break;
+        __m512i rc = _mm512_set1_epi32(e->rowc[r + i]);
+        __m512 m = _mm512_set1_ps(e->mult[r + i]);
+        char *d = (char *)y + (r + i) * ldr;
+        _mm512_mask_cvtepi32_storeu_epi8(d, k0, requant16(c0[i], rc, m, yz, lo, hi));
+        _mm512_mask_cvtepi32_storeu_epi8(d + 16, k1, requant16(c1[i], rc, m, yz, lo, hi));
+    }
+}
 #elif defined(QG_AVXVNNI)
 static void inner(const int8_t *const *w, int64_t kq, const uint8_t *xb,
                   int32_t acc[QG_MR][RT_QG_COLS])
@@ -310,13 +349,67 @@ void rt_qgemm_block(const int8_t *w, int64_t kp, int64_t r0, int64_t r1, const u
 {
     int32_t acc[QG_MR][RT_QG_COLS];
     const int8_t *rows[QG_MR];
+#if defined(QG_AVX512VNNI)
+    int fused = ldc == 1 && !e->wz && (e->out == RT_U8 || e->out == RT_I8);
+#endif
     for (int64_t r = r0; r < r1; r += QG_MR) {
         int mr = r1 - r < QG_MR ? (int)(r1 - r) : QG_MR;
         /* a short last tile repeats its last row rather than reading past W */
         for (int i = 0; i < QG_MR; i++)
             rows[i] = w + (r + (i < mr ? i : mr - 1)) * kp;
+#if defined(QG_AVX512VNNI)
+        if (fused) {
+            inner_store(rows, kp / 4, xb, mr, n, r, e, y, ldr);
+            continue;
+        }
+#endif
         inner(rows, kp / 4, xb, acc);
         for (int i = 0; i < mr; i++)
             rt_qgemm_store(acc[i], n, r + i, xsum, e, y, ldr, ldc);
+    }
+}
+
+/* ---- one column: the dot of each row with xv ---- */
+
+/* sum over k < kp of w[k] * x[k] (kp a multiple of 4) */
+static int32_t dot_row(const int8_t *w, const uint8_t *x, int64_t kp)
+{
+    int64_t k = 0;
+    int32_t s = 0;
+#if defined(QG_AVX512VNNI)
+    __m512i a = _mm512_setzero_si512();
+    for (; k + 64 <= kp; k += 64)
+        a = _mm512_dpbusd_epi32(a, _mm512_loadu_si512(x + k), _mm512_loadu_si512(w + k));
+    if (k < kp) { /* the last 4..60 bytes, masked */
+        __mmask64 m = ((__mmask64)1 << (kp - k)) - 1;
+        a = _mm512_dpbusd_epi32(a, _mm512_maskz_loadu_epi8(m, x + k),
+                                _mm512_maskz_loadu_epi8(m, w + k));
+        k = kp;
+    }
+    s = _mm512_reduce_add_epi32(a);
+#elif defined(QG_AVXVNNI) || defined(QG_AVX2)
+    /* both widened to int16, vpmaddwd: exact (vpmaddubsw would saturate) */
+    __m256i a = _mm256_setzero_si256();
+    for (; k + 16 <= kp; k += 16) {
+        __m256i xv = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(x + k)));
+        __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + k)));
+        a = _mm256_add_epi32(a, _mm256_madd_epi16(xv, wv));
+    }
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+    s = _mm_cvtsi128_si32(h);
+#endif
+    for (; k < kp; k++)
+        s += (int32_t)x[k] * w[k];
+    return s;
+}
+
+void rt_qgemm_gemv(const int8_t *w, int64_t kp, int64_t r0, int64_t r1, const uint8_t *xv,
+                   int32_t xsum, const RtQgemmEpi *e, void *y, int64_t ldr, int64_t ldc)
+{
+    for (int64_t r = r0; r < r1; r++) {
+        int32_t acc = dot_row(w + r * kp, xv, kp);
+        store_row(&acc, 1, r, &xsum, e, y, ldr, ldc);
     }
 }

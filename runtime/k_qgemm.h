@@ -94,6 +94,14 @@ void rt_qgemm_block(const int8_t *w, int64_t kp, int64_t r0, int64_t r1, const u
 void rt_qgemm_store(const int32_t *acc, int n, int64_t r, const int32_t *xsum,
                     const RtQgemmEpi *e, void *y, int64_t ldr, int64_t ldc);
 
+/* Rows [r0, r1) of W times one column xv (kp bytes, packed domain: x
+ * re-coded and its padded k holding the zero point): the matrix-vector
+ * product of a MatMul with one row, W read once, row by row (contiguous)
+ * rather than through the 32-column block. xsum (xv's sum) is read when
+ * e->wz is set; result r stored as column 0 of row r through e. */
+void rt_qgemm_gemv(const int8_t *w, int64_t kp, int64_t r0, int64_t r1, const uint8_t *xv,
+                   int32_t xsum, const RtQgemmEpi *e, void *y, int64_t ldr, int64_t ldc);
+
 /* Which path this build of the runtime compiled: "avx512vnni", "avxvnni",
  * "avx2", "c" (tests and --profile name it). */
 const char *rt_qgemm_path(void);

@@ -6,6 +6,10 @@
 #include "rt_internal.h"
 #include "k_qgemm.h"
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 /* The representable range of a quantized type; 0 for a type with no path. */
 static int q_range(int dtype, double *lo, double *hi)
 {
@@ -458,20 +462,24 @@ typedef struct QConv {
     uint8_t pad, flip;           /* x's packed zero point; 0x80 for int8 x (x + 128) */
     const uint8_t *xp;           /* x of the current image, padded and re-coded, or NULL */
     int64_t hp, wp;              /* its padded height and width */
-    const int32_t *koff;         /* per k: the tap's offset in a group of xp (no divisions
-                                  * per row) */
+    const int32_t *koff;         /* per k (RT_QCONV_K_C4: per group of 4 k): the tap's
+                                  * offset in a group of xp (no divisions per row) */
+    int korder;                  /* RT_QCONV_K_CHW or RT_QCONV_K_C4 */
 } QConv;
 
 /* Bytes of the padded copy of one image's input kept on the stack; larger
- * inputs take the bounds-checked im2col. The slack lets a block's rows be
- * copied as whole 32-byte runs (stride 2: 64) past where they end. */
+ * inputs take the bounds-checked im2col. The slack lets a block's runs be
+ * copied whole past where they end: 32 bytes (stride 2: 64) a row, in
+ * RT_QCONV_K_C4's layout 128 (stride 2: 256). */
 #define QG_PAD_BYTES ((int64_t)1 << 20)
-#define QG_PAD_SLACK (4 * RT_QG_COLS)
+#define QG_PAD_SLACK (8 * RT_QG_COLS)
 
 /* n bytes of x, re-coded (int8 x + 128 is the byte with its top bit flipped). */
 static void copy_x(uint8_t *d, const uint8_t *s, int64_t n, int64_t step, uint8_t flip)
 {
-    if (step == 1)
+    if (step == 1 && !flip)
+        memcpy(d, s, (size_t)n);
+    else if (step == 1)
         for (int64_t i = 0; i < n; i++)
             d[i] = s[i] ^ flip;
     else
@@ -605,6 +613,145 @@ static void im2col_padded(const QConv *q, const uint8_t *xg, int64_t p0, int n, 
     }
 }
 
+/* ---- RT_QCONV_K_C4: k grouped by 4 channels of one pixel ---- */
+
+/* d[4 i + j] = r[j][i] ^ flip for i < n: 4 channel rows interleaved pixel
+ * by pixel (16 pixels a round where SSE2 is). */
+static void interleave4(uint8_t *d, const uint8_t *const r[4], int64_t n, uint8_t flip)
+{
+    int64_t i = 0;
+#if defined(__SSE2__)
+    __m128i f = _mm_set1_epi8((char)flip);
+    for (; i + 16 <= n; i += 16) {
+        __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r[0] + i)), f);
+        __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r[1] + i)), f);
+        __m128i e = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r[2] + i)), f);
+        __m128i g = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r[3] + i)), f);
+        __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
+        __m128i eg0 = _mm_unpacklo_epi8(e, g), eg1 = _mm_unpackhi_epi8(e, g);
+        _mm_storeu_si128((__m128i *)(d + 4 * i), _mm_unpacklo_epi16(ab0, eg0));
+        _mm_storeu_si128((__m128i *)(d + 4 * i + 16), _mm_unpackhi_epi16(ab0, eg0));
+        _mm_storeu_si128((__m128i *)(d + 4 * i + 32), _mm_unpacklo_epi16(ab1, eg1));
+        _mm_storeu_si128((__m128i *)(d + 4 * i + 48), _mm_unpackhi_epi16(ab1, eg1));
+    }
+#endif
+    for (; i < n; i++)
+        for (int j = 0; j < 4; j++)
+            d[4 * i + j] = r[j][i] ^ flip;
+}
+
+/* x of image b padded as pad_image does, laid out [C4 / 4][hp][wp][4]
+ * (C4: the channels rounded up to 4; the added ones hold the zero point):
+ * the 4 channels of a pixel adjacent, as a 4-byte group of the GEMM wants
+ * them. */
+static void pad_image_c4(const QConv *q, int64_t b, uint8_t *xp)
+{
+    enum { CHUNK = 256 };
+    int64_t hp = q->hp, wp = q->wp, plane = q->H * q->W, c4n = (q->C + 3) / 4;
+    const uint8_t *x = q->x + b * q->C * plane;
+    uint8_t padrow[CHUNK]; /* an added channel's row, before the re-coding */
+    memset(padrow, q->pad ^ q->flip, sizeof padrow);
+    memset(xp, q->pad, (size_t)(4 * c4n * hp * wp + QG_PAD_SLACK));
+    for (int64_t c4 = 0; c4 < c4n; c4++)
+        for (int64_t h = 0; h < q->H; h++) {
+            const uint8_t *src = x + 4 * c4 * plane + h * q->W;
+            uint8_t *d = xp + ((c4 * hp + h + q->ph) * wp + q->pw) * 4;
+            if (4 * c4 + 4 <= q->C) {
+                const uint8_t *const r[4] = {src, src + plane, src + 2 * plane,
+                                             src + 3 * plane};
+                interleave4(d, r, q->W, q->flip);
+                continue;
+            }
+            for (int64_t i = 0; i < q->W; i += CHUNK) {
+                const uint8_t *r[4];
+                for (int j = 0; j < 4; j++)
+                    r[j] = 4 * c4 + j < q->C ? src + j * plane + i : padrow;
+                interleave4(d + 4 * i, r, q->W - i < CHUNK ? q->W - i : CHUNK, q->flip);
+            }
+        }
+}
+
+/* 32 groups of 4 bytes from every other group of src (256 bytes read). */
+static void take_even4(uint8_t *d, const uint8_t *src)
+{
+#if defined(__AVX512F__)
+    for (int i = 0; i < 4; i++)
+        _mm256_storeu_si256((__m256i *)(d + 32 * i),
+                            _mm512_cvtepi64_epi32(_mm512_loadu_si512(src + 64 * i)));
+#elif defined(__AVX2__)
+    for (int i = 0; i < 4; i++) {
+        __m256 a = _mm256_loadu_ps((const float *)(src + 64 * i));
+        __m256 b = _mm256_loadu_ps((const float *)(src + 64 * i + 32));
+        /* per lane a0 a2 b0 b2 | a4 a6 b4 b6, then the middle quadwords swapped */
+        __m256i e = _mm256_castps_si256(_mm256_shuffle_ps(a, b, 0x88));
+        _mm256_storeu_si256((__m256i *)(d + 32 * i), _mm256_permute4x64_epi64(e, 0xd8));
+    }
+#else
+    for (int c = 0; c < RT_QG_COLS; c++)
+        memcpy(d + 4 * c, src + 8 * c, 4);
+#endif
+}
+
+/* The packed block of pixels [p0, p0+n) from pad_image_c4's copy: each
+ * group of 4 k is one tap of 4 channels, so a run of pixels in one output
+ * row is one copy of 4-byte groups (stride 1: 128 contiguous bytes). Each
+ * copy may write past its run (the next run, or the next group, overwrites
+ * it; xb has 4 * RT_QG_COLS bytes of slack after kp * RT_QG_COLS). Columns
+ * n.. hold whatever follows: they are never stored. */
+static void im2col_c4(const QConv *q, int64_t p0, int n, uint8_t *xb)
+{
+    enum { MAXSEG = RT_QG_COLS + 1 };
+    int64_t seg_pos[MAXSEG], seg_off[MAXSEG];
+    int ns = 0;
+    for (int64_t done = 0, p = p0; done < n; ns++) {
+        int64_t oy = p / q->OW, ox = p % q->OW;
+        int64_t len = q->OW - ox < n - done ? q->OW - ox : n - done;
+        seg_pos[ns] = done;
+        seg_off[ns] = (oy * q->sh * q->wp + ox * q->sw) * 4;
+        done += len;
+        p += len;
+    }
+    int64_t sw = q->sw;
+    for (int64_t g = 0; g < q->kp / 4; g++) {
+        const uint8_t *base = q->xp + q->koff[g];
+        uint8_t *dq = xb + g * 4 * RT_QG_COLS;
+        for (int s = 0; s < ns; s++) {
+            const uint8_t *src = base + seg_off[s];
+            uint8_t *d = dq + 4 * seg_pos[s];
+            if (sw == 1) {
+                memcpy(d, src, 4 * RT_QG_COLS);
+            } else if (sw == 2) {
+                take_even4(d, src);
+            } else {
+                int64_t len = (s + 1 < ns ? seg_pos[s + 1] : n) - seg_pos[s];
+                for (int64_t i = 0; i < len; i++)
+                    memcpy(d + 4 * i, src + 4 * i * sw, 4);
+            }
+        }
+    }
+}
+
+/* im2col_c4 from x itself (an input too large for the padded copy):
+ * tap by tap with bounds checks. */
+static void im2col_c4_checked(const QConv *q, const uint8_t *x, int64_t p0, int n, uint8_t *xb)
+{
+    int64_t win = q->kh * q->kw, plane = q->H * q->W;
+    for (int64_t g = 0; g < q->kp / 4; g++) {
+        int64_t c4 = g / win, r = g % win, ky = r / q->kw, kx = r % q->kw;
+        uint8_t *dq = xb + g * 4 * RT_QG_COLS;
+        memset(dq, q->pad, 4 * RT_QG_COLS);
+        for (int c = 0; c < n; c++) {
+            int64_t p = p0 + c, oy = p / q->OW, ox = p % q->OW;
+            int64_t iy = oy * q->sh - q->ph + ky * q->dh, ix = ox * q->sw - q->pw + kx * q->dw;
+            if (iy < 0 || iy >= q->H || ix < 0 || ix >= q->W)
+                continue;
+            const uint8_t *s = x + 4 * c4 * plane + iy * q->W + ix;
+            for (int j = 0; j < 4 && 4 * c4 + j < q->C; j++)
+                dq[4 * c + j] = s[j * plane] ^ q->flip;
+        }
+    }
+}
+
 /* Depthwise (one input channel per group): a few taps per output, so a
  * plain dot per row beats the GEMM's tile of QG_MR rows. */
 static void dw_rows(const QConv *q, const int8_t *w, const uint8_t *xb, const int32_t *xsum,
@@ -626,13 +773,17 @@ static void dw_rows(const QConv *q, const int8_t *w, const uint8_t *xb, const in
 static void qconv_range(void *ctx, int64_t lo, int64_t hi)
 {
     const QConv *q = ctx;
-    uint8_t xb[RT_QG_MAX_KP * RT_QG_COLS] __attribute__((aligned(64)));
+    uint8_t xb[(RT_QG_MAX_KP + 4) * RT_QG_COLS] __attribute__((aligned(64)));
     int32_t xsum[RT_QG_COLS];
     for (int64_t t = lo; t < hi; t++) {
         int64_t b = t / (q->group * q->nblk), g = (t / q->nblk) % q->group;
         int64_t p0 = (t % q->nblk) * RT_QG_COLS;
         int n = q->P - p0 < RT_QG_COLS ? (int)(q->P - p0) : RT_QG_COLS;
-        if (q->xp)
+        if (q->korder == RT_QCONV_K_C4 && q->xp)
+            im2col_c4(q, p0, n, xb);
+        else if (q->korder == RT_QCONV_K_C4)
+            im2col_c4_checked(q, q->x + b * q->C * q->H * q->W, p0, n, xb);
+        else if (q->xp)
             im2col_padded(q, q->xp + g * q->cg * q->hp * q->wp, p0, n, xb);
         else
             im2col_block(q, q->x + (b * q->C + g * q->cg) * q->H * q->W, p0, n, xb);
@@ -699,7 +850,9 @@ int rt_qconv(const RtCall *c, const void *const *in, void *const *out)
     q.pw = p[RT_CONV_INT_PAD_LEFT];
     q.dh = p[RT_CONV_INT_DIL_H];
     q.dw = p[RT_CONV_INT_DIL_W];
-    q.K = q.cg * q.kh * q.kw;
+    q.korder = (int)p[RT_QCONV_KORDER];
+    int64_t c4n = (q.C + 3) / 4; /* RT_QCONV_K_C4's groups of 4 channels */
+    q.K = q.korder == RT_QCONV_K_C4 ? 4 * c4n * q.kh * q.kw : q.cg * q.kh * q.kw;
     q.kp = wd->dims[1];
     if (q.kp != rt_qgemm_kpad(q.K) || q.kp > RT_QG_MAX_KP || wd->dims[0] != q.M)
         return RT_EDTYPE;
@@ -707,6 +860,8 @@ int rt_qconv(const RtCall *c, const void *const *in, void *const *out)
     q.osize = qg_out_size(yd->dtype);
     q.pad = (uint8_t)p[RT_QCONV_XZ];
     q.flip = xd->dtype == RT_I8 ? 0x80 : 0;
+    if (q.korder != RT_QCONV_K_CHW && (q.korder != RT_QCONV_K_C4 || q.group != 1))
+        return RT_EINVAL;
     if (q.P <= 0)
         return RT_OK;
     /* the padded image: extent enough for every tap of every output, and
@@ -715,17 +870,28 @@ int rt_qconv(const RtCall *c, const void *const *in, void *const *out)
     q.wp = (q.OW - 1) * q.sw + (q.kw - 1) * q.dw + 1;
     q.hp = q.hp > q.H + q.ph ? q.hp : q.H + q.ph;
     q.wp = q.wp > q.W + q.pw ? q.wp : q.W + q.pw;
-    if (q.C * q.hp * q.wp + QG_PAD_SLACK <= QG_PAD_BYTES) {
+    int64_t cpad = q.korder == RT_QCONV_K_C4 ? 4 * c4n : q.C;
+    if (cpad * q.hp * q.wp + QG_PAD_SLACK <= QG_PAD_BYTES) {
         uint8_t xp[QG_PAD_BYTES] __attribute__((aligned(64)));
         int32_t koff[RT_QG_MAX_KP];
-        for (int64_t k = 0, win = q.kh * q.kw; k < q.K; k++) {
-            int64_t ci = k / win, r = k % win, ky = r / q.kw, kx = r % q.kw;
-            koff[k] = (int32_t)(ci * q.hp * q.wp + ky * q.dh * q.wp + kx * q.dw);
-        }
+        int64_t win = q.kh * q.kw;
+        if (q.korder == RT_QCONV_K_C4)
+            for (int64_t g = 0; g < q.K / 4; g++) {
+                int64_t c4 = g / win, r = g % win, ky = r / q.kw, kx = r % q.kw;
+                koff[g] = (int32_t)(((c4 * q.hp + ky * q.dh) * q.wp + kx * q.dw) * 4);
+            }
+        else
+            for (int64_t k = 0; k < q.K; k++) {
+                int64_t ci = k / win, r = k % win, ky = r / q.kw, kx = r % q.kw;
+                koff[k] = (int32_t)(ci * q.hp * q.wp + ky * q.dh * q.wp + kx * q.dw);
+            }
         q.koff = koff;
         q.xp = xp;
         for (int64_t b = 0; b < xd->dims[0]; b++) {
-            pad_image(&q, b, xp);
+            if (q.korder == RT_QCONV_K_C4)
+                pad_image_c4(&q, b, xp);
+            else
+                pad_image(&q, b, xp);
             QConv qb = q;
             qb.x += b * q.C * q.H * q.W;
             qb.y += b * q.M * q.P * q.osize;
@@ -764,6 +930,25 @@ static void qmm_range(void *ctx, int64_t lo, int64_t hi)
     }
 }
 
+/* One row of x against all of W (rt_qgemm_gemv), W's rows split over the
+ * threads. */
+typedef struct QMv {
+    const QMm *q;
+    const uint8_t *xv;           /* the row, packed domain, kp bytes */
+    int32_t xsum;
+    char *y;                     /* the row's outputs */
+} QMv;
+
+static void qmv_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const QMv *j = ctx;
+    rt_qgemm_gemv(j->q->w, j->q->kp, lo, hi, j->xv, j->xsum, &j->q->e, j->y, 1, j->q->N);
+}
+
+/* Rows of x up to which each is its own matrix-vector product: the
+ * 32-column block would compute mostly padding. */
+#define QMM_GEMV_ROWS 4
+
 int rt_qmatmul(const RtCall *c, const void *const *in, void *const *out)
 {
     const RtTensorDesc *xd = &c->in[0], *wd = &c->in[1];
@@ -786,6 +971,20 @@ int rt_qmatmul(const RtCall *c, const void *const *in, void *const *out)
     q.xdt = xd->dtype;
     q.osize = qg_out_size(c->out[0].dtype);
     q.pad = (uint8_t)c->ints[RT_QMM_XZ];
+    if (q.rows <= QMM_GEMV_ROWS) {
+        uint8_t xv[RT_QG_MAX_KP];
+        uint8_t flip = q.xdt == RT_I8 ? 0x80 : 0;
+        for (int64_t i = 0; i < q.rows; i++) {
+            int32_t s = 0;
+            for (int64_t k = 0; k < q.kp; k++) {
+                xv[k] = k < q.K ? q.x[i * q.K + k] ^ flip : q.pad;
+                s += xv[k];
+            }
+            QMv j = {&q, xv, s, q.y + i * q.N * q.osize};
+            rt_parallel_for(q.N, 64, qmv_range, &j);
+        }
+        return RT_OK;
+    }
     if (q.rows > 0)
         rt_parallel_for((q.rows + RT_QG_COLS - 1) / RT_QG_COLS, 1, qmm_range, &q);
     return RT_OK;
@@ -841,5 +1040,57 @@ int rt_qadd(const RtCall *c, const void *const *in, void *const *out)
     }
     QAddJob j = {c, in[0], in[1], out[0]};
     rt_parallel_for(n, 16384, qadd_range, &j);
+    return RT_OK;
+}
+
+/* Planes [lo, hi) of one QGlobalAveragePool. */
+typedef struct QGapJob {
+    const RtCall *c;
+    const void *x;
+    void *y;
+    int64_t sz;
+} QGapJob;
+
+static void qgap_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const QGapJob *j = ctx;
+    const float *f = j->c->floats;
+    float m = f[RT_QGAP_F_M], yz = f[RT_QGAP_F_YZ], l = f[RT_QGAP_F_LO], h = f[RT_QGAP_F_HI];
+    int32_t xz = (int32_t)f[RT_QGAP_F_XZ];
+    int sx = j->c->in[0].dtype == RT_I8, sy = j->c->out[0].dtype == RT_I8;
+    for (int64_t p = lo; p < hi; p++) {
+        int32_t s = 0;
+        if (sx) {
+            const int8_t *x = (const int8_t *)j->x + p * j->sz;
+            for (int64_t i = 0; i < j->sz; i++)
+                s += x[i];
+        } else {
+            const uint8_t *x = (const uint8_t *)j->x + p * j->sz;
+            for (int64_t i = 0; i < j->sz; i++)
+                s += x[i];
+        }
+        int32_t acc = (int32_t)((uint32_t)s - (uint32_t)xz * (uint32_t)j->sz);
+        float v = rintf((float)acc * m) + yz;
+        v = v < l ? l : v > h ? h : v;
+        if (sy)
+            ((int8_t *)j->y)[p] = (int8_t)(int32_t)v;
+        else
+            ((uint8_t *)j->y)[p] = (uint8_t)(int32_t)v;
+    }
+}
+
+int rt_qglobal_avgpool(const RtCall *c, const void *const *in, void *const *out)
+{
+    const RtTensorDesc *x = &c->in[0];
+    int xdt = x->dtype, ydt = c->out[0].dtype;
+    if (c->n_floats < RT_QGAP_NFLOATS || x->rank < 3 || (xdt != RT_U8 && xdt != RT_I8) ||
+        (ydt != RT_U8 && ydt != RT_I8))
+        return RT_EDTYPE;
+    int64_t planes = x->dims[0] * x->dims[1];
+    QGapJob j = {c, in[0], out[0], planes ? rt_numel(x) / planes : 0};
+    /* the sums are int32: planes up to 2^23 bytes (8-bit values) cannot overflow */
+    if (j.sz > ((int64_t)1 << 23))
+        return RT_EINVAL;
+    rt_parallel_for(planes, j.sz >= 16384 ? 1 : 16384 / (j.sz ? j.sz : 1), qgap_range, &j);
     return RT_OK;
 }

@@ -63,7 +63,15 @@ int rt_qlinear_conv(const RtCall *c, const void *const *in, void *const *out);
  * (uint8, int8, float32 or int32) is stored as RtQgemmEpi says.
  * QConv: 2-D NCHW; the ints as ConvInteger's, then the window and x's packed
  * zero point. QMatMul: x [..., M, K] times the packed K x N matrix. */
-enum { RT_QCONV_KH = RT_CONV_INT_NINTS, RT_QCONV_KW, RT_QCONV_XZ, RT_QCONV_NINTS };
+enum { RT_QCONV_KH = RT_CONV_INT_NINTS, RT_QCONV_KW, RT_QCONV_XZ, RT_QCONV_KORDER,
+       RT_QCONV_NINTS };
+/* QConv's order of k along a packed weight row (RT_QCONV_KORDER): ONNX's
+ * (channel, ky, kx), or, for group 1, (channel / 4, ky, kx, channel % 4)
+ * over the channels rounded up to 4 (the added ones read x's zero point):
+ * each 4-byte group of the GEMM is then 4 channels of one input pixel,
+ * which the kernel keeps adjacent in its padded copy of x, so that im2col
+ * is whole 128-byte copies with no interleaving. */
+enum { RT_QCONV_K_CHW, RT_QCONV_K_C4 };
 enum { RT_QMM_XZ, RT_QMM_NINTS };
 /* floats of both: the output's zero point and its clamp */
 enum { RT_QG_F_YZ, RT_QG_F_LO, RT_QG_F_HI, RT_QG_NFLOATS };
@@ -80,5 +88,14 @@ int rt_qmatmul(const RtCall *c, const void *const *in, void *const *out);
 enum { RT_QADD_F_MA, RT_QADD_F_ZA, RT_QADD_F_MB, RT_QADD_F_ZB, RT_QADD_F_ZY, RT_QADD_F_LO,
        RT_QADD_F_HI, RT_QADD_NFLOATS };
 int rt_qadd(const RtCall *c, const void *const *in, void *const *out);
+
+/* onnxcc.QGlobalAveragePool (passes/qdq.c: GlobalAveragePool between
+ * DequantizeLinear and QuantizeLinear; com.microsoft's
+ * QLinearGlobalAveragePool in NCHW): x 8-bit [N, C, ...], y [N, C, 1, ...]
+ * 8-bit, per plane of n elements, in float32:
+ *   y = clamp(rint((float)(sum x - n * xz) * m) + yz, lo, hi),
+ * m = xs / (ys * n), the integer sum exact. */
+enum { RT_QGAP_F_M, RT_QGAP_F_XZ, RT_QGAP_F_YZ, RT_QGAP_F_LO, RT_QGAP_F_HI, RT_QGAP_NFLOATS };
+int rt_qglobal_avgpool(const RtCall *c, const void *const *in, void *const *out);
 
 #endif

@@ -410,7 +410,8 @@ static int qg_operands(Diag *d, Node *n, int64_t k, int *ydt)
 
 /* onnxcc.QConv: x (uint8/int8 NCHW), packed weights, rowc, mult[, wz];
  * Conv's attributes with kernel_shape required; x_zero_point is x's zero
- * point in the packed domain (k_qgemm.h). */
+ * point in the packed domain (k_qgemm.h); k_order the weight rows' order
+ * of k (k_quant.h's RT_QCONV_K_*, default ONNX's). */
 int ir_infer_qconv(Graph *g, Node *n, Diag *d)
 {
     (void)g;
@@ -426,14 +427,21 @@ int ir_infer_qconv(Graph *g, Node *n, Diag *d)
     if (group < 1 || x->dims[1] % group)
         return ir_node_error(d, n, "group %lld does not divide %lld channels",
                              (long long)group, (long long)x->dims[1]);
+    /* RT_QCONV_K_C4 reduces over the channels rounded up to 4 */
+    int64_t ko = ir_attr_int(n, "k_order", RT_QCONV_K_CHW), cg = x->dims[1] / group;
+    if (ko != RT_QCONV_K_CHW && (ko != RT_QCONV_K_C4 || group != 1))
+        return ir_node_error(d, n, "k_order %lld needs group 1", (long long)ko);
+    if (ko == RT_QCONV_K_C4)
+        cg = (cg + 3) / 4 * 4;
     int ydt;
-    if (qg_operands(d, n, x->dims[1] / group * ks[0] * ks[1], &ydt))
+    if (qg_operands(d, n, cg * ks[0] * ks[1], &ydt))
         return -1;
     if (conv_geom(d, n, x, w->dims[0], x->dims[1] / group, ks[0], ks[1], ydt))
         return -1;
     ir_param_int(n, RT_QCONV_KH, ks[0]);
     ir_param_int(n, RT_QCONV_KW, ks[1]);
     ir_param_int(n, RT_QCONV_XZ, ir_attr_int(n, "x_zero_point", 0));
+    ir_param_int(n, RT_QCONV_KORDER, ko);
     return 0;
 }
 
@@ -475,4 +483,32 @@ int ir_infer_qadd(Graph *g, Node *n, Diag *d)
     for (int i = 0; i < RT_QADD_NFLOATS; i++)
         ir_param_float(n, i, ir_attr_float(n, names[i], 0));
     return ir_set_out(n, 0, ydt, a->rank, a->dims);
+}
+
+/* onnxcc.QGlobalAveragePool: x (uint8/int8, rank >= 3); attributes scale
+ * (x_scale / y_scale), x_zero_point, y_zero_point, lo, hi (floats) and
+ * "to"; the multiplier per element is scale over the plane's size. */
+int ir_infer_qglobal_avgpool(Graph *g, Node *n, Diag *d)
+{
+    (void)g;
+    if (need(d, n, 0))
+        return -1;
+    const Value *x = n->in[0];
+    if (!is_q8(x->dtype) || x->rank < 3)
+        return ir_node_error(d, n, "input must be uint8 or int8 of rank >= 3");
+    int ydt = (int)ir_attr_int(n, "to", RT_U8);
+    if (!is_q8(ydt))
+        return ir_node_error(d, n, "output type must be uint8 or int8");
+    int64_t dims[IR_MAX_RANK], sz = 1;
+    for (int i = 0; i < x->rank; i++) {
+        dims[i] = i < 2 ? x->dims[i] : 1;
+        sz *= i < 2 ? 1 : x->dims[i];
+    }
+    float scale = ir_attr_float(n, "scale", 1);
+    ir_param_float(n, RT_QGAP_F_M, sz > 0 ? (float)((double)scale / (double)sz) : 0.0f);
+    ir_param_float(n, RT_QGAP_F_XZ, ir_attr_float(n, "x_zero_point", 0));
+    ir_param_float(n, RT_QGAP_F_YZ, ir_attr_float(n, "y_zero_point", 0));
+    ir_param_float(n, RT_QGAP_F_LO, ir_attr_float(n, "lo", 0));
+    ir_param_float(n, RT_QGAP_F_HI, ir_attr_float(n, "hi", 255));
+    return ir_set_out(n, 0, ydt, x->rank, dims);
 }

@@ -381,6 +381,73 @@ static void test_qadd(void)
     ir_graph_free(g2);
 }
 
+/* DQ -> MaxPool (3x3, stride 2, pad 1) -> Q -> DQ: with the Q's parameters
+ * equal to the DQ's the pool runs on the uint8 codes (exact: the same
+ * output bits); with another scale it stays float. */
+static Graph *maxpool_graph(double ys)
+{
+    Graph *g = new_graph();
+    Value *x = value(g, "x", RT_F32, 4, (const int64_t[]){1, QC, 2 * QH + 1, 2 * QW});
+    Value *xd = q_dq(g, x, XS, 128, NULL);
+    Node *mp = node(g, "MaxPool", 1, &xd);
+    attr_ints(g, mp, "kernel_shape", 2, 3);
+    attr_ints(g, mp, "strides", 2, 2);
+    attr_ints(g, mp, "pads", 4, 1);
+    set_io(g, x, q_dq(g, mp->out[0], ys, 128, NULL));
+    return g;
+}
+
+static void test_maxpool(void)
+{
+    for (int same = 1; same >= 0; same--) {
+        double ys = same ? XS : 2 * XS;
+        Graph *g1 = maxpool_graph(ys), *g2 = maxpool_graph(ys);
+        void *buf;
+        RtTensor x = rand_input(RT_F32, 4, (const int64_t[]){1, QC, 2 * QH + 1, 2 * QW}, &buf);
+        int lowered = 0;
+        double worst = run_both(g1, g2, &x, &lowered);
+        CHECK(1, count_live(g2, OP_MAX_POOL));
+        /* lowered: only the output's DequantizeLinear and x's QuantizeLinear remain */
+        CHECK(same ? 1 : 2, count_live(g2, OP_DEQUANTIZE_LINEAR));
+        CHECK(same ? 1 : 2, count_live(g2, OP_QUANTIZE_LINEAR));
+        CHECK_TRUE(worst == 0);
+        free(buf);
+        ir_graph_free(g1);
+        ir_graph_free(g2);
+    }
+}
+
+/* DQ -> GlobalAveragePool -> Q -> DQ becomes onnxcc.QGlobalAveragePool on
+ * the uint8 codes: within one output step of the float graph (the integer
+ * sum is exact; the float one and the requantization may round a tie
+ * apart). */
+static Graph *gap_graph(void)
+{
+    Graph *g = new_graph();
+    Value *x = value(g, "x", RT_F32, 4, (const int64_t[]){2, QC, QH, QW});
+    Value *xd = q_dq(g, x, XS, 100, NULL);
+    Node *gp = node(g, "GlobalAveragePool", 1, &xd);
+    set_io(g, x, q_dq(g, gp->out[0], XS / 4, 7, NULL));
+    return g;
+}
+
+static void test_gap(void)
+{
+    Graph *g1 = gap_graph(), *g2 = gap_graph();
+    void *buf;
+    RtTensor x = rand_input(RT_F32, 4, (const int64_t[]){2, QC, QH, QW}, &buf);
+    int lowered = 0;
+    double worst = run_both(g1, g2, &x, &lowered);
+    CHECK(1, count_live(g2, OP_QGLOBAL_AVERAGE_POOL));
+    CHECK(0, count_live(g2, OP_GLOBAL_AVERAGE_POOL));
+    CHECK(1, count_live(g2, OP_DEQUANTIZE_LINEAR)); /* the output's */
+    CHECK_TRUE(worst >= 0 && worst <= XS / 4 * 1.0001);
+    printf("QGlobalAveragePool: largest difference %g (one step %g)\n", worst, XS / 4);
+    free(buf);
+    ir_graph_free(g1);
+    ir_graph_free(g2);
+}
+
 int main(void)
 {
     test_convs();
@@ -388,5 +455,7 @@ int main(void)
     test_qdq_graph(0);
     test_qdq_graph(1);
     test_qadd();
+    test_maxpool();
+    test_gap();
     return CHECK_DONE();
 }

@@ -1,0 +1,171 @@
+/* test_k_pool8.c: 8-bit MaxPool and QGlobalAveragePool against direct references, exactly. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "desc.h"
+#include "ir.h"
+
+static uint32_t seed = 777;
+static int rnd(int lo, int hi)
+{
+    seed = seed * 1103515245u + 12345u;
+    return lo + (int)((seed >> 8) % (uint32_t)(hi - lo + 1));
+}
+
+/* The max over the window's taps inside the input (the padding takes no
+ * part); the type's minimum when there is none. */
+static int reference(const void *x, int dt, int nsp, const int64_t *in, const int64_t *k,
+                     const int64_t *st, const int64_t *dil, const int64_t *pb, const int64_t *o)
+{
+    int64_t kn = 1;
+    for (int a = 0; a < nsp; a++)
+        kn *= k[a];
+    int m = dt == RT_U8 ? 0 : -128;
+    for (int64_t t = 0; t < kn; t++) {
+        int64_t r = t, off = 0, inside = 1, ki[3];
+        for (int a = nsp - 1; a >= 0; a--) {
+            ki[a] = r % k[a];
+            r /= k[a];
+        }
+        for (int a = 0; a < nsp; a++) {
+            int64_t i = o[a] * st[a] - pb[a] + ki[a] * dil[a];
+            inside &= i >= 0 && i < in[a];
+            off = off * in[a] + i;
+        }
+        if (inside) {
+            int v = dt == RT_U8 ? ((const uint8_t *)x)[off] : ((const int8_t *)x)[off];
+            m = v > m ? v : m;
+        }
+    }
+    return m;
+}
+
+/* One plane (N = C = 1) of nsp axes through rt_pool in max mode; returns
+ * the count of outputs that differ from the reference. */
+static int run_case(int dt, int nsp, const int64_t *in, const int64_t *k, const int64_t *st,
+                    const int64_t *dil, const int64_t *pb, const int64_t *pe)
+{
+    int64_t xd[5] = {1, 1}, yd[5] = {1, 1}, nx = 1, ny = 1;
+    int64_t ints[4 + 15] = {RT_POOL_MAX, nsp, 0, 0};
+    for (int a = 0; a < nsp; a++) {
+        xd[2 + a] = in[a];
+        yd[2 + a] = (in[a] + pb[a] + pe[a] - ((k[a] - 1) * dil[a] + 1)) / st[a] + 1;
+        nx *= xd[2 + a];
+        ny *= yd[2 + a];
+        ints[RT_POOL_KERNEL + a] = k[a];
+        ints[RT_POOL_STRIDES(nsp) + a] = st[a];
+        ints[RT_POOL_DIL(nsp) + a] = dil[a];
+        ints[RT_POOL_PADS_BEGIN(nsp) + a] = pb[a];
+        ints[RT_POOL_PADS_END(nsp) + a] = pe[a];
+    }
+    uint8_t *x = malloc((size_t)nx), *y = malloc((size_t)ny);
+    for (int64_t i = 0; i < nx; i++)
+        x[i] = (uint8_t)rnd(0, 255);
+    RtTensorDesc xdesc = desc(dt, nsp + 2, xd), ydesc = desc(dt, nsp + 2, yd);
+    RtCall c = call(1, &xdesc, 1, &ydesc, RT_POOL_NINTS(nsp), ints, 0, NULL);
+    const void *ins[1] = {x};
+    void *outs[1] = {y};
+    CHECK(RT_OK, rt_pool(&c, ins, outs));
+    int bad = 0;
+    for (int64_t i = 0; i < ny; i++) {
+        int64_t o[3], r = i;
+        for (int a = nsp - 1; a >= 0; a--) {
+            o[a] = r % yd[2 + a];
+            r /= yd[2 + a];
+        }
+        int want = reference(x, dt, nsp, in, k, st, dil, pb, o);
+        int got = dt == RT_U8 ? y[i] : (int8_t)y[i];
+        if (got != want) {
+            if (!bad)
+                fprintf(stderr, "dtype %d nsp %d output %lld: %d, want %d\n", dt, nsp,
+                        (long long)i, got, want);
+            bad++;
+        }
+    }
+    free(x), free(y);
+    return bad;
+}
+
+/* A hand-checked case: the reference is not vacuous (1-D, k 2, stride 2). */
+static void test_small(void)
+{
+    int8_t x[5] = {-5, -9, 3, -128, 100}, y[3];
+    int64_t ints[4 + 5] = {RT_POOL_MAX, 1, 0, 0, 2, 2, 1, 0, 1};
+    RtTensorDesc xdesc = desc(RT_I8, 3, DIMS(1, 1, 5)), ydesc = desc(RT_I8, 3, DIMS(1, 1, 3));
+    RtCall c = call(1, &xdesc, 1, &ydesc, RT_POOL_NINTS(1), ints, 0, NULL);
+    const void *ins[1] = {x};
+    void *outs[1] = {y};
+    CHECK(RT_OK, rt_pool(&c, ins, outs));
+    CHECK(-5, y[0]);
+    CHECK(3, y[1]);
+    CHECK(100, y[2]);
+}
+
+/* onnxcc.QGlobalAveragePool (k_quant.c) against its stated formula, the
+ * sum taken in int64: uint8 and int8, a plane of 49 (resnet's 7x7) and a
+ * hand-checked one. */
+static void test_qgap(void)
+{
+    for (int t = 0; t < 2; t++) {
+        int xdt = t ? RT_I8 : RT_U8, ydt = t ? RT_U8 : RT_I8;
+        enum { N = 2, C = 5, H = 7, W = 7 };
+        uint8_t x[N * C * H * W], y[N * C];
+        for (int i = 0; i < N * C * H * W; i++)
+            x[i] = (uint8_t)rnd(0, 255);
+        float xz = t ? -3.0f : 120.0f, m = 0.37f / (H * W);
+        float fl[RT_QGAP_NFLOATS] = {m, xz, t ? 9.0f : -2.0f, t ? 9.0f : -128.0f,
+                                     t ? 255.0f : 127.0f};
+        RtTensorDesc xd = desc(xdt, 4, DIMS(N, C, H, W)), yd = desc(ydt, 4, DIMS(N, C, 1, 1));
+        RtCall c = call(1, &xd, 1, &yd, 0, NULL, RT_QGAP_NFLOATS, fl);
+        const void *ins[1] = {x};
+        void *outs[1] = {y};
+        CHECK(RT_OK, rt_qglobal_avgpool(&c, ins, outs));
+        int bad = 0;
+        for (int p = 0; p < N * C; p++) {
+            int64_t s = 0;
+            for (int i = 0; i < H * W; i++)
+                s += t ? (int8_t)x[p * H * W + i] : x[p * H * W + i];
+            float v = rintf((float)(s - (int64_t)xz * H * W) * m) + fl[RT_QGAP_F_YZ];
+            v = fminf(fmaxf(v, fl[RT_QGAP_F_LO]), fl[RT_QGAP_F_HI]);
+            bad += (t ? (int)y[p] : (int)(int8_t)y[p]) != (int)v;
+        }
+        CHECK(0, bad);
+    }
+    /* (10 + 20 + 30 + 40 - 4 * 5) * 0.25 / 4 = 5, + zero point 1 */
+    uint8_t x[4] = {10, 20, 30, 40}, y[1];
+    float fl[RT_QGAP_NFLOATS] = {0.25f / 4, 5, 1, 0, 255};
+    RtTensorDesc xd = desc(RT_U8, 4, DIMS(1, 1, 2, 2)), yd = desc(RT_U8, 4, DIMS(1, 1, 1, 1));
+    RtCall c = call(1, &xd, 1, &yd, 0, NULL, RT_QGAP_NFLOATS, fl);
+    const void *ins[1] = {x};
+    void *outs[1] = {y};
+    CHECK(RT_OK, rt_qglobal_avgpool(&c, ins, outs));
+    CHECK(6, y[0]);
+}
+
+int main(void)
+{
+    test_small();
+    test_qgap();
+    int bad = 0;
+    for (int t = 0; t < 2; t++) {
+        int dt = t ? RT_I8 : RT_U8;
+        /* resnet's stem pool: 3x3 stride 2 pad 1 */
+        bad += run_case(dt, 2, DIMS(112, 112), DIMS(3, 3), DIMS(2, 2), DIMS(1, 1), DIMS(1, 1),
+                        DIMS(1, 1));
+        bad += run_case(dt, 2, DIMS(9, 13), DIMS(2, 3), DIMS(1, 2), DIMS(1, 1), DIMS(0, 1),
+                        DIMS(1, 2));
+        /* dilation, windows past the end (a ceil-mode extent), stride 3 */
+        bad += run_case(dt, 2, DIMS(11, 10), DIMS(3, 2), DIMS(3, 3), DIMS(2, 3), DIMS(2, 2),
+                        DIMS(3, 4));
+        /* padding as wide as the kernel: some windows lie wholly outside */
+        bad += run_case(dt, 2, DIMS(4, 5), DIMS(2, 2), DIMS(1, 1), DIMS(1, 1), DIMS(1, 1),
+                        DIMS(2, 3));
+        bad += run_case(dt, 1, DIMS(37), DIMS(4), DIMS(3), DIMS(1), DIMS(2), DIMS(2));
+        bad += run_case(dt, 3, DIMS(5, 6, 7), DIMS(2, 3, 2), DIMS(2, 1, 2), DIMS(1, 1, 2),
+                        DIMS(1, 1, 0), DIMS(0, 1, 1));
+    }
+    CHECK(0, bad);
+    return CHECK_DONE();
+}
