@@ -125,8 +125,10 @@ static inline __attribute__((always_inline)) void deint4(const float *a, WVec p[
     memcpy(&a1, a + WB, sizeof a1);
     memcpy(&a2, a + 2 * WB, sizeof a2);
     memcpy(&a3, a + 3 * WB, sizeof a3);
-    WVec e01 = __builtin_shufflevector(a0, a1, W_EVEN), o01 = __builtin_shufflevector(a0, a1, W_ODD);
-    WVec e23 = __builtin_shufflevector(a2, a3, W_EVEN), o23 = __builtin_shufflevector(a2, a3, W_ODD);
+    WVec e01 = __builtin_shufflevector(a0, a1, W_EVEN);
+    WVec o01 = __builtin_shufflevector(a0, a1, W_ODD);
+    WVec e23 = __builtin_shufflevector(a2, a3, W_EVEN);
+    WVec o23 = __builtin_shufflevector(a2, a3, W_ODD);
     p[0] = __builtin_shufflevector(e01, e23, W_EVEN);
     p[1] = __builtin_shufflevector(o01, o23, W_EVEN);
     p[2] = __builtin_shufflevector(e01, e23, W_ODD);
