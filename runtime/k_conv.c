@@ -601,6 +601,9 @@ static int64_t dw_plane_size(const Geom *g)
 
 /* Groups [lo, hi) (image * groups + group, one input channel each), all
  * their output channels; the caller checked dw_plane_size against DW_PLANE.
+ * An activation act other than the clamp (RT_EPI_NONE: none) is applied to
+ * each channel's flat output while it is in L1, not in a pass of its own
+ * over the whole output afterwards.
  * The tap offsets and the zeroed margin are set up once per range: per
  * channel they cost more than a 7x7 map's arithmetic. Not inlined: its
  * buffer and conv_dw's ring would share one frame. */
@@ -609,7 +612,8 @@ __attribute__((noinline)) HOT INLINE_COPIES static void conv_dw_plane(const Geom
                                                                       const float *w,
                                                                       const float *bias,
                                                                       float *y, int64_t lo,
-                                                                      int64_t hi)
+                                                                      int64_t hi, int act,
+                                                                      float p0, float p1)
 {
     float buf[DW_PLANE];
     int64_t sh = g->st[1], sw = g->st[2], wp, hp, blk = DW_NB * DW_VL;
@@ -659,6 +663,8 @@ __attribute__((noinline)) HOT INLINE_COPIES static void conv_dw_plane(const Geom
         for (int64_t m = 0; m < g->cout; m++) {
             int64_t mo = gr * g->cout + m;
             dw_flat(flat, flat_n, tp, taps, w + mo * taps, bias ? bias[mo] : 0, g->lo, g->hi);
+            if (act != RT_EPI_NONE)
+                rt_epi_apply(flat, NULL, flat_n, act, p0, p1);
             float *ym = y + (q * g->cout + m) * so;
             for (int64_t oh = 0; oh < OH; oh++)
                 for (int64_t ow = 0; ow < OW; ow++)
@@ -807,8 +813,11 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
     const Geom *g = j->g, *g0 = j->g0;
     int64_t si = prod3(g->in), so = prod3(g->out), kdim = g->cin * prod3(g->k);
     if (g->cin == 1 && j->path != RT_CONV_PATH_GEMM && j->plane) {
-        conv_dw_plane(g, j->x, j->w, j->bias, j->y, lo, hi);
-        for (int64_t q = lo; j->post && q < hi; q++)
+        /* without a sum input the activation goes in the channel loop */
+        int inner = j->post && !j->z;
+        conv_dw_plane(g, j->x, j->w, j->bias, j->y, lo, hi, inner ? g0->act : RT_EPI_NONE, g0->p0,
+                      g0->p1);
+        for (int64_t q = lo; j->post && !inner && q < hi; q++)
             rt_epi_apply(j->y + q * g->cout * so, j->z ? j->z + q * g->cout * so : NULL,
                          g->cout * so, g0->act, g0->p0, g0->p1);
         return;
