@@ -1,4 +1,4 @@
-/* fuse.c: Conv + BatchNormalization, residual Add and activation become one FusedConv. */
+/* fuse.c: Conv + BatchNorm, residual Add, activation and an SE block's Mul become one FusedConv. */
 #include <math.h>
 #include <string.h>
 
@@ -187,6 +187,74 @@ static void move_to(Graph *g, int k, const Node *last)
     IR_ASSERT(0);
 }
 
+static int plain_f32(const Value *v)
+{
+    return v && v->dtype == RT_F32 && v->kind == VK_TENSOR && !v->dyn && ir_shape_known(v);
+}
+
+/* s scales x per image and channel: x [N, C, spatial...], s [N, C, 1...]. */
+static int per_channel(const Value *s, const Value *x)
+{
+    if (!plain_f32(s) || !plain_f32(x) || s->rank != x->rank || x->rank < 3 ||
+        s->dims[0] != x->dims[0] || s->dims[1] != x->dims[1])
+        return 0;
+    for (int i = 2; i < s->rank; i++)
+        if (s->dims[i] != 1)
+            return 0;
+    return 1;
+}
+
+/* A squeeze-excite block ends in Mul(S, X), X's channels scaled by S (a
+ * Sigmoid or HardSigmoid of the pooled squeeze), read only by a pointwise
+ * Conv (the block's projection): the Mul folds into that Conv as its
+ * channel scale, FusedConv's 5th input, applied as the GEMM packs X. The
+ * scaled feature map is then never written and read back (one pass over
+ * the block's widest tensor saved). Returns 1 on a fold. */
+static int fold_channel_scale(Graph *g, Node *m, PassCtx *ctx)
+{
+    if (m->dead || m->op != OP_MUL || m->n_in != 2 || m->n_out != 1 || !m->out[0] ||
+        ir_node_is_constant(m))
+        return 0;
+    Value *x = m->in[1], *s = m->in[0];
+    if (!per_channel(s, x)) {
+        x = m->in[0];
+        s = m->in[1];
+        if (!per_channel(s, x))
+            return 0;
+    }
+    Value *y = m->out[0];
+    Node *conv = sole_reader(y);
+    if (!conv || !same_shape(x, y) || (conv->op != OP_CONV && conv->op != OP_FUSED_CONV) ||
+        conv->dead || ir_node_is_constant(conv) || conv->in[0] != y || conv->n_in < 2 ||
+        conv->in[1] == y || ir_input(conv, 4) || !conv->out[0])
+        return 0;
+    for (int i = 2; i < conv->n_in && i < 4; i++)
+        if (conv->in[i] == y)
+            return 0;
+    const Value *w = conv->in[1], *o = conv->out[0];
+    if (conv->n_ints <= RT_CONV_NSP || conv->ints[RT_CONV_GROUP] != 1 || w->rank != x->rank ||
+        o->rank != x->rank)
+        return 0;
+    int nsp = (int)conv->ints[RT_CONV_NSP];
+    if (nsp != x->rank - 2 || conv->n_ints < RT_CONV_CLAMP(nsp))
+        return 0;
+    for (int i = 0; i < nsp; i++) /* 1x1, stride 1, output extent = input: no padding */
+        if (w->dims[2 + i] != 1 || conv->ints[RT_CONV_STRIDES + i] != 1 ||
+            o->dims[2 + i] != x->dims[2 + i])
+            return 0;
+    ir_node_kill(m);
+    y->producer = NULL;
+    if (conv->n_in < 5)
+        ir_set_n_in(g, conv, 5);
+    ir_set_input(g, conv, 0, x);
+    ir_set_input(g, conv, 4, s);
+    conv->op = OP_FUSED_CONV;
+    conv->op_type = "FusedConv";
+    conv->domain = "com.microsoft";
+    conv->n_ints = conv->n_floats = 0;
+    return ir_ops[conv->op].infer(g, conv, ctx->d) < 0 ? -1 : 1;
+}
+
 /* pass_fuse: requires pass_shape; keeps the graph valid. For a float32 Conv
  * (or a FusedConv without activation or sum): a following inference
  * BatchNormalization folds into its weights; then an Add of a tensor of the
@@ -194,7 +262,9 @@ static void move_to(Graph *g, int k, const Node *last)
  * and a following activation (Relu, Clip with constant bounds, LeakyRelu,
  * HardSigmoid, HardSwish, x * Sigmoid(x)) its activation: the form ONNX
  * Runtime's fusions produce (HardSwish and Swish are onnxcc's additions),
- * applied as the GEMM stores C. */
+ * applied as the GEMM stores C. Then a per-channel Mul read only by a
+ * pointwise Conv (a squeeze-excite block's) becomes that Conv's channel
+ * scale (fold_channel_scale). */
 int pass_fuse(Graph *g, PassCtx *ctx)
 {
     int changes = 0;
@@ -262,6 +332,14 @@ int pass_fuse(Graph *g, PassCtx *ctx)
         if (ir_ops[conv->op].infer(g, conv, ctx->d) < 0)
             return -1;
         changes++;
+    }
+    /* the quantizers and --save-onnx know FusedConv's four ONNX Runtime
+     * inputs only: no channel scale when they run */
+    for (int k = 0; !ctx->quant && k < g->n_nodes; k++) {
+        int r = fold_channel_scale(g, g->nodes[k], ctx);
+        if (r < 0)
+            return -1;
+        changes += r;
     }
     return changes;
 }

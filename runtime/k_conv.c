@@ -601,6 +601,9 @@ static int64_t dw_plane_size(const Geom *g)
 
 /* Groups [lo, hi) (image * groups + group, one input channel each), all
  * their output channels; the caller checked dw_plane_size against DW_PLANE.
+ * An activation act other than the clamp (RT_EPI_NONE: none) is applied to
+ * each channel's flat output while it is in L1, not in a pass of its own
+ * over the whole output afterwards.
  * The tap offsets and the zeroed margin are set up once per range: per
  * channel they cost more than a 7x7 map's arithmetic. Not inlined: its
  * buffer and conv_dw's ring would share one frame. */
@@ -609,7 +612,8 @@ __attribute__((noinline)) HOT INLINE_COPIES static void conv_dw_plane(const Geom
                                                                       const float *w,
                                                                       const float *bias,
                                                                       float *y, int64_t lo,
-                                                                      int64_t hi)
+                                                                      int64_t hi, int act,
+                                                                      float p0, float p1)
 {
     float buf[DW_PLANE];
     int64_t sh = g->st[1], sw = g->st[2], wp, hp, blk = DW_NB * DW_VL;
@@ -659,6 +663,8 @@ __attribute__((noinline)) HOT INLINE_COPIES static void conv_dw_plane(const Geom
         for (int64_t m = 0; m < g->cout; m++) {
             int64_t mo = gr * g->cout + m;
             dw_flat(flat, flat_n, tp, taps, w + mo * taps, bias ? bias[mo] : 0, g->lo, g->hi);
+            if (act != RT_EPI_NONE)
+                rt_epi_apply(flat, NULL, flat_n, act, p0, p1);
             float *ym = y + (q * g->cout + m) * so;
             for (int64_t oh = 0; oh < OH; oh++)
                 for (int64_t ow = 0; ow < OW; ow++)
@@ -741,6 +747,7 @@ HOT static void conv_depthwise(const Geom *g, const float *x, const float *w,
 typedef struct Plain {
     const float *x;
     int64_t ld;
+    const float *s;              /* per input channel (row of B): the scale, or NULL */
 } Plain;
 
 HOT static void pack_plain(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
@@ -748,6 +755,30 @@ HOT static void pack_plain(const void *src, int64_t k0, int64_t kc, int64_t j0, 
 {
     const Plain *pl = src;
     rt_gemm_pack_b(kc, nc, pl->x + k0 * pl->ld + j0, pl->ld, 0, nr, dst);
+}
+
+/* pack_plain for an input scaled per channel (a squeeze-excite block's
+ * Mul, folded in by pass_fuse): row p of every panel times s[k0 + p], as
+ * it is copied. The product s * x rounds as the Mul's output did, so the
+ * result is the unfused one bit for bit. As A of the transposed product
+ * (panels of pixels, rows still channels) the same layout holds. */
+HOT static void pack_scaled(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                            int nr, float *dst)
+{
+    const Plain *pl = src;
+    const float *x = pl->x + k0 * pl->ld + j0, *s = pl->s + k0;
+    for (int64_t c0 = 0; c0 < nc; c0 += nr, dst += kc * nr) {
+        int64_t w = nc - c0 < nr ? nc - c0 : nr;
+        for (int64_t p = 0; p < kc; p++) {
+            const float *xr = x + p * pl->ld + c0;
+            float *d = dst + p * nr, f = s[p];
+            int64_t j = 0;
+            for (; j < w; j++)
+                d[j] = f * xr[j];
+            for (; j < nr; j++)
+                d[j] = 0;
+        }
+    }
 }
 
 /* Unpacked weights as B of the transposed product: B(p, j) = W[j][p]. */
@@ -769,6 +800,7 @@ static int post_needed(const Geom *g, const void *z)
 typedef struct ConvJob {
     const Geom *g0, *g;          /* as called; and with the clamp off when post */
     const float *x, *w, *bias, *z;
+    const float *cs;             /* input channel scale (pointwise only), or NULL */
     float *y;
     int path, post, tr, pointwise;
     int plane;                   /* depthwise through conv_dw_plane */
@@ -877,8 +909,11 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
     const Geom *g = j->g, *g0 = j->g0;
     int64_t si = prod3(g->in), so = prod3(g->out), kdim = g->cin * prod3(g->k);
     if (g->cin == 1 && j->path != RT_CONV_PATH_GEMM && j->plane) {
-        conv_dw_plane(g, j->x, j->w, j->bias, j->y, lo, hi);
-        for (int64_t q = lo; j->post && q < hi; q++)
+        /* without a sum input the activation goes in the channel loop */
+        int inner = j->post && !j->z;
+        conv_dw_plane(g, j->x, j->w, j->bias, j->y, lo, hi, inner ? g0->act : RT_EPI_NONE, g0->p0,
+                      g0->p1);
+        for (int64_t q = lo; j->post && !inner && q < hi; q++)
             rt_epi_apply(j->y + q * g->cout * so, j->z ? j->z + q * g->cout * so : NULL,
                          g->cout * so, g0->act, g0->p0, g0->p1);
         return;
@@ -893,7 +928,7 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
         const float *wp = g->pack ? j->w + gr * j->mp * kdim : NULL;
         RtGemmA A = {wg, kdim, 0, wp, NULL, NULL};
         RtGemmEpi e = {bg, zg, so, g0->act, g0->p0, g0->p1, j->tr};
-        Plain wt = {wg, kdim};
+        Plain wt = {wg, kdim, NULL};
         /* transposed: C^T (pixels x channels) = im2col^T W^T, the input as A */
         RtGemmB BT = {pack_plain_t, &wt, wp};
         if (g->cin == 1 && j->path != RT_CONV_PATH_GEMM) {
@@ -909,9 +944,9 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
                 rt_epi_apply(yg, zg, g->cout * so, g0->act, g0->p0, g0->p1);
         } else {
             /* the input side is the plain input (1x1) or its implicit im2col */
-            Plain pl = {xg, si};
+            Plain pl = {xg, si, j->cs ? j->cs + q * g->cin : NULL};
             Im2col ic = {g, xg};
-            RtPackB pack = j->pointwise ? pack_plain : pack_im2col;
+            RtPackB pack = j->pointwise ? (j->cs ? pack_scaled : pack_plain) : pack_im2col;
             const void *src = j->pointwise ? (const void *)&pl : (const void *)&ic;
             RtGemmB B = {pack, src, NULL};
             RtGemmA AT = {NULL, 0, 0, NULL, pack, src};
@@ -935,8 +970,8 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
 }
 
 static int conv_f32(const Geom *g0, const float *x, const float *w, const float *bias,
-                    const float *z, float *y, int path, RtPackB wpack, const void *wsrc,
-                    float alpha)
+                    const float *z, const float *cs, float *y, int path, RtPackB wpack,
+                    const void *wsrc, float alpha)
 {
     Geom gl = *g0, *g = &gl;
     int post = post_needed(g, z);
@@ -954,7 +989,7 @@ static int conv_f32(const Geom *g0, const float *x, const float *w, const float 
     int tr = g->pack ? g->pack_t : rt_gemm_prefer_t(g->cout, so, nr);
     int64_t tile = tr ? nr : mr, mp = (g->cout + tile - 1) / tile * tile;
     int direct = g->cin == 1 && path != RT_CONV_PATH_GEMM;
-    if (g->pack && (g->pack != tile || direct))
+    if ((g->pack && (g->pack != tile || direct)) || (cs && (!pointwise || direct)))
         return RT_EINVAL;
     /* small maps take conv_dw_plane when it fits; 3x3 windows on wider rows
      * keep conv_dw3 (bench/RESULTS.md) */
@@ -962,8 +997,8 @@ static int conv_f32(const Geom *g0, const float *x, const float *w, const float 
     int plane = direct && pn >= 0 && pn <= DW_PLANE &&
                 (path == RT_CONV_PATH_PLANE ||
                  (path == RT_CONV_PATH_AUTO && (!dw3_ok(g) || g->out[2] <= DW_PLANE_OW3)));
-    ConvJob j = {g0, g, x, w, bias, z, y, path, post, tr, pointwise, plane, mp, wpack, wsrc,
-                 alpha, nr};
+    ConvJob j = {g0, g, x, w, bias, z, cs, y, path, post, tr, pointwise, plane, mp, wpack,
+                 wsrc, alpha, nr};
     int64_t groups = g->n * g->groups;
     if (direct) { /* the GEMM splits its own work; the direct kernels split channels */
         int64_t work = g->cout * so * prod3(g->k) + 1;
@@ -1094,12 +1129,16 @@ static int run(const RtCall *c, const void *const *in, void *const *out, int tra
     const void *z = c->n_in > 3 && c->in[3].dtype != RT_UNDEF ? in[3] : NULL;
     if (z && (c->in[3].dtype != dt || rt_numel(&c->in[3]) != rt_numel(&c->out[0])))
         return RT_EINVAL;
+    const float *cs = c->n_in > 4 && c->in[4].dtype != RT_UNDEF ? in[4] : NULL;
+    if (cs && (dt != RT_F32 || transpose || g.wino || c->in[4].dtype != RT_F32 ||
+               rt_numel(&c->in[4]) != g.n * g.groups * g.cin))
+        return RT_EINVAL;
     if ((g.pack || post_needed(&g, z)) && (dt != RT_F32 || transpose))
         return RT_EINVAL; /* (the compiler fuses and packs float32 Conv only) */
     int64_t mp = (g.cout + (g.pack ? g.pack : 1) - 1) / (g.pack ? g.pack : 1) * g.pack;
     if (g.pack && c->in[1].dims[0] != g.groups * (g.wino ? 4 : 1) * mp)
         return RT_EINVAL;
-    if (wpack && (dt != RT_F32 || transpose || g.pack || path != RT_CONV_PATH_GEMM))
+    if (wpack && (dt != RT_F32 || transpose || g.pack || cs || path != RT_CONV_PATH_GEMM))
         return RT_EINVAL;
     if (g.wino) {
         int mr, nr;
@@ -1112,7 +1151,7 @@ static int run(const RtCall *c, const void *const *in, void *const *out, int tra
     }
     if (dt == RT_F32)
         return transpose ? conv_transpose_f32(&g, in[0], in[1], bias, out[0])
-                         : conv_f32(&g, in[0], in[1], bias, z, out[0], path, wpack, wsrc,
+                         : conv_f32(&g, in[0], in[1], bias, z, cs, out[0], path, wpack, wsrc,
                                     alpha);
     return conv_generic(&g, transpose, dt, in[0], in[1], bias, out[0]);
 }

@@ -85,68 +85,154 @@ typedef struct Wino {
     int mr, nr;
 } Wino;
 
-/* Tile row ty of one input channel, tw tiles: each of the 6 input rows is
- * copied zero-padded into a contiguous row, then split into 6 column
- * phases (phase c holds columns 4t + c of tile t: fixed-stride loops without
- * bounds tests, which the compiler vectorizes with permutes), and the
- * vertical pass B^T d runs on the phases into vt[j][c][f0 + t]. */
-HOT INLINE_COPIES static void input_row(const RtWinoConv *p, const float *xc, int64_t ty,
-                                        int64_t tw, float (*vt)[6][RT_WINO_COLS], int64_t f0)
+/* Lanes of the fixed-length loops below: blocks of 16 columns that the
+ * compiler turns into whole vectors with no scalar remainder (a 28x28 map
+ * has rows of 7 tiles; a loop of 7 ran in scalar code). */
+#define WB 16
+/* Floats of one padded input row: 4 per tile for whole blocks of WB tiles,
+ * plus the 2 the last tile overlaps, rounded up to a block (the vertical
+ * pass runs over whole blocks too). */
+#define WROW (4 * (RT_WINO_COLS + WB) + WB)
+
+/* Tile row ty of one input channel, tw tiles: the 6 input rows are copied
+ * zero-padded into contiguous rows, the vertical pass B^T d runs along them
+ * (whole vectors over 4 tw + 2 columns: 6 results per column where a pass
+ * over the tiles' phases computes 36 per tile over only tw lanes), and each
+ * of the 6 results is split into 6 column phases (phase c holds column
+ * 4t + c of tile t) at vt[j][c][f0 + t]. The split writes whole blocks of
+ * WB tiles; the columns past tw it writes are garbage that the next tile
+ * row overwrites, or that lie past the block's columns and are never read
+ * (vt has WB columns of margin). */
+/* Phases 0..5 of WB tiles from the row a (tile t's columns at 4t .. 4t+5)
+ * to v[c][t] = a[4t + c]: a stride-4 de-interleave, as two rounds of
+ * even/odd shuffles of whole vectors where the compiler has them (scalar
+ * loads and stores otherwise: perf measured the plain loop so). */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define WINO_SHUFFLE 1
+#endif
+#endif
+#ifdef WINO_SHUFFLE
+typedef float WVec __attribute__((vector_size(WB * 4)));
+#define W_EVEN 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define W_ODD 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+
+/* p[c][t] = a[4t + c] for c < 4 and t < WB. */
+static inline __attribute__((always_inline)) void deint4(const float *a, WVec p[4])
 {
-    float ph[6][6][RT_WINO_COLS], pad[4 * RT_WINO_COLS + 8];
-    int64_t x0 = -p->pl, len = 4 * tw + 2;
-    /* the input columns inside [x0, x0 + len) */
-    int64_t lo = x0 < 0 ? -x0 : 0, hi = p->w - x0 < len ? p->w - x0 : len;
+    WVec a0, a1, a2, a3;
+    memcpy(&a0, a, sizeof a0);
+    memcpy(&a1, a + WB, sizeof a1);
+    memcpy(&a2, a + 2 * WB, sizeof a2);
+    memcpy(&a3, a + 3 * WB, sizeof a3);
+    WVec e01 = __builtin_shufflevector(a0, a1, W_EVEN);
+    WVec o01 = __builtin_shufflevector(a0, a1, W_ODD);
+    WVec e23 = __builtin_shufflevector(a2, a3, W_EVEN);
+    WVec o23 = __builtin_shufflevector(a2, a3, W_ODD);
+    p[0] = __builtin_shufflevector(e01, e23, W_EVEN);
+    p[1] = __builtin_shufflevector(o01, o23, W_EVEN);
+    p[2] = __builtin_shufflevector(e01, e23, W_ODD);
+    p[3] = __builtin_shufflevector(o01, o23, W_ODD);
+}
+
+HOT static inline void split_block(const float *a, float *const v[6])
+{
+    WVec p[4], q[4];
+    deint4(a, p);
+    deint4(a + 4, q); /* phases 4 and 5 are phases 0 and 1 one tile on */
+    for (int c = 0; c < 4; c++)
+        memcpy(v[c], &p[c], sizeof p[c]);
+    memcpy(v[4], &q[0], sizeof q[0]);
+    memcpy(v[5], &q[1], sizeof q[1]);
+}
+#else
+HOT static inline void split_block(const float *a, float *const v[6])
+{
+    for (int c = 0; c < 6; c++)
+        for (int t = 0; t < WB; t++)
+            v[c][t] = a[4 * t + c];
+}
+#endif
+
+typedef float VtRows[6][RT_WINO_COLS + WB]; /* 6 phases of one row of B^T d, WB of margin */
+
+HOT INLINE_COPIES static void input_row(const RtWinoConv *p, const float *xc, int64_t ty,
+                                        int64_t tw, VtRows *vt, int64_t f0)
+{
+    float d[6][WROW], u[6][WROW];
+    int64_t x0 = -p->pl, tb = (tw + WB - 1) / WB * WB;
+    int64_t len = (4 * tw + 2 + WB - 1) / WB * WB;
+    /* the input columns inside [x0, x0 + 4 tw + 2); the rest is padding */
+    int64_t lo = x0 < 0 ? -x0 : 0, hi = p->w - x0 < 4 * tw + 2 ? p->w - x0 : 4 * tw + 2;
     hi = hi > lo ? hi : lo;
     for (int r = 0; r < 6; r++) {
         int64_t iy = 4 * ty - p->pt + r;
+        float *dr = d[r];
         if (iy < 0 || iy >= p->h) {
-            for (int c = 0; c < 6; c++)
-                for (int64_t t = 0; t < tw; t++)
-                    ph[r][c][t] = 0;
+            for (int64_t c = 0; c < len; c++)
+                dr[c] = 0;
             continue;
         }
-        const float *row = xc + iy * p->w;
+        const float *row = xc + iy * p->w + x0;
         for (int64_t c = 0; c < lo; c++)
-            pad[c] = 0;
+            dr[c] = 0;
         for (int64_t c = lo; c < hi; c++)
-            pad[c] = row[x0 + c];
+            dr[c] = row[c];
         for (int64_t c = hi; c < len; c++)
-            pad[c] = 0;
-        for (int64_t t = 0; t < tw; t++) {
-            ph[r][0][t] = pad[4 * t];
-            ph[r][1][t] = pad[4 * t + 1];
-            ph[r][2][t] = pad[4 * t + 2];
-            ph[r][3][t] = pad[4 * t + 3];
-        }
-        for (int64_t t = 0; t < tw; t++) {
-            ph[r][4][t] = pad[4 * t + 4];
-            ph[r][5][t] = pad[4 * t + 5];
-        }
+            dr[c] = 0;
     }
-    for (int c = 0; c < 6; c++)
-        for (int64_t t = 0; t < tw; t++) {
-            float s[6] = {ph[0][c][t], ph[1][c][t], ph[2][c][t],
-                          ph[3][c][t], ph[4][c][t], ph[5][c][t]};
-            vt[0][c][f0 + t] = BT0(s);
-            vt[1][c][f0 + t] = BT1(s);
-            vt[2][c][f0 + t] = BT2(s);
-            vt[3][c][f0 + t] = BT3(s);
-            vt[4][c][f0 + t] = BT4(s);
-            vt[5][c][f0 + t] = BT5(s);
+    for (int64_t c = 0; c < len; c++) {
+        float s[6] = {d[0][c], d[1][c], d[2][c], d[3][c], d[4][c], d[5][c]};
+        u[0][c] = BT0(s);
+        u[1][c] = BT1(s);
+        u[2][c] = BT2(s);
+        u[3][c] = BT3(s);
+        u[4][c] = BT4(s);
+        u[5][c] = BT5(s);
+    }
+    /* the split's last block reads up to column 4 tb + 3 */
+    for (int j = 0; j < 6; j++)
+        for (int64_t c = len; c < 4 * tb + 4; c++)
+            u[j][c] = 0;
+    for (int j = 0; j < 6; j++)
+        for (int64_t t0 = 0; t0 < tb; t0 += WB) {
+            float *v[6];
+            for (int c = 0; c < 6; c++)
+                v[c] = vt[j][c] + f0 + t0;
+            split_block(u[j] + 4 * t0, v);
         }
 }
 
 /* The horizontal pass (d B) of columns [c, c + run) of vt: component
- * xi = 6j + k of column c + t to d[xi * vs + t]. */
-HOT static void input_cols(float (*vt)[6][RT_WINO_COLS], int64_t c, int64_t run, float *d,
-                           int64_t vs)
+ * xi = 6j + k of column c + t to d[xi * vs + t]. In whole vectors where
+ * there are any (a plain loop here stayed scalar: 36 output streams). */
+HOT static void input_cols(VtRows *vt, int64_t c, int64_t run, float *d, int64_t vs)
 {
     for (int j = 0; j < 6; j++) {
         const float *v0 = vt[j][0] + c, *v1 = vt[j][1] + c, *v2 = vt[j][2] + c;
         const float *v3 = vt[j][3] + c, *v4 = vt[j][4] + c, *v5 = vt[j][5] + c;
         float *o = d + 6 * j * vs;
-        for (int64_t t = 0; t < run; t++) {
+        int64_t t = 0;
+#ifdef WINO_SHUFFLE
+        for (; t + WB <= run; t += WB) {
+            WVec s[6], r[6];
+            memcpy(&s[0], v0 + t, sizeof s[0]);
+            memcpy(&s[1], v1 + t, sizeof s[1]);
+            memcpy(&s[2], v2 + t, sizeof s[2]);
+            memcpy(&s[3], v3 + t, sizeof s[3]);
+            memcpy(&s[4], v4 + t, sizeof s[4]);
+            memcpy(&s[5], v5 + t, sizeof s[5]);
+            r[0] = BT0(s);
+            r[1] = BT1(s);
+            r[2] = BT2(s);
+            r[3] = BT3(s);
+            r[4] = BT4(s);
+            r[5] = BT5(s);
+            for (int k = 0; k < 6; k++)
+                memcpy(o + k * vs + t, &r[k], sizeof r[k]);
+        }
+#endif
+        for (; t < run; t++) {
             float s[6] = {v0[t], v1[t], v2[t], v3[t], v4[t], v5[t]};
             o[t] = BT0(s);
             o[vs + t] = BT1(s);
@@ -166,7 +252,7 @@ static void input_block(const Wino *wn, const float *x, int64_t ty0, int64_t row
     const RtWinoConv *p = wn->p;
     int64_t nr = wn->nr, cin = p->cin, cols = rows * wn->tw;
     int64_t npan = (cols + nr - 1) / nr, vs = npan * nr * cin;
-    float vt[6][6][RT_WINO_COLS];
+    VtRows vt[6];
     if (cols % nr)
         for (int xi = 0; xi < XI; xi++)
             for (int64_t ci = 0; ci < cin; ci++)

@@ -128,7 +128,10 @@ int rt_gemm(const RtCall *c, const void *const *in, void *const *out);
  * a fused activation (RT_EPI_*: 1 clamps the output to the floats [lo, hi],
  * a fused Relu [0, FLT_MAX] or Clip; LeakyRelu, HardSigmoid take their
  * parameters from the same two floats). An optional 4th input Z (FusedConv's
- * sum input, Y's shape) is added before the activation.
+ * sum input, Y's shape) is added before the activation. An optional 5th
+ * input S (float32, N x C values, e.g. [N, C, 1, 1]; pointwise float32
+ * convs only, else RT_EINVAL) scales X's channels first: pass_fuse folds a
+ * squeeze-excite block's Mul into the Conv that reads it.
  * Optional ints RT_CONV_PACK(nsp), RT_CONV_PACK_T(nsp): W was packed at
  * compile time for a GEMM tile of `pack` rows (pack_t 0: W is A, the panels
  * rt_gemm_pack_a writes) or `pack` columns (pack_t 1: the product is

@@ -213,6 +213,26 @@ static int fused_activation(Diag *d, Node *n, const Value *x, int rank, const in
     return 0;
 }
 
+/* FusedConv's optional 5th input S (onnxcc's, from pass_fuse): X's channels
+ * scaled by S [N, C, 1, ...] before a pointwise (1x1, stride 1, unpadded)
+ * float32 convolution, the Mul of a squeeze-excite block folded in. */
+static int channel_scale(Diag *d, const Node *n, const Value *x, const Window *win)
+{
+    const Value *s = ir_input(n, 4);
+    if (!s)
+        return 0;
+    int ok = n->op == OP_FUSED_CONV && x->dtype == RT_F32 && s->dtype == RT_F32 &&
+             s->rank == x->rank && s->dims[0] == x->dims[0] && s->dims[1] == x->dims[1];
+    for (int i = 2; ok && i < s->rank; i++)
+        ok = s->dims[i] == 1;
+    for (int i = 0; ok && i < win->nsp; i++)
+        ok = win->k[i] == 1 && win->st[i] == 1 && win->pb[i] == 0 && win->pe[i] == 0;
+    if (!ok)
+        return ir_node_error(d, n, "the channel scale S must be float32 [N, C, 1...] of a "
+                             "pointwise float32 FusedConv");
+    return 0;
+}
+
 int ir_infer_conv(Graph *g, Node *n, Diag *d)
 {
     (void)g;
@@ -234,7 +254,7 @@ int ir_infer_conv(Graph *g, Node *n, Diag *d)
     ir_param_int(n, RT_CONV_GROUP, group);
     ir_param_int(n, RT_CONV_NSP, win.nsp);
     param_window(n, &win, -1, RT_CONV_STRIDES, RT_CONV_DIL(win.nsp), RT_CONV_PADS(win.nsp), -1);
-    if (fused_activation(d, n, x, x->rank, dims) < 0)
+    if (fused_activation(d, n, x, x->rank, dims) < 0 || channel_scale(d, n, x, &win) < 0)
         return -1;
     return ir_set_out(n, 0, x->dtype, x->rank, dims);
 }

@@ -8,12 +8,14 @@
 #include "runtime/rt_internal.h"
 
 typedef struct DwCase {
-    int n, c, mult, bias, clamp;  /* batch, input channels, outputs per channel */
+    int n, c, mult, bias, clamp;  /* batch, input channels, outputs per channel; clamp: the
+                                   * fused activation, RT_EPI_* (1 the clamp below) */
     int h, w, kh, kw, sh, sw, dh, dw;
     int pt, pl, pb, pr;           /* pads: top, left, bottom, right */
 } DwCase;
 
 static const float lo_clip = -1.0f, hi_clip = 1.5f;
+static const float alpha = 0.2f, beta = 0.5f; /* LeakyRelu's and HardSigmoid's parameters */
 
 /* Deterministic values in [-1, 1). */
 static void fill(float *p, int64_t n, unsigned seed)
@@ -48,9 +50,14 @@ static double ref(const DwCase *t, const float *x, const float *w, const float *
             a += fabs(v);
         }
     *scale = a;
-    if (t->clamp)
-        s = s < lo_clip ? lo_clip : s > hi_clip ? hi_clip : s;
-    return s;
+    switch (t->clamp) {
+    case RT_EPI_CLAMP: return s < lo_clip ? lo_clip : s > hi_clip ? hi_clip : s;
+    case RT_EPI_LEAKY: return s < 0 ? alpha * s : s;
+    case RT_EPI_HARD_SIGMOID: return fmin(fmax(alpha * s + beta, 0), 1);
+    case RT_EPI_HARD_SWISH: return s * fmin(fmax(s / 6 + 0.5, 0), 1);
+    case RT_EPI_SWISH: return s / (1 + exp(-s));
+    default: return s;
+    }
 }
 
 /* Returns 1 when every output of Conv on the given path (rt_internal.h) is
@@ -68,6 +75,10 @@ static int run_path(const DwCase *t, int path)
     RtTensorDesc dy = desc(RT_F32, 4, DIMS(t->n, m_n, oh_n, ow_n));
     int64_t ints[] = {t->c, 2, t->sh, t->sw, t->dh, t->dw, t->pt, t->pl, t->clamp};
     float fl[2] = {lo_clip, hi_clip};
+    if (t->clamp > RT_EPI_CLAMP) {
+        fl[0] = alpha;
+        fl[1] = beta;
+    }
     int64_t nx = rt_numel(&din[0]), nw = rt_numel(&din[1]), ny = rt_numel(&dy);
     float *x = malloc(sizeof(float) * (size_t)nx), *w = malloc(sizeof(float) * (size_t)nw);
     float *b = malloc(sizeof(float) * (size_t)m_n), *y = malloc(sizeof(float) * (size_t)ny);
@@ -86,7 +97,8 @@ static int run_path(const DwCase *t, int path)
                 for (int ow = 0; ok && ow < ow_n; ow++) {
                     double scale, r = ref(t, x, w, b, n, m, oh, ow, &scale);
                     float v = y[((n * m_n + m) * oh_n + oh) * ow_n + ow];
-                    if (fabs(v - r) <= 1e-5 * (scale + 1e-30))
+                    /* (plus a few ulp of the activations' own arithmetic) */
+                    if (fabs(v - r) <= 1e-5 * (scale + 1e-30) + 1e-6 * fabs(r))
                         continue;
                     fprintf(stderr,
                             "path %d: n%d c%d x%d %dx%d k%dx%d s%d,%d d%d,%d pads %d %d %d %d: "
@@ -157,9 +169,29 @@ static void test_shapes(void)
         CHECK_TRUE(run_case(&cs[i]));
 }
 
+/* The activations other than the clamp, which the plane path applies per
+ * channel and the others after each channel (MobileNetV3's HardSwish,
+ * EfficientNet's Swish), on plane-sized maps and on a wide one. */
+static void test_acts(void)
+{
+    static const DwCase cs[] = {
+        {1, 6, 1, 1, 0, 7, 7, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2},
+        {2, 5, 1, 1, 0, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 8, 1, 0, 0, 28, 28, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2},
+        {1, 3, 2, 1, 0, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+    };
+    for (int act = RT_EPI_LEAKY; act <= RT_EPI_SWISH; act++)
+        for (unsigned i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+            DwCase t = cs[i];
+            t.clamp = act;
+            CHECK_TRUE(run_case(&t));
+        }
+}
+
 int main(void)
 {
     test_sweep();
     test_shapes();
+    test_acts();
     return CHECK_DONE();
 }

@@ -144,7 +144,44 @@ static Value *conv(Graph *g, Value *x, unsigned seed)
 
 /* The tails: what follows the Conv. */
 enum { T_BN_ADD_RELU, T_LEAKY, T_HSIGMOID, T_HSWISH, T_SWISH, T_ADD_LATE, T_BROADCAST_ADD,
-       T_OUTPUT, T_COUNT };
+       T_OUTPUT, T_SE_HSIGMOID, T_SE_SIGMOID, T_SE_3X3, T_COUNT };
+
+/* A 1x1 Conv of x (c channels) to m channels. */
+static Value *conv1x1(Graph *g, Value *x, int64_t c, int64_t m, unsigned seed)
+{
+    Value *in[3] = {x, constant(g, 4, DIMS4(m, c, 1, 1), seed, 0),
+                    constant(g, 1, DIMS4(m), seed + 1, 0)};
+    return node(g, "Conv", 3, in, NULL)->out[0];
+}
+
+/* A squeeze-excite block on y (C_OUT channels): GlobalAveragePool, 1x1
+ * Conv to 4 channels, Relu, 1x1 Conv back, the gate (HardSigmoid as
+ * MobileNetV3, Sigmoid as EfficientNet), the Mul (gate second when
+ * swap), then the projection: 1x1 to C_IN channels (k3: 3x3, which keeps
+ * its Mul). */
+static Value *se_block(Graph *g, Value *y, int hard, int swap, int k3)
+{
+    Value *p = node(g, "GlobalAveragePool", 1, &y, NULL)->out[0];
+    Value *r = conv1x1(g, p, C_OUT, 4, 50);
+    r = node(g, "Relu", 1, &r, NULL)->out[0];
+    Value *e = conv1x1(g, r, 4, C_OUT, 52);
+    Node *gate = node(g, hard ? "HardSigmoid" : "Sigmoid", 1, &e, NULL);
+    if (hard)
+        attr_float(g, gate, "alpha", 1.0f / 6);
+    Value *m[2] = {gate->out[0], y};
+    if (swap) {
+        m[0] = y;
+        m[1] = gate->out[0];
+    }
+    Value *sy = node(g, "Mul", 2, m, NULL)->out[0];
+    if (!k3)
+        return conv1x1(g, sy, C_OUT, C_IN, 54);
+    Value *in[3] = {sy, constant(g, 4, DIMS4(C_IN, C_OUT, 3, 3), 56, 0),
+                    constant(g, 1, DIMS4(C_IN), 57, 0)};
+    Node *n = node(g, "Conv", 3, in, NULL);
+    attr_ints(g, n, "pads", 4, 1);
+    return n->out[0];
+}
 
 static Graph *build(int tail)
 {
@@ -202,6 +239,15 @@ static Graph *build(int tail)
         out = node(g, "Add", 2, sum, NULL)->out[0];
         break;
     }
+    case T_SE_HSIGMOID:
+        out = se_block(g, y, 1, 0, 0);
+        break;
+    case T_SE_SIGMOID:
+        out = se_block(g, y, 0, 1, 0);
+        break;
+    case T_SE_3X3:
+        out = se_block(g, y, 1, 0, 1);
+        break;
     case T_OUTPUT: { /* the Conv's output is read elsewhere too: nothing fuses */
         y->is_output = 1;
         g->outputs = malloc(sizeof *g->outputs * 2);
@@ -245,6 +291,12 @@ static void fused_case(int tail, int pack, int want_fused, int want_left)
     }
     CHECK(want_fused, count_live(g2, OP_FUSED_CONV));
     CHECK(want_left, left);
+    /* a squeeze-excite Mul folds into its 1x1 projection as the channel scale */
+    int scaled = 0;
+    for (int k = 0; k < g2->n_nodes; k++)
+        scaled += !g2->nodes[k]->dead && ir_input(g2->nodes[k], 4) != NULL;
+    CHECK(tail == T_SE_HSIGMOID || tail == T_SE_SIGMOID, scaled);
+    CHECK(tail == T_SE_3X3, count_live(g2, OP_MUL));
     CHECK(pack ? count_live(g2, OP_FUSED_CONV) + count_live(g2, OP_CONV) : 0, packed);
     RtTensor in[2], o1[2], o2[2];
     float xs[C_IN * H * W], ss[C_OUT * H * W];
@@ -286,6 +338,12 @@ static void test_built(void)
         fused_case(T_ADD_LATE, pack, 1, 0);
         fused_case(T_BROADCAST_ADD, pack, 0, 1);
         fused_case(T_OUTPUT, pack, 0, 1);
+        /* fc1 + Relu, fc2 + HardSigmoid and the projection fuse; the pool stays */
+        fused_case(T_SE_HSIGMOID, pack, 3, 1);
+        /* a lone Sigmoid is no activation of fc2's: it stays, with the pool */
+        fused_case(T_SE_SIGMOID, pack, 2, 2);
+        /* the Mul before a 3x3 Conv stays */
+        fused_case(T_SE_3X3, pack, 2, 2);
     }
 }
 
