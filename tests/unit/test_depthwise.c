@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "fill.h"
 #include "desc.h"
 #include "runtime/rt_internal.h"
 
@@ -16,15 +17,6 @@ typedef struct DwCase {
 
 static const float lo_clip = -1.0f, hi_clip = 1.5f;
 static const float alpha = 0.2f, beta = 0.5f; /* LeakyRelu's and HardSigmoid's parameters */
-
-/* Deterministic values in [-1, 1). */
-static void fill(float *p, int64_t n, unsigned seed)
-{
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        p[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
-}
 
 static int out_size(int in, int k, int s, int d, int pa, int pb)
 {

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "fill.h"
+#include "ir_build.h"
 #include "driver.h"
 #include "ir/ir.h"
 #include "passes/passes.h"
@@ -63,25 +65,6 @@ static double compare(const char *model, const char *input, int *fused, int *act
 /* ---- graphs built in place: X [1, C, H, W] -> Conv -> (the tail under test) ---- */
 
 enum { C_IN = 8, C_OUT = 20, H = 7, W = 9 };
-
-/* Deterministic values in [-1, 1). */
-static void fill(float *p, int64_t n, unsigned seed)
-{
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        p[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
-}
-
-static Value *tensor(Graph *g, const char *name, int rank, const int64_t *dims)
-{
-    Value *v = ir_value_new(g, name);
-    v->dtype = RT_F32;
-    v->rank = rank;
-    for (int i = 0; i < rank; i++)
-        v->dims[i] = dims[i];
-    return v;
-}
 
 static Value *constant(Graph *g, int rank, const int64_t *dims, unsigned seed, float lo)
 {

@@ -4,20 +4,12 @@
 #include <string.h>
 
 #include "check.h"
+#include "fill.h"
 #include "desc.h"
 #include "runtime/rt_internal.h"
 
 /* Built once per runtime variant (tests/CMakeLists.txt), compiled with its
  * -march, so the ISA macros here are the runtime's. */
-
-/* Deterministic values in [-1, 1). */
-static void fill(float *p, int64_t n, unsigned seed)
-{
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        p[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
-}
 
 /* The activations as ONNX defines them, in double. */
 static double act_ref(double v, int act, double p0, double p1)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "fill.h"
 #include "desc.h"
 #include "runtime/onnxcc_rt.h"
 
@@ -14,15 +15,6 @@ static int run(RtKernel k, int n_in, const RtTensorDesc *din, int n_out, const R
 {
     RtCall c = call(n_in, din, n_out, dout, n_ints, ints, n_floats, floats);
     return k(&c, in, out);
-}
-
-/* Deterministic values in [-1, 1). */
-static void fill(float *p, int64_t n, unsigned seed)
-{
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        p[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
 }
 
 static double max_err(const float *a, const float *b, int64_t n)

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fill.h"
+#include "ir_build.h"
 #include "driver.h"
 #include "frontend/frontend.h"
 #include "ir/ir.h"
@@ -20,14 +22,6 @@
 #define DIMS(...) ((const int64_t[]){__VA_ARGS__})
 
 static char dir[] = "/tmp/onnxcc_save_XXXXXX";
-
-static void fill(float *p, int64_t n, unsigned seed)
-{
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        p[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
-}
 
 static int count_op(const Graph *g, const char *op_type)
 {
@@ -186,16 +180,6 @@ static void test_wq(void)
 }
 
 /* ---- FusedConv written back: Conv, Add, activation ---- */
-
-static Value *tensor(Graph *g, const char *name, int rank, const int64_t *dims)
-{
-    Value *v = ir_value_new(g, name);
-    v->dtype = RT_F32;
-    v->rank = rank;
-    for (int i = 0; i < rank; i++)
-        v->dims[i] = dims[i];
-    return v;
-}
 
 static Value *weights(Graph *g, const char *name, int rank, const int64_t *dims, unsigned seed)
 {

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "fill.h"
+#include "ir_build.h"
 #include "ir/ir.h"
 #include "passes/passes.h"
 
@@ -11,40 +13,11 @@
 
 enum { ROWS = 3, K = 300, N1 = 50, N2 = 37, N3 = 2 };
 
-/* Deterministic values in [-1, 1). */
-static void fill(float *p, int64_t n, unsigned seed)
-{
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        p[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
-}
-
-static Value *tensor(Graph *g, const char *name, int rank, const int64_t *dims)
-{
-    Value *v = ir_value_new(g, name);
-    v->dtype = RT_F32;
-    v->rank = rank;
-    for (int i = 0; i < rank; i++)
-        v->dims[i] = dims[i];
-    return v;
-}
-
 static Value *constant(Graph *g, int rank, const int64_t *dims, unsigned seed)
 {
     Value *v = tensor(g, NULL, rank, dims);
     fill(ir_value_alloc_data(g, v), ir_numel(v), seed);
     return v;
-}
-
-static Node *node(Graph *g, const char *op, int n_in, Value *const *in)
-{
-    Node *n = ir_node_new(g, op, "", NULL, n_in, 1);
-    for (int i = 0; i < n_in; i++)
-        ir_set_input(g, n, i, in[i]);
-    n->out[0] = ir_value_new(g, NULL);
-    n->out[0]->producer = n;
-    return n;
 }
 
 static void attr_int(Graph *g, Node *n, const char *name, int64_t v)
@@ -69,12 +42,12 @@ static Graph *build(void)
     g->inputs = malloc(sizeof *g->inputs);
     g->inputs[g->n_inputs++] = x;
     Value *m1[2] = {x, constant(g, 2, DIMS(K, N1), 1)};
-    Value *h = node(g, "MatMul", 2, m1)->out[0];
+    Value *h = node1(g, "MatMul", 2, m1)->out[0];
     Value *gi[3] = {h, constant(g, 2, DIMS(N2, N1), 2), constant(g, 1, DIMS(N2), 3)};
-    Node *gemm = node(g, "Gemm", 3, gi);
+    Node *gemm = node1(g, "Gemm", 3, gi);
     attr_int(g, gemm, "transB", 1);
     Value *m2[2] = {x, constant(g, 2, DIMS(K, N3), 4)};
-    Value *outs[2] = {gemm->out[0], node(g, "MatMul", 2, m2)->out[0]};
+    Value *outs[2] = {gemm->out[0], node1(g, "MatMul", 2, m2)->out[0]};
     g->outputs = malloc(sizeof *g->outputs * 2);
     for (int i = 0; i < 2; i++) {
         outs[i]->is_output = 1;
@@ -163,16 +136,16 @@ static Graph *build_conv(void)
     g->inputs = malloc(sizeof *g->inputs);
     g->inputs[g->n_inputs++] = x;
     Value *c1[3] = {x, constant(g, 4, DIMS(33, 32, 3, 3), 5), constant(g, 1, DIMS(33), 6)};
-    Node *conv = node(g, "Conv", 3, c1);
+    Node *conv = node1(g, "Conv", 3, c1);
     Attr *a = ir_alloc(g, sizeof *a);
     static int64_t pads[4] = {1, 1, 1, 1}, strides[2] = {2, 2};
     a[0] = (Attr){.name = "pads", .type = AT_INTS, .ints = pads, .n = 4};
     conv->attrs = a;
     conv->n_attrs = 1;
     Value *r[1] = {conv->out[0]};
-    Value *y1 = node(g, "Relu", 1, r)->out[0];
+    Value *y1 = node1(g, "Relu", 1, r)->out[0];
     Value *c2[2] = {x, constant(g, 4, DIMS(8, 32, 3, 3), 7)};
-    Node *conv2 = node(g, "Conv", 2, c2);
+    Node *conv2 = node1(g, "Conv", 2, c2);
     Attr *a2 = ir_alloc(g, sizeof *a2);
     a2[0] = (Attr){.name = "strides", .type = AT_INTS, .ints = strides, .n = 2};
     conv2->attrs = a2;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ir_build.h"
 #include "ir/ir.h"
 #include "passes/passes.h"
 
@@ -12,16 +13,6 @@ static int rnd(int lo, int hi)
 {
     seed = seed * 1103515245u + 12345u;
     return lo + (int)((seed >> 8) % (unsigned)(hi - lo + 1));
-}
-
-static Value *value(Graph *g, const char *name, int dt, int rank, const int64_t *dims)
-{
-    Value *v = ir_value_new(g, name);
-    v->dtype = dt;
-    v->rank = rank;
-    for (int i = 0; i < rank; i++)
-        v->dims[i] = dims[i];
-    return v;
 }
 
 /* A constant of random integers in [lo, hi] (float32: scaled by `scale`). */
@@ -40,16 +31,6 @@ static Value *scalar(Graph *g, int dt, double x)
     Value *v = value(g, NULL, dt, 0, NULL);
     rt_store_f64(ir_value_alloc_data(g, v), dt, 0, x);
     return v;
-}
-
-static Node *node(Graph *g, const char *op, int n_in, Value *const *in)
-{
-    Node *n = ir_node_new(g, op, "", NULL, n_in, 1);
-    for (int i = 0; i < n_in; i++)
-        ir_set_input(g, n, i, in[i]);
-    n->out[0] = ir_value_new(g, NULL);
-    n->out[0]->producer = n;
-    return n;
 }
 
 static void attr_ints(Graph *g, Node *n, const char *name, int count, int64_t v)
@@ -115,13 +96,13 @@ static Graph *conv_graph(const ConvCase *cc)
     Node *n;
     if (cc->op == OP_CONV_INTEGER) {
         Value *in[4] = {x, w, xz, wz};
-        n = node(g, "ConvInteger", 4, in);
+        n = node1(g, "ConvInteger", 4, in);
     } else {
         Value *ws = rand_const(g, RT_F32, cc->per_channel, (const int64_t[]){nq}, 1, 100, 1e-4);
         Value *b = rand_const(g, RT_I32, 1, (const int64_t[]){cc->m}, -3000, 3000, 1);
         Value *in[9] = {x, scalar(g, RT_F32, 0.02), xz, w, ws, wz, scalar(g, RT_F32, 0.5),
                         scalar(g, RT_U8, 100), b};
-        n = node(g, "QLinearConv", cc->bias ? 9 : 8, in);
+        n = node1(g, "QLinearConv", cc->bias ? 9 : 8, in);
     }
     attr_ints(g, n, "strides", 2, cc->stride);
     attr_ints(g, n, "pads", 4, cc->pad);
@@ -241,12 +222,12 @@ static Graph *mm_graph(int op, int xdt, int wdt, int64_t k, int64_t n)
     Node *nd;
     if (op == OP_MATMUL_INTEGER) {
         Value *in[4] = {x, w, xz, wz};
-        nd = node(g, "MatMulInteger", 4, in);
+        nd = node1(g, "MatMulInteger", 4, in);
     } else {
         Value *ws = rand_const(g, RT_F32, 1, (const int64_t[]){n}, 1, 100, 1e-3);
         Value *in[8] = {x, scalar(g, RT_F32, 0.03), xz, w, ws, wz, scalar(g, RT_F32, 0.7),
                         scalar(g, RT_I8, -5)};
-        nd = node(g, "QLinearMatMul", 8, in);
+        nd = node1(g, "QLinearMatMul", 8, in);
     }
     set_io(g, x, nd->out[0]);
     return g;
@@ -281,11 +262,11 @@ static Value *q_dq(Graph *g, Value *v, double s, int z, Value **q_out)
 {
     Value *sv = scalar(g, RT_F32, s), *zv = scalar(g, RT_U8, z);
     Value *in[3] = {v, sv, zv};
-    Value *q = node(g, "QuantizeLinear", 3, in)->out[0];
+    Value *q = node1(g, "QuantizeLinear", 3, in)->out[0];
     Value *in2[3] = {q, sv, zv};
     if (q_out)
         *q_out = q;
-    return node(g, "DequantizeLinear", 3, in2)->out[0];
+    return node1(g, "DequantizeLinear", 3, in2)->out[0];
 }
 
 /* int8 weights, per-channel (axis 0) scales, dequantized by a node fold evaluates. */
@@ -294,7 +275,7 @@ static Value *dq_weights(Graph *g, int rank, const int64_t *dims)
     Value *wq = rand_const(g, RT_I8, rank, dims, -127, 127, 1);
     Value *ws = rand_const(g, RT_F32, 1, dims, 1, 40, 1e-4);
     Value *in[2] = {wq, ws};
-    Node *n = node(g, "DequantizeLinear", 2, in);
+    Node *n = node1(g, "DequantizeLinear", 2, in);
     ir_set_attr_int(g, n, "axis", 0);
     return n->out[0];
 }
@@ -307,11 +288,11 @@ static Graph *qdq_graph(int gemm_too)
     Value *xd = q_dq(g, x, XS, 128, NULL);
     Value *cin[3] = {xd, dq_weights(g, 4, (const int64_t[]){QM, QC, 3, 3}),
                      rand_const(g, RT_F32, 1, (const int64_t[]){QM}, -100, 100, 1e-3)};
-    Node *conv = node(g, "Conv", 3, cin);
+    Node *conv = node1(g, "Conv", 3, cin);
     attr_ints(g, conv, "pads", 4, 1);
-    Value *r = node(g, "Relu", 1, &conv->out[0])->out[0];
+    Value *r = node1(g, "Relu", 1, &conv->out[0])->out[0];
     Value *rd = q_dq(g, r, YS, 0, NULL);
-    Node *fl = node(g, "Flatten", 1, &rd);
+    Node *fl = node1(g, "Flatten", 1, &rd);
     Value *fd = q_dq(g, fl->out[0], YS, 0, NULL);
     if (!gemm_too) {
         set_io(g, x, fd);
@@ -319,7 +300,7 @@ static Graph *qdq_graph(int gemm_too)
     }
     Value *gin[3] = {fd, dq_weights(g, 2, (const int64_t[]){QN, QM * QH * QW}),
                      rand_const(g, RT_F32, 1, (const int64_t[]){QN}, -100, 100, 1e-2)};
-    Node *gemm = node(g, "Gemm", 3, gin);
+    Node *gemm = node1(g, "Gemm", 3, gin);
     ir_set_attr_int(g, gemm, "transB", 1);
     set_io(g, x, gemm->out[0]);
     return g;
@@ -359,8 +340,8 @@ static Graph *add_graph(void)
     Graph *g = new_graph();
     Value *x = value(g, "x", RT_F32, 4, (const int64_t[]){1, QC, QH, QW});
     Value *in[2] = {q_dq(g, x, XS, 128, NULL), q_dq(g, x, 3 * XS, 120, NULL)};
-    Value *s = node(g, "Add", 2, in)->out[0];
-    Value *r = node(g, "Relu", 1, &s)->out[0];
+    Value *s = node1(g, "Add", 2, in)->out[0];
+    Value *r = node1(g, "Relu", 1, &s)->out[0];
     set_io(g, x, q_dq(g, r, YS, 10, NULL));
     return g;
 }
@@ -389,7 +370,7 @@ static Graph *maxpool_graph(double ys)
     Graph *g = new_graph();
     Value *x = value(g, "x", RT_F32, 4, (const int64_t[]){1, QC, 2 * QH + 1, 2 * QW});
     Value *xd = q_dq(g, x, XS, 128, NULL);
-    Node *mp = node(g, "MaxPool", 1, &xd);
+    Node *mp = node1(g, "MaxPool", 1, &xd);
     attr_ints(g, mp, "kernel_shape", 2, 3);
     attr_ints(g, mp, "strides", 2, 2);
     attr_ints(g, mp, "pads", 4, 1);
@@ -426,7 +407,7 @@ static Graph *gap_graph(void)
     Graph *g = new_graph();
     Value *x = value(g, "x", RT_F32, 4, (const int64_t[]){2, QC, QH, QW});
     Value *xd = q_dq(g, x, XS, 100, NULL);
-    Node *gp = node(g, "GlobalAveragePool", 1, &xd);
+    Node *gp = node1(g, "GlobalAveragePool", 1, &xd);
     set_io(g, x, q_dq(g, gp->out[0], XS / 4, 7, NULL));
     return g;
 }

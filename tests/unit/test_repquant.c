@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fill.h"
+#include "ir_build.h"
 #include "driver.h"
 #include "ir/ir.h"
 #include "passes/passes.h"
@@ -17,25 +19,6 @@
 
 #define CHARTF ONNXCC_SOURCE_DIR "/examples/chartf"
 #define DIMS(...) ((const int64_t[]){__VA_ARGS__})
-
-/* Deterministic values in [-1, 1). */
-static void fill(float *p, int64_t n, unsigned seed)
-{
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        p[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
-}
-
-static Value *tensor(Graph *g, const char *name, int rank, const int64_t *dims)
-{
-    Value *v = ir_value_new(g, name);
-    v->dtype = RT_F32;
-    v->rank = rank;
-    for (int i = 0; i < rank; i++)
-        v->dims[i] = dims[i];
-    return v;
-}
 
 /* A constant: scale * [-1, 1) + offset. */
 static Value *weights(Graph *g, const char *name, int rank, const int64_t *dims, unsigned seed,

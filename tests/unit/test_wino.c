@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "fill.h"
 #include "desc.h"
 #include "runtime/rt_internal.h"
 
@@ -12,15 +13,6 @@ typedef struct WCase {
     int pt, pl, pb, pr;          /* pads */
     int bias, act, sum;          /* RT_EPI_* activation; sum: a residual input Z */
 } WCase;
-
-/* Deterministic values in [-1, 1). */
-static void fill(float *p, int64_t n, unsigned seed)
-{
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        p[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
-}
 
 static double act_ref(double v, int act)
 {

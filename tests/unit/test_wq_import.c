@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "ir_build.h"
 #include "driver.h"
 #include "frontend/frontend.h"
 #include "ir/ir.h"
@@ -46,26 +47,6 @@ typedef struct Built {
     double *w;                   /* the N x K matrix the DQ stands for, in double */
     double ts, *bias;            /* the product's scale (alpha * Mul), bias (beta * C) or NULL */
 } Built;
-
-static Value *value(Graph *g, const char *name, int dt, int rank, const int64_t *dims)
-{
-    Value *v = ir_value_new(g, name);
-    v->dtype = dt;
-    v->rank = rank;
-    for (int i = 0; i < rank; i++)
-        v->dims[i] = dims[i];
-    return v;
-}
-
-static Node *node(Graph *g, const char *op, int n_in, Value *const *in)
-{
-    Node *n = ir_node_new(g, op, "", NULL, n_in, 1);
-    for (int i = 0; i < n_in; i++)
-        ir_set_input(g, n, i, in[i]);
-    n->out[0] = ir_value_new(g, NULL);
-    n->out[0]->producer = n;
-    return n;
-}
 
 static int is_signed(int dt)
 {
@@ -196,11 +177,11 @@ static Built build(const Case *c, unsigned s0)
         *(float *)ir_value_alloc_data(g, xs) = XS;
         *(uint8_t *)ir_value_alloc_data(g, xz) = 128;
         Value *qin[3] = {x, xs, xz};
-        Value *dqx[3] = {node(g, "QuantizeLinear", 3, qin)->out[0], xs, xz};
-        xa = node(g, "DequantizeLinear", 3, dqx)->out[0];
+        Value *dqx[3] = {node1(g, "QuantizeLinear", 3, qin)->out[0], xs, xz};
+        xa = node1(g, "DequantizeLinear", 3, dqx)->out[0];
     }
     Value *dqin[3] = {q, sv, zv};
-    Node *dq = node(g, "DequantizeLinear", zv ? 3 : 2, dqin);
+    Node *dq = node1(g, "DequantizeLinear", zv ? 3 : 2, dqin);
     ir_set_attr_int(g, dq, "axis", axis);
     if (block)
         ir_set_attr_int(g, dq, "block_size", block);
@@ -215,23 +196,23 @@ static Built build(const Case *c, unsigned s0)
             b.bias[i] = 2.0 * cp[i];
         }
         Value *in[3] = {xa, wv, cv};
-        mm = node(g, "Gemm", 3, in);
+        mm = node1(g, "Gemm", 3, in);
         ir_set_attr_int(g, mm, "transB", 1);
         ir_set_attr_float(g, mm, "alpha", 0.5f);
         ir_set_attr_float(g, mm, "beta", 2.0f);
         b.ts = 0.5;
     } else {
         if (c->path == MM_T)
-            wv = node(g, "Transpose", 1, &wv)->out[0];
+            wv = node1(g, "Transpose", 1, &wv)->out[0];
         Value *in[2] = {xa, wv};
-        mm = node(g, "MatMul", 2, in);
+        mm = node1(g, "MatMul", 2, in);
     }
     Value *y = mm->out[0];
     if (c->mul) {
         Value *sc = value(g, "s", RT_F32, 0, NULL);
         *(float *)ir_value_alloc_data(g, sc) = 1.5f;
         Value *in[2] = {y, sc};
-        y = node(g, "Mul", 2, in)->out[0];
+        y = node1(g, "Mul", 2, in)->out[0];
         b.ts *= 1.5;
     }
     if (c->add) {
@@ -241,7 +222,7 @@ static Built build(const Case *c, unsigned s0)
         for (int64_t i = 0; i < n; i++)
             b.bias[i] = bp[i] = (float)rnd(-1000, 1000) * 1e-3f;
         Value *in[2] = {bv, y}; /* the bias first: either operand order is taken */
-        y = node(g, "Add", 2, in)->out[0];
+        y = node1(g, "Add", 2, in)->out[0];
     }
     x->is_input = 1;
     g->inputs = malloc(sizeof *g->inputs);
