@@ -182,16 +182,6 @@ static Value *weights(Graph *g, const char *name, int rank, const int64_t *dims,
     return v;
 }
 
-static Node *node(Graph *g, const char *op, const char *name, int n_in, Value *const *in)
-{
-    Node *n = ir_node_new(g, op, "", name, n_in, 1);
-    for (int i = 0; i < n_in; i++)
-        ir_set_input(g, n, i, in[i]);
-    n->out[0] = ir_value_new(g, NULL);
-    n->out[0]->producer = n;
-    return n;
-}
-
 static void attr_ints(Graph *g, Node *n, const char *name, int count, int64_t v)
 {
     int64_t *p = ir_alloc(g, sizeof *p * (size_t)count);
@@ -214,15 +204,15 @@ static Graph *build_at(int opset)
     g->inputs[g->n_inputs++] = skip;
     Value *ci[3] = {x, weights(g, "w1", 4, DIMS(CO, CI, 3, 3), 11, 0.5f),
                     weights(g, "b1", 1, DIMS(CO), 12, 0.2f)};
-    Node *c = node(g, "Conv", "body/conv", 3, ci);
+    Node *c = named_node(g, "Conv", "body/conv", 3, ci);
     attr_ints(g, c, "pads", 4, 1);
     Value *ai[2] = {c->out[0], skip};
-    Value *s = node(g, "Add", "body/add", 2, ai)->out[0];
-    Value *r = node(g, "Relu", "body/relu", 1, &s)->out[0];
-    Value *f = node(g, "Flatten", "flatten", 1, &r)->out[0];
+    Value *s = named_node(g, "Add", "body/add", 2, ai)->out[0];
+    Value *r = named_node(g, "Relu", "body/relu", 1, &s)->out[0];
+    Value *f = named_node(g, "Flatten", "flatten", 1, &r)->out[0];
     Value *gi[3] = {f, weights(g, "w2", 2, DIMS(NO, FLAT), 13, 0.1f),
                     weights(g, "b2", 1, DIMS(NO), 14, 0.3f)};
-    Node *gm = node(g, "Gemm", "head/gemm", 3, gi);
+    Node *gm = named_node(g, "Gemm", "head/gemm", 3, gi);
     ir_set_attr_int(g, gm, "transB", 1);
     Value *out = gm->out[0];
     out->is_output = 1;
@@ -569,12 +559,12 @@ static Graph *build_relu(void)
     g->inputs[g->n_inputs++] = x;
     Value *i1[3] = {x, weights(g, "w1", 2, DIMS(R_MID, R_IN), 21, 0.5f),
                     weights(g, "b1", 1, DIMS(R_MID), 22, 0.3f)};
-    Node *g1 = node(g, "Gemm", "fc1", 3, i1);
+    Node *g1 = named_node(g, "Gemm", "fc1", 3, i1);
     ir_set_attr_int(g, g1, "transB", 1);
-    Value *r = node(g, "Relu", "relu1", 1, &g1->out[0])->out[0];
+    Value *r = named_node(g, "Relu", "relu1", 1, &g1->out[0])->out[0];
     Value *i2[3] = {r, weights(g, "w2", 2, DIMS(R_OUT, R_MID), 23, 0.5f),
                     weights(g, "b2", 1, DIMS(R_OUT), 24, 0.2f)};
-    Node *g2 = node(g, "Gemm", "fc2", 3, i2);
+    Node *g2 = named_node(g, "Gemm", "fc2", 3, i2);
     ir_set_attr_int(g, g2, "transB", 1);
     g2->out[0]->is_output = 1;
     g->outputs = malloc(sizeof *g->outputs);

@@ -33,16 +33,6 @@ static Value *weights(Graph *g, const char *name, int rank, const int64_t *dims,
     return v;
 }
 
-static Node *node(Graph *g, const char *op, const char *name, int n_in, Value *const *in)
-{
-    Node *n = ir_node_new(g, op, "", name, n_in, 1);
-    for (int i = 0; i < n_in; i++)
-        ir_set_input(g, n, i, in[i]);
-    n->out[0] = ir_value_new(g, NULL);
-    n->out[0]->producer = n;
-    return n;
-}
-
 static Graph *graph_new(int n_in, int n_out)
 {
     Graph *g = ir_graph_new(NULL);
@@ -87,24 +77,24 @@ static Graph *build_ln(void)
     g->inputs[g->n_inputs++] = b;
     Value *li[3] = {a, weights(g, "gamma", 1, DIMS(C), 31, 2.4f, 2.5f),
                     weights(g, "beta", 1, DIMS(C), 32, 3.0f, 0.5f)};
-    Node *ln = node(g, "LayerNormalization", "block/ln", 3, li);
+    Node *ln = named_node(g, "LayerNormalization", "block/ln", 3, li);
     ir_set_attr_int(g, ln, "axis", -1);
     Value *m1[2] = {ln->out[0], weights(g, "w1", 2, DIMS(C, N1), 33, 0.5f, 0)};
-    Value *t1 = node(g, "MatMul", "block/q", 2, m1)->out[0];
+    Value *t1 = named_node(g, "MatMul", "block/q", 2, m1)->out[0];
     Value *a1[2] = {weights(g, "b1", 1, DIMS(N1), 34, 0.3f, 0), t1}; /* bias first */
-    output(g, node(g, "Add", "block/q_bias", 2, a1)->out[0]);
+    output(g, named_node(g, "Add", "block/q_bias", 2, a1)->out[0]);
     Value *m2[2] = {ln->out[0], weights(g, "w2", 2, DIMS(C, N2), 35, 0.5f, 0)};
-    output(g, node(g, "MatMul", "block/k", 2, m2)->out[0]);
+    output(g, named_node(g, "MatMul", "block/k", 2, m2)->out[0]);
 
     Value *l2[2] = {b, weights(g, "gamma2", 1, DIMS(C), 36, 1.9f, 2.0f)};
-    Node *ln2 = node(g, "LayerNormalization", "head/ln", 2, l2);
+    Node *ln2 = named_node(g, "LayerNormalization", "head/ln", 2, l2);
     Value *g3[3] = {ln2->out[0], weights(g, "w3", 2, DIMS(N3, C), 37, 0.5f, 0),
                     weights(g, "c3", 1, DIMS(N3), 38, 0.2f, 0)};
-    Node *gm3 = node(g, "Gemm", "head/fc", 3, g3);
+    Node *gm3 = named_node(g, "Gemm", "head/fc", 3, g3);
     ir_set_attr_int(g, gm3, "transB", 1);
     output(g, gm3->out[0]);
     Value *g4[2] = {ln2->out[0], weights(g, "w4", 2, DIMS(C, N4), 39, 0.5f, 0)};
-    output(g, node(g, "Gemm", "head/fc2", 2, g4)->out[0]);
+    output(g, named_node(g, "Gemm", "head/fc2", 2, g4)->out[0]);
     return g;
 }
 
@@ -287,7 +277,7 @@ static void test_ln(const char *dir)
     Graph *g3 = build_ln();
     Value *lny = find_named(g3, "block/ln")->out[0];
     /* a reader it cannot fold into */
-    output(g3, node(g3, "Relu", "block/other", 1, &lny)->out[0]);
+    output(g3, named_node(g3, "Relu", "block/other", 1, &lny)->out[0]);
     CHECK(0, ir_run_pass(g3, "shape", &ctx));
     Value *gamma = find_named(g3, "block/ln")->in[1], *gamma2 = find_named(g3, "head/ln")->in[1];
     CHECK(1, ir_run_pass(g3, "repquant", &ctx)); /* head/ln only */
@@ -311,10 +301,10 @@ static Graph *build_attn(void)
     s->is_input = v->is_input = 1;
     g->inputs[g->n_inputs++] = s;
     g->inputs[g->n_inputs++] = v;
-    Node *sm = node(g, "Softmax", "attn/softmax", 1, &s);
+    Node *sm = named_node(g, "Softmax", "attn/softmax", 1, &s);
     ir_set_attr_int(g, sm, "axis", -1);
     Value *m[2] = {sm->out[0], v};
-    output(g, node(g, "MatMul", "attn/pv", 2, m)->out[0]);
+    output(g, named_node(g, "MatMul", "attn/pv", 2, m)->out[0]);
     return g;
 }
 
