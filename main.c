@@ -1,4 +1,5 @@
 /* main.c: the onnxcc command line: compile, build, run, inspect. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,8 +57,11 @@ static const char usage[] =
     "  -o PATH                  output folder (compile) or executable (build)\n"
     "  --name NAME              C prefix of generated symbols and files\n"
     "                           (default: the model file's name, e.g. digits)\n"
-    "  --shape NAME=1x3x224x224 bind an input's shape\n"
+    "  --shape NAME=1x3x224x224 bind an input's shape; a dim may be a name (Nx3x224x224)\n"
+    "                           that --dim binds\n"
     "  --dim NAME=VALUE         bind a symbolic dimension, e.g. --dim batch=1\n"
+    "  --dim NAME=LO..HI        make it a run-time dimension within LO..HI, e.g.\n"
+    "                           --dim seq=1..512 (buffers are planned for HI)\n"
     "  --const NAME=FILE        compile an input's value in as a constant\n"
     "  --weights c|obj|file     weights as C arrays, a linked blob, or NAME.bin\n"
     "                           loaded at start-up (default: c below 1 MiB, else obj)\n"
@@ -132,10 +136,24 @@ static int parse_shape(const char *arg, Binding *b)
     while (*p) {
         char *end;
         errno = 0;
-        long long v = strtoll(p, &end, 10);
-        if (end == p || v < 0 || errno || b->rank == IR_MAX_RANK)
+        if (b->rank == IR_MAX_RANK)
             return -1;
-        b->dims[b->rank++] = v;
+        b->dim_name[b->rank] = NULL;
+        if (isalpha((unsigned char)*p) || *p == '_') {
+            /* a named dim, bound by --dim NAME=...; an 'x' before a digit
+             * ends it (Nx3x32x32), ',' always does (1,max_len,80) */
+            end = (char *)p;
+            while ((isalnum((unsigned char)*end) || *end == '_') &&
+                   !(*end == 'x' && end > p && isdigit((unsigned char)end[1])))
+                end++;
+            b->dim_name[b->rank] = strndup(p, (size_t)(end - p));
+            b->dims[b->rank++] = -1;
+        } else {
+            long long v = strtoll(p, &end, 10);
+            if (end == p || v < 0 || errno)
+                return -1;
+            b->dims[b->rank++] = v;
+        }
         if (*end == 'x' || *end == ',')
             end++;
         else if (*end)
@@ -158,8 +176,15 @@ static int parse_kv(const char *arg, Binding *b, int kind)
     }
     char *end;
     errno = 0;
-    b->value = strtoll(eq + 1, &end, 10);
-    return *end || errno || b->value < 0 ? -1 : 0;
+    b->value = b->lo = strtoll(eq + 1, &end, 10);
+    if (!errno && end[0] == '.' && end[1] == '.') {
+        /* LO..HI: a run-time dim */
+        const char *hi = end + 2;
+        b->value = strtoll(hi, &end, 10);
+        if (end == hi)
+            return -1;
+    }
+    return *end || errno || b->lo < 0 || b->value < b->lo ? -1 : 0;
 }
 
 static int pick(const char *arg, const char *const *names, int n)
@@ -322,7 +347,7 @@ static int parse_args(int argc, char **argv, Opts *o)
                                     : parse_kv(next, b, BIND_CONST);
             if (bad)
                 return fail(a[2] == 's' ? "bad --shape '%s' (expected NAME=1x3x224x224)"
-                            : a[2] == 'd' ? "bad --dim '%s' (expected NAME=VALUE)"
+                            : a[2] == 'd' ? "bad --dim '%s' (expected NAME=VALUE or NAME=LO..HI)"
                                           : "bad --const '%s' (expected NAME=FILE)", next);
         } else if (!strcmp(a, "--weights")) {
             NEED_ARG();

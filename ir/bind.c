@@ -25,6 +25,16 @@ static int find_input(Graph *g, const char *name)
 static int bind_shape(Graph *g, Value *v, int rank, const int64_t *dims, Diag *d)
 {
     char want[160], got[160];
+    if (v->rt_mask && v->rank == rank) {
+        /* a sample of an input with run-time dims: any extents within the
+         * bounds fit, and the bounds stay */
+        int ok = 1;
+        for (int i = 0; ok && i < rank; i++)
+            ok = v->rt_mask >> i & 1 ? dims[i] >= v->rt_lo[i] && dims[i] <= v->dims[i]
+                                     : dims[i] == v->dims[i];
+        if (ok)
+            return 0;
+    }
     if (v->rank >= 0) {
         int ok = v->rank == rank;
         for (int i = 0; ok && i < rank; i++)
@@ -46,24 +56,37 @@ static int bind_shape(Graph *g, Value *v, int rank, const int64_t *dims, Diag *d
     return 0;
 }
 
+/* --dim NAME=V fixes every input dim named NAME; NAME=LO..HI makes it a
+ * run-time dim planned for HI (see Value.rt_mask). */
+static int bind_dim(Graph *g, const Binding *b, Diag *d)
+{
+    int used = 0;
+    for (int i = 0; i < g->n_inputs; i++) {
+        Value *v = g->inputs[i];
+        for (int j = 0; j < v->rank; j++) {
+            if (!v->dim_param[j] || strcmp(v->dim_param[j], b->name))
+                continue;
+            v->dims[j] = b->value;
+            used = 1;
+            if (b->lo == b->value)
+                continue;
+            if (b->value == 0)
+                return ir_error(d, "--dim %s=%lld..%lld: the upper bound must be at least 1",
+                                b->name, (long long)b->lo, (long long)b->value);
+            v->rt_mask |= 1u << j;
+        }
+    }
+    if (!used)
+        return ir_error(d, "--dim %s: no graph input has a dimension named '%s'", b->name,
+                        b->name);
+    return 0;
+}
+
 int ir_bind(Graph *g, const Binding *b, int n, Diag *d)
 {
     for (int k = 0; k < n; k++) {
-        if (b[k].kind == BIND_DIM) {
-            int used = 0;
-            for (int i = 0; i < g->n_inputs; i++) {
-                Value *v = g->inputs[i];
-                for (int j = 0; j < v->rank; j++)
-                    if (v->dim_param[j] && !strcmp(v->dim_param[j], b[k].name)) {
-                        v->dims[j] = b[k].value;
-                        used = 1;
-                    }
-            }
-            if (!used)
-                return ir_error(d, "--dim %s: no graph input has a dimension named '%s'",
-                                b[k].name, b[k].name);
+        if (b[k].kind == BIND_DIM)
             continue;
-        }
         int i = find_input(g, b[k].name);
         if (i < 0)
             return ir_error(d, "%s %s: the model has no input named '%s'",
@@ -73,6 +96,9 @@ int ir_bind(Graph *g, const Binding *b, int n, Diag *d)
         if (b[k].kind == BIND_SHAPE) {
             if (bind_shape(g, v, b[k].rank, b[k].dims, d) < 0)
                 return -1;
+            for (int j = 0; j < b[k].rank; j++)
+                if (b[k].dim_name[j])
+                    v->dim_param[j] = ir_strdup(g, b[k].dim_name[j]);
             continue;
         }
         RtTensor t;
@@ -100,6 +126,23 @@ int ir_bind(Graph *g, const Binding *b, int n, Diag *d)
         v->is_input = 0;
         memmove(&g->inputs[i], &g->inputs[i + 1], sizeof *g->inputs * (size_t)(g->n_inputs - i - 1));
         g->n_inputs--;
+    }
+    /* after the shapes: --dim may name a dim a --shape introduced */
+    for (int k = 0; k < n; k++)
+        if (b[k].kind == BIND_DIM && bind_dim(g, &b[k], d) < 0)
+            return -1;
+    /* the two probes of every input (ir/rtdims.c) */
+    for (int i = 0; i < g->n_inputs; i++) {
+        Value *v = g->inputs[i];
+        for (int j = 0; j < v->rank && j < IR_MAX_RANK; j++)
+            if (!(v->rt_mask >> j & 1))
+                v->rt_lo[j] = v->rt_mid[j] = v->dims[j];
+        for (int k = 0; k < n; k++)
+            for (int j = 0; b[k].kind == BIND_DIM && j < v->rank; j++)
+                if ((v->rt_mask >> j & 1) && !strcmp(v->dim_param[j], b[k].name)) {
+                    v->rt_lo[j] = b[k].lo;
+                    v->rt_mid[j] = b[k].lo + (b[k].value - b[k].lo) / 2;
+                }
     }
     return 0;
 }

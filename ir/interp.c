@@ -4,7 +4,9 @@
 
 #include "ir.h"
 
-static int call_kernel(Node *n, const void **in, void **out, Diag *d)
+/* rt: per value id, the actual extents of values with run-time dims (NULL:
+ * the graph has none). */
+static int call_kernel(Node *n, const void **in, void **out, int64_t (*rt)[IR_MAX_RANK], Diag *d)
 {
     RtTensorDesc din[n->n_in + 1], dout[n->n_out + 1];
     for (int i = 0; i < n->n_in; i++)
@@ -14,7 +16,25 @@ static int call_kernel(Node *n, const void **in, void **out, Diag *d)
     RtCall c = {n->n_in, n->n_out, din, dout, n->n_ints, n->n_floats, n->ints, n->floats};
     RtKernel k = ir_ops[n->op].kernel;
     IR_ASSERT(k);
-    int rc = k(&c, in, out);
+    int rc;
+    if (rt && ir_node_has_rt(n)) {
+        const char *name;
+        RtShapeFn fn = ir_rt_shape_fn(n, &name);
+        IR_ASSERT(fn);
+        const int64_t *id[n->n_in + 1];
+        int64_t *od[n->n_out + 1];
+        for (int i = 0; i < n->n_in; i++)
+            id[i] = n->in[i] && n->in[i]->rt_mask ? rt[n->in[i]->id] : NULL;
+        for (int i = 0; i < n->n_out; i++)
+            od[i] = n->out[i] && n->out[i]->rt_mask ? rt[n->out[i]->id] : NULL;
+        rc = rt_dyn_call(&c, fn, k, id, od, in, out);
+        if (rc == RT_EBOUND || rc == RT_ESHAPE)
+            return ir_node_error(d, n, "%s", rc == RT_EBOUND
+                                 ? "an output extent is past the bound the model was compiled for"
+                                 : "its inputs' run-time extents do not fit together");
+    } else {
+        rc = k(&c, in, out);
+    }
     if (rc == RT_EDTYPE)
         return ir_node_error(d, n, "no kernel path for dtype %s",
                              rt_dtype_name(n->in[0] ? n->in[0]->dtype : RT_UNDEF));
@@ -42,7 +62,7 @@ int ir_eval_node(Graph *g, Node *n, Diag *d)
                                      n->out[i]->name);
         }
     }
-    if (call_kernel(n, in, out, d) < 0) {
+    if (call_kernel(n, in, out, NULL, d) < 0) {
         for (int i = 0; i < n->n_out; i++)
             if (n->out[i])
                 n->out[i]->data = NULL;
@@ -73,6 +93,7 @@ int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
 {
     int rc = -1;
     IrGuard *guards = NULL;
+    int64_t (*rt)[IR_MAX_RANK] = NULL;
     memset(outputs, 0, sizeof *outputs * (size_t)g->n_outputs);
     void **buf = calloc((size_t)g->n_values + 1, sizeof *buf);
     char *owned = calloc((size_t)g->n_values + 1, 1);
@@ -80,8 +101,41 @@ int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
         ir_error(d, "out of memory");
         goto done;
     }
+    int any_rt = 0;
+    for (int i = 0; i < g->n_inputs; i++)
+        any_rt |= g->inputs[i]->rt_mask != 0;
+    if (any_rt && !(rt = calloc((size_t)g->n_values + 1, sizeof *rt))) {
+        ir_error(d, "out of memory");
+        goto done;
+    }
     for (int i = 0; i < g->n_inputs; i++) {
         const Value *v = g->inputs[i];
+        if (v->rt_mask) {
+            /* run-time dims: the tensor's own extents, within the bounds */
+            const RtTensorDesc *t = &inputs[i].desc;
+            int ok = t->rank == v->rank;
+            for (int k = 0; ok && k < v->rank; k++) {
+                ok = v->rt_mask >> k & 1 ? t->dims[k] >= v->rt_lo[k] && t->dims[k] <= v->dims[k]
+                                         : t->dims[k] == v->dims[k];
+                rt[v->id][k] = t->dims[k];
+            }
+            if (!ok || inputs[i].nbytes != rt_dims_bytes(v->dtype, v->rank, t->dims)) {
+                ir_error(d, "input '%s': its extents are outside the bounds it was compiled for",
+                         v->name);
+                goto done;
+            }
+            /* kernels may read up to the bound: the buffer is the bound's size */
+            void *p = calloc(1, ir_nbytes(v) ? ir_nbytes(v) : 1);
+            if (!p) {
+                ir_error(d, "out of memory");
+                goto done;
+            }
+            if (inputs[i].nbytes)
+                memcpy(p, inputs[i].data, inputs[i].nbytes);
+            buf[v->id] = p;
+            owned[v->id] = 1;
+            continue;
+        }
         if (inputs[i].nbytes != ir_nbytes(v)) {
             ir_error(d, "input '%s': expected %zu bytes, got %zu", v->name, ir_nbytes(v),
                      inputs[i].nbytes);
@@ -120,7 +174,7 @@ int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
         }
         if (skip)
             continue;
-        if (call_kernel(n, in, out, d) < 0)
+        if (call_kernel(n, in, out, rt, d) < 0)
             goto done;
         for (int i = 0; obs && i < n->n_out; i++)
             if (n->out[i] && !n->out[i]->dyn)
@@ -132,6 +186,8 @@ int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
         memset(t, 0, sizeof *t);
         ir_desc(v, &t->desc);
         snprintf(t->name, sizeof t->name, "%s", v->name);
+        if (rt && v->rt_mask)
+            memcpy(t->desc.dims, rt[v->id], sizeof *t->desc.dims * (size_t)v->rank);
         if (v->dyn) {
             int64_t len = *(const int64_t *)buf[v->dyn_len->id];
             if (len < 0 || len > v->dims[v->dyn_axis]) {
@@ -157,6 +213,7 @@ int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
     rc = 0;
 done:
     free(guards);
+    free(rt);
     if (buf && owned)
         for (int i = 0; i < g->n_values; i++)
             if (owned[i])

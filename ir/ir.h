@@ -120,6 +120,18 @@ struct Value {
     int dyn_axis;
     Value *dyn_len;              /* int64 scalar holding that extent: the producer's last output */
     int is_extent;               /* this value is such an extent (see ir_set_out_dyn) */
+    /* Run-time dims (--dim NAME=LO..HI): bit k set means dims[k] is only the
+     * upper bound and the actual extent is known when the model runs. rt_lo
+     * and rt_mid are the extents with every run-time dim of the inputs at its
+     * low bound and at its midpoint: two probes of the shape functions that
+     * tell which dims vary (ir/rtdims.c). */
+    uint32_t rt_mask;
+    int64_t rt_lo[IR_MAX_RANK], rt_mid[IR_MAX_RANK];
+    /* A small integer tensor computed at run time from run-time dims
+     * (Shape's output, and Gather/Concat/arithmetic of it): its values at
+     * the bounds and at the two probes; NULL for the rest. */
+    void *rt_data[3];
+    uint64_t rt_taint;           /* with rt_data: bit e, element e varies with them */
     int is_pool;                 /* bytes that strings elsewhere point into: kept to the end */
     Use *uses;                   /* its readers, newest first; edited only by ir_set_input & co. */
     int n_uses;
@@ -426,13 +438,31 @@ typedef void (*IrObserver)(void *ctx, const Value *v, const void *data);
 int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
                    IrObserver obs, void *obs_ctx);
 
+/* ---- run-time dims (ir/rtdims.c) ---- */
+/* The shape function of n's op when it takes run-time extents (name: its C
+ * name, for emitters); NULL when it does not. */
+RtShapeFn ir_rt_shape_fn(const Node *n, const char **name);
+int ir_node_has_rt(const Node *n);   /* an input has run-time dims */
+/* Sets the run-time mask and probes of n's outputs from its inputs'; a clear
+ * error when n's op takes no run-time extents. */
+int ir_rt_node(Graph *g, Node *n, Diag *d);
+/* ir_rt_node over the whole graph (after passes that made new values). */
+int ir_rt_propagate(Graph *g, Diag *d);
+/* Evaluates a node over run-time values (Value.rt_data) under each probe. */
+int ir_rt_values(Graph *g, Node *n, Diag *d);
+/* The input of n whose values decide its output shape and that n reads
+ * when it runs (Reshape's shape...), or -1. */
+int ir_rt_value_input(const Node *n);
+
 /* ---- binding free dims and inputs (ir/bind.c) ---- */
 typedef struct Binding {
     const char *name;            /* an input name (shape/const) or a dim_param (dim) */
     int kind;                    /* BIND_SHAPE, BIND_DIM, BIND_CONST */
     int rank;
     int64_t dims[IR_MAX_RANK];   /* BIND_SHAPE */
-    int64_t value;               /* BIND_DIM */
+    int64_t value;               /* BIND_DIM: the value, or the upper bound of LO..HI */
+    int64_t lo;                  /* BIND_DIM: LO of LO..HI (a run-time dim); value if fixed */
+    const char *dim_name[IR_MAX_RANK]; /* BIND_SHAPE: a named dim (bound by --dim), or NULL */
     const char *file;            /* BIND_CONST: a tensor file */
 } Binding;
 enum { BIND_SHAPE, BIND_DIM, BIND_CONST };

@@ -9,7 +9,9 @@ static void print_type(const Value *v, FILE *f)
     for (int i = 0; i < v->rank; i++) {
         if (i)
             fputc(',', f);
-        if (v->dims[i] >= 0)
+        if (v->rt_mask >> i & 1)
+            fprintf(f, "%lld..%lld", (long long)v->rt_lo[i], (long long)v->dims[i]);
+        else if (v->dims[i] >= 0)
             fprintf(f, "%s%lld", v->dyn && i == v->dyn_axis ? "<=" : "",
                     (long long)v->dims[i]);
         else

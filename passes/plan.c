@@ -99,6 +99,9 @@ static int check_weights(const Graph *g, Diag *d)
  * buffer gets its own space. */
 int pass_plan(Graph *g, PassCtx *ctx)
 {
+    /* passes made new values: their run-time dims are known only now */
+    if (ir_rt_propagate(g, ctx->d) < 0)
+        return -1;
     int nv = g->n_values;
     int *buf_of = malloc(sizeof(int) * (size_t)(nv + 1));
     Buf *bufs = calloc((size_t)nv + 1, sizeof *bufs);

@@ -122,7 +122,15 @@ int pass_shape(Graph *g, PassCtx *ctx)
         if (ir_check_narrow(n, 0, d))
             return -1;
         n->n_ints = n->n_floats = 0;
+        /* a shape computed from run-time dims: inference sizes the output
+         * for its value at the bounds; the node reads the actual one */
+        int vi = ir_rt_value_input(n);
+        Value *rv = vi >= 0 && n->in[vi] && n->in[vi]->rt_data[0] ? n->in[vi] : NULL;
+        if (rv)
+            rv->data = rv->rt_data[0];
         int rc = ir_ops[n->op].infer(g, n, d);
+        if (rv)
+            rv->data = NULL;
         /* a wrong-typed attribute read as its default is the cause of whatever
          * infer made of it: it replaces infer's own error */
         for (int i = 0; i < n->n_attrs; i++)
@@ -141,6 +149,8 @@ int pass_shape(Graph *g, PassCtx *ctx)
         if (n->dead)
             continue;
         if (ir_check_narrow(n, 1, d))
+            return -1;
+        if (ir_rt_node(g, n, d) < 0 || ir_rt_values(g, n, d) < 0)
             return -1;
         for (int i = 0; i < n->n_out; i++) {
             Value *v = n->out[i];

@@ -56,7 +56,9 @@ enum {
     RT_EFORMAT = 4, /* a tensor file is malformed or does not match */
     RT_ENOMEM = 5,  /* a caller-provided buffer is too small */
     RT_ECPU = 6,    /* the CPU lacks an instruction set the code was built for */
-    RT_ETHREAD = 7  /* threads could not be started, or this build has none */
+    RT_ETHREAD = 7, /* threads could not be started, or this build has none */
+    RT_EBOUND = 8,  /* a run-time extent is past the bound the model was compiled for */
+    RT_ESHAPE = 9   /* run-time extents that do not fit together (broadcast, matmul K) */
 };
 
 /* The static type of one tensor a kernel reads or writes. */
@@ -143,6 +145,64 @@ static inline int rt_is_float(int dtype)
  * added by the file that implements it (runtime/k_*.c). */
 #include "onnxcc_rt_kernels.h"
 
+/* ---- run-time shapes (rt_shape.c) ----
+ * A model compiled with run-time dims (--dim NAME=LO..HI) plans every buffer
+ * for the bound; a node whose extents are known only when it runs is called
+ * through rt_dyn_call, which computes its actual output extents with the
+ * op's shape function, checks them against the planned bounds, and hands
+ * the kernel descriptors with the actual extents. A shape function sees the
+ * planned call (bounds), the actual input descriptors and the input data
+ * (Reshape reads its shape tensor), and writes the actual output extents
+ * into out[], which holds the planned output descriptors on entry. */
+typedef int (*RtShapeFn)(const RtCall *planned, const RtTensorDesc *in, const void *const *data,
+                         RtTensorDesc *out);
+int rt_shape_same(const RtCall *p, const RtTensorDesc *in, const void *const *d, RtTensorDesc *out);
+int rt_shape_broadcast(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                       RtTensorDesc *out);
+int rt_shape_batch(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                   RtTensorDesc *out);
+int rt_shape_matmul(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                    RtTensorDesc *out);
+int rt_shape_gemm(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                  RtTensorDesc *out);
+int rt_shape_reshape(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                     RtTensorDesc *out);
+int rt_shape_flatten(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                     RtTensorDesc *out);
+int rt_shape_transpose(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                       RtTensorDesc *out);
+int rt_shape_concat(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                    RtTensorDesc *out);
+int rt_shape_gather(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                    RtTensorDesc *out);
+int rt_shape_expand(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                    RtTensorDesc *out);
+int rt_shape_slice(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                   RtTensorDesc *out);
+int rt_shape_static(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                    RtTensorDesc *out);
+/* Shape as a kernel, for an input with run-time dims. */
+enum { RT_SHAPE_START };
+int rt_shape_dims(const RtCall *c, const void *const *in, void *const *out);
+/* Reshape's and Flatten's kernel (rt_copy) ignores its ints; these slots
+ * give their shape functions what the descriptors cannot. */
+enum { RT_RESHAPE_ALLOWZERO };
+enum { RT_FLATTEN_AXIS };
+/* One node with run-time extents: in_dims[i] (NULL: input i is static)
+ * holds input i's actual extents, out_dims[j] (NULL: output j is static and
+ * must come out as planned) receives output j's. RT_EBOUND when an extent
+ * is past its planned bound, RT_ESHAPE when the extents do not fit
+ * together; else the kernel's status. */
+int rt_dyn_call(const RtCall *planned, RtShapeFn shape, RtKernel kernel,
+                const int64_t *const *in_dims, int64_t *const *out_dims, const void *const *in,
+                void *const *out);
+/* Checks a caller's extents of one input against its bounds [lo, hi] (lo ==
+ * hi for a static dim) and copies them into slot: RT_EBOUND if outside. */
+int rt_dims_check(int rank, const int64_t *dims, const int64_t *lo, const int64_t *hi,
+                  int64_t *slot);
+/* Bytes of a tensor of dtype with these extents. */
+size_t rt_dims_bytes(int dtype, int rank, const int64_t *dims);
+
 /* ---- model descriptor: what generated code exports for a host program ---- */
 typedef struct RtIO {
     const char *name;            /* graph input/output name */
@@ -154,6 +214,10 @@ typedef struct RtIO {
      * the actual extent along dyn_axis (see RtModel.run). 0 for the rest. */
     int32_t dyn;
     int32_t dyn_axis;
+    /* Run-time dims (--dim NAME=LO..HI): bit k means axis k's extent is
+     * given (input) or reported (output) per run, within lo[k]..dims[k]. */
+    uint32_t rt_mask;
+    int64_t lo[RT_MAX_RANK];
 } RtIO;
 
 /* One ONNX-level input or output: a tensor, or a sequence/optional that
@@ -182,6 +246,11 @@ typedef struct RtModel {
     /* The ONNX-level inputs and outputs; 0 groups: one tensor each. */
     int32_t n_in_groups, n_out_groups;
     const RtGroup *in_groups, *out_groups;
+    /* A model with run-time dims: run with each input's actual extents
+     * (in_dims[i] NULL: its bounds) that writes each output's into
+     * out_dims[j] (NULL: not wanted); NULL for a fully static model. */
+    int (*run_dims)(void *arena, const int64_t *const *in_dims, int64_t *const *out_dims,
+                    const void *const *in, void *const *out);
 } RtModel;
 
 /* ---- tensor files (io_file.c, io_pb.c, io_npy.c) ----

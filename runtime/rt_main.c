@@ -26,6 +26,7 @@
 typedef struct Block {
     void *raw;
     void *p;
+    int64_t dims[RT_MAX_RANK];   /* actual extents of a tensor with run-time dims */
 } Block;
 
 typedef struct Driver {
@@ -121,6 +122,10 @@ static void usage_group(const RtModel *m, int is_out, int k)
         if (io[i].dyn)
             printf("  (axis %d: data-dependent, at most %lld)", io[i].dyn_axis,
                    (long long)io[i].dims[io[i].dyn_axis]);
+        for (int a = 0; a < io[i].rank; a++)
+            if (io[i].rt_mask >> a & 1)
+                printf("  (axis %d: %lld..%lld)", a, (long long)io[i].lo[a],
+                       (long long)io[i].dims[a]);
         printf("\n");
     }
 }
@@ -307,12 +312,20 @@ static int take_input(Driver *dr, int k, RtTensor *t, const char *file)
         return fail(dr, "input '%s' has an unusable type in the model", io->name);
     same = t->desc.dtype == io->dtype && t->desc.rank == io->rank;
     for (int i = 0; same && i < io->rank; i++)
-        same = t->desc.dims[i] == io->dims[i];
+        same = io->rt_mask >> i & 1 ? t->desc.dims[i] >= io->lo[i] && t->desc.dims[i] <= io->dims[i]
+                                    : t->desc.dims[i] == io->dims[i];
     if (!same) {
         rt_type_str(want, sizeof want, io->dtype, io->rank, io->dims);
         rt_type_str(got, sizeof got, t->desc.dtype, t->desc.rank, t->desc.dims);
+        if (io->rt_mask && t->desc.dtype == io->dtype && t->desc.rank == io->rank)
+            return fail(dr, "input '%s' (%s): %s is outside the bounds the model was compiled "
+                        "for (up to %s; see --help for each axis' range)", io->name, file, got,
+                        want);
         return fail(dr, "input '%s' (%s): expected %s, got %s", io->name, file, want, got);
     }
+    memcpy(dr->in[k].dims, t->desc.dims, sizeof t->desc.dims);
+    if (io->rt_mask)
+        n = t->nbytes; /* the buffer holds the actual extents */
     if (io->dtype == RT_STRING) {
         /* the pointers point into the same block: take it whole (one free) */
         dr->in[k].raw = dr->in[k].p = t->data ? t->data : malloc(1);
@@ -388,6 +401,8 @@ static const char *status_str(int rc)
     case RT_ENOMEM: return "buffer too small";
     case RT_ECPU: return "this CPU lacks an instruction set the code was built for";
     case RT_ETHREAD: return "threads could not be started";
+    case RT_EBOUND: return "an extent is past the bound the model was compiled for";
+    case RT_ESHAPE: return "the inputs' extents do not fit together";
     default: return "error";
     }
 }
@@ -444,7 +459,7 @@ static void out_desc(const Driver *dr, int k, RtTensorDesc *d)
     const RtIO *io = &dr->m->out[k];
     d->dtype = io->dtype;
     d->rank = io->rank;
-    memcpy(d->dims, io->dims, sizeof d->dims);
+    memcpy(d->dims, io->rt_mask ? dr->out[k].dims : io->dims, sizeof d->dims);
     if (io->dyn) {
         int j = 0;
         for (int i = 0; i < k; i++)
@@ -593,6 +608,22 @@ static void print_summary(const Driver *dr)
     }
 }
 
+/* One inference: a model with run-time dims takes the inputs' actual
+ * extents and reports its outputs'. */
+static int run_model(Driver *dr, const void *const *in, void *const *out)
+{
+    const RtModel *m = dr->m;
+    if (!m->run_dims)
+        return m->run(dr->arena.p, in, out);
+    const int64_t *in_dims[m->n_in + 1];
+    int64_t *out_dims[m->n_out + 1];
+    for (int k = 0; k < m->n_in; k++)
+        in_dims[k] = dr->in[k].dims;
+    for (int k = 0; k < m->n_out; k++)
+        out_dims[k] = dr->out[k].dims;
+    return m->run_dims(dr->arena.p, in_dims, out_dims, in, out);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -608,7 +639,7 @@ static int bench(Driver *dr, const void *const *in, void *const *out)
         return fail(dr, "out of memory");
     for (long i = 0; i < n; i++) {
         double t0 = rt_now_ms();
-        int rc = dr->m->run(dr->arena.p, in, out);
+        int rc = run_model(dr, in, out);
         dr->samples[i] = rt_now_ms() - t0;
         if (rc)
             return fail(dr, "inference failed in timed run %ld: %s (code %d)", i + 1,
@@ -686,7 +717,7 @@ static int drive(Driver *dr, int argc, char **argv)
     else if (!m->init && dr->weights)
         rc = fail(dr, "--weights: this model embeds its weights");
     /* the first run doubles as the benchmark's warm-up */
-    if (!rc && (rc = m->run(dr->arena.p, in, out)) != 0)
+    if (!rc && (rc = run_model(dr, in, out)) != 0)
         rc = fail(dr, "inference failed: %s (code %d)", status_str(rc), rc);
     if (!rc)
         rc = check_extents(dr);

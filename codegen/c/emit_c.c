@@ -11,7 +11,17 @@ typedef struct Ctx {
     int mode;                    /* WEIGHTS_C, WEIGHTS_OBJ or WEIGHTS_FILE */
     char name[64];               /* C prefix */
     char NAME[64];               /* macro prefix */
+    int *slot;                   /* per value id: offset of its run-time extents in S, or -1 */
+    int n_slots;                 /* int64 entries of S */
 } Ctx;
+
+static int has_rt(const Graph *g)
+{
+    for (int i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i]->rt_mask)
+            return 1;
+    return 0;
+}
 
 /* The model's file name, for the generated files' first comment. */
 static const char *base_name(char *buf, size_t len, const char *path)
@@ -67,9 +77,13 @@ static void emit_desc(Emitter *e, const Value *v)
 static void emit_type_comment(Emitter *e, const Value *v)
 {
     emitf(e, "%s[", rt_dtype_name(v->dtype));
-    for (int i = 0; i < v->rank; i++)
-        emitf(e, "%s%s%lld", i ? "," : "", v->dyn && i == v->dyn_axis ? "<=" : "",
-              (long long)v->dims[i]);
+    for (int i = 0; i < v->rank; i++) {
+        if (v->rt_mask >> i & 1)
+            emitf(e, "%s%lld..", i ? "," : "", (long long)v->rt_lo[i]);
+        else
+            emitf(e, "%s%s", i ? "," : "", v->dyn && i == v->dyn_axis ? "<=" : "");
+        emitf(e, "%lld", (long long)v->dims[i]);
+    }
     emitf(e, "]");
 }
 
@@ -172,8 +186,30 @@ static void emit_call(Emitter *e, const Ctx *c, const Node *n, int k, int prof,
         emitf(e, "};\n        double t_ = rt_now_ms();\n");
     else
         emitf(e, "};\n");
-    emitf(e, "        if ((rc = %s(&n%d, i_, o_)) != 0)\n            return rc;\n",
-          ir_ops[n->op].kernel_name, k);
+    if (ir_node_has_rt(n)) {
+        /* extents known only now: the shape function sizes the outputs */
+        const char *fname;
+        ir_rt_shape_fn(n, &fname);
+        emitf(e, "        const int64_t *id_[%d] = {", n->n_in ? n->n_in : 1);
+        for (int i = 0; i < n->n_in; i++) {
+            if (n->in[i] && c->slot[n->in[i]->id] >= 0)
+                emitf(e, "%sS + %d", i ? ", " : "", c->slot[n->in[i]->id]);
+            else
+                emitf(e, "%sNULL", i ? ", " : "");
+        }
+        emitf(e, "%s};\n        int64_t *od_[%d] = {", n->n_in ? "" : "NULL", n->n_out);
+        for (int i = 0; i < n->n_out; i++) {
+            if (n->out[i] && c->slot[n->out[i]->id] >= 0)
+                emitf(e, "%sS + %d", i ? ", " : "", c->slot[n->out[i]->id]);
+            else
+                emitf(e, "%sNULL", i ? ", " : "");
+        }
+        emitf(e, "};\n        if ((rc = rt_dyn_call(&n%d, %s, %s, id_, od_, i_, o_)) != 0)\n"
+                 "            return rc;\n", k, fname, ir_ops[n->op].kernel_name);
+    } else {
+        emitf(e, "        if ((rc = %s(&n%d, i_, o_)) != 0)\n            return rc;\n",
+              ir_ops[n->op].kernel_name, k);
+    }
     if (prof >= 0)
         emitf(e, "        %s_prof[%d].calls++;\n        %s_prof[%d].ms += rt_now_ms() - t_;\n",
               c->name, prof, c->name, prof);
@@ -208,8 +244,12 @@ static void emit_output_copies(Emitter *e, const Ctx *c)
         else
             value_ptr(c, v, buf, sizeof buf);
         char t[CG_TEXT];
-        emitf(e, "    memcpy(out[%d], %s, %zu); /* output '%s' */\n", k, buf, ir_nbytes(v),
-              cg_comment(t, sizeof t, v->name));
+        if (c->slot[v->id] >= 0)
+            emitf(e, "    memcpy(out[%d], %s, rt_dims_bytes(%d, %d, S + %d)); /* output '%s' */\n",
+                  k, buf, v->dtype, v->rank, c->slot[v->id], cg_comment(t, sizeof t, v->name));
+        else
+            emitf(e, "    memcpy(out[%d], %s, %zu); /* output '%s' */\n", k, buf, ir_nbytes(v),
+                  cg_comment(t, sizeof t, v->name));
     }
 }
 
@@ -232,23 +272,55 @@ static void param_name(char *buf, size_t len, const Graph *g, int is_out, int k)
     }
 }
 
-/* The extent parameter of dynamic output k: "<output>_len", or
- * "<output>_len_outK" if an input or output parameter already has that name. */
-static void len_name(char *buf, size_t len, const Graph *g, int k)
+/* An extra parameter of input or output k: its parameter name with suffix
+ * ("y_len", "x_dims"), and _inK/_outK appended if an input or output
+ * parameter already has that name. */
+static void extra_name(char *buf, size_t len, const Graph *g, int is_out, int k,
+                       const char *suffix)
 {
     char other[128];
-    param_name(buf, len, g, 1, k);
+    param_name(buf, len, g, is_out, k);
     size_t used = strlen(buf);
-    snprintf(buf + used, len - used, "_len");
+    snprintf(buf + used, len - used, "%s", suffix);
     for (int j = 0; j < g->n_inputs + g->n_outputs; j++) {
-        int is_out = j >= g->n_inputs;
-        param_name(other, sizeof other, g, is_out, is_out ? j - g->n_inputs : j);
+        int o = j >= g->n_inputs;
+        param_name(other, sizeof other, g, o, o ? j - g->n_inputs : j);
         if (!strcmp(other, buf)) {
             used = strlen(buf);
-            snprintf(buf + used, len - used, "_out%d", k);
+            snprintf(buf + used, len - used, "_%s%d", is_out ? "out" : "in", k);
             return;
         }
     }
+}
+
+/* The extent parameter of dynamic output k: "<output>_len". */
+static void len_name(char *buf, size_t len, const Graph *g, int k)
+{
+    extra_name(buf, len, g, 1, k, "_len");
+}
+
+/* The header's account of a value with run-time dims: which axes, their
+ * bounds, and the parameter that carries the actual extents. */
+static void emit_rt_dims_doc(Emitter *e, const Ctx *c, const Value *v, int is_out, int k)
+{
+    const char *kind = is_out ? "OUTPUT" : "INPUT";
+    char p[128], t[CG_TEXT];
+    extra_name(p, sizeof p, c->g, is_out, k, "_dims");
+    emitf(e, "/* run-time dims:");
+    for (int a = 0; a < v->rank; a++)
+        if (v->rt_mask >> a & 1)
+            emitf(e, " axis %d%s%s%s %lld..%lld;", a, v->dim_param[a] ? " ('" : "",
+                  v->dim_param[a] ? cg_comment(t, sizeof t, v->dim_param[a]) : "",
+                  v->dim_param[a] ? "')" : "", (long long)v->rt_lo[a], (long long)v->dims[a]);
+    emitf(e, "\n * %s_run %s all %d extents in %s; buffers are sized for the bounds */\n",
+          c->name, is_out ? "writes" : "takes", v->rank, p);
+    emitf(e, "#define %s_%s_%d_MAX_SIZE %lld /* elements */\n", c->NAME, kind, k,
+          (long long)ir_numel(v));
+    for (int a = 0; a < v->rank; a++)
+        if (v->rt_mask >> a & 1)
+            emitf(e, "#define %s_%s_%d_DIM_%d_MIN %lld\n#define %s_%s_%d_DIM_%d_MAX %lld\n",
+                  c->NAME, kind, k, a, (long long)v->rt_lo[a], c->NAME, kind, k, a,
+                  (long long)v->dims[a]);
 }
 
 static void emit_prototype(Emitter *e, const Ctx *c)
@@ -278,6 +350,16 @@ static void emit_prototype(Emitter *e, const Ctx *c)
         len_name(p, sizeof p, g, i);
         emitf(e, ", int64_t *%s", p);
     }
+    for (int i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i]->rt_mask) {
+            extra_name(p, sizeof p, g, 0, i, "_dims");
+            emitf(e, ", const int64_t *%s", p);
+        }
+    for (int i = 0; i < g->n_outputs; i++)
+        if (c->slot[g->outputs[i]->id] >= 0) {
+            extra_name(p, sizeof p, g, 1, i, "_dims");
+            emitf(e, ", int64_t *%s", p);
+        }
     emitf(e, ")");
 }
 
@@ -327,6 +409,8 @@ static int emit_header(const Ctx *c, Diag *d)
                   cg_cstr(t, sizeof t, v->name));
             emitf(&e, "#define %s_%s_%d_SIZE %lld /* elements */\n", c->NAME, kind, i,
                   (long long)ir_numel(v));
+            if (c->slot[v->id] >= 0)
+                emit_rt_dims_doc(&e, c, v, pass, i);
             if (!pass || !v->dyn)
                 continue;
             char p[128];
@@ -456,6 +540,34 @@ static void emit_profile_table(Emitter *e, const Ctx *c, int live)
     emitf(e, "};\nRtProfile %s_profile = {%d, %s_prof, 0};\n\n", c->name, live, c->name);
 }
 
+/* The model's inputs and outputs for host code (RtModel.in/out). */
+static void emit_io_tables(Emitter *e, const Ctx *c)
+{
+    const Graph *g = c->g;
+    const char *n = c->name;
+    char t[CG_TEXT];
+    for (int pass = 0; pass < 2; pass++) {
+        int cnt = pass ? g->n_outputs : g->n_inputs;
+        emitf(e, "static const RtIO %s_%s[%d] = {\n", n, pass ? "outputs" : "inputs",
+              cnt ? cnt : 1);
+        for (int i = 0; i < cnt; i++) {
+            const Value *v = pass ? g->outputs[i] : g->inputs[i];
+            RtTensorDesc td;
+            ir_desc(v, &td);
+            emitf(e, "    {\"%s\", %s, %d, {", cg_cstr(t, sizeof t, v->name),
+                  cg_dtype_enum(td.dtype), td.rank);
+            for (int k = 0; k < td.rank; k++)
+                emitf(e, "%s%lld", k ? ", " : "", (long long)td.dims[k]);
+            emitf(e, "%s}, %d, %d", td.rank ? "" : "0", v->dyn, v->dyn ? v->dyn_axis : 0);
+            emitf(e, ", 0x%xu, {", (unsigned)v->rt_mask);
+            for (int k = 0; k < td.rank; k++)
+                emitf(e, "%s%lld", k ? ", " : "", (long long)(v->rt_mask ? v->rt_lo[k] : td.dims[k]));
+            emitf(e, "%s}},\n", td.rank ? "" : "0");
+        }
+        emitf(e, "%s};\n", cnt ? "" : "    {NULL, 0, 0, {0}, 0, 0, 0u, {0}}\n");
+    }
+}
+
 static int emit_source(const Ctx *c, Diag *d)
 {
     const Graph *g = c->g;
@@ -485,10 +597,31 @@ static int emit_source(const Ctx *c, Diag *d)
             emit_call_desc(&e, g->nodes[k], k);
     if (c->o->profile)
         emit_profile_table(&e, c, live);
-    emitf(&e, "static int %s_graph(void *arena, const void *const *in, void *const *out)\n{\n"
-              "    unsigned char *A = arena ? (unsigned char *)arena : %s_arena;\n"
-              "    int rc = 0;\n    (void)A;\n    (void)in;\n    (void)out;\n",
-          n, n);
+    emit_io_tables(&e, c);
+    int rt = has_rt(g);
+    if (rt)
+        emitf(&e, "static int %s_graph_dims(void *arena, const int64_t *const *in_dims,\n"
+                  "                         int64_t *const *out_dims, const void *const *in,\n"
+                  "                         void *const *out)\n{\n", n);
+    else
+        emitf(&e, "static int %s_graph(void *arena, const void *const *in, void *const *out)\n{\n",
+              n);
+    emitf(&e, "    unsigned char *A = arena ? (unsigned char *)arena : %s_arena;\n"
+              "    int rc = 0;\n    (void)A;\n    (void)in;\n    (void)out;\n", n);
+    if (rt) {
+        /* every run-time extent of the run, checked against its bounds first */
+        emitf(&e, "    int64_t S[%d]; /* run-time extents, per value with run-time dims */\n",
+              c->n_slots);
+        for (int i = 0; i < g->n_inputs; i++) {
+            const Value *v = g->inputs[i];
+            if (c->slot[v->id] < 0)
+                continue;
+            emitf(&e, "    if ((rc = rt_dims_check(%d, in_dims && in_dims[%d] ? in_dims[%d] : "
+                      "%s_inputs[%d].dims,\n                            %s_inputs[%d].lo, "
+                      "%s_inputs[%d].dims, S + %d)) != 0)\n        return rc;\n",
+                  v->rank, i, i, n, i, n, i, n, i, c->slot[v->id]);
+        }
+    }
     if (c->mode == WEIGHTS_FILE)
         emitf(&e, "    if (!%s_loaded)\n        return RT_EIO; /* %s_init was not called */\n", n,
               n);
@@ -500,7 +633,16 @@ static int emit_source(const Ctx *c, Diag *d)
             emit_call(&e, c, g->nodes[k], k, c->o->profile ? j++ : -1, &guards[k]);
     free(guards);
     emit_output_copies(&e, c);
+    for (int i = 0; rt && i < g->n_outputs; i++) {
+        const Value *v = g->outputs[i];
+        if (c->slot[v->id] >= 0)
+            emitf(&e, "    if (out_dims && out_dims[%d])\n        memcpy(out_dims[%d], S + %d, "
+                      "%d * sizeof(int64_t));\n", i, i, c->slot[v->id], v->rank);
+    }
     emitf(&e, "    return rc;\n}\n\n");
+    if (rt)
+        emitf(&e, "static int %s_graph(void *arena, const void *const *in, void *const *out)\n"
+                  "{\n    return %s_graph_dims(arena, NULL, NULL, in, out);\n}\n\n", n, n);
     emit_prototype(&e, c);
     emitf(&e, "\n{\n    const void *in[%d] = {", g->n_inputs ? g->n_inputs : 1);
     char p[128];
@@ -523,23 +665,23 @@ static int emit_source(const Ctx *c, Diag *d)
         len_name(p, sizeof p, g, i);
         emitf(&e, ", %s", p);
     }
-    emitf(&e, "%s};\n    return %s_graph(ctx ? ctx->arena : NULL, in, out);\n}\n\n",
-          g->n_outputs ? "" : "NULL", n);
-    for (int pass = 0; pass < 2; pass++) {
-        int cnt = pass ? g->n_outputs : g->n_inputs;
-        emitf(&e, "static const RtIO %s_%s[%d] = {\n", n, pass ? "outputs" : "inputs",
-              cnt ? cnt : 1);
-        for (int i = 0; i < cnt; i++) {
-            const Value *v = pass ? g->outputs[i] : g->inputs[i];
-            RtTensorDesc td;
-            ir_desc(v, &td);
-            emitf(&e, "    {\"%s\", %s, %d, {", cg_cstr(t, sizeof t, v->name),
-                  cg_dtype_enum(td.dtype), td.rank);
-            for (int k = 0; k < td.rank; k++)
-                emitf(&e, "%s%lld", k ? ", " : "", (long long)td.dims[k]);
-            emitf(&e, "%s}, %d, %d},\n", td.rank ? "" : "0", v->dyn, v->dyn ? v->dyn_axis : 0);
+    emitf(&e, "%s};\n", g->n_outputs ? "" : "NULL");
+    if (rt) {
+        emitf(&e, "    const int64_t *in_dims[%d] = {", g->n_inputs ? g->n_inputs : 1);
+        for (int i = 0; i < g->n_inputs; i++) {
+            extra_name(p, sizeof p, g, 0, i, "_dims");
+            emitf(&e, "%s%s", i ? ", " : "", g->inputs[i]->rt_mask ? p : "NULL");
         }
-        emitf(&e, "%s};\n", cnt ? "" : "    {NULL, 0, 0, {0}, 0, 0}\n");
+        emitf(&e, "%s};\n    int64_t *out_dims[%d] = {", g->n_inputs ? "" : "NULL",
+              g->n_outputs ? g->n_outputs : 1);
+        for (int i = 0; i < g->n_outputs; i++) {
+            extra_name(p, sizeof p, g, 1, i, "_dims");
+            emitf(&e, "%s%s", i ? ", " : "", c->slot[g->outputs[i]->id] >= 0 ? p : "NULL");
+        }
+        emitf(&e, "%s};\n    return %s_graph_dims(ctx ? ctx->arena : NULL, in_dims, out_dims, "
+                  "in, out);\n}\n\n", g->n_outputs ? "" : "NULL", n);
+    } else {
+        emitf(&e, "    return %s_graph(ctx ? ctx->arena : NULL, in, out);\n}\n\n", n);
     }
     for (int pass = 0; pass < 2; pass++) {
         if (!(pass ? g->out_groups : g->in_groups))
@@ -566,9 +708,13 @@ static int emit_source(const Ctx *c, Diag *d)
     else
         emitf(&e, "NULL, ");
     if (g->out_groups)
-        emitf(&e, "%s_output_groups};\n", n);
+        emitf(&e, "%s_output_groups", n);
     else
-        emitf(&e, "NULL};\n");
+        emitf(&e, "NULL");
+    if (rt)
+        emitf(&e, ", %s_graph_dims};\n", n);
+    else
+        emitf(&e, ", NULL};\n");
     return cg_close(&e, d);
 }
 
@@ -590,18 +736,26 @@ static int emit_incbin(const Ctx *c, Diag *d)
 
 int cgc_emit(Graph *g, const CgOptions *o, Diag *d)
 {
-    Ctx c = {g, o, NULL, o->weights, "", ""};
+    Ctx c = {g, o, NULL, o->weights, "", "", NULL, 0};
     WeightsLayout w;
     cg_ident(c.name, sizeof c.name, o->name ? o->name : "model");
     cg_upper(c.NAME, sizeof c.NAME, c.name);
     cg_weights_layout(g, &w);
     c.w = &w;
+    c.slot = malloc(sizeof *c.slot * (size_t)(g->n_values + 1));
+    IR_ASSERT(c.slot);
+    for (int i = 0; i < g->n_values; i++) {
+        const Value *v = g->values[i];
+        c.slot[i] = v->rt_mask && v->kind == VK_TENSOR ? c.n_slots : -1;
+        c.n_slots += c.slot[i] >= 0 ? v->rank : 0;
+    }
     if (c.mode == WEIGHTS_AUTO)
         c.mode = w.total <= WEIGHTS_C_AUTO_LIMIT ? WEIGHTS_C : WEIGHTS_OBJ;
     for (int i = 0; i < g->n_values; i++) {
         const Value *v = g->values[i];
         if (w.offset[i] >= 0 && !rt_dtype_bits(v->dtype)) {
             cg_weights_free(&w);
+            free(c.slot);
             return ir_error(d, "constant '%s' has dtype %s, which generated code cannot hold",
                             v->name, rt_dtype_name(v->dtype));
         }
@@ -618,5 +772,6 @@ int cgc_emit(Graph *g, const CgOptions *o, Diag *d)
     if (rc == 0)
         rc = cgc_emit_project(g, o, c.mode, d);
     cg_weights_free(&w);
+    free(c.slot);
     return rc;
 }

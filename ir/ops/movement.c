@@ -67,6 +67,7 @@ int ir_infer_reshape(Graph *g, Node *n, Diag *d)
         return ir_node_error(d, n, "cannot reshape %lld elements into a shape of %lld",
                              (long long)total, (long long)known);
     }
+    ir_param_int(n, RT_RESHAPE_ALLOWZERO, allowzero);
     return ir_set_out(n, 0, x->dtype, r, dims);
 }
 
@@ -85,6 +86,7 @@ int ir_infer_flatten(Graph *g, Node *n, Diag *d)
     int64_t dims[2] = {1, 1};
     for (int k = 0; k < r; k++)
         dims[k >= axis] *= x->dims[k];
+    ir_param_int(n, RT_FLATTEN_AXIS, axis);
     return ir_set_out(n, 0, x->dtype, 2, dims);
 }
 

@@ -25,6 +25,7 @@ int ir_infer_shape_op(Graph *g, Node *n, Diag *d)
     end = end < 0 ? 0 : end > r ? r : end;
     int64_t len = end > start ? end - start : 0;
     ir_set_out(n, 0, RT_I64, 1, &len);
+    ir_param_int(n, RT_SHAPE_START, start);
     int64_t *p = ir_value_alloc_data(g, n->out[0]);
     if (!p)
         return ir_node_error(d, n, "out of memory");

@@ -611,10 +611,10 @@ static int add1_run(void *arena, const void *const *in, void *const *out)
     return g_fail;
 }
 
-static const RtIO add1_in[] = {{"x", RT_F32, 2, {2, 3}, 0, 0}};
-static const RtIO add1_out[] = {{"y", RT_F32, 2, {2, 3}, 0, 0}};
+static const RtIO add1_in[] = {{"x", RT_F32, 2, {2, 3}, 0, 0, 0u, {0}}};
+static const RtIO add1_out[] = {{"y", RT_F32, 2, {2, 3}, 0, 0, 0u, {0}}};
 static const RtModel add1 = {"add1", 1, 1, add1_in, add1_out, ADD1_ARENA, add1_init, add1_run,
-                            0, 0, NULL, NULL};
+                            0, 0, NULL, NULL, NULL};
 
 /* two inputs, two outputs: s = a + b (float32[1,3]), n = 2 * b (int64 scalar) */
 static int add2_run(void *arena, const void *const *in, void *const *out)
@@ -629,17 +629,17 @@ static int add2_run(void *arena, const void *const *in, void *const *out)
     return 0;
 }
 
-static const RtIO add2_in[] = {{"a", RT_F32, 1, {3}, 0, 0}, {"b", RT_I64, 0, {0}, 0, 0}};
-static const RtIO add2_out[] = {{"s", RT_F32, 2, {1, 3}, 0, 0}, {"n", RT_I64, 0, {0}, 0, 0}};
+static const RtIO add2_in[] = {{"a", RT_F32, 1, {3}, 0, 0, 0u, {0}}, {"b", RT_I64, 0, {0}, 0, 0, 0u, {0}}};
+static const RtIO add2_out[] = {{"s", RT_F32, 2, {1, 3}, 0, 0, 0u, {0}}, {"n", RT_I64, 0, {0}, 0, 0, 0u, {0}}};
 static const RtModel add2 = {"add2", 2, 2, add2_in, add2_out, 0, NULL, add2_run,
-                            0, 0, NULL, NULL};
+                            0, 0, NULL, NULL, NULL};
 
 /* add2 with its inputs as one sequence and n as an optional output, as the
  * emitter describes a model with structured inputs and outputs */
 static const RtGroup seq2_in[] = {{"ab", "S[TT]", 0, 2}};
 static const RtGroup seq2_out[] = {{"s", "T", 0, 1}, {"n", "O[T]", 1, 1}};
 static const RtModel seq2 = {"seq2", 2, 2, add2_in, add2_out, 0, NULL, add2_run,
-                             1, 2, seq2_in, seq2_out};
+                             1, 2, seq2_in, seq2_out, NULL};
 
 /* Runs rt_main on a NULL-terminated argv, capturing stdout and stderr. */
 static char g_out[8192], g_err[8192];

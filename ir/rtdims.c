@@ -1,0 +1,304 @@
+/* rtdims.c: run-time dims: the ops that take them, and which dims of every value vary, found by probing the ops' shape functions. */
+#include <string.h>
+
+#include "ir.h"
+
+RtShapeFn ir_rt_shape_fn(const Node *n, const char **name)
+{
+#define FN(f) (*name = #f, f)
+    RtKernel k = n->op >= 0 ? ir_ops[n->op].kernel : NULL;
+    switch (n->op) {
+    case OP_SHAPE:
+        return FN(rt_shape_static);
+    case OP_EXPAND:
+        return FN(rt_shape_expand);
+    case OP_RESHAPE:
+        return n->n_in >= 2 ? FN(rt_shape_reshape) : NULL;
+    case OP_FLATTEN:
+        return FN(rt_shape_flatten);
+    case OP_IDENTITY:
+        return FN(rt_shape_same);
+    case OP_CONV_TRANSPOSE:
+        return NULL;
+    default:
+        break;
+    }
+    if (k == rt_unary || k == rt_cast || k == rt_softmax || k == rt_layernorm ||
+        k == rt_batchnorm || k == rt_dropout)
+        return FN(rt_shape_same);
+    if (k == rt_binary || k == rt_variadic || k == rt_where || k == rt_ew_chain)
+        return FN(rt_shape_broadcast);
+    if (k == rt_conv || k == rt_pool || k == rt_global_pool)
+        return FN(rt_shape_batch);
+    if (k == rt_matmul)
+        return FN(rt_shape_matmul);
+    if (k == rt_gemm)
+        return FN(rt_shape_gemm);
+    if (k == rt_transpose)
+        return FN(rt_shape_transpose);
+    if (k == rt_concat)
+        return FN(rt_shape_concat);
+    if (k == rt_gather)
+        return FN(rt_shape_gather);
+    if (k == rt_slice)
+        return FN(rt_shape_slice);
+#undef FN
+    *name = NULL;
+    return NULL;
+}
+
+int ir_rt_value_input(const Node *n)
+{
+    if ((n->op == OP_RESHAPE || n->op == OP_EXPAND) && n->n_in >= 2)
+        return 1;
+    return -1;
+}
+
+int ir_node_has_rt(const Node *n)
+{
+    for (int i = 0; i < n->n_in; i++)
+        if (n->in[i] && n->in[i]->rt_mask)
+            return 1;
+    int v = ir_rt_value_input(n);
+    return v >= 0 && n->in[v] && n->in[v]->rt_data[0];
+}
+
+/* The first run-time dim of n's inputs, for messages: its name (named 1),
+ * else the value's. */
+static const char *rt_dim_name(const Node *n, int64_t *bound, int *named)
+{
+    for (int i = 0; i < n->n_in; i++) {
+        const Value *v = n->in[i];
+        for (int k = 0; v && k < v->rank; k++)
+            if (v->rt_mask >> k & 1) {
+                *bound = v->dims[k];
+                *named = v->dim_param[k] != NULL;
+                return v->dim_param[k] ? v->dim_param[k] : v->name;
+            }
+    }
+    *bound = 0;
+    *named = 0;
+    return "?";
+}
+
+/* Output extents of n with its inputs' extents taken from probe p (0: the
+ * bounds, 1: the low probe, 2: the midpoint). */
+static int probe(const Node *n, RtShapeFn fn, int p, RtTensorDesc *out)
+{
+    RtTensorDesc pin[n->n_in + 1], din[n->n_in + 1], pout[n->n_out + 1];
+    const void *data[n->n_in + 1];
+    for (int i = 0; i < n->n_in; i++) {
+        ir_desc(n->in[i], &pin[i]);
+        din[i] = pin[i];
+        data[i] = !n->in[i] ? NULL : n->in[i]->rt_data[0] ? n->in[i]->rt_data[p] : n->in[i]->data;
+        for (int k = 0; n->in[i] && n->in[i]->rt_mask && p && k < n->in[i]->rank; k++)
+            din[i].dims[k] = p == 1 ? n->in[i]->rt_lo[k] : n->in[i]->rt_mid[k];
+    }
+    for (int j = 0; j < n->n_out; j++)
+        ir_desc(n->out[j], &pout[j]);
+    memcpy(out, pout, sizeof *out * (size_t)n->n_out);
+    RtCall c = {n->n_in, n->n_out, pin, pout, n->n_ints, n->n_floats, n->ints, n->floats};
+    return fn(&c, din, data, out);
+}
+
+static void clear(Value *v)
+{
+    v->rt_mask = 0;
+    for (int k = 0; k < v->rank && k < IR_MAX_RANK; k++)
+        v->rt_lo[k] = v->rt_mid[k] = v->dims[k];
+}
+
+/* An output dim that varies exactly as a named input dim takes its name
+ * (for messages and the generated header). */
+static void name_dim(const Node *n, Value *v, int k)
+{
+    for (int i = 0; i < n->n_in; i++) {
+        const Value *x = n->in[i];
+        for (int a = 0; x && a < x->rank; a++)
+            if ((x->rt_mask >> a & 1) && x->dim_param[a] && x->dims[a] == v->dims[k] &&
+                x->rt_lo[a] == v->rt_lo[k] && x->rt_mid[a] == v->rt_mid[k]) {
+                v->dim_param[k] = x->dim_param[a];
+                return;
+            }
+    }
+}
+
+/* Shape of a value with run-time dims: the extents become a run-time value
+ * (no longer a constant), known at each probe. */
+static int shape_values(Graph *g, Node *n, Diag *d)
+{
+    const Value *x = n->in[0];
+    Value *y = n->out[0];
+    int64_t start = n->ints[RT_SHAPE_START], len = y->dims[0];
+    if (!((x->rt_mask >> start) & ((1ull << len) - 1)))
+        return 0;
+    y->data = NULL;
+    y->rt_taint = (x->rt_mask >> start) & ((1ull << len) - 1);
+    for (int p = 0; p < 3; p++) {
+        int64_t *q = ir_alloc(g, sizeof *q * (size_t)(len ? len : 1));
+        if (!q)
+            return ir_node_error(d, n, "out of memory");
+        for (int64_t k = 0; k < len; k++)
+            q[k] = p == 0 ? x->dims[start + k] : p == 1 ? x->rt_lo[start + k] : x->rt_mid[start + k];
+        y->rt_data[p] = q;
+    }
+    return 0;
+}
+
+/* Which output elements vary with the run-time dims: moved with the
+ * inputs' through a data-movement kernel, any for arithmetic. An output
+ * none of whose elements varies is a constant after all (Shape(x)[-1] of
+ * an x whose last axis is static). */
+static int taint(Graph *g, Node *n, const RtCall *c, Diag *d)
+{
+    RtKernel k = ir_ops[n->op].kernel;
+    int moves = k == rt_gather || k == rt_concat || k == rt_copy || k == rt_slice ||
+                k == rt_cast || k == rt_transpose;
+    uint64_t any = 0;
+    const void *in[n->n_in + 1];
+    void *out[n->n_out + 1];
+    for (int i = 0; i < n->n_in; i++) {
+        const Value *v = n->in[i];
+        in[i] = v ? v->data : NULL;
+        if (!v || !v->rt_data[0])
+            continue;
+        any |= v->rt_taint;
+        void *t = ir_alloc(g, ir_nbytes(v) + 1);
+        if (!t)
+            return ir_node_error(d, n, "out of memory");
+        for (int64_t e = 0; e < ir_numel(v); e++)
+            rt_store_f64(t, v->dtype, e, (double)(v->rt_taint >> e & 1));
+        in[i] = t;
+    }
+    for (int j = 0; j < n->n_out; j++) {
+        out[j] = NULL;
+        if (n->out[j] && !(out[j] = ir_alloc(g, ir_nbytes(n->out[j]) + 1)))
+            return ir_node_error(d, n, "out of memory");
+    }
+    if (moves && k(c, in, out))
+        moves = 0;
+    for (int j = 0; j < n->n_out; j++) {
+        Value *v = n->out[j];
+        if (!v)
+            continue;
+        int64_t cnt = ir_numel(v);
+        uint64_t all = cnt >= 64 ? ~0ull : (1ull << cnt) - 1;
+        v->rt_taint = !any ? 0 : !moves ? all : 0;
+        for (int64_t e = 0; moves && any && e < cnt; e++)
+            v->rt_taint |= (uint64_t)(rt_load_f64(out[j], v->dtype, e) != 0) << e;
+        if (!v->rt_taint) {
+            v->data = v->rt_data[0];
+            v->rt_data[0] = v->rt_data[1] = v->rt_data[2] = NULL;
+        }
+    }
+    return 0;
+}
+
+/* Outputs of at most this many elements are evaluated under each probe. */
+#define RT_VALUE_MAX 64
+
+int ir_rt_values(Graph *g, Node *n, Diag *d)
+{
+    int any = 0;
+    for (int i = 0; i < n->n_in; i++) {
+        const Value *v = n->in[i];
+        if (v && v->rt_mask)
+            return 0;
+        if (v && !v->data && !v->rt_data[0])
+            return 0;
+        any |= v && v->rt_data[0];
+    }
+    if (!any || !ir_ops[n->op].kernel || n->op == OP_SHAPE)
+        return 0;
+    for (int j = 0; j < n->n_out; j++)
+        if (n->out[j] && (n->out[j]->kind != VK_TENSOR || ir_numel(n->out[j]) > RT_VALUE_MAX ||
+                          n->out[j]->rt_mask))
+            return 0;
+    RtTensorDesc din[n->n_in + 1], dout[n->n_out + 1];
+    for (int i = 0; i < n->n_in; i++)
+        ir_desc(n->in[i], &din[i]);
+    for (int j = 0; j < n->n_out; j++)
+        ir_desc(n->out[j], &dout[j]);
+    RtCall c = {n->n_in, n->n_out, din, dout, n->n_ints, n->n_floats, n->ints, n->floats};
+    for (int p = 0; p < 3; p++) {
+        const void *in[n->n_in + 1];
+        void *out[n->n_out + 1];
+        for (int i = 0; i < n->n_in; i++)
+            in[i] = !n->in[i] ? NULL : n->in[i]->rt_data[0] ? n->in[i]->rt_data[p] : n->in[i]->data;
+        for (int j = 0; j < n->n_out; j++) {
+            out[j] = NULL;
+            if (n->out[j] && !(out[j] = ir_alloc(g, ir_nbytes(n->out[j]) + 1)))
+                return ir_node_error(d, n, "out of memory");
+        }
+        if (ir_ops[n->op].kernel(&c, in, out))
+            return ir_node_error(d, n, "cannot evaluate it over the run-time dims' probes");
+        for (int j = 0; j < n->n_out; j++)
+            if (n->out[j])
+                n->out[j]->rt_data[p] = out[j];
+    }
+    return taint(g, n, &c, d);
+}
+
+int ir_rt_node(Graph *g, Node *n, Diag *d)
+{
+    for (int j = 0; j < n->n_out; j++)
+        if (n->out[j])
+            clear(n->out[j]);
+    if (!ir_node_has_rt(n))
+        return 0;
+    const char *fname;
+    int64_t bound;
+    RtShapeFn fn = ir_rt_shape_fn(n, &fname);
+    int named;
+    const char *dim = rt_dim_name(n, &bound, &named);
+    if (!fn && named)
+        return ir_node_error(d, n, "has the run-time dim '%s' (up to %lld) in its inputs, and "
+                             "%s takes no run-time extents yet: fix the dim with --dim %s=N",
+                             dim, (long long)bound, n->op_type, dim);
+    if (!fn)
+        return ir_node_error(d, n, "input '%s' has extents that vary with the run-time dims "
+                             "(up to %lld), and %s takes no run-time extents yet: fix the "
+                             "dims with --dim NAME=N", dim, (long long)bound, n->op_type);
+    for (int i = 0; i < n->n_in; i++)
+        if (n->in[i] && n->in[i]->dyn)
+            return ir_node_error(d, n, "mixes a data-dependent extent with run-time dims");
+    RtTensorDesc at[3][n->n_out + 1];
+    for (int p = 0; p < 3; p++)
+        if (probe(n, fn, p, at[p]))
+            return ir_node_error(d, n, "its input extents do not fit together with the "
+                                 "run-time dim '%s' at its %s", dim,
+                                 p == 0 ? "upper bound" : p == 1 ? "low bound" : "midpoint");
+    for (int j = 0; j < n->n_out; j++) {
+        Value *v = n->out[j];
+        if (!v || v->kind != VK_TENSOR)
+            continue;
+        for (int k = 0; k < v->rank; k++) {
+            if (at[0][j].dims[k] != v->dims[k])
+                return ir_node_error(d, n, "output '%s': the run-time shape function gives "
+                                     "%lld along axis %d where inference gave %lld", v->name,
+                                     (long long)at[0][j].dims[k], k, (long long)v->dims[k]);
+            v->rt_lo[k] = at[1][j].dims[k];
+            v->rt_mid[k] = at[2][j].dims[k];
+            if (v->rt_lo[k] != v->dims[k] || v->rt_mid[k] != v->dims[k]) {
+                v->rt_mask |= 1u << k;
+                name_dim(n, v, k);
+            }
+        }
+    }
+    return n->op == OP_SHAPE ? shape_values(g, n, d) : 0;
+}
+
+int ir_rt_propagate(Graph *g, Diag *d)
+{
+    int any = 0;
+    for (int i = 0; i < g->n_inputs; i++)
+        any |= g->inputs[i]->rt_mask != 0;
+    if (!any)
+        return 0;
+    for (int k = 0; k < g->n_nodes; k++) {
+        Node *n = g->nodes[k];
+        if (!n->dead && ir_rt_node(g, n, d) < 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,159 @@
+/* test_rt_shape.c: the run-time shape functions and rt_dyn_call's bound checks, against extents worked out by hand. */
+#include "check.h"
+#include "desc.h"
+
+#include "ir/ir.h"
+
+/* Runs shape function fn on a planned call whose inputs take the actual
+ * extents in act; out receives the actual output extents. */
+static int shape_of(RtShapeFn fn, const RtCall *p, const RtTensorDesc *act, const void *const *d,
+                    RtTensorDesc *out)
+{
+    memcpy(out, p->out, sizeof *out * (size_t)p->n_out);
+    return fn(p, act, d, out);
+}
+
+static void test_broadcast(void)
+{
+    RtTensorDesc pin[2] = {desc(RT_F32, 3, DIMS(8, 4, 5)), desc(RT_F32, 2, DIMS(1, 5))};
+    RtTensorDesc pout[1] = {desc(RT_F32, 3, DIMS(8, 4, 5))};
+    RtCall p = call(2, pin, 1, pout, 0, NULL, 0, NULL);
+    RtTensorDesc act[2] = {desc(RT_F32, 3, DIMS(3, 4, 5)), pin[1]}, out[1];
+    const void *d[2] = {NULL, NULL};
+    CHECK(RT_OK, shape_of(rt_shape_broadcast, &p, act, d, out));
+    CHECK(3, out[0].dims[0]);
+    CHECK(4, out[0].dims[1]);
+    act[1] = desc(RT_F32, 2, DIMS(3, 5)); /* 3 against 4: no broadcast */
+    CHECK(RT_ESHAPE, shape_of(rt_shape_broadcast, &p, act, d, out));
+}
+
+static void test_matmul_gemm(void)
+{
+    /* [b, s, 16] x [16, 32] */
+    RtTensorDesc pin[2] = {desc(RT_F32, 3, DIMS(2, 64, 16)), desc(RT_F32, 2, DIMS(16, 32))};
+    RtTensorDesc pout[1] = {desc(RT_F32, 3, DIMS(2, 64, 32))};
+    RtCall p = call(2, pin, 1, pout, 0, NULL, 0, NULL);
+    RtTensorDesc act[2] = {desc(RT_F32, 3, DIMS(1, 7, 16)), pin[1]}, out[1];
+    const void *d[2] = {NULL, NULL};
+    CHECK(RT_OK, shape_of(rt_shape_matmul, &p, act, d, out));
+    CHECK(1, out[0].dims[0]);
+    CHECK(7, out[0].dims[1]);
+    CHECK(32, out[0].dims[2]);
+    act[0].dims[2] = 15;
+    CHECK(RT_ESHAPE, shape_of(rt_shape_matmul, &p, act, d, out));
+    /* Gemm with transB: [m, 16] x [32, 16]^T */
+    int64_t ints[2] = {0, 1};
+    RtTensorDesc gin[2] = {desc(RT_F32, 2, DIMS(8, 16)), desc(RT_F32, 2, DIMS(32, 16))};
+    RtTensorDesc gout[1] = {desc(RT_F32, 2, DIMS(8, 32))};
+    RtCall g = call(2, gin, 1, gout, 2, ints, 0, NULL);
+    RtTensorDesc gact[2] = {desc(RT_F32, 2, DIMS(5, 16)), gin[1]};
+    CHECK(RT_OK, shape_of(rt_shape_gemm, &g, gact, d, out));
+    CHECK(5, out[0].dims[0]);
+    CHECK(32, out[0].dims[1]);
+}
+
+static void test_reshape_flatten(void)
+{
+    int64_t shape[3] = {0, -1, 4};
+    RtTensorDesc pin[2] = {desc(RT_F32, 3, DIMS(8, 6, 4)), desc1(RT_I64, 3)};
+    RtTensorDesc pout[1] = {desc(RT_F32, 3, DIMS(8, 6, 4))};
+    RtCall p = call(2, pin, 1, pout, 0, NULL, 0, NULL);
+    RtTensorDesc act[2] = {desc(RT_F32, 3, DIMS(2, 6, 4)), pin[1]}, out[1];
+    const void *d[2] = {NULL, shape};
+    CHECK(RT_OK, shape_of(rt_shape_reshape, &p, act, d, out));
+    CHECK(2, out[0].dims[0]);
+    CHECK(6, out[0].dims[1]);
+    shape[2] = 5; /* 48 elements do not split into 5s */
+    CHECK(RT_ESHAPE, shape_of(rt_shape_reshape, &p, act, d, out));
+    int64_t axis = 2;
+    RtTensorDesc fout[1] = {desc(RT_F32, 2, DIMS(48, 4))};
+    RtCall f = call(1, pin, 1, fout, 1, &axis, 0, NULL);
+    CHECK(RT_OK, shape_of(rt_shape_flatten, &f, act, d, out));
+    CHECK(12, out[0].dims[0]);
+    CHECK(4, out[0].dims[1]);
+}
+
+static void test_concat_transpose_gather(void)
+{
+    int64_t axis = 1;
+    RtTensorDesc pin[2] = {desc(RT_F32, 2, DIMS(8, 3)), desc(RT_F32, 2, DIMS(8, 5))};
+    RtTensorDesc pout[1] = {desc(RT_F32, 2, DIMS(8, 8))};
+    RtCall p = call(2, pin, 1, pout, 1, &axis, 0, NULL);
+    RtTensorDesc act[2] = {desc(RT_F32, 2, DIMS(2, 3)), desc(RT_F32, 2, DIMS(2, 5))}, out[1];
+    const void *d[2] = {NULL, NULL};
+    CHECK(RT_OK, shape_of(rt_shape_concat, &p, act, d, out));
+    CHECK(2, out[0].dims[0]);
+    CHECK(8, out[0].dims[1]);
+    act[1].dims[0] = 3;
+    CHECK(RT_ESHAPE, shape_of(rt_shape_concat, &p, act, d, out));
+    int64_t perm[3] = {2, 0, 1};
+    RtTensorDesc tin[1] = {desc(RT_F32, 3, DIMS(4, 8, 5))};
+    RtTensorDesc tout[1] = {desc(RT_F32, 3, DIMS(5, 4, 8))};
+    RtCall t = call(1, tin, 1, tout, 3, perm, 0, NULL);
+    RtTensorDesc tact[1] = {desc(RT_F32, 3, DIMS(4, 3, 5))};
+    CHECK(RT_OK, shape_of(rt_shape_transpose, &t, tact, d, out));
+    CHECK(5, out[0].dims[0]);
+    CHECK(3, out[0].dims[2]);
+    /* Gather of [97, 8] rows by [b, 32] indices */
+    int64_t gaxis = 0;
+    RtTensorDesc gin[2] = {desc(RT_F32, 2, DIMS(97, 8)), desc(RT_I64, 2, DIMS(16, 32))};
+    RtTensorDesc gout[1] = {desc(RT_F32, 3, DIMS(16, 32, 8))};
+    RtCall g = call(2, gin, 1, gout, 1, &gaxis, 0, NULL);
+    RtTensorDesc gact[2] = {gin[0], desc(RT_I64, 2, DIMS(3, 32))};
+    CHECK(RT_OK, shape_of(rt_shape_gather, &g, gact, d, out));
+    CHECK(3, out[0].dims[0]);
+    CHECK(32, out[0].dims[1]);
+    CHECK(8, out[0].dims[2]);
+}
+
+/* rt_dyn_call: extents within the bounds reach the kernel; past a bound,
+ * or a static output that would change, never do. */
+static int kernel_calls;
+static int64_t kernel_seen;
+static int record(const RtCall *c, const void *const *in, void *const *out)
+{
+    (void)in;
+    (void)out;
+    kernel_calls++;
+    kernel_seen = c->out[0].dims[0];
+    return RT_OK;
+}
+
+static void test_dyn_call(void)
+{
+    RtTensorDesc pin[2] = {desc(RT_F32, 2, DIMS(8, 4)), desc(RT_F32, 2, DIMS(4, 4))};
+    RtTensorDesc pout[1] = {desc(RT_F32, 2, DIMS(8, 4))};
+    RtCall p = call(2, pin, 1, pout, 0, NULL, 0, NULL);
+    int64_t x[2] = {3, 4}, y[2] = {0, 0};
+    const int64_t *id[2] = {x, NULL};
+    int64_t *od[1] = {y};
+    const void *in[2] = {NULL, NULL};
+    void *out[1] = {NULL};
+    CHECK(RT_OK, rt_dyn_call(&p, rt_shape_matmul, record, id, od, in, out));
+    CHECK(1, kernel_calls);
+    CHECK(3, kernel_seen);
+    CHECK(3, y[0]);
+    CHECK(4, y[1]);
+    x[0] = 9; /* past the bound of 8 */
+    CHECK(RT_EBOUND, rt_dyn_call(&p, rt_shape_matmul, record, id, od, in, out));
+    x[0] = 3;
+    od[0] = NULL; /* planned static, but 3 rows come out */
+    CHECK(RT_ESHAPE, rt_dyn_call(&p, rt_shape_matmul, record, id, od, in, out));
+    CHECK(1, kernel_calls);
+    int64_t lo[2] = {1, 4}, hi[2] = {8, 4}, slot[2] = {0, 0};
+    CHECK(RT_OK, rt_dims_check(2, x, lo, hi, slot));
+    CHECK(3, slot[0]);
+    int64_t bad[2] = {3, 5};
+    CHECK(RT_EBOUND, rt_dims_check(2, bad, lo, hi, slot));
+    CHECK(16, rt_dims_bytes(RT_F32, 2, DIMS(2, 2)));
+}
+
+int main(void)
+{
+    test_broadcast();
+    test_matmul_gemm();
+    test_reshape_flatten();
+    test_concat_transpose_gather();
+    test_dyn_call();
+    return CHECK_DONE();
+}
