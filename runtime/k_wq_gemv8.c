@@ -21,10 +21,14 @@
  * a group is one integer dot product of the raw codes q (unsigned) with the
  * int8 x (signed) - VPDPBUSD, four products per int32 lane - and
  *     y += s_w * s_x * (sum_k q_k x_k - z * sum_k x_k),
- * the zero-point term one VPDPWSSD of z against the group's -sum x spread
- * over 16 words. Nibbles and 2-bit fields are split by a shift and a mask,
- * so a group of 32 int4 weights is a broadcast load, a shift, an and, two
- * dot products and the convert-scale-accumulate. The integers are exact:
+ * the zero-point term one VPDPWSSD of z (in every word) against the group's
+ * -sum x spread over the low 8 words. With VNNI an int4 group of 32 is one
+ * broadcast of its 16 bytes to both halves of a vector and one and with
+ * 0x0f (low half) / 0xf0 (high half): no shift, the high nibbles' lanes
+ * come out 16 times too large and their scale is s_x / 16 (exact: a power
+ * of two). So a group of 32 int4 weights is a broadcast load, an and, two
+ * dot products and the convert-scale-accumulate. (vpmaddubsw's int16 pair
+ * sums would overflow on 0xf0 * 127 * 2: AVX2 shifts.) The integers are exact:
  * every path (AVX-512 VNNI, AVX-VNNI, AVX2 with vpmaddubsw/vpmaddwd, the
  * portable C) forms the same int32 per group; the floats differ by the
  * order of the additions only. */
@@ -38,9 +42,16 @@
 /* Rows of W per pass over the rows of X: with M > 1 the rows are read from
  * memory for the first row of X and from L1/L2 for the others. */
 #define A8_CHUNK 16
+/* Rows of W per kernel pass (independent chains, x's chunk loaded once for
+ * all): 8 where AVX-512's 32 vector registers hold their sums (5% over 4
+ * at K = N = 4096), 4 in AVX2's 16. */
+#if defined(__AVX512F__)
+#define A8_ROWS 8
+#else
 #define A8_ROWS 4
+#endif
 #ifndef A8_AHEAD
-#define A8_AHEAD 768
+#define A8_AHEAD 256
 #endif
 
 typedef struct A8Job {
@@ -77,10 +88,10 @@ const char *wq_a8_isa(void)
 }
 
 /* Whether the vector kernels take the group: whole 32-code chunks, and the
- * group's -sum (at most group * 127) spread over 16 int16 words. */
+ * group's -sum (at most group * 127) spread over 8 int16 words. */
 static int chunked_group(int group)
 {
-    return group % 32 == 0 && group <= 4096;
+    return group % 32 == 0 && group <= 2048;
 }
 
 int wq_a8_elem(int fmt, int group, int e)
@@ -100,36 +111,57 @@ int wq_a8_quantize_row(int fmt, int group, int chunked, const float *x, int64_t 
                        float *sx, int32_t *sum, int16_t *ns)
 {
     int64_t ng = (k + group - 1) / group;
+    int8_t tmp[2048]; /* a chunked group in k order (chunked_group: <= 2048) */
     for (int64_t g = 0; g < ng; g++) {
         const float *xg = x + g * group;
         int len = (int)(k - g * group < group ? k - g * group : group);
-        float amax = 0.0f;
+        /* max |x| on the bit patterns (ordered as the magnitudes; NaN and
+         * infinity above FLT_MAX's): an integer max the compiler vectorizes,
+         * where a float one is a serial chain of maxss */
+        uint32_t mbits = 0;
         for (int i = 0; i < len; i++) {
-            float a = fabsf(xg[i]);
-            if (!(a <= FLT_MAX))
-                return -1; /* NaN or infinity */
-            amax = a > amax ? a : amax;
+            uint32_t u;
+            memcpy(&u, xg + i, 4);
+            u &= 0x7fffffffu;
+            mbits = u > mbits ? u : mbits;
         }
+        if (mbits > 0x7f7fffffu)
+            return -1; /* NaN or infinity */
+        float amax;
+        memcpy(&amax, &mbits, 4);
         float s = amax / 127.0f;
-        int8_t *q = xq + g * group;
+        int8_t *q = xq + g * group, *o = chunked && fmt != RT_WQ_INT8 ? tmp : q;
         int32_t total = 0;
-        for (int e = 0; e < group; e++) {
-            int i = chunked ? wq_a8_elem(fmt, group, e) : e;
-            int v = 0;
-            if (i < len && s > 0.0f) {
+        if (s > 0.0f) {
+            for (int i = 0; i < len; i++) {
                 float r = rintf(xg[i] / s);
-                v = r > 127.0f ? 127 : r < -127.0f ? -127 : (int)r;
+                r = r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r;
+                o[i] = (int8_t)(int)r;
             }
-            q[e] = (int8_t)v;
-            total += v;
+        } else {
+            memset(o, 0, (size_t)len);
         }
+        memset(o + len, 0, (size_t)(group - len));
+        for (int i = 0; i < len; i++)
+            total += o[i];
+        if (o == tmp) /* the vector kernels' order (wq_a8_elem) */
+            for (int c = 0; c < group / 32; c++) {
+                if (fmt == RT_WQ_INT4) {
+                    memcpy(q + 32 * c, tmp + 16 * c, 16);
+                    memcpy(q + 32 * c + 16, tmp + group / 2 + 16 * c, 16);
+                } else {
+                    for (int i = 0; i < 4; i++)
+                        memcpy(q + 32 * c + 8 * i, tmp + 8 * c + i * (group / 4), 8);
+                }
+            }
         sx[g] = s;
         sum[g] = total;
-        if (ns) { /* -total over 16 words, each within int16 for group <= 4096 */
-            int32_t neg = -total, part = neg / 16;
+        if (ns) { /* -total over the low 8 words (the vector's low half: scale s_x
+                     on every path), each within int16 for group <= 2048 */
+            int32_t neg = -total, part = neg / 8;
             for (int w = 0; w < 16; w++)
-                ns[g * 16 + w] = (int16_t)part;
-            ns[g * 16] = (int16_t)(neg - 15 * part);
+                ns[g * 16 + w] = (int16_t)(w < 8 ? part : 0);
+            ns[g * 16] = (int16_t)(neg - 7 * part);
         }
     }
     return 0;
@@ -181,6 +213,18 @@ static void a8_rows_c(const A8Job *a, const uint8_t *w, size_t rb, int nr, int m
 #define A8_VNNI 0
 #endif
 
+/* ztab[z] = z in both words of an int32: a zero point broadcast from memory
+ * (a load, no shuffle) for the VPDPWSSD against the group's -sum. */
+#define Z1(z) ((int32_t)((z) * 0x10001u))
+#define Z4(z) Z1(z), Z1((z) + 1), Z1((z) + 2), Z1((z) + 3)
+#define Z16(z) Z4(z), Z4((z) + 4), Z4((z) + 8), Z4((z) + 12)
+#define Z64(z) Z16(z), Z16((z) + 16), Z16((z) + 32), Z16((z) + 48)
+static const int32_t ztab[256] = {Z64(0), Z64(64), Z64(128), Z64(192)};
+#undef Z1
+#undef Z4
+#undef Z16
+#undef Z64
+
 static inline __m256i dot_u8s8_wide(__m256i d, __m256i u, __m256i s)
 {
     __m256i u0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(u));
@@ -190,6 +234,10 @@ static inline __m256i dot_u8s8_wide(__m256i d, __m256i u, __m256i s)
     return _mm256_add_epi32(d, _mm256_add_epi32(_mm256_madd_epi16(u0, s0),
                                                 _mm256_madd_epi16(u1, s1)));
 }
+
+/* v held in a register from here (the compiler would fold its load into
+ * every instruction that reads it). */
+#define A8_REG(v) __asm__("" : "+x"(v))
 
 /* Rows [0, R) of W against one quantized row over all ng groups (group a
  * multiple of 32): out[i] = sum over groups s_w s_x (q . x - z sum x). */
@@ -205,40 +253,69 @@ static inline __attribute__((always_inline)) void a8_rows256(int fmt, int group,
         acc[i] = _mm256_setzero_ps();
     const __m256i m0f = _mm256_set1_epi8(0x0f), m03 = _mm256_set1_epi8(3);
     const __m256i sh4 = _mm256_setr_epi64x(0, 0, 4, 4), sh2 = _mm256_setr_epi64x(0, 2, 4, 6);
+#if A8_VNNI
+    /* int4: the low half's nibbles as they are, the high half's in place */
+    const __m256i mlh = _mm256_setr_epi64x(0x0f0f0f0f0f0f0f0f, 0x0f0f0f0f0f0f0f0f,
+                                           (int64_t)0xf0f0f0f0f0f0f0f0, (int64_t)0xf0f0f0f0f0f0f0f0);
+    const __m256 half = fmt == RT_WQ_INT4 ? _mm256_setr_ps(1, 1, 1, 1, 0.0625f, 0.0625f, 0.0625f,
+                                                           0.0625f)
+                                          : _mm256_set1_ps(1.0f);
+#else
+    const __m256 half = _mm256_set1_ps(1.0f);
+#endif
+    (void)sh4, (void)m0f;
     for (int64_t g = 0; g < ng; g++) {
         const int8_t *xg = xq + g * group;
-        const __m256i nsv = _mm256_loadu_si256((const __m256i *)(ns + g * 16));
-        const __m256 sxg = _mm256_set1_ps(sx[g]);
-#pragma GCC unroll 4
-        for (int i = 0; i < R; i++) {
-            const uint8_t *b = w + (size_t)i * rb + (size_t)g * bb, *p = b + 5;
-            _mm_prefetch((const char *)b + A8_AHEAD, _MM_HINT_T0);
-            __m256i d = _mm256_setzero_si256();
+        __m256i nsv = _mm256_loadu_si256((const __m256i *)(ns + g * 16));
+        const __m256 sxg = _mm256_mul_ps(_mm256_set1_ps(sx[g]), half);
+        const uint8_t *b0 = w + (size_t)g * bb;
+        __m256i d[A8_ROWS];
 #pragma GCC unroll 8
-            for (int c = 0; c < group / 32; c++) {
-                __m256i xv = _mm256_loadu_si256((const __m256i *)(xg + 32 * c));
+        for (int i = 0; i < R; i++) {
+            d[i] = _mm256_setzero_si256();
+            if (!(g & 1) || bb > 32) /* blocks of 21 bytes: every other one meets a new line */
+                _mm_prefetch((const char *)b0 + (size_t)i * rb + A8_AHEAD, _MM_HINT_T0);
+        }
+        /* x's chunk and the sums in registers for all the rows (one load
+         * each, not a memory operand per row: the loads are what bound) */
+        A8_REG(nsv);
+#pragma GCC unroll 8
+        for (int c = 0; c < group / 32; c++) {
+            __m256i xv = _mm256_loadu_si256((const __m256i *)(xg + 32 * c));
+            A8_REG(xv);
+#pragma GCC unroll 8
+            for (int i = 0; i < R; i++) {
+                const uint8_t *p = b0 + (size_t)i * rb + 5;
                 if (fmt == RT_WQ_INT4) {
                     __m256i u = _mm256_broadcastsi128_si256(
                         _mm_loadu_si128((const __m128i *)(p + 16 * c)));
-                    d = dot_u8s8(d, _mm256_and_si256(_mm256_srlv_epi64(u, sh4), m0f), xv);
+#if A8_VNNI
+                    d[i] = dot_u8s8(d[i], _mm256_and_si256(u, mlh), xv);
+#else
+                    d[i] = dot_u8s8(d[i], _mm256_and_si256(_mm256_srlv_epi64(u, sh4), m0f), xv);
+#endif
                 } else if (fmt == RT_WQ_INT2) {
                     int64_t v;
                     memcpy(&v, p + 8 * c, 8);
                     __m256i u = _mm256_set1_epi64x(v);
-                    d = dot_u8s8(d, _mm256_and_si256(_mm256_srlv_epi64(u, sh2), m03), xv);
+                    d[i] = dot_u8s8(d[i], _mm256_and_si256(_mm256_srlv_epi64(u, sh2), m03), xv);
                 } else {
                     __m256i u = _mm256_loadu_si256((const __m256i *)(p + 32 * c));
 #if A8_VNNI
-                    d = dot_u8s8(d, u, xv);
+                    d[i] = dot_u8s8(d[i], u, xv);
 #else
-                    d = dot_u8s8_wide(d, u, xv);
+                    d[i] = dot_u8s8_wide(d[i], u, xv);
 #endif
                 }
             }
-            d = dot_i16(d, _mm256_set1_epi16((short)b[4]), nsv);
+        }
+#pragma GCC unroll 8
+        for (int i = 0; i < R; i++) {
+            const uint8_t *b = b0 + (size_t)i * rb;
+            __m256i di = dot_i16(d[i], _mm256_set1_epi32(ztab[b[4]]), nsv);
             float s;
             memcpy(&s, b, 4);
-            acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_mul_ps(_mm256_set1_ps(s), sxg),
+            acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(di), _mm256_mul_ps(_mm256_set1_ps(s), sxg),
                                      acc[i]);
         }
     }
@@ -250,8 +327,18 @@ static inline __attribute__((always_inline)) void a8_rows256(int fmt, int group,
 }
 
 /* The kernel per format and row count, the usual groups as constants. */
+#if A8_ROWS == 8
+#define A8_R8(fmt_, g_)                                                                           \
+    case 8: a8_rows256(fmt_, g_, w, rb, bb, ng, xq, sx, ns, out, 8); break;                       \
+    case 7: a8_rows256(fmt_, g_, w, rb, bb, ng, xq, sx, ns, out, 7); break;                       \
+    case 6: a8_rows256(fmt_, g_, w, rb, bb, ng, xq, sx, ns, out, 6); break;                       \
+    case 5: a8_rows256(fmt_, g_, w, rb, bb, ng, xq, sx, ns, out, 5); break;
+#else
+#define A8_R8(fmt_, g_)
+#endif
 #define A8_R(fmt_, g_)                                                                            \
     switch (r) {                                                                                  \
+    A8_R8(fmt_, g_)                                                                               \
     case 4: a8_rows256(fmt_, g_, w, rb, bb, ng, xq, sx, ns, out, 4); break;                       \
     case 3: a8_rows256(fmt_, g_, w, rb, bb, ng, xq, sx, ns, out, 3); break;                       \
     case 2: a8_rows256(fmt_, g_, w, rb, bb, ng, xq, sx, ns, out, 2); break;                       \
@@ -274,6 +361,7 @@ A8_FMT(a8_int4, RT_WQ_INT4)
 A8_FMT(a8_int8, RT_WQ_INT8)
 A8_FMT(a8_int2, RT_WQ_INT2)
 #undef A8_R
+#undef A8_R8
 #undef A8_FMT
 #endif
 
