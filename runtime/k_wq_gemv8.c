@@ -264,6 +264,7 @@ static inline __attribute__((always_inline)) void a8_rows256(int fmt, int group,
     const __m256 half = _mm256_set1_ps(1.0f);
 #endif
     (void)sh4, (void)m0f;
+#pragma GCC unroll 2
     for (int64_t g = 0; g < ng; g++) {
         const int8_t *xg = xq + g * group;
         __m256i nsv = _mm256_loadu_si256((const __m256i *)(ns + g * 16));
