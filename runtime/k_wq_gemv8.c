@@ -56,7 +56,7 @@
 
 typedef struct A8Job {
     const WqJob *j;
-    int chunked;                 /* xq in the vector kernels' order (a8_elem) */
+    int chunked;                 /* xq in the vector kernels' order (wq_a8_elem) */
     int64_t kp;                  /* K padded to whole groups */
     const int8_t *xq;            /* m rows of kp */
     const float *sx;             /* m * ng scales of X */
@@ -255,8 +255,8 @@ static inline __attribute__((always_inline)) void a8_rows256(int fmt, int group,
     const __m256i sh4 = _mm256_setr_epi64x(0, 0, 4, 4), sh2 = _mm256_setr_epi64x(0, 2, 4, 6);
 #if A8_VNNI
     /* int4: the low half's nibbles as they are, the high half's in place */
-    const __m256i mlh = _mm256_setr_epi64x(0x0f0f0f0f0f0f0f0f, 0x0f0f0f0f0f0f0f0f,
-                                           (int64_t)0xf0f0f0f0f0f0f0f0, (int64_t)0xf0f0f0f0f0f0f0f0);
+    const int64_t lo4 = 0x0f0f0f0f0f0f0f0f, hi4 = (int64_t)0xf0f0f0f0f0f0f0f0;
+    const __m256i mlh = _mm256_setr_epi64x(lo4, lo4, hi4, hi4);
     const __m256 half = fmt == RT_WQ_INT4 ? _mm256_setr_ps(1, 1, 1, 1, 0.0625f, 0.0625f, 0.0625f,
                                                            0.0625f)
                                           : _mm256_set1_ps(1.0f);

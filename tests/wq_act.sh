@@ -36,7 +36,8 @@ for act in float int8; do
 done
 if [[ ${ppl[float]:-} =~ ^[0-9.]+$ && ${ppl[int8]:-} =~ ^[0-9.]+$ ]]; then
     echo "charlm int4 rtn, batch 8: perplexity float activations ${ppl[float]}, int8 ${ppl[int8]}"
-    awk -v f="${ppl[float]}" -v i="${ppl[int8]}" 'BEGIN { exit !(i <= f * 1.01 && i >= f * 0.99) }' &&
+    awk -v f="${ppl[float]}" -v i="${ppl[int8]}" \
+        'BEGIN { exit !(i <= f * 1.01 && i >= f * 0.99) }' &&
         ok || bad "charlm --wq-act int8 perplexity ${ppl[int8]} not within 1% of ${ppl[float]}"
     cmp -s "$work/o_float/w0000/output_0.pb" "$work/o_int8/w0000/output_0.pb" &&
         bad "charlm --wq-act int8 gave the float build's logits: the path did not run" || ok
