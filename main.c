@@ -109,6 +109,10 @@ static const char usage[] =
     "  --rotate hadamard        rotate MatMul/Gemm inputs and weights by a blockwise Hadamard\n"
     "                           before quantizing (outliers spread out; the output unchanged)\n"
     "  --rotate-block N         its block, a power of two 2..4096 (default: the group)\n"
+    "  --wq-act int8|float      activations of weight-only MatMul (int8, int4, int2 weights,\n"
+    "                           up to 8 rows): int8 per weight group, integer dot products\n"
+    "                           (faster; default float, int8 for a MatMulNBits with\n"
+    "                           accuracy_level 4 as in ONNX Runtime)\n"
     "  --help, --version\n"
     "\n"
     "limits (a model that needs more is refused with one line naming the limit):\n";
@@ -248,6 +252,10 @@ static int parse_quant(const char *a, const char *v, QuantOpts *q)
         if (q->n_keep_float == QUANT_MAX_PATTERNS)
             return fail("too many --keep-float patterns at '%s'", v);
         q->keep_float[q->n_keep_float++] = v;
+    } else if (!strcmp(a, "--wq-act")) {
+        if (strcmp(v, "int8") && strcmp(v, "float"))
+            return fail("bad --wq-act '%s' (expected int8 or float)", v);
+        q->wq_act = strcmp(v, "int8") ? WQA_FLOAT : WQA_INT8;
     } else if (!strcmp(a, "--save-onnx")) {
         q->save_onnx = v;
     } else if (!strcmp(a, "--lowrank")) {
@@ -410,7 +418,8 @@ static int parse_args(int argc, char **argv, Opts *o)
                    !strcmp(a, "--method") || !strcmp(a, "--group") ||
                    !strcmp(a, "--percentile") || !strcmp(a, "--keep-float") ||
                    !strcmp(a, "--save-onnx") || !strcmp(a, "--lowrank") ||
-                   !strncmp(a, "--rotate", 8) || !strcmp(a, "--repquant")) {
+                   !strncmp(a, "--rotate", 8) || !strcmp(a, "--repquant") ||
+                   !strcmp(a, "--wq-act")) {
             int takes = strcmp(a, "--quant-report") != 0;
             if (takes)
                 NEED_ARG();

@@ -8,7 +8,8 @@
  * compiler packs a constant Gemm weight) as the yardstick.
  *   build/wq_matmul_bench gemv [K N] [threads]
  * The matrix-vector roofline instead (default K = N = 4096): M = 1 for each
- * format and group 32, 64, 128 (MX 32, NVFP4 16), GB/s of packed weights
+ * format and group 32, 64, 128 (MX 32, NVFP4 16), with float activations
+ * and (int8, int4, int2) int8 ones (act_bits 8), GB/s of packed weights
  * (codes, scales, zeros) read per call at the median and the fastest call,
  * the median's % of the read bandwidth of one core as --profile measures it
  * (rt_peak_measure). */
@@ -49,12 +50,14 @@ typedef struct Run {
     const float *x, *wt_packed;
     const uint8_t *w;
     float *y;
+    int act_bits;                /* 8: int8 activations (rt_wq_matmul_act) */
 } Run;
 
 static void once(const Run *r)
 {
     if (r->fmt) {
-        rt_wq_matmul(r->fmt, r->m, r->n, r->k, r->group, 1.0f, r->x, r->w, NULL, r->y);
+        rt_wq_matmul_act(r->fmt, r->m, r->n, r->k, r->group, 1.0f, r->x, r->w, NULL, r->y,
+                         r->act_bits);
         return;
     }
     RtGemmA A = {r->x, r->k, 0, NULL, NULL, NULL};
@@ -115,8 +118,8 @@ static int gemv_main(int argc, char **argv)
         x[i] = (float)(rnd() % 2001) / 1000.0f - 1.0f;
     printf("M=1 K=%lld N=%lld threads=%d, median of %d; read bandwidth %.1f GB/s (one core)\n",
            (long long)k, (long long)n, threads, RUNS, peak.gbs);
-    printf("%-9s %5s %10s %10s %8s %8s %7s\n", "format", "group", "median ms", "min ms",
-           "GB/s", "at min", "% peak");
+    printf("%-9s %5s %4s %10s %10s %8s %8s %7s\n", "format", "group", "act", "median ms",
+           "min ms", "GB/s", "at min", "% peak");
     for (int fmt = RT_WQ_INT8; fmt < RT_WQ_NFORMATS; fmt++) {
         static const int groups[] = {32, 64, 128};
         for (int gi = 0; gi < 3; gi++) {
@@ -124,11 +127,17 @@ static int gemv_main(int argc, char **argv)
             if (gi && fmt >= RT_WQ_MXINT8)
                 break;
             uint8_t *w = random_packed(fmt, n, k, group);
-            Run r = {fmt, 1, n, k, group, x, NULL, w, y};
-            double mn, ms = time_ms(&r, &mn);
-            double bytes = (double)rt_wq_packed_bytes(fmt, n, k, group);
-            printf("%-9s %5d %10.4f %10.4f %8.1f %8.1f %7.0f\n", rt_wq_name(fmt), group, ms, mn,
-                   bytes / (ms * 1e6), bytes / (mn * 1e6), 100.0 * bytes / (ms * 1e6) / peak.gbs);
+            /* float activations, then int8 ones for the formats that have them */
+            for (int act = 0; act <= 8; act += 8) {
+                if (act && fmt != RT_WQ_INT8 && fmt != RT_WQ_INT4 && fmt != RT_WQ_INT2)
+                    break;
+                Run r = {fmt, 1, n, k, group, x, NULL, w, y, act};
+                double mn, ms = time_ms(&r, &mn);
+                double bytes = (double)rt_wq_packed_bytes(fmt, n, k, group);
+                printf("%-9s %5d %4s %10.4f %10.4f %8.1f %8.1f %7.0f\n", rt_wq_name(fmt), group,
+                       act ? "int8" : "f32", ms, mn, bytes / (ms * 1e6), bytes / (mn * 1e6),
+                       100.0 * bytes / (ms * 1e6) / peak.gbs);
+            }
             free(w);
         }
     }
@@ -168,7 +177,7 @@ int main(int argc, char **argv)
         printf("%-9s", fmt ? rt_wq_name(fmt) : "float32");
         double t[NM];
         for (int i = 0; i < NM; i++) {
-            Run r = {fmt, ms[i], n, k, group, x, wp, w, y};
+            Run r = {fmt, ms[i], n, k, group, x, wp, w, y, 0};
             t[i] = median_ms(&r);
             if (!fmt)
                 fl[i] = t[i];

@@ -18,6 +18,12 @@ typedef enum QuantWeights {
     QW_MXINT8, QW_MXFP8, QW_MXFP4,       /* 32 elements per power-of-two (E8M0) scale */
     QW_NVFP4,                            /* 16 E2M1 elements per E4M3 scale, one float scale */
 } QuantWeights;
+/* What MatMulWQ multiplies its weights with (--wq-act): float activations, or
+ * each row of X quantized to int8 per weight group and every group an integer
+ * dot product (runtime/k_wq_gemv8.c: faster at few rows, an activation error
+ * of up to half a step per element). WQA_DEFAULT: float, except a
+ * MatMulNBits with accuracy_level 4, which asks for int8 as ONNX Runtime does. */
+typedef enum QuantWqAct { WQA_DEFAULT, WQA_FLOAT, WQA_INT8 } QuantWqAct;
 /* How weight-only codes are chosen (--method). */
 typedef enum QuantMethod { QM_RTN, QM_GPTQ, QM_DECOUPLEQ } QuantMethod;
 
@@ -48,7 +54,12 @@ typedef struct QuantOpts {
                                     rotated by a blockwise Hadamard before quantizing */
     int rotate_block;            /* --rotate-block N: its block; 0: the quantization group */
     int repquant;                /* --repquant: RQ_LN | RQ_LOG2; 0: neither */
+    QuantWqAct wq_act;           /* --wq-act int8|float */
 } QuantOpts;
+
+/* The act_bits parameter of a new MatMulWQ (0 or 8) under q (NULL: no
+ * options), model_int8 the imported node's own request. */
+int quant_wq_act_bits(const QuantOpts *q, int model_int8);
 
 /* 1 if a node of this name stays in float (a --keep-float pattern matches it). */
 int quant_keep_float(const QuantOpts *q, const char *node_name);

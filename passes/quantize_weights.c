@@ -199,9 +199,17 @@ static int replace_conv(Graph *g, Node *nd, const RtWqCodes *c, Diag *d)
     return ir_ops[q->op].infer(g, q, d) < 0 ? -1 : 1;
 }
 
-/* nd becomes MatMulWQ reading x, the packed matrix and bias, writing nd's output. */
+int quant_wq_act_bits(const QuantOpts *q, int model_int8)
+{
+    if (q && q->wq_act != WQA_DEFAULT)
+        return q->wq_act == WQA_INT8 ? 8 : 0;
+    return model_int8 ? 8 : 0;
+}
+
+/* nd becomes MatMulWQ reading x, the packed matrix and bias, writing nd's
+ * output, with act_bits (0: float activations; 8: int8). */
 static int replace(Graph *g, Node *nd, Value *x, const RtWqCodes *c, Value *bias, float ts_mul,
-                   Diag *d)
+                   int act_bits, Diag *d)
 {
     Value *w = packed_value(g, c);
     Value *out = nd->out[0];
@@ -215,6 +223,8 @@ static int replace(Graph *g, Node *nd, Value *x, const RtWqCodes *c, Value *bias
     ir_set_attr_int(g, q, "K", c->k);
     ir_set_attr_int(g, q, "group", c->group);
     ir_set_attr_float(g, q, "tensor_scale", c->tensor_scale * ts_mul);
+    if (act_bits)
+        ir_set_attr_int(g, q, "act_bits", act_bits);
     ir_place_after(g, nd, mark);
     ir_node_kill(nd);
     return ir_ops[q->op].infer(g, q, d) < 0 ? -1 : 1;
@@ -237,8 +247,10 @@ static Value *n_in_bias(Node *nd)
 
 /* ORT's blocks (codes LSB first, zero points packed the same way per row,
  * or float, default 2^(bits-1)) as RtWqCodes of INT8, INT4 or INT2 with the
- * block as group. 1 done, 0 left to the reference kernel, -1 on error. */
-static int repack_nbits(Graph *g, Node *nd, Diag *d)
+ * block as group; accuracy_level 4 (ORT: int8 activations) keeps its
+ * meaning as act_bits 8 unless --wq-act says otherwise. 1 done, 0 left to
+ * the reference kernel, -1 on error. */
+static int repack_nbits(Graph *g, Node *nd, const QuantOpts *q, Diag *d)
 {
     const Value *b = nd->in[1], *s = nd->in[2], *z = ir_input(nd, 3);
     int bits = (int)nd->ints[RT_NBITS_BITS], block = (int)nd->ints[RT_NBITS_BLOCK];
@@ -276,7 +288,8 @@ static int repack_nbits(Graph *g, Node *nd, Diag *d)
         }
     if (ok) {
         RtWqCodes c = {fmt, n, k, block, code, s->data, zero, 1.0f};
-        ok = replace(g, nd, nd->in[0], &c, n_in_bias(nd), 1.0f, d);
+        int act = quant_wq_act_bits(q, ir_attr_int(nd, "accuracy_level", 0) == 4);
+        ok = replace(g, nd, nd->in[0], &c, n_in_bias(nd), 1.0f, act, d);
     }
     free(code);
     free(zero);
@@ -389,7 +402,7 @@ int pass_quantize_weights(Graph *g, PassCtx *ctx)
         Node *nd = g->nodes[i];
         if (nd->dead || nd->op != OP_MATMUL_NBITS || ir_node_is_constant(nd))
             continue;
-        int rc = repack_nbits(g, nd, ctx->d);
+        int rc = repack_nbits(g, nd, ctx->quant, ctx->d);
         if (rc < 0)
             return -1;
         changes += rc;
@@ -441,7 +454,8 @@ int pass_quantize_weights(Graph *g, PassCtx *ctx)
             rc = rc < 0 ? -1 : 0;
         } else {
             Value *y = t[i].node->out[0];
-            rc = replace(g, t[i].node, t[i].x, &c, t[i].bias, t[i].alpha, ctx->d);
+            rc = replace(g, t[i].node, t[i].x, &c, t[i].bias, t[i].alpha,
+                         quant_wq_act_bits(q, 0), ctx->d);
             changes += rc > 0;
             rc = rc < 0 ? -1 : 0;
             if (rc == 0 && q->lowrank) /* HGF: + A*B fitted to what the codes missed */

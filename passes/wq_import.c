@@ -441,7 +441,8 @@ static void drop_unread(Value *v)
 }
 
 /* im's node (and absorbed readers) become one MatMulWQ on c, packed. */
-static int replace(Graph *g, Import *im, const RtWqCodes *c, const uint8_t *packed, Diag *d)
+static int replace(Graph *g, Import *im, const RtWqCodes *c, const uint8_t *packed,
+                   int act_bits, Diag *d)
 {
     Value *w = ir_value_new(g, NULL);
     w->dtype = RT_U8;
@@ -473,6 +474,8 @@ static int replace(Graph *g, Import *im, const RtWqCodes *c, const uint8_t *pack
     ir_set_attr_int(g, q, "K", c->k);
     ir_set_attr_int(g, q, "group", c->group);
     ir_set_attr_float(g, q, "tensor_scale", c->tensor_scale * im->ts);
+    if (act_bits) /* --wq-act int8 */
+        ir_set_attr_int(g, q, "act_bits", act_bits);
     ir_place_after(g, last, mark);
     ir_node_kill(im->node);
     if (im->mul)
@@ -517,7 +520,7 @@ static int import_node(Graph *g, Node *nd, const QuantOpts *qo, Diag *d)
         if (qo && qo->report)
             fprintf(stderr, "wq_import: '%s' (%s): %s, %lld x %lld, group %d\n", nd->name,
                     nd->op_type, rt_wq_name(c.fmt), (long long)c.n, (long long)c.k, c.group);
-        rc = replace(g, &im, &c, packed, d);
+        rc = replace(g, &im, &c, packed, quant_wq_act_bits(qo, 0), d);
     }
     free(code);
     free(scale);

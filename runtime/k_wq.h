@@ -96,12 +96,20 @@ void rt_wq_unpack_row(int fmt, int64_t n_rows, int64_t k, int group, const uint8
  * GEMM's packed panels, the decode amortized over all rows). in: X (float, any
  * rank, last axis K), W (uint8, [N, row bytes]), bias (float [N], optional);
  * out: Y (X's shape with the last axis N). */
-enum { RT_WQ_FORMAT, RT_WQ_N, RT_WQ_K, RT_WQ_GROUP, RT_WQ_NINTS };
+enum { RT_WQ_FORMAT, RT_WQ_N, RT_WQ_K, RT_WQ_GROUP, RT_WQ_ACT_BITS, RT_WQ_NINTS };
 enum { RT_WQ_F_TSCALE, RT_WQ_NFLOATS };
 int rt_matmul_wq(const RtCall *c, const void *const *in, void *const *out);
 /* The same on raw pointers (tests, benchmarks, the kernel above). */
 void rt_wq_matmul(int fmt, int64_t m, int64_t n, int64_t k, int group, float tensor_scale,
                   const float *x, const uint8_t *w, const float *bias, float *y);
+/* With the activations' precision: act_bits 0 float X (rt_wq_matmul); 8
+ * X quantized to int8 per weight group and each group an integer dot
+ * product (k_wq_gemv8.c: int8, int4 and int2 weights at M <= 8; other
+ * products keep float X). The RT_WQ_ACT_BITS slot (optional, 0 if absent)
+ * chooses for rt_matmul_wq. */
+void rt_wq_matmul_act(int fmt, int64_t m, int64_t n, int64_t k, int group, float tensor_scale,
+                      const float *x, const uint8_t *w, const float *bias, float *y,
+                      int act_bits);
 
 /* ConvWQ: Conv (or FusedConv: bias, sum input Z, activation) with W packed
  * as above, N = M output channels by K = C/group * kernel in im2col order

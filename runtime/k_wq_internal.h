@@ -45,4 +45,25 @@ void wq_pack_panels(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t
 int wq_gemv_full(int fmt, int group, int64_t k, const uint8_t *w, int64_t r0, int64_t r1,
                  const float *x, float *acc);
 
+/* k_wq_gemv8.c: MatMulWQ with int8 activations (act_bits 8). Each row of X
+ * is quantized per weight group: s_x = max |x| / 127, code rint(x / s_x)
+ * (0 for a group of zeros), the codes of a group stored in the vector
+ * kernels' order when `chunked` (group a multiple of 32: element
+ * wq_a8_elem(e) at position e), else in k order, the padding of the last
+ * group 0. wq_a8_takes: whether the path takes the product (int8, int4 or
+ * int2 weights, M <= 8, X small enough for its stack buffers); the answer
+ * does not depend on the target. wq_matmul_a8: the product into j->y (m,
+ * x, w, bias, y, ldy set, as rt_wq_matmul sets them); 0 if not taken or X
+ * is not finite (the float path's turn). */
+int wq_a8_takes(int fmt, int64_t m, int64_t k, int group);
+int wq_matmul_a8(const WqJob *j);
+int wq_a8_elem(int fmt, int group, int e);
+/* One row x of K into xq (ceil(K / group) * group codes), per group the
+ * scale sx, the codes' sum and (ns not NULL) -sum over 16 int16 words;
+ * -1 if x holds a NaN or an infinity. */
+int wq_a8_quantize_row(int fmt, int group, int chunked, const float *x, int64_t k, int8_t *xq,
+                       float *sx, int32_t *sum, int16_t *ns);
+/* The kernel this runtime build carries: "avx512vnni", "avxvnni", "avx2", "c". */
+const char *wq_a8_isa(void);
+
 #endif

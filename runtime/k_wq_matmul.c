@@ -785,6 +785,13 @@ HOT void wq_pack_panels(const void *src, int64_t k0, int64_t kc, int64_t j0, int
 void rt_wq_matmul(int fmt, int64_t m, int64_t n, int64_t k, int group, float tensor_scale,
                   const float *x, const uint8_t *w, const float *bias, float *y)
 {
+    rt_wq_matmul_act(fmt, m, n, k, group, tensor_scale, x, w, bias, y, 0);
+}
+
+void rt_wq_matmul_act(int fmt, int64_t m, int64_t n, int64_t k, int group, float tensor_scale,
+                      const float *x, const uint8_t *w, const float *bias, float *y,
+                      int act_bits)
+{
     WqJob j = {fmt, group, 0, 0, 0, k, (k + group - 1) / group, rt_wq_block_bytes(fmt, group),
                tensor_scale, x, w, bias, y, n};
     if (!j.bb || m < 1 || n < 1)
@@ -792,6 +799,8 @@ void rt_wq_matmul(int fmt, int64_t m, int64_t n, int64_t k, int group, float ten
     j.gp = wq_group_padded(fmt, group);
     j.hdr = wq_block_header(fmt);
     j.m = m;
+    if (act_bits == 8 && wq_matmul_a8(&j))
+        return;
     int vec = vector_int(&j) || vector16(&j);
     if (m > (vec ? WQ_GEMM_M_VEC : WQ_GEMM_M)) {
         /* Y = ts * X W^T + bias: the bias as the epilogue's sum input with
@@ -807,7 +816,7 @@ void rt_wq_matmul(int fmt, int64_t m, int64_t n, int64_t k, int group, float ten
 
 int rt_matmul_wq(const RtCall *c, const void *const *in, void *const *out)
 {
-    if (c->n_ints < RT_WQ_NINTS)
+    if (c->n_ints < RT_WQ_ACT_BITS)
         return RT_EINVAL;
     int fmt = (int)c->ints[RT_WQ_FORMAT], group = (int)c->ints[RT_WQ_GROUP];
     int64_t n = c->ints[RT_WQ_N], k = c->ints[RT_WQ_K];
@@ -815,7 +824,8 @@ int rt_matmul_wq(const RtCall *c, const void *const *in, void *const *out)
         return RT_EINVAL;
     int64_t m = rt_numel(&c->in[0]) / k;
     const float *bias = c->n_in > 2 && in[2] ? in[2] : NULL;
-    rt_wq_matmul(fmt, m, n, k, group, rt_param_float(c, RT_WQ_F_TSCALE, 1.0f), in[0], in[1],
-                 bias, out[0]);
+    int act_bits = c->n_ints > RT_WQ_ACT_BITS ? (int)c->ints[RT_WQ_ACT_BITS] : 0;
+    rt_wq_matmul_act(fmt, m, n, k, group, rt_param_float(c, RT_WQ_F_TSCALE, 1.0f), in[0], in[1],
+                     bias, out[0], act_bits);
     return 0;
 }

@@ -33,7 +33,8 @@ static int check_bias(Diag *d, const Node *n, const Value *b, int64_t nn)
 
 /* MatMulWQ, made by passes/quantize_weights.c: inputs X, W (the packed
  * matrix, uint8 [N, row bytes]), bias (optional); attributes format, N, K,
- * group (ints) and tensor_scale (float), as runtime/k_wq.h lays W out. */
+ * group, act_bits (optional: 8 for int8 activations) (ints) and
+ * tensor_scale (float), as runtime/k_wq.h lays W out. */
 int ir_infer_matmul_wq(Graph *g, Node *n, Diag *d)
 {
     (void)g;
@@ -55,6 +56,7 @@ int ir_infer_matmul_wq(Graph *g, Node *n, Diag *d)
     ir_param_int(n, RT_WQ_N, nn);
     ir_param_int(n, RT_WQ_K, k);
     ir_param_int(n, RT_WQ_GROUP, group);
+    ir_param_int(n, RT_WQ_ACT_BITS, ir_attr_int(n, "act_bits", 0));
     ir_param_float(n, RT_WQ_F_TSCALE, ir_attr_float(n, "tensor_scale", 1.0f));
     return 0;
 }
