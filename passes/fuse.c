@@ -204,6 +204,33 @@ static int per_channel(const Value *s, const Value *x)
     return 1;
 }
 
+/* The pointwise float32 Conv (1x1, stride 1, unpadded, group 1) that alone
+ * reads y, a value of x's shape that would become the Conv's X, with no
+ * channel scale yet; or NULL. */
+static Node *pointwise_reader(const Value *y, const Value *x)
+{
+    Node *conv = sole_reader(y);
+    if (!conv || !same_shape(x, y) || (conv->op != OP_CONV && conv->op != OP_FUSED_CONV) ||
+        conv->dead || ir_node_is_constant(conv) || conv->in[0] != y || conv->n_in < 2 ||
+        conv->in[1] == y || ir_input(conv, 4) || ir_input(conv, 5) || !conv->out[0])
+        return NULL;
+    for (int i = 2; i < conv->n_in && i < 4; i++)
+        if (conv->in[i] == y)
+            return NULL;
+    const Value *w = conv->in[1], *o = conv->out[0];
+    if (conv->n_ints <= RT_CONV_NSP || conv->ints[RT_CONV_GROUP] != 1 || w->rank != x->rank ||
+        o->rank != x->rank)
+        return NULL;
+    int nsp = (int)conv->ints[RT_CONV_NSP];
+    if (nsp != x->rank - 2 || conv->n_ints < RT_CONV_CLAMP(nsp))
+        return NULL;
+    for (int i = 0; i < nsp; i++) /* 1x1, stride 1, output extent = input: no padding */
+        if (w->dims[2 + i] != 1 || conv->ints[RT_CONV_STRIDES + i] != 1 ||
+            o->dims[2 + i] != x->dims[2 + i])
+            return NULL;
+    return conv;
+}
+
 /* A squeeze-excite block ends in Mul(S, X), X's channels scaled by S (a
  * Sigmoid or HardSigmoid of the pooled squeeze), read only by a pointwise
  * Conv (the block's projection): the Mul folds into that Conv as its
@@ -223,31 +250,84 @@ static int fold_channel_scale(Graph *g, Node *m, PassCtx *ctx)
             return 0;
     }
     Value *y = m->out[0];
-    Node *conv = sole_reader(y);
-    if (!conv || !same_shape(x, y) || (conv->op != OP_CONV && conv->op != OP_FUSED_CONV) ||
-        conv->dead || ir_node_is_constant(conv) || conv->in[0] != y || conv->n_in < 2 ||
-        conv->in[1] == y || ir_input(conv, 4) || !conv->out[0])
+    Node *conv = pointwise_reader(y, x);
+    if (!conv)
         return 0;
-    for (int i = 2; i < conv->n_in && i < 4; i++)
-        if (conv->in[i] == y)
-            return 0;
-    const Value *w = conv->in[1], *o = conv->out[0];
-    if (conv->n_ints <= RT_CONV_NSP || conv->ints[RT_CONV_GROUP] != 1 || w->rank != x->rank ||
-        o->rank != x->rank)
-        return 0;
-    int nsp = (int)conv->ints[RT_CONV_NSP];
-    if (nsp != x->rank - 2 || conv->n_ints < RT_CONV_CLAMP(nsp))
-        return 0;
-    for (int i = 0; i < nsp; i++) /* 1x1, stride 1, output extent = input: no padding */
-        if (w->dims[2 + i] != 1 || conv->ints[RT_CONV_STRIDES + i] != 1 ||
-            o->dims[2 + i] != x->dims[2 + i])
-            return 0;
     ir_node_kill(m);
     y->producer = NULL;
     if (conv->n_in < 5)
         ir_set_n_in(g, conv, 5);
     ir_set_input(g, conv, 0, x);
     ir_set_input(g, conv, 4, s);
+    conv->op = OP_FUSED_CONV;
+    conv->op_type = "FusedConv";
+    conv->domain = "com.microsoft";
+    conv->n_ints = conv->n_floats = 0;
+    return ir_ops[conv->op].infer(g, conv, ctx->d) < 0 ? -1 : 1;
+}
+
+/* A pre-activation block: BatchNormalization (inference form, constant
+ * statistics) then Relu, read only by a pointwise Conv (densenet's
+ * norm1/relu1 after each Concat, its transitions' norm/relu). The Conv's
+ * input is then max(s x + t, 0) per channel, s = scale / sqrt(var + eps),
+ * t = beta - mean s: s and t become FusedConv's inputs 4 and 5 ([N, C, 1...]
+ * each), applied with the max as the GEMM packs X, and neither the
+ * normalized nor the rectified map is written and read back (two passes
+ * over the block's widest tensor saved). Returns 1 on a fold. */
+static int fold_preact(Graph *g, Node *bn, PassCtx *ctx)
+{
+    if (bn->dead || bn->op != OP_BATCH_NORMALIZATION || bn->n_in < 5 || !bn->out[0] ||
+        ir_node_is_constant(bn) || bn->n_ints <= RT_BATCHNORM_TRAINING ||
+        bn->ints[RT_BATCHNORM_TRAINING] || bn->n_floats <= RT_BATCHNORM_F_EPSILON)
+        return 0;
+    for (int i = 1; i < bn->n_out; i++)
+        if (bn->out[i])
+            return 0;
+    Value *x = bn->in[0], *mid = bn->out[0];
+    if (!plain_f32(x) || x->rank < 3 || !same_shape(x, mid))
+        return 0;
+    int64_t n = x->dims[0], c = x->dims[1];
+    for (int i = 1; i < 5; i++) { /* known values (a folded Constant node's too) */
+        const Value *p = bn->in[i];
+        if (!p || !p->data || p->dtype != RT_F32 || p->rank != 1 || p->dims[0] != c ||
+            (p->producer && !ir_node_is_constant(p->producer)))
+            return 0;
+    }
+    Node *relu = sole_reader(mid);
+    if (!relu || relu->op != OP_RELU || relu->dead || relu->in[0] != mid || !relu->out[0])
+        return 0;
+    Value *y = relu->out[0];
+    Node *conv = pointwise_reader(y, x);
+    if (!conv)
+        return 0;
+    Value *sv = ir_value_new(g, NULL), *tv;
+    sv->dtype = RT_F32;
+    sv->rank = x->rank;
+    sv->dims[0] = n;
+    sv->dims[1] = c;
+    for (int i = 2; i < x->rank; i++)
+        sv->dims[i] = 1;
+    float *ps = ir_value_alloc_data(g, sv), *pt = new_const(g, sv, &tv);
+    IR_ASSERT(ps);
+    const float *sc = bn->in[1]->data, *bb = bn->in[2]->data, *mean = bn->in[3]->data,
+                *var = bn->in[4]->data;
+    double eps = bn->floats[RT_BATCHNORM_F_EPSILON];
+    for (int64_t k = 0; k < c; k++) {
+        double a = sc[k] / sqrt((double)var[k] + eps);
+        for (int64_t q = 0; q < n; q++) {
+            ps[q * c + k] = (float)a;
+            pt[q * c + k] = (float)(bb[k] - mean[k] * a);
+        }
+    }
+    ir_node_kill(bn);
+    ir_node_kill(relu);
+    mid->producer = NULL;
+    y->producer = NULL;
+    if (conv->n_in < 6)
+        ir_set_n_in(g, conv, 6);
+    ir_set_input(g, conv, 0, x);
+    ir_set_input(g, conv, 4, sv);
+    ir_set_input(g, conv, 5, tv);
     conv->op = OP_FUSED_CONV;
     conv->op_type = "FusedConv";
     conv->domain = "com.microsoft";
@@ -264,7 +344,8 @@ static int fold_channel_scale(Graph *g, Node *m, PassCtx *ctx)
  * Runtime's fusions produce (HardSwish and Swish are onnxcc's additions),
  * applied as the GEMM stores C. Then a per-channel Mul read only by a
  * pointwise Conv (a squeeze-excite block's) becomes that Conv's channel
- * scale (fold_channel_scale). */
+ * scale (fold_channel_scale), and a BatchNormalization + Relu read only by
+ * a pointwise Conv its channel scale, shift and Relu (fold_preact). */
 int pass_fuse(Graph *g, PassCtx *ctx)
 {
     int changes = 0;
@@ -337,6 +418,8 @@ int pass_fuse(Graph *g, PassCtx *ctx)
      * inputs only: no channel scale when they run */
     for (int k = 0; !ctx->quant && k < g->n_nodes; k++) {
         int r = fold_channel_scale(g, g->nodes[k], ctx);
+        if (r == 0)
+            r = fold_preact(g, g->nodes[k], ctx);
         if (r < 0)
             return -1;
         changes += r;

@@ -92,6 +92,48 @@ static int check_weights(const Graph *g, Diag *d)
     return 0;
 }
 
+/* Concat in place: a Concat along an axis with only extents of 1 before
+ * it (channels at batch 1) whose input is written by a node of its own and
+ * read by this Concat alone can have its producer write straight into its
+ * slice of the output; rt_concat then skips that copy (source and
+ * destination are the same bytes). For each such input v, parent[v->id] is
+ * the output's id and sub[v->id] the slice's byte offset; the planner gives
+ * v the output's buffer, alive from the first slice's producer on. Slices
+ * keep ALIGN alignment (kernels may assume it); an input produced by
+ * another Concat or by a copy sharing its input's buffer keeps its own. */
+static void concat_slices(const Graph *g, int *parent, int64_t *sub)
+{
+    for (int k = 0; k < g->n_nodes; k++) {
+        const Node *n = g->nodes[k];
+        if (n->dead || n->op != OP_CONCAT || ir_ops[n->op].kernel != rt_concat ||
+            ir_node_is_constant(n) || n->n_out != 1 || n->n_ints < 1)
+            continue;
+        const Value *y = n->out[0];
+        if (!in_arena(y) || y->kind != VK_TENSOR || y->dyn || !ir_shape_known(y) ||
+            !rt_dtype_size(y->dtype))
+            continue;
+        int64_t axis = n->ints[0], off = 0, outer = 1;
+        for (int64_t a = 0; a < axis && a < y->rank; a++)
+            outer *= y->dims[a];
+        if (outer != 1)
+            continue;
+        for (int i = 0; i < n->n_in; i++) {
+            const Value *v = n->in[i];
+            if (!v)
+                break;
+            const Node *p = v->producer;
+            if (in_arena(v) && v->kind == VK_TENSOR && !v->dyn && !v->is_pool && v != y &&
+                v->n_uses == 1 && v->uses->node == n && off % ALIGN == 0 && p && !p->dead &&
+                !ir_node_is_constant(p) && p->op != OP_CONCAT && !aliases_input(p) &&
+                v->id < g->n_values && g->values[v->id] == v) {
+                parent[v->id] = y->id;
+                sub[v->id] = off;
+            }
+            off += (int64_t)ir_nbytes(v);
+        }
+    }
+}
+
 /* pass_plan: requires pass_shape (and runs last: it reads which nodes are
  * live); gives every intermediate value an arena offset such that no two
  * values alive at the same step overlap, and sets g->arena_bytes. Graph
@@ -107,11 +149,17 @@ int pass_plan(Graph *g, PassCtx *ctx)
     Buf *bufs = calloc((size_t)nv + 1, sizeof *bufs);
     Buf **order = calloc((size_t)nv + 1, sizeof *order);
     IR_ASSERT(buf_of && bufs && order);
+    int *parent = malloc(sizeof(int) * (size_t)(nv + 1));
+    int64_t *sub = calloc((size_t)nv + 1, sizeof *sub);
+    IR_ASSERT(parent && sub);
     int nb = 0, step = 0;
     for (int i = 0; i < nv; i++) {
         buf_of[i] = -1;
+        parent[i] = -1;
         g->values[i]->offset = -1;
     }
+    if (ctx->opt_level > 0)
+        concat_slices(g, parent, sub);
     for (int k = 0; k < g->n_nodes; k++) {
         Node *n = g->nodes[k];
         if (n->dead || ir_node_is_constant(n))
@@ -130,10 +178,20 @@ int pass_plan(Graph *g, PassCtx *ctx)
                 bufs[buf_of[v->id]].last = step;
                 continue;
             }
+            /* a Concat's slice: the Concat's output buffer starts here */
+            int at = parent[v->id] >= 0 ? parent[v->id] : v->id;
+            if (buf_of[at] >= 0) {
+                buf_of[v->id] = buf_of[at];
+                bufs[buf_of[at]].last = step;
+                continue;
+            }
+            v = g->values[at];
             Buf *b = &bufs[nb];
             b->size = ((int64_t)ir_nbytes(v) + ALIGN - 1) / ALIGN * ALIGN;
             b->first = b->last = step;
             buf_of[v->id] = nb++;
+            if (at != n->out[i]->id)
+                buf_of[n->out[i]->id] = buf_of[at];
         }
         step++;
     }
@@ -164,8 +222,10 @@ int pass_plan(Graph *g, PassCtx *ctx)
         rc = check_weights(g, ctx->d);
     for (int i = 0; i < nv; i++)
         if (buf_of[i] >= 0)
-            g->values[i]->offset = bufs[buf_of[i]].offset;
+            g->values[i]->offset = bufs[buf_of[i]].offset + sub[i];
     g->arena_bytes = total;
+    free(parent);
+    free(sub);
     free(buf_of);
     free(bufs);
     free(order);

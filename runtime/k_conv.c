@@ -748,6 +748,7 @@ typedef struct Plain {
     const float *x;
     int64_t ld;
     const float *s;              /* per input channel (row of B): the scale, or NULL */
+    const float *t;              /* and the shift, then a Relu (pack_preact), or NULL */
 } Plain;
 
 HOT static void pack_plain(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
@@ -781,6 +782,30 @@ HOT static void pack_scaled(const void *src, int64_t k0, int64_t kc, int64_t j0,
     }
 }
 
+/* pack_scaled for a BatchNormalization + Relu folded in by pass_fuse
+ * (fold_preact): row p of every panel is max(s[p] x + t[p], 0) as it is
+ * copied; the (lo, v) order keeps a NaN. */
+HOT static void pack_preact(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                            int nr, float *dst)
+{
+    const Plain *pl = src;
+    const float *x = pl->x + k0 * pl->ld + j0, *s = pl->s + k0, *t = pl->t + k0;
+    for (int64_t c0 = 0; c0 < nc; c0 += nr, dst += kc * nr) {
+        int64_t w = nc - c0 < nr ? nc - c0 : nr;
+        for (int64_t p = 0; p < kc; p++) {
+            const float *xr = x + p * pl->ld + c0;
+            float *d = dst + p * nr, f = s[p], b = t[p];
+            int64_t j = 0;
+            for (; j < w; j++) {
+                float v = f * xr[j] + b;
+                d[j] = v < 0 ? 0 : v;
+            }
+            for (; j < nr; j++)
+                d[j] = 0;
+        }
+    }
+}
+
 /* Unpacked weights as B of the transposed product: B(p, j) = W[j][p]. */
 HOT static void pack_plain_t(const void *src, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
                              int nr, float *dst)
@@ -801,6 +826,7 @@ typedef struct ConvJob {
     const Geom *g0, *g;          /* as called; and with the clamp off when post */
     const float *x, *w, *bias, *z;
     const float *cs;             /* input channel scale (pointwise only), or NULL */
+    const float *ct;             /* and shift, then a Relu, or NULL */
     float *y;
     int path, post, tr, pointwise;
     int plane;                   /* depthwise through conv_dw_plane */
@@ -928,7 +954,7 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
         const float *wp = g->pack ? j->w + gr * j->mp * kdim : NULL;
         RtGemmA A = {wg, kdim, 0, wp, NULL, NULL};
         RtGemmEpi e = {bg, zg, so, g0->act, g0->p0, g0->p1, j->tr};
-        Plain wt = {wg, kdim, NULL};
+        Plain wt = {wg, kdim, NULL, NULL};
         /* transposed: C^T (pixels x channels) = im2col^T W^T, the input as A */
         RtGemmB BT = {pack_plain_t, &wt, wp};
         if (g->cin == 1 && j->path != RT_CONV_PATH_GEMM) {
@@ -944,9 +970,13 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
                 rt_epi_apply(yg, zg, g->cout * so, g0->act, g0->p0, g0->p1);
         } else {
             /* the input side is the plain input (1x1) or its implicit im2col */
-            Plain pl = {xg, si, j->cs ? j->cs + q * g->cin : NULL};
+            Plain pl = {xg, si, j->cs ? j->cs + q * g->cin : NULL,
+                        j->ct ? j->ct + q * g->cin : NULL};
             Im2col ic = {g, xg};
-            RtPackB pack = j->pointwise ? (j->cs ? pack_scaled : pack_plain) : pack_im2col;
+            RtPackB pack = !j->pointwise ? pack_im2col
+                           : j->ct       ? pack_preact
+                           : j->cs       ? pack_scaled
+                                         : pack_plain;
             const void *src = j->pointwise ? (const void *)&pl : (const void *)&ic;
             RtGemmB B = {pack, src, NULL};
             RtGemmA AT = {NULL, 0, 0, NULL, pack, src};
@@ -970,8 +1000,8 @@ static void conv_groups(void *ctx, int64_t lo, int64_t hi)
 }
 
 static int conv_f32(const Geom *g0, const float *x, const float *w, const float *bias,
-                    const float *z, const float *cs, float *y, int path, RtPackB wpack,
-                    const void *wsrc, float alpha)
+                    const float *z, const float *cs, const float *ct, float *y, int path,
+                    RtPackB wpack, const void *wsrc, float alpha)
 {
     Geom gl = *g0, *g = &gl;
     int post = post_needed(g, z);
@@ -997,7 +1027,7 @@ static int conv_f32(const Geom *g0, const float *x, const float *w, const float 
     int plane = direct && pn >= 0 && pn <= DW_PLANE &&
                 (path == RT_CONV_PATH_PLANE ||
                  (path == RT_CONV_PATH_AUTO && (!dw3_ok(g) || g->out[2] <= DW_PLANE_OW3)));
-    ConvJob j = {g0, g, x, w, bias, z, cs, y, path, post, tr, pointwise, plane, mp, wpack,
+    ConvJob j = {g0, g, x, w, bias, z, cs, ct, y, path, post, tr, pointwise, plane, mp, wpack,
                  wsrc, alpha, nr};
     int64_t groups = g->n * g->groups;
     if (direct) { /* the GEMM splits its own work; the direct kernels split channels */
@@ -1133,6 +1163,10 @@ static int run(const RtCall *c, const void *const *in, void *const *out, int tra
     if (cs && (dt != RT_F32 || transpose || g.wino || c->in[4].dtype != RT_F32 ||
                rt_numel(&c->in[4]) != g.n * g.groups * g.cin))
         return RT_EINVAL;
+    /* the 6th input, a shift then a Relu, only with the scale */
+    const float *ct = c->n_in > 5 && c->in[5].dtype != RT_UNDEF ? in[5] : NULL;
+    if (ct && (!cs || c->in[5].dtype != RT_F32 || rt_numel(&c->in[5]) != rt_numel(&c->in[4])))
+        return RT_EINVAL;
     if ((g.pack || post_needed(&g, z)) && (dt != RT_F32 || transpose))
         return RT_EINVAL; /* (the compiler fuses and packs float32 Conv only) */
     int64_t mp = (g.cout + (g.pack ? g.pack : 1) - 1) / (g.pack ? g.pack : 1) * g.pack;
@@ -1151,7 +1185,7 @@ static int run(const RtCall *c, const void *const *in, void *const *out, int tra
     }
     if (dt == RT_F32)
         return transpose ? conv_transpose_f32(&g, in[0], in[1], bias, out[0])
-                         : conv_f32(&g, in[0], in[1], bias, z, cs, out[0], path, wpack, wsrc,
+                         : conv_f32(&g, in[0], in[1], bias, z, cs, ct, out[0], path, wpack, wsrc,
                                     alpha);
     return conv_generic(&g, transpose, dt, in[0], in[1], bias, out[0]);
 }

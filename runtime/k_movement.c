@@ -308,7 +308,9 @@ int rt_concat(const RtCall *c, const void *const *in, void *const *out)
         const byte *s = in[i];
         if (part && sp.outer && !s)
             return RT_EINVAL;
-        if (part)
+        /* the planner may have placed this input in its slice already
+         * (pass_plan's concat_slices): nothing to move */
+        if (part && s != d + off)
             for (int64_t o = 0; o < sp.outer; o++)
                 memcpy(d + (size_t)o * row + off, s + (size_t)o * part, part);
         off += part;

@@ -131,7 +131,9 @@ int rt_gemm(const RtCall *c, const void *const *in, void *const *out);
  * sum input, Y's shape) is added before the activation. An optional 5th
  * input S (float32, N x C values, e.g. [N, C, 1, 1]; pointwise float32
  * convs only, else RT_EINVAL) scales X's channels first: pass_fuse folds a
- * squeeze-excite block's Mul into the Conv that reads it.
+ * squeeze-excite block's Mul into the Conv that reads it. An optional 6th
+ * input T of S's size (only with S) makes X max(S X + T, 0): a
+ * BatchNormalization and Relu before the Conv, folded in.
  * Optional ints RT_CONV_PACK(nsp), RT_CONV_PACK_T(nsp): W was packed at
  * compile time for a GEMM tile of `pack` rows (pack_t 0: W is A, the panels
  * rt_gemm_pack_a writes) or `pack` columns (pack_t 1: the product is

@@ -215,21 +215,28 @@ static int fused_activation(Diag *d, Node *n, const Value *x, int rank, const in
 
 /* FusedConv's optional 5th input S (onnxcc's, from pass_fuse): X's channels
  * scaled by S [N, C, 1, ...] before a pointwise (1x1, stride 1, unpadded)
- * float32 convolution, the Mul of a squeeze-excite block folded in. */
+ * float32 convolution, the Mul of a squeeze-excite block folded in. With a
+ * 6th input T of S's shape, X becomes max(S X + T, 0): a BatchNormalization
+ * and Relu before the Conv folded in. */
 static int channel_scale(Diag *d, const Node *n, const Value *x, const Window *win)
 {
-    const Value *s = ir_input(n, 4);
-    if (!s)
+    const Value *s = ir_input(n, 4), *t = ir_input(n, 5);
+    if (!s && !t)
         return 0;
-    int ok = n->op == OP_FUSED_CONV && x->dtype == RT_F32 && s->dtype == RT_F32 &&
+    int ok = s && n->op == OP_FUSED_CONV && x->dtype == RT_F32 && s->dtype == RT_F32 &&
              s->rank == x->rank && s->dims[0] == x->dims[0] && s->dims[1] == x->dims[1];
     for (int i = 2; ok && i < s->rank; i++)
         ok = s->dims[i] == 1;
     for (int i = 0; ok && i < win->nsp; i++)
         ok = win->k[i] == 1 && win->st[i] == 1 && win->pb[i] == 0 && win->pe[i] == 0;
+    if (ok && t) {
+        ok = t->dtype == RT_F32 && t->rank == s->rank;
+        for (int i = 0; ok && i < s->rank; i++)
+            ok = t->dims[i] == s->dims[i];
+    }
     if (!ok)
-        return ir_node_error(d, n, "the channel scale S must be float32 [N, C, 1...] of a "
-                             "pointwise float32 FusedConv");
+        return ir_node_error(d, n, "the channel scale S (and shift T) must be float32 "
+                             "[N, C, 1...] of a pointwise float32 FusedConv");
     return 0;
 }
 

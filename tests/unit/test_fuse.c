@@ -127,7 +127,7 @@ static Value *conv(Graph *g, Value *x, unsigned seed)
 
 /* The tails: what follows the Conv. */
 enum { T_BN_ADD_RELU, T_LEAKY, T_HSIGMOID, T_HSWISH, T_SWISH, T_ADD_LATE, T_BROADCAST_ADD,
-       T_OUTPUT, T_SE_HSIGMOID, T_SE_SIGMOID, T_SE_3X3, T_COUNT };
+       T_OUTPUT, T_SE_HSIGMOID, T_SE_SIGMOID, T_SE_3X3, T_PREACT, T_PREACT_3X3, T_COUNT };
 
 /* A 1x1 Conv of x (c channels) to m channels. */
 static Value *conv1x1(Graph *g, Value *x, int64_t c, int64_t m, unsigned seed)
@@ -231,6 +231,24 @@ static Graph *build(int tail)
     case T_SE_3X3:
         out = se_block(g, y, 1, 0, 1);
         break;
+    case T_PREACT:
+    case T_PREACT_3X3: { /* Sigmoid (no activation of the Conv's), BN, Relu, a Conv */
+        Value *sg = node(g, "Sigmoid", 1, &y, NULL)->out[0];
+        Value *bn[5] = {sg, constant(g, 1, DIMS4(C_OUT), 60, 0),
+                        constant(g, 1, DIMS4(C_OUT), 61, 0), constant(g, 1, DIMS4(C_OUT), 62, 0),
+                        constant(g, 1, DIMS4(C_OUT), 63, 0.5f)};
+        Value *b = node(g, "BatchNormalization", 5, bn, NULL)->out[0];
+        Value *r = node(g, "Relu", 1, &b, NULL)->out[0];
+        if (tail == T_PREACT) {
+            out = conv1x1(g, r, C_OUT, C_IN, 64);
+        } else {
+            Value *in[2] = {r, constant(g, 4, DIMS4(C_IN, C_OUT, 3, 3), 65, 0)};
+            Node *n = node(g, "Conv", 2, in, NULL);
+            attr_ints(g, n, "pads", 4, 1);
+            out = n->out[0];
+        }
+        break;
+    }
     case T_OUTPUT: { /* the Conv's output is read elsewhere too: nothing fuses */
         y->is_output = 1;
         g->outputs = malloc(sizeof *g->outputs * 2);
@@ -277,8 +295,16 @@ static void fused_case(int tail, int pack, int want_fused, int want_left)
     /* a squeeze-excite Mul folds into its 1x1 projection as the channel scale */
     int scaled = 0;
     for (int k = 0; k < g2->n_nodes; k++)
-        scaled += !g2->nodes[k]->dead && ir_input(g2->nodes[k], 4) != NULL;
-    CHECK(tail == T_SE_HSIGMOID || tail == T_SE_SIGMOID, scaled);
+        scaled += !g2->nodes[k]->dead && g2->nodes[k]->op == OP_FUSED_CONV &&
+                  ir_input(g2->nodes[k], 4) != NULL;
+    CHECK(tail == T_SE_HSIGMOID || tail == T_SE_SIGMOID || tail == T_PREACT, scaled);
+    /* a BN + Relu before a pointwise Conv: its scale and shift */
+    int shifted = 0;
+    for (int k = 0; k < g2->n_nodes; k++)
+        shifted += !g2->nodes[k]->dead && g2->nodes[k]->op == OP_FUSED_CONV &&
+                   ir_input(g2->nodes[k], 5) != NULL;
+    CHECK(tail == T_PREACT, shifted);
+    CHECK(tail == T_PREACT_3X3, count_live(g2, OP_BATCH_NORMALIZATION));
     CHECK(tail == T_SE_3X3, count_live(g2, OP_MUL));
     CHECK(pack ? count_live(g2, OP_FUSED_CONV) + count_live(g2, OP_CONV) : 0, packed);
     RtTensor in[2], o1[2], o2[2];
@@ -327,6 +353,10 @@ static void test_built(void)
         fused_case(T_SE_SIGMOID, pack, 2, 2);
         /* the Mul before a 3x3 Conv stays */
         fused_case(T_SE_3X3, pack, 2, 2);
+        /* BN + Relu fold into the 1x1 Conv after them; the Sigmoid stays */
+        fused_case(T_PREACT, pack, 1, 1);
+        /* before a 3x3 Conv they stay (the Relu then fuses into nothing) */
+        fused_case(T_PREACT_3X3, pack, 0, 3);
     }
 }
 
