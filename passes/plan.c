@@ -100,7 +100,8 @@ static int check_weights(const Graph *g, Diag *d)
  * the output's id and sub[v->id] the slice's byte offset; the planner gives
  * v the output's buffer, alive from the first slice's producer on. Slices
  * keep ALIGN alignment (kernels may assume it); an input produced by
- * another Concat or by a copy sharing its input's buffer keeps its own. */
+ * another Concat or by a copy sharing its input's buffer keeps its own, and
+ * so does a Concat with run-time extents. */
 static void concat_slices(const Graph *g, int *parent, int64_t *sub)
 {
     for (int k = 0; k < g->n_nodes; k++) {
@@ -109,8 +110,9 @@ static void concat_slices(const Graph *g, int *parent, int64_t *sub)
             ir_node_is_constant(n) || n->n_out != 1 || n->n_ints < 1)
             continue;
         const Value *y = n->out[0];
-        if (!in_arena(y) || y->kind != VK_TENSOR || y->dyn || !ir_shape_known(y) ||
-            !rt_dtype_size(y->dtype))
+        /* run-time extents move the slices: the offsets hold only at the bounds */
+        if (!in_arena(y) || y->kind != VK_TENSOR || y->dyn || y->rt_mask || ir_node_has_rt(n) ||
+            !ir_shape_known(y) || !rt_dtype_size(y->dtype))
             continue;
         int64_t axis = n->ints[0], off = 0, outer = 1;
         for (int64_t a = 0; a < axis && a < y->rank; a++)
