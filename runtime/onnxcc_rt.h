@@ -56,7 +56,8 @@ enum {
     RT_EFORMAT = 4, /* a tensor file is malformed or does not match */
     RT_ENOMEM = 5,  /* a caller-provided buffer is too small */
     RT_ECPU = 6,    /* the CPU lacks an instruction set the code was built for */
-    RT_ETHREAD = 7  /* threads could not be started, or this build has none */
+    RT_ETHREAD = 7, /* threads could not be started, or this build has none */
+    RT_EBOUND = 8   /* a Loop needed more iterations than its compiled bound (--loop-max) */
 };
 
 /* The static type of one tensor a kernel reads or writes. */

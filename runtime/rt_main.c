@@ -388,6 +388,7 @@ static const char *status_str(int rc)
     case RT_ENOMEM: return "buffer too small";
     case RT_ECPU: return "this CPU lacks an instruction set the code was built for";
     case RT_ETHREAD: return "threads could not be started";
+    case RT_EBOUND: return "a loop needed more iterations than its bound (--loop-max)";
     default: return "error";
     }
 }
