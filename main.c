@@ -358,7 +358,9 @@ static int parse_args(int argc, char **argv, Opts *o)
             snprintf(arg, sizeof arg, "%s%s", strcmp(a, "--loop-max") ? "" : "loop-iters=",
                      next);
             if (ir_limit_parse(&o->limits, arg, err, sizeof err))
-                return fail("%s", err);
+                return strcmp(a, "--loop-max") ? fail("%s", err)
+                                               : fail("bad --loop-max '%s' (expected 1 .. "
+                                                      "4294967296)", next);
         } else if (!strcmp(a, "--threads")) {
             NEED_ARG();
             char *end;

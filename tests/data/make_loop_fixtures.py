@@ -145,3 +145,24 @@ for m, c, limit in ((1 << 40, True, 30.0), (3, True, 30.0), (1 << 40, False, 30.
            np.array([1.0, 2.0], np.float32), np.array(limit, np.float32)]
     sets.append((ins, cond_ref(*ins)))
 write_sets("cases/test_loop_condition_exit", sets)
+
+# Not a conformance case: a run-time Loop whose carried value grows every
+# iteration (Concat), which onnxcc refuses with the value's name
+# (tests/unit/test_loop.c).
+body = helper.make_graph(
+    [helper.make_node("Concat", ["v_in", "v_in"], ["v_out"], axis=0),
+     helper.make_node("Identity", ["c_in"], ["c_out"])],
+    "body",
+    [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+     helper.make_tensor_value_info("c_in", TensorProto.BOOL, []),
+     helper.make_tensor_value_info("v_in", f, [None])],
+    [helper.make_tensor_value_info("c_out", TensorProto.BOOL, []),
+     helper.make_tensor_value_info("v_out", f, [None])])
+graph = helper.make_graph(
+    [helper.make_node("Loop", ["M", "", "v0"], ["v"], body=body)], "loop_growing",
+    [helper.make_tensor_value_info("M", TensorProto.INT64, []),
+     helper.make_tensor_value_info("v0", f, [2])],
+    [helper.make_tensor_value_info("v", f, [None])])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+onnx.checker.check_model(model)
+onnx.save(model, "loop_growing.onnx")
