@@ -186,6 +186,10 @@ int ir_infer_loop_end(Graph *g, Node *n, Diag *d)
     if (trips > bound)
         return ir_node_error(d, n, "runs %lld iterations, above the bound of %lld "
                              "(--loop-max N raises it)", (long long)trips, (long long)bound);
+    /* a constant M below the bound is the tighter bound of the scan outputs */
+    int64_t cap = bound, m;
+    if (n->in[0] && ir_const_ints(n->in[0], &m, 1) == 1 && m < cap)
+        cap = m < 0 ? 0 : m;
     for (int s = 0; s < n_scan; s++) {
         const Value *v = n->in[2 + n_carried + s];
         if (check_tensor(d, n, v, "scan value"))
@@ -194,7 +198,7 @@ int ir_infer_loop_end(Graph *g, Node *n, Diag *d)
             return ir_node_error(d, n, "scan output %d would have rank %d, above %d", s,
                                  v->rank + 1, IR_MAX_RANK);
         int64_t dims[IR_MAX_RANK];
-        dims[0] = trips >= 0 ? trips : bound;
+        dims[0] = trips >= 0 ? trips : cap;
         memcpy(dims + 1, v->dims, sizeof(int64_t) * (size_t)v->rank);
         if (trips >= 0)
             ir_set_out(n, n_carried + s, v->dtype, v->rank + 1, dims);

@@ -146,6 +146,26 @@ for m, c, limit in ((1 << 40, True, 30.0), (3, True, 30.0), (1 << 40, False, 30.
     sets.append((ins, cond_ref(*ins)))
 write_sets("cases/test_loop_condition_exit", sets)
 
+# The same body with M = 10 and the initial condition constants: the first
+# iteration unrolls, the second's condition is known only at run time, so
+# the Loop starts over as a run-time loop from its first inputs.
+graph = helper.make_graph(
+    [const("M", np.array(10, np.int64)), const("c0", np.array(True)),
+     helper.make_node("Loop", ["M", "c0", "acc0"], ["acc", "accs"], body=body)],
+    "loop_condition_restart",
+    [helper.make_tensor_value_info("acc0", f, [2]),
+     helper.make_tensor_value_info("x", f, [2]),
+     helper.make_tensor_value_info("limit", f, [])],
+    [helper.make_tensor_value_info("acc", f, [2]),
+     helper.make_tensor_value_info("accs", f, [None, 2])])
+save(graph, "cases/test_loop_condition_restart")
+sets = []
+for limit in (30.0, -1.0, 3000.0):
+    ins = [np.array([0.5, 0.25], np.float32), np.array([1.0, 2.0], np.float32),
+           np.array(limit, np.float32)]
+    sets.append((ins, cond_ref(10, True, *ins)))
+write_sets("cases/test_loop_condition_restart", sets)
+
 # Not a conformance case: a run-time Loop whose carried value grows every
 # iteration (Concat), which onnxcc refuses with the value's name
 # (tests/unit/test_loop.c).
@@ -166,3 +186,60 @@ graph = helper.make_graph(
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 onnx.checker.check_model(model)
 onnx.save(model, "loop_growing.onnx")
+
+# Nested run-time loops: the outer loop runs M1 times; each iteration an
+# inner loop runs M2 times (M2 read from the outer scope) adding i * j + x to
+# the inner value, which the outer body adds to its own and also scans.
+inner = helper.make_graph(
+    [helper.make_node("Mul", ["i", "j"], ["ij"]),
+     helper.make_node("Cast", ["ij"], ["ij_f"], to=f),
+     helper.make_node("Add", ["s_in", "ij_f"], ["s1"]),
+     helper.make_node("Add", ["s1", "x"], ["s_out"]),
+     helper.make_node("Identity", ["ci"], ["co"])],
+    "inner",
+    [helper.make_tensor_value_info("j", TensorProto.INT64, []),
+     helper.make_tensor_value_info("ci", TensorProto.BOOL, []),
+     helper.make_tensor_value_info("s_in", f, [2])],
+    [helper.make_tensor_value_info("co", TensorProto.BOOL, []),
+     helper.make_tensor_value_info("s_out", f, [2])])
+outer = helper.make_graph(
+    [const("z", np.zeros(2, np.float32)),
+     helper.make_node("Loop", ["M2", "", "z"], ["s"], body=inner),
+     helper.make_node("Add", ["t_in", "s"], ["t_out"]),
+     helper.make_node("Identity", ["c_in"], ["c_out"])],
+    "outer",
+    [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+     helper.make_tensor_value_info("c_in", TensorProto.BOOL, []),
+     helper.make_tensor_value_info("t_in", f, [2])],
+    [helper.make_tensor_value_info("c_out", TensorProto.BOOL, []),
+     helper.make_tensor_value_info("t_out", f, [2]),
+     helper.make_tensor_value_info("s", f, [2])])
+graph = helper.make_graph(
+    [helper.make_node("Loop", ["M1", "", "t0"], ["t", "ss"], body=outer)],
+    "loop_nested",
+    [helper.make_tensor_value_info("M1", TensorProto.INT64, []),
+     helper.make_tensor_value_info("M2", TensorProto.INT64, []),
+     helper.make_tensor_value_info("t0", f, [2]),
+     helper.make_tensor_value_info("x", f, [2])],
+    [helper.make_tensor_value_info("t", f, [2]),
+     helper.make_tensor_value_info("ss", f, [None, 2])])
+save(graph, "cases/test_loop_nested")
+
+
+def nested_ref(m1, m2, t, x):
+    ss = []
+    for i in range(m1):
+        s = np.zeros(2, np.float32)
+        for j in range(m2):
+            s = (s + np.float32(i * j) + x).astype(np.float32)
+        t = (t + s).astype(np.float32)
+        ss.append(s)
+    return [t, np.array(ss, np.float32).reshape(len(ss), 2)]
+
+
+sets = []
+for m1, m2 in ((3, 4), (0, 2), (2, 0), (7, 1)):
+    ins = [np.array(m1, np.int64), np.array(m2, np.int64), np.array([1.0, -1.0], np.float32),
+           np.array([0.5, 2.0], np.float32)]
+    sets.append((ins, nested_ref(*ins)))
+write_sets("cases/test_loop_nested", sets)
