@@ -243,3 +243,27 @@ for m1, m2 in ((3, 4), (0, 2), (2, 0), (7, 1)):
            np.array([0.5, 2.0], np.float32)]
     sets.append((ins, nested_ref(*ins)))
 write_sets("cases/test_loop_nested", sets)
+
+# Not a conformance case: a run-time Loop's scan output (its length is the
+# trip count, known only at run time) read by another node, which onnxcc
+# refuses by name (tests/unit/test_loop.c).
+body = helper.make_graph(
+    [helper.make_node("Identity", ["c_in"], ["c_out"]),
+     helper.make_node("Identity", ["v_in"], ["v_out"]),
+     helper.make_node("Identity", ["v_in"], ["scan"])],
+    "body",
+    [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+     helper.make_tensor_value_info("c_in", TensorProto.BOOL, []),
+     helper.make_tensor_value_info("v_in", f, [2])],
+    [helper.make_tensor_value_info("c_out", TensorProto.BOOL, []),
+     helper.make_tensor_value_info("v_out", f, [2]),
+     helper.make_tensor_value_info("scan", f, [2])])
+graph = helper.make_graph(
+    [helper.make_node("Loop", ["M", "", "v0"], ["v", "vs"], body=body),
+     helper.make_node("Relu", ["vs"], ["r"])], "loop_scan_consumed",
+    [helper.make_tensor_value_info("M", TensorProto.INT64, []),
+     helper.make_tensor_value_info("v0", f, [2])],
+    [helper.make_tensor_value_info("r", f, [None, 2])])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+onnx.checker.check_model(model)
+onnx.save(model, "loop_scan_consumed.onnx")

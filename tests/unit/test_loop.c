@@ -201,6 +201,13 @@ static void test_compiled(void)
     CHECK_STR_CONTAINS(d.msg, "loop-carried value 'Loop_0/v_in' enters the body as float32[2]");
     CHECK_STR_CONTAINS(d.msg, "same static type every iteration");
     ir_graph_free(g);
+
+    /* a scan output, whose length is the trip count, read by another node:
+     * a clear error naming it */
+    g = compile(ONNXCC_SOURCE_DIR "/tests/data/loop_scan_consumed.onnx", 0, &d);
+    CHECK_TRUE(g == NULL);
+    CHECK_STR_CONTAINS(d.msg, "input 'vs' has a data-dependent shape (up to 4096 along axis 0)");
+    ir_graph_free(g);
 }
 
 /* PyTorch's `while i < n and go`: the body's If returns `go`, computed
