@@ -105,6 +105,33 @@ int ir_infer_if(Graph *g, Node *n, Diag *d)
     return 0;
 }
 
+/* The error for a Loop that must run at run time while scan output v has a
+ * reader (only a graph output may have a length known at run time). It
+ * names the graph input that decides the trip count, as ir_err_not_const
+ * does, so a sample of it can be compiled in. */
+static int scan_read(Diag *d, const Node *n, const Value *v, int too_long)
+{
+    if (too_long)
+        return ir_node_error(d, n, "runs more than %d iterations, and its scan output '%s' is "
+                             "read by another node: a loop that runs at run time has scan "
+                             "outputs whose length is known only then, which only a graph "
+                             "output may have", UNROLL_LIMIT, v->name);
+    int64_t m;
+    int which = n->in[0] && ir_const_ints(n->in[0], &m, 1) != 1 ? 0 : 1;
+    Diag why = {.file = d->file};
+    ir_err_not_const(&why, n, which);
+    snprintf(d->need_const, sizeof d->need_const, "%s", why.need_const);
+    if (!why.need_const[0])
+        return ir_node_error(d, n, "scan output '%s' is read by another node, so its length "
+                             "must be known at compile time, but the loop's %s is not",
+                             v->name, which ? "condition" : "trip count");
+    return ir_node_error(d, n, "scan output '%s' is read by another node, so its length must "
+                         "be known at compile time, and graph input '%s' decides it: bind it "
+                         "with --const %s=FILE (a loop that runs at run time has scan outputs "
+                         "whose length is known only then, which only a graph output may "
+                         "have)", v->name, why.need_const, why.need_const);
+}
+
 /* Loop: each visit peels one iteration: the body's copy goes before n, and n
  * comes back with the new loop-carried values, until the trip count or the
  * condition ends it; then its outputs are the last carried values and the
@@ -140,8 +167,16 @@ int ir_infer_loop(Graph *g, Node *n, Diag *d)
         unroll = ir_const_scalar(n->in[1], &cv) == 0;
         go = cv != 0;
     }
-    if (!unroll || (go && (n->iter >= UNROLL_LIMIT || (n->in[0] && max > UNROLL_LIMIT))))
+    if (!unroll || (go && (n->iter >= UNROLL_LIMIT || (n->in[0] && max > UNROLL_LIMIT)))) {
+        /* a run-time loop's scan outputs have their length only at run
+         * time, which only a graph output may have: another reader needs
+         * the loop unrolled, so the input that decides it must be known
+         * (compiled in from a sample when there is one) */
+        for (int s = n_carried; s < n->n_out; s++)
+            if (n->out[s] && n->out[s]->n_uses)
+                return scan_read(d, n, n->out[s], unroll);
         return ir_loop_at_run_time(g, n, body, n->loop_init, d);
+    }
     int mark = g->n_nodes;
     if (go) {
         Value *in_map[n_carried + 2], *outs[body->n_outputs + 1];
