@@ -109,27 +109,29 @@ int ir_infer_if(Graph *g, Node *n, Diag *d)
  * reader (only a graph output may have a length known at run time). It
  * names the graph input that decides the trip count, as ir_err_not_const
  * does, so a sample of it can be compiled in. */
-static int scan_read(Diag *d, const Node *n, const Value *v, int too_long)
+static int scan_read(Diag *d, const Node *n, const Value *v, const char *what, int too_long)
 {
+    int scan = !strcmp(what, "scan output");
     if (too_long)
-        return ir_node_error(d, n, "runs more than %d iterations, and its scan output '%s' is "
-                             "read by another node: a loop that runs at run time has scan "
-                             "outputs whose length is known only then, which only a graph "
-                             "output may have", UNROLL_LIMIT, v->name);
+        return ir_node_error(d, n, "runs more than %d iterations, and its %s '%s' %s: only a "
+                             "loop unrolled at compile time can have that", UNROLL_LIMIT, what,
+                             v->name, scan ? "is read by another node" : "is not a tensor");
     int64_t m;
     int which = n->in[0] && ir_const_ints(n->in[0], &m, 1) != 1 ? 0 : 1;
     Diag why = {.file = d->file};
     ir_err_not_const(&why, n, which);
     snprintf(d->need_const, sizeof d->need_const, "%s", why.need_const);
+    const char *need = scan ? "is read by another node, so its length must be known at "
+                              "compile time"
+                            : "needs the loop unrolled at compile time";
     if (!why.need_const[0])
-        return ir_node_error(d, n, "scan output '%s' is read by another node, so its length "
-                             "must be known at compile time, but the loop's %s is not",
-                             v->name, which ? "condition" : "trip count");
-    return ir_node_error(d, n, "scan output '%s' is read by another node, so its length must "
-                         "be known at compile time, and graph input '%s' decides it: bind it "
-                         "with --const %s=FILE (a loop that runs at run time has scan outputs "
-                         "whose length is known only then, which only a graph output may "
-                         "have)", v->name, why.need_const, why.need_const);
+        return ir_node_error(d, n, "%s '%s' %s, but the loop's %s is not", what, v->name, need,
+                             which ? "condition" : "trip count");
+    return ir_node_error(d, n, "%s '%s' %s, and graph input '%s' decides it: bind it with "
+                         "--const %s=FILE (a loop that runs at run time carries tensors only, "
+                         "and its scan outputs' length is known only then, which only a graph "
+                         "output may have)", what, v->name, need, why.need_const,
+                         why.need_const);
 }
 
 /* Loop: each visit peels one iteration: the body's copy goes before n, and n
@@ -174,7 +176,16 @@ int ir_infer_loop(Graph *g, Node *n, Diag *d)
          * (compiled in from a sample when there is one) */
         for (int s = n_carried; s < n->n_out; s++)
             if (n->out[s] && n->out[s]->n_uses)
-                return scan_read(d, n, n->out[s], unroll);
+                return scan_read(d, n, n->out[s], "scan output", unroll);
+        /* a run-time loop carries tensors only (a sequence's length is part
+         * of its type, and may change every iteration) */
+        for (int j = 0; j < n_carried; j++)
+            if (n->loop_init[2 + j] && n->loop_init[2 + j]->kind != VK_TENSOR)
+                return scan_read(d, n, n->loop_init[2 + j],
+                                 n->loop_init[2 + j]->kind == VK_SEQUENCE
+                                     ? "loop-carried sequence"
+                                     : "loop-carried optional",
+                                 unroll);
         return ir_loop_at_run_time(g, n, body, n->loop_init, d);
     }
     int mark = g->n_nodes;
