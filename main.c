@@ -82,6 +82,10 @@ static const char usage[] =
     "                           0: every usable CPU); its own --threads N overrides it\n"
     "  --profile                compile, build: time every node; the binary prints a table\n"
     "                           per node (and --profile-json FILE writes it as JSON)\n"
+    "  --loop-max N             a Loop whose trip count or condition is known only at run\n"
+    "                           time runs at most N iterations (default 4096; its scan\n"
+    "                           outputs are sized for N); one that needs more fails the\n"
+    "                           run with RT_EBOUND (the same as --limit loop-iters=N)\n"
     "  --limit NAME=N           raise (or lower) one of the limits below\n"
     "\n"
     "quantization (see docs/quantization.md):\n"
@@ -380,11 +384,16 @@ static int parse_args(int argc, char **argv, Opts *o)
             o->max_string_bytes = strtoll(next, &end, 10);
             if (*end || errno || o->max_string_bytes < 1 || o->max_string_bytes > (1 << 30))
                 return fail("bad --max-string-bytes '%s' (expected 1 .. 1073741824)", next);
-        } else if (!strcmp(a, "--limit")) {
+        } else if (!strcmp(a, "--limit") || !strcmp(a, "--loop-max")) {
             NEED_ARG();
-            char err[256];
-            if (ir_limit_parse(&o->limits, next, err, sizeof err))
-                return fail("%s", err);
+            char err[256], arg[320];
+            /* --loop-max N is the loop-iters limit under the name the bound goes by */
+            snprintf(arg, sizeof arg, "%s%s", strcmp(a, "--loop-max") ? "" : "loop-iters=",
+                     next);
+            if (ir_limit_parse(&o->limits, arg, err, sizeof err))
+                return strcmp(a, "--loop-max") ? fail("%s", err)
+                                               : fail("bad --loop-max '%s' (expected 1 .. "
+                                                      "4294967296)", next);
         } else if (!strcmp(a, "--threads")) {
             NEED_ARG();
             char *end;

@@ -98,6 +98,14 @@ void cg_float_literal(char *buf, size_t len, double v, int is_double);
 /* codegen/c/emit_c.c: model.c and model.h */
 int cgc_emit(Graph *g, const CgOptions *o, Diag *d);
 
+/* codegen/c/emit_loop.c: a run-time Loop's control flow around emit_c.c's
+ * calls: the kernel a node calls, what goes before and after its call, and
+ * the bound the header states. */
+const char *cgc_kernel_name(const Node *n);
+void cgc_loop_before(Emitter *e, const Node *n);
+void cgc_loop_after(Emitter *e, const Node *n);
+void cgc_loop_header(Emitter *e, const Graph *g, const char *NAME);
+
 /* codegen/c/project.c: main.c, Makefile, runtime sources */
 int cgc_emit_project(const Graph *g, const CgOptions *o, int weights_mode, Diag *d);
 

@@ -14,7 +14,14 @@
  * holds every literal of that If's own guard before it, so evaluating a
  * guard left to right with && only reads a condition whose producer ran.
  * The one reader of a skipped value is the Where, which reads the branch
- * not taken and discards it; every other reader is skipped with it. */
+ * not taken and discards it; every other reader is skipped with it.
+ *
+ * A branch may return a value computed before the If's condition (an
+ * exporter's short-circuit `a and b` makes b's If return a value computed
+ * ahead of it): a node scheduled before a condition's producer cannot be
+ * guarded by it (the condition is not computed yet, or in a run-time loop
+ * is still the previous iteration's), so its guard stops before that
+ * literal. Dropping the tail keeps the order above. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +67,12 @@ IrGuard *ir_guards(const Graph *g)
 {
     IrGuard *out = calloc((size_t)g->n_nodes + 1, sizeof *out);
     Pending *val = calloc((size_t)g->n_values + 1, sizeof *val);
-    IR_ASSERT(out && val);
+    int *made_at = calloc((size_t)g->n_values + 1, sizeof *made_at); /* producer's k + 1 */
+    IR_ASSERT(out && val && made_at);
+    for (int k = 0; k < g->n_nodes; k++)
+        for (int i = 0; !g->nodes[k]->dead && i < g->nodes[k]->n_out; i++)
+            if (g->nodes[k]->out[i] && g->nodes[k]->out[i]->id < g->n_values)
+                made_at[g->nodes[k]->out[i]->id] = k + 1;
     for (int i = 0; i < g->n_outputs; i++)
         val[g->outputs[i]->id].set = 1; /* the caller reads it: always */
     for (int k = g->n_nodes - 1; k >= 0; k--) {
@@ -83,6 +95,11 @@ IrGuard *ir_guards(const Graph *g)
         }
         if (!any)
             mine.n = 0;
+        for (int j = 0; j < mine.n; j++)
+            if (mine.cond[j]->id < g->n_values && made_at[mine.cond[j]->id] > k) {
+                mine.n = j;
+                break;
+            }
         out[k] = mine;
         int select = is_if_select(n);
         for (int i = 0; i < n->n_in; i++) {
@@ -98,5 +115,6 @@ IrGuard *ir_guards(const Graph *g)
         }
     }
     free(val);
+    free(made_at);
     return out;
 }

@@ -4,6 +4,17 @@
 
 #include "ir.h"
 
+/* A run-time Loop's markers have no row in the op table's kernel column,
+ * so that no pass evaluates them at compile time. */
+static RtKernel kernel_of(const Node *n)
+{
+    if (n->op == OP_LOOP_BEGIN)
+        return rt_loop_begin;
+    if (n->op == OP_LOOP_END)
+        return rt_loop_end;
+    return ir_ops[n->op].kernel;
+}
+
 /* rt: per value id, the actual extents of values with run-time dims (NULL:
  * the graph has none). */
 static int call_kernel(Node *n, const void **in, void **out, int64_t (*rt)[IR_MAX_RANK], Diag *d)
@@ -14,7 +25,7 @@ static int call_kernel(Node *n, const void **in, void **out, int64_t (*rt)[IR_MA
     for (int i = 0; i < n->n_out; i++)
         ir_desc(n->out[i], &dout[i]);
     RtCall c = {n->n_in, n->n_out, din, dout, n->n_ints, n->n_floats, n->ints, n->floats};
-    RtKernel k = ir_ops[n->op].kernel;
+    RtKernel k = kernel_of(n);
     IR_ASSERT(k);
     int rc;
     if (rt && ir_node_has_rt(n)) {
@@ -35,6 +46,9 @@ static int call_kernel(Node *n, const void **in, void **out, int64_t (*rt)[IR_MA
     } else {
         rc = k(&c, in, out);
     }
+    if (rc == RT_EBOUND && (n->op == OP_LOOP_BEGIN || n->op == OP_LOOP_END))
+        return ir_node_error(d, n, "the loop needs more than %lld iterations, its bound "
+                             "(--loop-max N raises it)", (long long)n->ints[RT_LOOP_BOUND]);
     if (rc == RT_EDTYPE)
         return ir_node_error(d, n, "no kernel path for dtype %s",
                              rt_dtype_name(n->in[0] ? n->in[0]->dtype : RT_UNDEF));
@@ -86,8 +100,25 @@ int ir_eval_node(Graph *g, Node *n, Diag *d)
     return 0;
 }
 
+/* Where the run goes after node k: a LoopEnd whose loop runs again (its
+ * last input, `go`, is set) goes back to just after its LoopBegin. Each
+ * node keeps its buffers from one iteration to the next. */
+static int loop_next(const Graph *g, int k, const void *const *in)
+{
+    const Node *n = g->nodes[k];
+    if (n->op != OP_LOOP_END || !*(const unsigned char *)in[n->n_in - 1])
+        return k;
+    const Node *begin = n->in[n->n_in - 1]->producer;
+    int kb = k;
+    while (kb >= 0 && g->nodes[kb] != begin)
+        kb--;
+    IR_ASSERT(kb >= 0);
+    return kb;
+}
+
 /* Buffers of one interpreter run: constants point at their data, everything
- * else is malloc'ed here and freed at the end. */
+ * else is malloc'ed here (once, however often a loop runs the node) and
+ * freed at the end. */
 int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
                    IrObserver obs, void *obs_ctx)
 {
@@ -165,13 +196,18 @@ int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
             Value *v = n->out[i];
             if (!v)
                 continue;
-            buf[v->id] = out[i] = calloc(1, ir_nbytes(v) ? ir_nbytes(v) : 1);
-            owned[v->id] = 1;
+            if (!owned[v->id]) {
+                buf[v->id] = calloc(1, ir_nbytes(v) ? ir_nbytes(v) : 1);
+                owned[v->id] = 1;
+            }
+            out[i] = buf[v->id];
             if (!out[i]) {
                 ir_error(d, "out of memory");
                 goto done;
             }
         }
+        if (skip && n->op == OP_LOOP_BEGIN)
+            *(unsigned char *)out[n->n_out - 1] = 0; /* not started: `go` clear */
         if (skip)
             continue;
         if (call_kernel(n, in, out, rt, d) < 0)
@@ -179,6 +215,7 @@ int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
         for (int i = 0; obs && i < n->n_out; i++)
             if (n->out[i] && !n->out[i]->dyn)
                 obs(obs_ctx, n->out[i], out[i]);
+        k = loop_next(g, k, in);
     }
     for (int i = 0; i < g->n_outputs; i++) {
         const Value *v = g->outputs[i];

@@ -161,6 +161,8 @@ struct Node {
     int dead;                    /* removed by a pass; skipped everywhere */
     int64_t iter;                /* a Loop being unrolled: iterations already peeled */
     Value **scan_parts;          /* ... and their scan outputs, iter per scan output */
+    Value **loop_init;           /* ... and its inputs before the first, kept in case it
+                                  * turns into a run-time loop (ir/ops/control.c) */
 };
 
 typedef struct OpsetImport {
@@ -180,6 +182,7 @@ enum {
     LIM_DEPTH,                   /* subgraphs nested */
     LIM_ARENA_BYTES,             /* the planned arena */
     LIM_WEIGHT_BYTES,            /* all constants */
+    LIM_LOOP_ITERS,              /* iterations of a run-time Loop (--loop-max) */
     LIM_COUNT
 };
 typedef struct IrLimits {
@@ -380,6 +383,9 @@ Value *ir_const_i64(Graph *g, const int64_t *vals, int rank, const int64_t *dims
  * out_map[i] receives what stands for sub's output i. prefix names the copies. */
 int ir_inline_graph(Graph *g, const Graph *sub, Value *const *in_map, Value **out_map,
                     const char *prefix, Diag *d);
+/* ir/ops/loop_region.c: Loop n (input i of the first visit: init[i]) as a
+ * loop at run time: LoopBegin, its body once, LoopEnd, in n's place. */
+int ir_loop_at_run_time(Graph *g, Node *n, const Graph *body, Value *const *init, Diag *d);
 /* Sequence and optional ops: whether op reads such values (ir/ops/sequence.c). */
 int ir_op_takes_structures(int op);
 /* out stands for what v holds: the same kind, dtype and elements. */

@@ -29,6 +29,8 @@ static const struct {
                          "scratch memory one run of the generated code needs"},
     [LIM_WEIGHT_BYTES] = {"weight-bytes", (int64_t)16 << 30, (int64_t)1 << 46,
                           "all constants of the model together"},
+    [LIM_LOOP_ITERS] = {"loop-iters", 4096, (int64_t)1 << 32,
+                        "iterations of a Loop that runs at run time (also --loop-max)"},
 };
 
 void ir_limits_default(IrLimits *l)
@@ -61,7 +63,8 @@ int ir_limit_parse(IrLimits *l, const char *arg, char *err, size_t err_len)
         return 0;
     }
     snprintf(err, err_len, "bad --limit '%s' (expected NAME=N, NAME one of model-bytes, "
-             "tensor-bytes, tensor-elems, rank, nodes, depth, arena-bytes, weight-bytes)", arg);
+             "tensor-bytes, tensor-elems, rank, nodes, depth, arena-bytes, weight-bytes, "
+             "loop-iters)", arg);
     return -1;
 }
 

@@ -68,5 +68,9 @@ int pass_save_onnx(Graph *g, PassCtx *ctx);
 int pass_qdq(Graph *g, PassCtx *ctx);
 /* passes/plan.c */
 int pass_plan(Graph *g, PassCtx *ctx);
+/* passes/plan_loop.c: widens the live ranges (first[b], last[b]: steps of
+ * buffer b; buf_of: each value's buffer or -1) that run-time Loop regions
+ * need, for pass_plan. */
+void plan_loop_ranges(const Graph *g, const int *buf_of, int *first, int *last);
 
 #endif

@@ -62,6 +62,20 @@ static int64_t place(Buf *b, Buf **placed, int n_placed)
     }
 }
 
+/* A run-time Loop's region runs its steps again: plan_loop.c says how far
+ * the buffers it shares across iterations must live. */
+static void widen_loops(const Graph *g, const int *buf_of, Buf *bufs, int nb)
+{
+    int *lo = malloc(sizeof(int) * (size_t)(2 * nb + 1));
+    IR_ASSERT(lo);
+    for (int i = 0; i < nb; i++)
+        lo[i] = bufs[i].first, lo[nb + i] = bufs[i].last;
+    plan_loop_ranges(g, buf_of, lo, lo + nb);
+    for (int i = 0; i < nb; i++)
+        bufs[i].first = lo[i], bufs[i].last = lo[nb + i];
+    free(lo);
+}
+
 /* The constants the generated code reads, each counted once, against
  * LIM_WEIGHT_BYTES: folding can make them larger than the model's own. */
 static int check_weights(const Graph *g, Diag *d)
@@ -202,6 +216,7 @@ int pass_plan(Graph *g, PassCtx *ctx)
     for (int i = 0; i < nv; i++)
         if (buf_of[i] >= 0 && g->values[i]->is_pool)
             bufs[buf_of[i]].last = step;
+    widen_loops(g, buf_of, bufs, nb);
     for (int i = 0; i < nb; i++)
         order[i] = &bufs[i];
     qsort(order, (size_t)nb, sizeof *order, by_size_desc);

@@ -57,7 +57,8 @@ enum {
     RT_ENOMEM = 5,  /* a caller-provided buffer is too small */
     RT_ECPU = 6,    /* the CPU lacks an instruction set the code was built for */
     RT_ETHREAD = 7, /* threads could not be started, or this build has none */
-    RT_EBOUND = 8,  /* a run-time extent is past the bound the model was compiled for */
+    RT_EBOUND = 8,  /* a run-time extent or a Loop's trip count is past the bound the model
+                     * was compiled for (--dim NAME=LO..HI, --loop-max) */
     RT_ESHAPE = 9   /* run-time extents that do not fit together (broadcast, matmul K) */
 };
 

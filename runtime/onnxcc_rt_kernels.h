@@ -16,6 +16,7 @@
 #include "k_signal.h"
 #include "k_text.h"
 #include "k_dynamic.h"
+#include "k_loop.h"
 #include "k_string.h"
 #include "k_ml.h"
 #include "k_transformer.h"

@@ -401,7 +401,8 @@ static const char *status_str(int rc)
     case RT_ENOMEM: return "buffer too small";
     case RT_ECPU: return "this CPU lacks an instruction set the code was built for";
     case RT_ETHREAD: return "threads could not be started";
-    case RT_EBOUND: return "an extent is past the bound the model was compiled for";
+    case RT_EBOUND: return "an extent or a loop's trip count is past the bound the model was "
+                           "compiled for (--dim, --loop-max)";
     case RT_ESHAPE: return "the inputs' extents do not fit together";
     default: return "error";
     }

@@ -205,10 +205,10 @@ static void emit_call(Emitter *e, const Ctx *c, const Node *n, int k, int prof,
                 emitf(e, "%sNULL", i ? ", " : "");
         }
         emitf(e, "};\n        if ((rc = rt_dyn_call(&n%d, %s, %s, id_, od_, i_, o_)) != 0)\n"
-                 "            return rc;\n", k, fname, ir_ops[n->op].kernel_name);
+                 "            return rc;\n", k, fname, cgc_kernel_name(n));
     } else {
         emitf(e, "        if ((rc = %s(&n%d, i_, o_)) != 0)\n            return rc;\n",
-              ir_ops[n->op].kernel_name, k);
+              cgc_kernel_name(n), k);
     }
     if (prof >= 0)
         emitf(e, "        %s_prof[%d].calls++;\n        %s_prof[%d].ms += rt_now_ms() - t_;\n",
@@ -389,6 +389,7 @@ static int emit_header(const Ctx *c, Diag *d)
     emitf(&e, "#define %s_WEIGHTS_BYTES %zu\n", c->NAME, c->w->total);
     emitf(&e, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n\n", c->NAME, g->n_inputs,
           c->NAME, g->n_outputs);
+    cgc_loop_header(&e, g, c->NAME);
     if (has_strings(g))
         emitf(&e, "/* Strings are `const char *` to NUL-terminated UTF-8. An output string\n"
                   " * points into the arena, a constant or an input: copy it before the next\n"
@@ -629,8 +630,11 @@ static int emit_source(const Ctx *c, Diag *d)
         emitf(&e, "    %s_profile.runs++;\n", n);
     IrGuard *guards = ir_guards(g);
     for (int k = 0, j = 0; k < g->n_nodes; k++)
-        if (runs(g->nodes[k]))
+        if (runs(g->nodes[k])) {
+            cgc_loop_before(&e, g->nodes[k]);
             emit_call(&e, c, g->nodes[k], k, c->o->profile ? j++ : -1, &guards[k]);
+            cgc_loop_after(&e, g->nodes[k]);
+        }
     free(guards);
     emit_output_copies(&e, c);
     for (int i = 0; rt && i < g->n_outputs; i++) {

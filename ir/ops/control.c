@@ -6,7 +6,9 @@
  *   type only: a branch choice that changes a type or a structure needs the
  *   condition at compile time);
  * - Loop is unrolled one iteration at a time, so each iteration's condition
- *   and trip count are known when the next is decided;
+ *   and trip count are known when the next is decided; when one of them is
+ *   known only at run time, or the count is past the unroll limit, the loop
+ *   stays a loop (ir/ops/loop_region.c) and its body is compiled once;
  * - Scan and SequenceMap are unrolled over their (static) lengths.
  * Subgraph nodes are copied with ir_inline_graph and placed in the schedule
  * where pass_shape will infer them next. */
@@ -103,10 +105,41 @@ int ir_infer_if(Graph *g, Node *n, Diag *d)
     return 0;
 }
 
+/* The error for a Loop that must run at run time while scan output v has a
+ * reader (only a graph output may have a length known at run time). It
+ * names the graph input that decides the trip count, as ir_err_not_const
+ * does, so a sample of it can be compiled in. */
+static int scan_read(Diag *d, const Node *n, const Value *v, const char *what, int too_long)
+{
+    int scan = !strcmp(what, "scan output");
+    if (too_long)
+        return ir_node_error(d, n, "runs more than %d iterations, and its %s '%s' %s: only a "
+                             "loop unrolled at compile time can have that", UNROLL_LIMIT, what,
+                             v->name, scan ? "is read by another node" : "is not a tensor");
+    int64_t m;
+    int which = n->in[0] && ir_const_ints(n->in[0], &m, 1) != 1 ? 0 : 1;
+    Diag why = {.file = d->file};
+    ir_err_not_const(&why, n, which);
+    snprintf(d->need_const, sizeof d->need_const, "%s", why.need_const);
+    const char *need = scan ? "is read by another node, so its length must be known at "
+                              "compile time"
+                            : "needs the loop unrolled at compile time";
+    if (!why.need_const[0])
+        return ir_node_error(d, n, "%s '%s' %s, but the loop's %s is not", what, v->name, need,
+                             which ? "condition" : "trip count");
+    return ir_node_error(d, n, "%s '%s' %s, and graph input '%s' decides it: bind it with "
+                         "--const %s=FILE (a loop that runs at run time carries tensors only, "
+                         "and its scan outputs' length is known only then, which only a graph "
+                         "output may have)", what, v->name, need, why.need_const,
+                         why.need_const);
+}
+
 /* Loop: each visit peels one iteration: the body's copy goes before n, and n
  * comes back with the new loop-carried values, until the trip count or the
  * condition ends it; then its outputs are the last carried values and the
- * stacked scan outputs. */
+ * stacked scan outputs. A Loop that cannot be unrolled starts over from its
+ * first inputs as a run-time loop (the copies peeled so far feed nothing
+ * then, and pass_dce drops them). */
 int ir_infer_loop(Graph *g, Node *n, Diag *d)
 {
     const Graph *body = body_attr(d, n, "body");
@@ -123,19 +156,38 @@ int ir_infer_loop(Graph *g, Node *n, Diag *d)
     if (n->in[1] && n->in[1]->dtype != RT_BOOL)
         return ir_node_error(d, n, "the condition is %s, expected bool",
                              rt_dtype_name(n->in[1]->dtype));
+    if (n->iter == 0) {
+        n->loop_init = ir_alloc(g, sizeof(Value *) * (size_t)(n->n_in + 1));
+        IR_ASSERT(n->loop_init);
+        memcpy(n->loop_init, n->in, sizeof(Value *) * (size_t)n->n_in);
+    }
     int64_t max = INT64_MAX;
-    if (n->in[0] && ir_const_ints(n->in[0], &max, 1) != 1)
-        return ir_err_not_const(d, n, 0);
+    int unroll = !n->in[0] || ir_const_ints(n->in[0], &max, 1) == 1;
     int go = n->iter < max;
-    double cv;
-    if (go && n->in[1]) {
-        if (ir_const_scalar(n->in[1], &cv) < 0)
-            return ir_err_not_const(d, n, 1);
+    double cv = 0;
+    if (unroll && go && n->in[1]) {
+        unroll = ir_const_scalar(n->in[1], &cv) == 0;
         go = cv != 0;
     }
-    if (go && n->iter >= UNROLL_LIMIT)
-        return ir_node_error(d, n, "runs more than %d iterations: onnxcc unrolls loops at "
-                             "compile time, and longer ones are not supported", UNROLL_LIMIT);
+    if (!unroll || (go && (n->iter >= UNROLL_LIMIT || (n->in[0] && max > UNROLL_LIMIT)))) {
+        /* a run-time loop's scan outputs have their length only at run
+         * time, which only a graph output may have: another reader needs
+         * the loop unrolled, so the input that decides it must be known
+         * (compiled in from a sample when there is one) */
+        for (int s = n_carried; s < n->n_out; s++)
+            if (n->out[s] && n->out[s]->n_uses)
+                return scan_read(d, n, n->out[s], "scan output", unroll);
+        /* a run-time loop carries tensors only (a sequence's length is part
+         * of its type, and may change every iteration) */
+        for (int j = 0; j < n_carried; j++)
+            if (n->loop_init[2 + j] && n->loop_init[2 + j]->kind != VK_TENSOR)
+                return scan_read(d, n, n->loop_init[2 + j],
+                                 n->loop_init[2 + j]->kind == VK_SEQUENCE
+                                     ? "loop-carried sequence"
+                                     : "loop-carried optional",
+                                 unroll);
+        return ir_loop_at_run_time(g, n, body, n->loop_init, d);
+    }
     int mark = g->n_nodes;
     if (go) {
         Value *in_map[n_carried + 2], *outs[body->n_outputs + 1];
