@@ -247,6 +247,12 @@ static int64_t take_even8(uint8_t *y, const uint8_t *hm, int64_t qa, int64_t qb,
         __m512i v = _mm512_loadu_si512(hm + 2 * q - pw);
         _mm256_storeu_si256((__m256i *)(y + q), _mm256_xor_si256(_mm512_cvtepi16_epi8(v), f));
     }
+    if (q < qb && 2 * q - pw + 64 <= n) { /* the last few, masked */
+        __m512i v = _mm512_loadu_si512(hm + 2 * q - pw);
+        __mmask32 k = (__mmask32)((1ull << (qb - q)) - 1);
+        _mm256_mask_storeu_epi8(y + q, k, _mm256_xor_si256(_mm512_cvtepi16_epi8(v), f));
+        q = qb;
+    }
 #elif defined(__AVX2__)
     __m256i f = _mm256_set1_epi8((char)flip), lo = _mm256_set1_epi16(0xff);
     for (; q + 32 <= qb && 2 * q - pw + 64 <= n; q += 32) {
