@@ -160,8 +160,11 @@ static inline __m512i requant16(__m512i a, __m512i rc, __m512 m, __m512 yz, __m5
 
 /* How far ahead (bytes) the fused kernel prefetches each weight row: 256
  * measured best on resnet18's layer3/4 (128 and 512 close behind, 1024
- * slower than none). */
+ * slower than none). Only for deep rows (QG_PREFETCH_KQ groups of 4 and
+ * more: layer3's 2304 bytes, layer4's 4608): shallower weights stay in L1
+ * or L2, where the prefetches would be instructions for nothing. */
 #define QG_PREFETCH 256
+#define QG_PREFETCH_KQ 512
 
 /* inner() for rows r.. (mr of them) on nv (1 or 2) vectors of 16 columns,
  * with the common store (uint8/int8, contiguous columns, no weight zero
@@ -178,9 +181,10 @@ inner_store_nv(const int8_t *const *w, int64_t kq, const uint8_t *xb, int mr, in
     for (int64_t q = 0; q < kq; q++) {
         /* the weight rows a cache line ahead: 8 streams 4 bytes a step, from
          * L3 for a deep layer's weights, which the hardware fetches late */
-        if (!(q & 15))
+        if (kq >= QG_PREFETCH_KQ && !(q & 15)) /* (an address, maybe past W: no pointer) */
             for (int i = 0; i < QG_MR; i++)
-                _mm_prefetch((const char *)(w[i] + 4 * q + QG_PREFETCH), _MM_HINT_T0);
+                _mm_prefetch((const char *)((uintptr_t)(w[i] + 4 * q) + QG_PREFETCH),
+                             _MM_HINT_T0);
         __m512i x0 = _mm512_loadu_si512(xb + q * 128);
         __m512i x1 = nv > 1 ? _mm512_loadu_si512(xb + q * 128 + 64) : x0;
         for (int i = 0; i < QG_MR; i++) {
