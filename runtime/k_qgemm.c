@@ -227,7 +227,7 @@ static void inner_store16(const int8_t *const *w, int64_t kq, const uint8_t *xb,
  * column costs kp / 64 vpdpbusd per row against kp / 4 for a vector. */
 #define QG_DOT_COLS 4
 
-/* Column c of a packed block as kp contiguous bytes (dot_cols' operand). */
+/* Column c of a packed block as kp contiguous bytes (dot_col's operand). */
 static void column_of(const uint8_t *xb, int64_t kq, int c, uint8_t *d)
 {
     for (int64_t q = 0; q < kq; q++)
