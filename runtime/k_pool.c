@@ -4,6 +4,10 @@
 
 #include "rt_internal.h"
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 /* Spatial geometry padded to 3 axes (d, h, w), as in k_conv.c. */
 typedef struct PoolGeom {
     int mode, include_pad, col_major;
@@ -230,6 +234,48 @@ HOT static void pool_f32(const PoolGeom *g, const float *x, float *y, int64_t pl
  * the stack); wider rows take the general loop. */
 #define POOL8_MAX_W 4096
 
+/* y[q] = hm[2 q - pw] ^ flip for q from qa while a whole vector of them
+ * fits before qb and inside hm (n bytes); returns the first q not done.
+ * The even bytes of a vector are the low bytes of its 16-bit lanes. */
+static int64_t take_even8(uint8_t *y, const uint8_t *hm, int64_t qa, int64_t qb, int64_t pw,
+                          int64_t n, uint8_t flip)
+{
+    int64_t q = qa;
+#if defined(__AVX512BW__)
+    __m256i f = _mm256_set1_epi8((char)flip);
+    for (; q + 32 <= qb && 2 * q - pw + 64 <= n; q += 32) {
+        __m512i v = _mm512_loadu_si512(hm + 2 * q - pw);
+        _mm256_storeu_si256((__m256i *)(y + q), _mm256_xor_si256(_mm512_cvtepi16_epi8(v), f));
+    }
+    if (q < qb && 2 * q - pw + 64 <= n) { /* the last few, masked */
+        __m512i v = _mm512_loadu_si512(hm + 2 * q - pw);
+        __mmask32 k = (__mmask32)((1ull << (qb - q)) - 1);
+        _mm256_mask_storeu_epi8(y + q, k, _mm256_xor_si256(_mm512_cvtepi16_epi8(v), f));
+        q = qb;
+    }
+#elif defined(__AVX2__)
+    __m256i f = _mm256_set1_epi8((char)flip), lo = _mm256_set1_epi16(0xff);
+    for (; q + 32 <= qb && 2 * q - pw + 64 <= n; q += 32) {
+        __m256i a = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(hm + 2 * q - pw)), lo);
+        __m256i b =
+            _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(hm + 2 * q - pw + 32)), lo);
+        /* packus works per 128-bit lane: a0 b0 a1 b1, then the quadwords in order */
+        __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xd8);
+        _mm256_storeu_si256((__m256i *)(y + q), _mm256_xor_si256(p, f));
+    }
+#elif defined(__SSE2__)
+    __m128i f = _mm_set1_epi8((char)flip), lo = _mm_set1_epi16(0xff);
+    for (; q + 16 <= qb && 2 * q - pw + 32 <= n; q += 16) {
+        __m128i a = _mm_and_si128(_mm_loadu_si128((const __m128i *)(hm + 2 * q - pw)), lo);
+        __m128i b = _mm_and_si128(_mm_loadu_si128((const __m128i *)(hm + 2 * q - pw + 16)), lo);
+        _mm_storeu_si128((__m128i *)(y + q), _mm_xor_si128(_mm_packus_epi16(a, b), f));
+    }
+#else
+    (void)y, (void)hm, (void)qb, (void)pw, (void)n, (void)flip;
+#endif
+    return q;
+}
+
 /* MaxPool of uint8 or int8 without Indices (passes/qdq.c runs a quantized
  * MaxPool on its 8-bit tensor): the max is exact in the stored type. int8
  * is compared as its byte with the top bit flipped (flip 0x80), which
@@ -277,7 +323,8 @@ HOT static void pool_max8(const PoolGeom *g, const uint8_t *x, uint8_t *y, uint8
                         hm[i] = v > hm[i] ? v : hm[i];
                     }
                 uint8_t *yr = y + ((pl * g->out[0] + od) * g->out[1] + oh) * OW;
-                for (int64_t q = qa; q < qb; q++)
+                int64_t qv = sw == 2 ? take_even8(yr, hm, qa, qb, pw, POOL8_MAX_W, flip) : qa;
+                for (int64_t q = qv; q < qb; q++)
                     yr[q] = hm[q * sw - pw] ^ flip;
                 /* the outputs before qa and from qb on, tap by tap */
                 for (int64_t q = 0; q < OW; q++) {

@@ -4,6 +4,7 @@
 
 #include "onnxcc_rt.h"
 #include "k_qgemm.h"
+#include "k_quant.h"
 
 #if defined(__SSE2__)
 #include <immintrin.h>
@@ -113,6 +114,9 @@ void rt_qgemm_pack_x_rows(const void *a, int adt, int64_t lda, int64_t k, int n,
         rt_qgemm_col_sums(xb, kp, xsum);
 }
 
+static void store_row(const int32_t *acc, int n, int64_t r, const int32_t *xsum,
+                      const RtQgemmEpi *e, void *y, int64_t ldr, int64_t ldc);
+
 /* ---- the inner loops: acc[i][c] = sum over k of w[i][k] * x[k][c] for QG_MR rows ---- */
 
 #if defined(QG_AVX512VNNI) || defined(QG_AVXVNNI) || defined(QG_AVX2)
@@ -154,21 +158,40 @@ static inline __m512i requant16(__m512i a, __m512i rc, __m512 m, __m512 yz, __m5
     return _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(v, lo), hi));
 }
 
-/* inner() for rows r.. (mr of them) with the common store (uint8/int8,
- * contiguous columns, no weight zero point) made from the accumulators in
- * registers: the same operations as store_row, so the same bits. */
-static void inner_store(const int8_t *const *w, int64_t kq, const uint8_t *xb, int mr, int n,
-                        int64_t r, const RtQgemmEpi *e, void *y, int64_t ldr)
+/* How far ahead (bytes) the fused kernel prefetches each weight row: 256
+ * measured best on resnet18's layer3/4 (128 and 512 close behind, 1024
+ * slower than none). Only for deep rows (QG_PREFETCH_KQ groups of 4 and
+ * more: layer3's 2304 bytes, layer4's 4608): shallower weights stay in L1
+ * or L2, where the prefetches would be instructions for nothing. */
+#define QG_PREFETCH 256
+#define QG_PREFETCH_KQ 512
+
+/* inner() for rows r.. (mr of them) on nv (1 or 2) vectors of 16 columns,
+ * with the common store (uint8/int8, contiguous columns, no weight zero
+ * point) of the first n columns made from the accumulators in registers:
+ * the same operations as store_row, so the same bits. One vector computes
+ * a block's tail of 16 or fewer columns at half the cost of two. */
+static inline __attribute__((always_inline)) void
+inner_store_nv(const int8_t *const *w, int64_t kq, const uint8_t *xb, int mr, int n, int64_t r,
+               const RtQgemmEpi *e, void *y, int64_t ldr, int nv)
 {
     __m512i c0[QG_MR], c1[QG_MR];
     for (int i = 0; i < QG_MR; i++)
         c0[i] = c1[i] = _mm512_setzero_si512();
     for (int64_t q = 0; q < kq; q++) {
-        __m512i x0 = _mm512_loadu_si512(xb + q * 128), x1 = _mm512_loadu_si512(xb + q * 128 + 64);
+        /* the weight rows a cache line ahead: 8 streams 4 bytes a step, from
+         * L3 for a deep layer's weights, which the hardware fetches late */
+        if (kq >= QG_PREFETCH_KQ && !(q & 15)) /* (an address, maybe past W: no pointer) */
+            for (int i = 0; i < QG_MR; i++)
+                _mm_prefetch((const char *)((uintptr_t)(w[i] + 4 * q) + QG_PREFETCH),
+                             _MM_HINT_T0);
+        __m512i x0 = _mm512_loadu_si512(xb + q * 128);
+        __m512i x1 = nv > 1 ? _mm512_loadu_si512(xb + q * 128 + 64) : x0;
         for (int i = 0; i < QG_MR; i++) {
             __m512i b = _mm512_set1_epi32(quad(w[i] + 4 * q));
             c0[i] = _mm512_dpbusd_epi32(c0[i], x0, b);
-            c1[i] = _mm512_dpbusd_epi32(c1[i], x1, b);
+            if (nv > 1)
+                c1[i] = _mm512_dpbusd_epi32(c1[i], x1, b);
         }
     }
     __mmask16 k0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
@@ -181,7 +204,60 @@ static void inner_store(const int8_t *const *w, int64_t kq, const uint8_t *xb, i
         __m512 m = _mm512_set1_ps(e->mult[r + i]);
         char *d = (char *)y + (r + i) * ldr;
         _mm512_mask_cvtepi32_storeu_epi8(d, k0, requant16(c0[i], rc, m, yz, lo, hi));
-        _mm512_mask_cvtepi32_storeu_epi8(d + 16, k1, requant16(c1[i], rc, m, yz, lo, hi));
+        if (nv > 1)
+            _mm512_mask_cvtepi32_storeu_epi8(d + 16, k1, requant16(c1[i], rc, m, yz, lo, hi));
+    }
+}
+
+static void inner_store(const int8_t *const *w, int64_t kq, const uint8_t *xb, int mr, int n,
+                        int64_t r, const RtQgemmEpi *e, void *y, int64_t ldr)
+{
+    inner_store_nv(w, kq, xb, mr, n, r, e, y, ldr, 2);
+}
+
+static void inner_store16(const int8_t *const *w, int64_t kq, const uint8_t *xb, int mr, int n,
+                          int64_t r, const RtQgemmEpi *e, void *y, int64_t ldr)
+{
+    inner_store_nv(w, kq, xb, mr, n, r, e, y, ldr, 1);
+}
+
+/* Columns a block has past its last whole vector of 16 that are cheaper
+ * as dot products of contiguous rows than as a mostly empty vector: a 7x7
+ * map's 49 = 32 + 16 + 1 pixels, a 14x14's last block of 4. Each such
+ * column costs kp / 64 vpdpbusd per row against kp / 4 for a vector. */
+#define QG_DOT_COLS 4
+
+/* Column c of a packed block as kp contiguous bytes (dot_col's operand). */
+static void column_of(const uint8_t *xb, int64_t kq, int c, uint8_t *d)
+{
+    for (int64_t q = 0; q < kq; q++)
+        memcpy(d + 4 * q, xb + q * 128 + 4 * c, 4);
+}
+
+/* Rows r.. (mr of them) times one contiguous column xc (kp bytes), stored
+ * as column c through store_row: 64 k a step for QG_MR rows at once, so
+ * the rows' sums are independent chains. */
+static void dot_col(const int8_t *const *w, int64_t kp, const uint8_t *xc, int mr, int64_t r,
+                    const RtQgemmEpi *e, void *y, int64_t ldr, int c)
+{
+    __m512i a[QG_MR];
+    for (int i = 0; i < QG_MR; i++)
+        a[i] = _mm512_setzero_si512();
+    int64_t k = 0;
+    for (; k + 64 <= kp; k += 64) {
+        __m512i x = _mm512_loadu_si512(xc + k);
+        for (int i = 0; i < QG_MR; i++)
+            a[i] = _mm512_dpbusd_epi32(a[i], x, _mm512_loadu_si512(w[i] + k));
+    }
+    if (k < kp) { /* the last 4..60 bytes, masked */
+        __mmask64 m = ((__mmask64)1 << (kp - k)) - 1;
+        __m512i x = _mm512_maskz_loadu_epi8(m, xc + k);
+        for (int i = 0; i < QG_MR; i++)
+            a[i] = _mm512_dpbusd_epi32(a[i], x, _mm512_maskz_loadu_epi8(m, w[i] + k));
+    }
+    for (int i = 0; i < mr; i++) {
+        int32_t s = _mm512_reduce_add_epi32(a[i]);
+        store_row(&s, 1, r + i, NULL, e, (char *)y + c, ldr, 1);
     }
 }
 #elif defined(QG_AVXVNNI)
@@ -351,6 +427,20 @@ void rt_qgemm_block(const int8_t *w, int64_t kp, int64_t r0, int64_t r1, const u
     const int8_t *rows[QG_MR];
 #if defined(QG_AVX512VNNI)
     int fused = ldc == 1 && !e->wz && (e->out == RT_U8 || e->out == RT_I8);
+    /* the fused store's split of the n columns: nv vectors of 16 for the
+     * first nvc, then ndot columns as dot products */
+    int nv = 2, nvc = n, ndot = 0;
+    uint8_t xc[QG_DOT_COLS][RT_QG_MAX_KP] __attribute__((aligned(64)));
+    if (fused && kp <= RT_QG_MAX_KP) {
+        nv = (n + 15) / 16;
+        if (n % 16 && n % 16 <= QG_DOT_COLS) {
+            nv = n / 16;
+            nvc = 16 * nv;
+            ndot = n - nvc;
+            for (int j = 0; j < ndot; j++)
+                column_of(xb, kp / 4, nvc + j, xc[j]);
+        }
+    }
 #endif
     for (int64_t r = r0; r < r1; r += QG_MR) {
         int mr = r1 - r < QG_MR ? (int)(r1 - r) : QG_MR;
@@ -359,7 +449,12 @@ void rt_qgemm_block(const int8_t *w, int64_t kp, int64_t r0, int64_t r1, const u
             rows[i] = w + (r + (i < mr ? i : mr - 1)) * kp;
 #if defined(QG_AVX512VNNI)
         if (fused) {
-            inner_store(rows, kp / 4, xb, mr, n, r, e, y, ldr);
+            if (nv == 2)
+                inner_store(rows, kp / 4, xb, mr, nvc, r, e, y, ldr);
+            else if (nv == 1)
+                inner_store16(rows, kp / 4, xb, mr, nvc, r, e, y, ldr);
+            for (int j = 0; j < ndot; j++)
+                dot_col(rows, kp, xc[j], mr, r, e, y, ldr, nvc + j);
             continue;
         }
 #endif

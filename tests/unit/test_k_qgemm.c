@@ -275,6 +275,8 @@ static void test_qconv(void)
         {1, 16, 8, 11, 13, 3, 3, 2, 1, 1, 1, S, O, 1},
         {1, 8, 12, 9, 9, 1, 1, 2, 0, 1, 1, U, F, 1},     /* the 1x1 downsample */
         {1, 12, 12, 35, 7, 1, 1, 1, 0, 1, 1, U, F, 0},   /* 1x1 stride 1, runs across rows */
+        {1, 32, 16, 7, 7, 3, 3, 1, 1, 1, 1, U, F, 0},    /* layer4's 7x7: 32 + 16 + a dot */
+        {1, 16, 24, 14, 14, 3, 3, 1, 1, 1, 1, S, F, 0},  /* layer3's 14x14: 6 blocks + 4 dots */
         {1, 4, 6, 13, 12, 3, 3, 3, 2, 2, 1, S, F, 0},    /* stride 3, dilation 2 */
         {1, 3, 8, 20, 20, 7, 7, 2, 3, 1, 1, U, O, 0},    /* the stem */
         {2, 3, 8, 20, 21, 7, 7, 2, 3, 1, 1, U, F, 1},    /* the stem, RGB padded to 4 */
@@ -309,7 +311,12 @@ int main(void)
 #endif
     test_small();
     static const int shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {8, 64, 32}, {13, 37, 32},
-                                    {17, 100, 19}, {64, 576, 32}, {9, 4, 31}, {33, 259, 16}};
+                                    {17, 100, 19}, {64, 576, 32}, {9, 4, 31}, {33, 259, 16},
+                                    /* AVX-512's split of a block: one vector (n <= 16), a
+                                     * vector and 1..4 columns as dot products (17..20),
+                                     * dots alone (n <= 4), two vectors (21..32) */
+                                    {24, 700, 17}, {11, 130, 20}, {8, 4608, 17}, {16, 68, 4},
+                                    {5, 260, 1}, {9, 36, 21}, {19, 1000, 12}, {8, 64, 2}};
     int bad = 0;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int wdt = 0; wdt < 2; wdt++)
