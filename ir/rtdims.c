@@ -16,6 +16,9 @@ RtShapeFn ir_rt_shape_fn(const Node *n, const char **name)
         return n->n_in >= 2 ? FN(rt_shape_reshape) : NULL;
     case OP_FLATTEN:
         return FN(rt_shape_flatten);
+    case OP_SQUEEZE:
+    case OP_UNSQUEEZE:
+        return FN(rt_shape_axismap);
     case OP_IDENTITY:
         return FN(rt_shape_same);
     case OP_CONV_TRANSPOSE:

@@ -21,6 +21,10 @@ static int is_noop(const Node *n)
     }
     if (!n->in[0] || !n->out[0] || !same_type(n->in[0], n->out[0]))
         return 0;
+    /* equal bounds do not make equal extents: [b, s] reshaped to [s, b]
+     * keeps [8, 8] when both run to 8 */
+    if (ir_node_has_rt(n) && n->op != OP_IDENTITY && n->op != OP_DROPOUT && n->op != OP_CAST)
+        return 0;
     return 1;
 }
 

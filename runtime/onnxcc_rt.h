@@ -189,6 +189,11 @@ int rt_shape_dims(const RtCall *c, const void *const *in, void *const *out);
  * give their shape functions what the descriptors cannot. */
 enum { RT_RESHAPE_ALLOWZERO };
 enum { RT_FLATTEN_AXIS };
+/* Squeeze and Unsqueeze (rt_shape_axismap): per output axis, the input axis
+ * it is, or -1 for an inserted axis of extent 1. */
+enum { RT_AXISMAP_FROM };
+int rt_shape_axismap(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                     RtTensorDesc *out);
 /* One node with run-time extents: in_dims[i] (NULL: input i is static)
  * holds input i's actual extents, out_dims[j] (NULL: output j is static and
  * must come out as planned) receives output j's. RT_EBOUND when an extent

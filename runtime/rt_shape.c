@@ -166,6 +166,28 @@ int rt_shape_flatten(const RtCall *p, const RtTensorDesc *in, const void *const 
     return RT_OK;
 }
 
+/* Squeeze, Unsqueeze: output axes are input axes or inserted 1s; an input
+ * axis left out must be 1 when the node runs. */
+int rt_shape_axismap(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                     RtTensorDesc *out)
+{
+    (void)d;
+    uint32_t kept = 0;
+    if (p->n_ints != out[0].rank)
+        return RT_ESHAPE;
+    for (int k = 0; k < out[0].rank; k++) {
+        int64_t a = p->ints[RT_AXISMAP_FROM + k];
+        if (a >= in[0].rank)
+            return RT_ESHAPE;
+        out[0].dims[k] = a < 0 ? 1 : in[0].dims[a];
+        kept |= a < 0 ? 0 : 1u << a;
+    }
+    for (int a = 0; a < in[0].rank; a++)
+        if (!(kept >> a & 1) && in[0].dims[a] != 1)
+            return RT_ESHAPE;
+    return RT_OK;
+}
+
 int rt_shape_transpose(const RtCall *p, const RtTensorDesc *in, const void *const *d,
                        RtTensorDesc *out)
 {

@@ -116,9 +116,13 @@ int ir_infer_squeeze(Graph *g, Node *n, Diag *d)
                                      (long long)x->dims[a]);
     }
     int o = 0;
+    int64_t from[IR_MAX_RANK];
     for (int a = 0; a < r; a++)
-        if (!mark[a])
+        if (!mark[a]) {
+            from[o] = a;
             dims[o++] = x->dims[a];
+        }
+    ir_param_ints(n, RT_AXISMAP_FROM, from, o);
     return ir_set_out(n, 0, x->dtype, o, dims);
 }
 
@@ -142,8 +146,12 @@ int ir_infer_unsqueeze(Graph *g, Node *n, Diag *d)
                              IR_MAX_RANK);
     if (mv_axes(d, n, axes, k, r, mark))
         return -1;
-    for (int a = 0, i = 0; a < r; a++)
+    int64_t from[IR_MAX_RANK];
+    for (int a = 0, i = 0; a < r; a++) {
+        from[a] = mark[a] ? -1 : i;
         dims[a] = mark[a] ? 1 : x->dims[i++];
+    }
+    ir_param_ints(n, RT_AXISMAP_FROM, from, r);
     return ir_set_out(n, 0, x->dtype, r, dims);
 }
 

@@ -7,7 +7,8 @@ Usage: check_rtdims.py ONNXCC WORK
 Models (PyTorch-exported with dynamic axes, built here, seeded):
   cnn  Conv+BN+ReLU, MaxPool, strided Conv, broadcast Add, GlobalAveragePool, Flatten,
        Linear, Softmax; batch in 1..8
-  seq  Linear, GELU, LayerNormalization, Linear, Softmax, Concat, Transpose over
+  seq  Linear, GELU, LayerNormalization, Linear, Softmax, Concat, Transpose, Unsqueeze,
+       Squeeze over
        [1, seq, 16]; seq in 1..64
   enc  a PyTorch TransformerEncoderLayer (4 heads, batch_first) between two Linears over
        [1, seq, 16]: its export computes the attention reshapes from Shape at run time;
@@ -63,7 +64,7 @@ class Seq(torch.nn.Module):
     def forward(self, x):
         y = self.b(self.ln(torch.nn.functional.gelu(self.a(x))))
         y = torch.cat([torch.softmax(y, dim=-1), y], dim=1)
-        return y.transpose(1, 2)
+        return y.transpose(1, 2).unsqueeze(1).squeeze(0)
 
 
 class Enc(torch.nn.Module):

@@ -106,6 +106,33 @@ static void test_concat_transpose_gather(void)
     CHECK(8, out[0].dims[2]);
 }
 
+static void test_axismap(void)
+{
+    /* Unsqueeze [b, 4] -> [b, 1, 4]; Squeeze [b, 1, 4] -> [b, 4] */
+    int64_t un[3] = {0, -1, 1}, sq[2] = {0, 2};
+    RtTensorDesc uin[1] = {desc(RT_F32, 2, DIMS(8, 4))};
+    RtTensorDesc uout[1] = {desc(RT_F32, 3, DIMS(8, 1, 4))};
+    RtCall u = call(1, uin, 1, uout, 3, un, 0, NULL);
+    RtTensorDesc act[1] = {desc(RT_F32, 2, DIMS(3, 4))}, out[1];
+    const void *d[1] = {NULL};
+    CHECK(RT_OK, shape_of(rt_shape_axismap, &u, act, d, out));
+    CHECK(3, out[0].dims[0]);
+    CHECK(1, out[0].dims[1]);
+    CHECK(4, out[0].dims[2]);
+    RtCall q = call(1, uout, 1, uin, 2, sq, 0, NULL);
+    RtTensorDesc qact[1] = {desc(RT_F32, 3, DIMS(5, 1, 4))};
+    CHECK(RT_OK, shape_of(rt_shape_axismap, &q, qact, d, out));
+    CHECK(5, out[0].dims[0]);
+    CHECK(4, out[0].dims[1]);
+    /* the squeezed axis is not 1 when the node runs */
+    RtTensorDesc pin2[1] = {desc(RT_F32, 2, DIMS(8, 4))};
+    RtTensorDesc pout2[1] = {desc(RT_F32, 1, DIMS(4))};
+    int64_t sq2[1] = {1};
+    RtCall q2 = call(1, pin2, 1, pout2, 1, sq2, 0, NULL);
+    RtTensorDesc bad[1] = {desc(RT_F32, 2, DIMS(2, 4))};
+    CHECK(RT_ESHAPE, shape_of(rt_shape_axismap, &q2, bad, d, out));
+}
+
 /* rt_dyn_call: extents within the bounds reach the kernel; past a bound,
  * or a static output that would change, never do. */
 static int kernel_calls;
@@ -154,6 +181,7 @@ int main(void)
     test_matmul_gemm();
     test_reshape_flatten();
     test_concat_transpose_gather();
+    test_axismap();
     test_dyn_call();
     return CHECK_DONE();
 }
