@@ -225,6 +225,7 @@ static const int32_t ztab[256] = {Z64(0), Z64(64), Z64(128), Z64(192)};
 #undef Z16
 #undef Z64
 
+#if !A8_VNNI /* only the plain AVX2 path widens int8 codes */
 static inline __m256i dot_u8s8_wide(__m256i d, __m256i u, __m256i s)
 {
     __m256i u0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(u));
@@ -234,6 +235,7 @@ static inline __m256i dot_u8s8_wide(__m256i d, __m256i u, __m256i s)
     return _mm256_add_epi32(d, _mm256_add_epi32(_mm256_madd_epi16(u0, s0),
                                                 _mm256_madd_epi16(u1, s1)));
 }
+#endif
 
 /* v held in a register from here (the compiler would fold its load into
  * every instruction that reads it). */
