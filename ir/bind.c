@@ -28,11 +28,8 @@ static int bind_shape(Graph *g, Value *v, int rank, const int64_t *dims, Diag *d
     if (v->rt_mask && v->rank == rank) {
         /* a sample of an input with run-time dims: any extents within the
          * bounds fit, and the bounds stay */
-        int ok = 1;
-        for (int i = 0; ok && i < rank; i++)
-            ok = v->rt_mask >> i & 1 ? dims[i] >= v->rt_lo[i] && dims[i] <= v->dims[i]
-                                     : dims[i] == v->dims[i];
-        if (ok)
+        int64_t seen[IR_MAX_RANK]; /* rt_lo is dims on the static axes */
+        if (rt_dims_check(rank, dims, v->rt_lo, v->dims, seen) == RT_OK)
             return 0;
     }
     if (v->rank >= 0) {

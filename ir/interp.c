@@ -144,12 +144,8 @@ int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
         if (v->rt_mask) {
             /* run-time dims: the tensor's own extents, within the bounds */
             const RtTensorDesc *t = &inputs[i].desc;
-            int ok = t->rank == v->rank;
-            for (int k = 0; ok && k < v->rank; k++) {
-                ok = v->rt_mask >> k & 1 ? t->dims[k] >= v->rt_lo[k] && t->dims[k] <= v->dims[k]
-                                         : t->dims[k] == v->dims[k];
-                rt[v->id][k] = t->dims[k];
-            }
+            int ok = t->rank == v->rank &&
+                     rt_dims_check(v->rank, t->dims, v->rt_lo, v->dims, rt[v->id]) == RT_OK;
             if (!ok || inputs[i].nbytes != rt_dims_bytes(v->dtype, v->rank, t->dims)) {
                 ir_error(d, "input '%s': its extents are outside the bounds it was compiled for",
                          v->name);

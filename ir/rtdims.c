@@ -84,6 +84,13 @@ static const char *rt_dim_name(const Node *n, int64_t *bound, int *named)
     return "?";
 }
 
+/* What an input holds under probe p: a run-time value's probe, else its
+ * constant data (NULL for a tensor known only when the model runs). */
+static const void *probe_data(const Value *v, int p)
+{
+    return !v ? NULL : v->rt_data[0] ? v->rt_data[p] : v->data;
+}
+
 /* Output extents of n with its inputs' extents taken from probe p (0: the
  * bounds, 1: the low probe, 2: the midpoint). */
 static int probe(const Node *n, RtShapeFn fn, int p, RtTensorDesc *out)
@@ -93,7 +100,7 @@ static int probe(const Node *n, RtShapeFn fn, int p, RtTensorDesc *out)
     for (int i = 0; i < n->n_in; i++) {
         ir_desc(n->in[i], &pin[i]);
         din[i] = pin[i];
-        data[i] = !n->in[i] ? NULL : n->in[i]->rt_data[0] ? n->in[i]->rt_data[p] : n->in[i]->data;
+        data[i] = probe_data(n->in[i], p);
         for (int k = 0; n->in[i] && n->in[i]->rt_mask && p && k < n->in[i]->rank; k++)
             din[i].dims[k] = p == 1 ? n->in[i]->rt_lo[k] : n->in[i]->rt_mid[k];
     }
@@ -227,7 +234,7 @@ int ir_rt_values(Graph *g, Node *n, Diag *d)
         const void *in[n->n_in + 1];
         void *out[n->n_out + 1];
         for (int i = 0; i < n->n_in; i++)
-            in[i] = !n->in[i] ? NULL : n->in[i]->rt_data[0] ? n->in[i]->rt_data[p] : n->in[i]->data;
+            in[i] = probe_data(n->in[i], p);
         for (int j = 0; j < n->n_out; j++) {
             out[j] = NULL;
             if (n->out[j] && !(out[j] = ir_alloc(g, ir_nbytes(n->out[j]) + 1)))

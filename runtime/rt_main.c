@@ -311,9 +311,10 @@ static int take_input(Driver *dr, int k, RtTensor *t, const char *file)
     if (!ok)
         return fail(dr, "input '%s' has an unusable type in the model", io->name);
     same = t->desc.dtype == io->dtype && t->desc.rank == io->rank;
-    for (int i = 0; same && i < io->rank; i++)
-        same = io->rt_mask >> i & 1 ? t->desc.dims[i] >= io->lo[i] && t->desc.dims[i] <= io->dims[i]
-                                    : t->desc.dims[i] == io->dims[i];
+    if (same && io->rt_mask) /* lo is dims on the static axes */
+        same = rt_dims_check(io->rank, t->desc.dims, io->lo, io->dims, dr->in[k].dims) == RT_OK;
+    for (int i = 0; same && !io->rt_mask && i < io->rank; i++)
+        same = t->desc.dims[i] == io->dims[i];
     if (!same) {
         rt_type_str(want, sizeof want, io->dtype, io->rank, io->dims);
         rt_type_str(got, sizeof got, t->desc.dtype, t->desc.rank, t->desc.dims);
