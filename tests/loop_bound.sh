@@ -8,17 +8,6 @@ cd "$work" || exit 1
 case=$src/tests/data/cases/test_loop_runtime_trip_count
 # set k's inputs: M, x, a0, b0 (M is 5, 0, 1 and 4096 in sets 0..3)
 inputs() { local d=$case/test_data_set_$1; echo "$d/input_0.pb $d/input_1.pb $d/input_2.pb $d/input_3.pb"; }
-# exactly one line on stderr matching $1 and a non-zero status
-expect_error() {
-    local want=$1; shift
-    local st=0
-    "$@" >o.txt 2>e.txt || st=$?
-    if [ "$st" != 0 ] && [ "$(wc -l < e.txt)" = 1 ] && grep -q -- "$want" e.txt; then ok
-    else bad "$* (status $st): expected one line matching '$want', got: $(cat e.txt)"; fi
-}
-expect_ok() {
-    if "$@" >o.txt 2>e.txt; then ok; else bad "$* failed: $(cat e.txt)"; fi
-}
 
 # bound 4: M = 0 and 1 run, M = 5 fails with RT_EBOUND (code 8)
 expect_ok "$onnxcc" build "$case/model.onnx" --loop-max 4 -o bin4

@@ -5,14 +5,6 @@ onnxcc=$1 model=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
 . "$(cd "$(dirname "$0")" && pwd)/tally.sh"
 cd "$work" || exit 1
-# exactly one line on stderr matching $1 and a non-zero status (stdout in o.txt, stderr in e.txt)
-expect_error() {
-    local want=$1; shift
-    local st=0
-    "$@" >o.txt 2>e.txt || st=$?
-    if [ "$st" != 0 ] && [ "$(wc -l < e.txt)" = 1 ] && grep -q -- "$want" e.txt; then ok
-    else bad "$* (status $st): expected one line matching '$want', got: $(cat e.txt)"; fi
-}
 no_leftovers() { # no staging folder or temp file matching the glob
     local left
     left=$(find . -name "$1" | head -3)

@@ -7,3 +7,15 @@ finish() {
     echo "$1: $pass passed, $fail failed"
     [ "$fail" = 0 ]
 }
+# a command that must fail with one line of stderr matching $1 (a grep pattern)
+expect_error() {
+    local want=$1; shift
+    local st=0
+    "$@" >o.txt 2>e.txt || st=$?
+    if [ "$st" != 0 ] && [ "$(wc -l < e.txt)" = 1 ] && grep -q -- "$want" e.txt; then ok
+    else bad "$* (status $st): expected one line matching '$want', got: $(cat e.txt)"; fi
+}
+# a command that must succeed
+expect_ok() {
+    if "$@" >o.txt 2>e.txt; then ok; else bad "$* failed: $(cat e.txt)"; fi
+}
