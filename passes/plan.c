@@ -106,48 +106,111 @@ static int check_weights(const Graph *g, Diag *d)
     return 0;
 }
 
-/* Concat in place: a Concat along an axis with only extents of 1 before
- * it (channels at batch 1) whose input is written by a node of its own and
- * read by this Concat alone can have its producer write straight into its
- * slice of the output; rt_concat then skips that copy (source and
- * destination are the same bytes). For each such input v, parent[v->id] is
- * the output's id and sub[v->id] the slice's byte offset; the planner gives
- * v the output's buffer, alive from the first slice's producer on. Slices
- * keep ALIGN alignment (kernels may assume it); an input produced by
- * another Concat or by a copy sharing its input's buffer keeps its own, and
- * so does a Concat with run-time extents. */
+/* A Concat whose slices can be planned in place: along an axis with only
+ * extents of 1 before it (channels at batch 1), so each input is one run of
+ * bytes in the output, with static extents (run-time ones move the slices)
+ * and its output in the arena. */
+static int concat_in_place(const Node *n)
+{
+    if (n->dead || n->op != OP_CONCAT || ir_ops[n->op].kernel != rt_concat ||
+        ir_node_is_constant(n) || n->n_out != 1 || n->n_ints < 1 || ir_node_has_rt(n))
+        return 0;
+    const Value *y = n->out[0];
+    if (!in_arena(y) || y->kind != VK_TENSOR || y->dyn || y->rt_mask || !ir_shape_known(y) ||
+        !rt_dtype_size(y->dtype))
+        return 0;
+    int64_t outer = 1;
+    for (int64_t a = 0; a < n->ints[0] && a < y->rank; a++)
+        outer *= y->dims[a];
+    for (int i = 0; i < n->n_in; i++)
+        if (!n->in[i])
+            return 0;
+    return outer == 1;
+}
+
+/* a's inputs are the first inputs of b, along the same axis */
+static int concat_prefix(const Node *a, const Node *b)
+{
+    if (a->n_in > b->n_in || a->ints[0] != b->ints[0] || a->out[0]->dtype != b->out[0]->dtype)
+        return 0;
+    for (int i = 0; i < a->n_in; i++)
+        if (a->in[i] != b->in[i])
+            return 0;
+    return 1;
+}
+
+/* Concat in place. Concats in place whose input lists are prefixes of one
+ * longest list (a root) form a family: DenseNet's blocks concatenate x0..xk
+ * for every k. The family shares the root's output buffer: every member's
+ * output is its first bytes, and each input that can be is written by its
+ * producer straight into its slice, so rt_concat finds it there and moves
+ * nothing (source and destination are the same bytes). An input stays out
+ * (and is copied) when it is a graph input or constant, made by another
+ * Concat or by a copy sharing its input's buffer, read by a Concat outside
+ * the family, or when its slice would break ALIGN alignment (kernels may
+ * assume it). For each value placed, parent[v->id] is the root's output id
+ * and sub[v->id] its byte offset in it; the planner gives it the root's
+ * buffer, alive from the first slice's producer to the last reader of any
+ * of them. Every write into that buffer is a slice's producer or a member
+ * Concat rewriting the same bytes, so readers of any slice stay correct. */
 static void concat_slices(const Graph *g, int *parent, int64_t *sub)
 {
-    for (int k = 0; k < g->n_nodes; k++) {
-        const Node *n = g->nodes[k];
-        if (n->dead || n->op != OP_CONCAT || ir_ops[n->op].kernel != rt_concat ||
-            ir_node_is_constant(n) || n->n_out != 1 || n->n_ints < 1)
+    int nn = g->n_nodes, nr = 0;
+    const Node **cand = malloc(sizeof *cand * (size_t)(nn + 1));
+    int *root = malloc(sizeof(int) * (size_t)(nn + 1));
+    IR_ASSERT(cand && root);
+    for (int k = 0; k < nn; k++)
+        if (concat_in_place(g->nodes[k]))
+            cand[nr++] = g->nodes[k];
+    /* roots first: the longest lists, each taking the shorter ones it extends */
+    for (int i = 0; i < nr; i++)
+        root[i] = -1;
+    for (int pass = 0; pass < nr; pass++) {
+        int r = -1;
+        for (int i = 0; i < nr; i++)
+            if (root[i] < 0 && (r < 0 || cand[i]->n_in > cand[r]->n_in))
+                r = i;
+        if (r < 0)
+            break;
+        for (int i = 0; i < nr; i++)
+            if (root[i] < 0 && (i == r || concat_prefix(cand[i], cand[r])))
+                root[i] = r;
+    }
+    for (int r = 0; r < nr; r++) {
+        if (root[r] != r)
             continue;
+        const Node *n = cand[r];
         const Value *y = n->out[0];
-        /* run-time extents move the slices: the offsets hold only at the bounds */
-        if (!in_arena(y) || y->kind != VK_TENSOR || y->dyn || y->rt_mask || ir_node_has_rt(n) ||
-            !ir_shape_known(y) || !rt_dtype_size(y->dtype))
-            continue;
-        int64_t axis = n->ints[0], off = 0, outer = 1;
-        for (int64_t a = 0; a < axis && a < y->rank; a++)
-            outer *= y->dims[a];
-        if (outer != 1)
-            continue;
+        for (int i = 0; i < nr; i++)
+            if (i != r && root[i] == r) {
+                parent[cand[i]->out[0]->id] = y->id;
+                sub[cand[i]->out[0]->id] = 0;
+            }
+        int64_t off = 0;
         for (int i = 0; i < n->n_in; i++) {
             const Value *v = n->in[i];
-            if (!v)
-                break;
             const Node *p = v->producer;
-            if (in_arena(v) && v->kind == VK_TENSOR && !v->dyn && !v->is_pool && v != y &&
-                v->n_uses == 1 && v->uses->node == n && off % ALIGN == 0 && p && !p->dead &&
-                !ir_node_is_constant(p) && p->op != OP_CONCAT && !aliases_input(p) &&
-                v->id < g->n_values && g->values[v->id] == v) {
+            int ok = in_arena(v) && v->kind == VK_TENSOR && !v->dyn && !v->is_pool && v != y &&
+                     off % ALIGN == 0 && p && !p->dead && !ir_node_is_constant(p) &&
+                     p->op != OP_CONCAT && !aliases_input(p) && v->id < g->n_values &&
+                     g->values[v->id] == v && parent[v->id] < 0;
+            for (const Use *u = v->uses; ok && u; u = u->next) {
+                if (u->node->op != OP_CONCAT)
+                    continue;
+                int member = 0;
+                for (int j = 0; j < nr && !member; j++)
+                    member = cand[j] == u->node && root[j] == r && u->idx == i;
+                ok = member;
+            }
+            if (ok) {
                 parent[v->id] = y->id;
                 sub[v->id] = off;
             }
             off += (int64_t)ir_nbytes(v);
         }
     }
+    free(cand);
+    free(root);
 }
 
 /* pass_plan: requires pass_shape (and runs last: it reads which nodes are

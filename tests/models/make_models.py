@@ -73,10 +73,16 @@ def build(name):
         return torchvision.models.mobilenet_v2(weights=None), (1, 3, 224, 224)
     if name == "transformer":
         return EncoderNet(), (1, 16, 64)
+    if name == "densenet_small":
+        # DenseNet's blocks concatenate every earlier layer's output (the
+        # planner's Concat families); small enough for the sanitizer runs
+        return torchvision.models.DenseNet(growth_rate=16, block_config=(3, 4),
+                                           num_init_features=32, bn_size=2,
+                                           num_classes=10), (1, 3, 32, 32)
     raise ValueError("unknown model " + name)
 
 
-MODELS = ["resnet18", "mobilenet_v2", "transformer"]
+MODELS = ["resnet18", "mobilenet_v2", "transformer", "densenet_small"]
 
 
 def randomize_trivial(model, gen):
