@@ -230,6 +230,67 @@ HOT static void pool_f32(const PoolGeom *g, const float *x, float *y, int64_t pl
             }
 }
 
+/* The widest padded row the float MaxPool by rows keeps (two such rows of
+ * floats are on the stack); wider rows take pool_f32. */
+#define POOLF_MAX_W 2048
+
+/* float32 MaxPool by rows. pool_f32 reads the input with the stride, one
+ * column of taps at a time, which stride 2 (every CNN stem) keeps from
+ * vectorizing. Here the maximum over the window's rows is one contiguous
+ * pass per input row into a padded row of maxima (vm, -inf in the padding),
+ * the maximum over its columns another contiguous pass (hm), and the stride
+ * only picks every s-th of those. The comparison is pool_f32's (a NaN never
+ * replaces the running maximum), so only the order of equal values can
+ * differ (+0 against -0). Returns 0 when the padded row is too wide. */
+HOT static int maxpool_rows_f32(const PoolGeom *g, const float *x, float *y, int64_t pl0,
+                                int64_t pl1)
+{
+    int64_t W = g->in[2], OW = g->out[2], sw = g->st[2], dw = g->dil[2];
+    if (OW <= 0)
+        return 1;
+    int64_t span = (OW - 1) * sw + 1; /* hm columns an output reads */
+    int64_t pw = span + (g->k[2] - 1) * dw; /* vm columns: padding included */
+    if (pw > POOLF_MAX_W)
+        return 0;
+    float vm[POOLF_MAX_W], hm[POOLF_MAX_W];
+    int64_t si = g->in[0] * g->in[1] * g->in[2], pb = g->pb[2];
+    /* the input's columns in vm: [ja, jb) */
+    int64_t ja = pb < pw ? pb : pw, jb = pb + W < pw ? pb + W : pw;
+    for (int64_t pl = pl0; pl < pl1; pl++)
+        for (int64_t od = 0; od < g->out[0]; od++)
+            for (int64_t oh = 0; oh < g->out[1]; oh++) {
+                int64_t sd = od * g->st[0] - g->pb[0], sh = oh * g->st[1] - g->pb[1];
+                int64_t d0, d1, h0, h1;
+                taps(sd, g->dil[0], g->k[0], g->in[0], &d0, &d1);
+                taps(sh, g->dil[1], g->k[1], g->in[1], &h0, &h1);
+                for (int64_t j = 0; j < pw; j++)
+                    vm[j] = -HUGE_VALF;
+                for (int64_t kd = d0; kd < d1; kd++)
+                    for (int64_t kh = h0; kh < h1; kh++) {
+                        const float *xr = x + pl * si +
+                                          ((sd + kd * g->dil[0]) * g->in[1] + sh +
+                                           kh * g->dil[1]) * W;
+                        for (int64_t j = ja; j < jb; j++) {
+                            float v = xr[j - pb];
+                            vm[j] = v > vm[j] ? v : vm[j];
+                        }
+                    }
+                float *yr = y + ((pl * g->out[0] + od) * g->out[1] + oh) * OW;
+                float *h = sw == 1 ? yr : hm;
+                for (int64_t j = 0; j < span; j++)
+                    h[j] = vm[j];
+                for (int64_t kw = 1; kw < g->k[2]; kw++) {
+                    const float *v = vm + kw * dw;
+                    for (int64_t j = 0; j < span; j++)
+                        h[j] = v[j] > h[j] ? v[j] : h[j];
+                }
+                if (sw != 1)
+                    for (int64_t q = 0; q < OW; q++)
+                        yr[q] = hm[q * sw];
+            }
+    return 1;
+}
+
 /* The widest input row the 8-bit MaxPool takes (its row of maxima is on
  * the stack); wider rows take the general loop. */
 #define POOL8_MAX_W 4096
@@ -350,9 +411,10 @@ static void pool_range(void *ctx, int64_t lo, int64_t hi)
     if ((j->dt == RT_U8 || j->dt == RT_I8) && !j->ind && j->g->mode == RT_POOL_MAX &&
         j->g->in[2] <= POOL8_MAX_W)
         pool_max8(j->g, j->x, j->y, j->dt == RT_I8 ? 0x80 : 0, lo, hi);
-    else if (j->dt == RT_F32 && !j->ind)
-        pool_f32(j->g, j->x, j->y, lo, hi);
-    else
+    else if (j->dt == RT_F32 && !j->ind) {
+        if (j->g->mode != RT_POOL_MAX || !maxpool_rows_f32(j->g, j->x, j->y, lo, hi))
+            pool_f32(j->g, j->x, j->y, lo, hi);
+    } else
         pool(j->g, j->dt, j->x, j->y, j->ind, lo, hi);
 }
 

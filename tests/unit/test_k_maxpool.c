@@ -1,4 +1,4 @@
-/* test_k_pool8.c: 8-bit MaxPool and QGlobalAveragePool against direct references, exactly. */
+/* test_k_maxpool.c: MaxPool (8-bit and float32) and QGlobalAveragePool against direct references, exactly. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,15 +14,23 @@ static int rnd(int lo, int hi)
     return lo + (int)((seed >> 8) % (uint32_t)(hi - lo + 1));
 }
 
+static double load(const void *x, int dt, int64_t i)
+{
+    if (dt == RT_F32)
+        return ((const float *)x)[i];
+    return dt == RT_U8 ? ((const uint8_t *)x)[i] : ((const int8_t *)x)[i];
+}
+
 /* The max over the window's taps inside the input (the padding takes no
- * part); the type's minimum when there is none. */
-static int reference(const void *x, int dt, int nsp, const int64_t *in, const int64_t *k,
-                     const int64_t *st, const int64_t *dil, const int64_t *pb, const int64_t *o)
+ * part, nor does a NaN); the type's minimum (-inf) when there is none. */
+static double reference(const void *x, int dt, int nsp, const int64_t *in, const int64_t *k,
+                        const int64_t *st, const int64_t *dil, const int64_t *pb,
+                        const int64_t *o)
 {
     int64_t kn = 1;
     for (int a = 0; a < nsp; a++)
         kn *= k[a];
-    int m = dt == RT_U8 ? 0 : -128;
+    double m = dt == RT_F32 ? -HUGE_VAL : dt == RT_U8 ? 0 : -128;
     for (int64_t t = 0; t < kn; t++) {
         int64_t r = t, off = 0, inside = 1, ki[3];
         for (int a = nsp - 1; a >= 0; a--) {
@@ -35,7 +43,7 @@ static int reference(const void *x, int dt, int nsp, const int64_t *in, const in
             off = off * in[a] + i;
         }
         if (inside) {
-            int v = dt == RT_U8 ? ((const uint8_t *)x)[off] : ((const int8_t *)x)[off];
+            double v = load(x, dt, off);
             m = v > m ? v : m;
         }
     }
@@ -60,9 +68,13 @@ static int run_case(int dt, int nsp, const int64_t *in, const int64_t *k, const 
         ints[RT_POOL_PADS_BEGIN(nsp) + a] = pb[a];
         ints[RT_POOL_PADS_END(nsp) + a] = pe[a];
     }
-    uint8_t *x = malloc((size_t)nx), *y = malloc((size_t)ny);
+    size_t esz = dt == RT_F32 ? 4 : 1;
+    uint8_t *x = malloc((size_t)nx * esz), *y = malloc((size_t)ny * esz);
     for (int64_t i = 0; i < nx; i++)
-        x[i] = (uint8_t)rnd(0, 255);
+        if (dt != RT_F32)
+            x[i] = (uint8_t)rnd(0, 255);
+        else /* a NaN now and then: it never wins */
+            ((float *)x)[i] = rnd(0, 50) ? (float)(rnd(0, 20000) - 10000) / 7.0f : NAN;
     RtTensorDesc xdesc = desc(dt, nsp + 2, xd), ydesc = desc(dt, nsp + 2, yd);
     RtCall c = call(1, &xdesc, 1, &ydesc, RT_POOL_NINTS(nsp), ints, 0, NULL);
     const void *ins[1] = {x};
@@ -75,11 +87,10 @@ static int run_case(int dt, int nsp, const int64_t *in, const int64_t *k, const 
             o[a] = r % yd[2 + a];
             r /= yd[2 + a];
         }
-        int want = reference(x, dt, nsp, in, k, st, dil, pb, o);
-        int got = dt == RT_U8 ? y[i] : (int8_t)y[i];
+        double want = reference(x, dt, nsp, in, k, st, dil, pb, o), got = load(y, dt, i);
         if (got != want) {
             if (!bad)
-                fprintf(stderr, "dtype %d nsp %d output %lld: %d, want %d\n", dt, nsp,
+                fprintf(stderr, "dtype %d nsp %d output %lld: %g, want %g\n", dt, nsp,
                         (long long)i, got, want);
             bad++;
         }
@@ -149,8 +160,8 @@ int main(void)
     test_small();
     test_qgap();
     int bad = 0;
-    for (int t = 0; t < 2; t++) {
-        int dt = t ? RT_I8 : RT_U8;
+    for (int t = 0; t < 3; t++) {
+        int dt = t == 2 ? RT_F32 : t ? RT_I8 : RT_U8;
         /* resnet's stem pool: 3x3 stride 2 pad 1 */
         bad += run_case(dt, 2, DIMS(112, 112), DIMS(3, 3), DIMS(2, 2), DIMS(1, 1), DIMS(1, 1),
                         DIMS(1, 1));
@@ -162,6 +173,15 @@ int main(void)
                         DIMS(1, 1));
         bad += run_case(dt, 2, DIMS(4, 200), DIMS(2, 2), DIMS(2, 2), DIMS(1, 1), DIMS(0, 0),
                         DIMS(0, 0));
+        /* squeezenet's pools: 3x3 stride 2, ceil mode (one more window at the end) */
+        bad += run_case(dt, 2, DIMS(111, 111), DIMS(3, 3), DIMS(2, 2), DIMS(1, 1), DIMS(0, 0),
+                        DIMS(1, 1));
+        /* stride 1 (written straight into the output row), and a row wider
+         * than the float path's buffer (its fallback) */
+        bad += run_case(dt, 2, DIMS(6, 33), DIMS(3, 3), DIMS(1, 1), DIMS(1, 1), DIMS(1, 1),
+                        DIMS(1, 1));
+        bad += run_case(dt, 2, DIMS(3, 2500), DIMS(2, 3), DIMS(1, 2), DIMS(1, 1), DIMS(0, 1),
+                        DIMS(0, 1));
         /* dilation, windows past the end (a ceil-mode extent), stride 3 */
         bad += run_case(dt, 2, DIMS(11, 10), DIMS(3, 2), DIMS(3, 3), DIMS(2, 3), DIMS(2, 2),
                         DIMS(3, 4));
