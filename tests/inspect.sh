@@ -178,8 +178,62 @@ assert got == [("/features/features.0/Conv", ("/features/features.1/Relu",)),
 assert fuse["nodes_before"] - fuse["nodes_after"] == 2 and not fuse["removed"]
 PY
 if [ -n "$models" ] && [ -f "$models/transformer/model.onnx" ]; then
-    check transformer "$models/transformer/model.onnx" "$models/transformer/test_data_set_0/input_0.pb"
+    t=$models/transformer
+    check transformer "$t/model.onnx" "$t/test_data_set_0/input_0.pb"
+    # int4 weights: the same parameters as float32, in their format and about 5 bits each
+    "$onnxcc" inspect "$t/model.onnx" "$t/test_data_set_0/input_0.pb" --format json \
+        --quantize-weights int4 --group 32 -o "$work/int4.json" 2> "$work/int4.err" &&
+        python3 - "$work/int4.json" "$work/transformer/g.json" <<'PY' && ok || bad "int4 weights"
+import json, sys
+q, f = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert q["totals"]["params"] == f["totals"]["params"], (q["totals"], f["totals"])
+fmt = {x["format"]: x for x in q["weight_formats"]}
+i4 = fmt["int4 g32"]
+assert i4["tensors"] == sum(1 for n in q["nodes"] if n["weight_format"] == "int4 g32") > 0
+assert 4 <= 8 * i4["bytes"] / i4["params"] <= 6, i4
+PY
 else
     echo "note: no transformer under '$models' (tests/models/make_models.py): not run, not counted"
+fi
+# a graph of thousands of nodes: the page opens collapsed under 400 boxes that
+# hold every node, with no console error
+if [ -n "$chromium_bin" ] && /usr/bin/python3 -c 'import onnx' 2> /dev/null; then
+    /usr/bin/python3 - "$work/big.onnx" <<'PY'
+import sys
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+nodes, inits, x = [], [], "x"
+for k in range(1000):  # MatMul, Add, Relu, residual Add: 4000 ONNX nodes
+    p = "/blocks.%d/layer.%d/" % (k // 10, k % 10)
+    w = np.full((16, 16), 0.01, np.float32)
+    inits += [numpy_helper.from_array(w, p + "w"), numpy_helper.from_array(w[0], p + "b")]
+    nodes += [helper.make_node("MatMul", [x, p + "w"], [p + "mm"], p + "MatMul"),
+              helper.make_node("Add", [p + "mm", p + "b"], [p + "ab"], p + "Add"),
+              helper.make_node("Relu", [p + "ab"], [p + "r"], p + "Relu"),
+              helper.make_node("Add", [p + "r", x], [p + "y"], p + "Add_1")]
+    x = p + "y"
+g = helper.make_graph(nodes, "big", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
+                      [helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 16])], inits)
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), sys.argv[1])
+PY
+    w=$work/big
+    mkdir -p "$w"
+    "$onnxcc" inspect "$work/big.onnx" --format html -o "$w/g.html" 2> "$w/err" &&
+        "$chromium_bin" --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 \
+            --user-data-dir="$w/chromium" --virtual-time-budget=20000 \
+            --dump-dom "file://$w/g.html" > "$w/dom.html" 2> "$w/chromium.log" &&
+        python3 - "$w/dom.html" "$w/chromium.log" <<'PY' && ok || bad "big graph: $(cat "$w/err")"
+import re, sys
+dom, log = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', re.search(r'<span id="status"([^>]*)>', dom).group(1)))
+n = int(attrs["data-nodes"])
+assert n >= 1000 and int(attrs["data-drawn-nodes"]) == n, attrs
+assert 1 <= int(attrs["data-items"]) <= 400 and attrs["data-errors"] == "0", attrs
+assert not [l for l in log.splitlines() if "CONSOLE" in l or "Uncaught" in l]
+print("big graph: %s nodes in %s boxes" % (n, attrs["data-items"]))
+PY
+else
+    echo "note: no chromium or no python3 onnx: the large-graph page not checked, not counted"
 fi
 finish inspect
