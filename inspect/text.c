@@ -9,7 +9,7 @@ void ins_text(const Inspect *in, FILE *f)
         const InsNode *x = &in->nodes[i];
         if (x->step < 0)
             continue;
-        fprintf(f, "#  %4d %-24.24s %-14.14s %10.3f %9.3f", x->step, x->n->name, x->n->op_type,
+        fprintf(f, "#  %4d %-32s %-14s %10.3f %9.3f", x->step, x->n->name, x->n->op_type,
                 x->flops / 1e6, x->bytes / 1e6);
         if (x->weight_bytes)
             fprintf(f, "  w %s %lld", x->wformat, (long long)x->weight_bytes);

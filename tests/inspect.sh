@@ -180,6 +180,18 @@ PY
 if [ -n "$models" ] && [ -f "$models/transformer/model.onnx" ]; then
     t=$models/transformer
     check transformer "$t/model.onnx" "$t/test_data_set_0/input_0.pb"
+    # recognize builds each Gelu from the exporter's Div, Erf, Add and Mul
+    python3 - "$work/transformer/diff.json" <<'PY' && ok || bad "transformer: Gelu not in the diff"
+import json, sys
+d = json.load(open(sys.argv[1]))
+rec = [p for p in d["diff"] if p["pass"] == "recognize"][0]
+got = sorted((f["name"], f["op"], tuple(f["from"])) for f in rec["fused"])
+want = [("/encoder/layers.%d/Mul_1" % k, "Gelu",
+         tuple("/encoder/layers.%d/%s" % (k, s) for s in ("Div", "Erf", "Add_1", "Mul")))
+        for k in (0, 1)]
+assert got == want, got
+assert rec["nodes_before"] - rec["nodes_after"] == 8 and not rec["removed"] and not rec["added"]
+PY
     # int4 weights: the same parameters as float32, in their format and about 5 bits each
     "$onnxcc" inspect "$t/model.onnx" "$t/test_data_set_0/input_0.pb" --format json \
         --quantize-weights int4 --group 32 -o "$work/int4.json" 2> "$work/int4.err" &&
