@@ -357,6 +357,8 @@
 
     function diff() {
         if (!data.diff) return;
+        var byName = {};
+        nodes.forEach(function (n, i) { byName[n.name] = i; });
         var s = el('section', { id: 'diff' });
         s.appendChild(el('h2', {}, 'What each pass changed'));
         var t = el('table'), kinds = ['removed', 'added', 'fused', 'rewritten'];
@@ -380,10 +382,15 @@
                 d.appendChild(el('summary', {}, p.pass + ': ' + p[k].length + ' ' + k));
                 var ul = el('ul');
                 p[k].slice(0, 2000).forEach(function (c) {
-                    var s2 = c.name + ' (' + c.op + ')';
+                    var s2 = ' (' + c.op + ')', li = el('li');
                     if (c.from) s2 += ' \u2190 ' + c.from.join(', ');
                     if (c.was) s2 += ' was ' + c.was;
-                    ul.appendChild(el('li', {}, s2));
+                    /* a node still in the final graph links to it */
+                    var at = byName[c.name];
+                    li.appendChild(at === undefined ? el('span', {}, c.name)
+                                   : link(c.name, function () { select(at); }));
+                    li.appendChild(el('span', {}, s2));
+                    ul.appendChild(li);
                 });
                 d.appendChild(ul);
                 s.appendChild(d);
