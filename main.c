@@ -1,4 +1,4 @@
-/* main.c: the onnxcc command line: compile, build, run, inspect. */
+/* main.c: the onnxcc command line: compile, build, run, inspect, cost, stats. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include "codegen/codegen.h"
 #include "driver.h"
+#include "inspect/inspect.h"
 #include "ir/ir.h"
 #include "passes/quant.h"
 
@@ -23,6 +24,8 @@ typedef struct Opts {
     const char *cc, *cflags;
     int npy, keep, verbose, verify, no_main;
     int profile;                 /* --profile */
+    const char *format;          /* inspect --format: text, json, dot or html */
+    int diff;                    /* inspect --diff */
     int threads;                 /* --threads: the binary's default thread count */
     int target;                  /* --target: a CgTarget */
     int opt_level;
@@ -44,8 +47,10 @@ static const char usage[] =
     "  compile MODEL -o DIR     write DIR/NAME.c, NAME.h, main.c, runtime/ and a Makefile\n"
     "  build   MODEL -o BIN     compile and link a standalone executable\n"
     "  run     MODEL INPUT...   run the model in the interpreter (for checking)\n"
-    "  inspect MODEL            print the IR after the passes\n"
+    "  inspect MODEL            print the IR after the passes (see docs/inspect.md)\n"
     "  cost    MODEL            FLOPs and bytes one run costs, per op type and in total\n"
+    "  stats   MODEL            parameters, bytes per weight format, FLOPs, arena and a\n"
+    "                           roofline time estimate for this machine\n"
     "\n"
     "Inputs are tensor files (.pb ONNX TensorProto or .npy), in graph-input order\n"
     "or as NAME=FILE. For compile/build/inspect, sample inputs bind the inputs'\n"
@@ -54,7 +59,7 @@ static const char usage[] =
     "file; its sample fixes the structure the model is compiled for.\n"
     "\n"
     "options:\n"
-    "  -o PATH                  output folder (compile) or executable (build)\n"
+    "  -o PATH                  output folder (compile), executable (build) or file (inspect)\n"
     "  --name NAME              C prefix of generated symbols and files\n"
     "                           (default: the model file's name, e.g. digits)\n"
     "  --shape NAME=1x3x224x224 bind an input's shape; a dim may be a name (Nx3x224x224)\n"
@@ -68,6 +73,10 @@ static const char usage[] =
     "  -O0 .. -O3               optimization level (default -O2; -O0: shape inference only)\n"
     "  --out DIR, --npy         run: write output_K.pb (or .npy) into DIR\n"
     "  --dump-after PASS        print the IR after the named pass\n"
+    "  --format text|json|dot|html  inspect: the IR as text (default), a JSON document, a\n"
+    "                           Graphviz graph or one self-contained HTML page\n"
+    "  --diff                   inspect: also what each pass changed (nodes removed, added,\n"
+    "                           fused, rewritten)\n"
     "  --list-passes            list the passes and exit\n"
     "  --verify                 check the IR after every pass\n"
     "  --max-string-bytes N     longest string an op may make at run time (default 256);\n"
@@ -402,6 +411,14 @@ static int parse_args(int argc, char **argv, Opts *o)
             if (*end || !*next || errno || t < 0 || t > RT_MAX_THREADS)
                 return fail("bad --threads '%s' (expected 0 .. 256; 0: every CPU)", next);
             o->threads = (int)t;
+        } else if (!strcmp(a, "--format")) {
+            NEED_ARG();
+            if (strcmp(next, "text") && strcmp(next, "json") && strcmp(next, "dot") &&
+                strcmp(next, "html"))
+                return fail("bad --format '%s' (expected text, json, dot or html)", next);
+            o->format = next;
+        } else if (!strcmp(a, "--diff")) {
+            o->diff = 1;
         } else if (!strcmp(a, "--dump-after")) {
             NEED_ARG();
             o->dump_after = next;
@@ -576,6 +593,33 @@ static void cmd_cost(const Graph *g)
     printf("total: %d nodes, %.6f GFLOP, %.3f MB\n", nodes, flops / 1e9, bytes / 1e6);
 }
 
+/* `onnxcc inspect` in the format asked for, and `onnxcc stats`, to -o FILE
+ * or stdout. */
+static int cmd_inspect(const Graph *g, const Opts *o, const InsDiff *diff, Diag *d)
+{
+    FILE *f = o->output ? fopen(o->output, "w") : stdout;
+    if (!f)
+        return ir_error(d, "cannot write '%s': %s", o->output, strerror(errno));
+    Inspect in;
+    ins_walk(g, o->model, diff, &in);
+    const char *fmt = o->format ? o->format : "text";
+    if (!strcmp(o->cmd, "stats"))
+        ins_stats(&in, f);
+    else if (!strcmp(fmt, "json"))
+        ins_json(&in, f);
+    else if (!strcmp(fmt, "dot"))
+        ins_dot(&in, f);
+    else if (!strcmp(fmt, "html"))
+        ins_html(&in, f);
+    else
+        ins_text(&in, f);
+    ins_free(&in);
+    int bad = ferror(f);
+    if (f != stdout && fclose(f))
+        bad = 1;
+    return bad ? ir_error(d, "cannot write '%s'", o->output ? o->output : "stdout") : 0;
+}
+
 /* The default C prefix: the model file's name without folder and extension. */
 static void model_stem(const char *path, char *out, size_t len)
 {
@@ -626,7 +670,7 @@ int main(int argc, char **argv)
     o.cmd = argv[1];
     ir_limits_default(&o.limits);
     int known = !strcmp(o.cmd, "compile") || !strcmp(o.cmd, "build") || !strcmp(o.cmd, "run") ||
-                !strcmp(o.cmd, "inspect") || !strcmp(o.cmd, "cost");
+                !strcmp(o.cmd, "inspect") || !strcmp(o.cmd, "cost") || !strcmp(o.cmd, "stats");
     if (!known)
         return fail("unknown command '%s' (see onnxcc --help)", o.cmd);
     for (int i = 2; i < argc; i++)
@@ -643,11 +687,20 @@ int main(int argc, char **argv)
         free_opts(&o);
         return fail("%s needs -o", o.cmd);
     }
+    if ((o.format || o.diff) && strcmp(o.cmd, "inspect")) {
+        free_opts(&o);
+        return fail("%s: --format and --diff are options of inspect", o.cmd);
+    }
     Diag d = {0};
     d.file = o.model;
     PassCtx ctx = {.d = &d, .verify = o.verify, .dump_after = o.dump_after, .dump = stdout,
                    .max_string_bytes = o.max_string_bytes, .limits = &o.limits,
                    .quant = o.quant_asked ? &o.quant : NULL};
+    InsDiff diff = {0};
+    if (o.diff) {
+        ctx.after_pass = ins_diff_after_pass;
+        ctx.after_pass_arg = &diff;
+    }
     if (!strcmp(o.cmd, "compile") || !strcmp(o.cmd, "build")) /* not run: the interpreter */
         cg_target_gemm_tile(o.target, &ctx.gemm_mr, &ctx.gemm_nr);
     Graph *g = drv_prepare(o.model, o.bind, o.n_bind, o.samples, o.n_samples, o.opt_level, &ctx);
@@ -661,8 +714,8 @@ int main(int argc, char **argv)
                     .target = o.target, .profile = o.profile, .threads = o.threads};
     if (rc == 0 && !strcmp(o.cmd, "run")) {
         rc = cmd_run(g, &o, &d);
-    } else if (rc == 0 && !strcmp(o.cmd, "inspect")) {
-        ir_print(g, stdout);
+    } else if (rc == 0 && (!strcmp(o.cmd, "inspect") || !strcmp(o.cmd, "stats"))) {
+        rc = cmd_inspect(g, &o, o.diff ? &diff : NULL, &d);
     } else if (rc == 0 && !strcmp(o.cmd, "cost")) {
         cmd_cost(g);
     } else if (rc == 0 && !strcmp(o.cmd, "compile")) {
@@ -675,6 +728,7 @@ int main(int argc, char **argv)
     if (rc)
         fprintf(stderr, "onnxcc: %s\n", d.msg[0] ? d.msg : "failed");
     ir_graph_free(g);
+    ins_diff_free(&diff);
     free_opts(&o);
     return rc ? 1 : 0;
 }

@@ -12,5 +12,7 @@ typedef struct EmbeddedFile {
 
 /* Terminated by an entry whose name is NULL. */
 extern const EmbeddedFile cg_runtime_files[];
+/* The inspect page's stylesheet and script (inspect/page.css, page.js). */
+extern const EmbeddedFile ins_page_files[];
 
 #endif

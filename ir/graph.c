@@ -141,6 +141,7 @@ Value *ir_value_new(Graph *g, const char *name)
     }
     v->rank = -1;
     v->offset = -1;
+    v->live_first = v->live_last = -1;
     return v;
 }
 

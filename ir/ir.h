@@ -107,6 +107,8 @@ struct Value {
     int is_output;               /* a graph output */
     int is_initializer;          /* came from an ONNX initializer */
     int64_t offset;              /* arena byte offset from the planner; -1 if none */
+    int live_first, live_last;   /* pass_plan: steps (among nodes that run) its buffer is
+                                  * alive, inclusive; -1 outside the arena */
     int id;                      /* index in Graph.values */
     /* A sequence or optional is resolved at compile time into the tensors it
      * holds (ir/ops/sequence.c); dtype is then the element dtype. */
@@ -163,6 +165,8 @@ struct Node {
     Value **scan_parts;          /* ... and their scan outputs, iter per scan output */
     Value **loop_init;           /* ... and its inputs before the first, kept in case it
                                   * turns into a run-time loop (ir/ops/control.c) */
+    const char *fused_from;      /* ONNX names of the nodes a fusion folded into this one,
+                                  * comma-separated, oldest first; NULL: none (inspect) */
 };
 
 typedef struct OpsetImport {
@@ -369,6 +373,9 @@ void ir_place_before(Graph *g, const Node *before, int mark);
  * when not NULL, which the node then produces). */
 Node *ir_add_node(Graph *g, const char *op_type, int64_t opset, const char *name, int n_in,
                   Value *const *in, Value *out);
+/* A fusion folds gone into into: into->fused_from gains gone's name and what
+ * gone had absorbed, so inspection can say where a fused node came from. */
+void ir_node_absorb(Graph *g, Node *into, const Node *gone);
 /* Appends an attribute to n (its name copied into g; what it points to
  * must live as long as g). */
 void ir_add_attr(Graph *g, Node *n, Attr a);

@@ -245,3 +245,15 @@ void ir_place_before(Graph *g, const Node *before, int mark)
     memcpy(g->nodes + at, tmp, sizeof *tmp * (size_t)n_new);
     free(tmp);
 }
+
+void ir_node_absorb(Graph *g, Node *into, const Node *gone)
+{
+    const char *had = into->fused_from, *more = gone->fused_from;
+    size_t len = (had ? strlen(had) + 1 : 0) + strlen(gone->name) + (more ? strlen(more) + 1 : 0);
+    char *s = ir_alloc(g, len + 1);
+    IR_ASSERT(s);
+    /* what gone had absorbed came before gone itself */
+    snprintf(s, len + 1, "%s%s%s%s%s", had ? had : "", had ? "," : "", more ? more : "",
+             more ? "," : "", gone->name);
+    into->fused_from = s;
+}

@@ -41,6 +41,7 @@ typedef struct Act {
     const char *name;
     float p[2];
     int np;
+    Node *first;                 /* Swish's Sigmoid, already killed; NULL for one node */
     Node *last;                  /* its (last) node */
 } Act;
 
@@ -50,6 +51,7 @@ static int activation(Node *n, const Value *v, Act *a)
     if (n->dead || n->n_in < 1 || n->in[0] != v || n->n_out < 1 || !n->out[0])
         return 0;
     a->np = 0;
+    a->first = NULL;
     a->last = n;
     switch (n->op) {
     case OP_RELU:
@@ -98,6 +100,7 @@ static int swish(const Value *v, Act *a)
     s->out[0]->producer = NULL;
     a->name = "Swish";
     a->np = 0;
+    a->first = s;
     a->last = m;
     return 1;
 }
@@ -166,6 +169,7 @@ static int fold_batchnorm(Graph *g, Node *conv)
     ir_set_input(g, conv, 1, nw);
     ir_set_input(g, conv, 2, nb);
     Value *y = bn->out[0];
+    ir_node_absorb(g, conv, bn);
     ir_node_kill(bn);
     conv->out[0] = y;
     y->producer = conv;
@@ -253,6 +257,7 @@ static int fold_channel_scale(Graph *g, Node *m, PassCtx *ctx)
     Node *conv = pointwise_reader(y, x);
     if (!conv)
         return 0;
+    ir_node_absorb(g, conv, m);
     ir_node_kill(m);
     y->producer = NULL;
     if (conv->n_in < 5)
@@ -319,6 +324,8 @@ static int fold_preact(Graph *g, Node *bn, PassCtx *ctx)
             pt[q * c + k] = (float)(bb[k] - mean[k] * a);
         }
     }
+    ir_node_absorb(g, conv, bn);
+    ir_node_absorb(g, conv, relu);
     ir_node_kill(bn);
     ir_node_kill(relu);
     mid->producer = NULL;
@@ -393,10 +400,15 @@ int pass_fuse(Graph *g, PassCtx *ctx)
         mid->producer = NULL;
         if (add) {
             add->out[0]->producer = NULL;
+            ir_node_absorb(g, conv, add);
             ir_node_kill(add);
         }
-        if (has_act)
+        if (has_act && a.first)
+            ir_node_absorb(g, conv, a.first);
+        if (has_act) {
+            ir_node_absorb(g, conv, a.last);
             ir_node_kill(a.last);
+        }
         if (has_act)
             add_attrs(g, conv, a.name, a.p, a.np);
         if (z) {

@@ -225,6 +225,7 @@ int pass_fuse_chain(Graph *g, PassCtx *ctx)
         collect_ext(&s);
         Attr *attrs = new_attrs(g, &s);
         for (int i = 0; i < s.count - 1; i++) {
+            ir_node_absorb(g, root, s.n[i]);
             ir_node_kill(s.n[i]);
             s.n[i]->out[0]->producer = NULL;
         }

@@ -18,6 +18,11 @@ typedef struct PassCtx {
      * it. 0 (onnxcc run, the interpreter: the portable runtime): no packing. */
     int gemm_mr, gemm_nr;
     const QuantOpts *quant;      /* --quantize and kin; NULL: no quantization asked for */
+    /* Called with pass NULL before the pipeline's first pass and after each
+     * pass with its name and change count: what `onnxcc inspect --diff`
+     * snapshots. NULL: no call. */
+    void (*after_pass)(void *arg, const Graph *g, const char *pass, int changes);
+    void *after_pass_arg;
 } PassCtx;
 
 typedef int (*PassFn)(Graph *g, PassCtx *ctx);

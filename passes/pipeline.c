@@ -56,6 +56,8 @@ int ir_run_pass(Graph *g, const char *name, PassCtx *ctx)
             fprintf(ctx->dump, "# IR after pass '%s' (%d changes)\n", name, rc);
             ir_print(g, ctx->dump);
         }
+        if (ctx->after_pass)
+            ctx->after_pass(ctx->after_pass_arg, g, name, rc);
         return rc;
     }
     return ir_error(ctx->d, "unknown pass '%s'", name);
@@ -68,6 +70,8 @@ int ir_run_pipeline(Graph *g, int opt_level, PassCtx *ctx)
     if (opt_level > 3)
         opt_level = 3;
     ctx->opt_level = opt_level;
+    if (ctx->after_pass)
+        ctx->after_pass(ctx->after_pass_arg, g, NULL, 0);
     for (const char *const *p = pipelines[opt_level]; *p; p++)
         if (ir_run_pass(g, *p, ctx) < 0)
             return -1;

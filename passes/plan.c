@@ -300,9 +300,15 @@ int pass_plan(Graph *g, PassCtx *ctx)
     }
     if (rc == 0)
         rc = check_weights(g, ctx->d);
-    for (int i = 0; i < nv; i++)
-        if (buf_of[i] >= 0)
-            g->values[i]->offset = bufs[buf_of[i]].offset + sub[i];
+    for (int i = 0; i < nv; i++) {
+        Value *v = g->values[i];
+        v->live_first = v->live_last = -1;
+        if (buf_of[i] < 0)
+            continue;
+        v->offset = bufs[buf_of[i]].offset + sub[i];
+        v->live_first = bufs[buf_of[i]].first;
+        v->live_last = bufs[buf_of[i]].last;
+    }
     g->arena_bytes = total;
     free(parent);
     free(sub);

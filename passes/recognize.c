@@ -90,6 +90,9 @@ static Node *replace(Graph *g, Node *const *pat, int count, const char *op_type,
     Node *n = ir_add_node(g, op_type, opset, last->name, n_in, in, out);
     ir_place_after(g, last, mark);
     for (int i = 0; i < count; i++) {
+        /* the new node takes the last one's name; the rest are what it absorbed */
+        if (pat[i] != last)
+            ir_node_absorb(g, n, pat[i]);
         ir_node_kill(pat[i]);
         if (pat[i]->out[0] != out)
             pat[i]->out[0]->producer = NULL;

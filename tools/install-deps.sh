@@ -4,8 +4,10 @@ set -euo pipefail
 # build: compiler, CMake, protobuf-c and ONNX's onnx.proto
 build_pkgs="gcc make cmake protobuf-c-compiler libprotobuf-c-dev libonnx-dev"
 # tests: ONNX's conformance data, valgrind, PyTorch for the model tests' reference outputs,
-# clang to check that the generated C is warning-free under a second compiler
-test_pkgs="libonnx-testdata valgrind python3-onnx python3-numpy python3-torch python3-torchvision clang-19"
+# clang to check that the generated C is warning-free under a second compiler, graphviz and
+# chromium to render and load what onnxcc inspect writes
+test_pkgs="libonnx-testdata valgrind python3-onnx python3-numpy python3-torch python3-torchvision clang-19
+graphviz chromium"
 # fuzz: clang with libFuzzer, for tools/fuzz.sh only (CI does not fuzz)
 fuzz_pkgs="clang-19 libclang-rt-19-dev"
 # examples: retraining examples/digits (scikit-learn's bundled digits) and examples/charlm

@@ -307,6 +307,28 @@ static void fused_case(int tail, int pack, int want_fused, int want_left)
     CHECK(tail == T_PREACT_3X3, count_live(g2, OP_BATCH_NORMALIZATION));
     CHECK(tail == T_SE_3X3, count_live(g2, OP_MUL));
     CHECK(pack ? count_live(g2, OP_FUSED_CONV) + count_live(g2, OP_CONV) : 0, packed);
+    /* Node.fused_from (inspect): -O2 differs from -O1 only by fusion here, so
+     * every node -O1 keeps is live at -O2 or named once as absorbed, and
+     * each absorbed name is a dead node's */
+    int live1 = 0, live2 = 0, absorbed = 0, dead_named = 0;
+    for (int k = 0; k < g1->n_nodes; k++)
+        live1 += !g1->nodes[k]->dead;
+    for (int k = 0; k < g2->n_nodes; k++) {
+        const Node *n = g2->nodes[k];
+        live2 += !n->dead;
+        for (const char *s = n->dead ? NULL : n->fused_from; s; s = strchr(s, ',')) {
+            s += *s == ',';
+            absorbed++;
+            for (int j = 0; j < g2->n_nodes; j++) {
+                size_t len = strlen(g2->nodes[j]->name);
+                dead_named += g2->nodes[j]->dead && !strncmp(s, g2->nodes[j]->name, len) &&
+                              (s[len] == ',' || !s[len]);
+            }
+        }
+    }
+    CHECK_TRUE(want_fused == 0 || absorbed > 0);
+    CHECK(live1, live2 + absorbed);
+    CHECK(absorbed, dead_named);
     RtTensor in[2], o1[2], o2[2];
     float xs[C_IN * H * W], ss[C_OUT * H * W];
     fill(xs, C_IN * H * W, 1);

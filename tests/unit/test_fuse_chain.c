@@ -314,6 +314,12 @@ static void test_pass(void)
         CHECK_STR_CONTAINS(a->s, "Sigmoid");
         CHECK_STR_CONTAINS(a->s, "Mul");
     }
+    /* Node.fused_from, what inspect and --diff read: the one node it absorbed */
+    const Node *chain = find_live(g, OP_EW_CHAIN), *sig = NULL;
+    for (int k = 0; k < g->n_nodes; k++)
+        if (g->nodes[k]->dead && g->nodes[k]->op == OP_SIGMOID)
+            sig = g->nodes[k];
+    CHECK_TRUE(chain && sig && chain->fused_from && !strcmp(chain->fused_from, sig->name));
     ir_graph_free(g);
 }
 
