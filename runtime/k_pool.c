@@ -164,6 +164,18 @@ static void pool(const PoolGeom *g, int dt, const void *x, void *y, int64_t *ind
         }
 }
 
+/* Output row (od, oh) of a plane: its window's first input depth and row
+ * (sd, sh; they may lie in the padding) and the taps inside X along those
+ * axes, [d0, d1) and [h0, h1). */
+static void row_window(const PoolGeom *g, int64_t od, int64_t oh, int64_t *sd, int64_t *sh,
+                       int64_t *d0, int64_t *d1, int64_t *h0, int64_t *h1)
+{
+    *sd = od * g->st[0] - g->pb[0];
+    *sh = oh * g->st[1] - g->pb[1];
+    taps(*sd, g->dil[0], g->k[0], g->in[0], d0, d1);
+    taps(*sh, g->dil[1], g->k[1], g->in[1], h0, h1);
+}
+
 /* float32 without Indices: whole output rows at a time. For each input row
  * and kernel column the clipped range of outputs is one (strided) vectorizable
  * loop; the average's divisor is counted the same way, per output column. */
@@ -177,10 +189,8 @@ HOT static void pool_f32(const PoolGeom *g, const float *x, float *y, int64_t pl
     for (int64_t pl = pl0; pl < pl1; pl++)
         for (int64_t od = 0; od < g->out[0]; od++)
             for (int64_t oh = 0; oh < g->out[1]; oh++) {
-                int64_t sd = od * g->st[0] - g->pb[0], sh = oh * g->st[1] - g->pb[1];
-                int64_t d0, d1, h0, h1;
-                taps(sd, g->dil[0], g->k[0], g->in[0], &d0, &d1);
-                taps(sh, g->dil[1], g->k[1], g->in[1], &h0, &h1);
+                int64_t sd, sh, d0, d1, h0, h1;
+                row_window(g, od, oh, &sd, &sh, &d0, &d1, &h0, &h1);
                 double rows = (double)(d1 - d0) * (double)(h1 - h0);
                 if (g->include_pad)
                     rows = (double)padded_taps(sd, g->dil[0], g->k[0], g->in[0], g->pb[0],
@@ -259,10 +269,8 @@ HOT static int maxpool_rows_f32(const PoolGeom *g, const float *x, float *y, int
     for (int64_t pl = pl0; pl < pl1; pl++)
         for (int64_t od = 0; od < g->out[0]; od++)
             for (int64_t oh = 0; oh < g->out[1]; oh++) {
-                int64_t sd = od * g->st[0] - g->pb[0], sh = oh * g->st[1] - g->pb[1];
-                int64_t d0, d1, h0, h1;
-                taps(sd, g->dil[0], g->k[0], g->in[0], &d0, &d1);
-                taps(sh, g->dil[1], g->k[1], g->in[1], &h0, &h1);
+                int64_t sd, sh, d0, d1, h0, h1;
+                row_window(g, od, oh, &sd, &sh, &d0, &d1, &h0, &h1);
                 for (int64_t j = 0; j < pw; j++)
                     vm[j] = -HUGE_VALF;
                 for (int64_t kd = d0; kd < d1; kd++)
@@ -359,10 +367,8 @@ HOT static void pool_max8(const PoolGeom *g, const uint8_t *x, uint8_t *y, uint8
     for (int64_t pl = pl0; pl < pl1; pl++)
         for (int64_t od = 0; od < g->out[0]; od++)
             for (int64_t oh = 0; oh < g->out[1]; oh++) {
-                int64_t sd = od * g->st[0] - g->pb[0], sh = oh * g->st[1] - g->pb[1];
-                int64_t d0, d1, h0, h1;
-                taps(sd, g->dil[0], g->k[0], g->in[0], &d0, &d1);
-                taps(sh, g->dil[1], g->k[1], g->in[1], &h0, &h1);
+                int64_t sd, sh, d0, d1, h0, h1;
+                row_window(g, od, oh, &sd, &sh, &d0, &d1, &h0, &h1);
                 memset(row, 0, (size_t)W);
                 for (int64_t kd = d0; kd < d1; kd++)
                     for (int64_t kh = h0; kh < h1; kh++) {

@@ -160,38 +160,35 @@ int main(void)
     test_small();
     test_qgap();
     int bad = 0;
-    for (int t = 0; t < 3; t++) {
-        int dt = t == 2 ? RT_F32 : t ? RT_I8 : RT_U8;
+    /* nsp, then per axis: input, kernel, stride, dilation, pads begin, pads end */
+    static const int64_t cases[][1 + 6 * 3] = {
         /* resnet's stem pool: 3x3 stride 2 pad 1 */
-        bad += run_case(dt, 2, DIMS(112, 112), DIMS(3, 3), DIMS(2, 2), DIMS(1, 1), DIMS(1, 1),
-                        DIMS(1, 1));
-        bad += run_case(dt, 2, DIMS(9, 13), DIMS(2, 3), DIMS(1, 2), DIMS(1, 1), DIMS(0, 1),
-                        DIMS(1, 2));
+        {2, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+        {2, 9, 13, 2, 3, 1, 2, 1, 1, 0, 1, 1, 2},
         /* stride 2 along rows wide enough for several vectors of outputs
          * (the even-byte take of each SIMD path) and a scalar tail */
-        bad += run_case(dt, 2, DIMS(5, 301), DIMS(3, 3), DIMS(2, 2), DIMS(1, 1), DIMS(1, 1),
-                        DIMS(1, 1));
-        bad += run_case(dt, 2, DIMS(4, 200), DIMS(2, 2), DIMS(2, 2), DIMS(1, 1), DIMS(0, 0),
-                        DIMS(0, 0));
+        {2, 5, 301, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+        {2, 4, 200, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0},
         /* squeezenet's pools: 3x3 stride 2, ceil mode (one more window at the end) */
-        bad += run_case(dt, 2, DIMS(111, 111), DIMS(3, 3), DIMS(2, 2), DIMS(1, 1), DIMS(0, 0),
-                        DIMS(1, 1));
+        {2, 111, 111, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},
         /* stride 1 (written straight into the output row), and a row wider
          * than the float path's buffer (its fallback) */
-        bad += run_case(dt, 2, DIMS(6, 33), DIMS(3, 3), DIMS(1, 1), DIMS(1, 1), DIMS(1, 1),
-                        DIMS(1, 1));
-        bad += run_case(dt, 2, DIMS(3, 2500), DIMS(2, 3), DIMS(1, 2), DIMS(1, 1), DIMS(0, 1),
-                        DIMS(0, 1));
+        {2, 6, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+        {2, 3, 2500, 2, 3, 1, 2, 1, 1, 0, 1, 0, 1},
         /* dilation, windows past the end (a ceil-mode extent), stride 3 */
-        bad += run_case(dt, 2, DIMS(11, 10), DIMS(3, 2), DIMS(3, 3), DIMS(2, 3), DIMS(2, 2),
-                        DIMS(3, 4));
+        {2, 11, 10, 3, 2, 3, 3, 2, 3, 2, 2, 3, 4},
         /* padding as wide as the kernel: some windows lie wholly outside */
-        bad += run_case(dt, 2, DIMS(4, 5), DIMS(2, 2), DIMS(1, 1), DIMS(1, 1), DIMS(1, 1),
-                        DIMS(2, 3));
-        bad += run_case(dt, 1, DIMS(37), DIMS(4), DIMS(3), DIMS(1), DIMS(2), DIMS(2));
-        bad += run_case(dt, 3, DIMS(5, 6, 7), DIMS(2, 3, 2), DIMS(2, 1, 2), DIMS(1, 1, 2),
-                        DIMS(1, 1, 0), DIMS(0, 1, 1));
-    }
+        {2, 4, 5, 2, 2, 1, 1, 1, 1, 1, 1, 2, 3},
+        {1, 37, 4, 3, 1, 2, 2},
+        {3, 5, 6, 7, 2, 3, 2, 2, 1, 2, 1, 1, 2, 1, 1, 0, 0, 1, 1},
+    };
+    for (int t = 0; t < 3; t++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            const int64_t *c = cases[i] + 1;
+            int nsp = (int)cases[i][0];
+            bad += run_case(t == 2 ? RT_F32 : t ? RT_I8 : RT_U8, nsp, c, c + nsp, c + 2 * nsp,
+                            c + 3 * nsp, c + 4 * nsp, c + 5 * nsp);
+        }
     CHECK(0, bad);
     return CHECK_DONE();
 }
