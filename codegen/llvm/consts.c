@@ -34,6 +34,26 @@ static LLVMValueRef i64c(Cgl *m, long long v)
     return LLVMConstInt(m->t.i64, (unsigned long long)v, 1);
 }
 
+/* A string constant: an array of pointers to NUL-terminated literals, as
+ * the kernels read string tensors (the blob holds no pointers). */
+static LLVMValueRef string_array(Cgl *m, const Value *v, const char *sym)
+{
+    const char *const *s = v->data;
+    int64_t n = ir_numel(v);
+    LLVMValueRef *p = malloc(sizeof *p * (size_t)(n + 1));
+    IR_ASSERT(p);
+    for (int64_t k = 0; k < n; k++) {
+        char lit[128];
+        snprintf(lit, sizeof lit, "%s.%lld", sym, (long long)k);
+        p[k] = cgl_cstring(m, s[k], lit);
+    }
+    if (!n)
+        p[n++] = LLVMConstPointerNull(m->t.ptr);
+    LLVMValueRef gv = add_const(m, LLVMConstArray2(m->t.ptr, p, (uint64_t)n), sym, 0);
+    free(p);
+    return gv;
+}
+
 /* Each constant the code reads is its own global, 64-byte aligned like the
  * C backend's blob offsets: the kernels' vector loads and packed panels
  * expect that alignment. */
@@ -42,10 +62,14 @@ void cgl_weights(Cgl *m)
     const Graph *g = m->g;
     for (int i = 0; i < g->n_values; i++) {
         const Value *v = g->values[i];
-        if (m->w->offset[i] < 0)
-            continue;
         char sym[96];
         snprintf(sym, sizeof sym, "%s_w%d", m->name, v->id);
+        if (m->w->is_string[i]) {
+            m->weight[v->id] = string_array(m, v, sym);
+            continue;
+        }
+        if (m->w->offset[i] < 0)
+            continue;
         LLVMValueRef init =
             LLVMConstStringInContext2(m->ctx, (const char *)v->data, ir_nbytes(v), 1);
         m->weight[v->id] = add_const(m, init, sym, 64);

@@ -20,9 +20,6 @@ static int refuse(const Graph *g, const CgOptions *o, const WeightsLayout *w, Di
         if (v->rt_mask)
             return ir_error(d, "value '%s': run-time dimensions (--dim NAME=LO..HI) are not "
                                "supported by --backend llvm yet; " USE_C, v->name);
-        if (w->is_string[i])
-            return ir_error(d, "constant '%s': string constants are not supported by "
-                               "--backend llvm yet; " USE_C, v->name);
         if (w->offset[i] >= 0 && !rt_dtype_bits(v->dtype))
             return ir_error(d, "constant '%s' has dtype %s, which generated code cannot hold",
                             v->name, rt_dtype_name(v->dtype));
@@ -31,13 +28,10 @@ static int refuse(const Graph *g, const CgOptions *o, const WeightsLayout *w, Di
         const Node *n = g->nodes[k];
         if (n->dead || ir_node_is_constant(n))
             continue;
-        if (n->op == OP_LOOP_BEGIN || n->op == OP_LOOP_END)
-            return ir_error(d, "node '%s' (Loop): a Loop run at run time is not supported by "
-                               "--backend llvm yet; " USE_C, n->name);
         if (ir_node_has_rt(n))
             return ir_error(d, "node '%s' (%s): run-time extents are not supported by "
                                "--backend llvm yet; " USE_C, n->name, n->op_type);
-        if (!ir_ops[n->op].kernel_name)
+        if (!cgc_kernel_name(n))
             return ir_error(d, "node '%s' (%s): no runtime kernel to call", n->name, n->op_type);
     }
     return 0;

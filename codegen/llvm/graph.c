@@ -12,6 +12,7 @@ typedef struct Fn {
     LLVMValueRef *in, *out;      /* the graph's input and output pointers, loaded once */
     LLVMValueRef iv, ov;         /* the i_[] and o_[] arrays a kernel call takes */
     LLVMValueRef out_arr;        /* the out[] parameter, for the dynamic extents */
+    LLVMBasicBlockRef *top, *end; /* per `go` flag's value id: a run-time Loop's region */
 } Fn;
 
 static int runs(const Node *n)
@@ -115,7 +116,7 @@ static void emit_node(Fn *f, const Node *n, int k, const IrGuard *gd)
     for (int i = 0; i < n->n_out; i++)
         LLVMBuildStore(f->b, value_ptr(f, n->out[i]), slot(f, f->ov, i));
     LLVMValueRef args[] = {m->call[k], f->iv, f->ov};
-    LLVMValueRef rc = LLVMBuildCall2(f->b, m->t.kernel, kernel(m, ir_ops[n->op].kernel_name),
+    LLVMValueRef rc = LLVMBuildCall2(f->b, m->t.kernel, kernel(m, cgc_kernel_name(n)),
                                      args, 3, "rc");
     check_rc(f, rc);
     /* each data-dependent graph output's extent goes to the caller now,
@@ -138,6 +139,66 @@ static void emit_node(Fn *f, const Node *n, int k, const IrGuard *gd)
     if (next) {
         LLVMBuildBr(f->b, next);
         LLVMPositionBuilderAtEnd(f->b, next);
+    }
+}
+
+/* A run-time Loop's control flow around its region (runtime/k_loop.h), as
+ * emit_loop.c writes it in C: LoopBegin's and LoopEnd's `go` byte in the
+ * arena decides whether the region (again) runs. */
+static const Value *go_flag(const Node *n)
+{
+    if (n->op == OP_LOOP_BEGIN)
+        return n->out[n->n_out - 1];
+    if (n->op == OP_LOOP_END)
+        return n->in[n->n_in - 1];
+    return NULL;
+}
+
+static LLVMValueRef go_set(Fn *f, const Value *go)
+{
+    LLVMValueRef byte = LLVMBuildLoad2(f->b, f->m->t.i8, value_ptr(f, go), "go");
+    return LLVMBuildICmp(f->b, LLVMIntNE, byte, LLVMConstInt(f->m->t.i8, 0, 0), "");
+}
+
+static LLVMBasicBlockRef block(Fn *f, LLVMBasicBlockRef *b, const char *name)
+{
+    if (!*b)
+        *b = LLVMAppendBasicBlockInContext(f->m->ctx, f->fn, name);
+    return *b;
+}
+
+/* Before LoopBegin: a LoopBegin a run-time If skips must not leave an
+ * earlier run's `go` behind; before LoopEnd: where a loop that runs zero
+ * times lands. */
+static void loop_before(Fn *f, const Node *n)
+{
+    const Value *go = go_flag(n);
+    if (go && n->op == OP_LOOP_BEGIN) {
+        LLVMBuildStore(f->b, LLVMConstInt(f->m->t.i8, 0, 0), value_ptr(f, go));
+    } else if (go) {
+        LLVMBasicBlockRef end = block(f, &f->end[go->id], "loop_end");
+        LLVMBuildBr(f->b, end);
+        LLVMPositionBuilderAtEnd(f->b, end);
+    }
+}
+
+/* After LoopBegin: skip the region when the loop runs zero times; after
+ * LoopEnd: run the region again while `go` is set. */
+static void loop_after(Fn *f, const Node *n)
+{
+    const Value *go = go_flag(n);
+    if (!go)
+        return;
+    IR_ASSERT(go->offset >= 0);
+    LLVMValueRef on = go_set(f, go);
+    LLVMBasicBlockRef top = block(f, &f->top[go->id], "loop_top");
+    if (n->op == OP_LOOP_BEGIN) {
+        LLVMBuildCondBr(f->b, on, top, block(f, &f->end[go->id], "loop_end"));
+        LLVMPositionBuilderAtEnd(f->b, top);
+    } else {
+        LLVMBasicBlockRef after = LLVMAppendBasicBlockInContext(f->m->ctx, f->fn, "loop_done");
+        LLVMBuildCondBr(f->b, on, top, after);
+        LLVMPositionBuilderAtEnd(f->b, after);
     }
 }
 
@@ -167,7 +228,7 @@ LLVMValueRef cgl_graph(Cgl *m)
     char sym[96];
     snprintf(sym, sizeof sym, "%s_graph", m->name);
     Fn f = {m, LLVMCreateBuilderInContext(m->ctx), LLVMAddFunction(m->mod, sym, m->t.graph),
-            NULL, NULL, NULL, NULL, NULL, NULL};
+            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     LLVMSetLinkage(f.fn, LLVMInternalLinkage);
     LLVMPositionBuilderAtEnd(f.b, LLVMAppendBasicBlockInContext(m->ctx, f.fn, "entry"));
     LLVMValueRef arena = LLVMGetParam(f.fn, 0), in = LLVMGetParam(f.fn, 1);
@@ -188,11 +249,19 @@ LLVMValueRef cgl_graph(Cgl *m)
         f.in[i] = LLVMBuildLoad2(f.b, m->t.ptr, slot(&f, in, i), "in");
     for (int i = 0; i < g->n_outputs; i++)
         f.out[i] = LLVMBuildLoad2(f.b, m->t.ptr, slot(&f, f.out_arr, i), "out");
+    f.top = calloc((size_t)g->n_values + 1, sizeof *f.top);
+    f.end = calloc((size_t)g->n_values + 1, sizeof *f.end);
+    IR_ASSERT(f.top && f.end);
     IrGuard *guards = ir_guards(g);
     for (int k = 0; k < g->n_nodes; k++)
-        if (runs(g->nodes[k]))
+        if (runs(g->nodes[k])) {
+            loop_before(&f, g->nodes[k]);
             emit_node(&f, g->nodes[k], k, &guards[k]);
+            loop_after(&f, g->nodes[k]);
+        }
     free(guards);
+    free(f.top);
+    free(f.end);
     output_copies(&f);
     LLVMBuildRet(f.b, LLVMConstInt(m->t.i32, 0, 0));
     free(f.in);
@@ -230,7 +299,7 @@ LLVMValueRef cgl_entry(Cgl *m, LLVMValueRef graph)
     LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(m->ctx, run, "entry"));
     LLVMValueRef in = ptr_array(m, b, g->n_inputs, "in");
     LLVMValueRef out = ptr_array(m, b, g->n_outputs + n_dyn, "out");
-    Fn f = {m, b, run, NULL, NULL, NULL, NULL, NULL, NULL};
+    Fn f = {m, b, run, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     for (int i = 0; i < g->n_inputs; i++)
         LLVMBuildStore(b, LLVMGetParam(run, (unsigned)(1 + i)), slot(&f, in, i));
     for (int i = 0; i < g->n_outputs + n_dyn; i++)
