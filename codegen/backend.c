@@ -5,7 +5,8 @@
 
 void cg_model_file(char *buf, size_t len, const CgOptions *o)
 {
-    static const char *const ext[] = {[CG_EMIT_OBJ] = "o", [CG_EMIT_ASM] = "s", [CG_EMIT_IR] = "ll"};
+    static const char *const ext[] = {[CG_EMIT_OBJ] = "o", [CG_EMIT_ASM] = "s",
+                                      [CG_EMIT_IR] = "ll"};
     char name[64];
     cg_ident(name, sizeof name, o->name ? o->name : "model");
     snprintf(buf, len, "%s.%s", name, o->backend == CG_BACKEND_LLVM ? ext[o->emit] : "c");

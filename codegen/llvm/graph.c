@@ -294,7 +294,8 @@ LLVMValueRef cgl_entry(Cgl *m, LLVMValueRef graph)
     for (int i = 0; i < n_par; i++)
         par[i] = m->t.ptr;
     snprintf(sym, sizeof sym, "%s_run", m->name);
-    LLVMValueRef run = LLVMAddFunction(m->mod, sym, LLVMFunctionType(m->t.i32, par, (unsigned)n_par, 0));
+    LLVMTypeRef run_type = LLVMFunctionType(m->t.i32, par, (unsigned)n_par, 0);
+    LLVMValueRef run = LLVMAddFunction(m->mod, sym, run_type);
     free(par);
     LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(m->ctx, run, "entry"));
     LLVMValueRef in = ptr_array(m, b, g->n_inputs, "in");
