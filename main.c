@@ -28,6 +28,8 @@ typedef struct Opts {
     int diff;                    /* inspect --diff */
     int threads;                 /* --threads: the binary's default thread count */
     int target;                  /* --target: a CgTarget */
+    int backend;                 /* --backend: CG_BACKEND_* */
+    int emit;                    /* --emit: CG_EMIT_*; -1 if not given */
     int opt_level;
     int weights;
     int64_t max_string_bytes;    /* --max-string-bytes; 0: the default */
@@ -84,6 +86,10 @@ static const char usage[] =
     "  --target LEVEL           the CPU the code is for: native (default, this machine's\n"
     "                           vector units), generic (portable), x86-64-v2, x86-64-v3\n"
     "                           or x86-64-v4; the binary refuses a CPU below it\n"
+    "  --backend c|llvm         compile, build: C source (default) or native code through\n"
+    "                           LLVM (static models; see README)\n"
+    "  --emit obj|asm|llvm-ir   compile --backend llvm: write NAME.o (default), NAME.s or\n"
+    "                           NAME.ll in place of NAME.c\n"
     "  --cc CC, --cflags FLAGS  build: the C compiler and extra flags\n"
     "  --keep, -v               build: keep the generated sources; print the cc command\n"
     "  --no-main                compile: no main.c\n"
@@ -339,6 +345,7 @@ static int parse_args(int argc, char **argv, Opts *o)
 {
     o->opt_level = 2;
     o->weights = WEIGHTS_AUTO;
+    o->emit = -1;
     o->threads = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -386,6 +393,18 @@ static int parse_args(int argc, char **argv, Opts *o)
             if (o->target < 0)
                 return fail("bad --target '%s' (expected native, generic, x86-64-v2, "
                             "x86-64-v3 or x86-64-v4)", next);
+        } else if (!strcmp(a, "--backend")) {
+            NEED_ARG();
+            if (!strcmp(next, "c") || !strcmp(next, "llvm"))
+                o->backend = next[0] == 'c' ? CG_BACKEND_C : CG_BACKEND_LLVM;
+            else
+                return fail("bad --backend '%s' (expected c or llvm)", next);
+        } else if (!strcmp(a, "--emit")) {
+            NEED_ARG();
+            if (!strcmp(next, "obj") || !strcmp(next, "asm") || !strcmp(next, "llvm-ir"))
+                o->emit = next[0] == 'o' ? CG_EMIT_OBJ : next[0] == 'a' ? CG_EMIT_ASM : CG_EMIT_IR;
+            else
+                return fail("bad --emit '%s' (expected obj, asm or llvm-ir)", next);
         } else if (!strcmp(a, "--max-string-bytes")) {
             NEED_ARG();
             char *end;
@@ -691,6 +710,10 @@ int main(int argc, char **argv)
         free_opts(&o);
         return fail("%s: --format and --diff are options of inspect", o.cmd);
     }
+    if (o.emit >= 0 && (strcmp(o.cmd, "compile") || o.backend != CG_BACKEND_LLVM)) {
+        free_opts(&o);
+        return fail("%s", "--emit is for compile --backend llvm (build always links an object)");
+    }
     Diag d = {0};
     d.file = o.model;
     PassCtx ctx = {.d = &d, .verify = o.verify, .dump_after = o.dump_after, .dump = stdout,
@@ -711,7 +734,8 @@ int main(int argc, char **argv)
     model_stem(o.model, stem, sizeof stem);
     CgOptions cg = {.name = o.name ? o.name : stem, .out_dir = o.output, .weights = o.weights,
                     .with_main = !o.no_main, .with_runtime = 1, .model_path = o.model,
-                    .target = o.target, .profile = o.profile, .threads = o.threads};
+                    .target = o.target, .profile = o.profile, .threads = o.threads,
+                    .backend = o.backend, .emit = o.emit < 0 ? CG_EMIT_OBJ : o.emit};
     if (rc == 0 && !strcmp(o.cmd, "run")) {
         rc = cmd_run(g, &o, &d);
     } else if (rc == 0 && (!strcmp(o.cmd, "inspect") || !strcmp(o.cmd, "stats"))) {

@@ -1,4 +1,4 @@
-/* build.c: `onnxcc build`: emit C into a temporary folder, run the C compiler, place the binary. */
+/* build.c: `onnxcc build`: emit C (or an LLVM object) into a temporary folder, run the C compiler, place the binary. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
@@ -178,7 +178,10 @@ int cg_build(Graph *g, const CgOptions *opts, const BuildOptions *b, Diag *d)
     char name[64];
     cg_ident(name, sizeof name, o.name ? o.name : "model");
 
-    int rc = cgc_emit(g, &o, d);
+    o.emit = CG_EMIT_OBJ;        /* the LLVM backend's object links as it is */
+    char model[96];
+    cg_model_file(model, sizeof model, &o);
+    int rc = cg_emit_model(g, &o, d);
     Args a = {0};
     /* cc writes inside the private temporary folder; copy_file places it */
     char out_tmp[PATH_MAX + 8];
@@ -196,7 +199,7 @@ int cg_build(Graph *g, const CgOptions *opts, const BuildOptions *b, Diag *d)
         add_split(&a, b->cflags ? b->cflags : getenv("ONNXCC_CFLAGS"));
         addf(&a, "-I%s%s", tmp, "");
         addf(&a, "-I%s%s", tmp, "/runtime");
-        addf(&a, "%s/%s.c", tmp, name);
+        addf(&a, "%s/%s", tmp, model);
         addf(&a, "%s/%s", tmp, "main.c");
         if (exists(tmp, name, "_weights.S")) {
             addf(&a, "%s/%s_weights.S", tmp, name);

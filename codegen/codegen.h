@@ -6,6 +6,12 @@
 
 enum { WEIGHTS_AUTO, WEIGHTS_C, WEIGHTS_OBJ, WEIGHTS_FILE };
 
+/* --backend: C source for any C99 compiler (the default), or native code
+ * through the LLVM C API (codegen/llvm/). */
+enum { CG_BACKEND_C, CG_BACKEND_LLVM };
+/* --emit: the LLVM backend's model file: NAME.o, NAME.s or NAME.ll. */
+enum { CG_EMIT_OBJ, CG_EMIT_ASM, CG_EMIT_IR };
+
 /* --target: the CPU level the generated code and its runtime are compiled
  * for; the binary refuses at start-up a CPU that lacks a feature of it. */
 typedef enum CgTarget {
@@ -37,6 +43,8 @@ typedef struct CgOptions {
     int target;                  /* CgTarget: the -march the Makefile uses */
     int profile;                 /* --profile: time every node into NAME_profile */
     int threads;                 /* --threads: main.c's default count (0: every CPU) */
+    int backend;                 /* CG_BACKEND_*: who writes the model's code */
+    int emit;                    /* CG_EMIT_*: what the LLVM backend writes (compile) */
 } CgOptions;
 
 /* One output file being written: text goes to path.tmp, renamed on success. */
@@ -94,6 +102,30 @@ const char *cg_cstr(char *buf, size_t len, const char *s);
 #define CG_TEXT 2048 /* buffer size for cg_comment and cg_cstr */
 /* A C literal that round-trips the float exactly ("1.5f", "-INFINITY", "NAN"). */
 void cg_float_literal(char *buf, size_t len, double v, int is_double);
+
+/* codegen/header.c: NAME.h, the same for both backends */
+int cg_emit_header(const Graph *g, const CgOptions *o, size_t weights_bytes, const int *slot,
+                   Diag *d);
+/* Per value id, the offset of its run-time extents in S[] (-1: static);
+ * *n_slots gets the int64 entries S needs. Free with free(). */
+int *cg_rt_slots(const Graph *g, int *n_slots);
+void cg_emit_prototype(Emitter *e, const Graph *g, const char *name, const int *slot);
+/* The C parameter names of the API: input/output k, an extra parameter of
+ * it ("_dims", "_len"), and the index of output k among the dynamic ones. */
+void cg_param_name(char *buf, size_t len, const Graph *g, int is_out, int k);
+void cg_extra_name(char *buf, size_t len, const Graph *g, int is_out, int k, const char *suffix);
+void cg_len_name(char *buf, size_t len, const Graph *g, int k);
+int cg_dyn_slot(const Graph *g, int k);
+const char *cg_base_name(char *buf, size_t len, const char *path);
+
+/* codegen/backend.c: the backend CgOptions.backend names writes the model */
+int cg_emit_model(Graph *g, const CgOptions *o, Diag *d);
+/* The model file cg_emit_model writes: "NAME.c", "NAME.o", "NAME.s", "NAME.ll". */
+void cg_model_file(char *buf, size_t len, const CgOptions *o);
+
+/* codegen/llvm/emit_llvm.c: NAME.h and NAME.o (.s, .ll) through the LLVM C
+ * API; a build without it (ONNXCC_LLVM=OFF) says how to get it */
+int cgl_emit(Graph *g, const CgOptions *o, Diag *d);
 
 /* codegen/c/emit_c.c: model.c and model.h */
 int cgc_emit(Graph *g, const CgOptions *o, Diag *d);

@@ -119,7 +119,7 @@ int cg_emit_folder(Graph *g, const CgOptions *o, Diag *d)
         return ir_error(d, "cannot create a folder beside '%s': %s", dest, strerror(errno));
     CgOptions staged = *o;
     staged.out_dir = stage;
-    int rc = cgc_emit(g, &staged, d);
+    int rc = cg_emit_model(g, &staged, d);
     if (rc)
         unstage_message(d, stage, dest, n);
     if (rc == 0) {

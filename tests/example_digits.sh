@@ -2,6 +2,7 @@
 # example_digits.sh: every bundled digits sample, compiled and interpreted, matches PyTorch's logits.
 set -euo pipefail
 runner=$1 ex=$2 work=$3
+shift 3 # the rest goes to the runner (--backend llvm --no-interp)
 rm -rf "$work" && mkdir -p "$work/digits"
 : > "$work/expect.txt"
 for f in "$ex"/samples/digit_*.pb; do
@@ -14,4 +15,4 @@ for f in "$ex"/samples/digit_*.pb; do
     echo "digits/$b" >> "$work/expect.txt"
 done
 [ -s "$work/expect.txt" ] || { echo "no samples in $ex/samples"; exit 1; }
-"$runner" --jobs 2 --expect "$work/expect.txt" "$work/digits"
+"$runner" --jobs 2 "$@" --expect "$work/expect.txt" "$work/digits"

@@ -65,16 +65,29 @@ static int emit_makefile(const char *name, int mode, const CgOptions *o, Diag *d
     emitf(&e, "# the runtime's thread pool (rt_set_threads, --threads); a C library\n"
               "# without pthreads: make LDLIBS= CFLAGS=\"-O3 -DONNXCC_NO_THREADS\"\n"
               "LDLIBS ?= -pthread\n\n");
-    emitf(&e, "RUNTIME := $(wildcard runtime/*.c)\nMODEL := %s.c\n", name);
+    char model[96];
+    cg_model_file(model, sizeof model, o);
+    int llvm = o->backend == CG_BACKEND_LLVM;
+    emitf(&e, "RUNTIME := $(wildcard runtime/*.c)\n");
+    if (llvm && o->emit == CG_EMIT_IR)
+        /* LLVM IR text: llc makes the object the C compiler links */
+        emitf(&e, "LLC ?= llc-19\nMODEL := %s.o\n", name);
+    else
+        emitf(&e, "MODEL := %s\n", model);
     if (mode == WEIGHTS_OBJ)
         emitf(&e, "MODEL += %s_weights.S\n", name);
     emitf(&e, "\n%s: main.c $(MODEL) $(RUNTIME) %s.h%s\n"
               "\t$(CC) -std=c99 $(CPPFLAGS) $(CFLAGS) $(ARCH) -o $@ main.c $(MODEL) $(RUNTIME) -lm $(LDLIBS)\n\n",
           name, name, mode == WEIGHTS_OBJ ? " $(wildcard *.bin)" : "");
+    /* an object from the LLVM backend goes into the library as it is */
     emitf(&e, "lib%s.a: $(MODEL) $(RUNTIME) %s.h\n"
-              "\trm -rf obj && mkdir obj && cd obj && for f in $(MODEL) $(RUNTIME); do \\\n"
+              "\trm -rf obj && mkdir obj && cd obj && for f in %s $(RUNTIME); do \\\n"
               "\t  $(CC) -std=c99 -I../runtime -I.. -Wa,-I.. $(CFLAGS) $(ARCH) -c ../$$f || exit 1; done\n"
-              "\tar rcs $@ obj/*.o\n\n", name, name);
+              "\tar rcs $@ obj/*.o%s\n\n", name, name, llvm ? "$(filter-out %.o,$(MODEL))" : "$(MODEL)",
+          llvm ? " $(filter %.o,$(MODEL))" : "");
+    if (llvm && o->emit == CG_EMIT_IR)
+        emitf(&e, "%s.o: %s\n\t$(LLC) -O2 -filetype=obj -relocation-model=pic -o $@ %s\n\n",
+              name, model, model);
     emitf(&e, "clean:\n\trm -rf %s lib%s.a obj\n\n.PHONY: clean\n", name, name);
     return cg_close(&e, d);
 }

@@ -40,6 +40,7 @@ typedef struct Config {
     int binary;                  /* also build and run the binary */
     int interp;                  /* also run the interpreter */
     int target;                  /* CgTarget the binaries are built for */
+    int backend;                 /* CG_BACKEND_*: what writes the binaries' model code */
     int no_samples;              /* build without seeing an input, as a runtime does */
     double rtol, atol;
     const char *workdir;
@@ -372,7 +373,7 @@ static void run_case(Case *c, const Config *cfg, int idx)
     c->status = ST_PASS;
     if (cfg->binary) {
         CgOptions o = {.name = "model", .weights = WEIGHTS_AUTO, .with_main = 1,
-                       .model_path = model};
+                       .model_path = model, .backend = cfg->backend};
         BuildOptions b = {.output = bin, .target = cfg->target};
         if (cg_build(g, &o, &b, &d) < 0) {
             c->status = classify(d.msg);
@@ -543,6 +544,8 @@ static const char usage[] =
     "  --no-binary     interpreter only\n"
     "  --no-interp     binary only\n"
     "  --target LEVEL  build the binaries for native (default), generic, x86-64-v2..v4\n"
+    "  --backend c|llvm  the code generator of the binaries (default c); a case the LLVM\n"
+    "                  backend refuses counts as unsupported\n"
     "  --no-samples    build each model without its sample inputs (no shape or value\n"
     "                  taken from them), the way a runtime meets a model\n"
     "  -v              print every case\n";
@@ -580,6 +583,14 @@ int main(int argc, char **argv)
                 fprintf(stderr, "onnxcc_conformance: unknown --target '%s'\n", argv[i]);
                 return 2;
             }
+        }
+        else if (!strcmp(a, "--backend") && i + 1 < argc) {
+            const char *b = argv[++i];
+            if (strcmp(b, "c") && strcmp(b, "llvm")) {
+                fprintf(stderr, "onnxcc_conformance: unknown --backend '%s'\n", b);
+                return 2;
+            }
+            cfg.backend = b[0] == 'l' ? CG_BACKEND_LLVM : CG_BACKEND_C;
         }
         else if (!strcmp(a, "-v"))
             verbose = 1;
