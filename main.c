@@ -20,6 +20,7 @@ typedef struct Opts {
     const char *name;            /* --name */
     const char *out_dir;         /* run --out */
     const char *dump_after;
+    const char *pipeline;        /* --pipeline FILE: a Lua recipe instead of -O's list */
     const char *cc, *cflags;
     int npy, keep, verbose, verify, no_main;
     int profile;                 /* --profile */
@@ -66,6 +67,8 @@ static const char usage[] =
     "  --weights c|obj|file     weights as C arrays, a linked blob, or NAME.bin\n"
     "                           loaded at start-up (default: c below 1 MiB, else obj)\n"
     "  -O0 .. -O3               optimization level (default -O2; -O0: shape inference only)\n"
+    "  --pipeline RECIPE.lua    a Lua script chooses the passes, their options and\n"
+    "                           per-node choices, and may add passes (docs/lua.md)\n"
     "  --out DIR, --npy         run: write output_K.pb (or .npy) into DIR\n"
     "  --dump-after PASS        print the IR after the named pass\n"
     "  --list-passes            list the passes and exit\n"
@@ -402,6 +405,9 @@ static int parse_args(int argc, char **argv, Opts *o)
             if (*end || !*next || errno || t < 0 || t > RT_MAX_THREADS)
                 return fail("bad --threads '%s' (expected 0 .. 256; 0: every CPU)", next);
             o->threads = (int)t;
+        } else if (!strcmp(a, "--pipeline")) {
+            NEED_ARG();
+            o->pipeline = next;
         } else if (!strcmp(a, "--dump-after")) {
             NEED_ARG();
             o->dump_after = next;
@@ -647,7 +653,7 @@ int main(int argc, char **argv)
     d.file = o.model;
     PassCtx ctx = {.d = &d, .verify = o.verify, .dump_after = o.dump_after, .dump = stdout,
                    .max_string_bytes = o.max_string_bytes, .limits = &o.limits,
-                   .quant = o.quant_asked ? &o.quant : NULL};
+                   .quant = o.quant_asked ? &o.quant : NULL, .pipeline = o.pipeline};
     if (!strcmp(o.cmd, "compile") || !strcmp(o.cmd, "build")) /* not run: the interpreter */
         cg_target_gemm_tile(o.target, &ctx.gemm_mr, &ctx.gemm_nr);
     Graph *g = drv_prepare(o.model, o.bind, o.n_bind, o.samples, o.n_samples, o.opt_level, &ctx);

@@ -18,6 +18,7 @@ typedef struct PassCtx {
      * it. 0 (onnxcc run, the interpreter: the portable runtime): no packing. */
     int gemm_mr, gemm_nr;
     const QuantOpts *quant;      /* --quantize and kin; NULL: no quantization asked for */
+    const char *pipeline;        /* --pipeline FILE: a Lua recipe chooses the passes */
 } PassCtx;
 
 typedef int (*PassFn)(Graph *g, PassCtx *ctx);
@@ -32,6 +33,8 @@ extern const PassInfo ir_passes[];
 extern const int ir_n_passes;
 int ir_run_pipeline(Graph *g, int opt_level, PassCtx *ctx);
 int ir_run_pass(Graph *g, const char *name, PassCtx *ctx);
+/* The pass names of -O<level>, NULL-terminated. */
+const char *const *ir_pipeline_passes(int level);
 
 /* passes/shape.c */
 int pass_shape(Graph *g, PassCtx *ctx);

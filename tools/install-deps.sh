@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh: installs the Debian 12 packages onnxcc builds and tests with (as root).
 set -euo pipefail
-# build: compiler, CMake, protobuf-c and ONNX's onnx.proto
-build_pkgs="gcc make cmake protobuf-c-compiler libprotobuf-c-dev libonnx-dev"
+# build: compiler, CMake, protobuf-c, ONNX's onnx.proto, Lua 5.4 (--pipeline recipes)
+build_pkgs="gcc make cmake pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev liblua5.4-dev"
 # tests: ONNX's conformance data, valgrind, PyTorch for the model tests' reference outputs,
 # clang to check that the generated C is warning-free under a second compiler
 test_pkgs="libonnx-testdata valgrind python3-onnx python3-numpy python3-torch python3-torchvision clang-19"
