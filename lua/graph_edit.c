@@ -50,25 +50,80 @@ static int defined_at(lua_State *L, const Value *v)
     return at;
 }
 
+/* Which nodes a recipe may give new attributes or create: default-domain
+ * ops over plain tensors with static shapes. Control flow and sequence ops
+ * lower themselves into other nodes when inferred, onnxcc's own ops carry
+ * parameters passes laid out, and run-time extents take pass_shape's probes:
+ * none of these can be re-inferred alone. NULL if editable, else why not. */
+static const char *not_editable(const Node *n)
+{
+    if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx"))
+        return "only default-domain ops are edited from Lua";
+    if (n->op == OP_UNKNOWN || n->op == OP_IF || n->op == OP_LOOP || n->op == OP_SCAN ||
+        n->op == OP_SEQUENCE_MAP || ir_op_takes_structures(n->op))
+        return "control-flow and sequence ops are not edited from Lua";
+    for (int i = 0; i < n->n_in; i++)
+        if (n->in[i] && (n->in[i]->rt_mask || n->in[i]->dyn || n->in[i]->kind != VK_TENSOR))
+            return "an input has run-time or data-dependent extents";
+    return NULL;
+}
+
+/* n's shape function, run as pass_shape runs it (parameters cleared,
+ * attribute types and narrow types checked, outputs within the limits).
+ * 0, or -1 with why. */
+static int infer_node(Graph *g, Node *n, char *why, size_t len)
+{
+    const char *no = not_editable(n);
+    if (no) {
+        snprintf(why, len, "%s", no);
+        return -1;
+    }
+    Diag d = {0};
+    int mark = g->n_nodes, rc = ir_check_narrow(n, 0, &d);
+    n->n_ints = n->n_floats = 0;
+    if (rc == 0)
+        rc = ir_ops[n->op].infer(g, n, &d);
+    for (int i = 0; i < n->n_attrs; i++)
+        if (n->attrs[i].wanted) {
+            d = (Diag){0};
+            rc = ir_attr_check(n, &d);
+            for (int k = 0; k < n->n_attrs; k++)
+                n->attrs[k].wanted = AT_UNDEF;
+            break;
+        }
+    /* not_editable keeps lowering ops out; this is onnxcc's own promise */
+    IR_ASSERT(rc < 0 || (!n->dead && g->n_nodes == mark));
+    if (rc == 0)
+        rc = ir_check_narrow(n, 1, &d);
+    for (int i = 0; i < n->n_out && rc == 0; i++) {
+        Value *v = n->out[i];
+        char lim[256];
+        if (v && !ir_shape_known(v))
+            rc = ir_node_error(&d, n, "output %d has no inferred shape", i);
+        else if (v && ir_check_tensor(&g->limits, v->dtype, v->rank, v->dims, lim, sizeof lim))
+            rc = ir_node_error(&d, n, "output '%s' %s", v->name, lim);
+    }
+    if (rc < 0)
+        snprintf(why, len, "%s", d.msg[0] ? d.msg : "refused by its shape function");
+    return rc < 0 ? -1 : 0;
+}
+
 /* Re-runs n's shape function after an attribute edit; the outputs must keep
  * their types, or the readers would see another tensor. 0 if all is well. */
 static int reinfer(lua_State *L, Node *n, char *why, size_t len)
 {
     LxState *S = lx_of(L);
-    if (!S->shaped || n->op == OP_UNKNOWN)
+    if (!S->shaped)
         return 0;
     Value saved[8];
     int n_out = n->n_out < 8 ? n->n_out : 8;
     for (int i = 0; i < n_out; i++)
         if (n->out[i])
             saved[i] = *n->out[i];
-    Diag d = {0};
-    if (ir_ops[n->op].infer(S->g, n, &d) < 0) {
-        snprintf(why, len, "%s", d.msg);
+    if (infer_node(S->g, n, why, len) < 0)
         return -1;
-    }
-    for (int i = 0; i < n_out; i++)
-        if (n->out[i] && !same_type(&saved[i], n->out[i])) {
+    for (int i = 0; i < n->n_out; i++)
+        if (n->out[i] && (i >= 8 || !same_type(&saved[i], n->out[i]))) {
             snprintf(why, len, "output '%s' would change type", n->out[i]->name);
             return -1;
         }
@@ -142,6 +197,9 @@ int lx_node_set_attr(lua_State *L)
     if (S->packed)
         return luaL_error(L, "set_attr on node '%s': attributes are fixed once 'pack' has run",
                           n->name);
+    const char *no = not_editable(n);
+    if (no)
+        return luaL_error(L, "set_attr on node '%s' (%s): %s", n->name, n->op_type, no);
     Attr a = to_attr(L, 3, name);
     Attr *old = n->attrs;
     int n_old = n->n_attrs, at = -1;
@@ -264,10 +322,10 @@ int lx_graph_add_node(lua_State *L)
         ir_place_after(g, g->nodes[last], mark);
     else if (mark > 0)
         ir_place_before(g, g->nodes[0], mark);
-    Diag d = {0};
-    if (ir_ops[kind].infer(g, n, &d) < 0) {
+    char why[1100];
+    if (infer_node(g, n, why, sizeof why) < 0) {
         ir_node_kill(n);
-        return luaL_error(L, "add_node: %s", d.msg);
+        return luaL_error(L, "add_node: %s", why);
     }
     lx_push_node(L, n);
     return 1;

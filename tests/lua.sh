@@ -159,6 +159,38 @@ fails pass_err.lua "^onnxcc: pass_err.lua:2: my pass gives up"
 expect_error "cannot open missing.lua" "$onnxcc" inspect "$mul/model.onnx" --pipeline missing.lua
 [ ! -e pwned ] && [ ! -e x.txt ] && ok || bad "a recipe wrote a file"
 
+# misuse at scale: every attribute of every chartf node set to odd values and back, every
+# input offered the graph's inputs, each under pcall; nothing crashes, and once the
+# attributes are restored the model computes what it computed
+cat > churn.lua <<'LUA'
+local taken, refused = 0, 0
+onnxcc.pass("churn", function(g)
+  for n in g:nodes() do
+    for name, v in pairs(n.attributes) do
+      for _, x in ipairs{0, -1, 2, 7, -1000000000, 1000000000, 0.5, "x", {1, 2}, {0.5}} do
+        if pcall(n.set_attr, n, name, x) then
+          taken = taken + 1
+          assert(pcall(n.set_attr, n, name, v))
+        else
+          refused = refused + 1
+        end
+      end
+    end
+    for i, v in ipairs(n.inputs) do
+      if v then for _, w in ipairs(g.inputs) do
+        if pcall(n.set_input, n, i, w) then n:set_input(i, v) end
+      end end
+    end
+  end
+  print("churn: taken " .. taken .. ", refused " .. refused)
+end)
+return {"shape", "churn", "fold", "noop", "recognize", "fuse", "fuse_chain", "dce", "plan"}
+LUA
+expect_ok "$onnxcc" run "$tf/chartf.onnx" "$ctx" --dim batch=1 --pipeline churn.lua --out churn
+if grep -q "^churn: taken [1-9][0-9]*, refused [1-9]" e.txt &&
+    cmp -s churn/output_0.pb ref/output_0.pb; then ok
+else bad "churn: $(cat e.txt); logits max diff $(maxdiff churn/output_0.pb ref/output_0.pb)"; fi
+
 # an edit that works: a Relu added after fc, read by scale_one; the outputs keep matching
 w add_ok.lua $'onnxcc.pass("p", function(g)\n  local r = g:add_node{op = "Relu", name = "extra", inputs = {g:value("m")}}\n  g:node("scale_one"):set_input(1, r.outputs[1])\nend)\nreturn {"shape", "p", "plan"}'
 expect_ok "$onnxcc" build "$mul/model.onnx" --pipeline add_ok.lua -o add_bin
