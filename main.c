@@ -653,11 +653,13 @@ int main(int argc, char **argv)
     d.file = o.model;
     PassCtx ctx = {.d = &d, .verify = o.verify, .dump_after = o.dump_after, .dump = stdout,
                    .max_string_bytes = o.max_string_bytes, .limits = &o.limits,
-                   .quant = o.quant_asked ? &o.quant : NULL, .pipeline = o.pipeline};
+                   .quant = o.quant_asked ? &o.quant : NULL, .pipeline = o.pipeline,
+                   .target = o.target};
     if (!strcmp(o.cmd, "compile") || !strcmp(o.cmd, "build")) /* not run: the interpreter */
         cg_target_gemm_tile(o.target, &ctx.gemm_mr, &ctx.gemm_nr);
     Graph *g = drv_prepare(o.model, o.bind, o.n_bind, o.samples, o.n_samples, o.opt_level, &ctx);
     rc = g ? 0 : -1;
+    o.target = ctx.target; /* a recipe may have chosen it */
     if (g && strcmp(o.cmd, "run"))
         note_compiled_in(&o);
     char stem[128];

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen/codegen.h"
 #include "lx_int.h"
 
 #define LX_PASSES "onnxcc.passes"   /* registry: Lua passes by name */
@@ -237,6 +238,19 @@ static int l_options(lua_State *L)
             q->group = (int)gsz;
         } else if (!strcmp(k, "wq_act")) {
             q->wq_act = (QuantWqAct)pick_opt(L, k, luaL_checkstring(L, -1), acts, 3);
+        } else if (!strcmp(k, "target")) {
+            /* the CPU the emitted code is for; before pack, which lays weights
+             * out for its GEMM tile */
+            const char *t = luaL_checkstring(L, -1);
+            int tg = cg_target_parse(t);
+            if (tg < 0)
+                luaL_error(L, "onnxcc.options: bad target '%s' (expected native, generic, "
+                           "x86-64-v2, x86-64-v3 or x86-64-v4)", t);
+            if (S->packed)
+                luaL_error(L, "onnxcc.options: target after 'pack' (weights are laid out)");
+            S->ctx->target = tg;
+            if (S->ctx->gemm_mr) /* compile and build only: run's kernels are portable */
+                cg_target_gemm_tile(tg, &S->ctx->gemm_mr, &S->ctx->gemm_nr);
         } else if (!strcmp(k, "quant_report")) {
             q->report = lua_toboolean(L, -1);
         } else if (!strcmp(k, "keep_float")) {
@@ -256,7 +270,7 @@ static int l_options(lua_State *L)
             }
         } else {
             luaL_error(L, "onnxcc.options: unknown option '%s' (known: quantize_weights, "
-                       "group, wq_act, keep_float, quant_report)", k);
+                       "group, wq_act, keep_float, quant_report, target)", k);
         }
         lua_pop(L, 1);
     }

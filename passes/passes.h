@@ -19,6 +19,8 @@ typedef struct PassCtx {
     int gemm_mr, gemm_nr;
     const QuantOpts *quant;      /* --quantize and kin; NULL: no quantization asked for */
     const char *pipeline;        /* --pipeline FILE: a Lua recipe chooses the passes */
+    int target;                  /* --target (a CgTarget); a recipe may change it, and
+                                    gemm_mr/gemm_nr with it when they are set */
 } PassCtx;
 
 typedef int (*PassFn)(Graph *g, PassCtx *ctx);

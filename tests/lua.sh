@@ -42,6 +42,8 @@ within() {
     else bad "$1 vs $2: max abs difference $d, tolerance $3"; fi
 }
 
+# w FILE TEXT: writes a recipe
+w() { printf '%s\n' "$2" > "$1"; }
 # near A B: A's relative L2 distance to B (printed) <= 0.15 and the same argmax
 near() {
     local r
@@ -99,6 +101,15 @@ expect_ok "$onnxcc" build "$mul/model.onnx" --pipeline "$ex/fold_mul_one.lua" -o
 expect_ok ./mul_bin "$mul/input_0.pb" --out mul
 within mul/output_0.pb "$mul/output_0.pb" 1e-5
 
+# ---- the backend's target from a recipe ----
+w target.lua $'onnxcc.options{target = "generic"}\nreturn onnxcc.pipeline(2)'
+expect_ok "$onnxcc" compile "$mul/model.onnx" --pipeline target.lua -o target_c
+if grep -q "^ARCH ?=$" target_c/Makefile && grep -q "generic target's GEMM tile" target_c/model.c
+then ok; else bad "target.lua: the compiled folder is not for the generic target"; fi
+expect_ok "$onnxcc" build "$mul/model.onnx" --pipeline target.lua -o target_bin
+expect_ok ./target_bin "$mul/input_0.pb" --out target
+within target/output_0.pb "$mul/output_0.pb" 1e-5
+
 # ---- errors ----
 # fails RECIPE PATTERN: compile with the recipe fails in one line matching PATTERN, and
 # leaves no output folder
@@ -108,7 +119,6 @@ fails() {
     expect_error "$want" "$onnxcc" compile "$mul/model.onnx" --pipeline "$recipe" -o out_err
     if [ ! -e out_err ]; then ok; else bad "$recipe: left out_err behind"; fi
 }
-w() { printf '%s\n' "$2" > "$1"; }
 w syntax.lua $'onnxcc.run_pass("shape")\nlocal x = = 1'
 fails syntax.lua "^onnxcc: syntax.lua:2: unexpected symbol"
 w loop.lua $'onnxcc.run_pass("shape")\nwhile true do end'
@@ -129,6 +139,8 @@ w unknown_opt.lua $'onnxcc.options{quantize_weights = "int4", wq_grup = 64}'
 fails unknown_opt.lua "^onnxcc: unknown_opt.lua:1: onnxcc.options: unknown option 'wq_grup'"
 w bad_fmt.lua $'onnxcc.options{quantize_weights = "int5"}'
 fails bad_fmt.lua "^onnxcc: bad_fmt.lua:1: onnxcc.options: bad quantize_weights 'int5'"
+w bad_target.lua $'onnxcc.options{target = "pentium"}'
+fails bad_target.lua "^onnxcc: bad_target.lua:1: onnxcc.options: bad target 'pentium'"
 w no_plan.lua $'return {"shape", "fold"}'
 fails no_plan.lua "^onnxcc: no_plan.lua: the pipeline must end with 'plan' (the last pass run: 'fold')"
 w after_plan.lua $'return {"shape", "plan", "dce"}'
