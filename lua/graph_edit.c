@@ -1,4 +1,4 @@
-/* graph_edit.c: the edits a recipe may make (attributes, inputs, new and removed nodes), each refused if it would break the graph. */
+/* graph_edit.c: the edits a recipe may make, each refused if it would break the graph. */
 #include <string.h>
 
 #include "lx_int.h"

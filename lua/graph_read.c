@@ -1,4 +1,4 @@
-/* graph_read.c: the Graph, Node and Value userdata a recipe sees, and what they read (docs/lua.md). */
+/* graph_read.c: the Graph, Node and Value userdata a recipe sees, and what they read. */
 #include <fnmatch.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* lx.h: the Lua 5.4 layer of onnxcc: recipes (--pipeline FILE) that choose the passes, and the IR API they see. */
+/* lx.h: the Lua 5.4 layer: --pipeline recipes that choose the passes, over an IR API. */
 #ifndef ONNXCC_LX_H
 #define ONNXCC_LX_H
 

@@ -1,4 +1,4 @@
-/* recipe.c: --pipeline FILE: the onnxcc module a recipe calls (run_pass, options, pass, quantize_if) and the run. */
+/* recipe.c: --pipeline FILE: the onnxcc module a recipe calls, and the run of a recipe. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>

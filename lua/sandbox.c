@@ -1,4 +1,4 @@
-/* sandbox.c: the Lua state a recipe runs in: no io or os, bounded memory and instructions, print on stderr. */
+/* sandbox.c: the Lua state a recipe runs in: no io or os, bounded memory and steps. */
 #include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
