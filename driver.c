@@ -4,6 +4,7 @@
 
 #include "driver.h"
 #include "frontend/frontend.h"
+#include "lua/lx.h"
 
 /* Gives each sample its graph input: named ones by name, the rest in order. */
 static int assign_samples(const Graph *g, Sample *s, int ns, Diag *d)
@@ -129,7 +130,9 @@ static Graph *attempt(const char *path, const Binding *b, int nb, Sample *s, int
             if (!strcmp(ir_io_group(g, 0, i).name, names[k]))
                 s[k].input_index = i;
     }
-    if (ir_run_pipeline(g, opt_level, ctx) < 0)
+    /* a Lua recipe (--pipeline) chooses the passes instead of the -O list */
+    if ((ctx->pipeline ? lx_run_pipeline(g, opt_level, ctx)
+                       : ir_run_pipeline(g, opt_level, ctx)) < 0)
         goto fail;
     free(sb);
     free(names);

@@ -21,6 +21,7 @@ typedef struct Opts {
     const char *name;            /* --name */
     const char *out_dir;         /* run --out */
     const char *dump_after;
+    const char *pipeline;        /* --pipeline FILE: a Lua recipe instead of -O's list */
     const char *cc, *cflags;
     int npy, keep, verbose, verify, no_main;
     int profile;                 /* --profile */
@@ -73,6 +74,8 @@ static const char usage[] =
     "  --weights c|obj|file     weights as C arrays, a linked blob, or NAME.bin\n"
     "                           loaded at start-up (default: c below 1 MiB, else obj)\n"
     "  -O0 .. -O3               optimization level (default -O2; -O0: shape inference only)\n"
+    "  --pipeline RECIPE.lua    a Lua script chooses the passes, their options and\n"
+    "                           per-node choices, and may add passes (docs/lua.md)\n"
     "  --out DIR, --npy         run: write output_K.pb (or .npy) into DIR\n"
     "  --dump-after PASS        print the IR after the named pass\n"
     "  --format text|json|dot|html  inspect: the IR as text (default), a JSON document, a\n"
@@ -438,6 +441,9 @@ static int parse_args(int argc, char **argv, Opts *o)
             o->format = next;
         } else if (!strcmp(a, "--diff")) {
             o->diff = 1;
+        } else if (!strcmp(a, "--pipeline")) {
+            NEED_ARG();
+            o->pipeline = next;
         } else if (!strcmp(a, "--dump-after")) {
             NEED_ARG();
             o->dump_after = next;
@@ -718,7 +724,8 @@ int main(int argc, char **argv)
     d.file = o.model;
     PassCtx ctx = {.d = &d, .verify = o.verify, .dump_after = o.dump_after, .dump = stdout,
                    .max_string_bytes = o.max_string_bytes, .limits = &o.limits,
-                   .quant = o.quant_asked ? &o.quant : NULL};
+                   .quant = o.quant_asked ? &o.quant : NULL, .pipeline = o.pipeline,
+                   .target = o.target};
     InsDiff diff = {0};
     if (o.diff) {
         ctx.after_pass = ins_diff_after_pass;
@@ -728,6 +735,7 @@ int main(int argc, char **argv)
         cg_target_gemm_tile(o.target, &ctx.gemm_mr, &ctx.gemm_nr);
     Graph *g = drv_prepare(o.model, o.bind, o.n_bind, o.samples, o.n_samples, o.opt_level, &ctx);
     rc = g ? 0 : -1;
+    o.target = ctx.target; /* a recipe may have chosen it */
     if (g && strcmp(o.cmd, "run"))
         note_compiled_in(&o);
     char stem[128];

@@ -12,6 +12,9 @@ int quant_keep_float(const QuantOpts *q, const char *node_name)
     for (int i = 0; q && node_name && i < q->n_keep_float; i++)
         if (fnmatch(q->keep_float[i], node_name, 0) == 0)
             return 1;
+    for (int i = 0; q && node_name && i < q->n_keep_names; i++)
+        if (!strcmp(q->keep_names[i], node_name))
+            return 1;
     return 0;
 }
 

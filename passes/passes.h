@@ -23,6 +23,9 @@ typedef struct PassCtx {
      * snapshots. NULL: no call. */
     void (*after_pass)(void *arg, const Graph *g, const char *pass, int changes);
     void *after_pass_arg;
+    const char *pipeline;        /* --pipeline FILE: a Lua recipe chooses the passes */
+    int target;                  /* --target (a CgTarget); a recipe may change it, and
+                                    gemm_mr/gemm_nr with it when they are set */
 } PassCtx;
 
 typedef int (*PassFn)(Graph *g, PassCtx *ctx);
@@ -37,6 +40,8 @@ extern const PassInfo ir_passes[];
 extern const int ir_n_passes;
 int ir_run_pipeline(Graph *g, int opt_level, PassCtx *ctx);
 int ir_run_pass(Graph *g, const char *name, PassCtx *ctx);
+/* The pass names of -O<level>, NULL-terminated. */
+const char *const *ir_pipeline_passes(int level);
 
 /* passes/shape.c */
 int pass_shape(Graph *g, PassCtx *ctx);

@@ -63,6 +63,11 @@ int ir_run_pass(Graph *g, const char *name, PassCtx *ctx)
     return ir_error(ctx->d, "unknown pass '%s'", name);
 }
 
+const char *const *ir_pipeline_passes(int level)
+{
+    return pipelines[level < 0 ? 0 : level > 3 ? 3 : level];
+}
+
 int ir_run_pipeline(Graph *g, int opt_level, PassCtx *ctx)
 {
     if (opt_level < 0)

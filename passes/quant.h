@@ -46,6 +46,9 @@ typedef struct QuantOpts {
     int max_samples;             /* --calib-samples N; 0: every sample in calib_dir */
     const char *keep_float[QUANT_MAX_PATTERNS]; /* --keep-float PATTERN (fnmatch on node names) */
     int n_keep_float;
+    const char *const *keep_names; /* exact node names kept in float (a Lua recipe's
+                                      onnxcc.quantize_if) */
+    int n_keep_names;
     int report;                  /* --quant-report: per-layer error against float, on stderr */
     const char *save_onnx;       /* --save-onnx FILE: the quantized graph as ONNX (QDQ form) */
     int lowrank;                 /* --lowrank R: rank of the float correction A*B added to
@@ -61,7 +64,8 @@ typedef struct QuantOpts {
  * options), model_int8 the imported node's own request. */
 int quant_wq_act_bits(const QuantOpts *q, int model_int8);
 
-/* 1 if a node of this name stays in float (a --keep-float pattern matches it). */
+/* 1 if a node of this name stays in float (a --keep-float pattern matches it, or a
+ * recipe named it). */
 int quant_keep_float(const QuantOpts *q, const char *node_name);
 
 /* ---- calibration (passes/calib.c) ----

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # install-deps.sh: installs the Debian 12 packages onnxcc builds and tests with (as root).
 set -euo pipefail
-# build: compiler, CMake, protobuf-c, ONNX's onnx.proto and LLVM 19 (the LLVM backend)
-build_pkgs="gcc make cmake protobuf-c-compiler libprotobuf-c-dev libonnx-dev llvm-19-dev"
+# build: compiler, CMake, protobuf-c, ONNX's onnx.proto, LLVM 19 (the LLVM backend),
+# Lua 5.4 (--pipeline recipes)
+build_pkgs="gcc make cmake pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev llvm-19-dev
+liblua5.4-dev"
 # tests: ONNX's conformance data, valgrind, PyTorch for the model tests' reference outputs,
 # clang to check that the generated C is warning-free under a second compiler, graphviz and
 # chromium to render and load what onnxcc inspect writes
