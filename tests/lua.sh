@@ -66,11 +66,11 @@ ctx=$tf/samples/context_0.pb
 expect_ok "$onnxcc" inspect "$tf/chartf.onnx" "$ctx" --dim batch=1 \
     --pipeline "$ex/mixed_int4.lua"
 cp o.txt mixed.ir
-wq=$(grep -c "MatMulWQ" mixed.ir)
+wq=$(grep -c "= onnxcc.MatMulWQ(" mixed.ir) # the IR lines, not the cost table after them
 int4=$(grep -c "MatMulWQ(.*{format=2, .*group=64," mixed.ir) # format 2: RT_WQ_INT4
 if [ "$wq" = 12 ] && [ "$int4" = 12 ]; then ok
 else bad "mixed_int4: $wq MatMulWQ nodes, $int4 of them int4 g64, expected 12: $(grep MatMulWQ mixed.ir | head -3)"; fi
-if grep -q "= MatMul(.*# '/head/MatMul'" mixed.ir && ! grep -q "MatMulWQ.*head" mixed.ir; then ok
+if grep -q "= MatMul(.*# '/head/MatMul'" mixed.ir && ! grep -q "= onnxcc.MatMulWQ(.*head" mixed.ir; then ok
 else bad "mixed_int4: /head/MatMul is not a float MatMul: $(grep head mixed.ir)"; fi
 expect_ok "$onnxcc" build "$tf/chartf.onnx" "$ctx" --dim batch=1 \
     --pipeline "$ex/mixed_int4.lua" -o mixed_bin
