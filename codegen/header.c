@@ -107,7 +107,7 @@ static void emit_rt_dims_doc(Emitter *e, const Ctx *c, const Value *v, int is_ou
     emitf(e, "\n * %s_run %s all %d extents in %s; buffers are sized for the bounds */\n",
           c->name, is_out ? "writes" : "takes", v->rank, p);
     emitf(e, "#define %s_%s_%d_MAX_SIZE %lld /* elements */\n", c->NAME, kind, k,
-          (long long)ir_numel(v));
+          (long long)ir_max_numel(v));
     for (int a = 0; a < v->rank; a++)
         if (v->rt_mask >> a & 1)
             emitf(e, "#define %s_%s_%d_DIM_%d_MIN %lld\n#define %s_%s_%d_DIM_%d_MAX %lld\n",
@@ -200,7 +200,7 @@ static int emit_header(const Ctx *c, Diag *d)
             emitf(&e, " */\n#define %s_%s_%d_NAME \"%s\"\n", c->NAME, kind, i,
                   cg_cstr(t, sizeof t, v->name));
             emitf(&e, "#define %s_%s_%d_SIZE %lld /* elements */\n", c->NAME, kind, i,
-                  (long long)ir_numel(v));
+                  (long long)ir_max_numel(v));
             if (c->slot[v->id] >= 0)
                 emit_rt_dims_doc(&e, c, v, pass, i);
             if (!pass || !v->dyn)

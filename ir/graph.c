@@ -303,9 +303,15 @@ int64_t ir_numel(const Value *v)
     return ir_numel_checked(v->rank, v->dims, &n) ? INT64_MAX : n;
 }
 
+int64_t ir_max_numel(const Value *v)
+{
+    int64_t n = ir_numel(v);
+    return v && v->rt_mask && v->rt_cap > 0 && v->rt_cap < n ? v->rt_cap : n;
+}
+
 size_t ir_nbytes(const Value *v)
 {
-    int64_t n = ir_numel(v), b;
+    int64_t n = ir_max_numel(v), b;
     if (n < 0)
         return 0;
     if (ir_dtype_bytes_checked(v->dtype, n, &b) || (uint64_t)b > SIZE_MAX)

@@ -36,13 +36,17 @@ static int call_kernel(Node *n, const void **in, void **out, int64_t (*rt)[IR_MA
         int64_t *od[n->n_out + 1];
         for (int i = 0; i < n->n_in; i++)
             id[i] = n->in[i] && n->in[i]->rt_mask ? rt[n->in[i]->id] : NULL;
-        for (int i = 0; i < n->n_out; i++)
+        int64_t cap[n->n_out + 1];
+        for (int i = 0; i < n->n_out; i++) {
             od[i] = n->out[i] && n->out[i]->rt_mask ? rt[n->out[i]->id] : NULL;
-        rc = rt_dyn_call(&c, fn, k, id, od, in, out);
+            cap[i] = n->out[i] ? n->out[i]->rt_cap : 0;
+        }
+        rc = rt_dyn_call(&c, fn, k, id, od, cap, in, out);
         if (rc == RT_EBOUND || rc == RT_ESHAPE)
             return ir_node_error(d, n, "%s", rc == RT_EBOUND
                                  ? "an output extent is past the bound the model was compiled for"
-                                 : "its inputs' run-time extents do not fit together");
+                                 : "its inputs' run-time extents (or the values that decide "
+                                   "its output's) do not fit together");
     } else {
         rc = k(&c, in, out);
     }
@@ -132,10 +136,7 @@ int ir_run_observe(Graph *g, const RtTensor *inputs, RtTensor *outputs, Diag *d,
         ir_error(d, "out of memory");
         goto done;
     }
-    int any_rt = 0;
-    for (int i = 0; i < g->n_inputs; i++)
-        any_rt |= g->inputs[i]->rt_mask != 0;
-    if (any_rt && !(rt = calloc((size_t)g->n_values + 1, sizeof *rt))) {
+    if (ir_graph_has_rt(g) && !(rt = calloc((size_t)g->n_values + 1, sizeof *rt))) {
         ir_error(d, "out of memory");
         goto done;
     }

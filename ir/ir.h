@@ -134,6 +134,15 @@ struct Value {
      * the bounds and at the two probes; NULL for the rest. */
     void *rt_data[3];
     uint64_t rt_taint;           /* with rt_data: bit e, element e varies with them */
+    /* With rt_mask: the most elements the value holds at run time, below
+     * the product of its bounds when an op keeps or shrinks its input's
+     * count (Reshape of n elements to rank 3 holds n, not n^3); 0: that
+     * product. The planner sizes its buffer for it (ir_nbytes). */
+    int64_t rt_cap;
+    /* Its run-time extents are decided by a value known only when the model
+     * runs (Reshape's shape as a graph input...): rt_lo and rt_mid say
+     * nothing, every axis may vary within its bound. */
+    int rt_opaque;
     int is_pool;                 /* bytes that strings elsewhere point into: kept to the end */
     Use *uses;                   /* its readers, newest first; edited only by ir_set_input & co. */
     int n_uses;
@@ -303,7 +312,9 @@ int64_t ir_opset(const Graph *g, const char *domain); /* 0 if not imported */
 
 /* -1 if the shape is unknown; INT64_MAX if the count overflows (never wraps) */
 int64_t ir_numel(const Value *v);
-size_t ir_nbytes(const Value *v);                   /* saturates at SIZE_MAX */
+/* The most elements v holds when the model runs: ir_numel, or its rt_cap. */
+int64_t ir_max_numel(const Value *v);
+size_t ir_nbytes(const Value *v);                   /* of ir_max_numel; saturates at SIZE_MAX */
 void ir_desc(const Value *v, RtTensorDesc *t);      /* zeroed desc for NULL */
 int ir_shape_known(const Value *v);
 /* A node runs only if some output is not a compile-time constant. */
@@ -463,9 +474,14 @@ int ir_rt_node(Graph *g, Node *n, Diag *d);
 int ir_rt_propagate(Graph *g, Diag *d);
 /* Evaluates a node over run-time values (Value.rt_data) under each probe. */
 int ir_rt_values(Graph *g, Node *n, Diag *d);
-/* The input of n whose values decide its output shape and that n reads
- * when it runs (Reshape's shape...), or -1. */
-int ir_rt_value_input(const Node *n);
+/* The inputs of n whose values decide its output shape and that n reads
+ * when it runs (Reshape's shape, Slice's starts...): bit i for input i. */
+uint32_t ir_rt_value_inputs(const Node *n);
+/* v is a value that decides a shape and is known only when the model runs
+ * (a graph input, or computed from one): neither constant nor probed. */
+int ir_rt_unknown(const Value *v);
+/* Some value of g has run-time dims: the generated code keeps extents. */
+int ir_graph_has_rt(const Graph *g);
 
 /* ---- binding free dims and inputs (ir/bind.c) ---- */
 typedef struct Binding {

@@ -18,7 +18,7 @@ RtShapeFn ir_rt_shape_fn(const Node *n, const char **name)
         return FN(rt_shape_flatten);
     case OP_SQUEEZE:
     case OP_UNSQUEEZE:
-        return FN(rt_shape_axismap);
+        return ir_rt_value_inputs(n) ? FN(rt_shape_axes) : FN(rt_shape_axismap);
     case OP_IDENTITY:
         return FN(rt_shape_same);
     case OP_CONV_TRANSPOSE:
@@ -44,17 +44,36 @@ RtShapeFn ir_rt_shape_fn(const Node *n, const char **name)
     if (k == rt_gather)
         return FN(rt_shape_gather);
     if (k == rt_slice)
-        return FN(rt_shape_slice);
+        return ir_rt_value_inputs(n) ? FN(rt_shape_slice_values) : FN(rt_shape_slice);
 #undef FN
     *name = NULL;
     return NULL;
 }
 
-int ir_rt_value_input(const Node *n)
+uint32_t ir_rt_value_inputs(const Node *n)
 {
-    if ((n->op == OP_RESHAPE || n->op == OP_EXPAND) && n->n_in >= 2)
-        return 1;
-    return -1;
+    switch (n->op) {
+    case OP_RESHAPE:
+    case OP_EXPAND:
+        return n->n_in >= 2 ? 1u << 1 : 0;
+    case OP_SQUEEZE:
+    case OP_UNSQUEEZE:
+        /* axes probed from run-time dims keep their compile-time map */
+        return n->n_in >= 2 && ir_rt_unknown(n->in[1]) ? 1u << 1 : 0;
+    case OP_SLICE:
+        /* read when it runs if one of starts, ends, axes, steps is unknown */
+        for (int i = 1; n->opset >= 10 && i < n->n_in && i < 5; i++)
+            if (ir_rt_unknown(n->in[i]))
+                return 0x1eu & ((1u << n->n_in) - 1);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+int ir_rt_unknown(const Value *v)
+{
+    return v && v->kind == VK_TENSOR && !v->data && !v->rt_data[0];
 }
 
 int ir_node_has_rt(const Node *n)
@@ -62,8 +81,19 @@ int ir_node_has_rt(const Node *n)
     for (int i = 0; i < n->n_in; i++)
         if (n->in[i] && n->in[i]->rt_mask)
             return 1;
-    int v = ir_rt_value_input(n);
-    return v >= 0 && n->in[v] && n->in[v]->rt_data[0];
+    uint32_t vi = ir_rt_value_inputs(n);
+    for (int i = 0; i < n->n_in; i++)
+        if ((vi >> i & 1) && n->in[i] && (n->in[i]->rt_data[0] || ir_rt_unknown(n->in[i])))
+            return 1;
+    return 0;
+}
+
+int ir_graph_has_rt(const Graph *g)
+{
+    for (int i = 0; i < g->n_values; i++)
+        if (g->values[i]->rt_mask)
+            return 1;
+    return 0;
 }
 
 /* The first run-time dim of n's inputs, for messages: its name (named 1),
@@ -114,6 +144,8 @@ static int probe(const Node *n, RtShapeFn fn, int p, RtTensorDesc *out)
 static void clear(Value *v)
 {
     v->rt_mask = 0;
+    v->rt_cap = 0;
+    v->rt_opaque = 0;
     for (int k = 0; k < v->rank && k < IR_MAX_RANK; k++)
         v->rt_lo[k] = v->rt_mid[k] = v->dims[k];
 }
@@ -140,6 +172,10 @@ static int shape_values(Graph *g, Node *n, Diag *d)
     const Value *x = n->in[0];
     Value *y = n->out[0];
     int64_t start = n->ints[RT_SHAPE_START], len = y->dims[0];
+    if (x->rt_opaque) { /* extents known only when it runs: so are their values */
+        y->data = NULL;
+        return 0;
+    }
     if (!((x->rt_mask >> start) & ((1ull << len) - 1)))
         return 0;
     y->data = NULL;
@@ -249,6 +285,70 @@ int ir_rt_values(Graph *g, Node *n, Diag *d)
     return taint(g, n, &c, d);
 }
 
+/* n's output extents are decided by a value known only when it runs,
+ * directly or through an input whose extents are. */
+static int opaque_inputs(const Node *n)
+{
+    uint32_t vi = ir_rt_value_inputs(n);
+    for (int i = 0; i < n->n_in; i++)
+        if (n->in[i] && (n->in[i]->rt_opaque || ((vi >> i & 1) && ir_rt_unknown(n->in[i]))))
+            return 1;
+    return 0;
+}
+
+/* Ops whose outputs never hold more elements than input 0 does. */
+static int keeps_count(RtShapeFn fn)
+{
+    return fn == rt_shape_same || fn == rt_shape_reshape || fn == rt_shape_flatten ||
+           fn == rt_shape_axismap || fn == rt_shape_axes || fn == rt_shape_transpose ||
+           fn == rt_shape_slice || fn == rt_shape_slice_values;
+}
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+static int64_t sat_mul(int64_t a, int64_t b)
+{
+    return a && b > INT64_MAX / a ? INT64_MAX : a * b;
+}
+
+/* Sets output v's rt_cap from its inputs' counts, where the op bounds it
+ * below the product of v's bounds: the buffer is planned for that count. A
+ * count past the tensor limits is an error naming what to bind. */
+static int cap(Graph *g, const Node *n, RtShapeFn fn, Value *v, Diag *d)
+{
+    int64_t c = INT64_MAX;
+    if (keeps_count(fn) && n->in[0]) {
+        c = ir_max_numel(n->in[0]);
+    } else if (fn == rt_shape_broadcast) {
+        /* each output extent is one input's, so the count is at most the
+         * product of the inputs' counts */
+        c = 1;
+        for (int i = 0; i < n->n_in; i++)
+            if (n->in[i])
+                c = sat_mul(c, ir_max_numel(n->in[i]));
+    } else if (fn == rt_shape_concat) {
+        c = 0;
+        for (int i = 0; i < n->n_in; i++)
+            if (n->in[i])
+                c = sat_add(c, ir_max_numel(n->in[i]));
+    }
+    int64_t bound = ir_numel(v);
+    v->rt_cap = c < bound ? c : 0;
+    char why[256];
+    int64_t most = ir_max_numel(v);
+    if (most != INT64_MAX && !ir_check_tensor(&g->limits, v->dtype, 1, &most, why, sizeof why))
+        return 0;
+    if (most == INT64_MAX)
+        snprintf(why, sizeof why, "would hold more elements than fit in 64 bits");
+    return ir_node_error(d, n, "output '%s' has extents decided when the model runs, and "
+                         "planned for their bounds it %s: bind the values that decide them "
+                         "(--const NAME=FILE) or narrow the run-time dims (--dim NAME=LO..HI)",
+                         v->name, why);
+}
+
 int ir_rt_node(Graph *g, Node *n, Diag *d)
 {
     for (int j = 0; j < n->n_out; j++)
@@ -272,6 +372,21 @@ int ir_rt_node(Graph *g, Node *n, Diag *d)
     for (int i = 0; i < n->n_in; i++)
         if (n->in[i] && n->in[i]->dyn)
             return ir_node_error(d, n, "mixes a data-dependent extent with run-time dims");
+    if (opaque_inputs(n)) {
+        for (int j = 0; j < n->n_out; j++) {
+            Value *v = n->out[j];
+            if (!v || v->kind != VK_TENSOR)
+                continue;
+            /* every axis may vary within its bound; nothing to probe */
+            v->rt_mask = v->rank ? (uint32_t)((1ull << v->rank) - 1) : 0;
+            v->rt_opaque = v->rt_mask != 0;
+            for (int k = 0; k < v->rank; k++)
+                v->rt_lo[k] = 0;
+            if (cap(g, n, fn, v, d) < 0)
+                return -1;
+        }
+        return n->op == OP_SHAPE ? shape_values(g, n, d) : 0;
+    }
     RtTensorDesc at[3][n->n_out + 1];
     for (int p = 0; p < 3; p++)
         if (probe(n, fn, p, at[p]))
@@ -294,16 +409,15 @@ int ir_rt_node(Graph *g, Node *n, Diag *d)
                 name_dim(n, v, k);
             }
         }
+        if (v->rt_mask && cap(g, n, fn, v, d) < 0)
+            return -1;
     }
     return n->op == OP_SHAPE ? shape_values(g, n, d) : 0;
 }
 
 int ir_rt_propagate(Graph *g, Diag *d)
 {
-    int any = 0;
-    for (int i = 0; i < g->n_inputs; i++)
-        any |= g->inputs[i]->rt_mask != 0;
-    if (!any)
+    if (!ir_graph_has_rt(g))
         return 0;
     for (int k = 0; k < g->n_nodes; k++) {
         Node *n = g->nodes[k];

@@ -124,13 +124,16 @@ int pass_shape(Graph *g, PassCtx *ctx)
         n->n_ints = n->n_floats = 0;
         /* a shape computed from run-time dims: inference sizes the output
          * for its value at the bounds; the node reads the actual one */
-        int vi = ir_rt_value_input(n);
-        Value *rv = vi >= 0 && n->in[vi] && n->in[vi]->rt_data[0] ? n->in[vi] : NULL;
-        if (rv)
-            rv->data = rv->rt_data[0];
+        uint32_t vi = ir_rt_value_inputs(n), probed = 0;
+        for (int i = 0; i < n->n_in; i++)
+            if ((vi >> i & 1) && n->in[i] && n->in[i]->rt_data[0] && !n->in[i]->data) {
+                n->in[i]->data = n->in[i]->rt_data[0];
+                probed |= 1u << i;
+            }
         int rc = ir_ops[n->op].infer(g, n, d);
-        if (rv)
-            rv->data = NULL;
+        for (int i = 0; i < n->n_in; i++)
+            if (probed >> i & 1)
+                n->in[i]->data = NULL;
         /* a wrong-typed attribute read as its default is the cause of whatever
          * infer made of it: it replaces infer's own error */
         for (int i = 0; i < n->n_attrs; i++)
@@ -157,7 +160,8 @@ int pass_shape(Graph *g, PassCtx *ctx)
             if (v && !ir_shape_known(v))
                 return ir_node_error(d, n, "output %d ('%s') has no inferred shape", i, v->name);
             char why[256];
-            if (v && v->kind == VK_TENSOR &&
+            /* run-time extents: ir_rt_node checked the count they are planned for */
+            if (v && v->kind == VK_TENSOR && !v->rt_mask &&
                 ir_check_tensor(&g->limits, v->dtype, v->rank, v->dims, why, sizeof why))
                 return ir_node_error(d, n, "output '%s' %s", v->name, why);
         }

@@ -349,15 +349,26 @@ int rt_slice(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(x->dtype);
     if (!esz && !rt_is_packed(x->dtype))
         return RT_EDTYPE;
-    if (c->n_ints != RT_SLICE_AXIS(x->rank) || y->rank != x->rank)
+    /* no parameters: starts and steps come from inputs 1..4 when it runs */
+    int64_t params[RT_SLICE_PER_AXIS * RT_MAX_RANK], dims[RT_MAX_RANK];
+    const int64_t *pa = c->ints;
+    if (c->n_ints == 0 && c->n_in >= 3 && y->rank == x->rank) {
+        if (rt_slice_resolve(x, c->n_in, c->in, in, params, dims))
+            return RT_ESHAPE;
+        for (int k = 0; k < x->rank; k++)
+            if (dims[k] != y->dims[k])
+                return RT_ESHAPE;
+        pa = params;
+    } else if (c->n_ints != RT_SLICE_AXIS(x->rank) || y->rank != x->rank) {
         return RT_EINVAL;
+    }
     if (rt_numel(y) == 0)
         return RT_OK;
     int64_t xs[RT_MAX_RANK], st[RT_MAX_RANK], base = 0;
     rt_strides(x, xs);
     for (int k = 0; k < x->rank; k++) {
-        int64_t start = c->ints[RT_SLICE_AXIS(k) + RT_SLICE_START];
-        int64_t step = c->ints[RT_SLICE_AXIS(k) + RT_SLICE_STEP];
+        int64_t start = pa[RT_SLICE_AXIS(k) + RT_SLICE_START];
+        int64_t step = pa[RT_SLICE_AXIS(k) + RT_SLICE_STEP];
         int64_t last = start + (y->dims[k] - 1) * step;
         if (start < 0 || start >= x->dims[k] || last < 0 || last >= x->dims[k])
             return RT_EINVAL;

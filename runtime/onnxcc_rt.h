@@ -182,6 +182,13 @@ int rt_shape_slice(const RtCall *p, const RtTensorDesc *in, const void *const *d
                    RtTensorDesc *out);
 int rt_shape_static(const RtCall *p, const RtTensorDesc *in, const void *const *d,
                     RtTensorDesc *out);
+/* Slice's starts, ends, axes and steps (inputs 1..4, d[i] NULL: absent)
+ * for input x: per axis RT_SLICE_START and RT_SLICE_STEP into params (as
+ * Slice's kernel parameters) and the output extents into dims. */
+int rt_slice_resolve(const RtTensorDesc *x, int n_in, const RtTensorDesc *desc,
+                     const void *const *d, int64_t *params, int64_t *dims);
+int rt_shape_slice_values(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                          RtTensorDesc *out);
 /* Shape as a kernel, for an input with run-time dims. */
 enum { RT_SHAPE_START };
 int rt_shape_dims(const RtCall *c, const void *const *in, void *const *out);
@@ -194,14 +201,20 @@ enum { RT_FLATTEN_AXIS };
 enum { RT_AXISMAP_FROM };
 int rt_shape_axismap(const RtCall *p, const RtTensorDesc *in, const void *const *d,
                      RtTensorDesc *out);
+/* ... and with axes (input 1) read when they run: the one slot says which. */
+enum { RT_AXES_INSERT };
+int rt_shape_axes(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                  RtTensorDesc *out);
 /* One node with run-time extents: in_dims[i] (NULL: input i is static)
  * holds input i's actual extents, out_dims[j] (NULL: output j is static and
- * must come out as planned) receives output j's. RT_EBOUND when an extent
- * is past its planned bound, RT_ESHAPE when the extents do not fit
- * together; else the kernel's status. */
+ * must come out as planned) receives output j's, and out_cap[j] (out_cap
+ * NULL, or 0: the product of its bounds) is how many elements output j's
+ * buffer holds. RT_EBOUND when an extent or a count is past what was
+ * planned, RT_ESHAPE when the extents do not fit together (or do not fit
+ * the values that decide them); else the kernel's status. */
 int rt_dyn_call(const RtCall *planned, RtShapeFn shape, RtKernel kernel,
-                const int64_t *const *in_dims, int64_t *const *out_dims, const void *const *in,
-                void *const *out);
+                const int64_t *const *in_dims, int64_t *const *out_dims, const int64_t *out_cap,
+                const void *const *in, void *const *out);
 /* Checks a caller's extents of one input against its bounds [lo, hi] (lo ==
  * hi for a static dim) and copies them into slot: RT_EBOUND if outside. */
 int rt_dims_check(int rank, const int64_t *dims, const int64_t *lo, const int64_t *hi,

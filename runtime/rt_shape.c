@@ -188,6 +188,41 @@ int rt_shape_axismap(const RtCall *p, const RtTensorDesc *in, const void *const 
     return RT_OK;
 }
 
+/* Squeeze and Unsqueeze whose axes (input 1, int64) are known only when
+ * they run: the axis map is made from them, then checked as above.
+ * ints[RT_AXES_INSERT] is 1 for Unsqueeze. */
+int rt_shape_axes(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                  RtTensorDesc *out)
+{
+    if (p->n_in < 2 || !d[1] || in[1].dtype != RT_I64 || in[1].rank != 1 || p->n_ints < 1)
+        return RT_ESHAPE;
+    int insert = p->ints[RT_AXES_INSERT] != 0;
+    int r = insert ? out[0].rank : in[0].rank;
+    int64_t n = in[1].dims[0];
+    if (r > RT_MAX_RANK || n > r || (insert ? r - n : r) != in[0].rank ||
+        (insert ? r : r - n) != out[0].rank)
+        return RT_ESHAPE;
+    int marked[RT_MAX_RANK] = {0};
+    for (int64_t i = 0; i < n; i++) {
+        int64_t a = ((const int64_t *)d[1])[i];
+        a += a < 0 ? r : 0;
+        if (a < 0 || a >= r || marked[a])
+            return RT_ESHAPE;
+        marked[a] = 1;
+    }
+    int64_t map[RT_MAX_RANK];
+    for (int a = 0, i = 0, o = 0; a < r; a++) {
+        if (insert)
+            map[a] = marked[a] ? -1 : i++;
+        else if (!marked[a])
+            map[o++] = a;
+    }
+    RtCall c = *p;
+    c.n_ints = out[0].rank;
+    c.ints = map;
+    return rt_shape_axismap(&c, in, d, out);
+}
+
 int rt_shape_transpose(const RtCall *p, const RtTensorDesc *in, const void *const *d,
                        RtTensorDesc *out)
 {
@@ -289,6 +324,54 @@ int rt_shape_slice(const RtCall *p, const RtTensorDesc *in, const void *const *d
     return RT_OK;
 }
 
+int rt_slice_resolve(const RtTensorDesc *x, int n_in, const RtTensorDesc *desc,
+                     const void *const *d, int64_t *params, int64_t *dims)
+{
+    int r = x->rank, m = n_in > 1 && d[1] ? (int)rt_numel(&desc[1]) : -1;
+    if (m < 0 || m > r || n_in < 3 || !d[2] || rt_numel(&desc[2]) != m)
+        return RT_ESHAPE;
+    for (int i = 3; i < 5 && i < n_in; i++)
+        if (d[i] && rt_numel(&desc[i]) != m)
+            return RT_ESHAPE;
+    int seen[RT_MAX_RANK] = {0};
+    for (int k = 0; k < r; k++) { /* axes not listed are taken whole */
+        params[RT_SLICE_PER_AXIS * k + RT_SLICE_START] = 0;
+        params[RT_SLICE_PER_AXIS * k + RT_SLICE_STEP] = 1;
+        dims[k] = x->dims[k];
+    }
+    for (int i = 0; i < m; i++) {
+        int64_t a = n_in > 3 && d[3] ? rt_load_i64(d[3], desc[3].dtype, i) : i;
+        int64_t step = n_in > 4 && d[4] ? rt_load_i64(d[4], desc[4].dtype, i) : 1;
+        a += a < 0 ? r : 0;
+        if (a < 0 || a >= r || seen[a] || step == 0)
+            return RT_ESHAPE;
+        seen[a] = 1;
+        int64_t dim = x->dims[a];
+        int64_t s = rt_load_i64(d[1], desc[1].dtype, i), e = rt_load_i64(d[2], desc[2].dtype, i);
+        s += s < 0 ? dim : 0;
+        e += e < 0 ? dim : 0;
+        /* clamped as the ONNX spec says: [0, dim] forward, [-1, dim - 1] backward */
+        int64_t lo = step > 0 ? 0 : -1, hi = step > 0 ? dim : dim - 1;
+        s = s < 0 ? 0 : s > hi ? hi : s;
+        e = e < lo ? lo : e > hi ? hi : e;
+        int64_t len = step > 0 ? (e - s + step - 1) / step : (s - e - step - 1) / -step;
+        dims[a] = len > 0 ? len : 0;
+        params[RT_SLICE_PER_AXIS * a + RT_SLICE_START] = s;
+        params[RT_SLICE_PER_AXIS * a + RT_SLICE_STEP] = step;
+    }
+    return RT_OK;
+}
+
+/* Slice whose starts, ends, axes or steps are known only when it runs. */
+int rt_shape_slice_values(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                          RtTensorDesc *out)
+{
+    int64_t params[RT_SLICE_PER_AXIS * RT_MAX_RANK];
+    if (in[0].rank != out[0].rank)
+        return RT_ESHAPE;
+    return rt_slice_resolve(&in[0], p->n_in, in, d, params, out[0].dims);
+}
+
 /* Gather: data's axes before and after `axis`, indices' shape between. */
 int rt_shape_gather(const RtCall *p, const RtTensorDesc *in, const void *const *d,
                     RtTensorDesc *out)
@@ -308,8 +391,8 @@ int rt_shape_gather(const RtCall *p, const RtTensorDesc *in, const void *const *
 }
 
 int rt_dyn_call(const RtCall *planned, RtShapeFn shape, RtKernel kernel,
-                const int64_t *const *in_dims, int64_t *const *out_dims, const void *const *in,
-                void *const *out)
+                const int64_t *const *in_dims, int64_t *const *out_dims, const int64_t *out_cap,
+                const void *const *in, void *const *out)
 {
     int ni = planned->n_in, no = planned->n_out;
     RtTensorDesc din[ni > 0 ? ni : 1], dout[no > 0 ? no : 1];
@@ -335,6 +418,8 @@ int rt_dyn_call(const RtCall *planned, RtShapeFn shape, RtKernel kernel,
             if (out_dims[j] ? e < 0 || e > b : e != b)
                 return out_dims[j] ? RT_EBOUND : RT_ESHAPE;
         }
+        if (out_cap && out_cap[j] && rt_numel(&dout[j]) > out_cap[j])
+            return RT_EBOUND;
         if (out_dims[j])
             memcpy(out_dims[j], dout[j].dims, sizeof *dout[j].dims * (size_t)dout[j].rank);
     }

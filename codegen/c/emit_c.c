@@ -15,13 +15,6 @@ typedef struct Ctx {
     int n_slots;                 /* int64 entries of S */
 } Ctx;
 
-static int has_rt(const Graph *g)
-{
-    for (int i = 0; i < g->n_inputs; i++)
-        if (g->inputs[i]->rt_mask)
-            return 1;
-    return 0;
-}
 
 
 static int input_index(const Graph *g, const Value *v)
@@ -174,8 +167,18 @@ static void emit_call(Emitter *e, const Ctx *c, const Node *n, int k, int prof,
             else
                 emitf(e, "%sNULL", i ? ", " : "");
         }
-        emitf(e, "};\n        if ((rc = rt_dyn_call(&n%d, %s, %s, id_, od_, i_, o_)) != 0)\n"
-                 "            return rc;\n", k, fname, cgc_kernel_name(n));
+        int capped = 0;
+        for (int i = 0; i < n->n_out; i++)
+            capped |= n->out[i] && n->out[i]->rt_cap;
+        emitf(e, "};\n");
+        if (capped) { /* buffers planned for fewer elements than their bounds' product */
+            emitf(e, "        static const int64_t cap_[%d] = {", n->n_out);
+            for (int i = 0; i < n->n_out; i++)
+                emitf(e, "%s%lld", i ? ", " : "", (long long)(n->out[i] ? n->out[i]->rt_cap : 0));
+            emitf(e, "};\n");
+        }
+        emitf(e, "        if ((rc = rt_dyn_call(&n%d, %s, %s, id_, od_, %s, i_, o_)) != 0)\n"
+                 "            return rc;\n", k, fname, cgc_kernel_name(n), capped ? "cap_" : "NULL");
     } else {
         emitf(e, "        if ((rc = %s(&n%d, i_, o_)) != 0)\n            return rc;\n",
               cgc_kernel_name(n), k);
@@ -361,7 +364,7 @@ static int emit_source(const Ctx *c, Diag *d)
     if (c->o->profile)
         emit_profile_table(&e, c, live);
     emit_io_tables(&e, c);
-    int rt = has_rt(g);
+    int rt = ir_graph_has_rt(g);
     if (rt)
         emitf(&e, "static int %s_graph_dims(void *arena, const int64_t *const *in_dims,\n"
                   "                         int64_t *const *out_dims, const void *const *in,\n"

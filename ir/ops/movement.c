@@ -9,6 +9,29 @@
 
 /* Reshape-5+ takes the shape as an input, Reshape-1 as an attribute; 0 copies
  * the input's extent unless allowzero (opset 14) makes it a real 0. */
+/* A shape known only when the node runs: the rank is its length, and every
+ * extent is at most the input's count (their product is that count) or its
+ * largest extent; ir_rt_node plans the buffer for the count itself. */
+static int reshape_at_run_time(Node *n, const Value *x, const Value *s, Diag *d)
+{
+    int64_t dims[IR_MAX_RANK], total = ir_max_numel(x);
+    if (s->dims[0] > IR_MAX_RANK)
+        return ir_node_error(d, n, "input 1 (shape) has %lld values; at most %d are supported",
+                             (long long)s->dims[0], IR_MAX_RANK);
+    if (s->dtype != RT_I64)
+        return ir_node_error(d, n, "input 1 (shape) must be int64, not %s",
+                             rt_dtype_name(s->dtype));
+    /* a 0 may copy an input extent, or (allowzero, an empty input) move one */
+    int64_t bound = total;
+    for (int k = 0; k < x->rank; k++)
+        bound = x->dims[k] > bound ? x->dims[k] : bound;
+    for (int k = 0; k < s->dims[0]; k++)
+        dims[k] = bound;
+    int allowzero = n->opset >= 14 ? (int)ir_attr_int(n, "allowzero", 0) : 0;
+    ir_param_int(n, RT_RESHAPE_ALLOWZERO, allowzero);
+    return ir_set_out(n, 0, x->dtype, (int)s->dims[0], dims);
+}
+
 int ir_infer_reshape(Graph *g, Node *n, Diag *d)
 {
     (void)g;
@@ -27,6 +50,8 @@ int ir_infer_reshape(Graph *g, Node *n, Diag *d)
             return ir_node_error(d, n, "input 1 (shape) is missing");
         if (s->rank != 1)
             return ir_node_error(d, n, "input 1 (shape) must be 1-D, not rank %d", s->rank);
+        if (ir_rt_unknown(s) && mv_is_int(s->dtype))
+            return reshape_at_run_time(n, x, s, d);
         r = mv_const_list(d, n, 1, shape, IR_MAX_RANK);
     }
     if (r < 0)
@@ -55,7 +80,7 @@ int ir_infer_reshape(Graph *g, Node *n, Diag *d)
             return ir_node_error(d, n, "shape has more elements than fit in 64 bits");
         known *= v;
     }
-    int64_t total = ir_numel(x);
+    int64_t total = ir_max_numel(x);
     if (infer >= 0) {
         if (known == 0)
             return ir_node_error(d, n, "shape has both -1 and a 0 dim, so -1 is ambiguous");
@@ -92,6 +117,26 @@ int ir_infer_flatten(Graph *g, Node *n, Diag *d)
 
 /* Squeeze-13+ takes axes as an input, earlier versions as an attribute; no
  * axes means every axis of extent 1. */
+/* Squeeze (insert 0) or Unsqueeze (1) whose axes are known only when it
+ * runs: the rank follows from their count, and each extent is at most the
+ * input's largest (or 1). */
+static int axes_at_run_time(Node *n, const Value *x, const Value *axes, int insert, Diag *d)
+{
+    if (axes->rank != 1 || axes->dtype != RT_I64)
+        return ir_node_error(d, n, "input 1 (axes) must be a 1-D int64 tensor");
+    int64_t k = axes->dims[0], r = insert ? x->rank + k : x->rank - k, most = 1;
+    if (r < 0 || r > IR_MAX_RANK)
+        return ir_node_error(d, n, "%lld axes make an output of rank %lld, outside 0..%d",
+                             (long long)k, (long long)r, IR_MAX_RANK);
+    int64_t dims[IR_MAX_RANK];
+    for (int a = 0; a < x->rank; a++)
+        most = x->dims[a] > most ? x->dims[a] : most;
+    for (int a = 0; a < r; a++)
+        dims[a] = most;
+    ir_param_int(n, RT_AXES_INSERT, insert);
+    return ir_set_out(n, 0, x->dtype, (int)r, dims);
+}
+
 int ir_infer_squeeze(Graph *g, Node *n, Diag *d)
 {
     (void)g;
@@ -100,6 +145,8 @@ int ir_infer_squeeze(Graph *g, Node *n, Diag *d)
     const Value *x = n->in[0];
     int r = x->rank, mark[IR_MAX_RANK];
     int64_t axes[IR_MAX_RANK], dims[IR_MAX_RANK];
+    if (n->opset >= 13 && ir_rt_unknown(ir_input(n, 1)))
+        return axes_at_run_time(n, x, n->in[1], 0, d);
     int k = n->opset >= 13 ? mv_const_list(d, n, 1, axes, IR_MAX_RANK)
                            : mv_attr_list(d, n, "axes", axes, IR_MAX_RANK);
     if (k == -2)
@@ -134,6 +181,8 @@ int ir_infer_unsqueeze(Graph *g, Node *n, Diag *d)
     const Value *x = n->in[0];
     int64_t axes[IR_MAX_RANK], dims[IR_MAX_RANK];
     int mark[IR_MAX_RANK];
+    if (n->opset >= 13 && ir_rt_unknown(ir_input(n, 1)))
+        return axes_at_run_time(n, x, n->in[1], 1, d);
     int k = n->opset >= 13 ? mv_const_list(d, n, 1, axes, IR_MAX_RANK)
                            : mv_attr_list(d, n, "axes", axes, IR_MAX_RANK);
     if (k == -2)
@@ -356,6 +405,16 @@ int ir_infer_slice(Graph *g, Node *n, Diag *d)
         return ir_node_error(d, n, "cannot slice a scalar");
     int64_t starts[IR_MAX_RANK], ends[IR_MAX_RANK], axes[IR_MAX_RANK], steps[IR_MAX_RANK];
     int ns, ne, na, nst;
+    if (ir_rt_value_inputs(n)) {
+        /* read when it runs (no parameters): each extent at most the input's */
+        for (int i = 1; i < n->n_in && i < 5; i++)
+            if (n->in[i] && (n->in[i]->rank != 1 || !mv_is_int(n->in[i]->dtype)))
+                return ir_node_error(d, n, "input %d ('%s') must be a 1-D integer tensor", i,
+                                     n->in[i]->name);
+        if (!ir_input(n, 2))
+            return ir_node_error(d, n, "starts and ends are required");
+        return ir_set_out(n, 0, x->dtype, r, x->dims);
+    }
     if (n->opset < 10) {
         ns = mv_attr_list(d, n, "starts", starts, IR_MAX_RANK);
         ne = mv_attr_list(d, n, "ends", ends, IR_MAX_RANK);

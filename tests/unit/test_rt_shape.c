@@ -156,23 +156,56 @@ static void test_dyn_call(void)
     int64_t *od[1] = {y};
     const void *in[2] = {NULL, NULL};
     void *out[1] = {NULL};
-    CHECK(RT_OK, rt_dyn_call(&p, rt_shape_matmul, record, id, od, in, out));
+    CHECK(RT_OK, rt_dyn_call(&p, rt_shape_matmul, record, id, od, NULL, in, out));
     CHECK(1, kernel_calls);
     CHECK(3, kernel_seen);
     CHECK(3, y[0]);
     CHECK(4, y[1]);
     x[0] = 9; /* past the bound of 8 */
-    CHECK(RT_EBOUND, rt_dyn_call(&p, rt_shape_matmul, record, id, od, in, out));
+    CHECK(RT_EBOUND, rt_dyn_call(&p, rt_shape_matmul, record, id, od, NULL, in, out));
     x[0] = 3;
     od[0] = NULL; /* planned static, but 3 rows come out */
-    CHECK(RT_ESHAPE, rt_dyn_call(&p, rt_shape_matmul, record, id, od, in, out));
+    CHECK(RT_ESHAPE, rt_dyn_call(&p, rt_shape_matmul, record, id, od, NULL, in, out));
     CHECK(1, kernel_calls);
+    /* a buffer planned for 16 elements (rt_cap) below the bounds' 32: 3x4 fits,
+     * 5x4 is past it although each extent is within its bound */
+    int64_t cap[1] = {16};
+    od[0] = y;
+    CHECK(RT_OK, rt_dyn_call(&p, rt_shape_matmul, record, id, od, cap, in, out));
+    x[0] = 5;
+    CHECK(RT_EBOUND, rt_dyn_call(&p, rt_shape_matmul, record, id, od, cap, in, out));
+    CHECK(2, kernel_calls);
+    x[0] = 3;
     int64_t lo[2] = {1, 4}, hi[2] = {8, 4}, slot[2] = {0, 0};
     CHECK(RT_OK, rt_dims_check(2, x, lo, hi, slot));
     CHECK(3, slot[0]);
     int64_t bad[2] = {3, 5};
     CHECK(RT_EBOUND, rt_dims_check(2, bad, lo, hi, slot));
     CHECK(16, rt_dims_bytes(RT_F32, 2, DIMS(2, 2)));
+}
+
+/* Slice's starts/ends/axes/steps read at run time, clamped as ONNX says. */
+static void test_slice_values(void)
+{
+    RtTensorDesc in[5] = {desc(RT_F32, 2, DIMS(5, 6)), desc(RT_I64, 1, DIMS(2)),
+                          desc(RT_I64, 1, DIMS(2)), desc(RT_I64, 1, DIMS(2)),
+                          desc(RT_I64, 1, DIMS(2))};
+    RtTensorDesc out[1] = {desc(RT_F32, 2, DIMS(5, 6))};
+    RtCall p = call(5, in, 1, out, 0, NULL, 0, NULL);
+    int64_t starts[2] = {-1, 1}, ends[2] = {-100, 100}, axes[2] = {1, 0}, steps[2] = {-2, 1};
+    const void *d[5] = {NULL, starts, ends, axes, steps};
+    CHECK(RT_OK, rt_shape_slice_values(&p, in, d, out));
+    CHECK(4, out[0].dims[0]); /* rows 1..4 */
+    CHECK(3, out[0].dims[1]); /* columns 5, 3, 1 */
+    int64_t params[RT_SLICE_PER_AXIS * 2], dims[2];
+    CHECK(RT_OK, rt_slice_resolve(&in[0], 5, in, d, params, dims));
+    CHECK(5, params[RT_SLICE_AXIS(1) + RT_SLICE_START]);
+    CHECK(-2, params[RT_SLICE_AXIS(1) + RT_SLICE_STEP]);
+    steps[0] = 0;
+    CHECK(RT_ESHAPE, rt_shape_slice_values(&p, in, d, out));
+    steps[0] = 1;
+    axes[1] = 1; /* twice */
+    CHECK(RT_ESHAPE, rt_shape_slice_values(&p, in, d, out));
 }
 
 int main(void)
@@ -183,5 +216,6 @@ int main(void)
     test_concat_transpose_gather();
     test_axismap();
     test_dyn_call();
+    test_slice_values();
     return CHECK_DONE();
 }

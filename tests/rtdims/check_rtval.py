@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""check_rtval.py: values known only at run time that decide shapes (Reshape's shape,
+Unsqueeze's axes, Slice's starts and ends as graph inputs), with no sample at build time: one binary and the
+interpreter serve every value, checked against NumPy, and an invalid value fails cleanly.
+
+Usage: check_rtval.py ONNXCC WORK
+
+The model (built here with onnx.helper): y = 2 * Relu(Reshape(x, shape)),
+z = Unsqueeze(x, axes), w = Slice(x, starts, ends, axes=[2]), x float [2, 3, 4]. Outputs must equal NumPy's exactly (the ops
+only move and scale values; tolerance 0). A shape whose product is not 24 must fail with a
+non-zero status, one line on stderr and no output file written.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+ONNXCC, WORK = sys.argv[1], sys.argv[2]
+failures = 0
+
+
+def report(ok, what):
+    global failures
+    print(("ok   " if ok else "FAIL ") + what)
+    failures += 0 if ok else 1
+
+
+def make_model(path):
+    two = numpy_helper.from_array(np.array(2.0, dtype=np.float32), "two")
+    ax = numpy_helper.from_array(np.array([2], dtype=np.int64), "ax")
+    nodes = [helper.make_node("Reshape", ["x", "shape"], ["r"]),
+             helper.make_node("Relu", ["r"], ["a"]),
+             helper.make_node("Mul", ["a", "two"], ["y"]),
+             helper.make_node("Unsqueeze", ["x", "axes"], ["z"]),
+             helper.make_node("Slice", ["x", "starts", "ends", "ax"], ["w"])]
+    g = helper.make_graph(
+        nodes, "rtval",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4]),
+         helper.make_tensor_value_info("shape", TensorProto.INT64, [3]),
+         helper.make_tensor_value_info("axes", TensorProto.INT64, [1]),
+         helper.make_tensor_value_info("starts", TensorProto.INT64, [1]),
+         helper.make_tensor_value_info("ends", TensorProto.INT64, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["a", "b", "c"]),
+         helper.make_tensor_value_info("z", TensorProto.FLOAT, ["d", "e", "f", "g"]),
+         helper.make_tensor_value_info("w", TensorProto.FLOAT, ["h", "i", "j"])],
+        [two, ax])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
+def save(arr, path):
+    with open(path, "wb") as f:
+        f.write(numpy_helper.from_array(arr).SerializeToString())
+
+
+def load(path):
+    return numpy_helper.to_array(onnx.load_tensor(path))
+
+
+def run(cmd):
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+shutil.rmtree(WORK, ignore_errors=True)
+os.makedirs(WORK)
+model = os.path.join(WORK, "model.onnx")
+make_model(model)
+binary = os.path.join(WORK, "bin")
+r = run([ONNXCC, "build", model, "-o", binary])
+report(r.returncode == 0, "build without samples: " + r.stderr.strip())
+if r.returncode:
+    sys.exit(1)
+
+# y's buffer is planned for x's 24 elements, not the product of its bounds (24^3)
+src = os.path.join(WORK, "src")
+r = run([ONNXCC, "compile", model, "-o", src, "--name", "m"])
+header = open(os.path.join(src, "m.h")).read() if r.returncode == 0 else ""
+# (the arena holds Relu's 24 floats, 96 bytes rounded up to 64-byte blocks: 128)
+report("#define M_OUTPUT_0_MAX_SIZE 24 " in header and "#define M_ARENA_BYTES 128\n" in header,
+       "y planned for 24 elements, the arena 128 bytes")
+
+rng = np.random.default_rng(21)
+x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+cases = [([4, 3, 2], [0], 1, 3), ([24, 1, 1], [3], 0, 4), ([-1, 2, 2], [-1], -3, -1),
+         ([0, 4, -1], [1], 2, 100), ([1, 24, 1], [-4], 3, 1)]
+for i, (shape, axes, start, end) in enumerate(cases):
+    d = os.path.join(WORK, "set%d" % i)
+    os.makedirs(d)
+    files = [os.path.join(d, n) for n in ("x.pb", "shape.pb", "axes.pb", "s.pb", "e.pb")]
+    save(x, files[0])
+    save(np.array(shape, dtype=np.int64), files[1])
+    save(np.array(axes, dtype=np.int64), files[2])
+    save(np.array([start], dtype=np.int64), files[3])
+    save(np.array([end], dtype=np.int64), files[4])
+    want_w = x[:, :, start:end]
+    want_y = 2 * np.maximum(x.reshape([s if s else x.shape[k] for k, s in enumerate(shape)]), 0)
+    want_z = np.expand_dims(x, axes[0])
+    for who, cmd in (("binary", [binary] + files), ("interpreter", [ONNXCC, "run", model] + files)):
+        out = os.path.join(d, who)
+        r = run(cmd + ["--out", out])
+        if r.returncode:
+            report(False, "%s shape=%s axes=%s: %s" % (who, shape, axes, r.stderr.strip()))
+            continue
+        y, z = load(os.path.join(out, "output_0.pb")), load(os.path.join(out, "output_1.pb"))
+        w = load(os.path.join(out, "output_2.pb"))
+        ok = y.shape == want_y.shape and z.shape == want_z.shape and \
+            w.shape == want_w.shape and np.array_equal(y, want_y) and \
+            np.array_equal(z, want_z) and np.array_equal(w, want_w)
+        report(ok, "%s shape=%s axes=%s slice %d:%d -> y %s, z %s, w %s" %
+               (who, shape, axes, start, end, y.shape, z.shape, w.shape))
+
+# a shape that does not fit the input's 24 elements, and an axis out of range
+for i, (shape, axes) in enumerate([([5, 5, 1], [0]), ([4, 3, 2], [4])]):
+    d = os.path.join(WORK, "bad%d" % i)
+    os.makedirs(d)
+    files = [os.path.join(d, n) for n in ("x.pb", "shape.pb", "axes.pb", "s.pb", "e.pb")]
+    save(x, files[0])
+    save(np.array(shape, dtype=np.int64), files[1])
+    save(np.array(axes, dtype=np.int64), files[2])
+    save(np.array([0], dtype=np.int64), files[3])
+    save(np.array([2], dtype=np.int64), files[4])
+    for who, cmd in (("binary", [binary] + files), ("interpreter", [ONNXCC, "run", model] + files)):
+        out = os.path.join(d, who)
+        r = run(cmd + ["--out", out])
+        lines = r.stderr.strip().splitlines()
+        written = os.path.exists(os.path.join(out, "output_0.pb"))
+        report(r.returncode != 0 and len(lines) == 1 and not written,
+               "%s rejects shape=%s axes=%s: %s" % (who, shape, axes, r.stderr.strip()))
+
+print("check_rtval: %s" % ("all passed" if not failures else "%d failed" % failures))
+sys.exit(1 if failures else 0)
