@@ -102,6 +102,9 @@ const char *cg_cstr(char *buf, size_t len, const char *s);
 #define CG_TEXT 2048 /* buffer size for cg_comment and cg_cstr */
 /* A C literal that round-trips the float exactly ("1.5f", "-INFINITY", "NAN"). */
 void cg_float_literal(char *buf, size_t len, double v, int is_double);
+/* Position of v among the graph's inputs / outputs, -1 if it is not one. */
+int cg_input_index(const Graph *g, const Value *v);
+int cg_output_index(const Graph *g, const Value *v);
 
 /* codegen/header.c: NAME.h, the same for both backends */
 int cg_emit_header(const Graph *g, const CgOptions *o, size_t weights_bytes, const int *slot,
@@ -137,6 +140,10 @@ const char *cgc_kernel_name(const Node *n);
 void cgc_loop_before(Emitter *e, const Node *n);
 void cgc_loop_after(Emitter *e, const Node *n);
 void cgc_loop_header(Emitter *e, const Graph *g, const char *NAME);
+/* The `go` flag of a run-time Loop node (LoopBegin's last output, LoopEnd's
+ * last input): a byte in the arena that decides whether the region (again)
+ * runs; NULL for other nodes. The LLVM backend branches on the same byte. */
+const Value *cgc_loop_go_flag(const Node *n);
 
 /* codegen/c/project.c: main.c, Makefile, runtime sources */
 int cgc_emit_project(const Graph *g, const CgOptions *o, int weights_mode, Diag *d);

@@ -136,3 +136,19 @@ void cg_float_literal(char *buf, size_t len, double v, int is_double)
     if (!is_double)
         strncat(buf, "f", len - strlen(buf) - 1);
 }
+
+int cg_input_index(const Graph *g, const Value *v)
+{
+    for (int i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i] == v)
+            return i;
+    return -1;
+}
+
+int cg_output_index(const Graph *g, const Value *v)
+{
+    for (int i = 0; i < g->n_outputs; i++)
+        if (g->outputs[i] == v)
+            return i;
+    return -1;
+}

@@ -466,6 +466,15 @@ static const Value *input_ancestor(const Value *v, int *budget)
     return NULL;
 }
 
+int ir_need_input(Diag *d, const Value *v)
+{
+    int budget = 1000;
+    const Value *src = input_ancestor(v, &budget);
+    if (src)
+        snprintf(d->need_const, sizeof d->need_const, "%s", src->name);
+    return src != NULL;
+}
+
 int ir_err_not_const(Diag *d, const Node *n, int i)
 {
     const Value *v = n->in[i];

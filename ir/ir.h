@@ -349,6 +349,9 @@ int ir_broadcast(int ra, const int64_t *a, int rb, const int64_t *b, int *r, int
 /* Reads a constant integer tensor (any int dtype); count, or -1 if not constant
  * or larger than max. */
 int ir_const_ints(const Value *v, int64_t *out, int max);
+/* Names in d->need_const the graph input v is computed from, so that drv_prepare
+ * compiles that input's sample in and tries again; 0 if v comes from none. */
+int ir_need_input(Diag *d, const Value *v);
 /* The error for an input that decides a shape but is not known at compile time. */
 int ir_err_not_const(Diag *d, const Node *n, int i);
 /* Reads a constant scalar as double; 0 if constant, -1 otherwise. */

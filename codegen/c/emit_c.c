@@ -15,33 +15,15 @@ typedef struct Ctx {
     int n_slots;                 /* int64 entries of S */
 } Ctx;
 
-
-
-static int input_index(const Graph *g, const Value *v)
-{
-    for (int i = 0; i < g->n_inputs; i++)
-        if (g->inputs[i] == v)
-            return i;
-    return -1;
-}
-
-static int output_index(const Graph *g, const Value *v)
-{
-    for (int i = 0; i < g->n_outputs; i++)
-        if (g->outputs[i] == v)
-            return i;
-    return -1;
-}
-
 /* The C expression for where value v lives at run time. */
 static void value_ptr(const Ctx *c, const Value *v, char *buf, size_t len)
 {
     int k;
     if (!v)
         snprintf(buf, len, "NULL");
-    else if ((k = input_index(c->g, v)) >= 0)
+    else if ((k = cg_input_index(c->g, v)) >= 0)
         snprintf(buf, len, "in[%d]", k);
-    else if ((k = output_index(c->g, v)) >= 0 && !v->data)
+    else if ((k = cg_output_index(c->g, v)) >= 0 && !v->data)
         snprintf(buf, len, "out[%d]", k);
     else if (v->data && (c->mode == WEIGHTS_C || v->dtype == RT_STRING))
         snprintf(buf, len, "%s_w%d", c->name, v->id);
@@ -209,8 +191,8 @@ static void emit_output_copies(Emitter *e, const Ctx *c)
     char buf[128];
     for (int k = 0; k < g->n_outputs; k++) {
         const Value *v = g->outputs[k];
-        int first = output_index(g, v);
-        if (!v->data && input_index(g, v) < 0 && first == k)
+        int first = cg_output_index(g, v);
+        if (!v->data && cg_input_index(g, v) < 0 && first == k)
             continue;
         if (first != k && !v->data)
             snprintf(buf, sizeof buf, "out[%d]", first);

@@ -3,7 +3,7 @@
 
 /* The `go` flag of the Loop node n marks (LoopBegin's last output, LoopEnd's
  * last input): a byte in the arena, also what names the loop's labels. */
-static const Value *go_flag(const Node *n)
+const Value *cgc_loop_go_flag(const Node *n)
 {
     if (n->op == OP_LOOP_BEGIN)
         return n->out[n->n_out - 1];
@@ -26,7 +26,7 @@ const char *cgc_kernel_name(const Node *n)
  * LoopEnd: where a loop that runs zero times lands. */
 void cgc_loop_before(Emitter *e, const Node *n)
 {
-    const Value *go = go_flag(n);
+    const Value *go = cgc_loop_go_flag(n);
     if (go && n->op == OP_LOOP_BEGIN)
         emitf(e, "    *(unsigned char *)(A + %lld) = 0; /* the loop has not started */\n",
               (long long)go->offset);
@@ -38,7 +38,7 @@ void cgc_loop_before(Emitter *e, const Node *n)
  * still writes the outputs); after LoopEnd: run the body again. */
 void cgc_loop_after(Emitter *e, const Node *n)
 {
-    const Value *go = go_flag(n);
+    const Value *go = cgc_loop_go_flag(n);
     if (!go)
         return;
     IR_ASSERT(go->offset >= 0);

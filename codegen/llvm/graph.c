@@ -20,22 +20,6 @@ static int runs(const Node *n)
     return !n->dead && !ir_node_is_constant(n);
 }
 
-static int input_index(const Graph *g, const Value *v)
-{
-    for (int i = 0; i < g->n_inputs; i++)
-        if (g->inputs[i] == v)
-            return i;
-    return -1;
-}
-
-static int output_index(const Graph *g, const Value *v)
-{
-    for (int i = 0; i < g->n_outputs; i++)
-        if (g->outputs[i] == v)
-            return i;
-    return -1;
-}
-
 static LLVMValueRef idx(Cgl *m, long long k)
 {
     return LLVMConstInt(m->t.i64, (unsigned long long)k, 1);
@@ -55,9 +39,9 @@ static LLVMValueRef value_ptr(Fn *f, const Value *v)
     int k;
     if (!v)
         return LLVMConstPointerNull(m->t.ptr);
-    if ((k = input_index(m->g, v)) >= 0)
+    if ((k = cg_input_index(m->g, v)) >= 0)
         return f->in[k];
-    if ((k = output_index(m->g, v)) >= 0 && !v->data)
+    if ((k = cg_output_index(m->g, v)) >= 0 && !v->data)
         return f->out[k];
     if (v->data) {
         IR_ASSERT(m->weight[v->id]);
@@ -142,18 +126,6 @@ static void emit_node(Fn *f, const Node *n, int k, const IrGuard *gd)
     }
 }
 
-/* A run-time Loop's control flow around its region (runtime/k_loop.h), as
- * emit_loop.c writes it in C: LoopBegin's and LoopEnd's `go` byte in the
- * arena decides whether the region (again) runs. */
-static const Value *go_flag(const Node *n)
-{
-    if (n->op == OP_LOOP_BEGIN)
-        return n->out[n->n_out - 1];
-    if (n->op == OP_LOOP_END)
-        return n->in[n->n_in - 1];
-    return NULL;
-}
-
 static LLVMValueRef go_set(Fn *f, const Value *go)
 {
     LLVMValueRef byte = LLVMBuildLoad2(f->b, f->m->t.i8, value_ptr(f, go), "go");
@@ -167,12 +139,15 @@ static LLVMBasicBlockRef block(Fn *f, LLVMBasicBlockRef *b, const char *name)
     return *b;
 }
 
-/* Before LoopBegin: a LoopBegin a run-time If skips must not leave an
+/* A run-time Loop's control flow around its region (runtime/k_loop.h), as
+ * emit_loop.c writes it in C: the `go` byte in the arena decides whether
+ * the region (again) runs.
+ * Before LoopBegin: a LoopBegin a run-time If skips must not leave an
  * earlier run's `go` behind; before LoopEnd: where a loop that runs zero
  * times lands. */
 static void loop_before(Fn *f, const Node *n)
 {
-    const Value *go = go_flag(n);
+    const Value *go = cgc_loop_go_flag(n);
     if (go && n->op == OP_LOOP_BEGIN) {
         LLVMBuildStore(f->b, LLVMConstInt(f->m->t.i8, 0, 0), value_ptr(f, go));
     } else if (go) {
@@ -186,7 +161,7 @@ static void loop_before(Fn *f, const Node *n)
  * LoopEnd: run the region again while `go` is set. */
 static void loop_after(Fn *f, const Node *n)
 {
-    const Value *go = go_flag(n);
+    const Value *go = cgc_loop_go_flag(n);
     if (!go)
         return;
     IR_ASSERT(go->offset >= 0);
@@ -208,8 +183,8 @@ static void output_copies(Fn *f)
     const Graph *g = f->m->g;
     for (int k = 0; k < g->n_outputs; k++) {
         const Value *v = g->outputs[k];
-        int first = output_index(g, v);
-        if (!v->data && input_index(g, v) < 0 && first == k)
+        int first = cg_output_index(g, v);
+        if (!v->data && cg_input_index(g, v) < 0 && first == k)
             continue;
         LLVMValueRef src = first != k && !v->data ? f->out[first] : value_ptr(f, v);
         LLVMBuildMemCpy(f->b, f->out[k], 1, src, 1,

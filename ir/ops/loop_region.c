@@ -168,10 +168,14 @@ int ir_infer_loop_end(Graph *g, Node *n, Diag *d)
             char a[128], z[128];
             type_str(a, sizeof a, cur);
             type_str(z, sizeof z, nx);
-            return ir_node_error(d, n, "loop-carried value '%s' enters the body as %s and "
-                                 "leaves it as '%s' %s: a Loop that runs at run time needs "
-                                 "the same static type every iteration", cur->name, a,
-                                 nx->name, z);
+            ir_node_error(d, n, "loop-carried value '%s' enters the body as %s and leaves it "
+                          "as '%s' %s: a Loop that runs at run time needs the same static "
+                          "type every iteration", cur->name, a, nx->name, z);
+            /* a trip count or condition from a graph input with a sample: the
+             * sample compiled in unrolls the loop, where shapes may change */
+            if (!ir_need_input(d, n->in[0]) && b)
+                ir_need_input(d, b->in[1]);
+            return -1;
         }
         ir_set_out(n, j, cur->dtype, cur->rank, cur->dims);
         stage += (int64_t)ir_nbytes(cur);
