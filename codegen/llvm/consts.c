@@ -146,6 +146,18 @@ void cgl_calls(Cgl *m)
     }
 }
 
+/* A table of cnt rows of type (one null row when empty, as C needs an array of
+ * at least one) as the constant sym; frees rows, allocated with room for it. */
+static LLVMValueRef table_const(Cgl *m, LLVMTypeRef type, LLVMValueRef *rows, int cnt,
+                                const char *sym)
+{
+    if (!cnt)
+        rows[cnt++] = LLVMConstNull(type);
+    LLVMValueRef t = add_const(m, LLVMConstArray2(type, rows, (uint64_t)cnt), sym, 0);
+    free(rows);
+    return t;
+}
+
 static LLVMValueRef io_table(Cgl *m, int is_out)
 {
     const Graph *g = m->g;
@@ -167,13 +179,9 @@ static LLVMValueRef io_table(Cgl *m, int is_out)
                             dims_array(m, lo, td.rank)};
         rows[i] = LLVMConstNamedStruct(m->t.io, f, 8);
     }
-    if (!cnt)
-        rows[cnt++] = LLVMConstNull(m->t.io);
     char sym[96];
     snprintf(sym, sizeof sym, "%s_%s", m->name, is_out ? "outputs" : "inputs");
-    LLVMValueRef t = add_const(m, LLVMConstArray2(m->t.io, rows, (uint64_t)cnt), sym, 0);
-    free(rows);
-    return t;
+    return table_const(m, m->t.io, rows, cnt, sym);
 }
 
 /* The ONNX-level inputs or outputs (sequences, optionals); NULL when each
@@ -195,13 +203,9 @@ static LLVMValueRef group_table(Cgl *m, int is_out)
                             i32c(m, gr.first), i32c(m, gr.count)};
         rows[i] = LLVMConstNamedStruct(m->t.group, f, 4);
     }
-    if (!cnt)
-        rows[cnt++] = LLVMConstNull(m->t.group);
     char sym[96];
     snprintf(sym, sizeof sym, "%s_%s_groups", m->name, is_out ? "output" : "input");
-    LLVMValueRef t = add_const(m, LLVMConstArray2(m->t.group, rows, (uint64_t)cnt), sym, 0);
-    free(rows);
-    return t;
+    return table_const(m, m->t.group, rows, cnt, sym);
 }
 
 void cgl_model(Cgl *m, LLVMValueRef init, LLVMValueRef graph)

@@ -88,15 +88,20 @@ rng = np.random.default_rng(21)
 x = rng.standard_normal((2, 3, 4)).astype(np.float32)
 cases = [([4, 3, 2], [0], 1, 3), ([24, 1, 1], [3], 0, 4), ([-1, 2, 2], [-1], -3, -1),
          ([0, 4, -1], [1], 2, 100), ([1, 24, 1], [-4], 3, 1)]
-for i, (shape, axes, start, end) in enumerate(cases):
-    d = os.path.join(WORK, "set%d" % i)
+
+
+def write_inputs(d, shape, axes, start, end):
+    """x and the four deciding values as the model's input files in d, in input order."""
     os.makedirs(d)
     files = [os.path.join(d, n) for n in ("x.pb", "shape.pb", "axes.pb", "s.pb", "e.pb")]
     save(x, files[0])
-    save(np.array(shape, dtype=np.int64), files[1])
-    save(np.array(axes, dtype=np.int64), files[2])
-    save(np.array([start], dtype=np.int64), files[3])
-    save(np.array([end], dtype=np.int64), files[4])
+    for f, v in zip(files[1:], (shape, axes, [start], [end])):
+        save(np.array(v, dtype=np.int64), f)
+    return files
+
+for i, (shape, axes, start, end) in enumerate(cases):
+    d = os.path.join(WORK, "set%d" % i)
+    files = write_inputs(d, shape, axes, start, end)
     want_w = x[:, :, start:end]
     want_y = 2 * np.maximum(x.reshape([s if s else x.shape[k] for k, s in enumerate(shape)]), 0)
     want_z = np.expand_dims(x, axes[0])
@@ -117,13 +122,7 @@ for i, (shape, axes, start, end) in enumerate(cases):
 # a shape that does not fit the input's 24 elements, and an axis out of range
 for i, (shape, axes) in enumerate([([5, 5, 1], [0]), ([4, 3, 2], [4])]):
     d = os.path.join(WORK, "bad%d" % i)
-    os.makedirs(d)
-    files = [os.path.join(d, n) for n in ("x.pb", "shape.pb", "axes.pb", "s.pb", "e.pb")]
-    save(x, files[0])
-    save(np.array(shape, dtype=np.int64), files[1])
-    save(np.array(axes, dtype=np.int64), files[2])
-    save(np.array([0], dtype=np.int64), files[3])
-    save(np.array([2], dtype=np.int64), files[4])
+    files = write_inputs(d, shape, axes, 0, 2)
     for who, cmd in (("binary", [binary] + files), ("interpreter", [ONNXCC, "run", model] + files)):
         out = os.path.join(d, who)
         r = run(cmd + ["--out", out])
