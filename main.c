@@ -725,7 +725,7 @@ int main(int argc, char **argv)
     PassCtx ctx = {.d = &d, .verify = o.verify, .dump_after = o.dump_after, .dump = stdout,
                    .max_string_bytes = o.max_string_bytes, .limits = &o.limits,
                    .quant = o.quant_asked ? &o.quant : NULL, .pipeline = o.pipeline,
-                   .target = o.target};
+                   .target = o.target, .static_values = o.backend == CG_BACKEND_LLVM};
     InsDiff diff = {0};
     if (o.diff) {
         ctx.after_pass = ins_diff_after_pass;

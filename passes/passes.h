@@ -26,6 +26,11 @@ typedef struct PassCtx {
     const char *pipeline;        /* --pipeline FILE: a Lua recipe chooses the passes */
     int target;                  /* --target (a CgTarget); a recipe may change it, and
                                     gemm_mr/gemm_nr with it when they are set */
+    /* The backend reads no tensor value when the model runs (--backend
+     * llvm): an input that decides a shape (Reshape's shape, Slice's
+     * starts) is asked for at compile time, so a sample of it is compiled in,
+     * instead of being read when the model runs. */
+    int static_values;
 } PassCtx;
 
 typedef int (*PassFn)(Graph *g, PassCtx *ctx);

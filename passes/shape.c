@@ -125,6 +125,9 @@ int pass_shape(Graph *g, PassCtx *ctx)
         /* a shape computed from run-time dims: inference sizes the output
          * for its value at the bounds; the node reads the actual one */
         uint32_t vi = ir_rt_value_inputs(n), probed = 0;
+        for (int i = 0; ctx->static_values && i < n->n_in; i++)
+            if ((vi >> i & 1) && ir_rt_unknown(n->in[i]))
+                return ir_err_not_const(d, n, i);
         for (int i = 0; i < n->n_in; i++)
             if ((vi >> i & 1) && n->in[i] && n->in[i]->rt_data[0] && !n->in[i]->data) {
                 n->in[i]->data = n->in[i]->rt_data[0];

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # llvm_backend.sh: digits built with --backend llvm predicts what the C build does, bit for bit; its IR verifies; refusals are one line.
 set -euo pipefail
-onnxcc=$1 ex=$2 work=$3
+onnxcc=$1 ex=$2 work=$3 reshape=${4:-}
 rm -rf "$work" && mkdir -p "$work"
 "$onnxcc" build "$ex/digits.onnx" -o "$work/digits_c"
 "$onnxcc" build "$ex/digits.onnx" --backend llvm -o "$work/digits_llvm"
@@ -62,3 +62,19 @@ expect_refusal "--emit is for compile --backend llvm" \
     compile "$ex/digits.onnx" --emit asm -o "$work/refused"
 [ ! -e "$work/refused" ]
 echo "llvm_backend: refusals are one line"
+
+# an input that decides a shape (Reshape's shape): the C backend reads it when
+# the model runs; the LLVM backend compiles the sample in, or asks for it
+if [ -n "$reshape" ]; then
+    "$onnxcc" build "$reshape/model.onnx" --backend llvm -o "$work/reshape" \
+        "$reshape/test_data_set_0/input_0.pb" "$reshape/test_data_set_0/input_1.pb" 2> "$work/err.txt"
+    grep -q "compiled in" "$work/err.txt" || { cat "$work/err.txt"; exit 1; }
+    "$work/reshape" "$reshape/test_data_set_0/input_0.pb" --out "$work/reshape_out" > /dev/null
+    # a Reshape moves no value: the output is ONNX's expected tensor, byte for byte
+    cmp "$work/reshape_out/output_0.pb" "$reshape/test_data_set_0/output_0.pb"
+    expect_refusal "bind it with --const shape=FILE" \
+        build "$reshape/model.onnx" --backend llvm -o "$work/refused" \
+        "$reshape/test_data_set_0/input_0.pb"
+    [ ! -e "$work/refused" ]
+    echo "llvm_backend: a Reshape's shape input is compiled in from its sample"
+fi
