@@ -20,6 +20,19 @@ for t in test_lstm_defaults test_nonzero_example test_strnormalizer_export_monda
     test_optional_get_element_sequence test_unique_sorted_with_axis; do
     cases="$cases $t:$node/$t/model.onnx:auto"
 done
+flags="-O1 -Wall -Wextra -Werror"
+# Every folder carries the same runtime: each compiler builds it once, from
+# the first folder, with the flags above; the other folders compile their own
+# model code and link that build, unless their runtime differs.
+rtlib() {
+    local cc=$1 dir=$2 out=$work/runtime.$1
+    mkdir -p "$out"
+    # shellcheck disable=SC2086
+    ls "$dir"/runtime/*.c | xargs -P "$(nproc)" -I{} sh -c \
+        "$cc -std=c99 -I'$dir/runtime' $flags -march=native -c {} -o '$out'/\$(basename {} .c).o" \
+        && ar rcs "$out/libonnxcc_rt.a" "$out"/*.o
+}
+ref=""
 for c in $cases; do
     name=${c%%:*} rest=${c#*:}
     model=${rest%:*} weights=${rest##*:}
@@ -33,8 +46,22 @@ for c in $cases; do
     if ! "$onnxcc" compile "$model" $inputs $wopt -o "$work/$name" >/dev/null 2>"$work/$name.err"; then
         bad "compile $name: $(cat "$work/$name.err")"; continue
     fi
+    if [ -z "$ref" ]; then
+        ref=$work/$name
+        for cc in $compilers; do
+            rtlib "$cc" "$ref" >"$work/runtime.$cc.log" 2>&1 ||
+                { bad "the runtime with $cc:"; head -20 "$work/runtime.$cc.log"; }
+        done
+    fi
+    shared=1
+    diff -rq "$ref/runtime" "$work/$name/runtime" >/dev/null || shared=0
     for cc in $compilers; do
-        if make -s -C "$work/$name" CC="$cc" CFLAGS="-O1 -Wall -Wextra -Werror" >"$work/$name.$cc.log" 2>&1; then
+        if [ $shared = 1 ]; then
+            set -- RUNTIME= LDLIBS="$work/runtime.$cc/libonnxcc_rt.a -lm -pthread"
+        else
+            set --
+        fi
+        if make -s -C "$work/$name" CC="$cc" CFLAGS="$flags" "$@" >"$work/$name.$cc.log" 2>&1; then
             ok
         else
             bad "$name with $cc:"; head -20 "$work/$name.$cc.log"

@@ -13,7 +13,7 @@ cmake --build build -j"$jobs" >/dev/null
 build/onnxcc --version | sed -n 's/^cpu: /== cpu features (onnxcc probe): /p'
 echo "== model tests: exporting reference models with PyTorch"
 /usr/bin/python3 tests/models/make_models.py build/models >/dev/null
-ctest --test-dir build --output-on-failure -j1
+ctest --test-dir build --output-on-failure -j"$jobs"
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DONNXCC_SANITIZE=ON -DCMAKE_C_FLAGS=-Werror >/dev/null
@@ -25,7 +25,7 @@ mkdir -p build-asan && ln -sfn ../build/models build-asan/models
 # cases (conformance_node123, 1.2 times the 1.12 suite's time) run in the
 # release pass only, to keep CI within its 45 minutes on 2 cores.
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure -j1 -E '^conformance_node_|^conformance_node123$'
+    ctest --test-dir build-asan --output-on-failure -j"$jobs" -E '^conformance_node_|^conformance_node123$'
 
 # The compiler's own kernels are the portable build, so valgrind (which
 # cannot decode AVX-512) can run it on any machine.

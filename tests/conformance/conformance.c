@@ -33,6 +33,7 @@ typedef struct Case {
     int status;
     char reason[512];
     int family;                  /* index into op_families */
+    char op[64];                 /* its main op ("" for whole networks) */
 } Case;
 
 typedef struct Config {
@@ -431,15 +432,42 @@ static int is_model_suite(const char *id)
 static void assign_families(Case *cases, int n)
 {
     for (int i = 0; i < n; i++) {
-        char model[1200], op[128];
+        char model[1200];
+        char *op = cases[i].op;
         fmt(model, sizeof model, "%s/model.onnx", cases[i].dir);
+        op[0] = 0;
         if (is_model_suite(cases[i].id))
             cases[i].family = n_op_families - 1;
         else
-            cases[i].family = case_main_op(model, op, sizeof op) == 0
+            cases[i].family = case_main_op(model, op, sizeof cases[i].op) == 0
                                   ? op_family(op)
                                   : n_op_families - 2; /* unreadable: "other" */
     }
+}
+
+/* Keeps the first per_op cases of each suite's op (every whole network),
+ * in id order: a second backend or target meets every op without
+ * repeating the suite's attribute variations. Returns the count kept; the
+ * ids left out go to *dropped, for --expect to pass over. */
+static int keep_per_op(Case *cases, int n, int per_op, char (**dropped)[256], int *n_dropped)
+{
+    int m = 0;
+    *n_dropped = 0;
+    *dropped = malloc(sizeof **dropped * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        size_t sl = strcspn(cases[i].id, "/");
+        for (int j = 0; j < m && cases[i].op[0]; j++)
+            seen += !strcmp(cases[j].op, cases[i].op) && !strncmp(cases[j].id, cases[i].id, sl + 1);
+        if (seen < per_op || !cases[i].op[0]) {
+            if (m != i)
+                cases[m] = cases[i];
+            m++;
+        } else if (*dropped) {
+            memcpy((*dropped)[(*n_dropped)++], cases[i].id, 256);
+        }
+    }
+    return m;
 }
 
 /* Each case runs in its own child process, so a crash or a hang in one is
@@ -540,6 +568,8 @@ static const char usage[] =
     "  --report FILE   write markdown: passed per suite and per op family, and every\n"
     "                  case that did not pass with its reason\n"
     "  --filter TEXT   only cases whose id contains TEXT\n"
+    "  --per-op N      only the first N cases of each op (in id order), whole\n"
+    "                  networks all: a slice of the suite that reaches every op\n"
     "  --jobs N        parallel cases (default 2)\n"
     "  --no-binary     interpreter only\n"
     "  --no-interp     binary only\n"
@@ -554,7 +584,7 @@ int main(int argc, char **argv)
 {
     Config cfg = {.jobs = 2, .binary = 1, .interp = 1, .rtol = 1e-3, .atol = 1e-5};
     const char *expect = NULL, *write = NULL, *report = NULL, *filter = NULL;
-    int verbose = 0;
+    int verbose = 0, per_op = 0;
     static Case cases[MAX_CASES];
     int n = 0;
     const char *suites[64], *labels[64]; /* folders, and the ids' first part */
@@ -569,6 +599,8 @@ int main(int argc, char **argv)
             report = argv[++i];
         else if (!strcmp(a, "--filter") && i + 1 < argc)
             filter = argv[++i];
+        else if (!strcmp(a, "--per-op") && i + 1 < argc)
+            per_op = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
         else if (!strcmp(a, "--jobs") && i + 1 < argc)
             cfg.jobs = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
         else if (!strcmp(a, "--no-binary"))
@@ -635,6 +667,10 @@ int main(int argc, char **argv)
     }
     cfg.workdir = work;
     assign_families(cases, n);
+    char (*dropped)[256] = NULL;
+    int n_dropped = 0;
+    if (per_op)
+        n = keep_per_op(cases, n, per_op, &dropped, &n_dropped);
     run_all(cases, n, &cfg);
     rmdir(work);
 
@@ -687,7 +723,9 @@ int main(int argc, char **argv)
             if (!in_run)
                 continue;
             int found = 0;
-            for (int i = 0; i < n; i++)
+            for (int i = 0; i < n_dropped && !found; i++)
+                found = !strcmp(dropped[i], line); /* left out by --per-op */
+            for (int i = 0; i < n && !found; i++)
                 if (!strcmp(cases[i].id, line)) {
                     found = 1;
                     if (cases[i].status != ST_PASS) {
@@ -754,5 +792,6 @@ int main(int argc, char **argv)
     }
     printf("conformance: %d passed, %d failed, %d unsupported, %d regressions\n", total[0],
            total[1], total[2], regressions);
+    free(dropped);
     return regressions ? 1 : 0;
 }
