@@ -29,6 +29,8 @@ typedef struct LxState {
     char last[64];               /* the last pass run */
     char **keep_names;           /* nodes the recipe's quantize_if keeps in float */
     int n_keep_names;
+    QuantNodeFormat *node_formats; /* nodes it gave a format of their own (names malloc'ed) */
+    int n_node_formats;
 } LxState;
 
 /* lua/sandbox.c */

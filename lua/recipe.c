@@ -47,43 +47,109 @@ static int raise_diag(lua_State *L, const char *what)
     return fail(L, "%s: %s", what, msg);
 }
 
-/* The names of the nodes quantize_if says no to, as exact --keep-float
- * names: the quantization passes then leave them in float. */
+static const char *const wq_formats[] = {NULL,     "int8",    "int4",     "int3",
+                                         "int2",   "ternary", "ternary5", "sherry",
+                                         "mxint8", "mxfp8",   "mxfp4",    "nvfp4"};
+#define N_WQ_FORMATS (int)(sizeof wq_formats / sizeof *wq_formats)
+
+/* The errors below are raised with fail(): from onnxcc.options they name its
+ * line; from what quantize_if returned (read once the function is done), the
+ * recipe's file. */
+static int pick_opt(lua_State *L, const char *who, const char *key, const char *v,
+                    const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (names[i] && !strcmp(names[i], v))
+            return i;
+    return fail(L, "%s: bad %s '%s'", who, key, v);
+}
+
+/* A group the formats take: 16..256, a power of two; none for MX and NVFP4,
+ * whose blocks are fixed. */
+static int check_group(lua_State *L, const char *who, lua_Integer gsz, QuantWeights fmt)
+{
+    if (gsz != 16 && gsz != 32 && gsz != 64 && gsz != 128 && gsz != 256)
+        fail(L, "%s: bad group %d (expected 16, 32, 64, 128 or 256)", who, (int)gsz);
+    if (fmt >= QW_MXINT8)
+        fail(L, "%s: group does not apply to the MX and NVFP4 formats", who);
+    return (int)gsz;
+}
+
+static char *copy_name(lua_State *L, const char *name)
+{
+    char *c = strdup(name);
+    if (!c)
+        fail(L, "out of memory");
+    return c;
+}
+
+/* What quantize_if answered for node n (on the stack's top): true, the
+ * options' format; false, float (an exact --keep-float name); a table
+ * {format=, group=}, a format and group of its own. */
+static void take_answer(lua_State *L, LxState *S, const Node *n)
+{
+    if (lua_istable(L, -1)) {
+        QuantNodeFormat f = {NULL, S->quant.weights, 0};
+        if (lua_getfield(L, -1, "format") != LUA_TNIL)
+            f.weights = (QuantWeights)pick_opt(L, "onnxcc.quantize_if", "format",
+                                               luaL_checkstring(L, -1), wq_formats, N_WQ_FORMATS);
+        lua_pop(L, 1);
+        if (lua_getfield(L, -1, "group") != LUA_TNIL)
+            f.group = check_group(L, "onnxcc.quantize_if", luaL_checkinteger(L, -1), f.weights);
+        lua_pop(L, 1);
+        QuantNodeFormat *grown =
+            realloc(S->node_formats, sizeof *grown * (size_t)(S->n_node_formats + 1));
+        if (!grown)
+            fail(L, "out of memory");
+        S->node_formats = grown;
+        f.name = copy_name(L, n->name);
+        S->node_formats[S->n_node_formats++] = f;
+        return;
+    }
+    if (lua_toboolean(L, -1))
+        return;
+    char **grown = realloc(S->keep_names, sizeof *grown * (size_t)(S->n_keep_names + 1));
+    if (!grown)
+        fail(L, "out of memory");
+    S->keep_names = grown;
+    S->keep_names[S->n_keep_names++] = copy_name(L, n->name);
+}
+
+static void forget_answers(LxState *S)
+{
+    for (int i = 0; i < S->n_keep_names; i++)
+        free(S->keep_names[i]);
+    S->n_keep_names = 0;
+    for (int i = 0; i < S->n_node_formats; i++)
+        free((char *)S->node_formats[i].name);
+    S->n_node_formats = 0;
+}
+
+/* Asks quantize_if about every live node: the names it says no to become
+ * exact --keep-float names, and the formats it gives, per-node formats. */
 static void apply_quantize_if(lua_State *L, LxState *S)
 {
     if (lua_getfield(L, LUA_REGISTRYINDEX, LX_QUANT_IF) != LUA_TFUNCTION) {
         lua_pop(L, 1);
         return;
     }
-    for (int i = 0; i < S->n_keep_names; i++)
-        free(S->keep_names[i]);
-    S->n_keep_names = 0;
+    forget_answers(S);
     Graph *g = S->g;
     for (int k = 0; k < g->n_nodes; k++) {
         Node *n = g->nodes[k];
-        if (n->dead)
+        if (n->dead || !n->name)
             continue;
         lua_pushvalue(L, -1);
         lx_push_node(L, n);
         lua_call(L, 1, 1);
-        int yes = lua_toboolean(L, -1);
+        take_answer(L, S, n);
         lua_pop(L, 1);
-        if (yes || !n->name)
-            continue;
-        char **grown = realloc(S->keep_names, sizeof *grown * (size_t)(S->n_keep_names + 1));
-        char *copy = strdup(n->name);
-        if (!grown || !copy) {
-            free(copy);
-            if (grown)
-                S->keep_names = grown;
-            fail(L, "out of memory");
-        }
-        S->keep_names = grown;
-        S->keep_names[S->n_keep_names++] = copy;
     }
     lua_pop(L, 1);
     S->quant.keep_names = (const char *const *)S->keep_names;
     S->quant.n_keep_names = S->n_keep_names;
+    S->quant.node_formats = S->node_formats;
+    S->quant.n_node_formats = S->n_node_formats;
 }
 
 /* A Lua pass: fn(g) on the graph, then the verifier, whatever --verify says:
@@ -203,22 +269,10 @@ static int l_graph(lua_State *L)
     return 1;
 }
 
-static int pick_opt(lua_State *L, const char *key, const char *v, const char *const *names,
-                    int n)
-{
-    for (int i = 0; i < n; i++)
-        if (names[i] && !strcmp(names[i], v))
-            return i;
-    return luaL_error(L, "onnxcc.options: bad %s '%s'", key, v);
-}
-
 /* onnxcc.options{...}: the quantization options of the command line, named
  * as its flags with '_' for '-'; an unknown key is refused by name. */
 static int l_options(lua_State *L)
 {
-    static const char *const fmts[] = {NULL,      "int8",     "int4",   "int3",
-                                       "int2",    "ternary",  "ternary5", "sherry",
-                                       "mxint8",  "mxfp8",    "mxfp4",  "nvfp4"};
     static const char *const acts[] = {"default", "float", "int8"};
     LxState *S = lx_of(L);
     QuantOpts *q = &S->quant;
@@ -229,15 +283,13 @@ static int l_options(lua_State *L)
             luaL_error(L, "onnxcc.options: keys are option names");
         const char *k = lua_tostring(L, -2);
         if (!strcmp(k, "quantize_weights")) {
-            q->weights = (QuantWeights)pick_opt(L, k, luaL_checkstring(L, -1), fmts, 12);
+            q->weights = (QuantWeights)pick_opt(L, "onnxcc.options", k, luaL_checkstring(L, -1),
+                                                wq_formats, N_WQ_FORMATS);
         } else if (!strcmp(k, "group")) {
-            lua_Integer gsz = luaL_checkinteger(L, -1);
-            if (gsz != 16 && gsz != 32 && gsz != 64 && gsz != 128 && gsz != 256)
-                luaL_error(L, "onnxcc.options: bad group %d (expected 16, 32, 64, 128 or 256)",
-                           (int)gsz);
-            q->group = (int)gsz;
+            /* checked against the format once every key is read */
+            q->group = check_group(L, "onnxcc.options", luaL_checkinteger(L, -1), QW_NONE);
         } else if (!strcmp(k, "wq_act")) {
-            q->wq_act = (QuantWqAct)pick_opt(L, k, luaL_checkstring(L, -1), acts, 3);
+            q->wq_act = (QuantWqAct)pick_opt(L, "onnxcc.options", k, luaL_checkstring(L, -1), acts, 3);
         } else if (!strcmp(k, "target")) {
             /* the CPU the emitted code is for; before pack, which lays weights
              * out for its GEMM tile */
@@ -358,8 +410,8 @@ int lx_run_pipeline(Graph *g, int opt_level, PassCtx *ctx)
     if (L)
         lua_close(L);
     ctx->quant = S.quant_orig;
-    for (int i = 0; i < S.n_keep_names; i++)
-        free(S.keep_names[i]);
+    forget_answers(&S);
     free(S.keep_names);
+    free(S.node_formats);
     return rc;
 }

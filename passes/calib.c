@@ -7,6 +7,19 @@
 
 #include "quant.h"
 
+void quant_node_format(const QuantOpts *q, const char *node_name, QuantWeights *weights,
+                       int *group)
+{
+    *weights = q ? q->weights : QW_NONE;
+    *group = q ? q->group : 0;
+    for (int i = 0; q && node_name && i < q->n_node_formats; i++)
+        if (!strcmp(q->node_formats[i].name, node_name)) {
+            *weights = q->node_formats[i].weights;
+            if (q->node_formats[i].group)
+                *group = q->node_formats[i].group;
+        }
+}
+
 int quant_keep_float(const QuantOpts *q, const char *node_name)
 {
     for (int i = 0; q && node_name && i < q->n_keep_float; i++)

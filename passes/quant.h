@@ -34,6 +34,14 @@ enum { RQ_LN = 1,                /* LayerNorm outputs: per-channel ranges folded
 
 #define QUANT_MAX_PATTERNS 32
 
+/* A format and group for one node, overriding QuantOpts' own (a Lua
+ * recipe's onnxcc.quantize_if answering {format=, group=}). */
+typedef struct QuantNodeFormat {
+    const char *name;            /* the node's exact name */
+    QuantWeights weights;
+    int group;                   /* 0: the options' group */
+} QuantNodeFormat;
+
 typedef struct QuantOpts {
     QuantAct act;
     CalibMethod calib_method;
@@ -49,6 +57,9 @@ typedef struct QuantOpts {
     const char *const *keep_names; /* exact node names kept in float (a Lua recipe's
                                       onnxcc.quantize_if) */
     int n_keep_names;
+    const QuantNodeFormat *node_formats; /* per-node formats; they apply even when
+                                            weights is QW_NONE */
+    int n_node_formats;
     int report;                  /* --quant-report: per-layer error against float, on stderr */
     const char *save_onnx;       /* --save-onnx FILE: the quantized graph as ONNX (QDQ form) */
     int lowrank;                 /* --lowrank R: rank of the float correction A*B added to
@@ -63,6 +74,11 @@ typedef struct QuantOpts {
 /* The act_bits parameter of a new MatMulWQ (0 or 8) under q (NULL: no
  * options), model_int8 the imported node's own request. */
 int quant_wq_act_bits(const QuantOpts *q, int model_int8);
+
+/* The weight format and group of the node of this name: its own if a
+ * recipe gave it one, else q's. */
+void quant_node_format(const QuantOpts *q, const char *node_name, QuantWeights *weights,
+                       int *group);
 
 /* 1 if a node of this name stays in float (a --keep-float pattern matches it, or a
  * recipe named it). */

@@ -29,6 +29,8 @@ typedef struct Target {
     WqHessian *h;                /* GPTQ / decoupleQ: X's statistics */
     int conv;                    /* a Conv or FusedConv: K is im2col's (c, kd, kh, kw) */
     ConvGeom cg;
+    QuantWeights fmt;            /* the node's format and group (a recipe may give its own) */
+    int group;
 } Target;
 
 static int is_const_f32(const Value *v)
@@ -309,8 +311,9 @@ static void report_layer(const Target *t, const RtWqCodes *c)
         r2 += (double)t->w[i] * t->w[i];
     }
     free(wq);
-    fprintf(stderr, "  %-10.6f %s (%s), %lld x %lld\n", r2 > 0 ? sqrt(e2 / r2) : 0.0,
-            t->node->name, t->node->op_type, (long long)t->n, (long long)t->k);
+    fprintf(stderr, "  %-10.6f %s (%s), %lld x %lld, %s g%d\n", r2 > 0 ? sqrt(e2 / r2) : 0.0,
+            t->node->name, t->node->op_type, (long long)t->n, (long long)t->k,
+            rt_wq_name(c->fmt), c->group);
 }
 
 /* ---- calibration for the methods that need X's statistics ---- */
@@ -408,7 +411,7 @@ int pass_quantize_weights(Graph *g, PassCtx *ctx)
         changes += rc;
     }
     const QuantOpts *q = ctx->quant;
-    if (!q || q->weights == QW_NONE)
+    if (!q || (q->weights == QW_NONE && !q->n_node_formats))
         return changes;
     Target *t = calloc((size_t)g->n_nodes + 1, sizeof *t);
     IR_ASSERT(t);
@@ -416,15 +419,21 @@ int pass_quantize_weights(Graph *g, PassCtx *ctx)
     if (q->report)
         fprintf(stderr, "weight-only %s (%s): each layer's relative L2 weight error (gptq and "
                 "decoupleq spend it where the calibration inputs do not look)\n",
-                rt_wq_name((int)q->weights), q->method == QM_GPTQ        ? "gptq"
+                q->weights ? rt_wq_name((int)q->weights) : "per-node formats", q->method == QM_GPTQ        ? "gptq"
                                              : q->method == QM_DECOUPLEQ ? "decoupleq" : "rtn");
     for (int i = 0; i < g->n_nodes; i++) {
         Node *nd = g->nodes[i];
         int single = 0;
-        if (quant_keep_float(q, nd->name))
+        QuantWeights fmt;
+        int group;
+        quant_node_format(q, nd->name, &fmt, &group);
+        if (fmt == QW_NONE || quant_keep_float(q, nd->name))
             continue;
-        if (conv_ok(nd, &single) ? conv_target(nd, &t[nt]) : target_of(g, nd, &t[nt]))
+        if (conv_ok(nd, &single) ? conv_target(nd, &t[nt]) : target_of(g, nd, &t[nt])) {
+            t[nt].fmt = fmt;
+            t[nt].group = group;
             nt++;
+        }
         if (single && q->report)
             fprintf(stderr, "  (float)    %s (%s) stays float32: one input channel per "
                     "group, so K = %lld is the window alone\n", nd->name, nd->op_type,
@@ -438,7 +447,7 @@ int pass_quantize_weights(Graph *g, PassCtx *ctx)
         rc = collect_hessians(g, ctx, t, nt);
     for (int i = 0; i < nt && rc == 0; i++) {
         RtWqCodes c;
-        if (wq_quantize(t[i].w, t[i].n, t[i].k, (int)q->weights, q->group, (int)q->method, t[i].h,
+        if (wq_quantize(t[i].w, t[i].n, t[i].k, (int)t[i].fmt, t[i].group, (int)q->method, t[i].h,
                         &c, ctx->d) < 0) {
             rc = -1;
             break;

@@ -57,7 +57,7 @@ rel = np.linalg.norm(a - b) / np.linalg.norm(b)
 print("%.4f %s" % (rel, "ok" if rel <= 0.15 and a.argmax() == b.argmax() else "bad"))
 PY
 )
-    echo "mixed_int4 on chartf: relative L2 distance to fp32's logits ${r% *}"
+    echo "${3:-mixed_int4} on chartf: relative L2 distance to fp32's logits ${r% *}"
     if [ "${r#* }" = ok ]; then ok; else bad "$1 vs $2: $r (need <= 0.15, same argmax)"; fi
 }
 
@@ -82,6 +82,30 @@ expect_ok ./flags_bin "$ctx" --out flags
 if cmp -s mixed/output_0.pb flags/output_0.pb; then ok
 else bad "mixed_int4: the recipe's logits differ from the flags' (max $(maxdiff mixed/output_0.pb flags/output_0.pb))"; fi
 near mixed/output_0.pb ref/output_0.pb
+
+# ---- mixed_formats.lua on chartf: a format per layer ----
+# q, k, v, o int8; ff1, ff2 int4 g32; the head float. Each layer's weight error
+# in the recipe's report is the one the same format gets from the flags alone
+# (the same codes from the same weights), and the logits stay near float32's.
+expect_ok "$onnxcc" inspect "$tf/chartf.onnx" "$ctx" --dim batch=1 \
+    --pipeline "$ex/mixed_formats.lua"
+cp o.txt formats.ir
+grep "^  [0-9.]*  */" e.txt | sort > formats.report
+int8=$(grep -c "MatMulWQ(.*{format=1, .*group=32," formats.ir)
+int4=$(grep -c "MatMulWQ(.*{format=2, .*group=32," formats.ir)
+if [ "$int8" = 8 ] && [ "$int4" = 4 ] && grep -q "= MatMul(.*# '/head/MatMul'" formats.ir; then ok
+else bad "mixed_formats: $int8 int8 and $int4 int4 g32 layers (want 8 and 4), head: $(grep head formats.ir | head -1)"; fi
+"$onnxcc" inspect "$tf/chartf.onnx" "$ctx" --dim batch=1 --quantize-weights int8 \
+    --quant-report 2>&1 >/dev/null | grep "/[qkvo]/MatMul" > flags.report
+"$onnxcc" inspect "$tf/chartf.onnx" "$ctx" --dim batch=1 --quantize-weights int4 --group 32 \
+    --quant-report 2>&1 >/dev/null | grep "/ff[12]/MatMul" >> flags.report
+sort -o flags.report flags.report
+if [ "$(wc -l < formats.report)" = 12 ] && cmp -s formats.report flags.report; then ok
+else bad "mixed_formats: per-layer report differs from the flags': $(diff formats.report flags.report | head -4)"; fi
+expect_ok "$onnxcc" build "$tf/chartf.onnx" "$ctx" --dim batch=1 \
+    --pipeline "$ex/mixed_formats.lua" -o formats_bin
+expect_ok ./formats_bin "$ctx" --out formats
+near formats/output_0.pb ref/output_0.pb mixed_formats
 
 # ---- report.lua on charlm ----
 expect_ok "$onnxcc" inspect "$lm/charlm.onnx" --dim batch=1 --pipeline "$ex/report.lua"
@@ -139,6 +163,10 @@ w unknown_opt.lua $'onnxcc.options{quantize_weights = "int4", wq_grup = 64}'
 fails unknown_opt.lua "^onnxcc: unknown_opt.lua:1: onnxcc.options: unknown option 'wq_grup'"
 w bad_fmt.lua $'onnxcc.options{quantize_weights = "int5"}'
 fails bad_fmt.lua "^onnxcc: bad_fmt.lua:1: onnxcc.options: bad quantize_weights 'int5'"
+w bad_node_fmt.lua $'onnxcc.quantize_if(function(n)\n  return {format = "int5"}\nend)\nreturn onnxcc.pipeline(2)'
+fails bad_node_fmt.lua "^onnxcc: bad_node_fmt.lua: onnxcc.quantize_if: bad format 'int5'"
+w bad_node_group.lua $'onnxcc.quantize_if(function(n)\n  return {format = "mxfp4", group = 64}\nend)\nreturn onnxcc.pipeline(2)'
+fails bad_node_group.lua "^onnxcc: bad_node_group.lua: onnxcc.quantize_if: group does not apply to the MX"
 w bad_target.lua $'onnxcc.options{target = "pentium"}'
 fails bad_target.lua "^onnxcc: bad_target.lua:1: onnxcc.options: bad target 'pentium'"
 w no_plan.lua $'return {"shape", "fold"}'
