@@ -725,7 +725,8 @@ int main(int argc, char **argv)
     PassCtx ctx = {.d = &d, .verify = o.verify, .dump_after = o.dump_after, .dump = stdout,
                    .max_string_bytes = o.max_string_bytes, .limits = &o.limits,
                    .quant = o.quant_asked ? &o.quant : NULL, .pipeline = o.pipeline,
-                   .target = o.target, .static_values = o.backend == CG_BACKEND_LLVM};
+                   .target = o.target, .static_values = o.backend == CG_BACKEND_LLVM,
+                   .backend = o.backend};
     InsDiff diff = {0};
     if (o.diff) {
         ctx.after_pass = ins_diff_after_pass;
@@ -735,7 +736,8 @@ int main(int argc, char **argv)
         cg_target_gemm_tile(o.target, &ctx.gemm_mr, &ctx.gemm_nr);
     Graph *g = drv_prepare(o.model, o.bind, o.n_bind, o.samples, o.n_samples, o.opt_level, &ctx);
     rc = g ? 0 : -1;
-    o.target = ctx.target; /* a recipe may have chosen it */
+    o.target = ctx.target; /* a recipe may have chosen these */
+    o.backend = ctx.backend;
     if (g && strcmp(o.cmd, "run"))
         note_compiled_in(&o);
     char stem[128];

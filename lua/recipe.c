@@ -303,6 +303,16 @@ static int l_options(lua_State *L)
             S->ctx->target = tg;
             if (S->ctx->gemm_mr) /* compile and build only: run's kernels are portable */
                 cg_target_gemm_tile(tg, &S->ctx->gemm_mr, &S->ctx->gemm_nr);
+        } else if (!strcmp(k, "backend")) {
+            /* the LLVM backend reads no value when the model runs: shape
+             * inference must know that before it decides what is run-time */
+            static const char *const backends[] = {"c", "llvm"};
+            int b = pick_opt(L, "onnxcc.options", k, luaL_checkstring(L, -1), backends, 2);
+            if (S->shaped && b == CG_BACKEND_LLVM && S->ctx->backend != b)
+                fail(L, "onnxcc.options: backend 'llvm' after 'shape' (set it before the "
+                        "first pass)");
+            S->ctx->backend = b;
+            S->ctx->static_values = b == CG_BACKEND_LLVM;
         } else if (!strcmp(k, "quant_report")) {
             q->report = lua_toboolean(L, -1);
         } else if (!strcmp(k, "keep_float")) {
@@ -322,7 +332,7 @@ static int l_options(lua_State *L)
             }
         } else {
             luaL_error(L, "onnxcc.options: unknown option '%s' (known: quantize_weights, "
-                       "group, wq_act, keep_float, quant_report, target)", k);
+                       "group, wq_act, keep_float, quant_report, target, backend)", k);
         }
         lua_pop(L, 1);
     }

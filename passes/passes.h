@@ -31,6 +31,8 @@ typedef struct PassCtx {
      * starts) is asked for at compile time, so a sample of it is compiled in,
      * instead of being read when the model runs. */
     int static_values;
+    int backend;                 /* --backend (a CgBackend); a recipe may change it before
+                                    'shape', and static_values with it */
 } PassCtx;
 
 typedef int (*PassFn)(Graph *g, PassCtx *ctx);

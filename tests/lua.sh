@@ -116,6 +116,18 @@ if [ -n "$got" ] && [ "$got" = "$want" ]; then ok
 else bad "report: '$got', onnxcc cost: '$want'"; fi
 if grep -q "^Gemm  *3 " e.txt; then ok; else bad "report: no row of 3 Gemm nodes: $(cat e.txt)"; fi
 
+# ---- the backend from a recipe: digits' object, as --backend llvm writes it ----
+digits=$src/examples/digits/digits.onnx
+if "$onnxcc" compile "$digits" --backend llvm -o flag_llvm > /dev/null 2>&1; then
+    w backend.lua $'onnxcc.options{backend = "llvm"}\nreturn onnxcc.pipeline(2)'
+    expect_ok "$onnxcc" compile "$digits" --pipeline backend.lua -o recipe_llvm
+    if [ -f recipe_llvm/digits.o ] && [ ! -e recipe_llvm/digits.c ] &&
+        cmp -s recipe_llvm/digits.h flag_llvm/digits.h; then ok
+    else bad "backend.lua: no digits.o in place of digits.c: $(ls recipe_llvm)"; fi
+else
+    echo "lua: onnxcc built without the LLVM backend; the recipe's backend choice is not checked"
+fi
+
 # ---- fold_mul_one.lua on lua_mul1 ----
 expect_ok "$onnxcc" inspect "$mul/model.onnx" --pipeline "$ex/fold_mul_one.lua"
 if grep -q "removed 2 Mul nodes" e.txt && ! grep -q "scale_one\|gain_ones" o.txt &&
@@ -167,6 +179,8 @@ w bad_node_fmt.lua $'onnxcc.quantize_if(function(n)\n  return {format = "int5"}\
 fails bad_node_fmt.lua "^onnxcc: bad_node_fmt.lua: onnxcc.quantize_if: bad format 'int5'"
 w bad_node_group.lua $'onnxcc.quantize_if(function(n)\n  return {format = "mxfp4", group = 64}\nend)\nreturn onnxcc.pipeline(2)'
 fails bad_node_group.lua "^onnxcc: bad_node_group.lua: onnxcc.quantize_if: group does not apply to the MX"
+w late_backend.lua $'onnxcc.run_pass("shape")\nonnxcc.options{backend = "llvm"}\nreturn {"plan"}'
+fails late_backend.lua "^onnxcc: late_backend.lua:2: onnxcc.options: backend 'llvm' after 'shape'"
 w bad_target.lua $'onnxcc.options{target = "pentium"}'
 fails bad_target.lua "^onnxcc: bad_target.lua:1: onnxcc.options: bad target 'pentium'"
 w no_plan.lua $'return {"shape", "fold"}'
