@@ -261,33 +261,33 @@ int lx_node_set_input(lua_State *L)
     return 0;
 }
 
-/* g:add_node{op=, inputs={...}, attributes={...}, name=}: a default-domain
- * node placed right after the last producer of its inputs; its shape
- * function runs now. Returns the node (its outputs[1] is the result). */
-int lx_graph_add_node(lua_State *L)
+/* The node the table at index spec describes ({op=, inputs=, attributes=,
+ * name=}), added after the last producer of its inputs and inferred; a Lua
+ * error naming who on any refusal. */
+static Node *add_node_from(lua_State *L, int spec, const char *who)
 {
     LxState *S = lx_of(L);
     Graph *g = S->g;
-    luaL_checktype(L, 2, LUA_TTABLE);
+    luaL_checktype(L, spec, LUA_TTABLE);
     if (!S->shaped)
-        return luaL_error(L, "add_node: run 'shape' first (the new node's types come from "
-                          "its inputs')");
-    lua_getfield(L, 2, "op");
+        luaL_error(L, "%s: run 'shape' first (the new node's types come from its inputs')",
+                   who);
+    lua_getfield(L, spec, "op");
     const char *op = luaL_checkstring(L, -1);
     int kind = ir_op_lookup("", op);
     if (kind < 0)
-        return luaL_error(L, "add_node: unknown op '%s'", op);
-    lua_getfield(L, 2, "name");
+        luaL_error(L, "%s: unknown op '%s'", who, op);
+    lua_getfield(L, spec, "name");
     const char *name = luaL_optstring(L, -1, NULL);
     if (name)
         for (int k = 0; k < g->n_nodes; k++)
             if (!g->nodes[k]->dead && g->nodes[k]->name && !strcmp(g->nodes[k]->name, name))
-                return luaL_error(L, "add_node: a node named '%s' exists", name);
-    if (lua_getfield(L, 2, "inputs") != LUA_TTABLE)
-        return luaL_error(L, "add_node: inputs is a list of values");
+                luaL_error(L, "%s: a node named '%s' exists", who, name);
+    if (lua_getfield(L, spec, "inputs") != LUA_TTABLE)
+        luaL_error(L, "%s: inputs is a list of values", who);
     int n_in = (int)luaL_len(L, -1), last = -1;
     if (n_in > 64)
-        return luaL_error(L, "add_node: at most 64 inputs");
+        luaL_error(L, "%s: at most 64 inputs", who);
     Value *in[64];
     for (int i = 0; i < n_in; i++) {
         lua_rawgeti(L, -1, i + 1);
@@ -296,7 +296,7 @@ int lx_graph_add_node(lua_State *L)
         last = at > last ? at : last;
         lua_pop(L, 1);
     }
-    int t = lua_getfield(L, 2, "attributes");
+    int t = lua_getfield(L, spec, "attributes");
     if (t != LUA_TNIL)
         luaL_checktype(L, -1, LUA_TTABLE);
     /* every attribute converted before the graph changes */
@@ -307,9 +307,9 @@ int lx_graph_add_node(lua_State *L)
         lua_pushnil(L);
         while (lua_next(L, at)) {
             if (lua_type(L, -2) != LUA_TSTRING)
-                return luaL_error(L, "add_node: attribute names are strings");
+                luaL_error(L, "%s: attribute names are strings", who);
             if (n_attrs == 64)
-                return luaL_error(L, "add_node: at most 64 attributes");
+                luaL_error(L, "%s: at most 64 attributes", who);
             attrs[n_attrs++] = to_attr(L, lua_gettop(L), lua_tostring(L, -2));
             lua_pop(L, 1);
         }
@@ -325,9 +325,101 @@ int lx_graph_add_node(lua_State *L)
     char why[1100];
     if (infer_node(g, n, why, sizeof why) < 0) {
         ir_node_kill(n);
-        return luaL_error(L, "add_node: %s", why);
+        luaL_error(L, "%s: %s", who, why);
     }
-    lx_push_node(L, n);
+    return n;
+}
+
+/* g:add_node{op=, inputs={...}, attributes={...}, name=}: a default-domain
+ * node placed right after the last producer of its inputs; its shape
+ * function runs now. Returns the node (its outputs[1] is the result). */
+int lx_graph_add_node(lua_State *L)
+{
+    lx_push_node(L, add_node_from(L, 2, "add_node"));
+    return 1;
+}
+
+static int in_set(Node *const *set, int n, const Node *nd)
+{
+    for (int i = 0; i < n; i++)
+        if (set[i] == nd)
+            return 1;
+    return 0;
+}
+
+/* g:replace({nodes...}, {op=, inputs=, attributes=, name=}): the nodes
+ * (a matched subgraph) give way to one new node. Exactly one of their
+ * values may be read outside them, and the new node computes it: of its
+ * type, from values defined outside the set, before its readers. */
+int lx_graph_replace(lua_State *L)
+{
+    Graph *g = lx_of(L)->g;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    int n = (int)luaL_len(L, 2);
+    if (n < 1 || n > 64)
+        return luaL_error(L, "replace: a list of 1 to 64 nodes");
+    Node *set[64];
+    for (int i = 0; i < n; i++) {
+        lua_rawgeti(L, 2, i + 1);
+        set[i] = lx_check_node(L, lua_gettop(L));
+        lua_pop(L, 1);
+        const char *why = not_editable(set[i]);
+        if (why)
+            return luaL_error(L, "replace: node '%s' (%s): %s", set[i]->name, set[i]->op_type,
+                              why);
+        if (in_set(set, i, set[i]))
+            return luaL_error(L, "replace: node '%s' is listed twice", set[i]->name);
+    }
+    Value *root = NULL;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < set[i]->n_out; j++) {
+            Value *o = set[i]->out[j];
+            if (!o)
+                continue;
+            if (o->is_output)
+                return luaL_error(L, "replace: '%s' computes the graph output '%s'",
+                                  set[i]->name, o->name);
+            for (Use *u = o->uses; u; u = u->next) {
+                if (in_set(set, n, u->node) || o == root)
+                    continue;
+                if (root)
+                    return luaL_error(L, "replace: both '%s' and '%s' are read outside the "
+                                      "nodes (one value may be)", root->name, o->name);
+                root = o;
+            }
+        }
+    if (!root)
+        return luaL_error(L, "replace: nothing outside the nodes reads them");
+    lua_getfield(L, 3, "inputs");
+    for (int i = 1; lua_istable(L, -1) && i <= (int)luaL_len(L, -1); i++) {
+        lua_rawgeti(L, -1, i);
+        Value *v = lx_check_value(L, lua_gettop(L));
+        if (v->producer && in_set(set, n, v->producer))
+            return luaL_error(L, "replace: input '%s' is computed by the nodes replaced",
+                              v->name);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    Node *nd = add_node_from(L, 3, "replace");
+    Value *y = nd->n_out == 1 ? nd->out[0] : NULL;
+    const char *bad = !y                    ? "it must compute one value"
+                      : !same_type(y, root) ? "its output's type differs"
+                                            : NULL;
+    int at = lx_node_index(g, nd);
+    for (Use *u = root->uses; !bad && u; u = u->next)
+        if (!in_set(set, n, u->node) && lx_node_index(g, u->node) <= at)
+            bad = "a reader of the value comes before the new node's inputs are computed";
+    if (bad) {
+        ir_node_kill(nd);
+        return luaL_error(L, "replace: the new %s node cannot stand for '%s' (%s%s%s): %s",
+                          nd->op_type, root->name, type_str(L, root), y ? ", it computes " : "",
+                          y ? type_str(L, y) : "", bad);
+    }
+    ir_replace_uses(g, root, y);
+    for (int i = 0; i < n; i++)
+        ir_node_kill(set[i]);
+    lx_push_node(L, nd);
     return 1;
 }
 

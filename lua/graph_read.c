@@ -139,6 +139,56 @@ static int g_find(lua_State *L)
     return 1;
 }
 
+/* The one node reading v, if v has exactly one reader and is no graph output. */
+static Node *sole_reader(const Value *v)
+{
+    if (!v || v->is_output || !v->uses || v->uses->next)
+        return NULL;
+    return v->uses->node;
+}
+
+/* g:match{op1, op2, ...}: every chain of live nodes with these ops ("*" for
+ * any), each reading the one output of the one before it, which nothing
+ * else reads: the shape of a fusion. A list of chains, each a list of nodes. */
+static int g_match(lua_State *L)
+{
+    luaL_checkudata(L, 1, MT_GRAPH);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    int len = (int)luaL_len(L, 2);
+    if (len < 1 || len > 16)
+        return luaL_error(L, "g:match: a list of 1 to 16 op names");
+    const char *ops[16];
+    for (int i = 0; i < len; i++) {
+        lua_rawgeti(L, 2, i + 1);
+        ops[i] = luaL_checkstring(L, -1);
+        lua_pop(L, 1); /* the table keeps the string alive */
+    }
+    Graph *g = lx_of(L)->g;
+    lua_newtable(L);
+    int found = 0;
+    for (int k = 0; k < g->n_nodes; k++) {
+        Node *chain[16];
+        Node *nd = g->nodes[k];
+        int i = 0;
+        for (; i < len && nd && !nd->dead; i++) {
+            if (strcmp(ops[i], "*") && strcmp(ops[i], nd->op_type))
+                break;
+            chain[i] = nd;
+            if (i + 1 < len)
+                nd = nd->n_out == 1 ? sole_reader(nd->out[0]) : NULL;
+        }
+        if (i < len)
+            continue;
+        lua_createtable(L, len, 0);
+        for (int j = 0; j < len; j++) {
+            lx_push_node(L, chain[j]);
+            lua_rawseti(L, -2, j + 1);
+        }
+        lua_rawseti(L, -2, ++found);
+    }
+    return 1;
+}
+
 static void push_value_list(lua_State *L, Value **v, int n)
 {
     lua_createtable(L, n, 0);
@@ -386,6 +436,8 @@ void lx_open_graph(lua_State *L)
                                   {"node", g_node},
                                   {"add_node", lx_graph_add_node},
                                   {"remove_node", lx_graph_remove_node},
+                                  {"replace", lx_graph_replace},
+                                  {"match", g_match},
                                   {NULL, NULL}};
     static const luaL_Reg nm[] = {{"set_attr", lx_node_set_attr},
                                   {"set_input", lx_node_set_input},

@@ -57,5 +57,6 @@ int lx_node_set_attr(lua_State *L);
 int lx_node_set_input(lua_State *L);
 int lx_graph_add_node(lua_State *L);
 int lx_graph_remove_node(lua_State *L);
+int lx_graph_replace(lua_State *L);
 
 #endif

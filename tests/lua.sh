@@ -7,6 +7,10 @@
 #     those of the same choice made with flags (--quantize-weights int4 --group 64
 #     --keep-float '*head*'), within 15% (relative L2) of the float32 interpreter's
 #     and with its most likely next character;
+#   - mixed_formats.lua on examples/chartf: int8 q/k/v/o, int4 g32 ff1/ff2, float head;
+#     each layer's weight error equals the flags' for its format, logits near float32's;
+#   - matmul_add_gemm.lua on tests/data/lua_mlp: both MatMul + Add pairs become Gemm
+#     (g:match, g:replace), and the binary matches numpy within 1e-6;
 #   - report.lua on examples/charlm: its total FLOPs equal `onnxcc cost`'s;
 #   - fold_mul_one.lua on tests/data/lua_mul1: the two Mul-by-ones are gone, the Mul by
 #     0.5 stays, and the built binary matches numpy's output within 1e-5;
@@ -128,6 +132,16 @@ else
     echo "lua: onnxcc built without the LLVM backend; the recipe's backend choice is not checked"
 fi
 
+# ---- matmul_add_gemm.lua on lua_mlp: a fusion through g:match and g:replace ----
+mlp=$src/tests/data/lua_mlp
+expect_ok "$onnxcc" inspect "$mlp/model.onnx" --pipeline "$ex/matmul_add_gemm.lua"
+if grep -q "2 MatMul + Add pairs became Gemm" e.txt && [ "$(grep -c "= Gemm(" o.txt)" = 2 ] &&
+    ! grep -q "= MatMul(\|= Add(" o.txt; then ok
+else bad "matmul_add_gemm: $(cat e.txt) / $(grep -c "= Gemm(" o.txt) Gemm nodes"; fi
+expect_ok "$onnxcc" build "$mlp/model.onnx" --pipeline "$ex/matmul_add_gemm.lua" -o mlp_bin
+expect_ok ./mlp_bin "$mlp/input_0.pb" --out mlp_out
+within mlp_out/output_0.pb "$mlp/output_0.pb" 1e-6
+
 # ---- fold_mul_one.lua on lua_mul1 ----
 expect_ok "$onnxcc" inspect "$mul/model.onnx" --pipeline "$ex/fold_mul_one.lua"
 if grep -q "removed 2 Mul nodes" e.txt && ! grep -q "scale_one\|gain_ones" o.txt &&
@@ -208,6 +222,25 @@ w attr.lua $'onnxcc.pass("p", function(g)\n  g:node("fc"):set_attr("x", {})\nend
 fails attr.lua "^onnxcc: attr.lua:2: attribute 'x': a list of 1 to 4096 numbers"
 w add_bad.lua $'onnxcc.pass("p", function(g)\n  g:add_node{op = "Add", inputs = {g:value("x"), g:value("m")}}\nend)\nreturn {"shape", "p", "plan"}'
 fails add_bad.lua "^onnxcc: add_bad.lua:2: add_node: .*Add"
+# g:replace keeps the graph whole
+rfails() {
+    local recipe=$1 want=$2
+    rm -rf out_err
+    expect_error "$want" "$onnxcc" compile "$mlp/model.onnx" --pipeline "$recipe" -o out_err
+    if [ ! -e out_err ]; then ok; else bad "$recipe: left out_err behind"; fi
+}
+pre=$'onnxcc.pass("p", function(g)\n'
+post=$'\nend)\nreturn {"shape", "p", "plan"}'
+w rep_two.lua "${pre}g:replace({g:node(\"fc1/MatMul\"), g:node(\"relu\")}, {op = \"Relu\", inputs = {g:value(\"x\")}})${post}"
+rfails rep_two.lua "^onnxcc: rep_two.lua:2: replace: both 'm1' and 'r1' are read outside the nodes"
+w rep_type.lua "${pre}g:replace({g:node(\"fc1/MatMul\"), g:node(\"fc1/Add\")}, {op = \"Relu\", inputs = {g:value(\"x\")}})${post}"
+rfails rep_type.lua "^onnxcc: rep_type.lua:2: replace: the new Relu node cannot stand for 'a1' (float32\[4,64\], it computes float32\[4,32\]): its output's type differs"
+w rep_inner.lua "${pre}g:replace({g:node(\"fc1/MatMul\"), g:node(\"fc1/Add\")}, {op = \"Relu\", inputs = {g:value(\"m1\")}})${post}"
+rfails rep_inner.lua "^onnxcc: rep_inner.lua:2: replace: input 'm1' is computed by the nodes replaced"
+w rep_out.lua "${pre}g:replace({g:node(\"softmax\")}, {op = \"Relu\", inputs = {g:value(\"a2\")}})${post}"
+rfails rep_out.lua "^onnxcc: rep_out.lua:2: replace: 'softmax' computes the graph output 'y'"
+w match_bad.lua "${pre}g:match{}${post}"
+rfails match_bad.lua "^onnxcc: match_bad.lua:2: g:match: a list of 1 to 16 op names"
 w pass_err.lua $'onnxcc.pass("p", function(g)\n  error("my pass gives up")\nend)\nreturn {"shape", "p", "plan"}'
 fails pass_err.lua "^onnxcc: pass_err.lua:2: my pass gives up"
 expect_error "cannot open missing.lua" "$onnxcc" inspect "$mul/model.onnx" --pipeline missing.lua
