@@ -10,6 +10,19 @@ static int is_source(const char *file)
     return n > 2 && !strcmp(file + n - 2, ".c");
 }
 
+/* The standalone binary's driver (argv, tensor files, timing, --profile):
+ * a bare-metal target has no files or clock to give it, and its firmware
+ * calls NAME_run itself, so its folder leaves these out. */
+static int is_driver(const char *file)
+{
+    static const char *const driver[] = {"rt_main.c", "rt_profile.c", "rt_peak.c",
+                                         "rt_time.c"};
+    for (size_t i = 0; i < sizeof driver / sizeof *driver; i++)
+        if (!strcmp(file, driver[i]))
+            return 1;
+    return !strncmp(file, "io_", 3);
+}
+
 static int emit_main(const char *name, int mode, const CgOptions *o, Diag *d)
 {
     Emitter e;
@@ -50,9 +63,30 @@ static int emit_makefile(const char *name, int mode, const CgOptions *o, Diag *d
      * were packed for; `make ARCH=` drops it (the model then refuses to
      * compile if it was packed for a wider tile). */
     const char *march = cg_target_march(o->target);
-    emitf(&e, "CC ?= cc\nCFLAGS ?= -O3 -fno-math-errno\n");
+    const char *cross = cg_target_cc(o->target);
+    int bare = cg_target_bare(o->target);
+    if (cross) {
+        /* make's built-in CC and AR are the host's: replace them unless the
+         * command line or the environment names others */
+        char ar[96];
+        snprintf(ar, sizeof ar, "%.*sar", (int)(strlen(cross) - 3), cross);
+        emitf(&e, "# --target %s: Debian's %s provides the compiler\n"
+                  "ifeq ($(origin CC),default)\nCC = %s\nendif\n"
+                  "ifeq ($(origin AR),default)\nAR = %s\nendif\n",
+              cg_target_name(o->target), cg_target_package(o->target), cross, ar);
+    } else {
+        emitf(&e, "CC ?= cc\n");
+    }
+    /* bare metal: the runtime's serial rt_parallel_for, no pthreads, and a
+     * section per function, so firmware linked with --gc-sections keeps
+     * only the kernels the model calls */
+    emitf(&e, "CFLAGS ?= -O3 -fno-math-errno%s\n",
+          bare ? " -DONNXCC_NO_THREADS -ffunction-sections -fdata-sections" : "");
     if (!march)
         emitf(&e, "ARCH ?=\n");
+    else if (cross)
+        emitf(&e, "# the core, its FPU and the float ABI the LLVM object and the runtime share\n"
+                  "ARCH ?= %s\n", march);
     else if (o->target == CG_TARGET_NATIVE)
         emitf(&e, "# -march=native: the vector units of the machine that runs make;\n"
                   "# to cross-compile, build with onnxcc --target generic (or a level) and\n"
@@ -62,9 +96,12 @@ static int emit_makefile(const char *name, int mode, const CgOptions *o, Diag *d
                   "# on one that is not.\nARCH ?= %s\n",
               cg_target_name(o->target), march);
     emitf(&e, "CPPFLAGS += -Iruntime -I.\n");
-    emitf(&e, "# the runtime's thread pool (rt_set_threads, --threads); a C library\n"
-              "# without pthreads: make LDLIBS= CFLAGS=\"-O3 -DONNXCC_NO_THREADS\"\n"
-              "LDLIBS ?= -pthread\n\n");
+    if (bare)
+        emitf(&e, "LDLIBS ?=\n\n");
+    else
+        emitf(&e, "# the runtime's thread pool (rt_set_threads, --threads); a C library\n"
+                  "# without pthreads: make LDLIBS= CFLAGS=\"-O3 -DONNXCC_NO_THREADS\"\n"
+                  "LDLIBS ?= -pthread\n\n");
     char model[96];
     cg_model_file(model, sizeof model, o);
     int llvm = o->backend == CG_BACKEND_LLVM;
@@ -76,19 +113,23 @@ static int emit_makefile(const char *name, int mode, const CgOptions *o, Diag *d
         emitf(&e, "MODEL := %s\n", model);
     if (mode == WEIGHTS_OBJ)
         emitf(&e, "MODEL += %s_weights.S\n", name);
-    emitf(&e, "\n%s: main.c $(MODEL) $(RUNTIME) %s.h%s\n"
-              "\t$(CC) -std=c99 $(CPPFLAGS) $(CFLAGS) $(ARCH) -o $@ main.c $(MODEL) $(RUNTIME) -lm $(LDLIBS)\n\n",
-          name, name, mode == WEIGHTS_OBJ ? " $(wildcard *.bin)" : "");
+    if (o->with_main)
+        emitf(&e, "\n%s: main.c $(MODEL) $(RUNTIME) %s.h%s\n"
+                  "\t$(CC) -std=c99 $(CPPFLAGS) $(CFLAGS) $(ARCH) -o $@ main.c $(MODEL) $(RUNTIME) -lm $(LDLIBS)\n\n",
+              name, name, mode == WEIGHTS_OBJ ? " $(wildcard *.bin)" : "");
+    else                         /* no main.c: the library is what the folder makes */
+        emitf(&e, "\nall: lib%s.a\n\n", name);
     /* an object from the LLVM backend goes into the library as it is */
     emitf(&e, "lib%s.a: $(MODEL) $(RUNTIME) %s.h\n"
               "\trm -rf obj && mkdir obj && cd obj && for f in %s $(RUNTIME); do \\\n"
               "\t  $(CC) -std=c99 -I../runtime -I.. -Wa,-I.. $(CFLAGS) $(ARCH) -c ../$$f || exit 1; done\n"
-              "\tar rcs $@ obj/*.o%s\n\n", name, name, llvm ? "$(filter-out %.o,$(MODEL))" : "$(MODEL)",
+              "\t$(AR) rcs $@ obj/*.o%s\n\n", name, name, llvm ? "$(filter-out %.o,$(MODEL))" : "$(MODEL)",
           llvm ? " $(filter %.o,$(MODEL))" : "");
     if (llvm && o->emit == CG_EMIT_IR)
         emitf(&e, "%s.o: %s\n\t$(LLC) -O2 -filetype=obj -relocation-model=pic -o $@ %s\n\n",
               name, model, model);
-    emitf(&e, "clean:\n\trm -rf %s lib%s.a obj\n\n.PHONY: clean\n", name, name);
+    emitf(&e, "clean:\n\trm -rf %s lib%s.a obj\n\n.PHONY: clean%s\n", name, name,
+          o->with_main ? "" : " all");
     return cg_close(&e, d);
 }
 
@@ -99,7 +140,8 @@ static int emit_runtime(const CgOptions *o, Diag *d)
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/runtime", o->out_dir);
     for (const EmbeddedFile *f = cg_runtime_files; f->name; f++) {
-        if (is_source(f->name) && !o->with_runtime)
+        if (is_source(f->name) && (!o->with_runtime ||
+                                   (cg_target_bare(o->target) && is_driver(f->name))))
             continue;
         Emitter e;
         if (cg_open(&e, dir, f->name, d) < 0)
