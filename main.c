@@ -29,6 +29,7 @@ typedef struct Opts {
     int diff;                    /* inspect --diff */
     int threads;                 /* --threads: the binary's default thread count */
     int target;                  /* --target: a CgTarget */
+    const char *cpu, *features;  /* --cpu, --features: the LLVM backend's CPU and its features */
     int backend;                 /* --backend: CG_BACKEND_* */
     int emit;                    /* --emit: CG_EMIT_*; -1 if not given */
     int opt_level;
@@ -88,7 +89,10 @@ static const char usage[] =
     "                           a longer one makes the run fail with RT_ENOMEM\n"
     "  --target LEVEL           the CPU the code is for: native (default, this machine's\n"
     "                           vector units), generic (portable), x86-64-v2, x86-64-v3\n"
-    "                           or x86-64-v4; the binary refuses a CPU below it\n"
+    "                           or x86-64-v4; the binary refuses a CPU below it; or a\n"
+    "                           cross target: aarch64-linux-gnu, riscv64-linux-gnu,\n"
+    "                           thumbv7em-none-eabihf (Cortex-M4F, compile only)\n"
+    "  --cpu NAME, --features +a,-b  --backend llvm: LLVM's CPU and features for --target\n"
     "  --backend c|llvm         compile, build: C source (default) or native code through\n"
     "                           LLVM (static models; see README)\n"
     "  --emit obj|asm|llvm-ir   compile --backend llvm: write NAME.o (default), NAME.s or\n"
@@ -395,7 +399,14 @@ static int parse_args(int argc, char **argv, Opts *o)
             o->target = cg_target_parse(next);
             if (o->target < 0)
                 return fail("bad --target '%s' (expected native, generic, x86-64-v2, "
-                            "x86-64-v3 or x86-64-v4)", next);
+                            "x86-64-v3, x86-64-v4, aarch64-linux-gnu, riscv64-linux-gnu or "
+                            "thumbv7em-none-eabihf)", next);
+        } else if (!strcmp(a, "--cpu")) {
+            NEED_ARG();
+            o->cpu = next;
+        } else if (!strcmp(a, "--features")) {
+            NEED_ARG();
+            o->features = next;
         } else if (!strcmp(a, "--backend")) {
             NEED_ARG();
             if (!strcmp(next, "c") || !strcmp(next, "llvm"))
@@ -720,6 +731,17 @@ int main(int argc, char **argv)
         free_opts(&o);
         return fail("%s", "--emit is for compile --backend llvm (build always links an object)");
     }
+    if ((o.cpu || o.features) && o.backend != CG_BACKEND_LLVM) {
+        free_opts(&o);
+        return fail("%s", "--cpu and --features are for --backend llvm (the C backend takes "
+                          "the compiler's flags: --cflags, or ARCH in the folder's Makefile)");
+    }
+    if (cg_target_bare(o.target) && (!strcmp(o.cmd, "build") || o.threads != 1 || o.profile)) {
+        free_opts(&o);
+        return fail("--target %s is bare metal (no file I/O driver or clock, one thread): "
+                    "onnxcc compile writes a folder whose Makefile builds the library; "
+                    "build, --threads and --profile are not for it", cg_target_name(o.target));
+    }
     Diag d = {0};
     d.file = o.model;
     PassCtx ctx = {.d = &d, .verify = o.verify, .dump_after = o.dump_after, .dump = stdout,
@@ -745,7 +767,10 @@ int main(int argc, char **argv)
     CgOptions cg = {.name = o.name ? o.name : stem, .out_dir = o.output, .weights = o.weights,
                     .with_main = !o.no_main, .with_runtime = 1, .model_path = o.model,
                     .target = o.target, .profile = o.profile, .threads = o.threads,
-                    .backend = o.backend, .emit = o.emit < 0 ? CG_EMIT_OBJ : o.emit};
+                    .backend = o.backend, .emit = o.emit < 0 ? CG_EMIT_OBJ : o.emit,
+                    .cpu = o.cpu, .features = o.features};
+    if (cg_target_bare(o.target))
+        cg.with_main = 0;        /* no file I/O driver on bare metal: a library for firmware */
     if (rc == 0 && !strcmp(o.cmd, "run")) {
         rc = cmd_run(g, &o, &d);
     } else if (rc == 0 && (!strcmp(o.cmd, "inspect") || !strcmp(o.cmd, "stats"))) {

@@ -72,15 +72,15 @@ static void args_free(Args *a)
         free(a->owned[i]);
 }
 
-/* The prebuilt runtime library for the target: $ONNXCC_RT_LIB, else next to the compiler,
- * else in the build folder the compiler came from. Reusing it keeps a build
- * to one small compile. */
+/* The prebuilt runtime library for the target: $ONNXCC_RT_LIB (a host
+ * target's), else next to the compiler, else in the build folder the compiler
+ * came from. Reusing it keeps a build to one small compile. */
 static int find_runtime_lib(char *out, size_t len, int target)
 {
     char lib[64];
     snprintf(lib, sizeof lib, "libonnxcc_rt_%s.a", cg_target_name(target));
     const char *env = getenv("ONNXCC_RT_LIB");
-    if (env && *env) {
+    if (env && *env && !cg_target_triple(target)) {
         if (snprintf(out, len, "%s", env) >= (int)len)
             return -1;
         return access(out, R_OK) == 0 ? 0 : -1;
@@ -109,6 +109,35 @@ static int exists(const char *dir, const char *name, const char *suffix)
     if (snprintf(p, sizeof p, "%s/%s%s", dir, name, suffix) >= (int)sizeof p)
         return 0;
     return access(p, F_OK) == 0;
+}
+
+/* Whether a command is a file or found on $PATH, as posix_spawnp would. */
+static int on_path(const char *cmd)
+{
+    if (strchr(cmd, '/'))
+        return access(cmd, X_OK) == 0;
+    const char *path = getenv("PATH");
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+        char p[PATH_MAX];
+        if (n && snprintf(p, sizeof p, "%.*s/%s", (int)n, path, cmd) < (int)sizeof p &&
+            access(p, X_OK) == 0)
+            return 1;
+        path += n + (path[n] == ':');
+    }
+    return 0;
+}
+
+/* The C compiler: --cc, else a cross target's gcc (never $ONNXCC_CC, which
+ * names a compiler for this machine), else $ONNXCC_CC or cc. */
+static const char *choose_cc(const BuildOptions *b)
+{
+    const char *env = getenv("ONNXCC_CC");
+    if (b->cc)
+        return b->cc;
+    if (cg_target_cc(b->target))
+        return cg_target_cc(b->target);
+    return env && *env ? env : "cc";
 }
 
 static int run(Args *a, int verbose, Diag *d)
@@ -164,6 +193,14 @@ static int copy_file(const char *from, const char *to, int exec, Diag *d)
 
 int cg_build(Graph *g, const CgOptions *opts, const BuildOptions *b, Diag *d)
 {
+    if (cg_target_bare(b->target)) /* a Lua recipe may choose it after main.c's check */
+        return ir_error(d, "--target %s is bare metal: onnxcc compile writes a folder whose "
+                        "Makefile builds the library", cg_target_name(b->target));
+    const char *cc = choose_cc(b);
+    if (!b->cc && cg_target_cc(b->target) && !on_path(cc))
+        return ir_error(d, "--target %s needs the cross compiler %s: apt-get install %s "
+                        "(or name one with --cc)", cg_target_name(b->target), cc,
+                        cg_target_package(b->target));
     const char *tdir = getenv("TMPDIR");
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s/onnxcc-XXXXXX", tdir && *tdir ? tdir : "/tmp");
@@ -188,14 +225,13 @@ int cg_build(Graph *g, const CgOptions *opts, const BuildOptions *b, Diag *d)
     if (snprintf(out_tmp, sizeof out_tmp, "%s/%s_bin", tmp, name) >= (int)sizeof out_tmp)
         rc = ir_error(d, "path too long: '%s'", tmp);
     if (rc == 0) {
-        const char *cc = b->cc ? b->cc : getenv("ONNXCC_CC");
-        add(&a, cc && *cc ? cc : "cc");
+        add(&a, cc);
         add(&a, "-std=c99");
         add(&a, "-O3");
         add(&a, "-fno-math-errno");
-        if (cg_target_march(b->target))
-            add(&a, cg_target_march(b->target));
-        add_split(&a, ONNXCC_BUILD_CFLAGS);
+        add_split(&a, cg_target_march(b->target));
+        if (!cg_target_triple(b->target)) /* this build's sanitizers have no cross runtime */
+            add_split(&a, ONNXCC_BUILD_CFLAGS);
         add_split(&a, b->cflags ? b->cflags : getenv("ONNXCC_CFLAGS"));
         addf(&a, "-I%s%s", tmp, "");
         addf(&a, "-I%s%s", tmp, "/runtime");

@@ -20,13 +20,23 @@ typedef enum CgTarget {
     CG_TARGET_X86_64_V2,
     CG_TARGET_X86_64_V3,
     CG_TARGET_X86_64_V4,
+    CG_TARGET_AARCH64,           /* cross targets, by triple: aarch64-linux-gnu */
+    CG_TARGET_RISCV64,           /* riscv64-linux-gnu */
+    CG_TARGET_THUMBV7EM,         /* thumbv7em-none-eabihf: Cortex-M4F, bare metal */
     CG_TARGET_COUNT
 } CgTarget;
 
 /* codegen/target.c */
 int cg_target_parse(const char *s);  /* a CgTarget, or -1 for an unknown name */
-const char *cg_target_name(int t);   /* "native", "x86-64-v3", ... */
-const char *cg_target_march(int t);  /* the C compiler's flag, NULL for generic */
+const char *cg_target_name(int t);   /* "native", "x86-64-v3", "aarch64-linux-gnu" ... */
+const char *cg_target_march(int t);  /* the C compiler's flags, NULL for its default */
+const char *cg_target_triple(int t); /* LLVM's triple of a cross target, NULL: the host's */
+const char *cg_target_cc(int t);     /* a cross target's gcc, NULL: the host's cc */
+const char *cg_target_package(int t); /* the Debian package of that gcc */
+const char *cg_target_cpu(int t);    /* LLVM's CPU for a cross target without --cpu */
+const char *cg_target_features(int t); /* ... and its features without --features */
+const char *cg_target_abi(int t);    /* LLVM's ABI name (the cross gcc's default), or NULL */
+int cg_target_bare(int t);           /* bare metal: a library, no file I/O, no threads */
 /* The GEMM register tile of the target's runtime variant (native: this CPU's). */
 void cg_target_gemm_tile(int t, int *mr, int *nr);
 
@@ -45,6 +55,8 @@ typedef struct CgOptions {
     int threads;                 /* --threads: main.c's default count (0: every CPU) */
     int backend;                 /* CG_BACKEND_*: who writes the model's code */
     int emit;                    /* CG_EMIT_*: what the LLVM backend writes (compile) */
+    const char *cpu;             /* --cpu: LLVM's CPU name (NULL: the target's) */
+    const char *features;        /* --features: LLVM's "+a,-b" (NULL: the CPU's) */
 } CgOptions;
 
 /* One output file being written: text goes to path.tmp, renamed on success. */

@@ -297,7 +297,8 @@ static int l_options(lua_State *L)
             int tg = cg_target_parse(t);
             if (tg < 0)
                 luaL_error(L, "onnxcc.options: bad target '%s' (expected native, generic, "
-                           "x86-64-v2, x86-64-v3 or x86-64-v4)", t);
+                           "x86-64-v2, x86-64-v3, x86-64-v4 or a cross triple: "
+                           "aarch64-linux-gnu, riscv64-linux-gnu, thumbv7em-none-eabihf)", t);
             if (S->packed)
                 luaL_error(L, "onnxcc.options: target after 'pack' (weights are laid out)");
             S->ctx->target = tg;

@@ -7,9 +7,12 @@ build_pkgs="gcc make cmake pkg-config protobuf-c-compiler libprotobuf-c-dev libo
 liblua5.4-dev"
 # tests: ONNX's conformance data, valgrind, PyTorch for the model tests' reference outputs,
 # clang to check that the generated C is warning-free under a second compiler, graphviz and
-# chromium to render and load what onnxcc inspect writes
+# chromium to render and load what onnxcc inspect writes; cross compilers and qemu-user for
+# the cross test (aarch64 and riscv64 binaries run under qemu, a Cortex-M library)
 test_pkgs="libonnx-testdata valgrind python3-onnx python3-numpy python3-torch python3-torchvision clang-19
-graphviz chromium"
+graphviz chromium gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-riscv64-linux-gnu
+libc6-dev-riscv64-cross qemu-user gcc-arm-none-eabi
+libnewlib-arm-none-eabi"
 # fuzz: clang with libFuzzer, for tools/fuzz.sh only (CI does not fuzz)
 fuzz_pkgs="clang-19 libclang-rt-19-dev"
 # examples: retraining examples/digits (scikit-learn's bundled digits) and examples/charlm

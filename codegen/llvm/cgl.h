@@ -47,8 +47,9 @@ void cgl_types(CglTypes *t, LLVMContextRef ctx, LLVMTargetDataRef td);
 int cgl_layout_check(LLVMTargetDataRef td, char *why, size_t len);
 
 /* codegen/llvm/machine.c */
-/* The target machine for --target (native: this CPU's name and features). */
-LLVMTargetMachineRef cgl_machine(int target, Diag *d);
+/* The target machine for --target (native: this CPU's name and features),
+ * --cpu and --features (NULL: the target's). */
+LLVMTargetMachineRef cgl_machine(int target, const char *cpu, const char *features, Diag *d);
 /* Verifies, optimizes ("default<O2>") and writes the module as o->emit says. */
 int cgl_write(Cgl *m, const char *dir, const char *file, Diag *d);
 

@@ -40,8 +40,11 @@ static int refuse(const Graph *g, const CgOptions *o, const WeightsLayout *w, Di
 static int build_module(Cgl *m, Diag *d)
 {
     char why[256];
-    /* the structs the module builds must be the runtime's, byte for byte */
-    if (cgl_layout_check(m->td, why, sizeof why))
+    /* the structs the module builds must be the runtime's, byte for byte; the
+     * offsets this C compiler knows are the host's, which a target with other
+     * pointers (Cortex-M's 32 bits) does not share: there natural alignment
+     * alone places the fields, as that target's C ABI does */
+    if (LLVMPointerSize(m->td) == sizeof(void *) && cgl_layout_check(m->td, why, sizeof why))
         return ir_error(d, "the LLVM backend's runtime types differ from the C compiler's (%s)",
                         why);
     cgl_types(&m->t, m->ctx, m->td);
@@ -76,7 +79,7 @@ int cgl_emit(Graph *g, const CgOptions *o, Diag *d)
     m.w = &w;
     cg_ident(m.name, sizeof m.name, o->name ? o->name : "model");
     if (rc == 0) {
-        m.tm = cgl_machine(o->target, d);
+        m.tm = cgl_machine(o->target, o->cpu, o->features, d);
         rc = m.tm ? 0 : -1;
     }
     if (rc == 0) {

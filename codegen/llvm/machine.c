@@ -6,25 +6,40 @@
 
 #include "codegen/llvm/cgl.h"
 
-/* --target on the host's triple: native is this CPU with its features, as
- * -march=native is for the C backend; the x86-64 levels are LLVM CPU names. */
-LLVMTargetMachineRef cgl_machine(int target, Diag *d)
+/* --target: native is this CPU with its features, as -march=native is for
+ * the C backend; the x86-64 levels are LLVM CPU names on the host's triple;
+ * a cross target is its triple with the CPU, features and ABI its Debian
+ * gcc assumes, which --cpu and --features override. */
+LLVMTargetMachineRef cgl_machine(int target, const char *cpu_opt, const char *feat_opt,
+                                 Diag *d)
 {
-    LLVMInitializeNativeTarget();
-    LLVMInitializeNativeAsmPrinter();
-    char *triple = LLVMGetDefaultTargetTriple();
+    LLVMInitializeAllTargetInfos();
+    LLVMInitializeAllTargets();
+    LLVMInitializeAllTargetMCs();
+    LLVMInitializeAllAsmPrinters();
+    char *host = LLVMGetDefaultTargetTriple();
+    /* "thumbv7em-none-eabihf" read by position has "eabihf" as its OS and no
+     * environment, so no hard-float ABI: LLVM wants the normalized
+     * "thumbv7em-none-unknown-eabihf" */
+    char *cross = cg_target_triple(target) ? LLVMNormalizeTargetTriple(cg_target_triple(target))
+                                           : NULL;
+    const char *triple = cross ? cross : host;
     char *err = NULL;
     LLVMTargetRef t;
     if (LLVMGetTargetFromTriple(triple, &t, &err)) {
         ir_error(d, "LLVM has no target for '%s': %s", triple, err ? err : "");
         LLVMDisposeMessage(err);
-        LLVMDisposeMessage(triple);
+        LLVMDisposeMessage(host);
+        LLVMDisposeMessage(cross);
         return NULL;
     }
     char *cpu = NULL, *features = NULL;
     const char *cpu_name = cg_target_name(target), *feat = "";
     int x86 = !strncmp(triple, "x86_64", 6);
-    if (target == CG_TARGET_NATIVE) {
+    if (cg_target_triple(target)) {
+        cpu_name = cg_target_cpu(target);
+        feat = cg_target_features(target);
+    } else if (target == CG_TARGET_NATIVE) {
         cpu = LLVMGetHostCPUName();
         features = LLVMGetHostCPUFeatures();
         cpu_name = cpu;
@@ -33,18 +48,33 @@ LLVMTargetMachineRef cgl_machine(int target, Diag *d)
         cpu_name = x86 ? "x86-64" : "generic";
     } else if (!x86) {
         ir_error(d, "--target %s is an x86-64 level; this machine is %s", cpu_name, triple);
-        LLVMDisposeMessage(triple);
+        LLVMDisposeMessage(host);
+        LLVMDisposeMessage(cross);
         return NULL;
     }
-    /* PIC: the object links into the usual position-independent executables */
-    LLVMTargetMachineRef tm = LLVMCreateTargetMachine(t, triple, cpu_name, feat,
-                                                      LLVMCodeGenLevelDefault, LLVMRelocPIC,
-                                                      LLVMCodeModelDefault);
-    LLVMDisposeMessage(cpu);
-    LLVMDisposeMessage(features);
-    LLVMDisposeMessage(triple);
+    if (cpu_opt) {
+        cpu_name = cpu_opt;
+        feat = "";               /* the CPU's own features, unless --features adds some */
+    }
+    if (feat_opt)
+        feat = feat_opt;
+    LLVMTargetMachineOptionsRef mo = LLVMCreateTargetMachineOptions();
+    LLVMTargetMachineOptionsSetCPU(mo, cpu_name);
+    LLVMTargetMachineOptionsSetFeatures(mo, feat);
+    if (cg_target_abi(target))
+        LLVMTargetMachineOptionsSetABI(mo, cg_target_abi(target));
+    /* PIC: the object links into the usual position-independent executables;
+     * bare metal has no loader to relocate it, so its code is static */
+    LLVMTargetMachineOptionsSetRelocMode(mo, cg_target_bare(target) ? LLVMRelocStatic
+                                                                    : LLVMRelocPIC);
+    LLVMTargetMachineRef tm = LLVMCreateTargetMachineWithOptions(t, triple, mo);
+    LLVMDisposeTargetMachineOptions(mo);
     if (!tm)
         ir_error(d, "LLVM cannot make a target machine for --target %s", cg_target_name(target));
+    LLVMDisposeMessage(cpu);
+    LLVMDisposeMessage(features);
+    LLVMDisposeMessage(host);
+    LLVMDisposeMessage(cross);
     return tm;
 }
 

@@ -2,13 +2,13 @@
 #include "codegen/llvm/cgl.h"
 #include "check.h"
 
-/* For each --target the backend makes a machine for: offsets and sizes of
- * RtTensorDesc, RtCall, RtIO, RtGroup and RtModel under LLVM's DataLayout
- * equal this compiler's offsetof and sizeof. */
+/* For each --target the backend makes a machine for (the cross triples
+ * too): offsets and sizes of RtTensorDesc, RtCall, RtIO, RtGroup and RtModel
+ * under LLVM's DataLayout equal this compiler's offsetof and sizeof. */
 static void check_target(int target)
 {
     Diag d = {0};
-    LLVMTargetMachineRef tm = cgl_machine(target, &d);
+    LLVMTargetMachineRef tm = cgl_machine(target, NULL, NULL, &d);
     CHECK_TRUE(tm != NULL);
     if (!tm) {
         fprintf(stderr, "%s\n", d.msg);
@@ -16,7 +16,12 @@ static void check_target(int target)
     }
     LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
     char why[256] = "";
-    CHECK(0, cgl_layout_check(td, why, sizeof why));
+    /* this compiler's offsets are a 64-bit host's: an ILP32 target (Cortex-M)
+     * cannot be compared with them (emit_llvm.c does not either) */
+    if (LLVMPointerSize(td) == sizeof(void *))
+        CHECK(0, cgl_layout_check(td, why, sizeof why));
+    else
+        CHECK(-1, cgl_layout_check(td, why, sizeof why));
     if (why[0])
         fprintf(stderr, "%s: %s\n", cg_target_name(target), why);
     LLVMDisposeTargetData(td);
