@@ -53,6 +53,9 @@ static int call_kernel(Node *n, const void **in, void **out, int64_t (*rt)[IR_MA
     if (rc == RT_EBOUND && (n->op == OP_LOOP_BEGIN || n->op == OP_LOOP_END))
         return ir_node_error(d, n, "the loop needs more than %lld iterations, its bound "
                              "(--loop-max N raises it)", (long long)n->ints[RT_LOOP_BOUND]);
+    if (rc == RT_EUNSUPPORTED && n->op == OP_DROPOUT)
+        return ir_node_error(d, n, "training_mode is true with a ratio above 0, which is not "
+                             "supported: onnxcc compiles inference only");
     if (rc == RT_EDTYPE)
         return ir_node_error(d, n, "no kernel path for dtype %s",
                              rt_dtype_name(n->in[0] ? n->in[0]->dtype : RT_UNDEF));

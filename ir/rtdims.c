@@ -45,6 +45,15 @@ RtShapeFn ir_rt_shape_fn(const Node *n, const char **name)
         return FN(rt_shape_gather);
     if (k == rt_slice)
         return ir_rt_value_inputs(n) ? FN(rt_shape_slice_values) : FN(rt_shape_slice);
+    /* these take run-time extents only from the value that decides them */
+    if (k == rt_reduce && ir_rt_value_inputs(n))
+        return FN(rt_shape_reduce_axes);
+    if (k == rt_split && ir_rt_value_inputs(n))
+        return FN(rt_shape_split_values);
+    if (k == rt_topk && ir_rt_value_inputs(n))
+        return FN(rt_shape_topk_k);
+    if (k == rt_compress && ir_rt_value_inputs(n))
+        return FN(rt_shape_compress);
 #undef FN
     *name = NULL;
     return NULL;
@@ -66,6 +75,20 @@ uint32_t ir_rt_value_inputs(const Node *n)
             if (ir_rt_unknown(n->in[i]))
                 return 0x1eu & ((1u << n->n_in) - 1);
         return 0;
+    case OP_REDUCE_SUM:
+    case OP_REDUCE_MEAN: case OP_REDUCE_MAX: case OP_REDUCE_MIN: case OP_REDUCE_PROD:
+    case OP_REDUCE_L1: case OP_REDUCE_L2: case OP_REDUCE_LOG_SUM: case OP_REDUCE_LOG_SUM_EXP:
+    case OP_REDUCE_SUM_SQUARE:
+        /* axes as an input (ReduceSum 13+, the others 18+); empty ones are
+         * static (all axes, or none with noop_with_empty_axes) */
+        return n->opset >= (n->op == OP_REDUCE_SUM ? 13 : 18) && n->n_in >= 2 &&
+               ir_rt_unknown(n->in[1]) && ir_numel(n->in[1]) > 0 ? 1u << 1 : 0;
+    case OP_SPLIT:
+        return n->opset >= 13 && n->n_in >= 2 && ir_rt_unknown(n->in[1]) ? 1u << 1 : 0;
+    case OP_TOPK:
+        return n->opset >= 10 && n->n_in >= 2 && ir_rt_unknown(n->in[1]) ? 1u << 1 : 0;
+    case OP_COMPRESS:
+        return n->n_in >= 2 && ir_rt_unknown(n->in[1]) ? 1u << 1 : 0;
     default:
         return 0;
     }
@@ -301,7 +324,8 @@ static int keeps_count(RtShapeFn fn)
 {
     return fn == rt_shape_same || fn == rt_shape_reshape || fn == rt_shape_flatten ||
            fn == rt_shape_axismap || fn == rt_shape_axes || fn == rt_shape_transpose ||
-           fn == rt_shape_slice || fn == rt_shape_slice_values;
+           fn == rt_shape_slice || fn == rt_shape_slice_values || fn == rt_shape_split_values ||
+           fn == rt_shape_topk_k || fn == rt_shape_compress;
 }
 
 static int64_t sat_add(int64_t a, int64_t b)
@@ -329,6 +353,16 @@ static int cap(Graph *g, const Node *n, RtShapeFn fn, Value *v, Diag *d)
         for (int i = 0; i < n->n_in; i++)
             if (n->in[i])
                 c = sat_mul(c, ir_max_numel(n->in[i]));
+    } else if (fn == rt_shape_reduce_axes && n->in[0]) {
+        /* the axes kept are some of input 0's; a reduced empty axis leaves
+         * a 1, so count every extent as at least 1 */
+        const Value *x = n->in[0];
+        c = ir_max_numel(x);
+        if (c == 0) {
+            c = 1;
+            for (int k = 0; k < x->rank; k++)
+                c = sat_mul(c, x->dims[k] > 1 ? x->dims[k] : 1);
+        }
     } else if (fn == rt_shape_concat) {
         c = 0;
         for (int i = 0; i < n->n_in; i++)

@@ -10,6 +10,17 @@ static int same_type(const Value *a, const Value *b)
     return !memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank);
 }
 
+/* A Dropout whose training_mode (or, in training, ratio) is read when it
+ * runs must run: its kernel refuses training with a ratio above 0. */
+static int dropout_reads_values(const Node *n)
+{
+    const Value *r = ir_input(n, 1), *t = ir_input(n, 2);
+    double train;
+    if (n->op != OP_DROPOUT || n->opset < 12 || !t)
+        return 0;
+    return ir_const_scalar(t, &train) || (train != 0 && r && !r->data);
+}
+
 static int is_noop(const Node *n)
 {
     switch (n->op) {
@@ -19,7 +30,7 @@ static int is_noop(const Node *n)
     default:
         return 0;
     }
-    if (!n->in[0] || !n->out[0] || !same_type(n->in[0], n->out[0]))
+    if (!n->in[0] || !n->out[0] || !same_type(n->in[0], n->out[0]) || dropout_reads_values(n))
         return 0;
     /* equal bounds do not make equal extents: [b, s] reshaped to [s, b]
      * keeps [8, 8] when both run to 8 */

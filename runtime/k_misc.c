@@ -37,9 +37,14 @@ int rt_topk(const RtCall *c, const void *const *in, void *const *out)
     if (!rt_is_float(dt) && !is_int_dtype(dt))
         return RT_EDTYPE;
     int axis = (int)c->ints[RT_TOPK_AXIS];
-    int64_t k = c->ints[RT_TOPK_K];
+    if (axis < 0 || axis >= x->rank)
+        return RT_EINVAL;
+    /* k < 0: k was read when the node ran, and the outputs' extent is it */
+    int64_t k = c->ints[RT_TOPK_K] < 0 ? c->out[0].dims[axis] : c->ints[RT_TOPK_K];
     int largest = (int)c->ints[RT_TOPK_LARGEST];
     int64_t outer = 1, inner = 1, n = x->dims[axis];
+    if (k > n)
+        return RT_EBOUND;
     for (int a = 0; a < axis; a++)
         outer *= x->dims[a];
     for (int a = axis + 1; a < x->rank; a++)

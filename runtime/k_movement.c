@@ -214,6 +214,13 @@ int rt_copy(const RtCall *c, const void *const *in, void *const *out)
 
 int rt_dropout(const RtCall *c, const void *const *in, void *const *out)
 {
+    int train = c->n_in > 2 && in[2] && c->in[2].dtype != RT_UNDEF &&
+                rt_load_i64(in[2], c->in[2].dtype, 0);
+    if (train) {
+        int has_ratio = c->n_in > 1 && in[1] && c->in[1].dtype != RT_UNDEF;
+        if (!has_ratio || rt_load_f64(in[1], c->in[1].dtype, 0) != 0)
+            return RT_EUNSUPPORTED;
+    }
     int rc = rt_copy(c, in, out);
     if (rc || c->n_out < 2 || !out[1] || c->out[1].dtype == RT_UNDEF)
         return rc;

@@ -12,7 +12,9 @@
 int rt_copy(const RtCall *c, const void *const *in, void *const *out);
 
 /* Dropout in inference: out[0] = in[0]; out[1] (the mask, if present) is all
- * true (bool) or all 1 (mask typed like the data, opset < 10). */
+ * true (bool) or all 1 (mask typed like the data, opset < 10). A
+ * training_mode (in[2]) read when it runs that is true with a ratio (in[1],
+ * default 0.5) above 0 would drop at random: RT_EUNSUPPORTED. */
 int rt_dropout(const RtCall *c, const void *const *in, void *const *out);
 
 /* Transpose: out axis k is in axis perm_k, one per axis of in[0]. */

@@ -278,6 +278,10 @@ enum {
  * element alone: a copy, |x| for L2, ...). Empty reductions give the op's
  * identity (sum 0, prod 1, max -inf, ...). */
 enum { RT_REDUCE_OP, RT_REDUCE_MASK, RT_REDUCE_NINTS };
+/* mask RT_REDUCE_AXES_INPUT: the axes are input 1, read when the node runs
+ * (rt_reduce_resolve), and one more slot holds keepdims. */
+#define RT_REDUCE_AXES_INPUT (-1)
+enum { RT_REDUCE_KEEPDIMS = RT_REDUCE_NINTS, RT_REDUCE_NINTS_AXES };
 int rt_reduce(const RtCall *c, const void *const *in, void *const *out);
 /* ArgMax, ArgMin along a non-negative axis: int64 output. */
 enum { RT_ARGMAX_IS_MIN, RT_ARGMAX_AXIS, RT_ARGMAX_SELECT_LAST, RT_ARGMAX_NINTS };

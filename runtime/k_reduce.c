@@ -302,6 +302,14 @@ int rt_reduce(const RtCall *c, const void *const *in, void *const *out)
     int64_t mask = c->ints[RT_REDUCE_MASK];
     if (!rt_dtype_size(dt))
         return RT_EDTYPE;
+    if (mask == RT_REDUCE_AXES_INPUT) { /* the same axes the shape function read */
+        RtTensorDesc y = c->out[0];
+        if (c->n_ints < RT_REDUCE_NINTS_AXES || c->n_in < 2 ||
+            rt_reduce_resolve(x, &c->in[1], in[1], c->ints[RT_REDUCE_KEEPDIMS] != 0, &mask, &y))
+            return RT_ESHAPE;
+        if (memcmp(y.dims, c->out[0].dims, sizeof *y.dims * (size_t)y.rank))
+            return RT_ESHAPE;
+    }
     /* noop_with_empty_axes: a reduction over no axes, which the ONNX reference
      * still maps elementwise (ReduceL2 gives |x|, ReduceSumSquare x^2) */
     if (mask == 0 && (op == RT_REDUCE_SUM || op == RT_REDUCE_MEAN || op == RT_REDUCE_MAX ||

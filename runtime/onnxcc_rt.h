@@ -59,7 +59,9 @@ enum {
     RT_ETHREAD = 7, /* threads could not be started, or this build has none */
     RT_EBOUND = 8,  /* a run-time extent or a Loop's trip count is past the bound the model
                      * was compiled for (--dim NAME=LO..HI, --loop-max) */
-    RT_ESHAPE = 9   /* run-time extents that do not fit together (broadcast, matmul K) */
+    RT_ESHAPE = 9,  /* run-time extents that do not fit together (broadcast, matmul K) */
+    RT_EUNSUPPORTED = 10 /* a value read at run time asks for what onnxcc does not compute
+                          * (Dropout in training mode with a ratio above 0) */
 };
 
 /* The static type of one tensor a kernel reads or writes. */
@@ -189,6 +191,24 @@ int rt_slice_resolve(const RtTensorDesc *x, int n_in, const RtTensorDesc *desc,
                      const void *const *d, int64_t *params, int64_t *dims);
 int rt_shape_slice_values(const RtCall *p, const RtTensorDesc *in, const void *const *d,
                           RtTensorDesc *out);
+/* Reduce* whose axes (input 1) are read when it runs: keep says keepdims.
+ * Bit a of *mask set reduces axis a of x; y gets the output extents (its
+ * rank must already be the planned one). Shared by the shape function and
+ * rt_reduce, so the two never disagree. */
+int rt_reduce_resolve(const RtTensorDesc *x, const RtTensorDesc *axes, const void *data, int keep,
+                      int64_t *mask, RtTensorDesc *y);
+int rt_shape_reduce_axes(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                         RtTensorDesc *out);
+/* Split whose sizes (input 1) are read when it runs. */
+int rt_shape_split_values(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                          RtTensorDesc *out);
+/* TopK whose k (input 1) is read when it runs: a k past the axis extent is
+ * RT_EBOUND. */
+int rt_shape_topk_k(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                    RtTensorDesc *out);
+/* Compress whose condition (input 1) is read when it runs. */
+int rt_shape_compress(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                      RtTensorDesc *out);
 /* Shape as a kernel, for an input with run-time dims. */
 enum { RT_SHAPE_START };
 int rt_shape_dims(const RtCall *c, const void *const *in, void *const *out);

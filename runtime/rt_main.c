@@ -405,6 +405,8 @@ static const char *status_str(int rc)
     case RT_EBOUND: return "an extent or a loop's trip count is past the bound the model was "
                            "compiled for (--dim, --loop-max)";
     case RT_ESHAPE: return "the inputs' extents do not fit together";
+    case RT_EUNSUPPORTED: return "an input value asks for what onnxcc does not compute "
+                                 "(Dropout in training mode with a ratio above 0)";
     default: return "error";
     }
 }

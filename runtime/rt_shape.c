@@ -372,6 +372,112 @@ int rt_shape_slice_values(const RtCall *p, const RtTensorDesc *in, const void *c
     return rt_slice_resolve(&in[0], p->n_in, in, d, params, out[0].dims);
 }
 
+int rt_reduce_resolve(const RtTensorDesc *x, const RtTensorDesc *axes, const void *data, int keep,
+                      int64_t *mask, RtTensorDesc *y)
+{
+    int64_t n = rt_numel(axes), m = 0;
+    if (!data || (axes->dtype != RT_I64 && axes->dtype != RT_I32) || n > x->rank)
+        return RT_ESHAPE;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t a = rt_load_i64(data, axes->dtype, i);
+        a += a < 0 ? x->rank : 0;
+        if (a < 0 || a >= x->rank || (m >> a & 1))
+            return RT_ESHAPE;
+        m |= (int64_t)1 << a;
+    }
+    if (n == 0) /* no axes (noop_with_empty_axes unset): all of them */
+        m = x->rank ? ((int64_t)1 << x->rank) - 1 : 1;
+    int r = 0;
+    for (int a = 0; a < x->rank; a++) {
+        if (!(m >> a & 1))
+            y->dims[r++] = x->dims[a];
+        else if (keep)
+            y->dims[r++] = 1;
+    }
+    if (r != y->rank)
+        return RT_ESHAPE;
+    *mask = m;
+    return RT_OK;
+}
+
+int rt_shape_reduce_axes(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                         RtTensorDesc *out)
+{
+    int64_t mask;
+    if (p->n_in < 2 || p->n_ints < RT_REDUCE_NINTS_AXES)
+        return RT_ESHAPE;
+    int keep = p->ints[RT_REDUCE_KEEPDIMS] != 0;
+    return rt_reduce_resolve(&in[0], &in[1], d[1], keep, &mask, &out[0]);
+}
+
+/* Each output is input 0 with its part of the axis; the parts must fill it. */
+int rt_shape_split_values(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                          RtTensorDesc *out)
+{
+    int64_t axis = p->n_ints > RT_SPLIT_AXIS ? p->ints[RT_SPLIT_AXIS] : -1, sum = 0;
+    if (p->n_in < 2 || !d[1] || axis < 0 || axis >= in[0].rank || in[1].rank != 1 ||
+        in[1].dims[0] != p->n_out)
+        return RT_ESHAPE;
+    int64_t dim = in[0].dims[axis];
+    for (int j = 0; j < p->n_out; j++) {
+        int64_t s = rt_load_i64(d[1], in[1].dtype, j);
+        if (s < 0 || s > dim - sum)
+            return RT_ESHAPE;
+        sum += s;
+        if (out[j].dtype == RT_UNDEF)
+            continue;
+        if (out[j].rank != in[0].rank)
+            return RT_ESHAPE;
+        memcpy(out[j].dims, in[0].dims, sizeof *out[j].dims * (size_t)in[0].rank);
+        out[j].dims[axis] = s;
+    }
+    return sum == dim ? RT_OK : RT_ESHAPE;
+}
+
+int rt_shape_topk_k(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                    RtTensorDesc *out)
+{
+    int64_t axis = p->n_ints > RT_TOPK_AXIS ? p->ints[RT_TOPK_AXIS] : -1;
+    if (p->n_in < 2 || !d[1] || axis < 0 || axis >= in[0].rank || rt_numel(&in[1]) != 1)
+        return RT_ESHAPE;
+    int64_t k = rt_load_i64(d[1], in[1].dtype, 0);
+    if (k < 0)
+        return RT_ESHAPE;
+    if (k > in[0].dims[axis])
+        return RT_EBOUND;
+    for (int j = 0; j < p->n_out && j < 2; j++) {
+        if (out[j].dtype == RT_UNDEF)
+            continue;
+        if (out[j].rank != in[0].rank)
+            return RT_ESHAPE;
+        memcpy(out[j].dims, in[0].dims, sizeof *out[j].dims * (size_t)in[0].rank);
+        out[j].dims[axis] = k;
+    }
+    return RT_OK;
+}
+
+/* Compress: as many slices (or elements, with no axis) as the condition
+ * holds true values. */
+int rt_shape_compress(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                      RtTensorDesc *out)
+{
+    int64_t axis = p->n_ints > RT_COMPRESS_AXIS ? p->ints[RT_COMPRESS_AXIS] : -1, kept = 0;
+    if (p->n_in < 2 || !d[1] || in[1].rank != 1 || axis >= in[0].rank)
+        return RT_ESHAPE;
+    int64_t dim = axis < 0 ? rt_numel(&in[0]) : in[0].dims[axis], len = in[1].dims[0];
+    if (len > dim || out[0].rank != (axis < 0 ? 1 : in[0].rank))
+        return RT_ESHAPE;
+    for (int64_t j = 0; j < len; j++)
+        kept += rt_load_i64(d[1], in[1].dtype, j) != 0;
+    if (axis < 0) {
+        out[0].dims[0] = kept;
+        return RT_OK;
+    }
+    memcpy(out[0].dims, in[0].dims, sizeof *out[0].dims * (size_t)in[0].rank);
+    out[0].dims[axis] = kept;
+    return RT_OK;
+}
+
 /* Gather: data's axes before and after `axis`, indices' shape between. */
 int rt_shape_gather(const RtCall *p, const RtTensorDesc *in, const void *const *d,
                     RtTensorDesc *out)

@@ -220,7 +220,7 @@ int ir_infer_compress(Graph *g, Node *n, Diag *d)
     const Value *x = n->in[0], *cd = n->in[1];
     if (cd->rank != 1 || (!mv_is_int(cd->dtype) && cd->dtype != RT_BOOL))
         return ir_node_error(d, n, "condition must be a 1-D bool tensor");
-    if (!cd->data)
+    if (!cd->data && !ir_rt_value_inputs(n))
         return ir_err_not_const(d, n, 1);
     const Attr *at = ir_attr(n, "axis");
     int axis = -1;
@@ -229,11 +229,12 @@ int ir_infer_compress(Graph *g, Node *n, Diag *d)
         return -1;
     if (axis >= 0)
         dim = x->dims[axis];
-    int64_t len = cd->dims[0], kept = 0;
+    /* a condition read when it runs keeps at most all of its len slices */
+    int64_t len = cd->dims[0], kept = cd->data ? 0 : len;
     if (len > dim)
         return ir_node_error(d, n, "condition has %lld values for %lld slices",
                              (long long)len, (long long)dim);
-    for (int64_t j = 0; j < len; j++)
+    for (int64_t j = 0; cd->data && j < len; j++)
         kept += rt_load_i64(cd->data, cd->dtype, j) != 0;
     ir_param_int(n, RT_COMPRESS_AXIS, axis);
     if (axis < 0)

@@ -25,6 +25,16 @@ int ir_infer_topk(Graph *g, Node *n, Diag *d)
         const Value *kv = ir_input(n, 1);
         if (!kv)
             return ir_node_error(d, n, "input K is missing");
+        if (ir_rt_value_inputs(n)) {
+            /* k read when it runs, at most the axis extent (RT_EBOUND past it) */
+            if (ir_numel(kv) != 1 || !mv_is_int(kv->dtype))
+                return ir_node_error(d, n, "K must hold one integer");
+            ir_param_int(n, RT_TOPK_AXIS, axis);
+            ir_param_int(n, RT_TOPK_K, -1);
+            ir_param_int(n, RT_TOPK_LARGEST, ir_attr_int(n, "largest", 1) != 0);
+            ir_set_out(n, 0, x->dtype, x->rank, x->dims);
+            return ir_set_out(n, 1, RT_I64, x->rank, x->dims);
+        }
         if (ir_const_ints(kv, &k, 1) != 1)
             return ir_err_not_const(d, n, 1);
     }

@@ -232,18 +232,14 @@ int ir_infer_dropout(Graph *g, Node *n, Diag *d)
     if (n->opset >= 12 && t) {
         double train, ratio = 0.5;
         const Value *rv = ir_input(n, 1);
-        if (ir_const_scalar(t, &train)) {
-            if (t->is_input)   /* lets a driver holding a sample bind it and retry */
-                snprintf(d->need_const, sizeof d->need_const, "%s", t->name);
-            return ir_node_error(d, n, "training_mode ('%s') must be a compile-time constant "
-                                 "(bind it with --const %s=FILE)", t->name, t->name);
-        }
-        if (train != 0 && rv && ir_const_scalar(rv, &ratio) && rv->is_input) {
-            snprintf(d->need_const, sizeof d->need_const, "%s", rv->name);
-            return ir_node_error(d, n, "with training_mode=true, ratio ('%s') must be a "
-                                 "compile-time constant", rv->name);
-        }
-        if (train != 0 && ratio != 0)
+        /* a training_mode or ratio known only when it runs is read by the
+         * kernel, which refuses training with a ratio above 0 */
+        if (t->rank != 0 && ir_numel(t) != 1)
+            return ir_node_error(d, n, "training_mode must be a scalar");
+        if (rv && ir_numel(rv) != 1)
+            return ir_node_error(d, n, "ratio must be a scalar");
+        if (!ir_const_scalar(t, &train) && train != 0 && (!rv || !ir_const_scalar(rv, &ratio)) &&
+            ratio != 0)
             return ir_node_error(d, n, "training_mode=true is not supported: onnxcc compiles "
                                  "inference only");
     }
@@ -341,6 +337,16 @@ int ir_infer_split(Graph *g, Node *n, Diag *d)
         return ir_node_error(d, n, "%d outputs; onnxcc supports 1 to %d", nout, IR_MAX_INTS);
     int64_t sizes[IR_MAX_INTS], dim = x->dims[axis];
     int k;
+    if (ir_rt_value_inputs(n)) {
+        /* sizes read when it runs: each part at most the whole axis */
+        const Value *s = n->in[1];
+        if (s->rank != 1 || !mv_is_int(s->dtype) || s->dims[0] != nout)
+            return ir_node_error(d, n, "split must be a 1-D integer tensor of %d sizes", nout);
+        for (int i = 0; i < nout; i++)
+            ir_set_out(n, i, x->dtype, r, x->dims);
+        ir_param_int(n, RT_SPLIT_AXIS, axis);
+        return 0;
+    }
     if (n->opset >= 13) {
         k = mv_const_list(d, n, 1, sizes, IR_MAX_INTS);
     } else {

@@ -29,6 +29,30 @@ static int reduce_kind(int op)
     }
 }
 
+/* Axes known only when the node runs: the output rank follows from their
+ * count (static), each extent is bounded by the input axes it may be, and
+ * the kernel reads the axes too (RT_REDUCE_AXES_INPUT). */
+static int reduce_at_run_time(Node *n, const Value *x, const Value *a, int keep, Diag *d)
+{
+    int64_t na = ir_numel(a), dims[IR_MAX_RANK];
+    if (a->rank != 1)
+        return ir_node_error(d, n, "axes must be 1-D, not rank %d", a->rank);
+    if (na > x->rank)
+        return ir_node_error(d, n, "axes has %lld values for an input of rank %d",
+                             (long long)na, x->rank);
+    int r = keep ? x->rank : x->rank - (int)na;
+    for (int k = 0; k < r; k++) {
+        /* kept: input axis k or a 1; else one of input axes k..k+na */
+        dims[k] = keep && x->dims[k] < 1 ? 1 : x->dims[k];
+        for (int j = k + 1; !keep && j <= k + na; j++)
+            dims[k] = x->dims[j] > dims[k] ? x->dims[j] : dims[k];
+    }
+    ir_param_int(n, RT_REDUCE_OP, reduce_kind(n->op));
+    ir_param_int(n, RT_REDUCE_MASK, RT_REDUCE_AXES_INPUT);
+    ir_param_int(n, RT_REDUCE_KEEPDIMS, keep);
+    return ir_set_out(n, 0, x->dtype, r, dims);
+}
+
 /* ReduceSum takes axes as an input from opset 13, the other Reduce* ops from
  * opset 18; before that axes is an attribute. Absent or empty axes reduce
  * everything unless noop_with_empty_axes makes the op an identity. */
@@ -61,6 +85,8 @@ int ir_infer_reduce(Graph *g, Node *n, Diag *d)
                 return ir_node_error(d, n, "axes must be int64, not %s", rt_dtype_name(a->dtype));
             if (ir_numel(a) > IR_MAX_RANK)
                 return ir_node_error(d, n, "axes has %lld values", (long long)ir_numel(a));
+            if (ir_rt_value_inputs(n))
+                return reduce_at_run_time(n, x, a, ir_attr_int(n, "keepdims", 1) != 0, d);
             na = ir_numel(a) == 0 ? 0 : ir_const_ints(a, axes, IR_MAX_RANK);
             if (na < 0)
                 return ir_err_not_const(d, n, 1);

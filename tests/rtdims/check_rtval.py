@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """check_rtval.py: values known only at run time that decide shapes (Reshape's shape,
-Unsqueeze's axes, Slice's starts and ends as graph inputs), with no sample at build time: one binary and the
-interpreter serve every value, checked against NumPy, and an invalid value fails cleanly.
+Unsqueeze's axes, Slice's starts and ends; Reduce axes, Split sizes, TopK's k, Compress's
+condition as graph inputs) or that a kernel reads (Dropout's ratio and training_mode), with no
+sample at build time: one binary and the interpreter serve every value, checked against NumPy,
+and an invalid value fails cleanly.
 
 Usage: check_rtval.py ONNXCC WORK
 
@@ -9,6 +11,12 @@ The model (built here with onnx.helper): y = 2 * Relu(Reshape(x, shape)),
 z = Unsqueeze(x, axes), w = Slice(x, starts, ends, axes=[2]), x float [2, 3, 4]. Outputs must equal NumPy's exactly (the ops
 only move and scale values; tolerance 0). A shape whose product is not 24 must fail with a
 non-zero status, one line on stderr and no output file written.
+
+The second model (opset 18), x float [2, 3, 4]: s = ReduceSum(x, raxes) (keepdims 0),
+m = ReduceMax(x, maxes) (keepdims 1), p0, p1 = Split(x, parts, axis 2), v, i = TopK(x, k),
+c = Compress(x, cond, axis 1), y = Dropout(x, ratio, training). ReduceSum within 1e-6
+(summation order), the rest exactly. A k past the axis extent (5 > 4), training with a ratio
+above 0 and split sizes that do not fill the axis must each fail the same clean way.
 """
 import os
 import shutil
@@ -130,6 +138,91 @@ for i, (shape, axes) in enumerate([([5, 5, 1], [0]), ([4, 3, 2], [4])]):
         written = os.path.exists(os.path.join(out, "output_0.pb"))
         report(r.returncode != 0 and len(lines) == 1 and not written,
                "%s rejects shape=%s axes=%s: %s" % (who, shape, axes, r.stderr.strip()))
+
+
+
+def make_model2(path):
+    nodes = [helper.make_node("ReduceSum", ["x", "raxes"], ["s"], keepdims=0),
+             helper.make_node("ReduceMax", ["x", "maxes"], ["m"], keepdims=1),
+             helper.make_node("Split", ["x", "parts"], ["p0", "p1"], axis=2),
+             helper.make_node("TopK", ["x", "k"], ["v", "i"]),
+             helper.make_node("Compress", ["x", "cond"], ["c"], axis=1),
+             helper.make_node("Dropout", ["x", "ratio", "training"], ["y"])]
+    ins = [("x", TensorProto.FLOAT, [2, 3, 4]), ("raxes", TensorProto.INT64, [1]),
+           ("maxes", TensorProto.INT64, [2]), ("parts", TensorProto.INT64, [2]),
+           ("k", TensorProto.INT64, [1]), ("cond", TensorProto.BOOL, [3]),
+           ("ratio", TensorProto.FLOAT, []), ("training", TensorProto.BOOL, [])]
+    outs = [("s", TensorProto.FLOAT, 2), ("m", TensorProto.FLOAT, 3), ("p0", TensorProto.FLOAT, 3),
+            ("p1", TensorProto.FLOAT, 3), ("v", TensorProto.FLOAT, 3), ("i", TensorProto.INT64, 3),
+            ("c", TensorProto.FLOAT, 3), ("y", TensorProto.FLOAT, 3)]
+    g = helper.make_graph(
+        nodes, "rtval2", [helper.make_tensor_value_info(n, t, s) for n, t, s in ins],
+        [helper.make_tensor_value_info(n, t, ["%s%d" % (n, a) for a in range(r)])
+         for n, t, r in outs])
+    # not checked: the onnx package Debian ships predates ReduceMax's axes input (opset 18)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)])
+    onnx.save(m, path)
+
+
+def write_inputs2(d, values):
+    os.makedirs(d)
+    names = ("x", "raxes", "maxes", "parts", "k", "cond", "ratio", "training")
+    files = [os.path.join(d, n + ".pb") for n in names]
+    save(x, files[0])
+    dtypes = (np.int64, np.int64, np.int64, np.int64, np.bool_, np.float32, np.bool_)
+    for f, v, t in zip(files[1:], values, dtypes):
+        save(np.array(v, dtype=t), f)
+    return files
+
+
+def want2(raxes, maxes, parts, k, cond):
+    order = np.argsort(-x, axis=-1, kind="stable")[..., :k[0]]
+    return [x.sum(axis=tuple(raxes)), x.max(axis=tuple(maxes), keepdims=True),
+            x[:, :, :parts[0]], x[:, :, parts[0]:], np.take_along_axis(x, order, -1), order,
+            np.compress(cond, x, axis=1), x]
+
+
+model2 = os.path.join(WORK, "model2.onnx")
+make_model2(model2)
+binary2 = os.path.join(WORK, "bin2")
+r = run([ONNXCC, "build", model2, "-o", binary2])
+report(r.returncode == 0, "build the second model without samples: " + r.stderr.strip())
+cases2 = [([1], [0, 2], [1, 3], [2], [True, False, True], 0.0, True),
+          ([-1], [1, -1], [4, 0], [4], [False, True, True], 0.7, False),
+          ([0], [0, 1], [0, 4], [0], [False, False, False], 0.5, False)]
+for i, vals in enumerate(cases2 if r.returncode == 0 else []):
+    d = os.path.join(WORK, "set2_%d" % i)
+    files = write_inputs2(d, vals)
+    want = want2(*vals[:5])
+    for who, cmd in (("binary", [binary2] + files), ("interpreter", [ONNXCC, "run", model2] + files)):
+        out = os.path.join(d, who)
+        r = run(cmd + ["--out", out])
+        if r.returncode:
+            report(False, "%s values %s: %s" % (who, vals, r.stderr.strip()))
+            continue
+        got = [load(os.path.join(out, "output_%d.pb" % j)) for j in range(len(want))]
+        ok = all(g.shape == w.shape for g, w in zip(got, want))
+        ok = ok and np.allclose(got[0], want[0], rtol=1e-6, atol=1e-6)
+        ok = ok and all(np.array_equal(g, w) for g, w in zip(got[1:], want[1:]))
+        report(ok, "%s reduce axes %s / %s, split %s, k %s, cond %s, dropout %s -> %s" %
+               (who, vals[0], vals[1], vals[2], vals[3], vals[4], vals[5:],
+                [g.shape for g in got]))
+
+# k past the axis extent (its bound), training with a ratio above 0, parts not filling the axis
+bad2 = [([1], [0, 2], [1, 3], [5], [True, True, True], 0.0, False),
+        ([1], [0, 2], [1, 3], [2], [True, True, True], 0.5, True),
+        ([1], [0, 2], [2, 3], [2], [True, True, True], 0.0, False)]
+for i, vals in enumerate(bad2 if os.path.exists(binary2) else []):
+    d = os.path.join(WORK, "bad2_%d" % i)
+    files = write_inputs2(d, vals)
+    for who, cmd in (("binary", [binary2] + files), ("interpreter", [ONNXCC, "run", model2] + files)):
+        out = os.path.join(d, who)
+        r = run(cmd + ["--out", out])
+        lines = r.stderr.strip().splitlines()
+        written = os.path.exists(os.path.join(out, "output_0.pb"))
+        report(r.returncode != 0 and len(lines) == 1 and not written,
+               "%s rejects split %s, k %s, dropout %s: %s" %
+               (who, vals[2], vals[3], vals[5:], r.stderr.strip()))
 
 print("check_rtval: %s" % ("all passed" if not failures else "%d failed" % failures))
 sys.exit(1 if failures else 0)

@@ -208,6 +208,52 @@ static void test_slice_values(void)
     CHECK(RT_ESHAPE, rt_shape_slice_values(&p, in, d, out));
 }
 
+/* Reduce axes, Split sizes, TopK's k and Compress's condition read at run time. */
+static void test_value_inputs(void)
+{
+    RtTensorDesc in[2] = {desc(RT_F32, 3, DIMS(2, 3, 4)), desc(RT_I64, 1, DIMS(2))};
+    RtTensorDesc out[2] = {desc(RT_F32, 1, DIMS(4)), desc(RT_F32, 3, DIMS(2, 3, 4))};
+    int64_t ints[RT_REDUCE_NINTS_AXES] = {RT_REDUCE_SUM, RT_REDUCE_AXES_INPUT, 0};
+    RtCall p = call(2, in, 1, out, RT_REDUCE_NINTS_AXES, ints, 0, NULL);
+    int64_t axes[2] = {-1, 0}, mask;
+    const void *d[2] = {NULL, axes};
+    CHECK(RT_OK, rt_shape_reduce_axes(&p, in, d, out));
+    CHECK(3, out[0].dims[0]); /* [2, 3, 4] without axes 2 and 0 */
+    CHECK(RT_OK, rt_reduce_resolve(&in[0], &in[1], axes, 0, &mask, &out[0]));
+    CHECK(5, mask);
+    axes[1] = 2; /* twice */
+    CHECK(RT_ESHAPE, rt_shape_reduce_axes(&p, in, d, out));
+
+    int64_t split_ints[1] = {2}, parts[2] = {1, 3};
+    RtTensorDesc sout[2] = {desc(RT_F32, 3, DIMS(2, 3, 4)), desc(RT_F32, 3, DIMS(2, 3, 4))};
+    RtCall ps = call(2, in, 2, sout, 1, split_ints, 0, NULL);
+    d[1] = parts;
+    CHECK(RT_OK, rt_shape_split_values(&ps, in, d, sout));
+    CHECK(1, sout[0].dims[2]);
+    CHECK(3, sout[1].dims[2]);
+    parts[1] = 2; /* 3 of 4 */
+    CHECK(RT_ESHAPE, rt_shape_split_values(&ps, in, d, sout));
+
+    RtTensorDesc kin[2] = {in[0], desc(RT_I64, 1, DIMS(1))};
+    RtTensorDesc kout[2] = {desc(RT_F32, 3, DIMS(2, 3, 4)), desc(RT_I64, 3, DIMS(2, 3, 4))};
+    int64_t topk_ints[RT_TOPK_NINTS] = {1, -1, 1}, k = 3;
+    RtCall pk = call(2, kin, 2, kout, RT_TOPK_NINTS, topk_ints, 0, NULL);
+    d[1] = &k;
+    CHECK(RT_OK, rt_shape_topk_k(&pk, kin, d, kout));
+    CHECK(3, kout[1].dims[1]);
+    k = 4; /* past the axis of 3 */
+    CHECK(RT_EBOUND, rt_shape_topk_k(&pk, kin, d, kout));
+
+    uint8_t cond[3] = {1, 0, 1};
+    RtTensorDesc cin[2] = {in[0], desc(RT_BOOL, 1, DIMS(3))};
+    RtTensorDesc cout[1] = {desc(RT_F32, 3, DIMS(2, 3, 4))};
+    int64_t comp_ints[RT_COMPRESS_NINTS] = {1};
+    RtCall pc = call(2, cin, 1, cout, RT_COMPRESS_NINTS, comp_ints, 0, NULL);
+    d[1] = cond;
+    CHECK(RT_OK, rt_shape_compress(&pc, cin, d, cout));
+    CHECK(2, cout[0].dims[1]);
+}
+
 int main(void)
 {
     test_broadcast();
@@ -217,5 +263,6 @@ int main(void)
     test_axismap();
     test_dyn_call();
     test_slice_values();
+    test_value_inputs();
     return CHECK_DONE();
 }
