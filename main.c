@@ -108,6 +108,10 @@ static const char usage[] =
     "                           time runs at most N iterations (default 4096; its scan\n"
     "                           outputs are sized for N); one that needs more fails the\n"
     "                           run with RT_EBOUND (the same as --limit loop-iters=N)\n"
+    "  --max-elements N         the most elements of a tensor whose extents come from values\n"
+    "                           read at run time (Expand's shape, Tile's repeats, Range...;\n"
+    "                           default 65536; its buffer is planned for N); a run that needs\n"
+    "                           more fails with RT_EBOUND (the same as --limit max-elements=N)\n"
     "  --limit NAME=N           raise (or lower) one of the limits below\n"
     "\n"
     "quantization (see docs/quantization.md):\n"
@@ -426,16 +430,20 @@ static int parse_args(int argc, char **argv, Opts *o)
             o->max_string_bytes = strtoll(next, &end, 10);
             if (*end || errno || o->max_string_bytes < 1 || o->max_string_bytes > (1 << 30))
                 return fail("bad --max-string-bytes '%s' (expected 1 .. 1073741824)", next);
-        } else if (!strcmp(a, "--limit") || !strcmp(a, "--loop-max")) {
+        } else if (!strcmp(a, "--limit") || !strcmp(a, "--loop-max") ||
+                   !strcmp(a, "--max-elements")) {
             NEED_ARG();
             char err[256], arg[320];
-            /* --loop-max N is the loop-iters limit under the name the bound goes by */
-            snprintf(arg, sizeof arg, "%s%s", strcmp(a, "--loop-max") ? "" : "loop-iters=",
-                     next);
+            /* --loop-max N and --max-elements N are limits under the names
+             * their bounds go by */
+            const char *lim = !strcmp(a, "--loop-max") ? "loop-iters=" :
+                              !strcmp(a, "--max-elements") ? "max-elements=" : "";
+            snprintf(arg, sizeof arg, "%s%s", lim, next);
             if (ir_limit_parse(&o->limits, arg, err, sizeof err))
-                return strcmp(a, "--loop-max") ? fail("%s", err)
-                                               : fail("bad --loop-max '%s' (expected 1 .. "
-                                                      "4294967296)", next);
+                return !*lim ? fail("%s", err)
+                       : !strcmp(a, "--loop-max")
+                           ? fail("bad --loop-max '%s' (expected 1 .. 4294967296)", next)
+                           : fail("bad --max-elements '%s' (expected 1 .. 1099511627776)", next);
         } else if (!strcmp(a, "--threads")) {
             NEED_ARG();
             char *end;

@@ -42,6 +42,11 @@ static int call_kernel(Node *n, const void **in, void **out, int64_t (*rt)[IR_MA
             cap[i] = n->out[i] ? n->out[i]->rt_cap : 0;
         }
         rc = rt_dyn_call(&c, fn, k, id, od, cap, in, out);
+        if (rc == RT_EBOUND && ir_rt_grows(n))
+            return ir_node_error(d, n, "output '%s' needs more than %lld elements (or an "
+                                 "extent past it), the bound of a tensor grown by values read "
+                                 "at run time (--max-elements N raises it)", n->out[0]->name,
+                                 (long long)n->out[0]->rt_cap);
         if (rc == RT_EBOUND || rc == RT_ESHAPE)
             return ir_node_error(d, n, "%s", rc == RT_EBOUND
                                  ? "an output extent is past the bound the model was compiled for"

@@ -196,6 +196,7 @@ enum {
     LIM_ARENA_BYTES,             /* the planned arena */
     LIM_WEIGHT_BYTES,            /* all constants */
     LIM_LOOP_ITERS,              /* iterations of a run-time Loop (--loop-max) */
+    LIM_RT_ELEMS,                /* a tensor grown by values read at run time (--max-elements) */
     LIM_COUNT
 };
 typedef struct IrLimits {
@@ -480,6 +481,12 @@ int ir_rt_values(Graph *g, Node *n, Diag *d);
 /* The inputs of n whose values decide its output shape and that n reads
  * when it runs (Reshape's shape, Slice's starts...): bit i for input i. */
 uint32_t ir_rt_value_inputs(const Node *n);
+/* n's output grows with a value read when it runs (Expand's shape, Tile's
+ * repeats, ConstantOfShape, Range...): nothing bounds it but --max-elements
+ * (LIM_RT_ELEMS), its cap. */
+int ir_rt_grows(const Node *n);
+/* Sets such an output j: every axis bounded by --max-elements. */
+int ir_rt_grown_out(const Graph *g, Node *n, int j, int dtype, int rank, Diag *d);
 /* v is a value that decides a shape and is known only when the model runs
  * (a graph input, or computed from one): neither constant nor probed. */
 int ir_rt_unknown(const Value *v);

@@ -31,6 +31,10 @@ static const struct {
                           "all constants of the model together"},
     [LIM_LOOP_ITERS] = {"loop-iters", 4096, (int64_t)1 << 32,
                         "iterations of a Loop that runs at run time (also --loop-max)"},
+    /* Expand, Tile, ConstantOfShape, Range, ... with their deciding value
+     * read when the model runs: nothing bounds their output but this */
+    [LIM_RT_ELEMS] = {"max-elements", 65536, (int64_t)1 << 40,
+                      "elements of a tensor grown by values read at run time (--max-elements)"},
 };
 
 void ir_limits_default(IrLimits *l)
@@ -64,7 +68,7 @@ int ir_limit_parse(IrLimits *l, const char *arg, char *err, size_t err_len)
     }
     snprintf(err, err_len, "bad --limit '%s' (expected NAME=N, NAME one of model-bytes, "
              "tensor-bytes, tensor-elems, rank, nodes, depth, arena-bytes, weight-bytes, "
-             "loop-iters)", arg);
+             "loop-iters, max-elements)", arg);
     return -1;
 }
 

@@ -23,6 +23,23 @@ RtShapeFn ir_rt_shape_fn(const Node *n, const char **name)
         return FN(rt_shape_same);
     case OP_CONV_TRANSPOSE:
         return NULL;
+    case OP_TILE:
+        return ir_rt_value_inputs(n) ? FN(rt_shape_tile) : NULL;
+    case OP_CONSTANT_OF_SHAPE:
+        return ir_rt_value_inputs(n) ? FN(rt_shape_fill) : NULL;
+    case OP_RANGE:
+        return ir_rt_value_inputs(n) ? FN(rt_shape_range) : NULL;
+    case OP_PAD:
+        return ir_rt_value_inputs(n) ? FN(rt_shape_pad) : NULL;
+    case OP_ONE_HOT:
+        return ir_rt_value_inputs(n) ? FN(rt_shape_onehot) : NULL;
+    case OP_RESIZE:
+    case OP_UPSAMPLE:
+        return ir_rt_value_inputs(n) ? FN(rt_shape_resize) : NULL;
+    case OP_HANN_WINDOW:
+    case OP_HAMMING_WINDOW:
+    case OP_BLACKMAN_WINDOW:
+        return ir_rt_value_inputs(n) ? FN(rt_shape_window) : NULL;
     default:
         break;
     }
@@ -69,6 +86,33 @@ uint32_t ir_rt_value_inputs(const Node *n)
     case OP_UNSQUEEZE:
         /* axes probed from run-time dims keep their compile-time map */
         return n->n_in >= 2 && ir_rt_unknown(n->in[1]) ? 1u << 1 : 0;
+    case OP_TILE:
+        return n->n_in >= 2 && ir_rt_unknown(n->in[1]) ? 1u << 1 : 0;
+    case OP_CONSTANT_OF_SHAPE:
+        return n->n_in >= 1 && ir_rt_unknown(n->in[0]) ? 1u : 0;
+    case OP_RANGE:
+        for (int i = 0; i < n->n_in && i < 3; i++)
+            if (ir_rt_unknown(n->in[i]))
+                return 0x7u & ((1u << n->n_in) - 1);
+        return 0;
+    case OP_ONE_HOT:
+        return n->n_in >= 2 && ir_rt_unknown(n->in[1]) ? 1u << 1 : 0;
+    case OP_RESIZE:
+    case OP_UPSAMPLE:
+        /* roi, scales, sizes (Upsample-9, Resize-10: scales as input 1) */
+        for (int i = 1; (n->op == OP_RESIZE || n->opset >= 9) && i < n->n_in && i < 4; i++)
+            if (ir_rt_unknown(n->in[i]))
+                return 0xeu & ((1u << n->n_in) - 1);
+        return 0;
+    case OP_HANN_WINDOW:
+    case OP_HAMMING_WINDOW:
+    case OP_BLACKMAN_WINDOW:
+        return n->n_in >= 1 && ir_rt_unknown(n->in[0]) ? 1u : 0;
+    case OP_PAD:
+        /* pads and axes (inputs 1, 3) read when it runs if one is unknown */
+        if (n->opset >= 11 && (ir_rt_unknown(ir_input(n, 1)) || ir_rt_unknown(ir_input(n, 3))))
+            return 0xau & ((1u << n->n_in) - 1);
+        return 0;
     case OP_SLICE:
         /* read when it runs if one of starts, ends, axes, steps is unknown */
         for (int i = 1; n->opset >= 10 && i < n->n_in && i < 5; i++)
@@ -328,6 +372,34 @@ static int keeps_count(RtShapeFn fn)
            fn == rt_shape_topk_k || fn == rt_shape_compress;
 }
 
+int ir_rt_grows(const Node *n)
+{
+    uint32_t vi = ir_rt_value_inputs(n);
+    switch (n->op) {
+    case OP_EXPAND: case OP_TILE: case OP_CONSTANT_OF_SHAPE: case OP_RANGE: case OP_PAD:
+    case OP_ONE_HOT: case OP_HANN_WINDOW: case OP_HAMMING_WINDOW: case OP_BLACKMAN_WINDOW:
+    case OP_RESIZE: case OP_UPSAMPLE:
+        break;
+    default:
+        return 0;
+    }
+    for (int i = 0; i < n->n_in; i++)
+        if ((vi >> i & 1) && ir_rt_unknown(n->in[i]))
+            return 1;
+    return 0;
+}
+
+int ir_rt_grown_out(const Graph *g, Node *n, int j, int dtype, int rank, Diag *d)
+{
+    if (rank < 0 || rank > IR_MAX_RANK)
+        return ir_node_error(d, n, "output '%s' would have rank %d, outside 0..%d",
+                             n->out[j] ? n->out[j]->name : "?", rank, IR_MAX_RANK);
+    int64_t dims[IR_MAX_RANK];
+    for (int k = 0; k < rank; k++)
+        dims[k] = g->limits.v[LIM_RT_ELEMS];
+    return ir_set_out(n, j, dtype, rank, dims);
+}
+
 static int64_t sat_add(int64_t a, int64_t b)
 {
     return a > INT64_MAX - b ? INT64_MAX : a + b;
@@ -344,7 +416,10 @@ static int64_t sat_mul(int64_t a, int64_t b)
 static int cap(Graph *g, const Node *n, RtShapeFn fn, Value *v, Diag *d)
 {
     int64_t c = INT64_MAX;
-    if (keeps_count(fn) && n->in[0]) {
+    if (ir_rt_grows(n)) {
+        /* nothing bounds it but what the user states */
+        c = g->limits.v[LIM_RT_ELEMS];
+    } else if (keeps_count(fn) && n->in[0]) {
         c = ir_max_numel(n->in[0]);
     } else if (fn == rt_shape_broadcast) {
         /* each output extent is one input's, so the count is at most the

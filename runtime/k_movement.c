@@ -484,8 +484,19 @@ int rt_pad(const RtCall *c, const void *const *in, void *const *out)
     if (!esz || esz > 8)
         return RT_EDTYPE;
     int r = x->rank;
-    if (c->n_ints != RT_PAD_BEGIN + r || y->rank != r)
+    /* the mode alone: the pads are inputs read when it runs */
+    int64_t begins[RT_MAX_RANK], dims[RT_MAX_RANK];
+    const int64_t *begin = c->ints + RT_PAD_BEGIN;
+    if (c->n_ints == RT_PAD_BEGIN && r > 0 && y->rank == r) {
+        if (rt_pad_resolve(x, c->n_in, c->in, in, begins, dims))
+            return RT_ESHAPE;
+        for (int k = 0; k < r; k++)
+            if (dims[k] != y->dims[k])
+                return RT_ESHAPE;
+        begin = begins;
+    } else if (c->n_ints != RT_PAD_BEGIN + r || y->rank != r) {
         return RT_EINVAL;
+    }
     int mode = (int)c->ints[RT_PAD_MODE];
     byte val[8] = {0};
     if (c->n_in > 2 && in[2] && c->in[2].dtype == x->dtype && rt_numel(&c->in[2]) > 0)
@@ -502,7 +513,7 @@ int rt_pad(const RtCall *c, const void *const *in, void *const *out)
      * pads, and the (non-negative) padding before it */
     int64_t cb[RT_MAX_RANK], dd[RT_MAX_RANK], bb[RT_MAX_RANK], xs[RT_MAX_RANK];
     for (int k = 0; k < r; k++) {
-        int64_t b = c->ints[RT_PAD_BEGIN + k], e = y->dims[k] - x->dims[k] - b;
+        int64_t b = begin[k], e = y->dims[k] - x->dims[k] - b;
         cb[k] = b < 0 ? -b : 0;
         dd[k] = x->dims[k] - cb[k] - (e < 0 ? -e : 0);
         bb[k] = b < 0 ? 0 : b;

@@ -155,6 +155,20 @@ enum { RT_RESIZE_SCALE, RT_RESIZE_LEN, RT_RESIZE_ROI_START, RT_RESIZE_ROI_END,
 #define RT_RESIZE_AXIS(k) (RT_RESIZE_HEAD + RT_RESIZE_PER_AXIS * (k))
 enum { RT_RESIZE_F_CUBIC_A, RT_RESIZE_F_EXTRAPOLATION, RT_RESIZE_NFLOATS };
 int rt_resize(const RtCall *c, const void *const *in, void *const *out);
+/* OR'ed into the mode: scales, sizes or roi are read when the node runs
+ * (rt_resize_values.c). The ints after the head then say how: the input
+ * scales are (1 or 2; sizes are 3, roi 1), keep_aspect_ratio_policy, and
+ * the axes they list; rt_resize_resolve turns them and the values into the
+ * per-axis parameters above and the output extents. */
+#define RT_RESIZE_VALUES 16
+enum { RT_RESIZE_RT_SCALES = RT_RESIZE_HEAD, RT_RESIZE_RT_POLICY, RT_RESIZE_RT_NAXES,
+       RT_RESIZE_RT_AXES };
+enum { RT_RESIZE_POLICY_STRETCH, RT_RESIZE_POLICY_NOT_LARGER, RT_RESIZE_POLICY_NOT_SMALLER };
+int rt_resize_resolve(const RtCall *c, const RtTensorDesc *desc, const void *const *d,
+                      int64_t *params, int64_t *dims);
+/* Resize's run-time shape function (an RtShapeFn). */
+int rt_shape_resize(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                    RtTensorDesc *out);
 
 /* CenterCropPad (k_center_crop.c): out index j along axis k reads in index
  * j + offset_k, zero where that falls outside in[0] (a positive offset crops

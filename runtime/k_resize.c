@@ -487,6 +487,20 @@ int rt_resize(const RtCall *c, const void *const *in, void *const *out)
     size_t esz = rt_dtype_size(dt);
     if (!esz || esz > 8)
         return RT_EDTYPE;
+    /* scales or sizes read now: the same parameters the compiler makes */
+    int64_t params[RT_RESIZE_AXIS(RT_MAX_RANK)], dims[RT_MAX_RANK];
+    RtCall resolved;
+    if (c->n_ints > RT_RESIZE_MODE && (c->ints[RT_RESIZE_MODE] & RT_RESIZE_VALUES)) {
+        if (y->rank != r || rt_resize_resolve(c, c->in, in, params, dims))
+            return RT_ESHAPE;
+        for (int k = 0; k < r; k++)
+            if (dims[k] != y->dims[k])
+                return RT_ESHAPE;
+        resolved = *c;
+        resolved.ints = params;
+        resolved.n_ints = RT_RESIZE_AXIS(r);
+        c = &resolved;
+    }
     if (y->rank != r || c->n_ints != RT_RESIZE_AXIS(r) || c->n_floats < RT_RESIZE_NFLOATS)
         return RT_EINVAL;
     Params p = {(int)c->ints[RT_RESIZE_MODE], (int)c->ints[RT_RESIZE_COORD],

@@ -58,7 +58,7 @@ enum {
     RT_ECPU = 6,    /* the CPU lacks an instruction set the code was built for */
     RT_ETHREAD = 7, /* threads could not be started, or this build has none */
     RT_EBOUND = 8,  /* a run-time extent or a Loop's trip count is past the bound the model
-                     * was compiled for (--dim NAME=LO..HI, --loop-max) */
+                     * was compiled for (--dim NAME=LO..HI, --loop-max, --max-elements) */
     RT_ESHAPE = 9,  /* run-time extents that do not fit together (broadcast, matmul K) */
     RT_EUNSUPPORTED = 10 /* a value read at run time asks for what onnxcc does not compute
                           * (Dropout in training mode with a ratio above 0) */
@@ -225,6 +225,38 @@ int rt_shape_axismap(const RtCall *p, const RtTensorDesc *in, const void *const 
 enum { RT_AXES_INSERT };
 int rt_shape_axes(const RtCall *p, const RtTensorDesc *in, const void *const *d,
                   RtTensorDesc *out);
+/* Ops whose output grows with a value read when they run (rt_grow.c):
+ * Tile's repeats (input 1), ConstantOfShape's shape (input 0), Range's
+ * start, limit and delta, Pad's pads and axes, OneHot's depth, the
+ * windows' size. An extent past int64 comes out as -1, which
+ * rt_dyn_call refuses with RT_EBOUND. */
+int rt_shape_tile(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                  RtTensorDesc *out);
+int rt_shape_fill(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                  RtTensorDesc *out);
+int rt_shape_range(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                   RtTensorDesc *out);
+/* Pad's pads (input 1) over input 3's axes (all axes without it) for input
+ * x: each axis's begin pad into begin, the output extents into dims. */
+int rt_pad_resolve(const RtTensorDesc *x, int n_in, const RtTensorDesc *desc,
+                   const void *const *d, int64_t *begin, int64_t *dims);
+int rt_shape_pad(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                 RtTensorDesc *out);
+/* OneHot's depth (input 1), the windows' size (input 0): a scalar, cast
+ * to an integer; a float past int64 is an extent past any bound. */
+int rt_shape_onehot(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                    RtTensorDesc *out);
+int rt_shape_window(const RtCall *p, const RtTensorDesc *in, const void *const *d,
+                    RtTensorDesc *out);
+/* The generated code passes the status of such a node through
+ * rt_grow_note with the output's name and cap: on RT_EBOUND it is kept for
+ * the binary's message (rt_grow_failed: NULL if no such node failed). A
+ * diagnostic only, never read by the inference path. */
+int rt_grow_note(int rc, const char *value, int64_t cap);
+const char *rt_grow_failed(int64_t *cap);
+/* Range's element count, max(ceil((limit - start) / delta), 0), for scalars
+ * of dtype; -1 for a zero (or NaN) delta, INT64_MAX past int64. */
+int64_t rt_range_count(int dtype, const void *start, const void *limit, const void *delta);
 /* One node with run-time extents: in_dims[i] (NULL: input i is static)
  * holds input i's actual extents, out_dims[j] (NULL: output j is static and
  * must come out as planned) receives output j's, and out_cap[j] (out_cap
@@ -257,6 +289,10 @@ typedef struct RtIO {
      * given (input) or reported (output) per run, within lo[k]..dims[k]. */
     uint32_t rt_mask;
     int64_t lo[RT_MAX_RANK];
+    /* With rt_mask: the most elements it holds, what its buffer is sized
+     * for (an output grown by values read at run time holds at most
+     * --max-elements whatever its rank); 0: the product of dims. */
+    int64_t cap;
 } RtIO;
 
 /* One ONNX-level input or output: a tensor, or a sequence/optional that

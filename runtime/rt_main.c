@@ -83,6 +83,10 @@ static size_t io_bytes(const RtIO *io, int *ok)
         else
             n *= (size_t)io->dims[i];
     }
+    if (io->rt_mask && io->cap > 0) { /* N^rank bounds, N elements at most */
+        *ok = 1;
+        n = (size_t)io->cap;
+    }
     return *ok ? rt_dtype_bytes(io->dtype, (int64_t)n) : 0; /* packed types: ceil(n*bits/8) */
 }
 
@@ -403,12 +407,24 @@ static const char *status_str(int rc)
     case RT_ECPU: return "this CPU lacks an instruction set the code was built for";
     case RT_ETHREAD: return "threads could not be started";
     case RT_EBOUND: return "an extent or a loop's trip count is past the bound the model was "
-                           "compiled for (--dim, --loop-max)";
+                           "compiled for (--dim, --loop-max, --max-elements)";
     case RT_ESHAPE: return "the inputs' extents do not fit together";
     case RT_EUNSUPPORTED: return "an input value asks for what onnxcc does not compute "
                                  "(Dropout in training mode with a ratio above 0)";
     default: return "error";
     }
+}
+
+/* The one line for a failed run: a tensor past --max-elements by name. */
+static int run_failed(const Driver *dr, int rc)
+{
+    int64_t cap;
+    const char *grown = rc == RT_EBOUND ? rt_grow_failed(&cap) : NULL;
+    if (grown)
+        return fail(dr, "inference failed: '%s' needs more than %lld elements (or an extent "
+                    "past it), the bound of a tensor grown by values read at run time "
+                    "(--max-elements N raises it) (code %d)", grown, (long long)cap, rc);
+    return fail(dr, "inference failed: %s (code %d)", status_str(rc), rc);
 }
 
 /* mkdir -p: creates each missing component of dir. */
@@ -722,7 +738,7 @@ static int drive(Driver *dr, int argc, char **argv)
         rc = fail(dr, "--weights: this model embeds its weights");
     /* the first run doubles as the benchmark's warm-up */
     if (!rc && (rc = run_model(dr, in, out)) != 0)
-        rc = fail(dr, "inference failed: %s (code %d)", status_str(rc), rc);
+        rc = run_failed(dr, rc);
     if (!rc)
         rc = check_extents(dr);
     /* the profile covers the timed runs only: the warm-up pays for page

@@ -159,8 +159,16 @@ static void emit_call(Emitter *e, const Ctx *c, const Node *n, int k, int prof,
                 emitf(e, "%s%lld", i ? ", " : "", (long long)(n->out[i] ? n->out[i]->rt_cap : 0));
             emitf(e, "};\n");
         }
-        emitf(e, "        if ((rc = rt_dyn_call(&n%d, %s, %s, id_, od_, %s, i_, o_)) != 0)\n"
-                 "            return rc;\n", k, fname, cgc_kernel_name(n), capped ? "cap_" : "NULL");
+        char t[CG_TEXT];
+        if (ir_rt_grows(n)) /* past --max-elements: the binary names the tensor */
+            emitf(e, "        if ((rc = rt_dyn_call(&n%d, %s, %s, id_, od_, %s, i_, o_)) != 0)\n"
+                     "            return rt_grow_note(rc, \"%s\", %lld);\n", k, fname,
+                  cgc_kernel_name(n), capped ? "cap_" : "NULL",
+                  cg_cstr(t, sizeof t, n->out[0]->name), (long long)n->out[0]->rt_cap);
+        else
+            emitf(e, "        if ((rc = rt_dyn_call(&n%d, %s, %s, id_, od_, %s, i_, o_)) != 0)\n"
+                     "            return rc;\n", k, fname, cgc_kernel_name(n),
+                  capped ? "cap_" : "NULL");
     } else {
         emitf(e, "        if ((rc = %s(&n%d, i_, o_)) != 0)\n            return rc;\n",
               cgc_kernel_name(n), k);
@@ -310,9 +318,9 @@ static void emit_io_tables(Emitter *e, const Ctx *c)
             emitf(e, ", 0x%xu, {", (unsigned)v->rt_mask);
             for (int k = 0; k < td.rank; k++)
                 emitf(e, "%s%lld", k ? ", " : "", (long long)(v->rt_mask ? v->rt_lo[k] : td.dims[k]));
-            emitf(e, "%s}},\n", td.rank ? "" : "0");
+            emitf(e, "%s}, %lld},\n", td.rank ? "" : "0", (long long)(v->rt_mask ? v->rt_cap : 0));
         }
-        emitf(e, "%s};\n", cnt ? "" : "    {NULL, 0, 0, {0}, 0, 0, 0u, {0}}\n");
+        emitf(e, "%s};\n", cnt ? "" : "    {NULL, 0, 0, {0}, 0, 0, 0u, {0}, 0}\n");
     }
 }
 

@@ -176,8 +176,9 @@ static LLVMValueRef io_table(Cgl *m, int is_out)
         LLVMValueRef f[] = {cgl_cstring(m, v->name, sym), i32c(m, td.dtype), i32c(m, td.rank),
                             dims_array(m, td.dims, td.rank), i32c(m, v->dyn),
                             i32c(m, v->dyn ? v->dyn_axis : 0), i32c(m, (long long)v->rt_mask),
-                            dims_array(m, lo, td.rank)};
-        rows[i] = LLVMConstNamedStruct(m->t.io, f, 8);
+                            dims_array(m, lo, td.rank),
+                            i64c(m, (long long)(v->rt_mask ? v->rt_cap : 0))};
+        rows[i] = LLVMConstNamedStruct(m->t.io, f, 9);
     }
     char sym[96];
     snprintf(sym, sizeof sym, "%s_%s", m->name, is_out ? "outputs" : "inputs");

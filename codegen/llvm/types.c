@@ -26,8 +26,8 @@ void cgl_types(CglTypes *t, LLVMContextRef ctx, LLVMTargetDataRef td)
     t->desc = st(ctx, "RtTensorDesc", desc, 3);
     LLVMTypeRef call[] = {t->i32, t->i32, t->ptr, t->ptr, t->i32, t->i32, t->ptr, t->ptr};
     t->call = st(ctx, "RtCall", call, 8);
-    LLVMTypeRef io[] = {t->ptr, t->i32, t->i32, dims, t->i32, t->i32, t->i32, dims};
-    t->io = st(ctx, "RtIO", io, 8);
+    LLVMTypeRef io[] = {t->ptr, t->i32, t->i32, dims, t->i32, t->i32, t->i32, dims, t->i64};
+    t->io = st(ctx, "RtIO", io, 9);
     LLVMTypeRef group[] = {t->ptr, t->ptr, t->i32, t->i32};
     t->group = st(ctx, "RtGroup", group, 4);
     LLVMTypeRef model[] = {t->ptr, t->i32, t->i32, t->ptr, t->ptr, t->size, t->ptr,
@@ -53,9 +53,9 @@ static const Layout layouts[] = {
     {"RtCall", sizeof(RtCall), 8,
      {F(RtCall, n_in), F(RtCall, n_out), F(RtCall, in), F(RtCall, out), F(RtCall, n_ints),
       F(RtCall, n_floats), F(RtCall, ints), F(RtCall, floats)}},
-    {"RtIO", sizeof(RtIO), 8,
+    {"RtIO", sizeof(RtIO), 9,
      {F(RtIO, name), F(RtIO, dtype), F(RtIO, rank), F(RtIO, dims), F(RtIO, dyn),
-      F(RtIO, dyn_axis), F(RtIO, rt_mask), F(RtIO, lo)}},
+      F(RtIO, dyn_axis), F(RtIO, rt_mask), F(RtIO, lo), F(RtIO, cap)}},
     {"RtGroup", sizeof(RtGroup), 4,
      {F(RtGroup, name), F(RtGroup, layout), F(RtGroup, first), F(RtGroup, count)}},
     {"RtModel", sizeof(RtModel), 13,

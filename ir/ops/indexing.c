@@ -178,16 +178,20 @@ int ir_infer_cumsum(Graph *g, Node *n, Diag *d)
     return ir_set_out(n, 0, x->dtype, x->rank, x->dims);
 }
 
-/* OneHot: depth decides the output shape, so it must be a constant. */
+/* OneHot: depth decides the output shape: a constant, or read when it runs
+ * (that axis bounded by --max-elements). */
 int ir_infer_onehot(Graph *g, Node *n, Diag *d)
 {
-    (void)g;
     for (int i = 0; i < 3; i++)
         if (mv_need_input(d, n, i))
             return -1;
     const Value *ix = n->in[0], *vals = n->in[2];
     double depth;
-    if (ir_const_scalar(n->in[1], &depth))
+    int rt = ir_rt_value_inputs(n) != 0; /* depth read when it runs */
+    if (rt && ir_numel(n->in[1]) != 1)
+        return ir_node_error(d, n, "input 1 (depth) must hold one value");
+    depth = rt ? (double)g->limits.v[LIM_RT_ELEMS] : 0;
+    if (!rt && ir_const_scalar(n->in[1], &depth))
         return ir_err_not_const(d, n, 1);
     if (!(depth >= 1 && depth < 1e9))
         return ir_node_error(d, n, "depth %g is out of range", depth);

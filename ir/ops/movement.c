@@ -530,7 +530,6 @@ int ir_infer_gather(Graph *g, Node *n, Diag *d)
  * or input 1 (11+) optionally restricted to input 3's axes (18+). */
 int ir_infer_pad(Graph *g, Node *n, Diag *d)
 {
-    (void)g;
     if (mv_need_input(d, n, 0))
         return -1;
     const Value *x = n->in[0];
@@ -549,6 +548,18 @@ int ir_infer_pad(Graph *g, Node *n, Diag *d)
         return ir_node_error(d, n, "mode '%s' is not supported", ms);
     int64_t pads[2 * IR_MAX_RANK], axes[IR_MAX_RANK];
     int np, na = -1;
+    if (ir_rt_value_inputs(n)) { /* pads or axes read when it runs: the mode alone */
+        for (int i = 1; i < n->n_in; i += 2)
+            if (n->in[i] && (n->in[i]->rank != 1 || !mv_is_int(n->in[i]->dtype)))
+                return ir_node_error(d, n, "input %d ('%s') must be a 1-D integer tensor", i,
+                                     n->in[i]->name);
+        const Value *cv = ir_input(n, 2);
+        if (cv && (cv->dtype != x->dtype || ir_numel(cv) > 1))
+            return ir_node_error(d, n, "constant_value must be one %s value",
+                                 rt_dtype_name(x->dtype));
+        ir_param_int(n, RT_PAD_MODE, mode);
+        return ir_rt_grown_out(g, n, 0, x->dtype, r, d);
+    }
     if (n->opset < 11) {
         np = mv_attr_list(d, n, n->opset < 2 ? "paddings" : "pads", pads, 2 * IR_MAX_RANK);
         if (np == -1)
@@ -611,12 +622,18 @@ int ir_infer_pad(Graph *g, Node *n, Diag *d)
 
 int ir_infer_expand(Graph *g, Node *n, Diag *d)
 {
-    (void)g;
     if (mv_need_input(d, n, 0))
         return -1;
     const Value *x = n->in[0], *s = ir_input(n, 1);
     if (!s || s->rank != 1)
         return ir_node_error(d, n, "input 1 (shape) must be a 1-D tensor");
+    if (ir_rt_unknown(s)) { /* read when it runs: the rank is its length */
+        if (s->dtype != RT_I64)
+            return ir_node_error(d, n, "input 1 (shape) must be int64, not %s",
+                                 rt_dtype_name(s->dtype));
+        int64_t k = s->dims[0];
+        return ir_rt_grown_out(g, n, 0, x->dtype, (int)(k > x->rank ? k : x->rank), d);
+    }
     int64_t shape[IR_MAX_RANK], dims[IR_MAX_RANK];
     int k = mv_const_list(d, n, 1, shape, IR_MAX_RANK);
     if (k < 0)
@@ -635,13 +652,18 @@ int ir_infer_expand(Graph *g, Node *n, Diag *d)
 
 int ir_infer_tile(Graph *g, Node *n, Diag *d)
 {
-    (void)g;
     if (mv_need_input(d, n, 0))
         return -1;
     const Value *x = n->in[0];
     if (n->opset < 6)
         return ir_node_error(d, n, "Tile before opset 6 is not supported");
     int64_t rep[IR_MAX_RANK], dims[IR_MAX_RANK];
+    const Value *rv = ir_input(n, 1);
+    if (ir_rt_unknown(rv)) { /* read when it runs: one repeat per input axis */
+        if (rv->rank != 1 || rv->dtype != RT_I64 || rv->dims[0] != x->rank)
+            return ir_node_error(d, n, "input 1 (repeats) must be %d int64 values", x->rank);
+        return ir_rt_grown_out(g, n, 0, x->dtype, x->rank, d);
+    }
     int k = mv_const_list(d, n, 1, rep, IR_MAX_RANK);
     if (k == -2)
         return -1;

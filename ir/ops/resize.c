@@ -43,12 +43,43 @@ static const char *const coord_names[] = {
 static const char *const nearest_names[] = {
     "round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
 
+/* Scales, sizes or roi read when the node runs: the parameters say where
+ * they are and how to read them (rt_resize_resolve), every axis is bounded
+ * by --max-elements. */
+static int resize_at_run_time(Graph *g, Node *n, int mode, int coord, int nearest,
+                              const char *policy, const int64_t *axes, int na, Diag *d)
+{
+    const Value *x = n->in[0];
+    int legacy = n->op != OP_RESIZE || n->opset < 11;
+    for (int i = 1; i < n->n_in && i < 4; i++) {
+        const Value *v = n->in[i];
+        int want_int = i == 3;
+        if (v && (v->rank != 1 || (want_int ? !mv_is_int(v->dtype) : !rt_is_float(v->dtype))))
+            return ir_node_error(d, n, "input %d ('%s') must be a 1-D %s tensor", i, v->name,
+                                 want_int ? "integer" : "float");
+    }
+    ir_param_int(n, RT_RESIZE_MODE, mode | RT_RESIZE_VALUES);
+    ir_param_int(n, RT_RESIZE_COORD, coord);
+    ir_param_int(n, RT_RESIZE_NEAREST_MODE, nearest);
+    ir_param_int(n, RT_RESIZE_EXCLUDE_OUTSIDE, ir_attr_int(n, "exclude_outside", 0) != 0);
+    ir_param_int(n, RT_RESIZE_RT_SCALES, legacy ? 1 : 2);
+    int pol = !strcmp(policy, "not_larger")    ? RT_RESIZE_POLICY_NOT_LARGER
+              : !strcmp(policy, "not_smaller") ? RT_RESIZE_POLICY_NOT_SMALLER
+                                               : RT_RESIZE_POLICY_STRETCH;
+    ir_param_int(n, RT_RESIZE_RT_POLICY, pol);
+    ir_param_int(n, RT_RESIZE_RT_NAXES, na);
+    for (int i = 0; i < na; i++)
+        ir_param_int(n, RT_RESIZE_RT_AXES + i, ir_axis(axes[i], x->rank));
+    ir_param_float(n, RT_RESIZE_F_CUBIC_A, ir_attr_float(n, "cubic_coeff_a", -0.75f));
+    ir_param_float(n, RT_RESIZE_F_EXTRAPOLATION, ir_attr_float(n, "extrapolation_value", 0.0f));
+    return ir_rt_grown_out(g, n, 0, x->dtype, x->rank, d);
+}
+
 /* Inputs by version: Upsample-7 X (scales attribute); Upsample-9 and
  * Resize-10 X, scales; Resize-11+ X, roi, scales, sizes. Resize-10 and
  * Upsample resample asymmetrically; Resize-11 added the other modes. */
 int ir_infer_resize(Graph *g, Node *n, Diag *d)
 {
-    (void)g;
     if (mv_need_input(d, n, 0))
         return -1;
     const Value *x = n->in[0];
@@ -104,6 +135,10 @@ int ir_infer_resize(Graph *g, Node *n, Diag *d)
     }
     if (mv_axes(d, n, axes, na, r, mark))
         return -1;
+
+    if (ir_rt_value_inputs(n))
+        return resize_at_run_time(g, n, aa ? mode | RT_RESIZE_ANTIALIAS : mode, coord, nearest,
+                                  policy, axes, na, d);
 
     double scales[IR_MAX_RANK], roi[2 * IR_MAX_RANK];
     int64_t sizes[IR_MAX_RANK];

@@ -135,15 +135,18 @@ static int64_t fill_param(const void *data, int dtype)
 
 int ir_infer_constant_of_shape(Graph *g, Node *n, Diag *d)
 {
-    (void)g;
     const Value *s = ir_input(n, 0);
     if (!s || s->rank != 1)
         return ir_node_error(d, n, "input 0 (shape) must be a 1-D tensor");
     int64_t dims[IR_MAX_RANK], total;
-    int r = mv_const_list(d, n, 0, dims, IR_MAX_RANK);
+    /* read when it runs: the rank is its length, set below */
+    int rt = ir_rt_unknown(s), r = rt ? (int)s->dims[0] : mv_const_list(d, n, 0, dims, IR_MAX_RANK);
+    if (rt && (s->dtype != RT_I64 || s->dims[0] > IR_MAX_RANK))
+        return ir_node_error(d, n, "input 0 (shape) must hold at most %d int64 values",
+                             IR_MAX_RANK);
     if (r < 0)
         return -1;
-    if (mv_numel(d, n, r, dims, &total))
+    if (!rt && mv_numel(d, n, r, dims, &total))
         return -1;
     const Attr *a = ir_attr(n, "value");
     int dtype = RT_F32;
@@ -165,27 +168,30 @@ int ir_infer_constant_of_shape(Graph *g, Node *n, Diag *d)
         v = fill_param(t->data, dtype);
     }
     ir_param_int(n, RT_FILL_VALUE, v);
-    return ir_set_out(n, 0, dtype, r, dims);
+    return rt ? ir_rt_grown_out(g, n, 0, dtype, r, d) : ir_set_out(n, 0, dtype, r, dims);
 }
 
 /* Range's length depends on all three inputs, so they must be constants:
  * max(ceil((limit - start) / delta), 0) elements. */
 int ir_infer_range(Graph *g, Node *n, Diag *d)
 {
-    (void)g;
     double v[3];
+    int rt = ir_rt_value_inputs(n) != 0; /* some input read when it runs */
     for (int i = 0; i < 3; i++) {
         const Value *x = ir_input(n, i);
         if (!x)
             return ir_node_error(d, n, "input %d is missing", i);
-        if (ir_const_scalar(x, &v[i]))
-            return ir_err_not_const(d, n, i);
+        if (rt ? ir_numel(x) != 1 : ir_const_scalar(x, &v[i]) != 0)
+            return rt ? ir_node_error(d, n, "input %d must be a scalar", i)
+                      : ir_err_not_const(d, n, i);
         if (x->dtype != n->in[0]->dtype)
             return ir_node_error(d, n, "inputs differ in dtype");
     }
     int dt = n->in[0]->dtype;
     if (!rt_dtype_size(dt) || dt == RT_BOOL || dt == RT_STRING)
         return ir_node_error(d, n, "dtype %s is not supported", rt_dtype_name(dt));
+    if (rt)
+        return ir_rt_grown_out(g, n, 0, dt, 1, d);
     if (v[2] == 0)
         return ir_node_error(d, n, "delta is 0");
     double cnt = ceil((v[1] - v[0]) / v[2]);

@@ -41,10 +41,12 @@ static int out_dtype(Diag *d, const Node *n, int *dt)
 /* HannWindow, HammingWindow, BlackmanWindow (opset 17): [size]. */
 int ir_infer_window(Graph *g, Node *n, Diag *d)
 {
-    (void)g;
     int64_t size;
-    int dt = RT_F32;
-    if (const_int(d, n, 0, "size", &size) || out_dtype(d, n, &dt))
+    int dt = RT_F32, rt = ir_rt_value_inputs(n) != 0; /* size read when it runs */
+    if (rt && ir_numel(n->in[0]) != 1)
+        return ir_node_error(d, n, "input 0 (size) must hold one value");
+    size = rt ? g->limits.v[LIM_RT_ELEMS] : 0;
+    if ((!rt && const_int(d, n, 0, "size", &size)) || out_dtype(d, n, &dt))
         return -1;
     if (size < 0)
         return ir_node_error(d, n, "size %lld is negative", (long long)size);

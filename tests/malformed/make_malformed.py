@@ -139,7 +139,7 @@ def build_all():
          "(--limit nodes=N raises it)" % len(digits.graph.node), opts="--limit nodes=2")
     case("bad_limit_name", digits, "bad --limit 'bogus=1' (expected NAME=N, NAME one of "
          "model-bytes, tensor-bytes, tensor-elems, rank, nodes, depth, arena-bytes, "
-         "weight-bytes, loop-iters)", opts="--limit bogus=1")
+         "weight-bytes, loop-iters, max-elements)", opts="--limit bogus=1")
 
     # ---- graph structure ----
     m = simple([helper.make_node("Relu", ["b"], ["a"], name="r1"),

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """check_rtval.py: values known only at run time that decide shapes (Reshape's shape,
 Unsqueeze's axes, Slice's starts and ends; Reduce axes, Split sizes, TopK's k, Compress's
-condition as graph inputs) or that a kernel reads (Dropout's ratio and training_mode), with no
-sample at build time: one binary and the interpreter serve every value, checked against NumPy,
-and an invalid value fails cleanly.
+condition as graph inputs; Expand, Tile, ConstantOfShape, Range, Pad, OneHot, HannWindow
+and Resize, whose outputs grow with them up to --max-elements) or that a kernel reads
+(Dropout's ratio and training_mode), with no sample at build time: one binary and the
+interpreter serve every value, checked against NumPy, and an invalid value (or one past
+--max-elements) fails cleanly.
 
 Usage: check_rtval.py ONNXCC WORK
 
@@ -223,6 +225,124 @@ for i, vals in enumerate(bad2 if os.path.exists(binary2) else []):
         report(r.returncode != 0 and len(lines) == 1 and not written,
                "%s rejects split %s, k %s, dropout %s: %s" %
                (who, vals[2], vals[3], vals[5:], r.stderr.strip()))
+
+# ---- outputs that grow with a value read at run time (--max-elements) ----
+# One model, one op of each family: Expand(x, eshape), Tile(x, reps),
+# ConstantOfShape(cshape) filled with 7, Range(start, limit, delta), Pad(x, pads)
+# in reflect mode, OneHot(idx, depth), HannWindow(wsize) and Resize(x, scales) (nearest,
+# asymmetric, floor: whole-number scales repeat rows and columns); x float [2, 3]. Each
+# output is planned for --max-elements (64 here) elements; two sets of values
+# run through one binary and the interpreter, compared with NumPy (movement ops
+# exactly; Range and the window within 1e-6, as float32 arithmetic); a set that
+# needs more than 64 elements fails with one line naming the tensor and
+# --max-elements, a non-zero status and no output file.
+
+
+def make_grow_model(path):
+    seven = helper.make_tensor("seven", TensorProto.FLOAT, [1], [7.0])
+    onoff = numpy_helper.from_array(np.array([0, 1], dtype=np.float32), "onoff")
+    nodes = [helper.make_node("Expand", ["x", "eshape"], ["ye"]),
+             helper.make_node("Tile", ["x", "reps"], ["yt"]),
+             helper.make_node("ConstantOfShape", ["cshape"], ["yc"], value=seven),
+             helper.make_node("Range", ["start", "limit", "delta"], ["yr"]),
+             helper.make_node("Pad", ["x", "pads"], ["yp"], mode="reflect"),
+             helper.make_node("OneHot", ["idx", "depth", "onoff"], ["yo"]),
+             helper.make_node("HannWindow", ["wsize"], ["yw"]),
+             helper.make_node("Resize", ["x", "", "scales"], ["ys"], mode="nearest",
+                              coordinate_transformation_mode="asymmetric",
+                              nearest_mode="floor")]
+    scalar = lambda n, t: helper.make_tensor_value_info(n, t, [])
+    g = helper.make_graph(
+        nodes, "rtgrow",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3]),
+         helper.make_tensor_value_info("eshape", TensorProto.INT64, [3]),
+         helper.make_tensor_value_info("reps", TensorProto.INT64, [2]),
+         helper.make_tensor_value_info("cshape", TensorProto.INT64, [2]),
+         scalar("start", TensorProto.FLOAT), scalar("limit", TensorProto.FLOAT),
+         scalar("delta", TensorProto.FLOAT),
+         helper.make_tensor_value_info("pads", TensorProto.INT64, [4]),
+         helper.make_tensor_value_info("idx", TensorProto.INT64, [3]),
+         scalar("depth", TensorProto.INT64), scalar("wsize", TensorProto.INT64),
+         helper.make_tensor_value_info("scales", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["%s%d" % (n, k) for k in range(r)])
+         for n, r in (("ye", 3), ("yt", 2), ("yc", 2), ("yr", 1), ("yp", 2), ("yo", 2),
+                      ("yw", 1), ("ys", 2))],
+        [onoff])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
+def hann(n):
+    i = np.arange(n, dtype=np.float64)
+    return (0.5 - 0.5 * np.cos(2 * np.pi * i / n)).astype(np.float32)
+
+
+gmodel = os.path.join(WORK, "grow.onnx")
+make_grow_model(gmodel)
+gbin = os.path.join(WORK, "grow_bin")
+r = run([ONNXCC, "build", gmodel, "--max-elements", "64", "-o", gbin])
+report(r.returncode == 0, "build the growing ops without samples: " + r.stderr.strip())
+r = run([ONNXCC, "compile", gmodel, "--max-elements", "64", "-o", os.path.join(WORK, "gsrc"),
+         "--name", "g"])
+gheader = open(os.path.join(WORK, "gsrc", "g.h")).read() if r.returncode == 0 else ""
+report(all("#define G_OUTPUT_%d_MAX_SIZE 64 " % k in gheader for k in range(8)),
+       "each growing output planned for --max-elements 64")
+
+x2 = rng.standard_normal((2, 3)).astype(np.float32)
+grow_sets = [  # eshape, reps, cshape, (start, limit, delta), pads, idx, depth, wsize, scales
+    ([2, 2, 3], [1, 2], [2, 5], (0, 5, 1), [0, 1, 1, 2], [0, 2, -1], 4, 8, [2, 1]),
+    ([3, 2, 1], [3, 1], [7, 1], (10, 1, -2.5), [1, 0, 0, 1], [1, 5, 0], 6, 3, [1, 3])]
+
+
+def write_grow(d, es, reps, cs, rng3, pads, idx, depth, ws, sc):
+    os.makedirs(d)
+    vals = [x2, np.array(es, np.int64), np.array(reps, np.int64), np.array(cs, np.int64)] + \
+        [np.array(v, np.float32) for v in rng3] + \
+        [np.array(pads, np.int64), np.array(idx, np.int64), np.array(depth, np.int64),
+         np.array(ws, np.int64), np.array(sc, np.float32)]
+    files = [os.path.join(d, "in%d.pb" % i) for i in range(len(vals))]
+    for f, v in zip(files, vals):
+        save(v, f)
+    return files
+
+
+for i, (es, reps, cs, rng3, pads, idx, depth, ws, sc) in enumerate(grow_sets):
+    d = os.path.join(WORK, "grow%d" % i)
+    files = write_grow(d, es, reps, cs, rng3, pads, idx, depth, ws, sc)
+    pr = [pads[0], pads[2]], [pads[1], pads[3]]
+    want = [x2 * np.ones(es, np.float32), np.tile(x2, reps), np.full(cs, 7, np.float32),
+            np.arange(*rng3, dtype=np.float64).astype(np.float32),
+            np.pad(x2, pr, mode="reflect"),
+            np.eye(depth, dtype=np.float32)[np.where(np.array(idx) < 0, np.array(idx) + depth,
+                                                     np.array(idx))]
+            * (np.abs(np.array(idx)) < depth)[:, None], hann(ws),
+            np.repeat(np.repeat(x2, sc[0], 0), sc[1], 1)]
+    for who, cmd in (("binary", [gbin] + files),
+                     ("interpreter", [ONNXCC, "run", gmodel, "--max-elements", "64"] + files)):
+        out = os.path.join(d, who)
+        r = run(cmd + ["--out", out])
+        if r.returncode:
+            report(False, "%s grow set %d: %s" % (who, i, r.stderr.strip()))
+            continue
+        got = [load(os.path.join(out, "output_%d.pb" % k)) for k in range(8)]
+        ok = all(g.shape == w.shape for g, w in zip(got, want)) and \
+            all(np.array_equal(got[k], want[k]) for k in (0, 1, 2, 4, 5, 7)) and \
+            all(np.allclose(got[k], want[k], rtol=0, atol=1e-6) for k in (3, 6))
+        report(ok, "%s grow set %d -> %s" % (who, i, [g.shape for g in got]))
+
+# ConstantOfShape [9, 9]: 81 elements, past --max-elements 64
+d = os.path.join(WORK, "growbad")
+files = write_grow(d, [2, 2, 3], [1, 1], [9, 9], (0, 1, 1), [0, 0, 0, 0], [0, 1, 2], 3, 4,
+                   [1, 1])
+for who, cmd in (("binary", [gbin] + files),
+                 ("interpreter", [ONNXCC, "run", gmodel, "--max-elements", "64"] + files)):
+    out = os.path.join(d, who)
+    r = run(cmd + ["--out", out])
+    lines = r.stderr.strip().splitlines()
+    written = os.path.exists(os.path.join(out, "output_0.pb"))
+    report(r.returncode != 0 and len(lines) == 1 and not written and "'yc'" in r.stderr and
+           "--max-elements" in r.stderr, "%s refuses 81 elements: %s" % (who, r.stderr.strip()))
 
 print("check_rtval: %s" % ("all passed" if not failures else "%d failed" % failures))
 sys.exit(1 if failures else 0)

@@ -611,8 +611,8 @@ static int add1_run(void *arena, const void *const *in, void *const *out)
     return g_fail;
 }
 
-static const RtIO add1_in[] = {{"x", RT_F32, 2, {2, 3}, 0, 0, 0u, {0}}};
-static const RtIO add1_out[] = {{"y", RT_F32, 2, {2, 3}, 0, 0, 0u, {0}}};
+static const RtIO add1_in[] = {{"x", RT_F32, 2, {2, 3}, 0, 0, 0u, {0}, 0}};
+static const RtIO add1_out[] = {{"y", RT_F32, 2, {2, 3}, 0, 0, 0u, {0}, 0}};
 static const RtModel add1 = {"add1", 1, 1, add1_in, add1_out, ADD1_ARENA, add1_init, add1_run,
                             0, 0, NULL, NULL, NULL};
 
@@ -629,8 +629,10 @@ static int add2_run(void *arena, const void *const *in, void *const *out)
     return 0;
 }
 
-static const RtIO add2_in[] = {{"a", RT_F32, 1, {3}, 0, 0, 0u, {0}}, {"b", RT_I64, 0, {0}, 0, 0, 0u, {0}}};
-static const RtIO add2_out[] = {{"s", RT_F32, 2, {1, 3}, 0, 0, 0u, {0}}, {"n", RT_I64, 0, {0}, 0, 0, 0u, {0}}};
+static const RtIO add2_in[] = {{"a", RT_F32, 1, {3}, 0, 0, 0u, {0}, 0},
+                               {"b", RT_I64, 0, {0}, 0, 0, 0u, {0}, 0}};
+static const RtIO add2_out[] = {{"s", RT_F32, 2, {1, 3}, 0, 0, 0u, {0}, 0},
+                                {"n", RT_I64, 0, {0}, 0, 0, 0u, {0}, 0}};
 static const RtModel add2 = {"add2", 2, 2, add2_in, add2_out, 0, NULL, add2_run,
                             0, 0, NULL, NULL, NULL};
 
