@@ -130,9 +130,24 @@ static Graph *attempt(const char *path, const Binding *b, int nb, Sample *s, int
             if (!strcmp(ir_io_group(g, 0, i).name, names[k]))
                 s[k].input_index = i;
     }
-    /* a Lua recipe (--pipeline) chooses the passes instead of the -O list */
-    if ((ctx->pipeline ? lx_run_pipeline(g, opt_level, ctx)
-                       : ir_run_pipeline(g, opt_level, ctx)) < 0)
+    /* an input with a sample whose value decides a shape is compiled in
+     * from it rather than read when the model runs (pass_shape asks) */
+    int rc;
+    {
+        const char *sampled[ns + 1];
+        int n_sampled = 0;
+        for (int k = 0; k < ns && ctx->sample_values; k++)
+            if (!s[k].compiled_in)
+                sampled[n_sampled++] = names[k];
+        ctx->sampled = sampled;
+        ctx->n_sampled = n_sampled;
+        /* a Lua recipe (--pipeline) chooses the passes instead of the -O list */
+        rc = ctx->pipeline ? lx_run_pipeline(g, opt_level, ctx)
+                           : ir_run_pipeline(g, opt_level, ctx);
+        ctx->sampled = NULL;
+        ctx->n_sampled = 0;
+    }
+    if (rc < 0)
         goto fail;
     free(sb);
     free(names);

@@ -756,7 +756,7 @@ int main(int argc, char **argv)
                    .max_string_bytes = o.max_string_bytes, .limits = &o.limits,
                    .quant = o.quant_asked ? &o.quant : NULL, .pipeline = o.pipeline,
                    .target = o.target, .static_values = o.backend == CG_BACKEND_LLVM,
-                   .backend = o.backend};
+                   .backend = o.backend, .sample_values = strcmp(o.cmd, "run") != 0};
     InsDiff diff = {0};
     if (o.diff) {
         ctx.after_pass = ins_diff_after_pass;

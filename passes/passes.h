@@ -31,6 +31,14 @@ typedef struct PassCtx {
      * starts) is asked for at compile time, so a sample of it is compiled in,
      * instead of being read when the model runs. */
     int static_values;
+    /* Graph inputs the user gave a sample of (drv_prepare fills them in when
+     * sample_values is set: compile, build, inspect, not run, whose inputs
+     * are the run's own): a value read at run time that comes from one of
+     * them is compiled in from the sample instead, the code specialized for
+     * the model as the user runs it. */
+    int sample_values;
+    const char *const *sampled;
+    int n_sampled;
     int backend;                 /* --backend (a CgBackend); a recipe may change it before
                                     'shape', and static_values with it */
 } PassCtx;

@@ -80,6 +80,18 @@ static const char *unsupported_why(const Node *n)
     return "";
 }
 
+/* Whether v is computed from a graph input the user gave a sample of. */
+static int from_sample(const PassCtx *ctx, const Value *v)
+{
+    Diag tmp = {0};
+    if (!ctx->n_sampled || !ir_need_input(&tmp, v))
+        return 0;
+    for (int i = 0; i < ctx->n_sampled; i++)
+        if (!strcmp(ctx->sampled[i], tmp.need_const))
+            return 1;
+    return 0;
+}
+
 /* pass_shape: requires every graph input to be typed (after ir_bind);
  * leaves every live value with a known dtype and static shape, and every
  * node with its kernel parameters. Fails on the first unsupported op. */
@@ -125,8 +137,9 @@ int pass_shape(Graph *g, PassCtx *ctx)
         /* a shape computed from run-time dims: inference sizes the output
          * for its value at the bounds; the node reads the actual one */
         uint32_t vi = ir_rt_value_inputs(n), probed = 0;
-        for (int i = 0; ctx->static_values && i < n->n_in; i++)
-            if ((vi >> i & 1) && ir_rt_unknown(n->in[i]))
+        for (int i = 0; i < n->n_in; i++)
+            if ((vi >> i & 1) && ir_rt_unknown(n->in[i]) &&
+                (ctx->static_values || from_sample(ctx, n->in[i])))
                 return ir_err_not_const(d, n, i);
         for (int i = 0; i < n->n_in; i++)
             if ((vi >> i & 1) && n->in[i] && n->in[i]->rt_data[0] && !n->in[i]->data) {

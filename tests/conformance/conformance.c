@@ -334,7 +334,8 @@ static void run_case(Case *c, const Config *cfg, int idx)
         s[k].file = files[k];
     }
     Diag d = {0};
-    PassCtx ctx = {.d = &d, .verify = 1, .static_values = cfg->backend == CG_BACKEND_LLVM};
+    PassCtx ctx = {.d = &d, .verify = 1, .static_values = cfg->backend == CG_BACKEND_LLVM,
+                   .sample_values = 1};
     /* binaries only (--no-interp): constants are packed for the target's
      * GEMM tile, as onnxcc build does; the interpreter needs them unpacked */
     if (cfg->binary && !cfg->interp)
