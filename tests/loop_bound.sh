@@ -14,7 +14,7 @@ expect_ok "$onnxcc" build "$case/model.onnx" --loop-max 4 -o bin4
 expect_ok ./bin4 $(inputs 1)
 expect_ok ./bin4 $(inputs 2) --out out2
 [ -s out2/output_3.pb ] && ok || bad "no scan output written"
-expect_error "past the bound the model was compiled for (--dim, --loop-max) (code 8)" ./bin4 $(inputs 0)
+expect_error "past the bound the model was compiled for (--dim, --loop-max, --max-elements) (code 8)" ./bin4 $(inputs 0)
 expect_error "needs more than 4 iterations, its bound (--loop-max N raises it)" \
     "$onnxcc" run "$case/model.onnx" $(inputs 0) --loop-max 4
 # the default bound is 4096: M = 4096 runs
